@@ -1,0 +1,97 @@
+// Byte helpers for a core that has no TextEncoder, no Buffer and no runtime types.
+// SMTP commands are ASCII (RFC 5321 2.3.1); SMTPUTF8 (RFC 6531 3.3) lets addresses carry UTF-8.
+
+/** ASCII text to bytes. Code points above 0x7f are encoded as UTF-8, so any string is safe to pass. */
+export const encode = (text: string): Uint8Array => {
+  let ascii = true
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 0x7f) {
+      ascii = false
+      break
+    }
+  }
+  if (!ascii) return encodeUtf8(text)
+  const out = new Uint8Array(text.length)
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i)
+  return out
+}
+
+/** Bytes to a string, one char per byte (Latin-1). Lossless; use for ASCII protocol text. */
+export const latin1 = (bytes: Uint8Array, start = 0, end = bytes.length): string => {
+  let s = ''
+  for (let i = start; i < end; i += 4096) {
+    s += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, Math.min(end, i + 4096))))
+  }
+  return s
+}
+
+/** Is every byte 7-bit? */
+export const isAscii = (bytes: Uint8Array): boolean => {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 0x7f) return false
+  return true
+}
+
+/** UTF-8 encoding of a string; lone surrogates become U+FFFD. */
+export const encodeUtf8 = (text: string): Uint8Array => {
+  const out: number[] = []
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i)
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1)
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00)
+        i++
+      }
+    }
+    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd
+    if (c < 0x80) out.push(c)
+    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63))
+    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63))
+    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63))
+  }
+  return Uint8Array.from(out)
+}
+
+/**
+ * Strict UTF-8 decoding (RFC 3629): overlong forms, surrogates and code points above U+10FFFF are
+ * refused. Returns undefined for malformed input.
+ */
+export const decodeUtf8 = (bytes: Uint8Array, start = 0, end = bytes.length): string | undefined => {
+  let s = ''
+  let i = start
+  while (i < end) {
+    const b = bytes[i]!
+    if (b < 0x80) {
+      s += String.fromCharCode(b)
+      i++
+      continue
+    }
+    const n = b >= 0xf0 ? 3 : b >= 0xe0 ? 2 : b >= 0xc2 ? 1 : -1
+    if (n < 0 || b > 0xf4 || i + n >= end) return undefined
+    let c = n === 1 ? b & 0x1f : n === 2 ? b & 0x0f : b & 0x07
+    for (let k = 1; k <= n; k++) {
+      const x = bytes[i + k]!
+      if ((x & 0xc0) !== 0x80) return undefined
+      c = (c << 6) | (x & 0x3f)
+    }
+    const min = n === 1 ? 0x80 : n === 2 ? 0x800 : 0x10000
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return undefined
+    s += String.fromCodePoint(c)
+    i += n + 1
+  }
+  return s
+}
+
+/** Concatenate byte arrays. */
+export const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
+  if (parts.length === 1) return parts[0]!
+  let n = 0
+  for (const p of parts) n += p.length
+  const out = new Uint8Array(n)
+  let o = 0
+  for (const p of parts) {
+    out.set(p, o)
+    o += p.length
+  }
+  return out
+}

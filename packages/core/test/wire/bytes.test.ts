@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest'
+import { fc, test } from '@fast-check/vitest'
+import { decodeUtf8, encode, encodeUtf8, isAscii, latin1 } from '../../src/wire/bytes.js'
+
+const utf8 = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'))
+
+describe('bytes', () => {
+  describe('UTF-8 (RFC 3629, used by SMTPUTF8, RFC 6531 3.3)', () => {
+    test.prop([fc.string({ unit: 'grapheme' })])('encodeUtf8 agrees with the runtime encoder', (s) => {
+      expect(encodeUtf8(s)).toEqual(utf8(s))
+    })
+    test.prop([fc.string({ unit: 'grapheme' })])('decodeUtf8 inverts encodeUtf8', (s) => {
+      expect(decodeUtf8(encodeUtf8(s))).toBe(s)
+    })
+    test.prop([fc.uint8Array({ maxLength: 16 })])('decodeUtf8 accepts exactly what a fatal decoder accepts', (b) => {
+      let expected: string | undefined
+      try {
+        expected = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(b)
+      } catch {
+        expected = undefined
+      }
+      expect(decodeUtf8(b)).toBe(expected)
+    })
+    it.each([
+      ['overlong slash', [0xc0, 0xaf]],
+      ['surrogate half', [0xed, 0xa0, 0x80]],
+      ['above U+10FFFF', [0xf4, 0x90, 0x80, 0x80]],
+      ['truncated', [0xe2, 0x82]],
+    ])('refuses %s', (_name, bytes) => {
+      expect(decodeUtf8(Uint8Array.from(bytes))).toBeUndefined()
+    })
+  })
+  describe('ASCII', () => {
+    it('latin1 and encode round-trip ASCII text', () => {
+      expect(latin1(encode('MAIL FROM:<a@b>\r\n'))).toBe('MAIL FROM:<a@b>\r\n')
+    })
+    it('isAscii tells 7-bit from 8-bit bytes', () => {
+      expect(isAscii(encode('plain'))).toBe(true)
+      expect(isAscii(encode('plaín'))).toBe(false)
+    })
+  })
+})
