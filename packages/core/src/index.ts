@@ -1,2 +1,10 @@
 // @smtpure/core: the public surface. Everything here is pure: no I/O, no clock, no randomness.
 export * from './wire/bytes.js'
+export * from './wire/dotScan.js'
+export * from './wire/dotStuff.js'
+export * from './Reply.js'
+export * from './Config.js'
+export * from './grammar/index.js'
+export * from './sasl/index.js'
+export * from './trace/index.js'
+export * from './server/index.js'

@@ -1,0 +1,130 @@
+// `npm run bench`: the pure core's throughput, each figure next to a bound measured in the same run.
+//   1. a 50 MB message through `step` in 64 KiB chunks, next to a plain indexOf('\r\n.\r\n') scan
+//   2. pipelined 1 KB transactions per second through `step`, answered at once
+//   3. heap before and after, with a forced collection
+import { Buffer } from 'node:buffer'
+import { performance } from 'node:perf_hooks'
+import { serverConfig } from '../src/Config.js'
+import { encode } from '../src/wire/bytes.js'
+import { type ServerOutput, type ServerState, accept, answered, init, received, step } from '../src/server/index.js'
+
+const MB = 1024 * 1024
+const CHUNK = 64 * 1024
+const gc = (globalThis as { gc?: () => void }).gc
+
+const config = serverConfig({ maxMessageSize: 0, maxBadCommands: 0 })
+if (config._tag === 'Left') throw new Error(config.left.errors.join('\n'))
+
+/** A driver in a few lines: feed, answer every question at once, count what came out. */
+const drive = (s0: ServerState, chunks: ReadonlyArray<Uint8Array>) => {
+  let s = s0
+  let bodyBytes = 0
+  let messages = 0
+  const take = (outs: ReadonlyArray<ServerOutput>): void => {
+    for (const o of outs) {
+      if (o._tag === 'MessageChunk') bodyBytes += o.bytes.length
+      else if (o._tag === 'Ask') {
+        if (o.question._tag === 'Message') messages++
+        const [next, more] = step(s, answered(o.question.id, accept()))
+        s = next
+        take(more)
+      }
+    }
+  }
+  for (const c of chunks) {
+    const [next, outs] = step(s, received(c))
+    s = next
+    take(outs)
+  }
+  return { bodyBytes, messages }
+}
+
+const split = (bytes: Uint8Array, size: number): Uint8Array[] => {
+  const out: Uint8Array[] = []
+  for (let i = 0; i < bytes.length; i += size) out.push(bytes.subarray(i, i + size))
+  return out
+}
+
+const textBody = (size: number): Uint8Array => {
+  const line = 'The quick brown fox jumps over the lazy dog, and then runs far away.\r\n' // 70 octets
+  const body = Buffer.alloc(size)
+  for (let o = 0; o < size; o += line.length) body.write(line, o, 'latin1')
+  body.write('\r\n', size - 2 - ((size - 2) % line.length), 'latin1')
+  return new Uint8Array(body.buffer, body.byteOffset, size - ((size - 2) % line.length))
+}
+
+const best = (runs: number, f: () => number): number => {
+  let min = Infinity
+  for (let i = 0; i < runs; i++) min = Math.min(min, f())
+  return min
+}
+
+const time = (f: () => void): number => {
+  const t0 = performance.now()
+  f()
+  return (performance.now() - t0) / 1000
+}
+
+const heap = (): number => {
+  gc?.()
+  return process.memoryUsage().heapUsed
+}
+
+const heapBefore = heap()
+
+// 1. One 50 MB message.
+const body = textBody(50 * MB)
+const head = encode('EHLO bench.example\r\nMAIL FROM:<a@bench.example>\r\nRCPT TO:<b@bench.example>\r\nDATA\r\n')
+const wire = new Uint8Array(head.length + body.length + 3)
+wire.set(head)
+wire.set(body, head.length)
+wire.set(encode('.\r\n'), head.length + body.length)
+const chunks = split(wire, CHUNK)
+const size = body.length / MB
+
+const stepSeconds = best(5, () =>
+  time(() => {
+    const [s] = init(config.right)
+    const r = drive(s, chunks)
+    if (r.messages !== 1 || r.bodyBytes !== body.length) throw new Error(`lost data: ${JSON.stringify(r)}`)
+  }),
+)
+const buf = Buffer.from(wire.buffer, wire.byteOffset, wire.length)
+const scanSeconds = best(5, () =>
+  time(() => {
+    if (buf.indexOf('\r\n.\r\n') !== wire.length - 5) throw new Error('scan bound broken')
+  }),
+)
+
+// 2. Pipelined 1 KB transactions.
+const COUNT = 20000
+const kb = textBody(1024 + 2)
+const tx = new Uint8Array([
+  ...encode('MAIL FROM:<a@bench.example>\r\nRCPT TO:<b@bench.example>\r\nDATA\r\n'),
+  ...kb,
+  ...encode('.\r\n'),
+])
+const session = new Uint8Array(tx.length * COUNT + 20)
+session.set(encode('EHLO bench.example\r\n'))
+for (let i = 0; i < COUNT; i++) session.set(tx, 20 + i * tx.length)
+const txChunks = split(session, CHUNK)
+const txSeconds = best(5, () =>
+  time(() => {
+    const [s] = init(config.right)
+    const r = drive(s, txChunks)
+    if (r.messages !== COUNT) throw new Error(`lost messages: ${r.messages}`)
+  }),
+)
+
+const heapAfter = heap()
+const mbps = (seconds: number): string => `${(size / seconds).toFixed(0)} MB/s`
+console.log(`core bench (node ${process.version}, best of 5)`)
+console.log(
+  `  50 MB message, 64 KiB chunks: step ${mbps(stepSeconds)}; indexOf scan ${mbps(scanSeconds)}; ratio ${(scanSeconds / stepSeconds).toFixed(2)}`,
+)
+console.log(
+  `  pipelined 1 KB transactions: ${(COUNT / txSeconds).toFixed(0)} per second (${((tx.length * COUNT) / MB / txSeconds).toFixed(0)} MB/s of session bytes)`,
+)
+console.log(
+  `  heap: before ${(heapBefore / MB).toFixed(1)} MB, after ${(heapAfter / MB).toFixed(1)} MB (inputs still referenced: ${((wire.length + session.length) / MB).toFixed(0)} MB)${gc ? '' : ' (run with --expose-gc for exact figures)'}`,
+)

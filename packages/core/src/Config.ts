@@ -1,0 +1,164 @@
+// Server session configuration: io-ts codecs that decode untrusted options, fill the RFC-based
+// defaults and check the limits the RFCs set (RFC 5321 4.5.3.1, RFC 4954 4, RFC 1870).
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as t from 'io-ts'
+import { PathReporter } from 'io-ts/lib/PathReporter.js'
+
+/** The SASL mechanisms the server can run (RFC 4954, RFC 4616, RFC 2195, XOAUTH2). */
+export const AuthMechanism = t.keyof({ PLAIN: null, LOGIN: null, 'CRAM-MD5': null, XOAUTH2: null })
+export type AuthMechanism = t.TypeOf<typeof AuthMechanism>
+
+/** What to do with a CR or LF that is not part of a CRLF pair (RFC 5321 2.3.8). */
+export const BareLineEndings = t.keyof({ reject: null, keep: null })
+export type BareLineEndings = t.TypeOf<typeof BareLineEndings>
+
+// Limits are whole numbers; `checkRules` holds them to the RFC minimums.
+const LineLimit = t.number
+const Count = t.number
+
+const fields = {
+  /** The server's name: first word of the greeting and of the EHLO reply (RFC 5321 4.1.1.1, 4.2). */
+  hostname: t.string,
+  /** Greeting text after `220 ` (RFC 5321 4.2, 4.3.1). */
+  greeting: t.string,
+  /** Speak LMTP (RFC 2033) instead of SMTP: LHLO, one reply per recipient after the data. */
+  lmtp: t.boolean,
+  pipelining: t.boolean,
+  eightBitMime: t.boolean,
+  smtpUtf8: t.boolean,
+  enhancedStatusCodes: t.boolean,
+  chunking: t.boolean,
+  binaryMime: t.boolean,
+  dsn: t.boolean,
+  /** Offer STARTTLS (RFC 3207); the driver must be able to upgrade the connection. */
+  startTls: t.boolean,
+  /** Offer REQUIRETLS (RFC 8689) on TLS sessions. */
+  requireTlsExtension: t.boolean,
+  /** SASL mechanisms to offer; empty turns AUTH off (RFC 4954). */
+  authMechanisms: t.readonlyArray(AuthMechanism),
+  /** Offer and accept AUTH without TLS (RFC 4954 4 advises against plaintext passwords in clear). */
+  allowInsecureAuth: t.boolean,
+  /** 530 to all but NOOP, EHLO, STARTTLS and QUIT until TLS is on (RFC 3207 4). */
+  requireTls: t.boolean,
+  /** 530 to MAIL until AUTH succeeded (RFC 4954 6). */
+  requireAuth: t.boolean,
+  /** Command line limit in octets with CRLF (RFC 5321 4.5.3.1.4: at least 512). */
+  maxLineLength: LineLimit,
+  /** AUTH command and response line limit in octets (RFC 4954 4: 12288). */
+  maxAuthLineLength: LineLimit,
+  /** Text line limit in message data with CRLF (RFC 5321 4.5.3.1.6: 1000); 0 for none. */
+  maxTextLineLength: Count,
+  /** Recipients per transaction (RFC 5321 4.5.3.1.8: at least 100 must be accepted). */
+  maxRecipients: Count,
+  /** Message size limit in octets, advertised with SIZE (RFC 1870); 0 for no fixed limit. */
+  maxMessageSize: Count,
+  /** Refuse SIZE (no limit advertised nor enforced) when false. */
+  size: t.boolean,
+  /** Erroneous commands before the server says 421 and closes. */
+  maxBadCommands: Count,
+  /** Pipelined octets held while an application answer is pending before reading pauses. */
+  maxHeldBytes: Count,
+  /** Inactivity timeout in ms (RFC 5321 4.5.3.2.7: 5 minutes). */
+  idleTimeoutMs: Count,
+  bareLineEndings: BareLineEndings,
+  /** The HELP reply text lines (RFC 5321 4.1.1.8). */
+  helpText: t.readonlyArray(t.string),
+}
+
+/** Decoded, complete configuration. Build it with `serverConfig`. */
+export const ServerConfig = t.exact(t.type(fields))
+export type ServerConfig = t.TypeOf<typeof ServerConfig>
+
+/** What a user may pass: any subset of the fields. */
+export const ServerOptions = t.exact(t.partial(fields))
+export type ServerOptions = t.TypeOf<typeof ServerOptions>
+
+/** The defaults: RFC minimums and maximums, common extensions on, anything needing keys or policy off. */
+export const defaultServerConfig = (hostname = 'localhost'): ServerConfig => ({
+  hostname,
+  greeting: `${hostname} ESMTP`,
+  lmtp: false,
+  pipelining: true,
+  eightBitMime: true,
+  smtpUtf8: true,
+  enhancedStatusCodes: true,
+  chunking: true,
+  binaryMime: true,
+  dsn: false,
+  startTls: false,
+  requireTlsExtension: false,
+  authMechanisms: [],
+  allowInsecureAuth: false,
+  requireTls: false,
+  requireAuth: false,
+  maxLineLength: 512,
+  maxAuthLineLength: 12288,
+  maxTextLineLength: 1000,
+  maxRecipients: 100,
+  maxMessageSize: 25 * 1024 * 1024,
+  size: true,
+  maxBadCommands: 20,
+  maxHeldBytes: 64 * 1024,
+  idleTimeoutMs: 5 * 60 * 1000,
+  bareLineEndings: 'reject',
+  helpText: ['See RFC 5321'],
+})
+
+/** A configuration that could not be decoded; `errors` are readable, one per problem. */
+export interface ConfigError {
+  readonly _tag: 'ConfigError'
+  readonly errors: ReadonlyArray<string>
+}
+
+const configError = (errors: ReadonlyArray<string>): ConfigError => ({ _tag: 'ConfigError', errors })
+
+// A hostname goes into every reply's first line: no spaces or controls (RFC 5321 4.1.2 Domain).
+const hostnamePattern =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[^\]\s]+\])$/
+
+const checkRules = (c: ServerConfig): E.Either<ConfigError, ServerConfig> => {
+  const problems: string[] = []
+  if (!hostnamePattern.test(c.hostname)) problems.push(`hostname: ${JSON.stringify(c.hostname)} is not a domain name`)
+  if (c.binaryMime && !c.chunking) problems.push('binaryMime: BINARYMIME needs chunking (RFC 3030 3)')
+  const counts = [
+    'maxTextLineLength',
+    'maxRecipients',
+    'maxMessageSize',
+    'maxBadCommands',
+    'maxHeldBytes',
+    'idleTimeoutMs',
+  ] as const
+  for (const k of counts)
+    if (!Number.isSafeInteger(c[k]) || c[k] < 0) problems.push(`${k}: must be a whole number >= 0`)
+  // RFC 5321 4.5.3.1.4 and RFC 4954 4: the server must take lines of these lengths.
+  if (!Number.isSafeInteger(c.maxLineLength) || c.maxLineLength < 512)
+    problems.push('maxLineLength: must be a whole number >= 512')
+  if (!Number.isSafeInteger(c.maxAuthLineLength) || c.maxAuthLineLength < Math.max(c.maxLineLength, 512))
+    problems.push('maxAuthLineLength: must be a whole number >= maxLineLength')
+  // RFC 5321 4.5.3.1.8: at least 100 recipients must be buffered.
+  if (c.maxRecipients < 1) problems.push('maxRecipients: must be at least 1')
+  return problems.length === 0 ? E.right(c) : E.left(configError(problems))
+}
+
+/**
+ * Decode user options into a complete configuration, or say what is wrong with them.
+ * @example
+ * const config = serverConfig({ hostname: 'mx.example.com', maxRecipients: 50 })
+ */
+export const serverConfig = (options: unknown): E.Either<ConfigError, ServerConfig> =>
+  pipe(
+    ServerOptions.decode(options ?? {}),
+    E.mapLeft((errors) => configError(PathReporter.report(E.left(errors)))),
+    E.map((o) => {
+      const base = defaultServerConfig(o.hostname)
+      return { ...base, greeting: `${base.hostname} ESMTP`, ...o } as ServerConfig
+    }),
+    E.flatMap((c) =>
+      pipe(
+        ServerConfig.decode(c),
+        E.mapLeft((errors) => configError(PathReporter.report(E.left(errors)))),
+      ),
+    ),
+    E.flatMap(checkRules),
+  )

@@ -1,0 +1,63 @@
+// Character classes and small string helpers shared by the grammar parsers.
+// Covers the terminals of RFC 5321 4.1.2 (Let-dig, atext via RFC 5322 3.2.3) and RFC 6531 3.3 (UTF8-non-ascii).
+
+/** ASCII letter (RFC 5234 ALPHA). */
+export const isAlpha = (c: number): boolean => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)
+
+/** ASCII digit (RFC 5234 DIGIT). */
+export const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39
+
+/** Hex digit in either case (RFC 5234 HEXDIG is case-insensitive). */
+export const isHexDigit = (c: number): boolean => isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)
+
+/** Letter or digit: the `Let-dig` of RFC 5321 4.1.2. */
+export const isLetDig = (c: number): boolean => isAlpha(c) || isDigit(c)
+
+/**
+ * Control characters: C0 (including NUL, CR, LF, TAB), DEL and the C1 range U+0080..U+009F.
+ * RFC 5321 4.1.2 bars ASCII controls from addresses; C1 controls are refused as well, for the same reason.
+ */
+export const isControl = (c: number): boolean => c < 0x20 || c === 0x7f || (c >= 0x80 && c <= 0x9f)
+
+/**
+ * A non-ASCII code point that may appear where RFC 6531 3.3 allows UTF8-non-ascii: anything above
+ * U+009F that is not a lone surrogate (a lone surrogate has no UTF-8 form).
+ */
+export const isUtf8NonAscii = (c: number): boolean => c >= 0xa0 && !(c >= 0xd800 && c <= 0xdfff)
+
+const ATEXT_SPECIALS = "!#$%&'*+-/=?^_`{|}~"
+
+/** `atext` of RFC 5322 3.2.3, extended with UTF8-non-ascii by RFC 6531 3.3. */
+export const isAtext = (c: number): boolean =>
+  isLetDig(c) || (c < 0x80 && ATEXT_SPECIALS.includes(String.fromCharCode(c))) || isUtf8NonAscii(c)
+
+/** Code point of a one-code-point string as produced by `Array.from(text)`. */
+export const codeOf = (ch: string): number => ch.codePointAt(0) ?? 0
+
+/** Does the text contain a code point above U+007F? */
+export const hasNonAscii = (text: string): boolean => {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return true
+  return false
+}
+
+/** Length of the text in UTF-8 octets; the limits of RFC 5321 4.5.3.1 are counted in octets. */
+export const utf8Octets = (text: string): number => {
+  let n = 0
+  for (const ch of text) {
+    const c = codeOf(ch)
+    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4
+  }
+  return n
+}
+
+/**
+ * Upper-case ASCII letters only. `String.prototype.toUpperCase` maps some non-ASCII letters onto ASCII
+ * (U+017F to `S`, U+0131 to `I`), which would let look-alikes match protocol keywords.
+ */
+export const asciiUpper = (text: string): string => text.replace(/[a-z]+/g, (s) => s.toUpperCase())
+
+/** Lower-case ASCII letters only (see {@link asciiUpper}). */
+export const asciiLower = (text: string): string => text.replace(/[A-Z]+/g, (s) => s.toLowerCase())
+
+/** Shorten client-supplied ASCII text before echoing it in a reply line (RFC 5321 4.5.3.1.5 caps reply lines). */
+export const shown = (text: string, max = 40): string => (text.length > max ? `${text.slice(0, max)}...` : text)

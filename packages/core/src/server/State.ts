@@ -1,0 +1,106 @@
+// The server session's state: a tagged union of phases where data exists only in the phases that
+// own it (a recipient cannot exist without a sender), plus what every phase shares.
+import type { AuthMechanism, ServerConfig } from '../Config.js'
+import type { MailParams, Mailbox, RcptParams, ReversePath } from '../grammar/index.js'
+import type { Reply } from '../Reply.js'
+import type { SaslServerState } from '../sasl/server.js'
+import type { DotScan } from '../wire/dotScan.js'
+import type { Question } from './Output.js'
+
+/** The client's greeting (RFC 5321 4.1.1.1; LHLO is RFC 2033 4.1). */
+export interface Hello {
+  readonly verb: 'HELO' | 'EHLO' | 'LHLO'
+  readonly domain: string
+}
+
+export interface Recipient {
+  readonly to: Mailbox
+  readonly params: RcptParams
+}
+
+/** A mail transaction's envelope (RFC 5321 3.3). */
+export interface Envelope {
+  readonly from: ReversePath
+  readonly params: MailParams
+  readonly recipients: ReadonlyArray<Recipient>
+}
+
+/** BDAT progress within a transaction (RFC 3030 2). */
+export interface Chunked {
+  /** Octets received in earlier chunks. */
+  readonly size: number
+  /** A chunk failed: further BDATs are consumed and refused until RSET. */
+  readonly failed: boolean
+}
+
+export type Phase =
+  /** The greeting was 554: only QUIT is accepted (RFC 5321 3.1). */
+  | { readonly _tag: 'Refused' }
+  | { readonly _tag: 'AwaitHello' }
+  | { readonly _tag: 'Idle'; readonly hello: Hello }
+  | {
+      readonly _tag: 'Envelope'
+      readonly hello: Hello
+      readonly tx: Envelope
+      /** RCPT commands refused so far, to tell 554 "no valid recipients" from 503 (RFC 5321 3.3). */
+      readonly refused: number
+      readonly chunked: Chunked | undefined
+    }
+  /** Message text after DATA, up to CRLF.CRLF (RFC 5321 4.1.1.4). */
+  | {
+      readonly _tag: 'Data'
+      readonly hello: Hello
+      readonly tx: Envelope
+      readonly scan: DotScan
+      readonly size: number
+      readonly tooBig: boolean
+    }
+  /** The octets of a BDAT chunk (RFC 3030 2). */
+  | {
+      readonly _tag: 'Bdat'
+      readonly hello: Hello
+      readonly tx: Envelope
+      readonly remaining: number
+      readonly last: boolean
+      readonly chunked: Chunked
+      readonly tooBig: boolean
+    }
+  /** The octets of a BDAT chunk that is refused: read and dropped, then `reply`, then back to `after`. */
+  | { readonly _tag: 'BdatDiscard'; readonly remaining: number; readonly reply: Reply; readonly after: Phase }
+  /** A SASL exchange (RFC 4954 4): lines are responses, not commands. */
+  | {
+      readonly _tag: 'Sasl'
+      readonly hello: Hello
+      readonly mechanism: AuthMechanism
+      readonly sasl: SaslServerState | { readonly failing: Reply }
+    }
+  /** After the 220 to STARTTLS, until the handshake is done (RFC 3207 4). */
+  | { readonly _tag: 'TlsWait' }
+  | { readonly _tag: 'Closed' }
+
+export type PhaseTag = Phase['_tag']
+
+export interface ServerState {
+  readonly config: ServerConfig
+  readonly phase: Phase
+  readonly tls: boolean
+  readonly authenticated: string | undefined
+  /** A command line cut by the end of an input (a copy, at most the line limit). */
+  readonly partial: Uint8Array | undefined
+  /** The current line went past the limit: drop bytes up to its LF, then reply 500. */
+  readonly overflow: boolean
+  /** The question the application has not answered yet. */
+  readonly pending: Question | undefined
+  /** Input received while a question is pending, in order. */
+  readonly held: ReadonlyArray<Uint8Array>
+  readonly heldBytes: number
+  readonly paused: boolean
+  readonly badCommands: number
+  readonly nextId: number
+  /** Used to build CRAM-MD5 challenges; the driver gives a fresh random value per connection. */
+  readonly nonce: string
+  readonly authAttempts: number
+}
+
+/** The greeting the client gave in this phase, if any. */
+export const helloOf = (p: Phase): Hello | undefined => ('hello' in p ? p.hello : undefined)

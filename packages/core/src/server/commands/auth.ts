@@ -1,0 +1,90 @@
+// AUTH (RFC 4954 4): choose a mechanism, run its SASL exchange over 334 lines (base64 both ways,
+// "*" cancels, "=" is an empty initial response), then ask the application about the credentials.
+import type { AuthMechanism } from '../../Config.js'
+import { Replies, reply } from '../../Reply.js'
+import { decodeBase64, encodeBase64 } from '../../sasl/base64.js'
+import { parseMechanism } from '../../sasl/Mechanism.js'
+import { type SaslServerStep, saslServerNext, saslServerStart } from '../../sasl/server.js'
+import { encode, latin1 } from '../../wire/bytes.js'
+import { type Out, askApp, bad, say } from '../effects.js'
+import type { Accept, Question, Reject } from '../Output.js'
+import type { Hello, Phase, ServerState } from '../State.js'
+
+type SaslPhase = Extract<Phase, { _tag: 'Sasl' }>
+
+const continuation = (out: Out, data: Uint8Array): void => out.reply(`334 ${encodeBase64(data)}\r\n`)
+
+/** RFC 4954 4: "=" stands for an empty initial response; anything else is base64. */
+const decodeResponse = (text: string): Uint8Array | undefined => (text === '=' ? new Uint8Array(0) : decodeBase64(text))
+
+export const onAuth = (s: ServerState, out: Out, arg: string): ServerState => {
+  const p = s.phase
+  if (p._tag !== 'Idle') return bad(s, out, Replies.authInTransaction)
+  if (s.authenticated !== undefined) return bad(s, out, Replies.alreadyAuthenticated) // RFC 4954 4
+  if (!s.tls && !s.config.allowInsecureAuth) return bad(s, out, Replies.authNeedsTls)
+  const m = /^ ([A-Za-z0-9_-]{1,20})(?: (\S+))?$/.exec(arg)
+  if (m === null) return bad(s, out, reply(501, '5.5.4', 'Syntax: AUTH mechanism [initial-response]'))
+  const mechanism = parseMechanism(m[1]!)
+  if (mechanism === undefined || !s.config.authMechanisms.includes(mechanism))
+    return bad(s, out, Replies.unknownMechanism)
+  let initial: Uint8Array | undefined
+  if (m[2] !== undefined) {
+    initial = decodeResponse(m[2])
+    if (initial === undefined) return bad(s, out, Replies.badBase64)
+  }
+  const attempt = s.authAttempts + 1
+  const challenge = `<${s.nonce}.${attempt}@${s.config.hostname}>` // RFC 2195 2: a unique msg-id
+  return onStep(
+    { ...s, authAttempts: attempt },
+    out,
+    p.hello,
+    mechanism,
+    saslServerStart(mechanism, initial, challenge),
+  )
+}
+
+const onStep = (s: ServerState, out: Out, hello: Hello, mechanism: AuthMechanism, r: SaslServerStep): ServerState => {
+  const idle: Phase = { _tag: 'Idle', hello }
+  switch (r._tag) {
+    case 'Challenge':
+      continuation(out, r.challenge)
+      return { ...s, phase: { _tag: 'Sasl', hello, mechanism, sasl: r.state } }
+    case 'Failed':
+      return bad({ ...s, phase: idle }, out, reply(501, '5.5.2', r.reason))
+    case 'Done':
+      return askApp(s, out, { _tag: 'Auth', mechanism, credentials: r.credentials }, idle)
+  }
+}
+
+/** A line during the exchange: a base64 response, or "*" to cancel (RFC 4954 4). */
+export const onSaslLine = (s: ServerState, p: SaslPhase, out: Out, line: Uint8Array): ServerState => {
+  const idle: ServerState = { ...s, phase: { _tag: 'Idle', hello: p.hello } }
+  const text = latin1(line).trim()
+  if ('failing' in p.sasl) {
+    say(idle, out, p.sasl.failing) // the XOAUTH2 client acknowledged the error challenge
+    return idle
+  }
+  if (text === '*') return bad(idle, out, Replies.authCancelled)
+  const response = decodeBase64(text)
+  if (response === undefined) return bad(idle, out, Replies.badBase64)
+  return onStep(s, out, p.hello, p.mechanism, saslServerNext(p.sasl, response))
+}
+
+export const answerAuth = (
+  s: ServerState,
+  out: Out,
+  q: Extract<Question, { _tag: 'Auth' }>,
+  answer: Accept | Reject,
+): ServerState => {
+  if (answer._tag === 'Accept') {
+    say(s, out, answer.reply ?? Replies.authOk)
+    return { ...s, authenticated: q.credentials.username }
+  }
+  const p = s.phase
+  if (answer.challenge !== undefined && q.mechanism === 'XOAUTH2' && p._tag === 'Idle') {
+    continuation(out, encode(answer.challenge))
+    return { ...s, phase: { _tag: 'Sasl', hello: p.hello, mechanism: q.mechanism, sasl: { failing: answer.reply } } }
+  }
+  say(s, out, answer.reply)
+  return s
+}

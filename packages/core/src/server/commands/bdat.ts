@@ -1,0 +1,98 @@
+// BDAT (RFC 3030 2): a chunk of exactly the declared size follows the command line. Its octets are
+// read even when the command is refused, so message data is never taken for commands; after a
+// failed chunk, further chunks are read and refused with 503 until RSET.
+import { Replies, type Reply, reply } from '../../Reply.js'
+import { type Out, bad, say } from '../effects.js'
+import { messageStart } from '../Output.js'
+import type { Phase, ServerState } from '../State.js'
+import { endOfMessage, streamPieces } from './data.js'
+
+type BdatPhase = Extract<Phase, { _tag: 'Bdat' }>
+
+/** `BDAT` SP chunk-size [SP "LAST"] (RFC 3030 2); sizes are decimal, at most 18 digits here. */
+export const parseBdat = (arg: string): { readonly size: number; readonly last: boolean } | undefined => {
+  const m = /^ ([0-9]{1,18})(?: (LAST))?$/i.exec(arg)
+  if (m === null) return undefined
+  const size = Number(m[1])
+  return Number.isSafeInteger(size) ? { size, last: m[2] !== undefined } : undefined
+}
+
+/** Refuse a BDAT command: read and drop its chunk if its size is known, then reply. */
+export const refuseBdat = (s: ServerState, out: Out, arg: string, r: Reply): ServerState => {
+  const b = parseBdat(arg)
+  if (b === undefined) return bad(s, out, Replies.badBdat)
+  if (b.size === 0) return bad(s, out, r)
+  return { ...s, phase: { _tag: 'BdatDiscard', remaining: b.size, reply: r, after: s.phase } }
+}
+
+export const onBdat = (s: ServerState, out: Out, arg: string): ServerState => {
+  const p = s.phase
+  if (p._tag !== 'Envelope') return refuseBdat(s, out, arg, Replies.needMail)
+  const b = parseBdat(arg)
+  if (b === undefined) return bad(s, out, Replies.badBdat)
+  if (p.chunked?.failed === true) return refuseBdat(s, out, arg, Replies.bdatFailed)
+  if (p.tx.recipients.length === 0)
+    return refuseBdat(s, out, arg, p.refused > 0 ? Replies.noValidRecipients : Replies.needRcpt)
+  if (p.chunked === undefined) out.push(messageStart(p.tx))
+  const chunked = p.chunked ?? { size: 0, failed: false }
+  const phase: BdatPhase = {
+    _tag: 'Bdat',
+    hello: p.hello,
+    tx: p.tx,
+    remaining: b.size,
+    last: b.last,
+    chunked,
+    tooBig: false,
+  }
+  return b.size === 0 ? chunkDone({ ...s, phase }, out, phase) : { ...s, phase }
+}
+
+/** Feed chunk octets; returns the new state and how far the input was used. */
+export const feedBdat = (
+  s: ServerState,
+  p: BdatPhase,
+  out: Out,
+  bytes: Uint8Array,
+  pos: number,
+): readonly [ServerState, number] => {
+  const take = Math.min(p.remaining, bytes.length - pos)
+  const streamed = streamPieces(s, out, [bytes.subarray(pos, pos + take)], p.chunked.size, p.tooBig)
+  const phase: BdatPhase = {
+    ...p,
+    remaining: p.remaining - take,
+    chunked: { ...p.chunked, size: streamed.size },
+    tooBig: p.tooBig || streamed.tooBig,
+  }
+  const next = { ...s, phase }
+  return [phase.remaining === 0 ? chunkDone(next, out, phase) : next, pos + take]
+}
+
+const chunkDone = (s: ServerState, out: Out, p: BdatPhase): ServerState => {
+  if (p.tooBig) {
+    say(s, out, Replies.sizeExceeded)
+    const phase: Phase = {
+      _tag: 'Envelope',
+      hello: p.hello,
+      tx: p.tx,
+      refused: 0,
+      chunked: { ...p.chunked, failed: true },
+    }
+    return { ...s, phase }
+  }
+  if (p.last) return endOfMessage(s, out, p.hello, p.tx, p.chunked.size, false, undefined)
+  say(s, out, reply(250, '2.0.0', `${p.chunked.size} octets received`))
+  return { ...s, phase: { _tag: 'Envelope', hello: p.hello, tx: p.tx, refused: 0, chunked: p.chunked } }
+}
+
+/** Drop the octets of a refused chunk; then send the refusal. */
+export const feedDiscard = (
+  s: ServerState,
+  p: Extract<Phase, { _tag: 'BdatDiscard' }>,
+  out: Out,
+  bytes: Uint8Array,
+  pos: number,
+): readonly [ServerState, number] => {
+  const take = Math.min(p.remaining, bytes.length - pos)
+  if (take < p.remaining) return [{ ...s, phase: { ...p, remaining: p.remaining - take } }, pos + take]
+  return [bad({ ...s, phase: p.after }, out, p.reply), pos + take]
+}

@@ -1,0 +1,102 @@
+// MAIL (RFC 5321 4.1.1.2) and RCPT (4.1.1.3): parse the path and parameters, check the limits the
+// session owns (SIZE, RFC 1870 6; recipients, 4.5.3.1.8; SMTPUTF8, RFC 6531 3.5), then ask.
+import { type ParamSupport, mailParams, parseMailFrom, parseRcptTo, rcptParams } from '../../grammar/index.js'
+import { Replies, reply } from '../../Reply.js'
+import { type Out, askApp, bad, say } from '../effects.js'
+import type { Accept, Question, Reject } from '../Output.js'
+import type { Phase, ServerState } from '../State.js'
+
+/** Which MAIL/RCPT parameters this session takes: those of the extensions it offers now. */
+export const paramSupport = (s: ServerState): ParamSupport => {
+  const c = s.config
+  return {
+    size: c.size,
+    eightBitMime: c.eightBitMime,
+    binaryMime: c.binaryMime && c.chunking,
+    smtpUtf8: c.smtpUtf8,
+    dsn: c.dsn,
+    auth: c.authMechanisms.length > 0,
+    requireTls: c.requireTlsExtension && s.tls,
+  }
+}
+
+const grammarReply = (e: { readonly code: number; readonly enhanced: string; readonly text: string }) =>
+  reply(e.code, e.enhanced, e.text)
+
+export const onMail = (s: ServerState, out: Out, arg: string): ServerState => {
+  if (s.config.requireAuth && s.authenticated === undefined) return bad(s, out, Replies.authRequired) // RFC 4954 6
+  const parsed = parseMailFrom(arg)
+  if (parsed._tag === 'Left') return bad(s, out, grammarReply(parsed.left))
+  const params = mailParams(parsed.right.params, paramSupport(s))
+  if (params._tag === 'Left') return bad(s, out, grammarReply(params.left))
+  const from = parsed.right.path
+  // A UTF-8 address needs the SMTPUTF8 parameter on this very command (RFC 6531 3.4, 3.5).
+  if (from !== null && from.utf8 && params.right.smtpUtf8 !== true) return bad(s, out, Replies.nonAsciiSender)
+  const max = s.config.maxMessageSize
+  // A declared size over the fixed limit is refused up front (RFC 1870 6.1).
+  if (s.config.size && max > 0 && params.right.size !== undefined && params.right.size > max) {
+    say(s, out, Replies.sizeExceeded)
+    return s
+  }
+  return askApp(s, out, { _tag: 'Mail', from, params: params.right }, s.phase)
+}
+
+export const answerMail = (
+  s: ServerState,
+  out: Out,
+  q: Extract<Question, { _tag: 'Mail' }>,
+  answer: Accept | Reject,
+): ServerState => {
+  const hello = s.phase._tag === 'Idle' ? s.phase.hello : undefined
+  if (answer._tag === 'Reject' || hello === undefined) {
+    say(s, out, answer._tag === 'Reject' ? answer.reply : Replies.badSequence)
+    return s
+  }
+  say(s, out, answer.reply ?? Replies.mailOk)
+  const phase: Phase = {
+    _tag: 'Envelope',
+    hello,
+    tx: { from: q.from, params: q.params, recipients: [] },
+    refused: 0,
+    chunked: undefined,
+  }
+  return { ...s, phase }
+}
+
+export const onRcpt = (s: ServerState, out: Out, arg: string): ServerState => {
+  const p = s.phase
+  if (p._tag !== 'Envelope') return bad(s, out, Replies.needMail)
+  if (p.chunked !== undefined) return bad(s, out, Replies.badSequence) // no RCPT once BDAT began (RFC 3030 2)
+  const parsed = parseRcptTo(arg)
+  if (parsed._tag === 'Left') return bad(s, out, grammarReply(parsed.left))
+  const params = rcptParams(parsed.right.params, paramSupport(s))
+  if (params._tag === 'Left') return bad(s, out, grammarReply(params.left))
+  const to = parsed.right.path
+  if (to.utf8 && p.tx.params.smtpUtf8 !== true) return bad(s, out, Replies.nonAsciiRecipient) // RFC 6531 3.5
+  // RFC 5321 4.5.3.1.10: past the buffer, 452 tells the client to send the rest in a new transaction.
+  if (p.tx.recipients.length >= s.config.maxRecipients) {
+    say(s, out, Replies.tooManyRecipients)
+    return s
+  }
+  return askApp(s, out, { _tag: 'Rcpt', to, params: params.right, envelope: p.tx }, p)
+}
+
+export const answerRcpt = (
+  s: ServerState,
+  out: Out,
+  q: Extract<Question, { _tag: 'Rcpt' }>,
+  answer: Accept | Reject,
+): ServerState => {
+  const p = s.phase
+  if (p._tag !== 'Envelope') {
+    say(s, out, Replies.badSequence)
+    return s
+  }
+  if (answer._tag === 'Reject') {
+    say(s, out, answer.reply)
+    return { ...s, phase: { ...p, refused: p.refused + 1 } }
+  }
+  say(s, out, answer.reply ?? Replies.rcptOk)
+  const recipients = [...p.tx.recipients, { to: q.to, params: q.params }]
+  return { ...s, phase: { ...p, tx: { ...p.tx, recipients } } }
+}

@@ -1,0 +1,27 @@
+// STARTTLS (RFC 3207 4): 220, then the driver upgrades the connection. Anything the client sent
+// after the command in clear is thrown away, and the handshake resets the session to its start.
+import { Replies } from '../../Reply.js'
+import { type Out, bad, say } from '../effects.js'
+import { startTls } from '../Output.js'
+import type { ServerState } from '../State.js'
+
+export const onStartTls = (s: ServerState, out: Out, arg: string): ServerState => {
+  if (s.tls) return bad(s, out, Replies.alreadyTls)
+  if (arg !== '') return bad(s, out, Replies.noArguments) // RFC 3207 4: no parameters
+  say(s, out, Replies.startTls)
+  out.push(startTls)
+  // Pipelined plaintext behind STARTTLS must never run (RFC 3207 5.2; CVE-2011-0411).
+  return { ...s, phase: { _tag: 'TlsWait' }, held: [], heldBytes: 0, partial: undefined, overflow: false }
+}
+
+/** The handshake is done: back to the start, knowing nothing the client said before (RFC 3207 4.2). */
+export const onTlsStarted = (s: ServerState): ServerState => ({
+  ...s,
+  phase: { _tag: 'AwaitHello' },
+  tls: true,
+  authenticated: undefined,
+  held: [],
+  heldBytes: 0,
+  partial: undefined,
+  overflow: false,
+})

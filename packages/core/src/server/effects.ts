@@ -1,0 +1,111 @@
+// Helpers every command handler shares: the output collector, replies with or without enhanced
+// codes (RFC 2034), questions to the application, error counting and closing.
+import { type Reply, Replies, formatReply } from '../Reply.js'
+import { encode } from '../wire/bytes.js'
+import {
+  type AbortReason,
+  type Question,
+  type ServerOutput,
+  type SessionFacts,
+  ask,
+  close,
+  messageAborted,
+  send,
+} from './Output.js'
+import { type Phase, type ServerState, helloOf } from './State.js'
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+/** A question before the session numbers it and adds its facts. */
+export type QuestionDraft = DistributiveOmit<Question, 'id' | 'session'>
+
+/**
+ * Collects one step's outputs. Consecutive replies are joined into one Send, so a pipelined group
+ * of commands gets its replies in one write (RFC 2920 3.2 lets the server batch them).
+ */
+export class Out {
+  private readonly list: ServerOutput[] = []
+  private text = ''
+
+  reply(text: string): void {
+    this.text += text
+  }
+
+  push(o: ServerOutput): void {
+    this.flush()
+    this.list.push(o)
+  }
+
+  done(): ReadonlyArray<ServerOutput> {
+    this.flush()
+    return this.list
+  }
+
+  private flush(): void {
+    if (this.text === '') return
+    this.list.push(send(encode(this.text)))
+    this.text = ''
+  }
+}
+
+/** Enhanced codes are written once the client greeted with EHLO or LHLO and the extension is on. */
+export const usesEnhanced = (s: ServerState): boolean => {
+  const hello = helloOf(s.phase)
+  return (s.config.enhancedStatusCodes || s.config.lmtp) && hello !== undefined && hello.verb !== 'HELO'
+}
+
+/** Send a reply in the session's current style. */
+export const say = (s: ServerState, out: Out, r: Reply): void => out.reply(formatReply(r, usesEnhanced(s)))
+
+/** What every question says about the session. */
+export const facts = (s: ServerState): SessionFacts => ({
+  tls: s.tls,
+  authenticated: s.authenticated,
+  hello: helloOf(s.phase),
+})
+
+/** Put a question to the application; input is held until it answers. */
+export const askApp = (s: ServerState, out: Out, draft: QuestionDraft, phase: Phase): ServerState => {
+  const question = { ...draft, id: s.nextId, session: facts({ ...s, phase }) } as Question
+  out.push(ask(question))
+  return { ...s, phase, pending: question, nextId: s.nextId + 1 }
+}
+
+/** Is a message being streamed to the application in this phase? */
+export const streaming = (p: Phase): boolean =>
+  (p._tag === 'Data' && !p.tooBig && p.scan.fault === undefined) ||
+  (p._tag === 'Bdat' && !p.tooBig) ||
+  (p._tag === 'Envelope' && p.chunked !== undefined && !p.chunked.failed)
+
+/** End the session: abort a message in flight, send `r` if given, and close. */
+export const closeWith = (s: ServerState, out: Out, r: Reply | undefined, reason: AbortReason): ServerState => {
+  if (streaming(s.phase)) out.push(messageAborted(reason))
+  if (r !== undefined) say(s, out, r)
+  out.push(close)
+  return {
+    ...s,
+    phase: { _tag: 'Closed' },
+    pending: undefined,
+    held: [],
+    heldBytes: 0,
+    partial: undefined,
+    overflow: false,
+  }
+}
+
+/**
+ * Reply to a command the client got wrong, and count it: past `maxBadCommands` the server says
+ * 421 and closes, so a peer that speaks another protocol cannot keep the session busy.
+ */
+export const bad = (s: ServerState, out: Out, r: Reply, plain = false): ServerState => {
+  if (plain) out.reply(formatReply(r, false))
+  else say(s, out, r)
+  const badCommands = s.badCommands + 1
+  const limit = s.config.maxBadCommands
+  if (limit > 0 && badCommands >= limit) return closeWith({ ...s, badCommands }, out, Replies.tooManyErrors, 'closed')
+  return { ...s, badCommands }
+}
+
+/** Abort the message being streamed, if any (RSET, a new EHLO, QUIT). */
+export const abortStream = (s: ServerState, out: Out, reason: AbortReason): void => {
+  if (streaming(s.phase)) out.push(messageAborted(reason))
+}

@@ -1,0 +1,72 @@
+// Command sequencing in one place (RFC 5321 4.1.4, 4.3.2; RFC 3030 2; RFC 4954 4; RFC 3207 4):
+// which verbs each command phase accepts and where a success leads. Everything else gets its 503
+// from `outOfSequence`. docs/architecture.md draws its state diagram from this table.
+import { Replies, type Reply } from '../Reply.js'
+
+export const verbs = [
+  'HELO',
+  'EHLO',
+  'LHLO',
+  'MAIL',
+  'RCPT',
+  'DATA',
+  'BDAT',
+  'RSET',
+  'NOOP',
+  'QUIT',
+  'VRFY',
+  'EXPN',
+  'HELP',
+  'STARTTLS',
+  'AUTH',
+] as const
+export type Verb = (typeof verbs)[number]
+
+export const isVerb = (word: string): word is Verb => (verbs as ReadonlyArray<string>).includes(word)
+
+/** The phases in which a line is a command. */
+export type CommandPhase = 'Refused' | 'AwaitHello' | 'Idle' | 'Envelope'
+
+/** Phase names a success can lead to, including the phases that are not command phases. */
+export type Target = CommandPhase | 'Data' | 'Bdat' | 'Sasl' | 'TlsWait' | 'Closed'
+
+const anytime = { NOOP: 'same', QUIT: 'Closed', HELP: 'same', VRFY: 'same', EXPN: 'same' } as const
+
+/** For each command phase, the verbs it accepts and the phase a success leads to ('same' stays). */
+export const transitions: Record<CommandPhase, Partial<Record<Verb, Target | 'same'>>> = {
+  Refused: { QUIT: 'Closed' },
+  AwaitHello: { ...anytime, HELO: 'Idle', EHLO: 'Idle', LHLO: 'Idle', RSET: 'same' },
+  Idle: {
+    ...anytime,
+    HELO: 'Idle',
+    EHLO: 'Idle',
+    LHLO: 'Idle',
+    RSET: 'same',
+    MAIL: 'Envelope',
+    STARTTLS: 'TlsWait',
+    AUTH: 'Sasl',
+  },
+  Envelope: {
+    ...anytime,
+    HELO: 'Idle',
+    EHLO: 'Idle',
+    LHLO: 'Idle',
+    RSET: 'Idle',
+    RCPT: 'Envelope',
+    DATA: 'Data',
+    BDAT: 'Bdat',
+  },
+}
+
+/** Does this phase accept this verb? */
+export const accepts = (phase: CommandPhase, verb: Verb): boolean => transitions[phase][verb] !== undefined
+
+/** The 503 reply for a verb the phase does not accept, worded for the case (RFC 5321 4.1.4). */
+export const outOfSequence = (phase: CommandPhase, verb: Verb): Reply => {
+  if (phase === 'Refused') return Replies.refused
+  if (phase === 'AwaitHello') return Replies.needHello
+  if (phase === 'Idle' && (verb === 'RCPT' || verb === 'DATA' || verb === 'BDAT')) return Replies.needMail
+  if (phase === 'Envelope' && verb === 'MAIL') return Replies.nestedMail
+  if (phase === 'Envelope' && verb === 'AUTH') return Replies.authInTransaction
+  return Replies.badSequence
+}

@@ -1,0 +1,302 @@
+// The server session reducer: `step(state, input) -> [state, outputs]`. Total (never throws) and
+// pure. Input bytes are cut into command lines (RFC 5321 2.3.8, 4.5.3.1.4), message text and BDAT
+// chunks; while the application has a question to answer, further input is held, in order.
+import { absurd } from 'fp-ts/lib/function.js'
+import type { ServerConfig } from '../Config.js'
+import { type Reply, Replies, formatReply, isEnhancedFor, isReplyCode } from '../Reply.js'
+import { concat, decodeUtf8, latin1 } from '../wire/bytes.js'
+import { answerAuth, onAuth, onSaslLine } from './commands/auth.js'
+import { feedBdat, feedDiscard, onBdat, refuseBdat } from './commands/bdat.js'
+import { answerMessage, feedData, onData } from './commands/data.js'
+import { answerHello, onHello } from './commands/hello.js'
+import { answerMail, answerRcpt, onMail, onRcpt } from './commands/mail.js'
+import { answerVerify, onHelp, onNoop, onQuit, onRset, onVerify } from './commands/misc.js'
+import { onStartTls, onTlsStarted } from './commands/starttls.js'
+import { Out, bad, closeWith } from './effects.js'
+import type { ServerInput } from './Input.js'
+import {
+  type Answer,
+  type Question,
+  type ServerOutput,
+  clearTimer,
+  misuse,
+  pauseReading,
+  resumeReading,
+  setTimer,
+} from './Output.js'
+import { type CommandPhase, type Verb, accepts, isVerb, outOfSequence } from './sequencing.js'
+import type { ServerState } from './State.js'
+
+const LF = 10
+const CR = 13
+
+/**
+ * Advance the session by one input.
+ * @example
+ * const [s1, outputs] = step(s0, received(encode('EHLO client.example\r\n')))
+ */
+export const step = (s: ServerState, input: ServerInput): readonly [ServerState, ReadonlyArray<ServerOutput>] => {
+  const out = new Out()
+  let next: ServerState
+  switch (input._tag) {
+    case 'Received':
+      next = armTimer(onReceived(s, out, input.bytes), s, out)
+      break
+    case 'Answered': {
+      const problem = checkAnswer(s, input.id, input.answer)
+      if (problem !== undefined) {
+        if (problem === '') return [s, []] // a late answer after the session closed
+        return [s, [misuse(problem)]]
+      }
+      next = armTimer(onAnswered(s, out, s.pending!, input.answer), s, out)
+      break
+    }
+    case 'TlsStarted':
+      if (s.phase._tag !== 'TlsWait') return [s, [misuse('TlsStarted without a StartTls output')]]
+      next = armTimer(onTlsStarted(s), s, out)
+      break
+    case 'TimerFired':
+      next = s.phase._tag === 'Closed' || s.pending !== undefined ? s : closeWith(s, out, Replies.timeout, 'timeout')
+      break
+    case 'PeerClosed':
+      next = s.phase._tag === 'Closed' ? s : closeWith(s, out, undefined, 'closed')
+      break
+    case 'Shutdown':
+      next = s.phase._tag === 'Closed' ? s : closeWith(s, out, Replies.shuttingDown, 'shutdown')
+      break
+    default:
+      return absurd(input)
+  }
+  return [next, out.done()]
+}
+
+/** The idle timer runs while the session waits for the client, and stops while the application thinks. */
+const armTimer = (s: ServerState, before: ServerState, out: Out): ServerState => {
+  if (s.phase._tag === 'Closed') return s
+  if (s.pending !== undefined) {
+    if (before.pending === undefined) out.push(clearTimer('idle'))
+  } else out.push(setTimer('idle', s.config.idleTimeoutMs))
+  return s
+}
+
+const onReceived = (s: ServerState, out: Out, bytes: Uint8Array): ServerState => {
+  if (s.phase._tag === 'Closed' || bytes.length === 0) return s
+  if (s.pending === undefined) return consume(s, out, bytes, 0)
+  const heldBytes = s.heldBytes + bytes.length
+  // The driver pauses reading past maxHeldBytes; twice that means it did not, so stop here.
+  if (heldBytes > 2 * s.config.maxHeldBytes) return closeWith(s, out, Replies.heldOverflow, 'closed')
+  const paused = s.paused || heldBytes > s.config.maxHeldBytes
+  if (paused && !s.paused) out.push(pauseReading)
+  return { ...s, held: [...s.held, bytes], heldBytes, paused }
+}
+
+/** Process input from `pos` until it runs out or a question is put to the application. */
+const consume = (s0: ServerState, out: Out, bytes: Uint8Array, pos0: number): ServerState => {
+  let s = s0
+  let pos = pos0
+  const n = bytes.length
+  while (pos < n && s.pending === undefined) {
+    const p = s.phase
+    switch (p._tag) {
+      case 'Closed':
+      case 'TlsWait':
+        return s // input after STARTTLS or after the end is dropped (RFC 3207 4)
+      case 'Data':
+        ;[s, pos] = feedData(s, p, out, bytes, pos)
+        break
+      case 'Bdat':
+        ;[s, pos] = feedBdat(s, p, out, bytes, pos)
+        break
+      case 'BdatDiscard':
+        ;[s, pos] = feedDiscard(s, p, out, bytes, pos)
+        break
+      default:
+        ;[s, pos] = takeLine(s, out, bytes, pos)
+    }
+  }
+  if (pos < n && s.pending !== undefined && s.phase._tag !== 'Closed') {
+    const rest = bytes.subarray(pos)
+    return { ...s, held: [rest, ...s.held], heldBytes: s.heldBytes + rest.length }
+  }
+  return s
+}
+
+/** Cut one line (up to LF) out of the input, or keep the partial line for the next input. */
+const takeLine = (s: ServerState, out: Out, bytes: Uint8Array, pos: number): readonly [ServerState, number] => {
+  const cap = s.config.maxAuthLineLength
+  const lf = bytes.indexOf(LF, pos)
+  const had = s.partial?.length ?? 0
+  if (lf === -1) {
+    const size = had + bytes.length - pos
+    if (s.overflow || size > cap) return [{ ...s, partial: undefined, overflow: true }, bytes.length]
+    const partial = s.partial === undefined ? bytes.slice(pos) : concat([s.partial, bytes.subarray(pos)])
+    return [{ ...s, partial }, bytes.length]
+  }
+  const end = lf + 1
+  if (s.overflow || had + end - pos > cap) {
+    const cleared = { ...s, partial: undefined, overflow: false }
+    const r = s.phase._tag === 'Sasl' ? Replies.authLineTooLong : Replies.lineTooLong
+    return [bad(leaveSasl(cleared), out, r), end]
+  }
+  const line = s.partial === undefined ? bytes.subarray(pos, end) : concat([s.partial, bytes.subarray(pos, end)])
+  return [onLine({ ...s, partial: undefined }, out, line), end]
+}
+
+const leaveSasl = (s: ServerState): ServerState =>
+  s.phase._tag === 'Sasl' ? { ...s, phase: { _tag: 'Idle', hello: s.phase.hello } } : s
+
+/** One complete line, LF included. */
+const onLine = (s: ServerState, out: Out, line: Uint8Array): ServerState => {
+  const crlf = line.length >= 2 && line[line.length - 2] === CR
+  // RFC 5321 2.3.8: lines end in CRLF; a bare LF is refused unless the policy keeps it.
+  if (!crlf && s.config.bareLineEndings === 'reject') return bad(leaveSasl(s), out, Replies.bareLf)
+  const body = line.subarray(0, line.length - (crlf ? 2 : 1))
+  if (s.phase._tag === 'Sasl') return onSaslLine(s, s.phase, out, body)
+  for (let i = 0; i < body.length; i++) {
+    const b = body[i]!
+    if (b < 0x20 || b === 0x7f) return bad(s, out, Replies.controlChars)
+  }
+  let ascii = true
+  for (let i = 0; i < body.length; i++) if (body[i]! > 0x7f) ascii = false
+  const text = ascii ? latin1(body) : decodeUtf8(body) // UTF-8 only as SMTPUTF8 allows (RFC 6531 3.3)
+  if (text === undefined) return bad(s, out, Replies.badUtf8)
+  const space = text.indexOf(' ')
+  const word = (space === -1 ? text : text.slice(0, space)).toUpperCase() // verbs are case-blind (RFC 5321 2.4)
+  const arg = space === -1 ? '' : text.slice(space)
+  if (!isVerb(word)) return bad(s, out, Replies.unrecognized)
+  if (word !== 'AUTH' && line.length > s.config.maxLineLength) return bad(s, out, Replies.lineTooLong)
+  return onCommand(s, out, word, arg)
+}
+
+/** Is the verb's extension switched off in this configuration? (502, or 500 for another protocol's greeting) */
+const disabled = (c: ServerConfig, verb: Verb): Reply | undefined => {
+  switch (verb) {
+    case 'HELO':
+    case 'EHLO':
+      return c.lmtp ? Replies.unrecognized : undefined // LMTP has only LHLO (RFC 2033 4.1)
+    case 'LHLO':
+      return c.lmtp ? undefined : Replies.unrecognized
+    case 'BDAT':
+      return c.chunking ? undefined : Replies.notImplemented
+    case 'STARTTLS':
+      return c.startTls ? undefined : Replies.notImplemented
+    case 'AUTH':
+      return c.authMechanisms.length > 0 ? undefined : Replies.notImplemented
+    default:
+      return undefined
+  }
+}
+
+// RFC 3207 4: a server that insists on TLS still answers these before it.
+const allowedBeforeTls: ReadonlyArray<Verb> = ['NOOP', 'EHLO', 'LHLO', 'STARTTLS', 'QUIT']
+
+const onCommand = (s: ServerState, out: Out, verb: Verb, arg: string): ServerState => {
+  const phase = s.phase._tag as CommandPhase
+  const refusal =
+    disabled(s.config, verb) ??
+    (s.config.requireTls && !s.tls && !allowedBeforeTls.includes(verb) ? Replies.tlsRequired : undefined) ??
+    (accepts(phase, verb) ? undefined : outOfSequence(phase, verb))
+  if (refusal !== undefined) return verb === 'BDAT' ? refuseBdat(s, out, arg, refusal) : bad(s, out, refusal)
+  switch (verb) {
+    case 'HELO':
+    case 'EHLO':
+    case 'LHLO':
+      return onHello(s, out, verb, arg)
+    case 'MAIL':
+      return onMail(s, out, arg)
+    case 'RCPT':
+      return onRcpt(s, out, arg)
+    case 'DATA':
+      return onData(s, out, arg)
+    case 'BDAT':
+      return onBdat(s, out, arg)
+    case 'RSET':
+      return onRset(s, out, arg)
+    case 'NOOP':
+      return onNoop(s, out)
+    case 'QUIT':
+      return onQuit(s, out, arg)
+    case 'VRFY':
+    case 'EXPN':
+      return onVerify(s, out, verb, arg)
+    case 'HELP':
+      return onHelp(s, out)
+    case 'STARTTLS':
+      return onStartTls(s, out, arg)
+    case 'AUTH':
+      return onAuth(s, out, arg)
+    default:
+      return absurd(verb)
+  }
+}
+
+const validReply = (r: Reply): boolean =>
+  isReplyCode(r.code) &&
+  (r.enhanced === undefined || isEnhancedFor(r.code, r.enhanced)) &&
+  r.lines.every((l) => typeof l === 'string')
+
+/** Why this answer cannot be taken ('' for a late answer to a closed session), or undefined. */
+const checkAnswer = (s: ServerState, id: number, a: Answer): string | undefined => {
+  if (s.phase._tag === 'Closed' && s.pending === undefined) return ''
+  const q = s.pending
+  if (q === undefined || q.id !== id) return `no pending question has id ${id}`
+  const replies = a._tag === 'PerRecipient' ? a.decisions.map((d) => d.reply) : [a.reply]
+  for (const r of replies) if (r !== undefined && !validReply(r)) return `invalid reply: ${formatReply(r, true).trim()}`
+  const tell = q._tag === 'Vrfy' || q._tag === 'Expn'
+  if (a._tag === 'Respond' && !tell) return `Respond answers only VRFY and EXPN, not ${q._tag}`
+  if (a._tag === 'PerRecipient') {
+    if (q._tag !== 'Message' || !s.config.lmtp) return 'PerRecipient answers only LMTP messages'
+    if (a.decisions.length !== q.recipients.length)
+      return `PerRecipient needs ${q.recipients.length} decisions, got ${a.decisions.length}`
+  }
+  const decisions = a._tag === 'PerRecipient' ? a.decisions : a._tag === 'Respond' ? [] : [a]
+  for (const d of decisions) {
+    if (tell) break
+    if (d._tag === 'Accept' && d.reply !== undefined && d.reply.code >= 300) return 'Accept needs a 2yz reply'
+    if (d._tag === 'Reject' && d.reply.code < 400) return 'Reject needs a 4yz or 5yz reply'
+  }
+  return undefined
+}
+
+const onAnswered = (s0: ServerState, out: Out, q: Question, a: Answer): ServerState => {
+  const s = { ...s0, pending: undefined }
+  let next: ServerState
+  switch (q._tag) {
+    case 'Hello':
+      next = answerHello(s, out, q.hello, a as Exclude<Answer, { _tag: 'PerRecipient' | 'Respond' }>)
+      break
+    case 'Mail':
+      next = answerMail(s, out, q, a as Exclude<Answer, { _tag: 'PerRecipient' | 'Respond' }>)
+      break
+    case 'Rcpt':
+      next = answerRcpt(s, out, q, a as Exclude<Answer, { _tag: 'PerRecipient' | 'Respond' }>)
+      break
+    case 'Auth':
+      next = answerAuth(s, out, q, a as Exclude<Answer, { _tag: 'PerRecipient' | 'Respond' }>)
+      break
+    case 'Message':
+      next = answerMessage(s, out, q, a as Exclude<Answer, { _tag: 'Respond' }>)
+      break
+    case 'Vrfy':
+    case 'Expn':
+      next = answerVerify(s, out, q, a)
+      break
+    default:
+      return absurd(q)
+  }
+  return drain(next, out)
+}
+
+/** Run the input held while the question was pending; resume reading once it is all used. */
+const drain = (s0: ServerState, out: Out): ServerState => {
+  let s = s0
+  while (s.pending === undefined && s.held.length > 0 && s.phase._tag !== 'Closed') {
+    const [first, ...rest] = s.held
+    s = consume({ ...s, held: rest, heldBytes: s.heldBytes - first!.length }, out, first!, 0)
+  }
+  if (s.paused && s.pending === undefined) {
+    if (s.phase._tag !== 'Closed') out.push(resumeReading)
+    return { ...s, paused: false }
+  }
+  return s
+}

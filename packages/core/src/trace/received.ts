@@ -1,0 +1,263 @@
+// Trace header fields a receiving server prepends: Received (time stamp) and Return-Path.
+// Implements RFC 5321 4.4 (Stamp grammar), RFC 5322 3.3 (date-time), 3.6.7 (trace fields) and 2.2.3 (folding),
+// with the "with" protocol words of RFC 3848 and RFC 6531 3.7.3.
+
+/** A clock reading supplied by the caller: milliseconds since the Unix epoch, and the local zone's offset. */
+export interface Timestamp {
+  /** Milliseconds since 1970-01-01T00:00:00Z; fractions are dropped, a non-finite value counts as 0. */
+  readonly epochMs: number
+  /** Minutes east of UTC (-300 for New York in winter); rounded to a whole minute, clamped to +-99:59. */
+  readonly offsetMinutes: number
+}
+
+const DAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const
+const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const
+const MAX_OFFSET = 99 * 60 + 59 // the zone has two digits of hours (RFC 5322 3.3)
+
+const pad = (n: number, width: number): string => String(n).padStart(width, '0')
+
+/**
+ * Proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's civil_from_days), using only
+ * integer arithmetic on eras of 400 years.
+ */
+const civilFromDays = (days: number): { readonly year: number; readonly month: number; readonly day: number } => {
+  const z = days + 719468 // days since 0000-03-01
+  const era = Math.floor(z / 146097)
+  const dayOfEra = z - era * 146097
+  const yearOfEra = Math.floor(
+    (dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36524) - Math.floor(dayOfEra / 146096)) / 365,
+  )
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100))
+  const shiftedMonth = Math.floor((5 * dayOfYear + 2) / 153) // 0 = March
+  const day = dayOfYear - Math.floor((153 * shiftedMonth + 2) / 5) + 1
+  const month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+  return { year: yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day }
+}
+
+/**
+ * Formats a clock reading as an RFC 5322 3.3 `date-time` in the given zone, for example
+ * `Tue, 15 Jan 2008 16:02:43 -0500`. Computed by calendar arithmetic alone (the core has no `Date`).
+ */
+export const formatDate = (ts: Timestamp): string => {
+  const rawOffset = Number.isFinite(ts.offsetMinutes) ? Math.round(ts.offsetMinutes) : 0
+  const offset = Math.max(-MAX_OFFSET, Math.min(MAX_OFFSET, rawOffset))
+  const epochSeconds = Number.isFinite(ts.epochMs) ? Math.floor(ts.epochMs / 1000) : 0
+  // RFC 5321 4.4 asks for local time with an explicit numeric offset rather than a zone name.
+  const local = epochSeconds + offset * 60
+  const days = Math.floor(local / 86400)
+  const secondOfDay = local - days * 86400
+  const { year, month, day } = civilFromDays(days)
+  const weekday = (((days + 4) % 7) + 7) % 7 // 1970-01-01 was a Thursday
+  const hh = pad(Math.floor(secondOfDay / 3600), 2)
+  const mm = pad(Math.floor(secondOfDay / 60) % 60, 2)
+  const ss = pad(secondOfDay % 60, 2)
+  // RFC 5322 3.3: +hhmm east of UT, -hhmm west; UT itself is written +0000.
+  const zone = `${offset < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(offset) / 60), 2)}${pad(Math.abs(offset) % 60, 2)}`
+  // RFC 5321 4.4 forbids the obsolete forms: the year always has at least four digits.
+  return `${DAY_NAMES[weekday]}, ${pad(day, 2)} ${MONTH_NAMES[month - 1]} ${pad(year, 4)} ${hh}:${mm}:${ss} ${zone}`
+}
+
+/** The registered values of the `with` clause (RFC 5321 4.4, RFC 3848, RFC 6531 3.7.3). */
+export type Protocol =
+  | 'SMTP'
+  | 'ESMTP'
+  | 'ESMTPA'
+  | 'ESMTPS'
+  | 'ESMTPSA'
+  | 'LMTP'
+  | 'LMTPA'
+  | 'LMTPS'
+  | 'LMTPSA'
+  | 'UTF8SMTP'
+  | 'UTF8SMTPA'
+  | 'UTF8SMTPS'
+  | 'UTF8SMTPSA'
+  | 'UTF8LMTP'
+  | 'UTF8LMTPA'
+  | 'UTF8LMTPS'
+  | 'UTF8LMTPSA'
+
+/** What the session knows when it writes the `with` clause. */
+export interface ProtocolFacts {
+  /** The session is LMTP (LHLO), not SMTP. */
+  readonly lmtp: boolean
+  /** The client greeted with EHLO (or LHLO) rather than HELO. */
+  readonly extended: boolean
+  /** The session runs over TLS (STARTTLS or implicit TLS). */
+  readonly tls: boolean
+  /** The client authenticated with AUTH. */
+  readonly authenticated: boolean
+  /** The transaction used the SMTPUTF8 parameter. */
+  readonly utf8: boolean
+}
+
+/**
+ * The `with` protocol word for a session. The suffix `S` marks TLS and `A` authentication (RFC 3848), the
+ * prefix `UTF8` marks SMTPUTF8 (RFC 6531 3.7.3).
+ *
+ * - A HELO session is plain `SMTP` whatever the other flags say: STARTTLS, AUTH and SMTPUTF8 are service
+ *   extensions that only exist after EHLO, and no word such as `SMTPS` is registered. Even TLS that a HELO
+ *   client got from an implicit-TLS port is not reported, since no registered word can carry it.
+ * - LMTP only greets with LHLO (RFC 2033), so `extended` is ignored when `lmtp` is true.
+ */
+export const protocolWord = (o: ProtocolFacts): Protocol => {
+  if (!o.lmtp && !o.extended) return 'SMTP'
+  const suffix = o.tls ? (o.authenticated ? 'SA' : 'S') : o.authenticated ? 'A' : ''
+  // RFC 6531 3.7.3: the SMTPUTF8 words drop the E of ESMTP (UTF8SMTP, not UTF8ESMTP).
+  const base = o.lmtp ? 'LMTP' : o.utf8 ? 'SMTP' : 'ESMTP'
+  return `${o.utf8 ? 'UTF8' : ''}${base}${suffix}` as Protocol
+}
+
+/** The facts that go into a Received field; see {@link formatReceived}. */
+export interface ReceivedFields {
+  readonly from: {
+    /** The name the client gave in HELO/EHLO/LHLO. */
+    readonly helo: string
+    /** The client's IP address from the TCP connection, IPv4 or IPv6, without brackets. */
+    readonly address?: string
+    /** The client's name found by reverse DNS. */
+    readonly hostname?: string
+  }
+  /** This server's name. */
+  readonly by: string
+  /** A link name for the `via` clause; rarely used on the Internet. */
+  readonly via?: string
+  readonly with: Protocol
+  /** The queue id of the message here. */
+  readonly id?: string
+  /** One recipient mailbox, `local@domain` without angle brackets. */
+  readonly for?: string
+  /** TLS details for a comment after `with`, e.g. `TLSv1.3:TLS_AES_256_GCM_SHA384`. */
+  readonly tls?: string
+  readonly date: Timestamp
+}
+
+// --- sanitising: no caller string may end the field, start a new one or change its structure -----------------
+
+/** Drops C0 controls (CR, LF, NUL, TAB...), DEL, C1 controls and the Unicode line and paragraph separators. */
+const dropControls = (s: string): string => {
+  let out = ''
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029) continue
+    out += s[i]
+  }
+  return out
+}
+
+/** A single token of the Stamp (domain, atom, msg-id): no spaces, no comment parentheses, no `;`. */
+const token = (s: string): string => dropControls(s).replace(/[\s()\\;]/gu, '')
+
+/**
+ * Text inside a comment: parentheses and backslashes would end or escape it (RFC 5322 3.2.2), and a `;` could
+ * mislead a reader looking for the one that announces the date.
+ */
+const commentWords = (s: string): string[] =>
+  dropControls(s)
+    .replace(/[()\\;]/g, '')
+    .split(/\s+/u)
+    .filter((w) => w !== '')
+
+/** A path between angle brackets: the brackets are ours, so any in the text are dropped, as are outer spaces. */
+const pathText = (s: string): string => dropControls(s).replace(/[<>]/g, '').trim()
+
+/** An address literal for the TCP-info (RFC 5321 4.1.3): IPv6 addresses are tagged `IPv6:`. */
+const addressLiteral = (address: string): string => {
+  const a = token(address).replace(/[[\]]/g, '')
+  if (a === '') return ''
+  return a.includes(':') && !/^ipv6:/i.test(a) ? `[IPv6:${a}]` : `[${a}]`
+}
+
+// --- folding -------------------------------------------------------------------------------------------------
+
+const MAX_LINE = 78 // RFC 5322 2.1.1: lines SHOULD stay within 78 characters, CRLF excluded
+
+/**
+ * Joins `name` and the groups into one field, folding with CRLF TAB. Spaces between groups are the preferred
+ * fold points (RFC 5322 2.2.3 favours higher-level breaks); a group that cannot fit even on a line of its own,
+ * or the first group, which never leaves the field name alone on its line, is broken at its inner spaces.
+ * A word is never split, so only a word too long for any line makes one.
+ */
+const fold = (name: string, groups: ReadonlyArray<ReadonlyArray<string>>): string => {
+  let out = ''
+  let line = name
+  const room = (s: string) => line.length + (line === '\t' ? 0 : 1) + s.length <= MAX_LINE
+  const add = (s: string) => {
+    line += (line === '\t' ? '' : ' ') + s
+  }
+  // RFC 5322 2.2.3: a fold is a CRLF put before white space; a line is never left holding only white space.
+  const breakLine = () => {
+    out += line + '\r\n'
+    line = '\t'
+  }
+  for (const group of groups) {
+    const whole = group.join(' ')
+    if (room(whole)) add(whole)
+    else if (line !== '\t' && line !== name && 1 + whole.length <= MAX_LINE) {
+      breakLine()
+      add(whole)
+    } else {
+      for (const word of group) {
+        if (line !== '\t' && !room(word)) breakLine()
+        add(word)
+      }
+    }
+  }
+  return out + line + '\r\n'
+}
+
+/**
+ * Builds a complete `Received:` header field, CRLF included, for the top of the message (RFC 5321 4.4).
+ *
+ * Clauses come in Stamp order: `from` with the TCP-info comment `(hostname [address])`, `by`, `via`, `with`
+ * and the TLS comment, `id`, `for <mailbox>`, then `;` and the date. The field is folded with CRLF TAB so that
+ * no line passes 78 characters unless a single word is longer than that.
+ *
+ * Nothing is rejected. Every caller string is cleaned instead, so header injection is impossible: control
+ * characters (CR, LF, NUL, TAB, DEL, C1, U+2028, U+2029) are dropped everywhere; tokens also lose white space,
+ * parentheses, backslashes and `;`; comment text loses parentheses, backslashes and `;`; the mailbox loses `<`
+ * and `>`. An empty `helo` or `by` becomes `unknown`; an optional part that ends up empty is left out. A hostname
+ * without an address gives the comment `(hostname)`. IPv4-mapped IPv6 addresses are written as given.
+ */
+export const formatReceived = (r: ReceivedFields): string => {
+  const address = r.from.address === undefined ? '' : addressLiteral(r.from.address)
+  const hostname = r.from.hostname === undefined ? '' : token(r.from.hostname).replace(/[[\]]/g, '')
+  // RFC 5321 4.4: the TCP-info is the address literal, optionally preceded by the reverse-DNS name.
+  const tcpInfo = [hostname, address].filter((w) => w !== '')
+  if (tcpInfo.length > 0) {
+    tcpInfo[0] = `(${tcpInfo[0]!}`
+    tcpInfo[tcpInfo.length - 1] += ')'
+  }
+  const groups: string[][] = [['from', token(r.from.helo) || 'unknown', ...tcpInfo]]
+  groups.push(['by', token(r.by) || 'unknown'])
+  const via = r.via === undefined ? '' : token(r.via)
+  if (via !== '') groups.push(['via', via])
+  const protocol = token(r.with)
+  if (protocol !== '') groups.push(['with', protocol])
+  const tls = r.tls === undefined ? [] : commentWords(r.tls)
+  if (tls.length > 0) {
+    tls[0] = `(${tls[0]!}`
+    tls[tls.length - 1] += ')'
+    groups.push(tls)
+  }
+  const id = r.id === undefined ? '' : token(r.id)
+  if (id !== '') groups.push(['id', id])
+  // RFC 5321 4.4: the for clause names exactly one path, whatever the number of RCPT commands.
+  const forPath = r.for === undefined ? '' : pathText(r.for)
+  if (forPath !== '') groups.push(['for', `<${forPath}>`])
+  // RFC 5321 4.4: the stamp ends with ";" then the date-time; the ";" sticks to the last word.
+  const last = groups[groups.length - 1]!
+  last[last.length - 1] += ';'
+  groups.push(formatDate(r.date).split(' '))
+  return fold('Received:', groups)
+}
+
+/**
+ * Builds the `Return-Path:` header field, CRLF included, that final delivery puts at the top of the message
+ * (RFC 5321 4.4): `<local@domain>`, or `<>` for a null reverse-path (`null` or an empty string). The path is
+ * cleaned like the mailbox of {@link formatReceived}: control characters, `<` and `>` are dropped. The field
+ * stays on one line: the path is a single word, and a valid one (at most 256 octets, RFC 5321 4.5.3.1.3)
+ * keeps the line far below the 998-character limit.
+ */
+export const formatReturnPath = (path: string | null): string =>
+  `Return-Path: <${path === null ? '' : pathText(path)}>\r\n`

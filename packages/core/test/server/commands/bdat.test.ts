@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest'
+import { accept, reject, reply } from '../../../src/index.js'
+import { Harness, bodyText } from '../harness.js'
+
+const envelope = (options = {}, answerer?: ConstructorParameters<typeof Harness>[1]) => {
+  const h = new Harness({ hostname: 'mx.example.com', ...options }, answerer)
+  h.feed('EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\n')
+  h.read()
+  return h
+}
+
+describe('server session', () => {
+  describe('BDAT (RFC 3030 2)', () => {
+    it('takes exactly the declared octets, 250 per chunk, and asks at LAST', () => {
+      const h = envelope()
+      h.feed('BDAT 5\r\nab\r\nc')
+      expect(h.read()).toBe('250 2.0.0 5 octets received\r\n')
+      h.feed('BDAT 3 LAST\r\n.\r\n')
+      expect(h.read()).toBe('250 2.0.0 Ok\r\n')
+      expect(bodyText(h.delivered[0]!)).toBe('ab\r\nc.\r\n') // no unstuffing: octets as sent
+    })
+    it('BDAT 0 LAST ends the message (RFC 3030 2)', () => {
+      const h = envelope()
+      h.feed('BDAT 4\r\nabcd')
+      h.feed('bdat 0 last\r\n')
+      expect(h.read()).toBe('250 2.0.0 4 octets received\r\n250 2.0.0 Ok\r\n')
+      expect(bodyText(h.delivered[0]!)).toBe('abcd')
+    })
+    it('a chunk may hold binary octets and command-like lines', () => {
+      const h = envelope()
+      const chunk = 'QUIT\r\n\u0000\u00ff\r.\n'
+      h.feed(`BDAT ${chunk.length} LAST\r\n`)
+      h.feed(Uint8Array.from(chunk, (c) => c.charCodeAt(0)))
+      expect(h.read()).toBe('250 2.0.0 Ok\r\n')
+      expect(h.closed).toBe(false)
+      expect(bodyText(h.delivered[0]!)).toBe(chunk)
+    })
+    it('a refused BDAT still has its chunk read and dropped (RFC 3030 2)', () => {
+      const h = new Harness({})
+      h.feed('EHLO c.example\r\n')
+      h.read()
+      h.feed('BDAT 6\r\nQUIT\r\nNOOP\r\n')
+      expect(h.read()).toBe('503 5.5.1 Need MAIL command\r\n250 2.0.0 Ok\r\n')
+      expect(h.closed).toBe(false)
+    })
+    it('502 when CHUNKING is off, and the chunk is still consumed', () => {
+      const h = new Harness({ chunking: false, binaryMime: false })
+      h.feed('EHLO c.example\r\n')
+      h.read()
+      h.feed('BDAT 6\r\nQUIT\r\nNOOP\r\n')
+      expect(h.read()).toBe('502 5.5.1 Command not implemented\r\n250 2.0.0 Ok\r\n')
+    })
+    it('after a failed chunk, pipelined chunks are read and refused with 503 until RSET (RFC 3030 2)', () => {
+      const h = envelope({ maxMessageSize: 4 })
+      h.feed('BDAT 5\r\n12345BDAT 2 LAST\r\nabRSET\r\n')
+      expect(h.read()).toBe(
+        '552 5.3.4 Message size exceeds fixed maximum message size\r\n503 5.5.1 Transaction failed; send RSET\r\n250 2.0.0 Ok\r\n',
+      )
+      expect(h.delivered).toHaveLength(0)
+      expect(h.aborted).toEqual(['tooBig'])
+    })
+    it('503 for DATA after BDAT in one transaction (RFC 3030 2)', () => {
+      const h = envelope()
+      h.feed('BDAT 1\r\nxDATA\r\n')
+      expect(h.read()).toBe(
+        '250 2.0.0 1 octets received\r\n503 5.5.1 DATA and BDAT cannot be mixed in one transaction\r\n',
+      )
+    })
+    it('503 for DATA with BODY=BINARYMIME (RFC 3030 3)', () => {
+      const h = new Harness({})
+      h.feed('EHLO c.example\r\nMAIL FROM:<a@b.example> BODY=BINARYMIME\r\nRCPT TO:<x@y.example>\r\nDATA\r\n')
+      expect(h.read()).toMatch(/503 5\.5\.1 BODY=BINARYMIME requires BDAT\r\n$/)
+    })
+    it('RSET between chunks drops the partial message', () => {
+      const h = envelope()
+      h.feed('BDAT 2\r\nabRSET\r\n')
+      expect(h.read()).toBe('250 2.0.0 2 octets received\r\n250 2.0.0 Ok\r\n')
+      expect(h.aborted).toEqual(['reset'])
+    })
+    it('501 for a BDAT without a size', () => {
+      const h = envelope()
+      h.feed('BDAT\r\nBDAT x\r\n')
+      expect(h.read()).toBe('501 5.5.4 Syntax: BDAT chunk-size [LAST]\r\n501 5.5.4 Syntax: BDAT chunk-size [LAST]\r\n')
+    })
+    it('the application refuses the message at LAST', () => {
+      const h = envelope({}, (q) => (q._tag === 'Message' ? reject(reply(554, '5.7.1', 'Spam')) : accept()))
+      h.feed('BDAT 1 LAST\r\nx')
+      expect(h.read()).toBe('554 5.7.1 Spam\r\n')
+    })
+  })
+})

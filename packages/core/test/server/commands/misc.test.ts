@@ -1,0 +1,212 @@
+import { describe, expect, it } from 'vitest'
+import { accept, answered, peerClosed, perRecipient, reply, respond, shutdown, timerFired } from '../../../src/index.js'
+import { Harness } from '../harness.js'
+
+const greeted = (options = {}, answerer?: ConstructorParameters<typeof Harness>[1]) => {
+  const h = new Harness({ hostname: 'mx.example.com', ...options })
+  h.feed('EHLO c.example\r\n')
+  h.read()
+  if (answerer !== undefined) h.answerer = answerer
+  return h
+}
+
+describe('server session', () => {
+  describe('RSET, NOOP, QUIT, HELP (RFC 5321 4.1.1.5, 4.1.1.8-10)', () => {
+    it('RSET clears the transaction and keeps the greeting', () => {
+      const h = greeted()
+      h.feed('MAIL FROM:<a@b.example>\r\nRSET\r\nRCPT TO:<x@y.example>\r\nMAIL FROM:<a@b.example>\r\n')
+      expect(h.read()).toBe('250 2.1.0 Ok\r\n250 2.0.0 Ok\r\n503 5.5.1 Need MAIL command\r\n250 2.1.0 Ok\r\n')
+    })
+    it('NOOP ignores its argument; RSET and QUIT with one get 501 (RFC 5321 4.3.2)', () => {
+      const h = greeted()
+      h.feed('NOOP anything\r\nRSET x\r\nQUIT x\r\n')
+      expect(h.read()).toBe(
+        '250 2.0.0 Ok\r\n501 5.5.4 This command takes no arguments\r\n'.repeat(1) +
+          '501 5.5.4 This command takes no arguments\r\n',
+      )
+      expect(h.closed).toBe(false)
+    })
+    it('HELP replies 214 with the configured lines', () => {
+      const h = greeted({ helpText: ['Commands:', 'EHLO MAIL RCPT DATA'] })
+      h.feed('HELP\r\n')
+      expect(h.read()).toBe('214-2.0.0 Commands:\r\n214 2.0.0 EHLO MAIL RCPT DATA\r\n')
+    })
+    it('QUIT during a BDAT transaction aborts the message', () => {
+      const h = greeted()
+      h.feed('MAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nBDAT 1\r\nxQUIT\r\n')
+      expect(h.read()).toMatch(/221 2\.0\.0 Bye\r\n$/)
+      expect(h.aborted).toEqual(['closed'])
+    })
+  })
+
+  describe('VRFY and EXPN (RFC 5321 3.5)', () => {
+    it.each([
+      [250, '2.1.5', 'Fred Smith <Smith@USC-ISIF.ARPA>'],
+      [251, '2.1.5', 'User not local; will forward to <Postel@USC-ISIF.ARPA>'],
+      [550, '5.1.1', 'String does not match anything.'],
+      [551, '5.1.6', 'User not local; please try <Mockapetris@USC-ISIF.ARPA>'],
+      [553, '5.1.4', 'User ambiguous.'],
+    ])('VRFY answered %i by the application', (code, enhanced, text) => {
+      const h = greeted({}, (q) => (q._tag === 'Vrfy' ? respond(reply(code, enhanced, text)) : accept()))
+      h.feed('VRFY Smith\r\n')
+      expect(h.read()).toBe(`${code} ${enhanced} ${text}\r\n`)
+      expect(h.questions.at(-1)).toMatchObject({ _tag: 'Vrfy', argument: 'Smith' })
+    })
+    it('an accept without a reply is 252 (RFC 5321 3.5.3)', () => {
+      const h = greeted()
+      h.feed('EXPN staff\r\n')
+      expect(h.read()).toMatch(/^252 2\.5\.0 /)
+    })
+    it('501 without an argument', () => {
+      const h = greeted()
+      h.feed('VRFY\r\n')
+      expect(h.read()).toBe('501 5.5.4 Syntax: VRFY string\r\n')
+    })
+  })
+
+  describe('errors (RFC 5321 4.2.4, 4.3.2, 4.5.3.1.4)', () => {
+    it('500 for an unknown verb', () => {
+      const h = greeted()
+      h.feed('XYZZY\r\n')
+      expect(h.read()).toBe('500 5.5.1 Command unrecognized\r\n')
+    })
+    it('a 512-octet command line is fine; 513 gets 500 and the session goes on (RFC 5321 4.5.3.1.4)', () => {
+      const h = greeted()
+      const line = (n: number) => `NOOP ${'x'.repeat(n - 7)}\r\n`
+      expect(line(512)).toHaveLength(512)
+      h.feed(line(512))
+      expect(h.read()).toBe('250 2.0.0 Ok\r\n')
+      h.feed(line(513))
+      expect(h.read()).toBe('500 5.5.2 Line too long\r\n')
+      h.feed('NOOP\r\n')
+      expect(h.read()).toBe('250 2.0.0 Ok\r\n')
+    })
+    it('an endless line is dropped as it streams and answered with one 500 at its end', () => {
+      const h = greeted()
+      for (let i = 0; i < 100; i++) h.feed('x'.repeat(10000))
+      expect(h.state.partial?.length ?? 0).toBeLessThanOrEqual(12288)
+      h.feed('\r\nNOOP\r\n')
+      expect(h.read()).toBe('500 5.5.2 Line too long\r\n250 2.0.0 Ok\r\n')
+    })
+    it('500 for a bare LF ending a command when bare line endings are refused (RFC 5321 2.3.8)', () => {
+      const h = greeted()
+      h.feed('NOOP\n')
+      expect(h.read()).toBe('500 5.5.2 Bare LF in command line\r\n')
+      const keep = greeted({ bareLineEndings: 'keep' })
+      keep.feed('NOOP\n')
+      expect(keep.read()).toBe('250 2.0.0 Ok\r\n')
+    })
+    it('501 for control characters in a command', () => {
+      const h = greeted()
+      h.feed('NOOP a\u0000b\r\nNOOP a\rb\r\n')
+      expect(h.read()).toBe('501 5.5.2 Control characters are not allowed in commands\r\n'.repeat(2))
+    })
+    it('421 and close after too many bad commands', () => {
+      const h = greeted({ maxBadCommands: 3 })
+      h.feed('GET / HTTP/1.1\r\nHost: x\r\nAccept: */*\r\nNOOP\r\n')
+      expect(h.read()).toBe(
+        '500 5.5.1 Command unrecognized\r\n500 5.5.1 Command unrecognized\r\n500 5.5.1 Command unrecognized\r\n' +
+          '421 4.7.0 Too many errors, closing transmission channel\r\n',
+      )
+      expect(h.closed).toBe(true)
+    })
+  })
+
+  describe('timers, shutdown and the peer going away (RFC 5321 4.5.3.2)', () => {
+    it('sets a 5-minute idle timer by default and restarts it on input (RFC 5321 4.5.3.2.7)', () => {
+      const h = new Harness({})
+      expect(h.outputs).toContainEqual({ _tag: 'SetTimer', timer: 'idle', ms: 300000 })
+      const before = h.outputs.length
+      h.feed('NOOP\r\n')
+      expect(h.outputs.slice(before)).toContainEqual({ _tag: 'SetTimer', timer: 'idle', ms: 300000 })
+    })
+    it('421 and close when the idle timer fires, aborting a message in flight', () => {
+      const h = greeted()
+      h.feed('MAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nDATA\r\npartial')
+      h.read()
+      h.input(timerFired('idle'))
+      expect(h.read()).toBe('421 4.4.2 Timeout, closing transmission channel\r\n')
+      expect(h.closed).toBe(true)
+      expect(h.aborted).toEqual(['timeout'])
+    })
+    it('the timer stops while the application decides, and restarts after', () => {
+      const h = greeted({}, () => undefined)
+      h.feed('MAIL FROM:<a@b.example>\r\n')
+      expect(h.outputs.at(-1)).toEqual({ _tag: 'ClearTimer', timer: 'idle' })
+      h.input(timerFired('idle'))
+      expect(h.closed).toBe(false)
+      h.answer(accept())
+      expect(h.outputs.at(-1)).toEqual({ _tag: 'SetTimer', timer: 'idle', ms: 300000 })
+    })
+    it('Shutdown says 421 and closes', () => {
+      const h = greeted()
+      h.input(shutdown)
+      expect(h.read()).toBe('421 4.3.2 Service shutting down, closing transmission channel\r\n')
+      expect(h.closed).toBe(true)
+    })
+    it('a peer that vanishes mid-DATA gets no message delivered', () => {
+      const h = greeted()
+      h.feed('MAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nDATA\r\nhalf a mess')
+      h.input(peerClosed)
+      expect(h.delivered).toHaveLength(0)
+      expect(h.aborted).toEqual(['closed'])
+      expect(h.closed).toBe(true)
+    })
+  })
+
+  describe('pipelining and answers (RFC 2920 3)', () => {
+    it('holds input while a question is pending and replies in order', () => {
+      const h = greeted({}, () => undefined)
+      h.feed('MAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nRCPT TO:<z@y.example>\r\nDATA\r\n')
+      expect(h.read()).toBe('')
+      h.answer(accept())
+      expect(h.read()).toBe('250 2.1.0 Ok\r\n')
+      h.answer(accept())
+      h.answer(accept())
+      expect(h.read()).toBe('250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n')
+    })
+    it('pauses reading past maxHeldBytes and resumes once the held input is used', () => {
+      const h = greeted({ maxHeldBytes: 100 }, () => undefined)
+      h.feed('MAIL FROM:<a@b.example>\r\n')
+      h.feed(`NOOP ${'x'.repeat(120)}\r\n`)
+      expect(h.outputs.at(-1)).toEqual({ _tag: 'PauseReading' })
+      h.answer(accept())
+      expect(h.outputs.map((o) => o._tag)).toContain('ResumeReading')
+      expect(h.read()).toBe('250 2.1.0 Ok\r\n250 2.0.0 Ok\r\n')
+    })
+    it('421 when held input passes twice the limit (the driver did not pause)', () => {
+      const h = greeted({ maxHeldBytes: 100 }, () => undefined)
+      h.feed('MAIL FROM:<a@b.example>\r\n')
+      h.feed('x'.repeat(150))
+      h.feed('x'.repeat(100))
+      expect(h.read()).toBe('421 4.7.0 Too much pipelined input, closing transmission channel\r\n')
+      expect(h.closed).toBe(true)
+    })
+    it('an answer to a question that was not asked is misuse; the state is unchanged', () => {
+      const h = greeted({}, () => undefined)
+      const before = h.state
+      h.input(answered(99, accept()))
+      expect(h.state).toBe(before)
+      expect(h.outputs.at(-1)).toMatchObject({ _tag: 'Misuse' })
+    })
+    it.each([
+      ['an Accept with a 5yz reply', accept(reply(550, '5.0.0', 'no'))],
+      ['a reply code out of range', accept(reply(600, undefined, 'x'))],
+      ['an enhanced code of the wrong class', accept(reply(250, '5.1.0', 'x'))],
+      ['per-recipient decisions outside LMTP', perRecipient([accept()])],
+    ])('%s is misuse and the question stays pending', (_name, a) => {
+      const h = greeted({}, () => undefined)
+      h.feed('MAIL FROM:<a@b.example>\r\n')
+      const q = h.pending!
+      h.input(answered(q.id, a))
+      expect(h.outputs.at(-1)).toMatchObject({ _tag: 'Misuse' })
+      expect(h.pending).toBe(q)
+    })
+    it('reply text from the application cannot inject lines', () => {
+      const h = greeted({}, () => undefined)
+      h.feed('MAIL FROM:<a@b.example>\r\n')
+      h.answer(accept(reply(250, '2.1.0', 'Ok\r\n250 injected')))
+      expect(h.read()).toBe('250 2.1.0 Ok  250 injected\r\n')
+    })
+  })
+})

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest'
+import { tlsStarted } from '../../../src/index.js'
+import { Harness } from '../harness.js'
+
+describe('server session', () => {
+  describe('STARTTLS (RFC 3207 4)', () => {
+    it('220, a StartTls output, then a fresh session after the handshake (RFC 3207 4.2)', () => {
+      const h = new Harness({ startTls: true })
+      h.feed('EHLO c.example\r\n')
+      h.read()
+      h.feed('STARTTLS\r\n')
+      expect(h.read()).toBe('220 2.0.0 Ready to start TLS\r\n')
+      expect(h.startTls).toBe(1)
+      h.input(tlsStarted)
+      h.feed('MAIL FROM:<a@b.example>\r\n')
+      expect(h.read()).toBe('503 Send HELO or EHLO first\r\n')
+      h.feed('EHLO c.example\r\n')
+      expect(h.read()).not.toContain('STARTTLS') // not offered again (RFC 3207 4.2)
+    })
+    it('a MAIL pipelined behind STARTTLS in the same input never runs (RFC 3207 5.2)', () => {
+      const h = new Harness({ startTls: true })
+      h.feed('EHLO c.example\r\n')
+      h.read()
+      h.feed('STARTTLS\r\nMAIL FROM:<evil@attacker.example>\r\nRCPT TO:<x@y.example>\r\n')
+      expect(h.read()).toBe('220 2.0.0 Ready to start TLS\r\n')
+      h.feed('plaintext that arrived before the handshake\r\n')
+      h.input(tlsStarted)
+      expect(h.read()).toBe('')
+      expect(h.questions.filter((q) => q._tag === 'Mail')).toHaveLength(0)
+      h.feed('EHLO c.example\r\nMAIL FROM:<a@b.example>\r\n')
+      expect(h.read()).toMatch(/250 2\.1\.0 Ok\r\n$/)
+      expect(h.questions.filter((q) => q._tag === 'Mail')).toHaveLength(1)
+    })
+    it('503 before EHLO, 501 with an argument, 502 when not offered', () => {
+      const h = new Harness({ startTls: true })
+      h.read()
+      h.feed('STARTTLS\r\nEHLO c.example\r\n')
+      expect(h.read()).toMatch(/^503 Send HELO or EHLO first\r\n/)
+      h.feed('STARTTLS now\r\n')
+      expect(h.read()).toBe('501 5.5.4 This command takes no arguments\r\n')
+      const off = new Harness({})
+      off.feed('EHLO c.example\r\n')
+      off.read()
+      off.feed('STARTTLS\r\n')
+      expect(off.read()).toBe('502 5.5.1 Command not implemented\r\n')
+    })
+    it('with TLS required, 530 to all but NOOP, EHLO, STARTTLS and QUIT (RFC 3207 4)', () => {
+      const h = new Harness({ startTls: true, requireTls: true })
+      h.feed('EHLO c.example\r\n')
+      h.read()
+      h.feed('MAIL FROM:<a@b.example>\r\nVRFY x\r\nNOOP\r\n')
+      expect(h.read()).toBe(
+        '530 5.7.0 Must issue a STARTTLS command first\r\n530 5.7.0 Must issue a STARTTLS command first\r\n250 2.0.0 Ok\r\n',
+      )
+    })
+    it('TlsStarted without a StartTls output is misuse, and changes nothing', () => {
+      const h = new Harness({ startTls: true })
+      const before = h.state
+      h.input(tlsStarted)
+      expect(h.state).toBe(before)
+      expect(h.outputs.at(-1)).toMatchObject({ _tag: 'Misuse' })
+    })
+  })
+})
