@@ -27,6 +27,13 @@ export default tseslint.config(
     },
   },
   {
+    // plain JavaScript scripts (benchmarks) run on Node
+    files: ['**/*.mjs'],
+    languageOptions: {
+      globals: { console: 'readonly', process: 'readonly', performance: 'readonly', globalThis: 'readonly' },
+    },
+  },
+  {
     files: ['packages/core/src/**/*.ts'],
     rules: {
       'no-restricted-imports': [

@@ -14,10 +14,6 @@ import {
 } from './Output.js'
 import { type Phase, type ServerState, helloOf } from './State.js'
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
-/** A question before the session numbers it and adds its facts. */
-export type QuestionDraft = DistributiveOmit<Question, 'id' | 'session'>
-
 /**
  * Collects one step's outputs. Consecutive replies are joined into one Send, so a pipelined group
  * of commands gets its replies in one write (RFC 2920 3.2 lets the server batch them).
@@ -56,16 +52,24 @@ export const usesEnhanced = (s: ServerState): boolean => {
 /** Send a reply in the session's current style. */
 export const say = (s: ServerState, out: Out, r: Reply): void => out.reply(formatReply(r, usesEnhanced(s)))
 
-/** What every question says about the session. */
-export const facts = (s: ServerState): SessionFacts => ({
+/** What every question says about the session, as it will be in `phase`. */
+export const facts = (s: ServerState, phase: Phase = s.phase): SessionFacts => ({
   tls: s.tls,
   authenticated: s.authenticated,
-  hello: helloOf(s.phase),
+  hello: helloOf(phase),
 })
 
-/** Put a question to the application; input is held until it answers. */
-export const askApp = (s: ServerState, out: Out, draft: QuestionDraft, phase: Phase): ServerState => {
-  const question = { ...draft, id: s.nextId, session: facts({ ...s, phase }) } as Question
+/**
+ * Put a question to the application; input is held until it answers. `make` builds the question
+ * from its number and the session facts (one object literal per kind keeps the shapes simple).
+ */
+export const askApp = (
+  s: ServerState,
+  out: Out,
+  phase: Phase,
+  make: (id: number, session: SessionFacts) => Question,
+): ServerState => {
+  const question = make(s.nextId, facts(s, phase))
   out.push(ask(question))
   return { ...s, phase, pending: question, nextId: s.nextId + 1 }
 }

@@ -139,7 +139,7 @@ const takeLine = (s: ServerState, out: Out, bytes: Uint8Array, pos: number): rea
     return [bad(leaveSasl(cleared), out, r), end]
   }
   const line = s.partial === undefined ? bytes.subarray(pos, end) : concat([s.partial, bytes.subarray(pos, end)])
-  return [onLine({ ...s, partial: undefined }, out, line), end]
+  return [onLine(s.partial === undefined ? s : { ...s, partial: undefined }, out, line), end]
 }
 
 const leaveSasl = (s: ServerState): ServerState =>
@@ -291,8 +291,8 @@ const onAnswered = (s0: ServerState, out: Out, q: Question, a: Answer): ServerSt
 const drain = (s0: ServerState, out: Out): ServerState => {
   let s = s0
   while (s.pending === undefined && s.held.length > 0 && s.phase._tag !== 'Closed') {
-    const [first, ...rest] = s.held
-    s = consume({ ...s, held: rest, heldBytes: s.heldBytes - first!.length }, out, first!, 0)
+    const first = s.held[0]!
+    s = consume({ ...s, held: s.held.slice(1), heldBytes: s.heldBytes - first.length }, out, first, 0)
   }
   if (s.paused && s.pending === undefined) {
     if (s.phase._tag !== 'Closed') out.push(resumeReading)

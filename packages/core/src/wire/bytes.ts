@@ -18,9 +18,10 @@ export const encode = (text: string): Uint8Array => {
 
 /** Bytes to a string, one char per byte (Latin-1). Lossless; use for ASCII protocol text. */
 export const latin1 = (bytes: Uint8Array, start = 0, end = bytes.length): string => {
+  if (end - start <= 1024) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[])
   let s = ''
-  for (let i = start; i < end; i += 4096) {
-    s += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, Math.min(end, i + 4096))))
+  for (let i = start; i < end; i += 1024) {
+    s += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 1024)) as unknown as number[])
   }
   return s
 }

@@ -52,7 +52,13 @@ const onStep = (s: ServerState, out: Out, hello: Hello, mechanism: AuthMechanism
     case 'Failed':
       return bad({ ...s, phase: idle }, out, reply(501, '5.5.2', r.reason))
     case 'Done':
-      return askApp(s, out, { _tag: 'Auth', mechanism, credentials: r.credentials }, idle)
+      return askApp(s, out, idle, (id, session) => ({
+        _tag: 'Auth',
+        id,
+        mechanism,
+        credentials: r.credentials,
+        session,
+      }))
   }
 }
 

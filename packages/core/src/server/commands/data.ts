@@ -95,7 +95,14 @@ export const endOfMessage = (
     for (let i = 0; i < replyCount(s, tx); i++) say(next, out, refusal)
     return next
   }
-  return askApp(s, out, { _tag: 'Message', envelope: tx, size, recipients: tx.recipients }, idle)
+  return askApp(s, out, idle, (id, session) => ({
+    _tag: 'Message',
+    id,
+    envelope: tx,
+    size,
+    recipients: tx.recipients,
+    session,
+  }))
 }
 
 // LMTP answers the end of data once per accepted recipient (RFC 2033 4.2); SMTP once.

@@ -29,7 +29,12 @@ export const onHello = (s: ServerState, out: Out, verb: Hello['verb'], arg: stri
   const domain = parseDomainArg(arg)
   // Replies to HELO/EHLO never carry enhanced codes (RFC 2034 3).
   if (domain._tag === 'Left') return bad(s, out, reply(501, undefined, domain.left.text), true)
-  return askApp(s, out, { _tag: 'Hello', hello: { verb, domain: domain.right } }, s.phase)
+  return askApp(s, out, s.phase, (id, session) => ({
+    _tag: 'Hello',
+    id,
+    hello: { verb, domain: domain.right },
+    session,
+  }))
 }
 
 /** The application's answer to a greeting. A new greeting ends any transaction (RFC 5321 4.1.4). */

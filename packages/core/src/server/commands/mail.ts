@@ -25,7 +25,7 @@ const grammarReply = (e: { readonly code: number; readonly enhanced: string; rea
 
 export const onMail = (s: ServerState, out: Out, arg: string): ServerState => {
   if (s.config.requireAuth && s.authenticated === undefined) return bad(s, out, Replies.authRequired) // RFC 4954 6
-  const parsed = parseMailFrom(arg)
+  const parsed = parseMailFrom(arg.trimEnd()) // trailing spaces are a common client slip; tolerate them
   if (parsed._tag === 'Left') return bad(s, out, grammarReply(parsed.left))
   const params = mailParams(parsed.right.params, paramSupport(s))
   if (params._tag === 'Left') return bad(s, out, grammarReply(params.left))
@@ -38,7 +38,7 @@ export const onMail = (s: ServerState, out: Out, arg: string): ServerState => {
     say(s, out, Replies.sizeExceeded)
     return s
   }
-  return askApp(s, out, { _tag: 'Mail', from, params: params.right }, s.phase)
+  return askApp(s, out, s.phase, (id, session) => ({ _tag: 'Mail', id, from, params: params.right, session }))
 }
 
 export const answerMail = (
@@ -67,7 +67,7 @@ export const onRcpt = (s: ServerState, out: Out, arg: string): ServerState => {
   const p = s.phase
   if (p._tag !== 'Envelope') return bad(s, out, Replies.needMail)
   if (p.chunked !== undefined) return bad(s, out, Replies.badSequence) // no RCPT once BDAT began (RFC 3030 2)
-  const parsed = parseRcptTo(arg)
+  const parsed = parseRcptTo(arg.trimEnd())
   if (parsed._tag === 'Left') return bad(s, out, grammarReply(parsed.left))
   const params = rcptParams(parsed.right.params, paramSupport(s))
   if (params._tag === 'Left') return bad(s, out, grammarReply(params.left))
@@ -78,7 +78,14 @@ export const onRcpt = (s: ServerState, out: Out, arg: string): ServerState => {
     say(s, out, Replies.tooManyRecipients)
     return s
   }
-  return askApp(s, out, { _tag: 'Rcpt', to, params: params.right, envelope: p.tx }, p)
+  return askApp(s, out, p, (id, session) => ({
+    _tag: 'Rcpt',
+    id,
+    to,
+    params: params.right,
+    envelope: p.tx,
+    session,
+  }))
 }
 
 export const answerRcpt = (

@@ -33,7 +33,7 @@ export const onHelp = (s: ServerState, out: Out): ServerState => {
 export const onVerify = (s: ServerState, out: Out, verb: 'VRFY' | 'EXPN', arg: string): ServerState => {
   const argument = arg.trim()
   if (argument === '') return bad(s, out, reply(501, '5.5.4', `Syntax: ${verb} string`))
-  return askApp(s, out, { _tag: verb === 'VRFY' ? 'Vrfy' : 'Expn', argument }, s.phase)
+  return askApp(s, out, s.phase, (id, session) => ({ _tag: verb === 'VRFY' ? 'Vrfy' : 'Expn', id, argument, session }))
 }
 
 export const answerVerify = (s: ServerState, out: Out, _q: Question, answer: Answer): ServerState => {

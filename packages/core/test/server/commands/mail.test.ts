@@ -25,6 +25,11 @@ describe('server session', () => {
       expect(q.from).toEqual({ localPart: 'a', domain: 'b.example', utf8: false })
       expect(q.params).toEqual({ size: 1000, body: '8BITMIME', ret: 'HDRS', envid: 'QQ+1' })
     })
+    it('tolerates trailing spaces after the path and parameters', () => {
+      const h = ehlo()
+      h.feed('MAIL FROM:<a@b.example> SIZE=10  \r\nRCPT TO:<x@y.example> \r\n')
+      expect(h.read()).toBe('250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n')
+    })
     it('accepts the null reverse path <> (RFC 5321 4.5.5)', () => {
       const h = ehlo()
       h.feed('MAIL FROM:<>\r\n')

@@ -1,26 +1,25 @@
 // `npm run bench`: the pure core's throughput, each figure next to a bound measured in the same run.
+// Runs the built package (dist/) under plain node, as users run it.
 //   1. a 50 MB message through `step` in 64 KiB chunks, next to a plain indexOf('\r\n.\r\n') scan
 //   2. pipelined 1 KB transactions per second through `step`, answered at once
 //   3. heap before and after, with a forced collection
 import { Buffer } from 'node:buffer'
 import { performance } from 'node:perf_hooks'
-import { serverConfig } from '../src/Config.js'
-import { encode } from '../src/wire/bytes.js'
-import { type ServerOutput, type ServerState, accept, answered, init, received, step } from '../src/server/index.js'
+import { accept, answered, encode, init, received, serverConfig, step } from '../dist/index.js'
 
 const MB = 1024 * 1024
 const CHUNK = 64 * 1024
-const gc = (globalThis as { gc?: () => void }).gc
+const gc = globalThis.gc
 
 const config = serverConfig({ maxMessageSize: 0, maxBadCommands: 0 })
 if (config._tag === 'Left') throw new Error(config.left.errors.join('\n'))
 
 /** A driver in a few lines: feed, answer every question at once, count what came out. */
-const drive = (s0: ServerState, chunks: ReadonlyArray<Uint8Array>) => {
+const drive = (s0, chunks) => {
   let s = s0
   let bodyBytes = 0
   let messages = 0
-  const take = (outs: ReadonlyArray<ServerOutput>): void => {
+  const take = (outs) => {
     for (const o of outs) {
       if (o._tag === 'MessageChunk') bodyBytes += o.bytes.length
       else if (o._tag === 'Ask') {
@@ -39,13 +38,13 @@ const drive = (s0: ServerState, chunks: ReadonlyArray<Uint8Array>) => {
   return { bodyBytes, messages }
 }
 
-const split = (bytes: Uint8Array, size: number): Uint8Array[] => {
-  const out: Uint8Array[] = []
+const split = (bytes, size) => {
+  const out = []
   for (let i = 0; i < bytes.length; i += size) out.push(bytes.subarray(i, i + size))
   return out
 }
 
-const textBody = (size: number): Uint8Array => {
+const textBody = (size) => {
   const line = 'The quick brown fox jumps over the lazy dog, and then runs far away.\r\n' // 70 octets
   const body = Buffer.alloc(size)
   for (let o = 0; o < size; o += line.length) body.write(line, o, 'latin1')
@@ -53,19 +52,19 @@ const textBody = (size: number): Uint8Array => {
   return new Uint8Array(body.buffer, body.byteOffset, size - ((size - 2) % line.length))
 }
 
-const best = (runs: number, f: () => number): number => {
+const best = (runs, f) => {
   let min = Infinity
   for (let i = 0; i < runs; i++) min = Math.min(min, f())
   return min
 }
 
-const time = (f: () => void): number => {
+const time = (f) => {
   const t0 = performance.now()
   f()
   return (performance.now() - t0) / 1000
 }
 
-const heap = (): number => {
+const heap = () => {
   gc?.()
   return process.memoryUsage().heapUsed
 }
@@ -117,7 +116,7 @@ const txSeconds = best(5, () =>
 )
 
 const heapAfter = heap()
-const mbps = (seconds: number): string => `${(size / seconds).toFixed(0)} MB/s`
+const mbps = (seconds) => `${(size / seconds).toFixed(0)} MB/s`
 console.log(`core bench (node ${process.version}, best of 5)`)
 console.log(
   `  50 MB message, 64 KiB chunks: step ${mbps(stepSeconds)}; indexOf scan ${mbps(scanSeconds)}; ratio ${(scanSeconds / stepSeconds).toFixed(2)}`,
