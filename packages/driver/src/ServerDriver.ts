@@ -1,0 +1,340 @@
+// Runs one server session over a Transport: feeds the reducer what the transport and the hooks
+// say, and carries out what the reducer asks (writes, questions, message streams, TLS, timers).
+// All inputs go through `dispatch`, one at a time, so the reducer sees a single ordered history.
+import {
+  type Answer,
+  type Question,
+  type Reply,
+  type ServerConfig,
+  type ServerInput,
+  type ServerOutput,
+  type ServerState,
+  accept,
+  answered,
+  formatReceived,
+  init,
+  isPositive,
+  mailboxText,
+  peerClosed,
+  perRecipient,
+  protocolWord,
+  received,
+  reject,
+  reply,
+  respond,
+  shutdown,
+  step,
+  timerFired,
+  tlsStarted,
+} from '@smtpure/core'
+import * as t from 'io-ts'
+import { ChunkStream, MessageAbortedError } from './ChunkStream.js'
+import { type IncomingMessage, type ServerHooks, type SessionInfo, SmtpError, type Verdict } from './hooks.js'
+import type { Runtime, Transport } from './Transport.js'
+
+/** Buffered message octets past which reading pauses until the application catches up. */
+const HIGH_WATER = 1024 * 1024
+
+// Hooks are application code: their answers are decoded before they reach the session.
+const ReplyCodec = t.intersection([
+  t.type({ code: t.number, lines: t.readonlyArray(t.string) }),
+  t.partial({ enhanced: t.string }),
+])
+
+const localError = reply(451, '4.3.0', 'Local error in processing')
+const authError = reply(454, '4.7.0', 'Temporary authentication failure')
+const noAuth = reply(535, '5.7.8', 'Authentication credentials invalid')
+
+/** Turn what a hook returned (or threw) into an answer; a 2yz reply or nothing accepts. */
+const verdictAnswer = (v: unknown, failure: Reply): Answer => {
+  if (v === undefined || v === null) return accept()
+  if (!ReplyCodec.is(v)) return reject(failure)
+  return isPositive(v) ? accept(v) : reject(v)
+}
+const errorAnswer = (e: unknown, failure: Reply): Answer =>
+  e instanceof SmtpError ? reject(e.reply, e.challenge) : reject(failure)
+
+export interface ServerSessionOptions {
+  readonly config: ServerConfig
+  readonly hooks: ServerHooks
+  readonly runtime: Runtime
+  /** Called with errors the session survived (hook failures, misuse), for logging. */
+  readonly onError?: (error: unknown) => void
+}
+
+/** A running session: `done` settles when it ended; `stop` ends it with 421. */
+export interface ServerSession {
+  readonly done: Promise<void>
+  /**
+   * Stop the session with 421 (RFC 5321 3.8). Unless `now`, a transaction in progress is let
+   * finish first; call again with `now` at the deadline.
+   */
+  readonly stop: (now?: boolean) => void
+}
+
+/**
+ * Run one SMTP (or LMTP) server session on a connected transport.
+ * @example
+ * const session = startServerSession(transport, { config, hooks: { onMessage: async (m) => save(m) }, runtime })
+ * await session.done
+ */
+export const startServerSession = (transport: Transport, options: ServerSessionOptions): ServerSession => {
+  let stop: (now?: boolean) => void = () => undefined
+  const done = new Promise<void>((resolve) => {
+    const { config, hooks, runtime } = options
+    const id = runtime.randomToken()
+    let state: ServerState | undefined
+    let closed = false
+    const timers = new Map<string, () => void>()
+    const pauses = new Set<string>()
+    let lastWrite: Promise<void> = Promise.resolve()
+    let message: { stream: ChunkStream; verdict: Promise<Verdict | ReadonlyArray<Verdict>> } | undefined
+    const report = (e: unknown): void => options.onError?.(e)
+
+    const info = (q?: Question): SessionInfo => ({
+      id,
+      remoteAddress: transport.remoteAddress,
+      tls: q?.session.tls ?? state?.tls ?? transport.tls !== undefined,
+      authenticated: q?.session.authenticated ?? state?.authenticated,
+      hello: q?.session.hello,
+    })
+    const pause = (why: string): void => {
+      if (pauses.size === 0) transport.pause()
+      pauses.add(why)
+    }
+    const unpause = (why: string): void => {
+      if (pauses.delete(why) && pauses.size === 0 && !closed) transport.resume()
+    }
+    const finish = (): void => {
+      if (closed) return
+      closed = true
+      for (const cancel of timers.values()) cancel()
+      timers.clear()
+      message?.stream.fail(new MessageAbortedError('closed'))
+      transport.close()
+      try {
+        hooks.onClose?.(info())
+      } catch (e) {
+        report(e)
+      }
+      resolve()
+    }
+
+    const early: ServerInput[] = [] // input that came before the greeting was decided
+    const dispatch = (input: ServerInput): void => {
+      if (closed) return
+      if (state === undefined) {
+        early.push(input)
+        return
+      }
+      const [next, outputs] = step(state, input)
+      state = next
+      run(outputs)
+      afterDispatch()
+    }
+    let afterDispatch = (): void => undefined
+
+    const run = (outputs: ReadonlyArray<ServerOutput>): void => {
+      for (const o of outputs) {
+        switch (o._tag) {
+          case 'Send':
+            lastWrite = transport.write(o.bytes).catch(report)
+            break
+          case 'Ask':
+            ask(o.question)
+            break
+          case 'MessageStart':
+            startMessage(o.envelope)
+            break
+          case 'MessageChunk':
+            message?.stream.push(o.bytes)
+            if (message !== undefined && message.stream.buffered > HIGH_WATER) pause('message')
+            break
+          case 'MessageAborted':
+            message?.stream.fail(new MessageAbortedError(o.reason))
+            message = undefined
+            unpause('message')
+            break
+          case 'StartTls':
+            lastWrite
+              .then(() => transport.startTls())
+              .then(() => dispatch(tlsStarted))
+              .catch((e) => {
+                report(e)
+                finish()
+              })
+            break
+          case 'SetTimer': {
+            timers.get(o.timer)?.()
+            timers.set(
+              o.timer,
+              runtime.setTimer(o.ms, () => dispatch(timerFired(o.timer))),
+            )
+            break
+          }
+          case 'ClearTimer':
+            timers.get(o.timer)?.()
+            timers.delete(o.timer)
+            break
+          case 'PauseReading':
+            pause('held')
+            break
+          case 'ResumeReading':
+            unpause('held')
+            break
+          case 'Close':
+            lastWrite.then(finish, finish)
+            break
+          case 'Misuse':
+            report(new Error(`smtpure misuse: ${o.message}`))
+            break
+        }
+      }
+    }
+
+    const startMessage = (envelope: IncomingMessage['envelope']): void => {
+      const stream = new ChunkStream(() => unpause('message'))
+      const facts = state!
+      const now = runtime.now()
+      const hello = facts.phase._tag === 'Data' || facts.phase._tag === 'Envelope' ? facts.phase.hello : undefined
+      const receivedField = formatReceived({
+        from: { helo: hello?.domain ?? 'unknown', address: transport.remoteAddress },
+        by: config.hostname,
+        with: protocolWord({
+          lmtp: config.lmtp,
+          extended: hello?.verb !== 'HELO',
+          tls: facts.tls,
+          authenticated: facts.authenticated !== undefined,
+          utf8: envelope.params.smtpUtf8 === true,
+        }),
+        id,
+        ...(envelope.recipients.length === 1 ? { for: mailboxText(envelope.recipients[0]!.to) } : {}),
+        date: now,
+      })
+      const incoming: IncomingMessage = { envelope, chunks: stream, received: receivedField }
+      const verdict = hooks.onMessage ? Promise.resolve().then(() => hooks.onMessage!(incoming, info())) : drain(stream)
+      // A hook that gives up early must not leave the session waiting on unread chunks.
+      verdict.then(
+        () => undefined,
+        () => stream.fail(new MessageAbortedError('hook failed')),
+      )
+      message = { stream, verdict }
+    }
+
+    const ask = (q: Question): void => {
+      const answer = (a: Answer): void => dispatch(answered(q.id, a))
+      const call = (f: () => Promise<unknown> | unknown, failure: Reply, fallback: Answer): void => {
+        Promise.resolve()
+          .then(f)
+          .then(
+            (v) => answer(v === fallbackMarker ? fallback : verdictAnswer(v, failure)),
+            (e) => {
+              if (!(e instanceof SmtpError)) report(e)
+              answer(errorAnswer(e, failure))
+            },
+          )
+      }
+      const s = info(q)
+      switch (q._tag) {
+        case 'Hello':
+          return call(() => (hooks.onHello ? hooks.onHello(q.hello, s) : fallbackMarker), localError, accept())
+        case 'Auth':
+          return call(() => (hooks.onAuth ? hooks.onAuth(q.credentials, s) : fallbackMarker), authError, reject(noAuth))
+        case 'Mail':
+          return call(
+            () => (hooks.onMailFrom ? hooks.onMailFrom(q.from, q.params, s) : fallbackMarker),
+            localError,
+            accept(),
+          )
+        case 'Rcpt':
+          return call(
+            () => (hooks.onRcptTo ? hooks.onRcptTo(q.to, q.params, q.envelope, s) : fallbackMarker),
+            localError,
+            accept(),
+          )
+        case 'Vrfy':
+        case 'Expn': {
+          const hook = q._tag === 'Vrfy' ? hooks.onVrfy : hooks.onExpn
+          Promise.resolve()
+            .then(() => (hook ? hook(q.argument, s) : undefined))
+            .then(
+              (r) => answer(ReplyCodec.is(r) ? respond(r) : accept()),
+              (e) => answer(e instanceof SmtpError ? respond(e.reply) : reject(localError)),
+            )
+          return
+        }
+        case 'Message': {
+          const m = message
+          message = undefined
+          unpause('message')
+          if (m === undefined) return answer(reject(localError))
+          m.stream.end()
+          m.verdict.then(
+            (v) => {
+              if (Array.isArray(v) && config.lmtp)
+                return answer(perRecipient(v.map((x) => verdictAnswer(x, localError) as ReturnType<typeof accept>)))
+              answer(verdictAnswer(Array.isArray(v) ? v[0] : v, localError))
+            },
+            (e) => {
+              if (!(e instanceof SmtpError)) report(e)
+              answer(errorAnswer(e, localError))
+            },
+          )
+          return
+        }
+      }
+    }
+
+    transport.start({
+      data: (bytes) => dispatch(received(bytes)),
+      closed: (e) => {
+        if (e !== undefined) report(e)
+        dispatch(peerClosed)
+        finish()
+      },
+    })
+    let stopping = false
+    // Between transactions (nothing asked, no message open) a 421 loses nothing.
+    const quiet = (): boolean =>
+      state !== undefined &&
+      state.pending === undefined &&
+      (state.phase._tag === 'AwaitHello' || state.phase._tag === 'Idle' || state.phase._tag === 'Refused')
+    stop = (now = false) => {
+      stopping = true
+      if (now || quiet()) dispatch(shutdown)
+    }
+    afterDispatch = () => {
+      if (stopping && quiet()) dispatch(shutdown)
+    }
+
+    // The connection hook decides the greeting (RFC 5321 3.1).
+    Promise.resolve()
+      .then(() => hooks.onConnect?.(info()))
+      .then(
+        (v) => (v === undefined || v === null || !ReplyCodec.is(v) || isPositive(v) ? undefined : v),
+        (e) => (e instanceof SmtpError ? e.reply : (report(e), undefined)),
+      )
+      .then((refuse) => {
+        if (closed) return
+        const [s, outputs] = init(config, {
+          tls: transport.tls !== undefined,
+          nonce: runtime.randomToken(),
+          ...(refuse ? { refuse: { ...refuse, code: 554 } } : {}),
+        })
+        state = s
+        run(outputs)
+        for (const input of early.splice(0)) dispatch(input)
+      })
+  })
+  return { done, stop: (now) => stop(now) }
+}
+
+/** Run one session to its end (a shorthand for `startServerSession(...).done`). */
+export const runServerSession = (transport: Transport, options: ServerSessionOptions): Promise<void> =>
+  startServerSession(transport, options).done
+
+const fallbackMarker = Symbol('no hook')
+
+const drain = async (chunks: AsyncIterable<Uint8Array>): Promise<Verdict> => {
+  for await (const _ of chunks) void _
+}

@@ -1,0 +1,5 @@
+// @smtpure/driver: runs smtpure sessions over any runtime's Transport.
+export * from './Transport.js'
+export * from './hooks.js'
+export { ChunkStream, MessageAbortedError } from './ChunkStream.js'
+export { runServerSession, startServerSession, type ServerSession, type ServerSessionOptions } from './ServerDriver.js'

@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest'
+import { serverConfig, type ServerOptions } from '@smtpure/core'
+import { type ServerHooks, SmtpError, runServerSession, startServerSession } from '../src/index.js'
+import { MemoryTransport, testRuntime } from './MemoryTransport.js'
+
+const start = (options: ServerOptions, hooks: ServerHooks = {}) => {
+  const config = serverConfig({ hostname: 'mx.example.com', ...options })
+  if (config._tag === 'Left') throw new Error(config.left.errors.join())
+  const transport = new MemoryTransport()
+  const runtime = testRuntime()
+  const errors: unknown[] = []
+  const done = runServerSession(transport, { config: config.right, hooks, runtime, onError: (e) => errors.push(e) })
+  return { transport, runtime, done, errors }
+}
+
+const text = async (chunks: AsyncIterable<Uint8Array>): Promise<string> => {
+  let s = ''
+  for await (const c of chunks) s += Buffer.from(c).toString('latin1')
+  return s
+}
+
+describe('runServerSession', () => {
+  describe('a whole transaction over a Transport', () => {
+    it('greets, asks the hooks, streams the message and replies with the verdict', async () => {
+      const seen: string[] = []
+      const { transport, done } = start(
+        {},
+        {
+          onMailFrom: (from) => void seen.push(`from ${from?.localPart}`),
+          onRcptTo: (to) => void seen.push(`to ${to.localPart}`),
+          onMessage: async (m) => {
+            seen.push(`body ${JSON.stringify(await text(m.chunks))}`)
+            seen.push(m.received)
+            return { code: 250, enhanced: '2.0.0', lines: ['Ok: queued as 12345'] }
+          },
+        },
+      )
+      await transport.until(/^220 mx\.example\.com ESMTP\r\n/)
+      transport.send('EHLO c.example\r\nMAIL FROM:<bob@example.org>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n')
+      await transport.until(/354 /)
+      transport.send('Hello\r\n..dot\r\n.\r\n')
+      await transport.until(/250 2\.0\.0 Ok: queued as 12345\r\n$/)
+      transport.send('QUIT\r\n')
+      await done
+      expect(transport.text()).toMatch(/221 2\.0\.0 Bye\r\n$/)
+      expect(transport.closed).toBe(true)
+      expect(seen.slice(0, 3)).toEqual(['from bob', 'to alice', 'body "Hello\\r\\n.dot\\r\\n"'])
+      expect(seen[3]).toMatch(/^Received: from c\.example \(\[192\.0\.2\.1\]\)\r?\n?\s*by mx\.example\.com/)
+    })
+  })
+
+  describe('hooks that refuse or fail', () => {
+    it('a thrown SmtpError is the reply; another exception is 451 and the session goes on', async () => {
+      const { transport, errors } = start(
+        {},
+        {
+          onRcptTo: (to) => {
+            if (to.localPart === 'nobody') throw new SmtpError(550, '5.1.1', 'No such user here')
+            if (to.localPart === 'crash') throw new Error('database down')
+          },
+        },
+      )
+      transport.send(
+        'EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<nobody@x.example>\r\nRCPT TO:<crash@x.example>\r\nRCPT TO:<ok@x.example>\r\n',
+      )
+      const out = await transport.until(/(250 2\.1\.5 Ok\r\n)$/)
+      expect(out).toContain('550 5.1.1 No such user here\r\n451 4.3.0 Local error in processing\r\n250 2.1.5 Ok\r\n')
+      expect(errors.map(String)).toContain('Error: database down')
+    })
+    it('a connection hook that refuses gets a 554 greeting (RFC 5321 3.1)', async () => {
+      const { transport } = start(
+        {},
+        { onConnect: () => ({ code: 554, lines: ['mx.example.com No SMTP service here'] }) },
+      )
+      await transport.until(/^554 mx\.example\.com No SMTP service here\r\n/)
+    })
+    it('an AUTH hook that throws gives 454 (RFC 4954 6)', async () => {
+      const { transport } = start(
+        { authMechanisms: ['PLAIN'], allowInsecureAuth: true },
+        {
+          onAuth: () => {
+            throw new Error('directory unreachable')
+          },
+        },
+      )
+      transport.send(`EHLO c.example\r\nAUTH PLAIN ${Buffer.from('\0u\0p').toString('base64')}\r\n`)
+      await transport.until(/454 4\.7\.0 Temporary authentication failure\r\n$/)
+    })
+    it('without an AUTH hook every attempt fails with 535', async () => {
+      const { transport } = start({ authMechanisms: ['PLAIN'], allowInsecureAuth: true })
+      transport.send(`EHLO c.example\r\nAUTH PLAIN ${Buffer.from('\0u\0p').toString('base64')}\r\n`)
+      await transport.until(/535 5\.7\.8 /)
+    })
+    it('a message hook that throws gives 451 and nothing is accepted', async () => {
+      const { transport } = start(
+        {},
+        {
+          onMessage: async () => {
+            throw new Error('disk full')
+          },
+        },
+      )
+      transport.send('EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nDATA\r\nhi\r\n.\r\n')
+      await transport.until(/451 4\.3\.0 Local error in processing\r\n$/)
+    })
+  })
+
+  describe('backpressure', () => {
+    it('pauses reading while the message hook is slower than the input, and resumes after', async () => {
+      let release: () => void = () => undefined
+      const gate = new Promise<void>((r) => (release = r))
+      let size = 0
+      const { transport } = start(
+        { maxMessageSize: 0 },
+        {
+          onMessage: async (m) => {
+            await gate
+            for await (const c of m.chunks) size += c.length
+          },
+        },
+      )
+      transport.send('EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nDATA\r\n')
+      await transport.until(/354 /)
+      const line = `${'x'.repeat(62)}\r\n`
+      const block = line.repeat(1024) // 64 KiB
+      for (let i = 0; i < 20; i++) transport.send(block)
+      expect(transport.paused).toBe(true)
+      release()
+      await new Promise((r) => setTimeout(r, 20))
+      expect(transport.paused).toBe(false)
+      transport.send('.\r\n')
+      await transport.until(/250 2\.0\.0 Ok\r\n$/)
+      expect(size).toBe(20 * block.length)
+    })
+  })
+
+  describe('STARTTLS and timers', () => {
+    it('upgrades the transport after the 220, then the session starts over (RFC 3207 4.2)', async () => {
+      const { transport } = start({ startTls: true })
+      transport.send('EHLO c.example\r\nSTARTTLS\r\nMAIL FROM:<evil@x.example>\r\n')
+      await transport.until(/220 2\.0\.0 Ready to start TLS\r\n$/)
+      await new Promise((r) => setTimeout(r, 10))
+      expect(transport.tlsStarted).toBe(1)
+      transport.send('EHLO c.example\r\n')
+      const out = await transport.until(/250 [A-Z0-9]+\r\n$/)
+      expect(out.split('STARTTLS').length).toBe(2) // advertised before TLS only
+      expect(out).not.toContain('2.1.0') // the MAIL pipelined behind STARTTLS never ran
+    })
+    it('a fired idle timer closes with 421 (RFC 5321 4.5.3.2.7)', async () => {
+      const { transport, runtime, done } = start({})
+      await transport.until(/^220 /)
+      runtime.fire()
+      await done
+      expect(transport.text()).toMatch(/421 Timeout, closing transmission channel\r\n$/) // before EHLO: no enhanced code
+    })
+  })
+
+  describe('graceful stop (RFC 5321 3.8)', () => {
+    const open = (options: ServerOptions = {}) => {
+      const config = serverConfig({ hostname: 'mx.example.com', ...options })
+      if (config._tag === 'Left') throw new Error(config.left.errors.join())
+      const transport = new MemoryTransport()
+      const session = startServerSession(transport, { config: config.right, hooks: {}, runtime: testRuntime() })
+      return { transport, session }
+    }
+    it('an idle session gets 421 at once', async () => {
+      const { transport, session } = open()
+      transport.send('EHLO c.example\r\n')
+      await transport.until(/250 /)
+      session.stop()
+      await session.done
+      expect(transport.text()).toMatch(/421 4\.3\.2 Service shutting down/)
+    })
+    it('a message in progress is finished first, then 421', async () => {
+      const { transport, session } = open()
+      transport.send('EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nDATA\r\npart')
+      await transport.until(/354 /)
+      session.stop()
+      expect(transport.closed).toBe(false)
+      transport.send('ial\r\n.\r\n')
+      await session.done
+      expect(transport.text()).toMatch(
+        /250 2\.0\.0 Ok\r\n421 4\.3\.2 Service shutting down, closing transmission channel\r\n$/,
+      )
+    })
+    it('stop(true) does not wait', async () => {
+      const { transport, session } = open()
+      transport.send('EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nDATA\r\npart')
+      await transport.until(/354 /)
+      session.stop(true)
+      await session.done
+      expect(transport.text()).toMatch(/421 4\.3\.2 /)
+    })
+  })
+})
