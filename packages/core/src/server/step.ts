@@ -163,8 +163,8 @@ const onLine = (s: ServerState, out: Out, line: Uint8Array): ServerState => {
   const space = text.indexOf(' ')
   const word = (space === -1 ? text : text.slice(0, space)).toUpperCase() // verbs are case-blind (RFC 5321 2.4)
   const arg = space === -1 ? '' : text.slice(space)
-  if (!isVerb(word)) return bad(s, out, Replies.unrecognized)
   if (word !== 'AUTH' && line.length > s.config.maxLineLength) return bad(s, out, Replies.lineTooLong)
+  if (!isVerb(word)) return bad(s, out, Replies.unrecognized)
   return onCommand(s, out, word, arg)
 }
 

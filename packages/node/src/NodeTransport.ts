@@ -1,0 +1,125 @@
+// The Transport for Node: bytes, pause/resume, TLS upgrade and close on a node:net or node:tls
+// socket. STARTTLS follows RFC 3207: once the upgrade starts no plaintext is delivered.
+import type { Socket } from 'node:net'
+import * as tls from 'node:tls'
+import type { TlsInfo, Transport, TransportEvents } from '@smtpure/driver'
+
+/** How this end upgrades: as the TLS server (STARTTLS on a server) or the TLS client. */
+export type TlsRole =
+  | {
+      readonly server: true
+      readonly secureContext: tls.SecureContext
+      readonly SNICallback?: tls.TlsOptions['SNICallback']
+    }
+  | { readonly server: false; readonly options: tls.ConnectionOptions }
+
+const tlsInfo = (s: tls.TLSSocket, servername?: string): TlsInfo => {
+  const cipher = s.getCipher()
+  const protocol = s.getProtocol()
+  return {
+    ...(protocol ? { protocol } : {}),
+    ...(cipher ? { cipher: cipher.standardName ?? cipher.name } : {}),
+    ...(servername ? { servername } : {}),
+    authorized: s.authorized,
+  }
+}
+
+export class NodeTransport implements Transport {
+  private events: TransportEvents | undefined
+  private ended = false
+  tls: TlsInfo | undefined
+  readonly remoteAddress: string
+
+  constructor(
+    private socket: Socket,
+    private readonly role: TlsRole | undefined,
+  ) {
+    this.remoteAddress = socket.remoteAddress ?? 'unknown'
+    if (socket instanceof tls.TLSSocket && socket.encrypted) {
+      this.tls = tlsInfo(socket, (socket as tls.TLSSocket & { servername?: string }).servername || undefined)
+    }
+  }
+
+  start(events: TransportEvents): void {
+    this.events = events
+    this.attach(this.socket)
+  }
+
+  private readonly onData = (d: Buffer): void => this.events?.data(new Uint8Array(d.buffer, d.byteOffset, d.length))
+  private readonly onClose = (): void => this.end()
+  private readonly onError = (e: Error): void => this.end(e)
+
+  private attach(s: Socket): void {
+    s.on('data', this.onData)
+    s.on('close', this.onClose)
+    s.on('error', this.onError)
+  }
+
+  private detach(s: Socket): void {
+    s.off('data', this.onData)
+    s.off('close', this.onClose)
+    s.off('error', this.onError)
+  }
+
+  private end(e?: unknown): void {
+    if (this.ended) return
+    this.ended = true
+    this.events?.closed(e)
+  }
+
+  write(bytes: Uint8Array): Promise<void> {
+    if (this.ended || this.socket.destroyed) return Promise.resolve()
+    return new Promise((resolve) => {
+      // resolve once the kernel took the bytes or the buffer drained below the high-water mark
+      if (this.socket.write(bytes)) resolve()
+      else this.socket.once('drain', resolve).once('close', resolve)
+    })
+  }
+
+  pause(): void {
+    this.socket.pause()
+  }
+
+  resume(): void {
+    this.socket.resume()
+  }
+
+  startTls(): Promise<TlsInfo> {
+    const role = this.role
+    if (role === undefined) return Promise.reject(new Error('TLS is not configured'))
+    const raw = this.socket
+    // From here on nothing read in clear reaches the session (RFC 3207 4).
+    this.detach(raw)
+    raw.pause()
+    return new Promise((resolve, reject) => {
+      const upgraded = role.server
+        ? new tls.TLSSocket(raw, {
+            isServer: true,
+            secureContext: role.secureContext,
+            ...(role.SNICallback ? { SNICallback: role.SNICallback } : {}),
+          })
+        : tls.connect({ ...role.options, socket: raw })
+      const failed = (e: Error): void => {
+        this.socket = upgraded
+        this.attach(upgraded)
+        reject(e)
+      }
+      upgraded.once('error', failed)
+      upgraded.once(role.server ? 'secure' : 'secureConnect', () => {
+        upgraded.off('error', failed)
+        this.socket = upgraded
+        const servername = role.server ? (upgraded as tls.TLSSocket & { servername?: string }).servername : undefined
+        this.tls = tlsInfo(upgraded, servername || undefined)
+        this.attach(upgraded)
+        resolve(this.tls)
+      })
+    })
+  }
+
+  close(): void {
+    if (this.socket.destroyed) return
+    this.socket.end()
+    // a peer that never closes its side must not keep the socket forever
+    setTimeout(() => this.socket.destroy(), 5000).unref()
+  }
+}

@@ -1,0 +1,4 @@
+// @smtpure/node: smtpure on node:net and node:tls.
+export { NodeTransport, type TlsRole } from './NodeTransport.js'
+export { nodeRuntime } from './runtime.js'
+export { createSmtpServer, type SmtpServer, type SmtpServerOptions, type TlsFiles } from './server.js'

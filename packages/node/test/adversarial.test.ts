@@ -1,0 +1,126 @@
+// Hostile and broken clients over real sockets: the server answers each with a specific reply,
+// never crashes, never runs smuggled commands and never loses or invents a message.
+import * as net from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { rawSession, startServer } from './helpers.js'
+import { makeCerts } from './certs.js'
+
+const certs = makeCerts()
+const servers: Array<{ close: (d?: number) => Promise<void> }> = []
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close(500)))
+})
+const open = async (smtp: object = {}, extra: object = {}) => {
+  const s = await startServer({ smtp: { hostname: 'mx.example.com', ...smtp }, ...extra })
+  servers.push(s.server)
+  return s
+}
+const envelope = 'EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nDATA\r\n'
+
+describe('adversarial clients over sockets', () => {
+  it('a MAIL pipelined behind STARTTLS in the same packet never runs (RFC 3207 5.2)', async () => {
+    const { port } = await open({}, { tls: { key: certs.key, cert: certs.cert } })
+    const got = await rawSession(port, ['EHLO c.example\r\nSTARTTLS\r\nMAIL FROM:<evil@attacker.example>\r\n'], 800)
+    expect(got).toMatch(/220 2\.0\.0 Ready to start TLS\r\n$/)
+    expect(got).not.toContain('2.1.0')
+  })
+
+  it.each([
+    ['LF.LF', '\n.\n'],
+    ['CR.CR', '\r.\r'],
+    ['LF.CRLF', '\n.\r\n'],
+    ['CRLF.LF', '\r\n.\n'],
+    ['CRLF.CR', '\r\n.\r'],
+  ])('smuggling with %s: nothing after it runs and the message is refused', async (_n, v) => {
+    const { port, stored } = await open()
+    const got = await rawSession(port, [
+      `${envelope}Hello${v}MAIL FROM:<evil@attacker.example>\r\nRCPT TO:<victim@y.example>\r\nDATA\r\nforged\r\n.\r\nQUIT\r\n`,
+    ])
+    expect(got).toMatch(/354 [^\r]*\r\n554 5\.6\.0 [^\r]*\r\n221 2\.0\.0 Bye\r\n$/)
+    expect(stored).toHaveLength(0)
+  })
+
+  it('1,000-byte garbage lines get 500 each and the session goes on', async () => {
+    const { port } = await open()
+    const junk = `${'Z'.repeat(998)}\r\n`
+    const got = await rawSession(port, [junk, junk, 'NOOP\r\nQUIT\r\n'])
+    expect(got).toMatch(/^220 [^\r]*\r\n500 Line too long\r\n500 Line too long\r\n250 Ok\r\n221 Bye\r\n$/)
+  })
+
+  it('binary junk never crashes the server; the next client is served', async () => {
+    const { port } = await open({ maxBadCommands: 5 })
+    const junk = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256))
+    const got = await rawSession(port, [junk])
+    expect(got).toMatch(/421 Too many errors, closing transmission channel\r\n$/)
+    const next = await rawSession(port, ['QUIT\r\n'])
+    expect(next).toMatch(/221 Bye\r\n$/)
+  })
+
+  it('HTTP sent to the port gets 500s, not a crash', async () => {
+    const { port } = await open()
+    const got = await rawSession(port, ['GET / HTTP/1.1\r\nHost: mx.example.com\r\n\r\n'], 800)
+    expect(got).toMatch(
+      /^220 [^\r]*\r\n500 Command unrecognized\r\n500 Command unrecognized\r\n500 Command unrecognized\r\n$/,
+    )
+  })
+
+  it('a client that vanishes mid-DATA leaves nothing delivered', async () => {
+    const { port, stored, server } = await open()
+    await new Promise<void>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1')
+      socket.once('data', () => socket.write(`${envelope}Subject: half\r\n\r\nhalf a mess`))
+      socket.on('data', (d) => {
+        if (d.toString().includes('354')) socket.destroy()
+      })
+      socket.on('close', () => resolve())
+    })
+    await new Promise((r) => setTimeout(r, 100))
+    expect(stored).toHaveLength(0)
+    expect(server.connections()).toBe(0)
+  })
+
+  it('200 concurrent clients each send one message: 200 stored, none twice', async () => {
+    const { port, stored } = await open()
+    const runs = Array.from({ length: 200 }, (_, i) =>
+      rawSession(
+        port,
+        [
+          `EHLO c${i}.example\r\nMAIL FROM:<s${i}@b.example>\r\nRCPT TO:<x@y.example>\r\nDATA\r\nSubject: ${i}\r\n\r\nbody ${i}\r\n.\r\nQUIT\r\n`,
+        ],
+        10000,
+      ),
+    )
+    const replies = await Promise.all(runs)
+    expect(replies.every((r) => /250 2\.0\.0 Ok: queued as \d+\r\n221 2\.0\.0 Bye\r\n$/.test(r))).toBe(true)
+    expect(stored).toHaveLength(200)
+    expect(new Set(stored.map((s) => s.body)).size).toBe(200)
+  })
+
+  it('a client that sends one byte at a time is served', async () => {
+    const { port, stored } = await open()
+    const text = `${envelope}one byte\r\nat a time\r\n.\r\nQUIT\r\n`
+    const got = await new Promise<string>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1')
+      let out = ''
+      socket.on('data', (d) => (out += d.toString()))
+      socket.on('close', () => resolve(out))
+      socket.once('data', async () => {
+        for (const ch of text) {
+          socket.write(ch)
+          await new Promise((r) => setImmediate(r))
+        }
+      })
+    })
+    expect(got).toMatch(/250 2\.0\.0 Ok: queued as 1\r\n221 2\.0\.0 Bye\r\n$/)
+    expect(stored[0]!.body).toBe('one byte\r\nat a time\r\n')
+  })
+
+  it('past the connection limit new clients get 421 and are closed', async () => {
+    const { port } = await open({}, { maxConnections: 1 })
+    const first = net.connect(port, '127.0.0.1')
+    await new Promise((r) => first.once('data', r))
+    const second = await rawSession(port, [], 1000)
+    expect(second).toBe('421 mx.example.com Too many connections, try again later\r\n')
+    first.destroy()
+  })
+})
