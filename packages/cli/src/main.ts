@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// The `smtpure` command: `smtpure serve` and `smtpure send`.
+import { serve, serveHelp } from './serve.js'
+import { EX_SOFTWARE, EX_USAGE, UsageError } from './usage.js'
+
+const help = `Usage: smtpure <command> [options]
+
+Commands:
+  serve   run a small SMTP server that delivers into Maildirs
+  send    submit one message to an SMTP server
+
+Run \`smtpure <command> --help\` for the options of each.
+`
+
+const main = async (argv: ReadonlyArray<string>): Promise<number> => {
+  const [command, ...rest] = argv
+  switch (command) {
+    case 'serve':
+      return serve(rest)
+    case '-h':
+    case '--help':
+    case undefined:
+      process.stdout.write(command === undefined ? help : help + '\n' + serveHelp)
+      return command === undefined ? EX_USAGE : 0
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)} (try smtpure --help)`)
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    const usage =
+      e instanceof UsageError || (e instanceof Error && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))
+    process.stderr.write(`smtpure: ${e instanceof Error ? e.message : String(e)}\n`)
+    process.exit(usage ? EX_USAGE : EX_SOFTWARE)
+  },
+)

@@ -1,0 +1,157 @@
+// `smtpure serve`: a small final-destination SMTP (or LMTP) server that delivers every accepted
+// message into MAILDIR/<recipient>/new/ before it says 250 (RFC 5321 6.1).
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { type Credentials, type Reply, formatReturnPath, mailboxText, verifyCramMd5 } from '@smtpure/core'
+import { SmtpError } from '@smtpure/driver'
+import { createSmtpServer } from '@smtpure/node'
+import { MaildirDelivery } from './maildir.js'
+import { EX_OK, UsageError, wholeNumber } from './usage.js'
+
+export const serveHelp = `Usage: smtpure serve [options]
+
+A final-destination SMTP server that delivers into Maildirs.
+
+Options:
+  --port N              port to listen on (default 2525; 0 picks a free one)
+  --host ADDR           address to listen on (default 127.0.0.1)
+  --hostname NAME       the server's name in replies and Received (default localhost)
+  --maildir DIR         where mailboxes live (default ./mail)
+  --mailbox ADDR        accept only these recipients (repeatable; others get 550 5.1.1)
+  --tls-cert FILE       certificate (PEM); with --tls-key enables STARTTLS
+  --tls-key FILE        private key (PEM)
+  --user NAME:PASSWORD  enable AUTH PLAIN LOGIN CRAM-MD5 for this user (repeatable)
+  --allow-insecure-auth offer AUTH without TLS (not for use beyond loopback)
+  --require-auth        530 to MAIL until AUTH succeeded
+  --require-tls         530 to all but EHLO, STARTTLS, NOOP, QUIT until TLS is on
+  --max-size BYTES      message size limit, advertised with SIZE (default 26214400)
+  --max-recipients N    recipients per message (default 100)
+  --lmtp                speak LMTP (RFC 2033) instead of SMTP
+  -h, --help            show this help
+
+Examples:
+  smtpure serve
+  smtpure serve --port 2525 --mailbox alice@example.com --maildir /tmp/mail
+  smtpure serve --tls-cert cert.pem --tls-key key.pem --user alice:s3cret --require-auth
+`
+
+const options = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  hostname: { type: 'string' },
+  maildir: { type: 'string' },
+  mailbox: { type: 'string', multiple: true },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  user: { type: 'string', multiple: true },
+  'allow-insecure-auth': { type: 'boolean' },
+  'require-auth': { type: 'boolean' },
+  'require-tls': { type: 'boolean' },
+  'max-size': { type: 'string' },
+  'max-recipients': { type: 'string' },
+  lmtp: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+const parseUsers = (users: ReadonlyArray<string>): Map<string, string> => {
+  const map = new Map<string, string>()
+  for (const u of users) {
+    const colon = u.indexOf(':')
+    if (colon < 1) throw new UsageError(`--user needs NAME:PASSWORD, got ${JSON.stringify(u)}`)
+    map.set(u.slice(0, colon), u.slice(colon + 1))
+  }
+  return map
+}
+
+const checkCredentials = (users: Map<string, string>, c: Credentials): boolean => {
+  const password = users.get(c.username)
+  if (password === undefined) return false
+  switch (c.mechanism) {
+    case 'PLAIN':
+      return c.password === password && (c.authzid === '' || c.authzid === c.username)
+    case 'LOGIN':
+      return c.password === password
+    case 'CRAM-MD5':
+      return verifyCramMd5(password, c.challenge, c.digest)
+    case 'XOAUTH2':
+      return false
+  }
+}
+
+const denied: Reply = { code: 535, enhanced: '5.7.8', lines: ['Authentication credentials invalid'] }
+
+/** Run the server until SIGTERM or SIGINT; resolves with the exit code. */
+export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
+  const { values: v } = parseArgs({ args: [...argv], options, allowPositionals: false, strict: true })
+  if (v.help) {
+    process.stdout.write(serveHelp)
+    return EX_OK
+  }
+  if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined))
+    throw new UsageError('--tls-cert and --tls-key go together')
+  const port = wholeNumber('port', v.port, 2525)
+  const host = v.host ?? '127.0.0.1'
+  const hostname = v.hostname ?? 'localhost'
+  const maildir = resolve(v.maildir ?? './mail')
+  const mailboxes = v.mailbox ? new Set(v.mailbox.map((m) => m.toLowerCase())) : undefined
+  const users = parseUsers(v.user ?? [])
+  const tls =
+    v['tls-cert'] !== undefined && v['tls-key'] !== undefined
+      ? { cert: readFileSync(v['tls-cert']), key: readFileSync(v['tls-key']) }
+      : undefined
+  const lmtp = v.lmtp === true
+
+  const server = createSmtpServer({
+    smtp: {
+      hostname,
+      lmtp,
+      authMechanisms: users.size > 0 ? ['PLAIN', 'LOGIN', 'CRAM-MD5'] : [],
+      allowInsecureAuth: v['allow-insecure-auth'] === true,
+      requireAuth: v['require-auth'] === true,
+      requireTls: v['require-tls'] === true,
+      maxMessageSize: wholeNumber('max-size', v['max-size'], 26214400),
+      maxRecipients: wholeNumber('max-recipients', v['max-recipients'], 100),
+    },
+    ...(tls ? { tls } : {}),
+    onError: (e) => {
+      if (!(e instanceof SmtpError))
+        process.stderr.write(`smtpure serve: ${e instanceof Error ? e.message : String(e)}\n`)
+    },
+    hooks: {
+      onAuth: (c) => (checkCredentials(users, c) ? undefined : denied),
+      onRcptTo: (to) => {
+        if (mailboxes !== undefined && !mailboxes.has(mailboxText(to).toLowerCase()))
+          throw new SmtpError(550, '5.1.1', `<${mailboxText(to)}>: no such mailbox here`)
+      },
+      onMessage: async (m) => {
+        const from = m.envelope.from === null ? null : mailboxText(m.envelope.from)
+        const recipients = m.envelope.recipients.map((r) => mailboxText(r.to).toLowerCase())
+        const delivery = await MaildirDelivery.begin(
+          recipients.map((rcpt) => ({
+            dir: resolve(maildir, rcpt.replace(/\//g, '_')),
+            head: `${formatReturnPath(from)}Delivered-To: <${rcpt}>\r\n${m.received}`,
+          })),
+        )
+        try {
+          for await (const chunk of m.chunks) await delivery.write(chunk)
+          await delivery.commit()
+        } catch (e) {
+          await delivery.abort()
+          throw e // the driver answers 451 and nothing is left in new/
+        }
+        const ok: Reply = { code: 250, enhanced: '2.0.0', lines: ['Ok: delivered'] }
+        return lmtp ? recipients.map(() => ok) : ok
+      },
+    },
+  })
+  const address = await server.listen(port, host)
+  process.stdout.write(`listening on ${address.address}:${address.port}\n`)
+  await new Promise<void>((resolveStop) => {
+    const stop = () => resolveStop()
+    process.once('SIGTERM', stop)
+    process.once('SIGINT', stop)
+  })
+  await server.close(10000)
+  return EX_OK
+}

@@ -1,0 +1,21 @@
+// Command-line errors and exit codes (sysexits.h): 64 bad usage, 69 unavailable, 75 temporary.
+export const EX_OK = 0
+export const EX_USAGE = 64
+export const EX_UNAVAILABLE = 69
+export const EX_SOFTWARE = 70
+export const EX_TEMPFAIL = 75
+
+/** A usage error: printed as one line, exit 64. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'UsageError'
+  }
+}
+
+/** A whole number flag value, or a usage error naming the flag. */
+export const wholeNumber = (flag: string, value: string | undefined, fallback: number): number => {
+  if (value === undefined) return fallback
+  if (!/^[0-9]+$/.test(value)) throw new UsageError(`--${flag} needs a whole number, got ${JSON.stringify(value)}`)
+  return Number(value)
+}

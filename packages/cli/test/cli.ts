@@ -1,0 +1,43 @@
+// Runs the built `smtpure` command as a child process, as a user would.
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+export const mainJs = fileURLToPath(new URL('../dist/main.js', import.meta.url))
+
+export interface Running {
+  readonly child: ChildProcess
+  readonly port: number
+  readonly stdout: () => string
+  readonly stderr: () => string
+  readonly exited: Promise<number | null>
+}
+
+/** Start `smtpure serve` with `args` and wait for its one `listening on` line. */
+export const startServe = (args: ReadonlyArray<string>): Promise<Running> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [mainJs, 'serve', '--port', '0', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    let err = ''
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
+    child.stderr!.on('data', (d) => (err += d))
+    child.stdout!.on('data', (d) => {
+      out += d
+      const m = /^listening on ([0-9.]+):(\d+)\n/.exec(out)
+      if (m) resolve({ child, port: Number(m[2]), stdout: () => out, stderr: () => err, exited })
+    })
+    void exited.then((code) => reject(new Error(`serve exited ${code}: ${err}`)))
+  })
+
+/** Run `smtpure` to completion. */
+export const runCli = (
+  args: ReadonlyArray<string>,
+  input?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> =>
+  new Promise((resolve) => {
+    const child = execFile(process.execPath, [mainJs, ...args], { timeout: 20000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    )
+    if (input !== undefined) child.stdin!.end(input)
+  })

@@ -1,0 +1,135 @@
+// `smtpure serve` as a process: Maildir delivery, recipients, signals, failed writes.
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs'
+import * as net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { type Running, runCli, startServe } from './cli.js'
+
+const running: Running[] = []
+afterEach(() => {
+  for (const r of running.splice(0)) r.child.kill('SIGKILL')
+})
+const serve = async (args: string[]) => {
+  const r = await startServe(args)
+  running.push(r)
+  return r
+}
+const maildir = () => mkdtempSync(join(tmpdir(), 'smtpure-mail-'))
+const files = (dir: string) => (existsSync(dir) ? readdirSync(dir) : [])
+
+const classic = [
+  'From: "Bob Example" <bob@example.org>',
+  'To: "Alice Example" <alice@example.com>',
+  'Cc: theboss@example.com',
+  'Date: Tue, 15 January 2008 16:02:43 -0500',
+  'Subject: Test message',
+  '',
+  'Hello Alice.',
+  'This is a test message with 5 header fields and 4 lines in the message body.',
+  'Your friend,',
+  'Bob',
+  '',
+].join('\r\n')
+
+const python = (script: string): Promise<string> =>
+  new Promise((resolve, reject) =>
+    execFile('python3', ['-c', script], { timeout: 20000, env: { ...process.env, MSG: classic } }, (e, out, err) =>
+      e ? reject(new Error(err)) : resolve(out),
+    ),
+  )
+
+describe('smtpure serve', () => {
+  it('prints one listening line and delivers the classic message into each recipient Maildir', async () => {
+    const dir = maildir()
+    const r = await serve(['--maildir', dir, '--hostname', 'smtp.example.com'])
+    expect(r.stdout()).toBe(`listening on 127.0.0.1:${r.port}\n`)
+    const out = await python(`
+import smtplib, os
+s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=10)
+s.helo('relay.example.org')
+print(s.sendmail('bob@example.org', ['Alice@Example.com', 'theboss@example.com'], os.environ['MSG'].encode()))
+s.quit()`)
+    expect(out.trim()).toBe('{}')
+    for (const rcpt of ['alice@example.com', 'theboss@example.com']) {
+      const inbox = join(dir, rcpt, 'new')
+      expect(files(inbox)).toHaveLength(1)
+      expect(files(join(dir, rcpt, 'tmp'))).toHaveLength(0)
+      const text = readFileSync(join(inbox, files(inbox)[0]!), 'latin1')
+      const [head, ...rest] = text.split(/(?=From: "Bob)/)
+      expect(rest.join('')).toBe(classic)
+      expect(head).toMatch(
+        new RegExp(
+          `^Return-Path: <bob@example\\.org>\\r\\nDelivered-To: <${rcpt.replace('.', '\\.')}>\\r\\nReceived: from relay\\.example\\.org \\(\\[127\\.0\\.0\\.1\\]\\)\\s+by smtp\\.example\\.com\\s+with SMTP\\s+id \\S+;\\s+\\w{3}, \\d\\d \\w{3} \\d{4} \\d\\d:\\d\\d:\\d\\d [+-]\\d{4}\\r\\n$`,
+        ),
+      )
+    }
+  })
+
+  it('--mailbox accepts only the listed recipients, case-insensitively; others get 550 5.1.1', async () => {
+    const dir = maildir()
+    const r = await serve(['--maildir', dir, '--mailbox', 'Alice@example.com'])
+    const out = await python(`
+import smtplib
+s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=10)
+s.ehlo('c.example')
+s.mail('a@b.example')
+print(s.rcpt('ALICE@EXAMPLE.COM'))
+print(s.rcpt('bob@example.com'))
+s.quit()`)
+    expect(out).toContain("(250, b'2.1.5 Ok')")
+    expect(out).toContain("(550, b'5.1.1 <bob@example.com>: no such mailbox here')")
+  })
+
+  it('a failed write answers 451 and leaves no file in new/', async () => {
+    const dir = maildir()
+    writeFileSync(join(dir, 'blocked@example.com'), 'a file where the Maildir should be')
+    const r = await serve(['--maildir', dir])
+    const out = await python(`
+import smtplib, os
+s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=10)
+try:
+    s.sendmail('a@b.example', ['blocked@example.com'], os.environ['MSG'].encode())
+except smtplib.SMTPDataError as e:
+    print('data', e.smtp_code, e.smtp_error)
+s.quit()`)
+    expect(out).toContain("data 451 b'4.3.0 Local error in processing'")
+    expect(readFileSync(join(dir, 'blocked@example.com'), 'utf8')).toBe('a file where the Maildir should be')
+  })
+
+  it('SIGTERM during DATA: the server exits 0 and leaves a complete file or none', async () => {
+    const dir = maildir()
+    const r = await serve(['--maildir', dir])
+    const socket = net.connect(r.port, '127.0.0.1')
+    let got = ''
+    socket.on('data', (d) => (got += d))
+    socket.on('error', () => undefined)
+    await new Promise((res) => socket.once('data', res))
+    socket.write(
+      'EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nDATA\r\nSubject: half\r\n\r\nfirst line\r\n',
+    )
+    while (!got.includes('354')) await new Promise((res) => setTimeout(res, 10))
+    r.child.kill('SIGTERM')
+    await new Promise((res) => setTimeout(res, 100))
+    socket.write('last line\r\n.\r\n')
+    expect(await r.exited).toBe(0)
+    const inbox = join(dir, 'x@y.example', 'new')
+    for (const f of files(inbox)) expect(readFileSync(join(inbox, f), 'latin1')).toMatch(/first line\r\nlast line\r\n$/)
+    expect(files(join(dir, 'x@y.example', 'tmp'))).toHaveLength(0)
+    expect(got).toMatch(/421 4\.3\.2 Service shutting down/)
+  })
+
+  it('--help shows the options with examples; a bad flag is one line and exit 64', async () => {
+    const help = await runCli(['serve', '--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain('--maildir DIR')
+    expect(help.stdout).toContain('Examples:')
+    const bad = await runCli(['serve', '--no-such-flag'])
+    expect(bad.code).toBe(64)
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1)
+    const badNumber = await runCli(['serve', '--port', 'eighty'])
+    expect(badNumber.code).toBe(64)
+    expect(badNumber.stderr).toBe('smtpure: --port needs a whole number, got "eighty"\n')
+  })
+})
