@@ -3,3 +3,12 @@ export * from './Transport.js'
 export * from './hooks.js'
 export { ChunkStream, MessageAbortedError } from './ChunkStream.js'
 export { runServerSession, startServerSession, type ServerSession, type ServerSessionOptions } from './ServerDriver.js'
+export {
+  SmtpClientError,
+  describeClientError,
+  startClientSession,
+  type ClientSession,
+  type ClientSessionOptions,
+  type MessageBody,
+  type OutgoingMessage,
+} from './ClientDriver.js'

@@ -90,9 +90,14 @@ export const stuffInit: StuffState = LINE_START
  *
  * - Every line break leaves as CRLF: CRLF is kept, a bare CR or bare LF becomes CRLF (RFC 5321 2.3.8).
  *   `CR CR LF` is a bare CR followed by CRLF. A CR at the end of a chunk waits for the next byte.
- * - Every `.` that begins a line is doubled, the first byte of the body included (RFC 5321 4.5.2).
+ * - Every `.` that begins a line is doubled, the first byte of the body included (RFC 5321 4.5.2). With
+ *   `dots` false only the line breaks are made canonical: the form BDAT chunks of text take (RFC 3030 2).
  */
-export const stuff = (state: StuffState, chunk: Uint8Array): readonly [StuffState, ReadonlyArray<Uint8Array>] => {
+export const stuff = (
+  state: StuffState,
+  chunk: Uint8Array,
+  dots = true,
+): readonly [StuffState, ReadonlyArray<Uint8Array>] => {
   const len = chunk.length
   if (len === 0) return [state, []]
   const out: Uint8Array[] = []
@@ -110,7 +115,7 @@ export const stuff = (state: StuffState, chunk: Uint8Array): readonly [StuffStat
   for (;;) {
     if (atLineStart) {
       if (i >= len) break
-      if (chunk[i] === DOT) {
+      if (dots && chunk[i] === DOT) {
         // RFC 5321 4.5.2: a line that begins with a period gets one more period in front of it.
         if (i > start) out.push(chunk.subarray(start, i))
         out.push(DOT_BYTES)
@@ -157,3 +162,13 @@ export const stuff = (state: StuffState, chunk: Uint8Array): readonly [StuffStat
  */
 export const stuffEnd = (state: StuffState): Uint8Array =>
   (state.pendingCr ? END_AFTER_CR : state.atLineStart ? END_AT_LINE_START : END_MID_LINE).slice()
+
+const NOTHING = new Uint8Array(0)
+const CRLF_BYTES = Uint8Array.of(CR, LF)
+
+/**
+ * What a body made canonical with `stuff(state, chunk, false)` still owes at its end: the LF of a trailing
+ * CR, or a CRLF when it stopped in the middle of a line, so that it ends as a DATA body would.
+ */
+export const canonicalEnd = (state: StuffState): Uint8Array =>
+  state.pendingCr ? LF_BYTES.slice() : state.atLineStart ? NOTHING : CRLF_BYTES.slice()

@@ -1,0 +1,72 @@
+// AUTH for the client (RFC 4954 4, 6): the strongest mechanism both sides allow, never in clear unless
+// allowed, 334 challenges answered in base64 ("*" to give up), 235 for success, anything else ends the session.
+import { type Reply, isPositive } from '../../Reply.js'
+import { chooseMechanism, decodeBase64, encodeBase64, saslClientNext, saslClientStart } from '../../sasl/index.js'
+import type { SaslSecret } from '../../sasl/index.js'
+import type { ClientAuth } from '../Config.js'
+import { type Out, becomeReady, endSession, unexpected } from '../effects.js'
+import type { ClientState, Phase } from '../State.js'
+
+type AuthPhase = Extract<Phase, { _tag: 'Auth' }>
+
+/** RFC 4954 4 keeps AUTH within the command line limit of RFC 5321 4.5.3.1.4 (512 octets with CRLF). */
+const MAX_AUTH_LINE = 512
+
+const secretOf = (a: ClientAuth): SaslSecret => ({
+  username: a.username,
+  ...(a.password === undefined ? {} : { password: a.password }),
+  ...(a.token === undefined ? {} : { token: a.token }),
+  ...(a.authzid === undefined ? {} : { authzid: a.authzid }),
+})
+
+const unavailable = (s: ClientState, out: Out, reason: string): ClientState =>
+  endSession(s, out, { _tag: 'AuthUnavailable', reason }, 'quit')
+
+/** Authenticate if configured, then become Ready. */
+export const startAuth = (s: ClientState, out: Out): ClientState => {
+  const a = s.config.auth
+  if (a === undefined || s.authenticated) return becomeReady(s, out)
+  // RFC 4954 4 and 14: no credentials over a channel that is not encrypted, unless the user insists.
+  if (!s.tls && !s.config.allowInsecureAuth) return unavailable(s, out, 'AUTH without TLS is not allowed')
+  const offered = s.capabilities?.auth ?? []
+  if (offered.length === 0) return unavailable(s, out, 'the server does not offer AUTH')
+  const secret = secretOf(a)
+  const mechanism = chooseMechanism(offered, a.mechanisms, secret)
+  if (mechanism === undefined)
+    return unavailable(
+      s,
+      out,
+      `no usable mechanism: the server offers ${offered.join(' ')}, we allow ${a.mechanisms.join(' ')}`,
+    )
+  const { initial, state } = saslClientStart(mechanism, secret)
+  let line = `AUTH ${mechanism}`
+  if (initial !== undefined) {
+    // RFC 4954 4: an empty initial response is "="; one that would make the line too long waits for a 334.
+    const text = initial.length === 0 ? '=' : encodeBase64(initial)
+    if (line.length + 1 + text.length + 2 <= MAX_AUTH_LINE) line += ` ${text}`
+  }
+  out.command(line)
+  return { ...s, phase: { _tag: 'Auth', mechanism, sasl: state, cancelled: false } }
+}
+
+/** Give up the exchange with "*" (RFC 4954 4); the server's 501 then ends the session. */
+const cancel = (s: ClientState, out: Out, p: AuthPhase): ClientState => {
+  out.command('*')
+  return { ...s, phase: { ...p, cancelled: true } }
+}
+
+/** A reply during AUTH: 235 done, 334 a challenge, anything else a failure. */
+export const onAuthReply = (s: ClientState, out: Out, p: AuthPhase, r: Reply): ClientState => {
+  if (isPositive(r) && !p.cancelled) return becomeReady({ ...s, authenticated: true }, out)
+  if (r.code === 334 && !p.cancelled) {
+    // RFC 4954 4: the challenge is the base64 text after "334 "; one that does not decode is cancelled.
+    const challenge = decodeBase64((r.lines[0] ?? '').trim())
+    if (challenge === undefined) return cancel(s, out, p)
+    const next = saslClientNext(p.sasl, challenge)
+    if (next._tag === 'Failed') return cancel(s, out, p)
+    out.command(encodeBase64(next.response))
+    return { ...s, phase: { ...p, sasl: next.state } }
+  }
+  if (r.code >= 400) return endSession(s, out, { _tag: 'AuthFailed', reply: r }, 'quit')
+  return unexpected(s, out, r, 'to AUTH')
+}

@@ -1,0 +1,93 @@
+// The message body, pulled from the application one piece per BodyWanted: after DATA each piece is
+// dot-stuffed and given CRLF line ends as it goes (RFC 5321 4.5.2, 2.3.8) and ends with "." CRLF
+// (4.1.1.4); with CHUNKING each piece is a BDAT chunk, text with CRLF line ends and BINARYMIME as is,
+// ended by a BDAT LAST that carries any line break the text still owes (RFC 3030 2, 3).
+import { type Reply, isPositive } from '../../Reply.js'
+import { concat, encode, isAscii } from '../../wire/bytes.js'
+import { canonicalEnd, stuff, stuffEnd } from '../../wire/dotStuff.js'
+import { type Out, becomeReady, endSession, failTx, unexpected } from '../effects.js'
+import { type ClientError, bodyWanted } from '../Output.js'
+import { acceptedCount, emitResults } from '../results.js'
+import type { ClientState, Phase } from '../State.js'
+
+type BodyPhase = Extract<Phase, { _tag: 'Body' }>
+type FinalPhase = Extract<Phase, { _tag: 'Final' }>
+
+const not8Bit: ClientError = {
+  _tag: 'Unsupported',
+  extension: '8BITMIME',
+  reason: 'the body has octets above 127, but was not declared 8BITMIME and the server lacks 8BITMIME (RFC 6152 3)',
+}
+
+/** Octets above 127 in a 7-bit body. BDAT can still be taken back with RSET; DATA cannot, so the session closes. */
+const refuse8Bit = (s: ClientState, out: Out, p: BodyPhase): ClientState => {
+  const ending = { _tag: 'Failed', reply: undefined, status: 'permanent', error: not8Bit } as const
+  if (p.tx.bdat) return failTx(s, out, p, ending, p.chunks)
+  return endSession(s, out, not8Bit, 'close', undefined, ending)
+}
+
+/** A piece of the body: stuffed and sent after DATA, or sent as a BDAT chunk. */
+export const onBodyChunk = (s: ClientState, out: Out, p: BodyPhase, bytes: Uint8Array): ClientState => {
+  if (!p.tx.eightBit && !isAscii(bytes)) return refuse8Bit(s, out, p)
+  if (!p.tx.bdat) {
+    const [next, pieces] = stuff(p.stuff, bytes)
+    if (pieces.length > 0) out.data(concat(pieces))
+    out.push(bodyWanted(p.tx.id))
+    return { ...s, phase: { ...p, stuff: next, wanted: true } }
+  }
+  if (bytes.length === 0) {
+    out.push(bodyWanted(p.tx.id))
+    return { ...s, phase: { ...p, wanted: true } }
+  }
+  // RFC 3030 2: text goes in canonical form, CRLF line ends; BINARYMIME octet for octet.
+  const [next, pieces] = p.tx.binary ? [p.stuff, [bytes]] : stuff(p.stuff, bytes, false)
+  const chunk = concat(pieces)
+  if (chunk.length === 0) {
+    out.push(bodyWanted(p.tx.id))
+    return { ...s, phase: { ...p, stuff: next, wanted: true } }
+  }
+  // The chunk follows its BDAT line at once.
+  out.data(concat([encode(`BDAT ${chunk.length}\r\n`), chunk]))
+  // With PIPELINING the next chunk need not wait for this one's reply (RFC 3030 4.2).
+  if (p.tx.pipelined) out.push(bodyWanted(p.tx.id))
+  return { ...s, phase: { ...p, stuff: next, chunks: p.chunks + 1, wanted: p.tx.pipelined } }
+}
+
+/** The end of the body: the end-of-data line after DATA, or BDAT 0 LAST. */
+export const onBodyEnd = (s: ClientState, out: Out, p: BodyPhase): ClientState => {
+  if (p.tx.bdat) {
+    // a text body ends as it would after DATA: with a line break (RFC 3030 2)
+    const tail = p.tx.binary ? new Uint8Array(0) : canonicalEnd(p.stuff)
+    out.data(concat([encode(`BDAT ${tail.length} LAST\r\n`), tail]))
+  } else out.data(stuffEnd(p.stuff))
+  return { ...s, phase: { _tag: 'Final', tx: p.tx, chunks: p.chunks, replies: [] } }
+}
+
+/**
+ * A BDAT chunk's reply. RFC 3030 2: after a failed chunk no more are sent, and the server answers (and drops)
+ * every chunk already in flight, BDAT LAST included, before our RSET.
+ */
+export const onChunkReply = (s: ClientState, out: Out, p: BodyPhase | FinalPhase, r: Reply): ClientState => {
+  if (p.chunks === 0) return unexpected(s, out, r, 'while sending the body')
+  if (!isPositive(r)) {
+    if (r.code < 400) return unexpected(s, out, r, 'to BDAT')
+    const inFlight = p.chunks - 1 + (p._tag === 'Final' ? 1 : 0)
+    return failTx(s, out, p, { _tag: 'Failed', reply: r, status: 'permanent', error: undefined }, inFlight)
+  }
+  if (p._tag === 'Final') return { ...s, phase: { ...p, chunks: p.chunks - 1 } }
+  const chunks = p.chunks - 1
+  // Without PIPELINING the next chunk waits for this reply.
+  if (!p.tx.pipelined) out.push(bodyWanted(p.tx.id))
+  return { ...s, phase: { ...p, chunks, wanted: p.wanted || !p.tx.pipelined } }
+}
+
+/** The reply to the end of the data: one in SMTP, one per accepted recipient in LMTP (RFC 2033 4.2). */
+export const onFinalReply = (s: ClientState, out: Out, p: FinalPhase, r: Reply): ClientState => {
+  if (p.chunks > 0) return onChunkReply(s, out, p, r)
+  if (r.code < 200 || (r.code >= 300 && r.code < 400)) return unexpected(s, out, r, 'to the end of the data')
+  const replies = [...p.replies, r]
+  if (s.config.lmtp && replies.length < acceptedCount(p.tx)) return { ...s, phase: { ...p, replies } }
+  // RFC 5321 4.1.1.4: with the reply to the end of the data the transaction is over, whatever its code.
+  emitResults(out, p.tx, { _tag: 'Replied', replies, error: undefined }, s.config.lmtp)
+  return becomeReady(s, out)
+}
