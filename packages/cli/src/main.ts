@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `smtpure` command: `smtpure serve` and `smtpure send`.
+import { send, sendHelp } from './send.js'
 import { serve, serveHelp } from './serve.js'
 import { EX_SOFTWARE, EX_USAGE, UsageError } from './usage.js'
 
@@ -17,10 +18,12 @@ const main = async (argv: ReadonlyArray<string>): Promise<number> => {
   switch (command) {
     case 'serve':
       return serve(rest)
+    case 'send':
+      return send(rest)
     case '-h':
     case '--help':
     case undefined:
-      process.stdout.write(command === undefined ? help : help + '\n' + serveHelp)
+      process.stdout.write(command === undefined ? help : `${help}\n${serveHelp}\n${sendHelp}`)
       return command === undefined ? EX_USAGE : 0
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)} (try smtpure --help)`)

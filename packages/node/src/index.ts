@@ -2,3 +2,4 @@
 export { NodeTransport, type TlsRole } from './NodeTransport.js'
 export { nodeRuntime } from './runtime.js'
 export { createSmtpServer, type SmtpServer, type SmtpServerOptions, type TlsFiles } from './server.js'
+export { connectSmtp, type ConnectOptions } from './client.js'

@@ -1,0 +1,132 @@
+// `smtpure send`: submit one message, print one line per recipient and one for the message, and
+// exit as sendmail does (sysexits): 0 all accepted, 75 try again later, 69 refused, 64 bad usage.
+import { readFile } from 'node:fs/promises'
+import { parseArgs } from 'node:util'
+import type { ClientError, MessageResult, Reply } from '@smtpure/core'
+import { SmtpClientError, describeClientError } from '@smtpure/driver'
+import { connectSmtp } from '@smtpure/node'
+import { EX_OK, EX_TEMPFAIL, EX_UNAVAILABLE, UsageError } from './usage.js'
+
+export const sendHelp = `Usage: smtpure send --from ADDR --to ADDR [--to ADDR ...] [options] [FILE | -]
+
+Submit one message (read from FILE, or from standard input) to an SMTP or LMTP server.
+
+Options:
+  --server HOST:PORT    the server (default 127.0.0.1:2525)
+  --from ADDR           the sender; --from '' is the null reverse path <>
+  --to ADDR             a recipient (repeatable)
+  --helo NAME           the name to greet with (default localhost)
+  --starttls            require STARTTLS: never send in clear
+  --tls                 TLS from the first byte (implicit TLS, port 465)
+  --tls-insecure        do not check the server's certificate
+  --user NAME:PASSWORD  authenticate (AUTH; only over TLS)
+  --lmtp                speak LMTP
+  -h, --help            show this help
+
+Prints one line per recipient (<addr> <code> <enhanced code> <text>), then the message's result.
+Exit status: 0 all accepted, 75 a temporary failure, 69 a permanent failure or a refusal before
+sending, 64 bad usage.
+
+Examples:
+  smtpure send --from bob@example.org --to alice@example.com message.eml
+  printf 'Subject: hi\\r\\n\\r\\nHello\\r\\n' | smtpure send --from '' --to alice@example.com -
+  smtpure send --server mail.example.com:587 --starttls --user bob:secret --from bob@example.org --to alice@example.com msg.eml
+`
+
+const options = {
+  server: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string', multiple: true },
+  helo: { type: 'string' },
+  starttls: { type: 'boolean' },
+  tls: { type: 'boolean' },
+  'tls-insecure': { type: 'boolean' },
+  user: { type: 'string' },
+  lmtp: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+const parseServer = (text: string): { host: string; port: number } => {
+  const m = /^(\[[^\]]+\]|[^:]+):([0-9]{1,5})$/.exec(text)
+  if (m === null || Number(m[2]) > 65535) throw new UsageError(`--server needs HOST:PORT, got ${JSON.stringify(text)}`)
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) }
+}
+
+const replyText = (r: Reply | undefined): string =>
+  r === undefined
+    ? ''
+    : [String(r.code), r.enhanced, r.lines.join(' ')].filter((x) => x !== undefined && x !== '').join(' ')
+
+/** A session-level failure: 4yz or a lost connection is temporary, anything else permanent. */
+const failureCode = (e: ClientError): number => {
+  if (e._tag === 'Timeout' || e._tag === 'ConnectionLost') return EX_TEMPFAIL
+  const r = 'reply' in e ? e.reply : undefined
+  return r !== undefined && r.code < 500 ? EX_TEMPFAIL : EX_UNAVAILABLE
+}
+
+const readMessage = async (file: string | undefined): Promise<Uint8Array> => {
+  if (file !== undefined && file !== '-') return readFile(file)
+  const parts: Buffer[] = []
+  for await (const chunk of process.stdin) parts.push(chunk as Buffer)
+  return Buffer.concat(parts)
+}
+
+/** Exit code from the results: permanent beats temporary, unknown counts as temporary. */
+const exitCode = (r: MessageResult): number => {
+  const statuses = [r.status, ...r.recipients.map((x) => x.status)]
+  if (statuses.includes('permanent')) return EX_UNAVAILABLE
+  if (statuses.includes('temporary') || statuses.includes('unknown')) return EX_TEMPFAIL
+  return EX_OK
+}
+
+export const send = async (argv: ReadonlyArray<string>): Promise<number> => {
+  const { values: v, positionals } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true })
+  if (v.help) {
+    process.stdout.write(sendHelp)
+    return EX_OK
+  }
+  if (v.from === undefined) throw new UsageError('--from is required (use --from "" for the null reverse path)')
+  if (v.to === undefined || v.to.length === 0) throw new UsageError('at least one --to is required')
+  if (v.starttls && v.tls) throw new UsageError('--starttls and --tls exclude each other')
+  if (positionals.length > 1) throw new UsageError('give one message FILE (or - for standard input)')
+  const { host, port } = parseServer(v.server ?? '127.0.0.1:2525')
+  let auth: { username: string; password: string } | undefined
+  if (v.user !== undefined) {
+    const colon = v.user.indexOf(':')
+    if (colon < 1) throw new UsageError(`--user needs NAME:PASSWORD, got ${JSON.stringify(v.user)}`)
+    auth = { username: v.user.slice(0, colon), password: v.user.slice(colon + 1) }
+  }
+  const message = await readMessage(positionals[0])
+
+  let session
+  try {
+    session = await connectSmtp({
+      host,
+      port,
+      security: v.tls ? 'implicit' : v.starttls ? 'starttls' : 'none',
+      verify: v['tls-insecure'] !== true,
+      smtp: { helo: v.helo ?? 'localhost', lmtp: v.lmtp === true, ...(auth ? { auth } : {}) },
+    })
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e)
+    if (msg.startsWith('invalid client options')) throw new UsageError(msg.replace(/\n/g, '; '))
+    process.stderr.write(`smtpure send: cannot connect to ${host}:${port}: ${msg}\n`)
+    return EX_TEMPFAIL
+  }
+  try {
+    await session.ready
+    const result = await session.send({ envelope: { from: v.from === '' ? null : v.from, to: v.to }, body: message })
+    for (const r of result.recipients) process.stdout.write(`${r.address} ${replyText(r.reply) || r.status}\n`)
+    if (result.error !== undefined)
+      process.stdout.write(`message ${result.status}: ${describeClientError(result.error)}\n`)
+    else if (result.status === 'unknown')
+      process.stdout.write('message unknown: the connection ended after the data; it may have been delivered\n')
+    else process.stdout.write(`message ${result.status}: ${replyText(result.reply)}\n`)
+    await session.quit().catch(() => undefined)
+    return exitCode(result)
+  } catch (e) {
+    if (!(e instanceof SmtpClientError)) throw e
+    process.stderr.write(`smtpure send: ${describeClientError(e.error)}\n`)
+    return failureCode(e.error)
+  }
+}

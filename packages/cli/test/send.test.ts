@@ -1,0 +1,157 @@
+// `smtpure send` as a process, against `smtpure serve`: output lines and sendmail exit codes.
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { type Running, runCli, startServe } from './cli.js'
+import { makeCerts } from '../../node/test/certs.js'
+
+const running: Running[] = []
+afterEach(() => {
+  for (const r of running.splice(0)) r.child.kill('SIGKILL')
+})
+const serve = async (args: string[]) => {
+  const r = await startServe(args)
+  running.push(r)
+  return r
+}
+const maildir = () => mkdtempSync(join(tmpdir(), 'smtpure-send-'))
+const message = 'From: bob@example.org\r\nSubject: Test message\r\n\r\nHello Alice.\r\n.leading dot\r\n'
+
+describe('smtpure send', () => {
+  it('delivers a message from stdin and prints one line per recipient, exit 0', async () => {
+    const dir = maildir()
+    const r = await serve(['--maildir', dir])
+    const out = await runCli(
+      ['send', '--server', `127.0.0.1:${r.port}`, '--from', 'bob@example.org', '--to', 'alice@example.com', '-'],
+      message,
+    )
+    expect(out.code).toBe(0)
+    expect(out.stdout).toBe('alice@example.com 250 2.0.0 Ok: delivered\nmessage accepted: 250 2.0.0 Ok: delivered\n')
+    const inbox = join(dir, 'alice@example.com', 'new')
+    expect(readFileSync(join(inbox, readdirSync(inbox)[0]!), 'latin1').endsWith(message)).toBe(true)
+  })
+
+  it('reads the message from a file; the null reverse path with --from ""', async () => {
+    const dir = maildir()
+    const file = join(dir, 'msg.eml')
+    writeFileSync(file, message)
+    const r = await serve(['--maildir', dir])
+    const out = await runCli([
+      'send',
+      '--server',
+      `127.0.0.1:${r.port}`,
+      '--from',
+      '',
+      '--to',
+      'alice@example.com',
+      file,
+    ])
+    expect(out.code).toBe(0)
+    const inbox = join(dir, 'alice@example.com', 'new')
+    expect(readFileSync(join(inbox, readdirSync(inbox)[0]!), 'latin1')).toMatch(/^Return-Path: <>\r\n/)
+  })
+
+  it('a refused recipient makes the exit status 69 (EX_UNAVAILABLE)', async () => {
+    const r = await serve(['--maildir', maildir(), '--mailbox', 'alice@example.com'])
+    const out = await runCli(
+      [
+        'send',
+        '--server',
+        `127.0.0.1:${r.port}`,
+        '--from',
+        'b@example.org',
+        '--to',
+        'alice@example.com',
+        '--to',
+        'eve@example.com',
+        '-',
+      ],
+      message,
+    )
+    expect(out.code).toBe(69)
+    expect(out.stdout).toContain('eve@example.com 550 5.1.1 <eve@example.com>: no such mailbox here\n')
+  })
+
+  it('a temporary failure (451 from a failed write) makes it 75 (EX_TEMPFAIL)', async () => {
+    const dir = maildir()
+    writeFileSync(join(dir, 'alice@example.com'), 'not a Maildir')
+    const r = await serve(['--maildir', dir])
+    const out = await runCli(
+      ['send', '--server', `127.0.0.1:${r.port}`, '--from', 'b@example.org', '--to', 'alice@example.com', '-'],
+      message,
+    )
+    expect(out.code).toBe(75)
+    expect(out.stdout).toContain('message temporary: 451 4.3.0 Local error in processing\n')
+  })
+
+  it('a connection that cannot be made is one line and a non-usage exit', async () => {
+    const out = await runCli(
+      ['send', '--server', '127.0.0.1:1', '--from', 'a@b.example', '--to', 'c@d.example', '-'],
+      message,
+    )
+    expect(out.code).toBe(75)
+    expect(out.stderr.trim().split('\n')).toHaveLength(1)
+    expect(out.stderr).toMatch(/cannot connect to 127\.0\.0\.1:1: .*ECONNREFUSED/)
+  })
+
+  it('--starttls against a server without STARTTLS refuses to send in clear (69)', async () => {
+    const r = await serve(['--maildir', maildir()])
+    const out = await runCli(
+      ['send', '--server', `127.0.0.1:${r.port}`, '--starttls', '--from', 'a@b.example', '--to', 'c@d.example', '-'],
+      message,
+    )
+    expect(out.code).toBe(69)
+    expect(out.stderr).toBe('smtpure send: TlsRequired\n')
+  })
+
+  it('--starttls with --tls-insecure and --user authenticate and deliver', async () => {
+    const certs = makeCerts()
+    const dir = maildir()
+    const r = await serve([
+      '--maildir',
+      dir,
+      '--tls-cert',
+      join(certs.dir, 'cert.pem'),
+      '--tls-key',
+      join(certs.dir, 'key.pem'),
+      '--user',
+      'bob:pw',
+      '--require-auth',
+    ])
+    const args = [
+      'send',
+      '--server',
+      `127.0.0.1:${r.port}`,
+      '--starttls',
+      '--tls-insecure',
+      '--from',
+      'bob@example.org',
+      '--to',
+      'alice@example.com',
+    ]
+    const ok = await runCli([...args, '--user', 'bob:pw', '-'], message)
+    expect(ok.code).toBe(0)
+    const bad = await runCli([...args, '--user', 'bob:wrong', '-'], message)
+    expect(bad.code).toBe(69)
+    expect(bad.stderr).toMatch(/^smtpure send: AuthFailed: 535 5\.7\.8 /)
+    const verified = await runCli([...args, '-'], message)
+    expect(verified.code).toBe(69) // without --tls-insecure the test CA is unknown
+  })
+
+  it('bad usage is one line and exit 64', async () => {
+    for (const args of [
+      ['send', '--to', 'a@b.example'],
+      ['send', '--from', 'a@b.example'],
+      ['send', '--bogus'],
+      ['send', '--from', 'a@b', '--to', 'c@d', '--server', 'nohost'],
+    ]) {
+      const out = await runCli(args, '')
+      expect(out.code).toBe(64)
+      expect(out.stderr.trim().split('\n')).toHaveLength(1)
+    }
+    const help = await runCli(['send', '--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain('Examples:')
+  })
+})
