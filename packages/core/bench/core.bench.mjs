@@ -1,11 +1,26 @@
 // `npm run bench`: the pure core's throughput, each figure next to a bound measured in the same run.
 // Runs the built package (dist/) under plain node, as users run it.
-//   1. a 50 MB message through `step` in 64 KiB chunks, next to a plain indexOf('\r\n.\r\n') scan
-//   2. pipelined 1 KB transactions per second through `step`, answered at once
-//   3. heap before and after, with a forced collection
+//   1. a 50 MB message through the server's `step` in 64 KiB chunks, next to a plain
+//      indexOf('\r\n.\r\n') scan of the same bytes
+//   2. pipelined 1 KB transactions per second through the server's `step`, answered at once
+//   3. the client and server reducers wired to each other (no I/O): 1 KB transactions per second
+//      and one 50 MB body through both, next to the server-only figures
+//   4. heap before and after, with a forced collection
 import { Buffer } from 'node:buffer'
 import { performance } from 'node:perf_hooks'
-import { accept, answered, encode, init, received, serverConfig, step } from '../dist/index.js'
+import {
+  ClientInput,
+  accept,
+  answered,
+  clientConfig,
+  clientInit,
+  clientStep,
+  encode,
+  init,
+  received,
+  serverConfig,
+  step,
+} from '../dist/index.js'
 
 const MB = 1024 * 1024
 const CHUNK = 64 * 1024
@@ -115,6 +130,82 @@ const txSeconds = best(5, () =>
   }),
 )
 
+// 3. The client and the server reducers wired to each other: a whole session with no I/O.
+const clientCfg = clientConfig({ helo: 'bench.example' })
+if (clientCfg._tag === 'Left') throw new Error(clientCfg.left.errors.join('\n'))
+
+/** Run `count` messages (each `chunks` of body) through client and server; returns bytes delivered. */
+const loop = (count, chunks) => {
+  let [server, sOut] = init(config.right)
+  let [client, cOut] = clientInit(clientCfg.right)
+  let toServer = []
+  let toClient = []
+  let sent = 0
+  let delivered = 0
+  let bodyIndex = 0
+  let done = false
+  const feedServer = (outs) => {
+    for (const o of outs) {
+      if (o._tag === 'Send') toClient.push(o.bytes)
+      else if (o._tag === 'MessageChunk') delivered += o.bytes.length
+      else if (o._tag === 'Ask') {
+        const [next, more] = step(server, answered(o.question.id, accept()))
+        server = next
+        feedServer(more)
+      }
+    }
+  }
+  const feedClient = (outs) => {
+    for (const o of outs) {
+      if (o._tag === 'Send') toServer.push(o.bytes)
+      else if (o._tag === 'Ready') {
+        if (sent < count) {
+          sent++
+          bodyIndex = 0
+          clientDo(ClientInput.submitted({ from: 'a@bench.example', to: ['b@bench.example'] }))
+        } else clientDo(ClientInput.quitRequested)
+      } else if (o._tag === 'BodyWanted') {
+        clientDo(bodyIndex < chunks.length ? ClientInput.bodyChunk(chunks[bodyIndex++]) : ClientInput.bodyEnd)
+      } else if (o._tag === 'Close') done = true
+    }
+  }
+  const clientDo = (input) => {
+    const [next, outs] = clientStep(client, input)
+    client = next
+    feedClient(outs)
+  }
+  feedServer(sOut)
+  feedClient(cOut)
+  while (!done && (toServer.length > 0 || toClient.length > 0)) {
+    const a = toServer
+    toServer = []
+    for (const b of a) {
+      const [next, outs] = step(server, received(b))
+      server = next
+      feedServer(outs)
+    }
+    const c = toClient
+    toClient = []
+    for (const b of c) clientDo(ClientInput.received(b))
+  }
+  return delivered
+}
+
+const LOOP_COUNT = 20000
+const loopSeconds = best(5, () =>
+  time(() => {
+    const d = loop(LOOP_COUNT, [kb])
+    if (d !== LOOP_COUNT * kb.length) throw new Error(`loop lost data: ${d}`)
+  }),
+)
+const bigChunks = split(body, CHUNK)
+const loopBigSeconds = best(5, () =>
+  time(() => {
+    const d = loop(1, bigChunks)
+    if (d !== body.length) throw new Error(`loop lost data: ${d}`)
+  }),
+)
+
 const heapAfter = heap()
 const mbps = (seconds) => `${(size / seconds).toFixed(0)} MB/s`
 console.log(`core bench (node ${process.version}, best of 5)`)
@@ -123,6 +214,12 @@ console.log(
 )
 console.log(
   `  pipelined 1 KB transactions: ${(COUNT / txSeconds).toFixed(0)} per second (${((tx.length * COUNT) / MB / txSeconds).toFixed(0)} MB/s of session bytes)`,
+)
+console.log(
+  `  client+server loop, 1 KB transactions: ${(LOOP_COUNT / loopSeconds).toFixed(0)} per second; ratio to the server alone ${(txSeconds / COUNT / (loopSeconds / LOOP_COUNT)).toFixed(2)}`,
+)
+console.log(
+  `  client+server loop, 50 MB body: ${mbps(loopBigSeconds)}; ratio to the server alone ${(stepSeconds / loopBigSeconds).toFixed(2)}`,
 )
 console.log(
   `  heap: before ${(heapBefore / MB).toFixed(1)} MB, after ${(heapAfter / MB).toFixed(1)} MB (inputs still referenced: ${((wire.length + session.length) / MB).toFixed(0)} MB)${gc ? '' : ' (run with --expose-gc for exact figures)'}`,
