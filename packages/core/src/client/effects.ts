@@ -1,24 +1,26 @@
 // Helpers every client handler shares: the output collector, Ready, RSET after a failed transaction
 // (RFC 5321 4.1.1.5), QUIT (4.1.1.10), and the ways a session ends, with its transaction's results.
 import type { Reply } from '../Reply.js'
-import { encode } from '../wire/bytes.js'
+import { Outbox } from '../wire/Outbox.js'
 import { noCapabilities } from './capabilities.js'
 import { type ClientError, type ClientOutput, clearTimer, close, failed, ready, send } from './Output.js'
 import { type Ending, emitResults } from './results.js'
 import type { ClientState, Phase } from './State.js'
 
 /**
- * Collects one step's outputs. Command lines are joined into one Send, so a pipelined group leaves in one
- * write (RFC 2920 3.1). `progress` records that a reply was read or something sent, to re-arm the timer.
+ * One step's outputs; command lines are joined into one Send, so a pipelined group leaves in one write
+ * (RFC 2920 3.1). `progress` records that a reply was read or something sent, to re-arm the timer.
  */
-export class Out {
-  private readonly list: ClientOutput[] = []
-  private text = ''
+export class Out extends Outbox<ClientOutput> {
   progress = false
+
+  constructor() {
+    super(send)
+  }
 
   /** A command line; CRLF is added (RFC 5321 2.3.8). */
   command(line: string): void {
-    this.text += `${line}\r\n`
+    this.write(`${line}\r\n`)
     this.progress = true
   }
 
@@ -26,22 +28,6 @@ export class Out {
   data(bytes: Uint8Array): void {
     this.push(send(bytes))
     this.progress = true
-  }
-
-  push(o: ClientOutput): void {
-    this.flush()
-    this.list.push(o)
-  }
-
-  done(): ReadonlyArray<ClientOutput> {
-    this.flush()
-    return this.list
-  }
-
-  private flush(): void {
-    if (this.text === '') return
-    this.list.push(send(encode(this.text)))
-    this.text = ''
   }
 }
 

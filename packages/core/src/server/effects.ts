@@ -1,7 +1,7 @@
 // Helpers every command handler shares: the output collector, replies with or without enhanced
 // codes (RFC 2034), questions to the application, error counting and closing.
 import { type Reply, Replies, formatReply } from '../Reply.js'
-import { encode } from '../wire/bytes.js'
+import { Outbox } from '../wire/Outbox.js'
 import {
   type AbortReason,
   type Question,
@@ -14,32 +14,14 @@ import {
 } from './Output.js'
 import { type Phase, type ServerState, helloOf } from './State.js'
 
-/**
- * Collects one step's outputs. Consecutive replies are joined into one Send, so a pipelined group
- * of commands gets its replies in one write (RFC 2920 3.2 lets the server batch them).
- */
-export class Out {
-  private readonly list: ServerOutput[] = []
-  private text = ''
+/** One step's outputs; replies are joined into one Send (RFC 2920 3.2 lets the server batch them). */
+export class Out extends Outbox<ServerOutput> {
+  constructor() {
+    super(send)
+  }
 
   reply(text: string): void {
-    this.text += text
-  }
-
-  push(o: ServerOutput): void {
-    this.flush()
-    this.list.push(o)
-  }
-
-  done(): ReadonlyArray<ServerOutput> {
-    this.flush()
-    return this.list
-  }
-
-  private flush(): void {
-    if (this.text === '') return
-    this.list.push(send(encode(this.text)))
-    this.text = ''
+    this.write(text)
   }
 }
 
