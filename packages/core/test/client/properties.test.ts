@@ -12,6 +12,7 @@ import {
 } from '../../src/client/index.js'
 import { encode, latin1 } from '../../src/wire/bytes.js'
 import { configOf, manual } from './harness.js'
+import { cut } from '../arb/chunks.js'
 
 // Replies a server might send, good and bad, in an order that may or may not make sense.
 const serverReply = fc.oneof(
@@ -65,11 +66,6 @@ const events: fc.Arbitrary<ReadonlyArray<Event>> = fc
     ),
   )
   .map(([open, es]) => (open ? [{ bytes: opening }, ...es] : es))
-
-const cut = (bytes: Uint8Array, cuts: ReadonlyArray<number>): Uint8Array[] => {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)
-  return [...points, bytes.length].map((end, i) => bytes.slice(i === 0 ? 0 : points[i - 1], end))
-}
 
 /** Feed the events, server bytes cut by `split`; the outputs with Sends joined and timer outputs left out. */
 const run = (es: ReadonlyArray<Event>, split: (b: Uint8Array) => ReadonlyArray<Uint8Array>) => {

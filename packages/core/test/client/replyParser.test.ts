@@ -5,6 +5,7 @@ import { fc, test } from '@fast-check/vitest'
 import { type ReadResult, type ReplyParser, readReply, replyParserInit } from '../../src/client/replyParser.js'
 import { type Reply, formatReply, reply } from '../../src/Reply.js'
 import { encode } from '../../src/wire/bytes.js'
+import { cut } from '../arb/chunks.js'
 
 const limits = { maxLine: 2048, maxLines: 200 }
 
@@ -109,10 +110,6 @@ describe('replyParser', () => {
           : reply(code, `${Math.floor(code / 100)}.${enhanced[0]}.${enhanced[1]}`, ...lines),
       )
     const stream = fc.array(anyReply, { maxLength: 8 })
-    const cut = (bytes: Uint8Array, cuts: ReadonlyArray<number>): Uint8Array[] => {
-      const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)
-      return [...points, bytes.length].map((end, i) => bytes.slice(i === 0 ? 0 : points[i - 1], end))
-    }
     test.prop([stream, fc.array(fc.nat(), { maxLength: 20 })])(
       'any chunking of a reply stream gives the same replies (split invariance)',
       (replies, cuts) => {

@@ -19,6 +19,7 @@ import {
   tlsStarted,
 } from '../../src/server/index.js'
 import { Harness } from './harness.js'
+import { cut } from '../arb/chunks.js'
 
 // Commands a client might send, good and bad, including message data with dots and bare line ends.
 const command = fc.oneof(
@@ -48,18 +49,6 @@ const command = fc.oneof(
   fc.string({ maxLength: 20 }).map((s) => `${s}\r\n`),
 )
 const session = fc.array(command, { maxLength: 25 }).map((cmds) => encode(cmds.join('')))
-
-const cut = (bytes: Uint8Array, cuts: ReadonlyArray<number>): Uint8Array[] => {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)
-  const out: Uint8Array[] = []
-  let last = 0
-  for (const p of points) {
-    out.push(bytes.slice(last, p))
-    last = p
-  }
-  out.push(bytes.slice(last))
-  return out
-}
 
 const answerer = (q: { _tag: string; to?: { localPart: string } }): Answer =>
   q._tag === 'Rcpt' && q.to?.localPart === 'refuse' ? reject(reply(550, '5.1.1', 'No such user here')) : accept()

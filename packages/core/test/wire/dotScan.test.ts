@@ -3,6 +3,7 @@ import { fc, test } from '@fast-check/vitest'
 import { concat, encode, latin1 } from '../../src/wire/bytes.js'
 import { type DotScan, type ScanPolicy, dotScanStart, scanData } from '../../src/wire/dotScan.js'
 import { stuff, stuffEnd, stuffInit } from '../../src/wire/dotStuff.js'
+import { cut } from '../arb/chunks.js'
 
 const keep: ScanPolicy = { rejectBareLineEndings: false, maxLineLength: 0 }
 const strict: ScanPolicy = { rejectBareLineEndings: true, maxLineLength: 1000 }
@@ -20,18 +21,6 @@ const scanAll = (chunks: ReadonlyArray<Uint8Array>, policy: ScanPolicy) => {
     offset += c.length
   }
   return { body: concat(pieces), end: -1, fault: scan.fault }
-}
-
-const cut = (bytes: Uint8Array, cuts: ReadonlyArray<number>): Uint8Array[] => {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)
-  const out: Uint8Array[] = []
-  let last = 0
-  for (const p of points) {
-    out.push(bytes.subarray(last, p))
-    last = p
-  }
-  out.push(bytes.subarray(last))
-  return out
 }
 
 const stuffAll = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
