@@ -1,0 +1,87 @@
+// Client benchmark: smtpure's client (connectSmtp) next to nodemailer, each sending the same 3000
+// messages of 1 KB over ONE connection to the same sink server (a separate process), in the same run.
+// Run after `npx turbo run build`: node packages/node/bench/client.bench.mjs [--messages N] [--rounds R]
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import nodemailer from 'nodemailer'
+import { connectSmtp } from '../dist/index.js'
+
+const { values } = parseArgs({ options: { messages: { type: 'string' }, rounds: { type: 'string' } } })
+const MESSAGES = Number(values.messages ?? 3000)
+const ROUNDS = Number(values.rounds ?? 5)
+
+const line = `${'x'.repeat(74)}\r\n`
+const body = `From: bench@example.org\r\nTo: sink@example.com\r\nSubject: bench\r\n\r\n${line.repeat(13)}`
+const envelope = { from: 'bench@example.org', to: ['sink@example.com'] }
+
+const startSink = () =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(new URL('sink.mjs', import.meta.url))], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    child.stdout.on('data', (d) => {
+      const m = /listening on ([0-9.]+):(\d+)/.exec(String(d))
+      if (m) resolve({ child, port: Number(m[2]) })
+    })
+    child.on('exit', (code) => reject(new Error(`sink exited ${code}`)))
+  })
+
+const smtpure = async (port) => {
+  const session = await connectSmtp({ host: '127.0.0.1', port, smtp: { helo: 'bench.example' } })
+  await session.ready
+  for (let i = 0; i < MESSAGES; i++) {
+    const r = await session.send({ envelope, body })
+    if (r.status !== 'accepted') throw new Error(`smtpure: message ${i} ${r.status}`)
+  }
+  await session.quit()
+}
+
+const mailer = async (port) => {
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port,
+    pool: true,
+    maxConnections: 1,
+    maxMessages: Infinity,
+    ignoreTLS: true,
+    name: 'bench.example',
+  })
+  for (let i = 0; i < MESSAGES; i++) {
+    const r = await transport.sendMail({ envelope, raw: body })
+    if (r.accepted.length !== 1) throw new Error(`nodemailer: message ${i} refused`)
+  }
+  transport.close()
+}
+
+const timed = async (f) => {
+  const t0 = performance.now()
+  await f()
+  return (performance.now() - t0) / 1000
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+const { child, port } = await startSink()
+try {
+  const ours = []
+  const theirs = []
+  for (let r = 0; r < ROUNDS; r++) {
+    // alternate the order so neither always runs on a warmer sink
+    if (r % 2 === 0) {
+      ours.push(await timed(() => smtpure(port)))
+      theirs.push(await timed(() => mailer(port)))
+    } else {
+      theirs.push(await timed(() => mailer(port)))
+      ours.push(await timed(() => smtpure(port)))
+    }
+  }
+  const a = MESSAGES / median(ours)
+  const b = MESSAGES / median(theirs)
+  console.log(`client bench: ${MESSAGES} x ${body.length} octets over one connection, median of ${ROUNDS}`)
+  console.log(`  smtpure connectSmtp  ${a.toFixed(0)} msgs/s`)
+  console.log(`  nodemailer (pool 1)  ${b.toFixed(0)} msgs/s`)
+  console.log(`  ratio ${(a / b).toFixed(2)} (target >= 1.5: ${a / b >= 1.5 ? 'MET' : 'MISSED'})`)
+} finally {
+  child.kill('SIGTERM')
+}
