@@ -2,7 +2,7 @@
 // messages of 1 KB over ONE connection to the same sink server (a separate process), in the same run.
 // Run after `npx turbo run build`: node packages/node/bench/client.bench.mjs [--messages N] [--rounds R]
 import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { URL, fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import nodemailer from 'nodemailer'
 import { connectSmtp } from '../dist/index.js'
