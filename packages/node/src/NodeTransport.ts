@@ -69,10 +69,17 @@ export class NodeTransport implements Transport {
 
   write(bytes: Uint8Array): Promise<void> {
     if (this.ended || this.socket.destroyed) return Promise.resolve()
+    const socket = this.socket
+    if (socket.write(bytes)) return Promise.resolve()
+    // the buffer is past its high-water mark: settle once it drained (or the socket is gone)
     return new Promise((resolve) => {
-      // resolve once the kernel took the bytes or the buffer drained below the high-water mark
-      if (this.socket.write(bytes)) resolve()
-      else this.socket.once('drain', resolve).once('close', resolve)
+      const done = (): void => {
+        socket.off('drain', done)
+        socket.off('close', done)
+        resolve()
+      }
+      socket.on('drain', done)
+      socket.on('close', done)
     })
   }
 
