@@ -30,7 +30,21 @@ export default tseslint.config(
     // plain JavaScript scripts (benchmarks) run on Node
     files: ['**/*.mjs'],
     languageOptions: {
-      globals: { console: 'readonly', process: 'readonly', performance: 'readonly', globalThis: 'readonly' },
+      globals: Object.fromEntries(
+        [
+          'console',
+          'process',
+          'performance',
+          'globalThis',
+          'Buffer',
+          'URL',
+          'TextEncoder',
+          'TextDecoder',
+          'setTimeout',
+          'clearTimeout',
+          'setImmediate',
+        ].map((name) => [name, 'readonly']),
+      ),
     },
   },
   {
