@@ -1,6 +1,7 @@
 // Hostile and broken clients over real sockets: the server answers each with a specific reply,
 // never crashes, never runs smuggled commands and never loses or invents a message.
 import * as net from 'node:net'
+import * as tls from 'node:tls'
 import { afterEach, describe, expect, it } from 'vitest'
 import { rawSession, startServer } from './helpers.js'
 import { makeCerts } from './certs.js'
@@ -122,5 +123,28 @@ describe('adversarial clients over sockets', () => {
     const second = await rawSession(port, [], 1000)
     expect(second).toBe('421 mx.example.com Too many connections, try again later\r\n')
     first.destroy()
+  })
+})
+
+describe('TLS server names (SNI)', () => {
+  it('presents the certificate configured for the name the client asked for', async () => {
+    const other = makeCerts('other.example')
+    const { port } = await open(
+      {},
+      {
+        tls: { key: certs.key, cert: certs.cert, sni: { 'other.example': { key: other.key, cert: other.cert } } },
+        implicitTls: true,
+      },
+    )
+    const subject = (servername: string, ca: string) =>
+      new Promise<string>((resolve, reject) => {
+        const s = tls.connect({ host: '127.0.0.1', port, servername, ca }, () => {
+          resolve(String(s.getPeerCertificate().subject.CN))
+          s.destroy()
+        })
+        s.on('error', reject)
+      })
+    expect(await subject('other.example', other.ca)).toBe('other.example')
+    expect(await subject('localhost', certs.ca)).toBe('localhost')
   })
 })

@@ -12,12 +12,13 @@ export interface TestCerts {
   readonly key: string
 }
 
-export const makeCerts = (): TestCerts => {
+/** A CA and a leaf for `name` (and 127.0.0.1) signed by it. */
+export const makeCerts = (name = 'localhost'): TestCerts => {
   const dir = mkdtempSync(join(tmpdir(), 'smtpure-certs-'))
   const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' })
   writeFileSync(
     join(dir, 'leaf.ext'),
-    'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n',
+    `subjectAltName=DNS:${name},IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`,
   )
   run(
     'req',
@@ -34,7 +35,7 @@ export const makeCerts = (): TestCerts => {
     '-subj',
     '/CN=smtpure test CA',
   )
-  run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'leaf.csr', '-subj', '/CN=localhost')
+  run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'leaf.csr', '-subj', `/CN=${name}`)
   run(
     'x509',
     '-req',
