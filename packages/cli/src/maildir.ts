@@ -15,9 +15,14 @@ const uniqueName = (): string => {
   return `${Math.floor(now / 1000)}.M${(now % 1000) * 1000}P${process.pid}Q${counter}.${host}`
 }
 
+// Maildirs this process has already made: three mkdir calls per message cost more than the write.
+const made = new Set<string>()
+
 /** Make `dir` a Maildir (cur, new, tmp) if it is not one yet. */
 export const ensureMaildir = async (dir: string): Promise<void> => {
+  if (made.has(dir)) return
   await Promise.all(['cur', 'new', 'tmp'].map((d) => mkdir(join(dir, d), { recursive: true })))
+  made.add(dir)
 }
 
 /** One message being written into several Maildirs at once, one file each with its own header lines. */
@@ -37,6 +42,7 @@ export class MaildirDelivery {
       }
     } catch (e) {
       await d.abort()
+      for (const t of targets) made.delete(t.dir) // make them again next time, in case they were removed
       throw e
     }
     return d

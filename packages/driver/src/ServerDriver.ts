@@ -11,6 +11,7 @@ import {
   type ServerState,
   accept,
   answered,
+  concat,
   formatReceived,
   init,
   isPositive,
@@ -135,7 +136,8 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     let afterDispatch = (): void => undefined
 
     const run = (outputs: ReadonlyArray<ServerOutput>): void => {
-      for (const o of outputs) {
+      for (let i = 0; i < outputs.length; i++) {
+        const o = outputs[i]!
         switch (o._tag) {
           case 'Send':
             lastWrite = transport.write(o.bytes).catch(report)
@@ -146,10 +148,17 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
           case 'MessageStart':
             startMessage(o.envelope)
             break
-          case 'MessageChunk':
-            message?.stream.push(o.bytes)
+          case 'MessageChunk': {
+            // Consecutive pieces (split where stuffing dots were removed) become one chunk, so the
+            // application writes once per input rather than once per dotted line.
+            let end = i + 1
+            while (end < outputs.length && outputs[end]!._tag === 'MessageChunk') end++
+            const chunk = end - i === 1 ? o.bytes : joinChunks(outputs.slice(i, end))
+            i = end - 1
+            message?.stream.push(chunk)
             if (message !== undefined && message.stream.buffered > HIGH_WATER) pause('message')
             break
+          }
           case 'MessageAborted':
             message?.stream.fail(new MessageAbortedError(o.reason))
             message = undefined
@@ -334,6 +343,11 @@ export const runServerSession = (transport: Transport, options: ServerSessionOpt
   startServerSession(transport, options).done
 
 const fallbackMarker = Symbol('no hook')
+
+const joinChunks = (outputs: ReadonlyArray<ServerOutput>): Uint8Array => {
+  const parts = outputs.map((o) => (o._tag === 'MessageChunk' ? o.bytes : new Uint8Array(0)))
+  return concat(parts)
+}
 
 const drain = async (chunks: AsyncIterable<Uint8Array>): Promise<Verdict> => {
   for await (const _ of chunks) void _

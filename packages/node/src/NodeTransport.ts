@@ -27,6 +27,7 @@ const tlsInfo = (s: tls.TLSSocket, servername?: string): TlsInfo => {
 export class NodeTransport implements Transport {
   private events: TransportEvents | undefined
   private ended = false
+  private corked = false
   tls: TlsInfo | undefined
   readonly remoteAddress: string
 
@@ -70,6 +71,16 @@ export class NodeTransport implements Transport {
   write(bytes: Uint8Array): Promise<void> {
     if (this.ended || this.socket.destroyed) return Promise.resolve()
     const socket = this.socket
+    // Writes made in one turn of the event loop (replies to answers that came back together) leave
+    // in one segment: cork now, uncork once the current callbacks and promise jobs are done.
+    if (!this.corked) {
+      this.corked = true
+      socket.cork()
+      process.nextTick(() => {
+        this.corked = false
+        socket.uncork()
+      })
+    }
     if (socket.write(bytes)) return Promise.resolve()
     // the buffer is past its high-water mark: settle once it drained (or the socket is gone)
     return new Promise((resolve) => {
