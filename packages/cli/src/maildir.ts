@@ -52,16 +52,24 @@ export class MaildirDelivery {
     for (const f of this.files) await f.handle.write(chunk)
   }
 
-  /** fsync every file, then rename each into new/. */
+  /**
+   * fsync every file, then rename each into new/. If a rename fails, the ones already done are
+   * taken back out of new/, so a failure (451, and a retry by the client) delivers nothing twice.
+   */
   async commit(): Promise<void> {
+    const renamed: string[] = []
     try {
       for (const f of this.files) {
         await f.handle.sync()
         await f.handle.close()
       }
-      for (const f of this.files) await rename(f.tmp, f.final)
+      for (const f of this.files) {
+        await rename(f.tmp, f.final)
+        renamed.push(f.final)
+      }
       this.files = []
     } catch (e) {
+      for (const final of renamed) await unlink(final).catch(() => undefined)
       await this.abort()
       throw e
     }

@@ -46,6 +46,7 @@ export class ChunkStream implements AsyncIterable<Uint8Array> {
     this.queue.length = 0
     this.buffered = 0
     this.settleWaiting()
+    this.onDrain() // nothing is queued any more: reading may go on
   }
 
   private settleWaiting(): void {

@@ -131,9 +131,12 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
   const run = (outputs: ReadonlyArray<ClientOutput>): void => {
     for (const o of outputs) {
       switch (o._tag) {
-        case 'Send':
-          lastWrite = transport.write(o.bytes).catch((e) => options.onError?.(e))
+        case 'Send': {
+          // the body is pulled only once the previous write was taken (backpressure)
+          const taken = transport.write(o.bytes)
+          lastWrite = taken === true ? Promise.resolve() : taken.catch((e) => options.onError?.(e))
           break
+        }
         case 'StartTls':
           lastWrite
             .then(() => transport.startTls())
@@ -159,7 +162,7 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
           cancelTimer = undefined
           break
         case 'Close':
-          lastWrite.then(finish, finish)
+          finish() // the transport writes what it holds before it closes
           break
         case 'Ready':
           resolveReady(o)

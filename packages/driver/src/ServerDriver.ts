@@ -10,9 +10,11 @@ import {
   type ServerOutput,
   type ServerState,
   accept,
+  answerProblem,
   answered,
   concat,
   formatReceived,
+  helloOf,
   init,
   isPositive,
   mailboxText,
@@ -97,7 +99,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       remoteAddress: transport.remoteAddress,
       tls: q?.session.tls ?? state?.tls ?? transport.tls !== undefined,
       authenticated: q?.session.authenticated ?? state?.authenticated,
-      hello: q?.session.hello,
+      hello: q?.session.hello ?? (state === undefined ? undefined : helloOf(state.phase)),
     })
     const pause = (why: string): void => {
       if (pauses.size === 0) transport.pause()
@@ -139,9 +141,16 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       for (let i = 0; i < outputs.length; i++) {
         const o = outputs[i]!
         switch (o._tag) {
-          case 'Send':
-            lastWrite = transport.write(o.bytes).catch(report)
+          case 'Send': {
+            const taken = transport.write(o.bytes)
+            if (taken === true) lastWrite = Promise.resolve()
+            else {
+              // a peer that does not read must not make us buffer without end: stop reading too
+              pause('write')
+              lastWrite = taken.then(() => unpause('write'), report)
+            }
             break
+          }
           case 'Ask':
             ask(o.question)
             break
@@ -192,7 +201,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
             unpause('held')
             break
           case 'Close':
-            lastWrite.then(finish, finish)
+            finish() // the transport writes what it holds before it closes
             break
           case 'Misuse':
             report(new Error(`smtpure misuse: ${o.message}`))
@@ -224,14 +233,26 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       const verdict = hooks.onMessage ? Promise.resolve().then(() => hooks.onMessage!(incoming, info())) : drain(stream)
       // A hook that gives up early must not leave the session waiting on unread chunks.
       verdict.then(
-        () => undefined,
+        () => stream.fail(new MessageAbortedError('not read')), // a no-op once the message ended
         () => stream.fail(new MessageAbortedError('hook failed')),
       )
       message = { stream, verdict }
     }
 
     const ask = (q: Question): void => {
-      const answer = (a: Answer): void => dispatch(answered(q.id, a))
+      const failure = q._tag === 'Auth' ? authError : localError
+      const answer = (a: Answer): void => {
+        // A hook's answer the session cannot take (a 2yz refusal, a bad enhanced code, the wrong
+        // number of LMTP verdicts) becomes the failure reply: the client is never left waiting.
+        const problem = state === undefined ? undefined : answerProblem(state, q.id, a)
+        if (problem) {
+          report(new Error(`hook answer refused: ${problem}`))
+          const r = reject(failure)
+          dispatch(answered(q.id, q._tag === 'Message' && config.lmtp ? perRecipient(q.recipients.map(() => r)) : r))
+          return
+        }
+        dispatch(answered(q.id, a))
+      }
       const call = (f: () => Promise<unknown> | unknown, failure: Reply, fallback: Answer): void => {
         Promise.resolve()
           .then(f)
@@ -294,6 +315,13 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       }
     }
 
+    // Input that ends while a question is pending waits for its answer: the replies are still owed.
+    let inputEnded = false
+    const endIfDone = (): void => {
+      if (!inputEnded || closed || state === undefined || state.pending !== undefined) return
+      dispatch(peerClosed)
+      finish()
+    }
     transport.start({
       data: (bytes) => dispatch(received(bytes)),
       closed: (e) => {
@@ -301,7 +329,12 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
         dispatch(peerClosed)
         finish()
       },
+      ended: () => {
+        inputEnded = true
+        endIfDone()
+      },
     })
+    pause('greeting') // nothing is read until the greeting is decided
     let stopping = false
     // Between transactions (nothing asked, no message open) a 421 loses nothing.
     const quiet = (): boolean =>
@@ -314,6 +347,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     }
     afterDispatch = () => {
       if (stopping && quiet()) dispatch(shutdown)
+      endIfDone()
     }
 
     // The connection hook decides the greeting (RFC 5321 3.1).
@@ -333,6 +367,8 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
         state = s
         run(outputs)
         for (const input of early.splice(0)) dispatch(input)
+        unpause('greeting')
+        afterDispatch() // a stop() or an end of input that came during onConnect
       })
   })
   return { done, stop: (now) => stop(now) }

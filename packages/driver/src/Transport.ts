@@ -6,8 +6,13 @@
 export interface TransportEvents {
   /** Bytes arrived. The driver keeps views of them: the adapter must not reuse the buffer. */
   readonly data: (bytes: Uint8Array) => void
-  /** The peer closed its side, or the connection failed. */
+  /** The peer closed the connection, or it failed. */
   readonly closed: (error?: unknown) => void
+  /**
+   * The peer finished sending (read EOF) but can still read: replies owed for what it sent must
+   * still be written (a client may half-close after QUIT). Adapters that cannot tell call `closed`.
+   */
+  readonly ended?: () => void
 }
 
 /** Facts about TLS once it is on. */
@@ -22,8 +27,11 @@ export interface TlsInfo {
 export interface Transport {
   /** Start delivering events; called once. */
   readonly start: (events: TransportEvents) => void
-  /** Write bytes; the promise settles once the runtime has taken them (backpressure). */
-  readonly write: (bytes: Uint8Array) => Promise<void>
+  /**
+   * Write bytes. `true`: taken at once. A promise: the runtime's buffer is full; it settles once
+   * there is room again (backpressure), and meanwhile the driver stops reading.
+   */
+  readonly write: (bytes: Uint8Array) => true | Promise<void>
   readonly pause: () => void
   readonly resume: () => void
   /**

@@ -16,10 +16,12 @@ export class MemoryTransport implements Transport {
   start(events: TransportEvents): void {
     this.events = events
   }
-  write(bytes: Uint8Array): Promise<void> {
+  /** When set, writes are kept but never taken: a peer that does not read. */
+  blocked: Promise<void> | undefined
+  write(bytes: Uint8Array): true | Promise<void> {
     this.written.push(bytes.slice())
     for (const w of this.waiters.splice(0)) w()
-    return Promise.resolve()
+    return this.blocked ?? true
   }
   pause(): void {
     if (!this.paused) this.pauseCount++

@@ -192,4 +192,90 @@ describe('runServerSession', () => {
       expect(transport.text()).toMatch(/421 4\.3\.2 /)
     })
   })
+
+  describe('robustness', () => {
+    it('a peer that does not read: reading pauses while a write is blocked', async () => {
+      const { transport } = start({})
+      await transport.until(/^220 /)
+      transport.blocked = new Promise<void>(() => undefined)
+      transport.send('NOOP\r\n')
+      expect(transport.paused).toBe(true)
+    })
+    it('a hook answer the session cannot take becomes 451, never a silent stall', async () => {
+      const { transport, errors } = start(
+        {},
+        { onRcptTo: () => ({ code: 550, enhanced: '4.1.1', lines: ['wrong class'] }) },
+      )
+      transport.send('EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\n')
+      await transport.until(/451 4\.3\.0 Local error in processing\r\n$/)
+      expect(errors.map(String).join()).toMatch(/hook answer refused: invalid reply/)
+    })
+    it('LMTP verdicts of the wrong number become 451 for every recipient', async () => {
+      const { transport } = start(
+        { lmtp: true },
+        {
+          onMessage: async (m) => {
+            for await (const _ of m.chunks) void _
+            return [undefined]
+          },
+        },
+      )
+      transport.send(
+        'LHLO c.example\r\nMAIL FROM:<>\r\nRCPT TO:<a@x.example>\r\nRCPT TO:<b@x.example>\r\nDATA\r\nhi\r\n.\r\n',
+      )
+      await transport.until(/(451 4\.3\.0 Local error in processing\r\n){2}$/)
+    })
+    it('a message hook that answers without reading does not leave reading paused', async () => {
+      const { transport } = start(
+        { maxMessageSize: 0 },
+        { onMessage: async () => ({ code: 550, enhanced: '5.7.1', lines: ['not wanted'] }) },
+      )
+      transport.send('EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nDATA\r\n')
+      await transport.until(/354 /)
+      const block = `${'x'.repeat(62)}\r\n`.repeat(1024)
+      for (let i = 0; i < 24; i++) transport.send(block)
+      await new Promise((r) => setTimeout(r, 20))
+      expect(transport.paused).toBe(false)
+      transport.send('.\r\n')
+      await transport.until(/550 5\.7\.1 not wanted\r\n$/)
+    })
+    it('input that ends while the message verdict is pending still gets its replies', async () => {
+      let release: () => void = () => undefined
+      const gate = new Promise<void>((r) => (release = r))
+      const { transport, done } = start(
+        {},
+        {
+          onMessage: async (m) => {
+            for await (const _ of m.chunks) void _
+            await gate
+          },
+        },
+      )
+      transport.send(
+        'EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n',
+      )
+      transport.events!.ended!()
+      release()
+      await done
+      expect(transport.text()).toMatch(/250 2\.0\.0 Ok\r\n221 2\.0\.0 Bye\r\n$/)
+    })
+    it('stop() while the connection hook runs takes effect when the greeting is out', async () => {
+      const config = serverConfig({ hostname: 'mx.example.com' })
+      if (config._tag === 'Left') throw new Error('config')
+      const transport = new MemoryTransport()
+      let go: () => void = () => undefined
+      const session = startServerSession(transport, {
+        config: config.right,
+        hooks: { onConnect: () => new Promise<void>((r) => (go = r)) },
+        runtime: testRuntime(),
+      })
+      session.stop()
+      await new Promise((r) => setTimeout(r, 5)) // the hook is running now
+      go()
+      await session.done
+      expect(transport.text()).toBe(
+        '220 mx.example.com ESMTP\r\n421 Service shutting down, closing transmission channel\r\n',
+      )
+    })
+  })
 })

@@ -28,6 +28,7 @@ export class NodeTransport implements Transport {
   private events: TransportEvents | undefined
   private ended = false
   private corked = false
+  private drained: Promise<void> | undefined
   tls: TlsInfo | undefined
   readonly remoteAddress: string
 
@@ -48,16 +49,22 @@ export class NodeTransport implements Transport {
 
   private readonly onData = (d: Buffer): void => this.events?.data(new Uint8Array(d.buffer, d.byteOffset, d.length))
   private readonly onClose = (): void => this.end()
+  private readonly onEnd = (): void => {
+    if (this.events?.ended) this.events.ended()
+    else this.end()
+  }
   private readonly onError = (e: Error): void => this.end(e)
 
   private attach(s: Socket): void {
     s.on('data', this.onData)
+    s.on('end', this.onEnd)
     s.on('close', this.onClose)
     s.on('error', this.onError)
   }
 
   private detach(s: Socket): void {
     s.off('data', this.onData)
+    s.off('end', this.onEnd)
     s.off('close', this.onClose)
     s.off('error', this.onError)
   }
@@ -68,8 +75,8 @@ export class NodeTransport implements Transport {
     this.events?.closed(e)
   }
 
-  write(bytes: Uint8Array): Promise<void> {
-    if (this.ended || this.socket.destroyed) return Promise.resolve()
+  write(bytes: Uint8Array): true | Promise<void> {
+    if (this.ended || this.socket.destroyed) return true
     const socket = this.socket
     // Writes made in one turn of the event loop (replies to answers that came back together) leave
     // in one segment: cork now, uncork once the current callbacks and promise jobs are done.
@@ -81,17 +88,19 @@ export class NodeTransport implements Transport {
         socket.uncork()
       })
     }
-    if (socket.write(bytes)) return Promise.resolve()
-    // the buffer is past its high-water mark: settle once it drained (or the socket is gone)
-    return new Promise((resolve) => {
+    if (socket.write(bytes)) return true
+    // past the high-water mark: one waiter for all blocked writes, settled by drain or close
+    this.drained ??= new Promise<void>((resolve) => {
       const done = (): void => {
         socket.off('drain', done)
         socket.off('close', done)
+        this.drained = undefined
         resolve()
       }
       socket.on('drain', done)
       socket.on('close', done)
     })
+    return this.drained
   }
 
   pause(): void {

@@ -78,7 +78,8 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
   const server =
     options.implicitTls && context
       ? tls.createServer({ secureContext: context, SNICallback }, onSocket)
-      : net.createServer(onSocket)
+      : // a client may half-close after QUIT and still be owed its replies
+        net.createServer({ allowHalfOpen: true }, onSocket)
   server.on('error', (e) => options.onError?.(e))
 
   return {

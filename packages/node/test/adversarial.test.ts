@@ -97,6 +97,19 @@ describe('adversarial clients over sockets', () => {
     expect(new Set(stored.map((s) => s.body)).size).toBe(200)
   })
 
+  it('a client that half-closes after QUIT still gets its 250 and 221 (no duplicate on retry)', async () => {
+    const { port, stored } = await open()
+    const got = await new Promise<string>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1')
+      let out = ''
+      socket.on('data', (d) => (out += d.toString()))
+      socket.on('close', () => resolve(out))
+      socket.once('data', () => socket.end(`${envelope}half-closed\r\n.\r\nQUIT\r\n`))
+    })
+    expect(got).toMatch(/250 2\.0\.0 Ok: queued as 1\r\n221 2\.0\.0 Bye\r\n$/)
+    expect(stored).toHaveLength(1)
+  })
+
   it('a client that sends one byte at a time is served', async () => {
     const { port, stored } = await open()
     const text = `${envelope}one byte\r\nat a time\r\n.\r\nQUIT\r\n`

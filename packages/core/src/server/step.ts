@@ -43,7 +43,7 @@ export const step = (s: ServerState, input: ServerInput): readonly [ServerState,
       next = armTimer(onReceived(s, out, input.bytes), s, out)
       break
     case 'Answered': {
-      const problem = checkAnswer(s, input.id, input.answer)
+      const problem = answerProblem(s, input.id, input.answer)
       if (problem !== undefined) {
         if (problem === '') return [s, []] // a late answer after the session closed
         return [s, [misuse(problem)]]
@@ -148,25 +148,38 @@ const leaveSasl = (s: ServerState): ServerState =>
 /** One complete line, LF included. */
 const onLine = (s: ServerState, out: Out, line: Uint8Array): ServerState => {
   const crlf = line.length >= 2 && line[line.length - 2] === CR
-  // RFC 5321 2.3.8: lines end in CRLF; a bare LF is refused unless the policy keeps it.
-  if (!crlf && s.config.bareLineEndings === 'reject') return bad(leaveSasl(s), out, Replies.bareLf)
   const body = line.subarray(0, line.length - (crlf ? 2 : 1))
+  // A refused line that is a BDAT still has its chunk read, so chunk bytes never run as commands
+  // (RFC 3030 2); other refused lines just count as errors.
+  const refuse = (r: Reply): ServerState =>
+    isBdatLine(body) && s.phase._tag !== 'Sasl' ? refuseBdat(s, out, latin1(body, 4), r) : bad(leaveSasl(s), out, r)
+  // RFC 5321 2.3.8: lines end in CRLF; a bare LF is refused unless the policy keeps it.
+  if (!crlf && s.config.bareLineEndings === 'reject') return refuse(Replies.bareLf)
   if (s.phase._tag === 'Sasl') return onSaslLine(s, s.phase, out, body)
   for (let i = 0; i < body.length; i++) {
     const b = body[i]!
-    if (b < 0x20 || b === 0x7f) return bad(s, out, Replies.controlChars)
+    if (b < 0x20 || b === 0x7f) return refuse(Replies.controlChars)
   }
   let ascii = true
   for (let i = 0; i < body.length; i++) if (body[i]! > 0x7f) ascii = false
   const text = ascii ? latin1(body) : decodeUtf8(body) // UTF-8 only as SMTPUTF8 allows (RFC 6531 3.3)
-  if (text === undefined) return bad(s, out, Replies.badUtf8)
+  if (text === undefined) return refuse(Replies.badUtf8)
   const space = text.indexOf(' ')
   const word = (space === -1 ? text : text.slice(0, space)).toUpperCase() // verbs are case-blind (RFC 5321 2.4)
   const arg = space === -1 ? '' : text.slice(space)
-  if (word !== 'AUTH' && line.length > s.config.maxLineLength) return bad(s, out, Replies.lineTooLong)
+  if (word !== 'AUTH' && line.length > s.config.maxLineLength) return refuse(Replies.lineTooLong)
   if (!isVerb(word)) return bad(s, out, Replies.unrecognized)
   return onCommand(s, out, word, arg)
 }
+
+/** Does the line start with the verb BDAT (any case) and a space or tab? */
+const isBdatLine = (body: Uint8Array): boolean =>
+  body.length > 4 &&
+  (body[0]! | 0x20) === 0x62 &&
+  (body[1]! | 0x20) === 0x64 &&
+  (body[2]! | 0x20) === 0x61 &&
+  (body[3]! | 0x20) === 0x74 &&
+  (body[4] === 0x20 || body[4] === 0x09)
 
 /** Is the verb's extension switched off in this configuration? (502, or 500 for another protocol's greeting) */
 const disabled = (c: ServerConfig, verb: Verb): Reply | undefined => {
@@ -235,8 +248,11 @@ const validReply = (r: Reply): boolean =>
   (r.enhanced === undefined || isEnhancedFor(r.code, r.enhanced)) &&
   r.lines.every((l) => typeof l === 'string')
 
-/** Why this answer cannot be taken ('' for a late answer to a closed session), or undefined. */
-const checkAnswer = (s: ServerState, id: number, a: Answer): string | undefined => {
+/**
+ * Why `step` would refuse this answer as misuse ('' for a late answer to a closed session, which is
+ * ignored), or undefined when it is fine. Drivers can check hook results with it before answering.
+ */
+export const answerProblem = (s: ServerState, id: number, a: Answer): string | undefined => {
   if (s.phase._tag === 'Closed' && s.pending === undefined) return ''
   const q = s.pending
   if (q === undefined || q.id !== id) return `no pending question has id ${id}`

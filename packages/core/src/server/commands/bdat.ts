@@ -9,27 +9,42 @@ import { endOfMessage, streamPieces } from './data.js'
 
 type BdatPhase = Extract<Phase, { _tag: 'Bdat' }>
 
-/** `BDAT` SP chunk-size [SP "LAST"] (RFC 3030 2); sizes are decimal, at most 18 digits here. */
-export const parseBdat = (arg: string): { readonly size: number; readonly last: boolean } | undefined => {
-  const m = /^ ([0-9]{1,18})(?: (LAST))?$/i.exec(arg)
-  if (m === null) return undefined
-  const size = Number(m[1])
-  return Number.isSafeInteger(size) ? { size, last: m[2] !== undefined } : undefined
+/** A chunk size: 1*DIGIT (RFC 3030 2), leading zeros allowed, at most a safe integer. */
+const chunkSize = (digits: string): number | undefined => {
+  const size = Number(digits.replace(/^0+(?=[0-9])/, ''))
+  return digits.length <= 40 && Number.isSafeInteger(size) ? size : undefined
 }
 
-/** Refuse a BDAT command: read and drop its chunk if its size is known, then reply. */
+/** `BDAT` SP chunk-size [SP "LAST"] (RFC 3030 2). */
+export const parseBdat = (arg: string): { readonly size: number; readonly last: boolean } | undefined => {
+  const m = /^ ([0-9]+)(?: (LAST))?$/i.exec(arg)
+  const size = m === null ? undefined : chunkSize(m[1]!)
+  return size === undefined ? undefined : { size, last: m![2] !== undefined }
+}
+
+/**
+ * The chunk size of a BDAT line that does not parse strictly (extra spaces or tabs, trailing
+ * text): a relay in front of us may have read it that way and sent that many octets, so they
+ * are read as data all the same rather than run as commands.
+ */
+const looseSize = (arg: string): number | undefined => {
+  const m = /^[ \t]+([0-9]+)/.exec(arg)
+  return m === null ? undefined : chunkSize(m[1]!)
+}
+
+/** Refuse a BDAT command: read and drop its chunk if its size can be made out, then reply. */
 export const refuseBdat = (s: ServerState, out: Out, arg: string, r: Reply): ServerState => {
-  const b = parseBdat(arg)
-  if (b === undefined) return bad(s, out, Replies.badBdat)
-  if (b.size === 0) return bad(s, out, r)
-  return { ...s, phase: { _tag: 'BdatDiscard', remaining: b.size, reply: r, after: s.phase } }
+  const size = parseBdat(arg)?.size ?? looseSize(arg)
+  if (size === undefined) return bad(s, out, Replies.badBdat)
+  if (size === 0) return bad(s, out, r)
+  return { ...s, phase: { _tag: 'BdatDiscard', remaining: size, reply: r, after: s.phase } }
 }
 
 export const onBdat = (s: ServerState, out: Out, arg: string): ServerState => {
   const p = s.phase
   if (p._tag !== 'Envelope') return refuseBdat(s, out, arg, Replies.needMail)
   const b = parseBdat(arg)
-  if (b === undefined) return bad(s, out, Replies.badBdat)
+  if (b === undefined) return refuseBdat(s, out, arg, Replies.badBdat)
   if (p.chunked?.failed === true) return refuseBdat(s, out, arg, Replies.bdatFailed)
   if (p.tx.recipients.length === 0)
     return refuseBdat(s, out, arg, p.refused > 0 ? Replies.noValidRecipients : Replies.needRcpt)

@@ -87,5 +87,24 @@ describe('server session', () => {
       h.feed('BDAT 1 LAST\r\nx')
       expect(h.read()).toBe('554 5.7.1 Spam\r\n')
     })
+
+    it('takes chunk sizes with leading zeros (RFC 3030 2: 1*DIGIT)', () => {
+      const h = envelope()
+      h.feed('BDAT 0000000000000000004 LAST\r\nabcd')
+      expect(h.read()).toBe('250 2.0.0 Ok\r\n')
+      expect(bodyText(h.delivered[0]!)).toBe('abcd')
+    })
+    const chunk = 'RSET\r\nMAIL FROM:<evil@x.example>\r\n'
+    it.each([
+      ['a trailing space', `BDAT ${chunk.length} LAST \r\n`],
+      ['a bare LF', `BDAT ${chunk.length} LAST\n`],
+      ['two spaces', `BDAT  ${chunk.length}\r\n`],
+      ['a tab', `BDAT\t${chunk.length}\r\n`],
+    ])('a BDAT line refused for %s still has its chunk read as data, never as commands', (_n, line) => {
+      const h = envelope()
+      h.feed(line + chunk + 'NOOP\r\n')
+      expect(h.questions.filter((q) => q._tag === 'Mail')).toHaveLength(1) // only the envelope's own MAIL
+      expect(h.read()).toMatch(/^5\d\d [^\r]*\r\n250 2\.0\.0 Ok\r\n$/)
+    })
   })
 })
