@@ -2,7 +2,7 @@
 // The `smtpure` command: `smtpure serve` and `smtpure send`.
 import { send, sendHelp } from './send.js'
 import { serve, serveHelp } from './serve.js'
-import { EX_SOFTWARE, EX_USAGE, UsageError } from './usage.js'
+import { EX_NOINPUT, EX_SOFTWARE, EX_USAGE, InputError, UsageError } from './usage.js'
 
 const help = `Usage: smtpure <command> [options]
 
@@ -36,6 +36,6 @@ main(process.argv.slice(2)).then(
     const usage =
       e instanceof UsageError || (e instanceof Error && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))
     process.stderr.write(`smtpure: ${e instanceof Error ? e.message : String(e)}\n`)
-    process.exit(usage ? EX_USAGE : EX_SOFTWARE)
+    process.exit(usage ? EX_USAGE : e instanceof InputError ? EX_NOINPUT : EX_SOFTWARE)
   },
 )

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util'
 import type { ClientError, MessageResult, Reply } from '@smtpure/core'
 import { SmtpClientError, describeClientError } from '@smtpure/driver'
 import { connectSmtp } from '@smtpure/node'
-import { EX_OK, EX_TEMPFAIL, EX_UNAVAILABLE, UsageError } from './usage.js'
+import { EX_OK, EX_TEMPFAIL, EX_UNAVAILABLE, InputError, UsageError } from './usage.js'
 
 export const sendHelp = `Usage: smtpure send --from ADDR --to ADDR [--to ADDR ...] [options] [FILE | -]
 
@@ -25,7 +25,7 @@ Options:
 
 Prints one line per recipient (<addr> <code> <enhanced code> <text>), then the message's result.
 Exit status: 0 all accepted, 75 a temporary failure, 69 a permanent failure or a refusal before
-sending, 64 bad usage.
+sending, 64 bad usage, 66 the message file cannot be read.
 
 Examples:
   smtpure send --from bob@example.org --to alice@example.com message.eml
@@ -65,7 +65,10 @@ const failureCode = (e: ClientError): number => {
 }
 
 const readMessage = async (file: string | undefined): Promise<Uint8Array> => {
-  if (file !== undefined && file !== '-') return readFile(file)
+  if (file !== undefined && file !== '-')
+    return readFile(file).catch((e: unknown) => {
+      throw new InputError(`cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`)
+    })
   const parts: Buffer[] = []
   for await (const chunk of process.stdin) parts.push(chunk as Buffer)
   return Buffer.concat(parts)
@@ -121,7 +124,12 @@ export const send = async (argv: ReadonlyArray<string>): Promise<number> => {
       process.stdout.write(`message ${result.status}: ${describeClientError(result.error)}\n`)
     else if (result.status === 'unknown')
       process.stdout.write('message unknown: the connection ended after the data; it may have been delivered\n')
-    else process.stdout.write(`message ${result.status}: ${replyText(result.reply)}\n`)
+    else if (result.reply !== undefined) process.stdout.write(`message ${result.status}: ${replyText(result.reply)}\n`)
+    else {
+      // no reply of its own: every recipient was refused, or LMTP answered per recipient (above)
+      const accepted = result.recipients.filter((r) => r.status === 'accepted').length
+      process.stdout.write(`message ${result.status}: ${accepted} of ${result.recipients.length} recipients accepted\n`)
+    }
     await session.quit().catch(() => undefined)
     return exitCode(result)
   } catch (e) {

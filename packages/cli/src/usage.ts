@@ -1,6 +1,7 @@
 // Command-line errors and exit codes (sysexits.h): 64 bad usage, 69 unavailable, 75 temporary.
 export const EX_OK = 0
 export const EX_USAGE = 64
+export const EX_NOINPUT = 66
 export const EX_UNAVAILABLE = 69
 export const EX_SOFTWARE = 70
 export const EX_TEMPFAIL = 75
@@ -10,6 +11,14 @@ export class UsageError extends Error {
   constructor(message: string) {
     super(message)
     this.name = 'UsageError'
+  }
+}
+
+/** An input file that cannot be read: one line, exit 66. */
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'InputError'
   }
 }
 

@@ -41,3 +41,19 @@ export const runCli = (
     )
     if (input !== undefined) child.stdin!.end(input)
   })
+
+/** Run `smtpure` with extra environment variables. */
+export const runCliEnv = (
+  args: ReadonlyArray<string>,
+  input: string,
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> =>
+  new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [mainJs, ...args],
+      { timeout: 20000, env: { ...process.env, ...env } },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    )
+    child.stdin!.end(input)
+  })

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type Running, runCli, startServe } from './cli.js'
+import { type Running, runCli, runCliEnv, startServe } from './cli.js'
 import { makeCerts } from '../../node/test/certs.js'
 
 const running: Running[] = []
@@ -153,5 +153,50 @@ describe('smtpure send', () => {
     const help = await runCli(['send', '--help'])
     expect(help.code).toBe(0)
     expect(help.stdout).toContain('Examples:')
+  })
+
+  it('a message file that cannot be read is one line and exit 66 (EX_NOINPUT)', async () => {
+    const out = await runCli(['send', '--from', 'a@b.example', '--to', 'c@d.example', '/nonexistent/message.eml'])
+    expect(out.code).toBe(66)
+    expect(out.stderr).toMatch(/^smtpure: cannot read \/nonexistent\/message\.eml: .*ENOENT.*\n$/)
+  })
+
+  it('when every recipient is refused the message line still says why', async () => {
+    const r = await serve(['--maildir', maildir(), '--mailbox', 'alice@example.com'])
+    const out = await runCli(
+      ['send', '--server', `127.0.0.1:${r.port}`, '--from', 'b@example.org', '--to', 'eve@example.com', '-'],
+      message,
+    )
+    expect(out.code).toBe(69)
+    expect(out.stdout).toMatch(/\nmessage permanent: 0 of 1 recipients accepted\n$/)
+  })
+
+  it('STARTTLS to an IP address checks the certificate against that address (RFC 3207 4.1)', async () => {
+    const certs = makeCerts('mail.example') // valid for DNS:mail.example and IP:127.0.0.1, not for localhost
+    const r = await serve([
+      '--maildir',
+      maildir(),
+      '--tls-cert',
+      join(certs.dir, 'cert.pem'),
+      '--tls-key',
+      join(certs.dir, 'key.pem'),
+    ])
+    const out = await runCliEnv(
+      [
+        'send',
+        '--server',
+        `127.0.0.1:${r.port}`,
+        '--starttls',
+        '--from',
+        'b@example.org',
+        '--to',
+        'alice@example.com',
+        '-',
+      ],
+      message,
+      { NODE_EXTRA_CA_CERTS: join(certs.dir, 'ca.pem') },
+    )
+    expect(out.stderr).toBe('')
+    expect(out.code).toBe(0)
   })
 })

@@ -44,6 +44,11 @@ export const describeClientError = (e: ClientError): string => {
   }
 }
 
+/**
+ * A message body: bytes, text (sent as UTF-8), or an iterable of chunks pulled one at a time as the
+ * connection takes them. A chunk may be written to the socket after the next one is pulled, so
+ * an iterator must yield a fresh buffer each time, never refill one it yielded before.
+ */
 export type MessageBody = Uint8Array | string | Iterable<Uint8Array> | AsyncIterable<Uint8Array>
 
 export interface OutgoingMessage {
@@ -66,6 +71,23 @@ export interface ClientSessionOptions {
   readonly config: ClientConfig
   readonly runtime: Runtime
   readonly onError?: (error: unknown) => void
+}
+
+/** Any octet above 127? */
+const eightBit = (bytes: Uint8Array): boolean => {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 0x7f) return true
+  return false
+}
+
+/**
+ * A body given whole (bytes or text) with 8-bit octets and no declared type is declared
+ * BODY=8BITMIME (RFC 6152 3: without it the body counts as 7BIT). Streamed bodies must declare it.
+ */
+const withBodyType = (m: OutgoingMessage): ClientEnvelope => {
+  if (m.envelope.params?.body !== undefined) return m.envelope
+  const whole = typeof m.body === 'string' ? encode(m.body) : m.body instanceof Uint8Array ? m.body : undefined
+  if (whole === undefined || !eightBit(whole)) return m.envelope
+  return { ...m.envelope, params: { ...m.envelope.params, body: '8BITMIME' } }
 }
 
 const chunksOf = (body: MessageBody): AsyncIterator<Uint8Array> | Iterator<Uint8Array> => {
@@ -108,6 +130,8 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
     | undefined
   const queue: Array<() => void> = []
   let counter = 0
+  /** A Ready came and nothing was submitted since: the session takes a message now. */
+  let canSubmit = false
 
   const dispatch = (input: ClientInput): void => {
     if (isClosed && input._tag !== 'PeerClosed') return
@@ -125,10 +149,12 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
     rejectReady(error)
     current?.fail(error)
     current = undefined
+    for (const go of queue.splice(0)) go() // each sees the session closed and rejects
     resolveClosed()
   }
 
   const run = (outputs: ReadonlyArray<ClientOutput>): void => {
+    let becameReady = false
     for (const o of outputs) {
       switch (o._tag) {
         case 'Send': {
@@ -166,7 +192,8 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
           break
         case 'Ready':
           resolveReady(o)
-          queue.shift()?.()
+          canSubmit = true
+          becameReady = true
           break
         case 'BodyWanted':
           pullBody()
@@ -187,6 +214,8 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
           break
       }
     }
+    // the next queued request runs after this step's outputs (its timer must not be cleared by them)
+    if (becameReady) queue.shift()?.()
   }
 
   const pullBody = (): void => {
@@ -219,24 +248,36 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
   state = s0
   run(outputs)
 
+  /** Run `go` now if the session takes a request, else after the requests before it. */
+  const enqueue = (go: () => void): void => {
+    if (canSubmit && current === undefined && queue.length === 0) go()
+    else queue.push(go)
+  }
+
   const send = (message: OutgoingMessage): Promise<MessageResult> =>
     ready.then(
       () =>
         new Promise<MessageResult>((resolve, reject) => {
-          const go = (): void => {
+          enqueue(() => {
             if (isClosed) return reject(failure ?? new SmtpClientError({ _tag: 'ConnectionLost' }))
             const id = `m${++counter}`
             current = { id, body: chunksOf(message.body), done: resolve, fail: reject }
-            dispatch(ClientInput.submitted(message.envelope, id))
-          }
-          if (current === undefined && state.phase._tag === 'Ready') go()
-          else queue.push(go)
+            canSubmit = false
+            dispatch(ClientInput.submitted(withBodyType(message), id))
+          })
         }),
     )
 
+  // QUIT waits behind every send asked for before it (their `ready.then` callbacks run first).
   const quit = (): Promise<void> => {
-    if (current === undefined) dispatch(ClientInput.quitRequested)
-    else queue.push(() => dispatch(ClientInput.quitRequested))
+    ready.then(
+      () =>
+        enqueue(() => {
+          canSubmit = false
+          dispatch(ClientInput.quitRequested)
+        }),
+      () => undefined,
+    )
     return closed
   }
 

@@ -60,6 +60,16 @@ describe('startClientSession', () => {
     expect(bodies).toEqual(['Subject: one\r\n\r\n.leading dot\r\nlast line without break\r\n', 'a\r\nb\r\n'])
   })
 
+  it('a whole body with 8-bit octets is declared BODY=8BITMIME (RFC 6152 3)', async () => {
+    const bodies: Array<string | undefined> = []
+    const { session } = connect({}, {}, { onMailFrom: (_f, params) => void bodies.push(params.body) })
+    await session.ready
+    await session.send({ envelope: { from: 'a@b.example', to: ['c@d.example'] }, body: 'Subject: caf\u00e9\r\n\r\n' })
+    await session.send({ envelope: { from: 'a@b.example', to: ['c@d.example'] }, body: 'plain ascii\r\n' })
+    await session.quit()
+    expect(bodies).toEqual(['8BITMIME', undefined])
+  })
+
   it('a refused greeting rejects ready with a typed error', async () => {
     const { session } = connect({}, {}, { onConnect: () => ({ code: 554, lines: ['no service'] }) })
     await expect(session.ready).rejects.toBeInstanceOf(SmtpClientError)
@@ -104,5 +114,74 @@ describe('startClientSession', () => {
     expect(r.status).toBe('permanent')
     expect(r.reply).toMatchObject({ code: 554, enhanced: '5.7.1' })
     await session.quit()
+  })
+})
+
+describe('startClientSession: requests and their order', () => {
+  /** A scripted server on the other end of a memory pair: `reply(line)` answers each command line. */
+  const scripted = (reply: (line: string) => string | undefined | 'close') => {
+    const c = clientConfig({ helo: 'client.example', chunking: false })
+    if (c._tag === 'Left') throw new Error('bad config')
+    const pair = memoryPair()
+    const runtime = testRuntime()
+    let buffer = ''
+    let inData = false
+    pair.server.start({
+      data: (bytes) => {
+        buffer += Buffer.from(bytes).toString('latin1')
+        let i: number
+        while ((i = buffer.indexOf('\r\n')) !== -1) {
+          const line = buffer.slice(0, i)
+          buffer = buffer.slice(i + 2)
+          if (inData) {
+            if (line === '.') inData = false
+            else continue
+          }
+          const r = line === '.' ? reply('.') : reply(line)
+          if (r === 'close') return pair.server.close()
+          if (r !== undefined) void pair.server.write(new TextEncoder().encode(r))
+          if (line === 'DATA' && r?.startsWith('354')) inData = true
+        }
+      },
+      closed: () => undefined,
+    })
+    void pair.server.write(new TextEncoder().encode('220 fake ESMTP\r\n'))
+    const session = startClientSession(pair.client, { config: c.right, runtime })
+    return { session, runtime }
+  }
+  const ok = (line: string): string | undefined => {
+    if (line.startsWith('EHLO')) return '250-fake\r\n250 PIPELINING\r\n'
+    if (line === 'DATA') return '354 go\r\n'
+    if (line === 'QUIT') return '221 bye\r\n'
+    return '250 ok\r\n'
+  }
+  const msg = { envelope: { from: 'a@b.example', to: ['c@d.example'] }, body: 'hi\r\n' }
+
+  it('send() then quit() without awaiting: the message goes first, then QUIT', async () => {
+    const { session } = scripted(ok)
+    const p = session.send(msg)
+    await session.quit()
+    await expect(p).resolves.toMatchObject({ status: 'accepted' })
+  })
+
+  it('a send queued behind another gets its own reply timer (RFC 5321 4.5.3.2)', async () => {
+    let mails = 0
+    const { session, runtime } = scripted((line) => {
+      if (line.startsWith('MAIL')) mails++
+      return mails >= 2 ? undefined : ok(line) // from the second MAIL on, silence
+    })
+    const first = session.send(msg)
+    const second = session.send(msg)
+    await expect(first).resolves.toMatchObject({ status: 'accepted' })
+    await new Promise((r) => setTimeout(r, 10))
+    runtime.fire() // the second MAIL is never answered: only its timer can end the wait
+    await expect(second).resolves.toMatchObject({ status: 'temporary', error: { _tag: 'Timeout' } })
+  })
+
+  it('sends still queued when the connection goes are rejected, not left pending', async () => {
+    const { session } = scripted((line) => (line.startsWith('MAIL') ? 'close' : ok(line)))
+    const results = await Promise.allSettled([session.send(msg), session.send(msg), session.send(msg)])
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected'])
+    expect((results[0] as PromiseFulfilledResult<{ status: string }>).value.status).toBe('temporary')
   })
 })

@@ -43,6 +43,8 @@ export const connectSmtp = async (options: ConnectOptions): Promise<ClientSessio
   if (decoded._tag === 'Left') throw new Error(`invalid client options:\n${decoded.left.errors.join('\n')}`)
   const servername = options.servername ?? (net.isIP(options.host) ? undefined : options.host)
   const tlsOptions: tls.ConnectionOptions = {
+    // the name (or address) the certificate must match when no servername is given (RFC 3207 4.1)
+    host: options.host,
     ...(servername !== undefined ? { servername } : {}),
     ...(options.ca !== undefined ? { ca: options.ca as tls.ConnectionOptions['ca'] } : {}),
     rejectUnauthorized: options.verify ?? true,
