@@ -2,17 +2,11 @@
 // invariance), clientStep never throws whatever the inputs, and the state stays under a fixed bound.
 import { describe, expect } from 'vitest'
 import { fc, test } from '@fast-check/vitest'
-import {
-  type ClientEnvelope,
-  type ClientOutput,
-  type ClientState,
-  ClientInput,
-  clientInit,
-  clientStep,
-} from '../../src/client/index.js'
+import { type ClientEnvelope, type ClientOutput, ClientInput, clientInit, clientStep } from '../../src/client/index.js'
 import { encode, latin1 } from '../../src/wire/bytes.js'
 import { configOf, manual } from './harness.js'
 import { cut } from '../arb/chunks.js'
+import { weight } from '../arb/weight.js'
 
 // Replies a server might send, good and bad, in an order that may or may not make sense.
 const serverReply = fc.oneof(
@@ -82,24 +76,6 @@ const run = (es: ReadonlyArray<Event>, split: (b: Uint8Array) => ReadonlyArray<U
     else outputs.push(o._tag === 'Send' ? latin1(o.bytes) : o)
   }
   return { outputs, phase: h.state.phase._tag, timer: h.state.timer }
-}
-
-// A measure of everything the state holds that could grow with input.
-const weight = (s: ClientState): number => {
-  let total = 0
-  const visit = (v: unknown): void => {
-    if (v instanceof Uint8Array) total += v.length
-    else if (typeof v === 'string') total += v.length
-    else if (Array.isArray(v)) {
-      total += 1
-      v.forEach(visit)
-    } else if (typeof v === 'object' && v !== null) {
-      total += 1
-      for (const [k, x] of Object.entries(v)) if (k !== 'config') visit(x)
-    } else total += 1
-  }
-  visit(s)
-  return total
 }
 
 const envelope: fc.Arbitrary<ClientEnvelope> = fc.record({

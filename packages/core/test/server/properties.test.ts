@@ -6,7 +6,6 @@ import { encode, latin1 } from '../../src/wire/bytes.js'
 import {
   type Answer,
   type ServerInput,
-  type ServerState,
   accept,
   answered,
   init,
@@ -20,6 +19,7 @@ import {
 } from '../../src/server/index.js'
 import { Harness } from './harness.js'
 import { cut } from '../arb/chunks.js'
+import { weight } from '../arb/weight.js'
 
 // Commands a client might send, good and bad, including message data with dots and bare line ends.
 const command = fc.oneof(
@@ -65,24 +65,6 @@ const run = (chunks: ReadonlyArray<Uint8Array>) => {
     aborted: h.aborted,
     closed: h.closed,
   }
-}
-
-// A measure of everything the state holds that could grow with input.
-const weight = (s: ServerState): number => {
-  let total = 0
-  const visit = (v: unknown): void => {
-    if (v instanceof Uint8Array) total += v.length
-    else if (typeof v === 'string') total += v.length
-    else if (Array.isArray(v)) {
-      total += 1
-      v.forEach(visit)
-    } else if (typeof v === 'object' && v !== null) {
-      total += 1
-      for (const [k, x] of Object.entries(v)) if (k !== 'config') visit(x)
-    } else total += 1
-  }
-  visit(s)
-  return total
 }
 
 const config = serverConfig({ ...options, maxHeldBytes: 1024 })
