@@ -92,11 +92,24 @@ const isLabelChar = (c: number, allowUtf8: boolean): boolean =>
 /** A label's first or last character: Let-dig or, with SMTPUTF8, a U-label character (never a hyphen). */
 const isLabelEnd = (c: number, allowUtf8: boolean): boolean => isLetDig(c) || (allowUtf8 && isUtf8NonAscii(c))
 
+/** An ASCII label of letters, digits and inner hyphens, at most 63 octets (RFC 5321 4.1.2, RFC 1035 2.3.4). */
+const isAsciiLdh = (label: string): boolean => {
+  const n = label.length
+  if (n === 0 || n > MAX_LABEL_OCTETS) return false
+  for (let i = 0; i < n; i++) {
+    const c = label.charCodeAt(i)
+    const letDig = (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a)
+    if (!letDig && (c !== 0x2d || i === 0 || i === n - 1)) return false
+  }
+  return true
+}
+
 /**
  * `sub-domain` of RFC 5321 4.1.2 (`Let-dig [Ldh-str]`), widened by RFC 6531 3.3 to U-labels. U-labels are
  * checked for shape only (no IDNA2008 tables): non-ASCII characters are allowed wherever a letter is.
  */
 const isLabel = (label: string, allowUtf8: boolean): boolean => {
+  if (isAsciiLdh(label)) return true // the common case, without building a code point array
   const chars = Array.from(label, codeOf)
   const first = chars[0]
   const last = chars[chars.length - 1]
