@@ -93,6 +93,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     let lastWrite: Promise<void> = Promise.resolve()
     let message: { stream: ChunkStream; verdict: Promise<Verdict | ReadonlyArray<Verdict>> } | undefined
     const report = (e: unknown): void => options.onError?.(e)
+    let messages = 0
 
     const info = (q?: Question): SessionInfo => ({
       id,
@@ -214,6 +215,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       const stream = new ChunkStream(() => unpause('message'))
       const facts = state!
       const now = runtime.now()
+      messages += 1
       const hello = facts.phase._tag === 'Data' || facts.phase._tag === 'Envelope' ? facts.phase.hello : undefined
       const receivedField = formatReceived({
         from: { helo: hello?.domain ?? 'unknown', address: transport.remoteAddress },
@@ -225,7 +227,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
           authenticated: facts.authenticated !== undefined,
           utf8: envelope.params.smtpUtf8 === true,
         }),
-        id,
+        id: `${id}.${messages}`, // one id per message, the session's id first
         ...(envelope.recipients.length === 1 ? { for: mailboxText(envelope.recipients[0]!.to) } : {}),
         date: now,
       })

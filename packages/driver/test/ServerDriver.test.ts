@@ -49,6 +49,26 @@ describe('runServerSession', () => {
     })
   })
 
+  describe('trace fields', () => {
+    it('each message of a session gets its own Received id (RFC 5321 4.4)', async () => {
+      const ids: string[] = []
+      const { transport } = start(
+        {},
+        {
+          onMessage: async (m) => {
+            for await (const _ of m.chunks) void _
+            ids.push(/ id (\S+)/.exec(m.received)![1]!.replace(/;$/, ''))
+          },
+        },
+      )
+      const tx = 'MAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nDATA\r\nhi\r\n.\r\n'
+      transport.send(`EHLO c.example\r\n${tx}${tx}`)
+      await transport.until(/(250 2\.0\.0 Ok\r\n[^]*){2}$/)
+      expect(ids).toHaveLength(2)
+      expect(ids[0]).not.toBe(ids[1])
+    })
+  })
+
   describe('hooks that refuse or fail', () => {
     it('a thrown SmtpError is the reply; another exception is 451 and the session goes on', async () => {
       const { transport, errors } = start(
