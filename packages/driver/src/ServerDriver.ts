@@ -63,6 +63,11 @@ export interface ServerSessionOptions {
   readonly runtime: Runtime
   /** Called with errors the session survived (hook failures, misuse), for logging. */
   readonly onError?: (error: unknown) => void
+  /**
+   * How long a hook may take before the session answers 451 (454 for AUTH) in its place (default 5
+   * minutes, under the client's RFC 5321 4.5.3.2 timeouts); a late answer is then ignored.
+   */
+  readonly hookTimeoutMs?: number
 }
 
 /** A running session: `done` settles when it ended; `stop` ends it with 421. */
@@ -243,7 +248,16 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
 
     const ask = (q: Question): void => {
       const failure = q._tag === 'Auth' ? authError : localError
+      let settled = false
+      const cancel = runtime.setTimer(options.hookTimeoutMs ?? 5 * 60 * 1000, () => {
+        report(new Error(`hook for ${q._tag} did not answer in time`))
+        const r = reject(failure)
+        answer(q._tag === 'Message' && config.lmtp ? perRecipient(q.recipients.map(() => r)) : r)
+      })
       const answer = (a: Answer): void => {
+        if (settled) return // the timeout answered already
+        settled = true
+        cancel()
         // A hook's answer the session cannot take (a 2yz refusal, a bad enhanced code, the wrong
         // number of LMTP verdicts) becomes the failure reply: the client is never left waiting.
         const problem = state === undefined ? undefined : answerProblem(state, q.id, a)

@@ -221,6 +221,14 @@ describe('runServerSession', () => {
       transport.send('NOOP\r\n')
       expect(transport.paused).toBe(true)
     })
+    it('a hook that never answers gets 451 in its place when the hook timeout fires', async () => {
+      const { transport, runtime } = start({}, { onMailFrom: () => new Promise<void>(() => undefined) })
+      transport.send('EHLO c.example\r\nMAIL FROM:<a@b.example>\r\n')
+      await transport.until(/250 [A-Z0-9]+\r\n$/)
+      await new Promise((r) => setTimeout(r, 10))
+      runtime.fire()
+      await transport.until(/451 4\.3\.0 Local error in processing\r\n$/)
+    })
     it('a hook answer the session cannot take becomes 451, never a silent stall', async () => {
       const { transport, errors } = start(
         {},
