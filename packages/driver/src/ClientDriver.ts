@@ -120,14 +120,14 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
   ready.catch(() => undefined)
   let resolveClosed!: () => void
   const closed = new Promise<void>((res) => (resolveClosed = res))
-  let current:
-    | {
-        id: string
-        body: AsyncIterator<Uint8Array> | Iterator<Uint8Array>
-        done: (r: MessageResult) => void
-        fail: (e: unknown) => void
-      }
-    | undefined
+  // Messages submitted and not finished, by id: with PIPELINING the next one may be on its way
+  // while the previous waits for its final reply (results come back in order).
+  interface InFlight {
+    readonly body: AsyncIterator<Uint8Array> | Iterator<Uint8Array>
+    readonly done: (r: MessageResult) => void
+    readonly fail: (e: unknown) => void
+  }
+  const inflight = new Map<string, InFlight>()
   const queue: Array<() => void> = []
   let counter = 0
   /** A Ready came and nothing was submitted since: the session takes a message now. */
@@ -147,8 +147,8 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
     transport.close()
     const error = failure ?? new SmtpClientError({ _tag: 'ConnectionLost' })
     rejectReady(error)
-    current?.fail(error)
-    current = undefined
+    for (const m of inflight.values()) m.fail(error)
+    inflight.clear()
     for (const go of queue.splice(0)) go() // each sees the session closed and rejects
     resolveClosed()
   }
@@ -196,14 +196,14 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
           becameReady = true
           break
         case 'BodyWanted':
-          pullBody()
+          if (o.id !== undefined) pullBody(o.id)
           break
         case 'RecipientResult':
           break
         case 'MessageResult': {
-          const c = current
-          current = undefined
-          c?.done(o)
+          const m = o.id === undefined ? undefined : inflight.get(o.id)
+          if (o.id !== undefined) inflight.delete(o.id)
+          m?.done(o)
           break
         }
         case 'Failed':
@@ -218,8 +218,8 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
     if (becameReady) queue.shift()?.()
   }
 
-  const pullBody = (): void => {
-    const c = current
+  const pullBody = (id: string): void => {
+    const c = inflight.get(id)
     if (c === undefined) return
     lastWrite
       .then(() => c.body.next())
@@ -229,7 +229,7 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
           // the application's body failed: the message cannot be completed, so the connection goes
           options.onError?.(e)
           c.fail(e)
-          current = undefined
+          inflight.delete(id)
           failure = new SmtpClientError({ _tag: 'ConnectionLost' })
           finish()
         },
@@ -250,7 +250,7 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
 
   /** Run `go` now if the session takes a request, else after the requests before it. */
   const enqueue = (go: () => void): void => {
-    if (canSubmit && current === undefined && queue.length === 0) go()
+    if (canSubmit && queue.length === 0) go()
     else queue.push(go)
   }
 
@@ -261,7 +261,7 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
           enqueue(() => {
             if (isClosed) return reject(failure ?? new SmtpClientError({ _tag: 'ConnectionLost' }))
             const id = `m${++counter}`
-            current = { id, body: chunksOf(message.body), done: resolve, fail: reject }
+            inflight.set(id, { body: chunksOf(message.body), done: resolve, fail: reject })
             canSubmit = false
             dispatch(ClientInput.submitted(withBodyType(message), id))
           })

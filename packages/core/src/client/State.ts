@@ -65,7 +65,19 @@ export type Phase =
    * The end of the data was sent: `chunks` BDAT replies come first, then the final reply (SMTP) or one per
    * accepted recipient (LMTP, RFC 2033 4.2), collected in `replies`.
    */
-  | { readonly _tag: 'Final'; readonly tx: Tx; readonly chunks: number; readonly replies: ReadonlyArray<Reply> }
+  | {
+      readonly _tag: 'Final'
+      readonly tx: Tx
+      readonly chunks: number
+      readonly replies: ReadonlyArray<Reply>
+      /**
+       * With PIPELINING, after a DATA body the next transaction's MAIL, RCPTs and DATA may follow the
+       * end of the data before its reply (RFC 2920 3.1): `early` says Ready was given for that, and
+       * `next` is the transaction already sent, whose replies come after this one's.
+       */
+      readonly early: boolean
+      readonly next: Tx | undefined
+    }
   /** RSET sent after a failed transaction; `skip` replies to earlier commands come before its reply. */
   | { readonly _tag: 'Resetting'; readonly skip: number }
   /** QUIT sent (RFC 5321 4.1.1.10). */

@@ -94,6 +94,9 @@ export const endSession = (
   ending?: Ending,
 ): ClientState => {
   if ('tx' in s.phase) emitResults(out, s.phase.tx, ending ?? interrupted(s.phase, error, cause), s.config.lmtp)
+  // A transaction pipelined behind the end of data never got its data out: temporary.
+  if (s.phase._tag === 'Final' && s.phase.next !== undefined)
+    emitResults(out, s.phase.next, { _tag: 'Failed', reply: undefined, status: 'temporary', error }, s.config.lmtp)
   out.push(failed(error))
   // Inside DATA a QUIT would be message text (RFC 5321 4.1.1.4): close instead.
   const inData = s.phase._tag === 'Body' && !s.phase.tx.bdat

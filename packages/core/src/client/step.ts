@@ -25,11 +25,14 @@ export const clientStep = (s: ClientState, input: ClientInput): readonly [Client
     case 'Received':
       next = onReceived(s, out, input.bytes)
       break
-    case 'Submitted':
-      if (s.phase._tag !== 'Ready' || s.staleBody)
+    case 'Submitted': {
+      const p = s.phase
+      const early = p._tag === 'Final' && p.early && p.next === undefined && !s.quitWhenReady
+      if ((p._tag !== 'Ready' && !early) || s.staleBody)
         return [s, [misuse(`Submitted while ${waitingFor(s)}: wait for Ready`)]]
       next = onSubmitted(s, out, input.envelope, input.id)
       break
+    }
     case 'BodyChunk':
     case 'BodyEnd': {
       const p = s.phase

@@ -12,6 +12,62 @@ const simple = (to: string[], body: string[] = ['hello\r\n'], extra: Partial<Mes
 const writes = (h: ClientHarness) => h.of('Send').map((s) => latin1(s.bytes))
 
 describe('client session', () => {
+  describe('PIPELINING across transactions (RFC 2920 3.1)', () => {
+    const two = [simple(['alice@example.com'], ['one\r\n']), simple(['carol@example.com'], ['two\r\n'])]
+    it('sends the next MAIL, RCPT and DATA behind the end of data, before its reply', () => {
+      const h = new ClientHarness({ helo }, two)
+      transcript(h, [
+        'S: 220 mx.example.com ESMTP',
+        `C: EHLO ${helo}`,
+        'S: 250-mx.example.com',
+        'S: 250 PIPELINING',
+        'C: MAIL FROM:<bob@example.org>',
+        'C: RCPT TO:<alice@example.com>',
+        'C: DATA',
+        'S: 250 Ok',
+        'S: 250 Ok',
+        'S: 354 Go',
+        'C: one',
+        'C: .',
+        'C: MAIL FROM:<bob@example.org>',
+        'C: RCPT TO:<carol@example.com>',
+        'C: DATA',
+        'S: 250 first queued',
+        'S: 250 Ok',
+        'S: 250 Ok',
+        'S: 354 Go',
+        'C: two',
+        'C: .',
+        'S: 250 second queued',
+        'C: QUIT',
+        'S: 221 Bye',
+      ])
+      expect(resultsOf(h)).toEqual([
+        { status: 'accepted', code: 250, recipients: ['alice@example.com accepted 250'] },
+        { status: 'accepted', code: 250, recipients: ['carol@example.com accepted 250'] },
+      ])
+      expect(h.of('MessageResult').map((m) => m.reply?.lines[0])).toEqual(['first queued', 'second queued'])
+    })
+    it('a 421 after the first end of data ends both: the first temporary, the second never sent its data', () => {
+      const h = new ClientHarness({ helo }, two)
+      h.feed('220 mx ESMTP\r\n').feed('250-mx\r\n250 PIPELINING\r\n').feed('250 Ok\r\n250 Ok\r\n354 Go\r\n')
+      expect(h.read()).toMatch(/one\r\n\.\r\nMAIL FROM:<bob@example\.org>\r\nRCPT TO:<carol@example\.com>\r\nDATA\r\n$/)
+      h.feed('421 4.3.2 Shutting down\r\n')
+      expect(h.of('MessageResult').map((m) => [m.status, m.reply?.code])).toEqual([
+        ['temporary', 421],
+        ['temporary', undefined],
+      ])
+      expect(h.closed).toBe(true)
+    })
+    it('without PIPELINING the next transaction waits for the final reply', () => {
+      const h = new ClientHarness({ helo, pipelining: false }, two)
+      h.feed('220 mx ESMTP\r\n').feed('250 mx\r\n').feed('250 Ok\r\n').feed('250 Ok\r\n').feed('354 Go\r\n')
+      expect(h.read()).toMatch(/one\r\n\.\r\n$/)
+      h.feed('250 first\r\n')
+      expect(h.read()).toBe('MAIL FROM:<bob@example.org>\r\n')
+    })
+  })
+
   describe('PIPELINING (RFC 2920 3.1)', () => {
     const script = [
       'S: 220 mx.example.com ESMTP',

@@ -5,7 +5,7 @@
 import { type Reply, isPositive } from '../../Reply.js'
 import { concat, encode, isAscii } from '../../wire/bytes.js'
 import { canonicalEnd, stuff, stuffEnd } from '../../wire/dotStuff.js'
-import { type Out, becomeReady, endSession, failTx, unexpected } from '../effects.js'
+import { type Out, announceReady, becomeReady, endSession, failTx, unexpected } from '../effects.js'
 import { type ClientError, bodyWanted } from '../Output.js'
 import { acceptedCount, emitResults } from '../results.js'
 import type { ClientState, Phase } from '../State.js'
@@ -60,7 +60,11 @@ export const onBodyEnd = (s: ClientState, out: Out, p: BodyPhase): ClientState =
     const tail = p.tx.binary ? new Uint8Array(0) : canonicalEnd(p.stuff)
     out.data(concat([encode(`BDAT ${tail.length} LAST\r\n`), tail]))
   } else out.data(stuffEnd(p.stuff))
-  return { ...s, phase: { _tag: 'Final', tx: p.tx, chunks: p.chunks, replies: [] } }
+  // RFC 2920 3.1: after the end of a DATA body the next transaction may already be sent. Not after
+  // BDAT, whose failure needs a RSET that would also reset the next transaction.
+  const early = p.tx.pipelined && !p.tx.bdat && !s.quitWhenReady
+  if (early) announceReady(s, out)
+  return { ...s, phase: { _tag: 'Final', tx: p.tx, chunks: p.chunks, replies: [], early, next: undefined } }
 }
 
 /**
@@ -89,5 +93,8 @@ export const onFinalReply = (s: ClientState, out: Out, p: FinalPhase, r: Reply):
   if (s.config.lmtp && replies.length < acceptedCount(p.tx)) return { ...s, phase: { ...p, replies } }
   // RFC 5321 4.1.1.4: with the reply to the end of the data the transaction is over, whatever its code.
   emitResults(out, p.tx, { _tag: 'Replied', replies, error: undefined }, s.config.lmtp)
+  // The next transaction's replies follow; its commands went out behind this one's end of data.
+  if (p.next !== undefined) return { ...s, phase: { _tag: 'Envelope', tx: p.next, dataSent: !p.next.bdat } }
+  if (p.early && !s.quitWhenReady) return { ...s, phase: { _tag: 'Ready' } } // Ready was given already
   return becomeReady(s, out)
 }

@@ -4,7 +4,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { type Reply, isPositive } from '../../Reply.js'
 import { stuffInit } from '../../wire/dotStuff.js'
-import { type Out, becomeReady, endSession, failTx, unexpected } from '../effects.js'
+import { type Out, announceReady, becomeReady, endSession, failTx, unexpected } from '../effects.js'
 import type { ClientEnvelope } from '../Input.js'
 import { bodyWanted, messageResult } from '../Output.js'
 import { hasRecipients } from '../results.js'
@@ -24,9 +24,21 @@ export const onSubmitted = (s: ClientState, out: Out, e: ClientEnvelope, id: str
       reply: undefined,
     }))
     out.push(messageResult({ id, status: 'permanent', reply: undefined, error, recipients }))
+    if (s.phase._tag === 'Final') {
+      announceReady(s, out) // still waiting for the previous end of data; another may be submitted
+      return s
+    }
     return becomeReady(s, out)
   }
   const tx = prepared.right
+  const p = s.phase
+  if (p._tag === 'Final') {
+    // RFC 2920 3.1: the whole group goes behind the previous end of data; replies come in order.
+    out.command(tx.mailLine)
+    for (const line of tx.rcptLines) out.command(line)
+    if (!tx.bdat) out.command('DATA')
+    return { ...s, phase: { ...p, next: tx } }
+  }
   out.command(tx.mailLine)
   if (!tx.pipelined) return { ...s, phase: { _tag: 'Envelope', tx, dataSent: false } }
   for (const line of tx.rcptLines) out.command(line)
