@@ -1,5 +1,9 @@
 // Runs the built `smtpure` command as a child process, as a user would.
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach } from 'vitest'
 import { fileURLToPath } from 'node:url'
 
 export const mainJs = fileURLToPath(new URL('../dist/main.js', import.meta.url))
@@ -57,3 +61,19 @@ export const runCliEnv = (
     )
     child.stdin!.end(input)
   })
+
+/** `smtpure serve` processes for one test file, killed after each test. */
+export const serveEachTest = (): ((args: string[]) => Promise<Running>) => {
+  const running: Running[] = []
+  afterEach(() => {
+    for (const r of running.splice(0)) r.child.kill('SIGKILL')
+  })
+  return async (args) => {
+    const r = await startServe(args)
+    running.push(r)
+    return r
+  }
+}
+
+/** A fresh folder for Maildirs. */
+export const maildir = (): string => mkdtempSync(join(tmpdir(), 'smtpure-mail-'))

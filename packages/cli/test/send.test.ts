@@ -1,21 +1,11 @@
 // `smtpure send` as a process, against `smtpure serve`: output lines and sendmail exit codes.
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { type Running, runCli, runCliEnv, startServe } from './cli.js'
+import { describe, expect, it } from 'vitest'
+import { maildir, runCli, runCliEnv, serveEachTest } from './cli.js'
 import { makeCerts } from '../../node/test/certs.js'
 
-const running: Running[] = []
-afterEach(() => {
-  for (const r of running.splice(0)) r.child.kill('SIGKILL')
-})
-const serve = async (args: string[]) => {
-  const r = await startServe(args)
-  running.push(r)
-  return r
-}
-const maildir = () => mkdtempSync(join(tmpdir(), 'smtpure-send-'))
+const serve = serveEachTest()
 const message = 'From: bob@example.org\r\nSubject: Test message\r\n\r\nHello Alice.\r\n.leading dot\r\n'
 
 describe('smtpure send', () => {

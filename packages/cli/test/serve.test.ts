@@ -1,22 +1,12 @@
 // `smtpure serve` as a process: Maildir delivery, recipients, signals, failed writes.
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import * as net from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { type Running, runCli, startServe } from './cli.js'
+import { describe, expect, it } from 'vitest'
+import { maildir, runCli, serveEachTest } from './cli.js'
 
-const running: Running[] = []
-afterEach(() => {
-  for (const r of running.splice(0)) r.child.kill('SIGKILL')
-})
-const serve = async (args: string[]) => {
-  const r = await startServe(args)
-  running.push(r)
-  return r
-}
-const maildir = () => mkdtempSync(join(tmpdir(), 'smtpure-mail-'))
+const serve = serveEachTest()
 const files = (dir: string) => (existsSync(dir) ? readdirSync(dir) : [])
 
 const classic = [

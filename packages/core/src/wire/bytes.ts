@@ -1,4 +1,4 @@
-// Byte helpers for a core that has no TextEncoder, no Buffer and no runtime types.
+// Byte helpers for a core that has no TextEncoder, no Node byte buffers and no runtime types.
 // SMTP commands are ASCII (RFC 5321 2.3.1); SMTPUTF8 (RFC 6531 3.3) lets addresses carry UTF-8.
 
 /** ASCII text to bytes. Code points above 0x7f are encoded as UTF-8, so any string is safe to pass. */
