@@ -4,24 +4,14 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import * as net from 'node:net'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { classicMessage } from '../../core/examples/classic.js'
 import { maildir, runCli, serveEachTest } from './cli.js'
 
 const serve = serveEachTest()
 const files = (dir: string) => (existsSync(dir) ? readdirSync(dir) : [])
 
-const classic = [
-  'From: "Bob Example" <bob@example.org>',
-  'To: "Alice Example" <alice@example.com>',
-  'Cc: theboss@example.com',
-  'Date: Tue, 15 January 2008 16:02:43 -0500',
-  'Subject: Test message',
-  '',
-  'Hello Alice.',
-  'This is a test message with 5 header fields and 4 lines in the message body.',
-  'Your friend,',
-  'Bob',
-  '',
-].join('\r\n')
+// the classic example message, as the core's transcript test and demo use it, one CRLF per line
+const classic = classicMessage.map((l) => `${l}\r\n`).join('')
 
 const python = (script: string): Promise<string> =>
   new Promise((resolve, reject) =>
