@@ -3,10 +3,18 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { type Credentials, type Reply, formatReturnPath, mailboxText, verifyCramMd5 } from '@smtpure/core'
+import {
+  type Credentials,
+  type Reply,
+  formatDeliveredTo,
+  formatReturnPath,
+  mailboxText,
+  traceBlock,
+  verifyCramMd5,
+} from '@smtpure/core'
 import { SmtpError } from '@smtpure/driver'
+import { Maildir, StoreError } from '@smtpure/maildir'
 import { createSmtpServer } from '@smtpure/node'
-import { MaildirDelivery } from './maildir.js'
 import { EX_OK, UsageError, wholeNumber } from './usage.js'
 
 export const serveHelp = `Usage: smtpure serve [options]
@@ -93,7 +101,7 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
   const port = wholeNumber('port', v.port, 2525)
   const host = v.host ?? '127.0.0.1'
   const hostname = v.hostname ?? 'localhost'
-  const maildir = resolve(v.maildir ?? './mail')
+  const store = new Maildir(resolve(v.maildir ?? './mail'))
   const mailboxes = v.mailbox ? new Set(v.mailbox.map((m) => m.toLowerCase())) : undefined
   const users = parseUsers(v.user ?? [])
   const tls =
@@ -127,18 +135,18 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
       onMessage: async (m) => {
         const from = m.envelope.from === null ? null : mailboxText(m.envelope.from)
         const recipients = m.envelope.recipients.map((r) => mailboxText(r.to).toLowerCase())
-        const delivery = await MaildirDelivery.begin(
-          recipients.map((rcpt) => ({
-            dir: resolve(maildir, rcpt.replace(/\//g, '_')),
-            head: `${formatReturnPath(from)}Delivered-To: <${rcpt}>\r\n${m.received}`,
-          })),
-        )
         try {
-          for await (const chunk of m.chunks) await delivery.write(chunk)
-          await delivery.commit()
+          const delivery = await store.begin(
+            recipients.map((rcpt) => ({
+              address: rcpt,
+              head: traceBlock([formatReturnPath(from), formatDeliveredTo(rcpt), m.received]),
+            })),
+          )
+          await delivery.writeAll(m.chunks)
         } catch (e) {
-          await delivery.abort()
-          throw e // the driver answers 451 and nothing is left in new/
+          // A StoreError answers 452 (disk full) or 451, and nothing is left in new/; the operator hears why.
+          if (e instanceof StoreError) process.stderr.write(`smtpure serve: store: ${String(e.cause)}\n`)
+          throw e
         }
         const ok: Reply = { code: 250, enhanced: '2.0.0', lines: ['Ok: delivered'] }
         return lmtp ? recipients.map(() => ok) : ok
@@ -146,6 +154,10 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
     },
   })
   const address = await server.listen(port, host)
+  // maildir(5): files a dead writer left in tmp/ go after 36 hours; look at start and then hourly.
+  const sweep = (): void => void store.sweep().catch(() => undefined)
+  sweep()
+  setInterval(sweep, 60 * 60 * 1000).unref()
   process.stdout.write(`listening on ${address.address}:${address.port}\n`)
   await new Promise<void>((resolveStop) => {
     const stop = () => resolveStop()

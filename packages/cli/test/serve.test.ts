@@ -1,9 +1,11 @@
 // `smtpure serve` as a process: Maildir delivery, recipients, signals, failed writes.
 import { execFile } from 'node:child_process'
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import * as net from 'node:net'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { classicMessage } from '../../core/examples/classic.js'
 import { maildir, runCli, serveEachTest } from './cli.js'
 
@@ -41,7 +43,7 @@ s.quit()`)
       expect(rest.join('')).toBe(classic)
       expect(head).toMatch(
         new RegExp(
-          `^Return-Path: <bob@example\\.org>\\r\\nDelivered-To: <${rcpt.replace('.', '\\.')}>\\r\\nReceived: from relay\\.example\\.org \\(\\[127\\.0\\.0\\.1\\]\\)\\s+by smtp\\.example\\.com\\s+with SMTP\\s+id \\S+;\\s+\\w{3}, \\d\\d \\w{3} \\d{4} \\d\\d:\\d\\d:\\d\\d [+-]\\d{4}\\r\\n$`,
+          `^Return-Path: <bob@example\\.org>\\r\\nDelivered-To: ${rcpt.replace('.', '\\.')}\\r\\nReceived: from relay\\.example\\.org \\(\\[127\\.0\\.0\\.1\\]\\)\\s+by smtp\\.example\\.com\\s+with SMTP\\s+id \\S+;\\s+\\w{3}, \\d\\d \\w{3} \\d{4} \\d\\d:\\d\\d:\\d\\d [+-]\\d{4}\\r\\n$`,
         ),
       )
     }
@@ -76,6 +78,63 @@ except smtplib.SMTPDataError as e:
 s.quit()`)
     expect(out).toContain("data 451 b'4.3.0 Local error in processing'")
     expect(readFileSync(join(dir, 'blocked@example.com'), 'utf8')).toBe('a file where the Maildir should be')
+  })
+
+  it('SMTPUTF8 addresses are stored as UTF-8, and U+4E0D/U+4E0A forge no header line (RFC 6532 3.2)', async () => {
+    const dir = maildir()
+    const r = await serve(['--maildir', dir])
+    const out = await python(`
+import smtplib, os
+s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=10)
+print(s.sendmail('jörg@bücher.example', ['jörg@bücher.example', 'a不b上c@example.com'], os.environ['MSG'].encode(), mail_options=['SMTPUTF8']))
+s.quit()`)
+    expect(out.trim()).toBe('{}')
+    for (const rcpt of ['jörg@bücher.example', 'a不b上c@example.com']) {
+      const inbox = join(dir, rcpt, 'new')
+      expect(files(inbox)).toHaveLength(1)
+      const text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(join(inbox, files(inbox)[0]!)))
+      const head = text.slice(0, text.indexOf('From: "Bob'))
+      expect(
+        head
+          .split('\r\n')
+          .filter((l) => /^[^ \t]/.test(l))
+          .map((l) => l.slice(0, l.indexOf(':'))),
+      ).toEqual(['Return-Path', 'Delivered-To', 'Received'])
+      expect(head).toContain(`Return-Path: <jörg@bücher.example>\r\nDelivered-To: ${rcpt}\r\n`)
+    }
+  })
+
+  describe('on a full file system (a 256 KiB tmpfs; root only)', () => {
+    const mount = mkdtempSync(join(tmpdir(), 'smtpure-tmpfs-'))
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mount])
+    afterAll(() => {
+      execFileSync('umount', [mount])
+      rmSync(mount, { recursive: true })
+    })
+
+    it('every 250 stands for a whole file; the first message that does not fit gets 452 4.3.1 (RFC 5321 6.1)', async () => {
+      const r = await serve(['--maildir', mount])
+      const out = await python(`
+import smtplib
+s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=10)
+s.ehlo('c.example')
+body = ('Subject: fill\\r\\n\\r\\n' + ('x' * 510 + '\\r\\n') * 32).encode()
+for i in range(40):
+    s.mail('a@b.example'); s.rcpt('bob@example.com')
+    code, text = s.data(body)
+    print(code, text.decode())
+    if code != 250: break
+s.quit()`)
+      const codes = out.trim().split('\n')
+      const accepted = codes.filter((l) => l.startsWith('250')).length
+      expect(accepted).toBeGreaterThan(0)
+      expect(codes[codes.length - 1]).toMatch(/^452 4\.3\.1 /)
+      const inbox = join(mount, 'bob@example.com', 'new')
+      expect(files(inbox)).toHaveLength(accepted)
+      for (const f of files(inbox))
+        expect(readFileSync(join(inbox, f), 'latin1')).toMatch(/Subject: fill\r\n\r\n(x{510}\r\n){32}$/)
+      expect(r.stderr()).toMatch(/smtpure serve: store: .*(ENOSPC|no space left)/)
+    })
   })
 
   it('SIGTERM during DATA: the server exits 0 and leaves a complete file or none', async () => {

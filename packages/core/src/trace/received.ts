@@ -1,6 +1,8 @@
-// Trace header fields a receiving server prepends: Received (time stamp) and Return-Path.
+// Trace header fields a receiving server prepends: Received (time stamp), Return-Path and Delivered-To.
 // Implements RFC 5321 4.4 (Stamp grammar), RFC 5322 3.3 (date-time), 3.6.7 (trace fields) and 2.2.3 (folding),
-// with the "with" protocol words of RFC 3848 and RFC 6531 3.7.3.
+// with the "with" protocol words of RFC 3848 and RFC 6531 3.7.3, and Delivered-To of RFC 9228.
+// Header text leaves the library as UTF-8 (RFC 6532 3.2): `traceBlock` gives the octets to write.
+import { encodeUtf8 } from '../wire/bytes.js'
 
 /** A clock reading supplied by the caller: milliseconds since the Unix epoch, and the local zone's offset. */
 export interface Timestamp {
@@ -261,3 +263,22 @@ export const formatReceived = (r: ReceivedFields): string => {
  */
 export const formatReturnPath = (path: string | null): string =>
   `Return-Path: <${path === null ? '' : pathText(path)}>\r\n`
+
+/**
+ * Builds the `Delivered-To:` header field, CRLF included, that a final delivery agent adds for the mailbox it
+ * delivered to (RFC 9228 4): `Delivered-To: local@domain`. The mailbox is cleaned like the path of
+ * {@link formatReturnPath} (control characters, `<` and `>` are dropped), so the field stays one line.
+ */
+export const formatDeliveredTo = (mailbox: string): string => `Delivered-To: ${pathText(mailbox)}\r\n`
+
+/**
+ * The octets of header fields built as text (by {@link formatReturnPath}, {@link formatDeliveredTo},
+ * {@link formatReceived}), joined in order and encoded as UTF-8, as RFC 6532 3.2 wants for header text
+ * that carries SMTPUTF8 addresses. Write these octets, never the text through a one-byte-per-character
+ * encoding: Latin-1 would turn U+4E0D into a bare CR and U+4E0A into a bare LF. UTF-8 encodes every
+ * character above U+007F with octets 0x80 and up, so no CR, LF or NUL can appear but the ones the fields
+ * end and fold with.
+ * @example
+ * const head = traceBlock([formatReturnPath('bob@example.org'), formatDeliveredTo('jörg@bücher.example'), received])
+ */
+export const traceBlock = (fields: ReadonlyArray<string>): Uint8Array => encodeUtf8(fields.join(''))

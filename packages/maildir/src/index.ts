@@ -1,0 +1,12 @@
+// @smtpure/maildir: a Maildir store for smtpure servers, on node:fs (which Node, Bun and Deno all provide).
+export {
+  Maildir,
+  MaildirDelivery,
+  type MaildirOptions,
+  type MaildirTarget,
+  STALE_TMP_MS,
+  StoreError,
+  type StoreFile,
+  maildirFolderName,
+  writeFully,
+} from './Maildir.js'
