@@ -59,8 +59,28 @@ const fields = {
   maxBadCommands: Count,
   /** Pipelined octets held while an application answer is pending before reading pauses. */
   maxHeldBytes: Count,
-  /** Inactivity timeout in ms (RFC 5321 4.5.3.2.7: 5 minutes). */
+  /**
+   * Command deadline in ms (RFC 5321 4.5.3.2.7: 5 minutes): from the last reply until the next command line is
+   * complete. Bytes that trickle in do not extend it. During message data it is the length of each rate window.
+   */
   idleTimeoutMs: Count,
+  /**
+   * Minimum message data rate in octets per second: each window of `idleTimeoutMs` during DATA or BDAT must
+   * bring at least this rate's worth of octets (and always at least one), or the session ends with 421 4.4.2.
+   */
+  minDataRate: Count,
+  /** Failed AUTH attempts (5yz from the application) per session; the last one is followed by 421 and close. */
+  maxAuthFailures: Count,
+  /** Each failed AUTH is answered this many ms late (a timer; input waits meanwhile); 0 answers at once. */
+  authFailureDelayMs: Count,
+  /**
+   * Commands that bring no mail (NOOP, RSET, VRFY, EXPN, HELP, a repeated greeting, and MAIL or RCPT that were
+   * refused) allowed between accepted messages; past it each one also counts as an error toward
+   * `maxBadCommands`, as in Postfix's junk command limit. 0 for no limit.
+   */
+  maxJunkCommands: Count,
+  /** Messages per session; MAIL after that many gets 421 and the session closes (Exim's default 1000); 0 for none. */
+  maxMessagesPerSession: Count,
   bareLineEndings: BareLineEndings,
   /** The HELP reply text lines (RFC 5321 4.1.1.8). */
   helpText: t.readonlyArray(t.string),
@@ -101,6 +121,11 @@ export const defaultServerConfig = (hostname = 'localhost'): ServerConfig => ({
   maxBadCommands: 20,
   maxHeldBytes: 64 * 1024,
   idleTimeoutMs: 5 * 60 * 1000,
+  minDataRate: 1024,
+  maxAuthFailures: 3,
+  authFailureDelayMs: 1000,
+  maxJunkCommands: 100,
+  maxMessagesPerSession: 1000,
   bareLineEndings: 'reject',
   helpText: ['See RFC 5321'],
 })
@@ -128,6 +153,11 @@ const checkRules = (c: ServerConfig): E.Either<ConfigError, ServerConfig> => {
     'maxBadCommands',
     'maxHeldBytes',
     'idleTimeoutMs',
+    'minDataRate',
+    'maxAuthFailures',
+    'authFailureDelayMs',
+    'maxJunkCommands',
+    'maxMessagesPerSession',
   ] as const
   for (const k of counts)
     if (!Number.isSafeInteger(c[k]) || c[k] < 0) problems.push(`${k}: must be a whole number >= 0`)

@@ -74,6 +74,9 @@ export const Replies = {
   timeout: reply(421, '4.4.2', 'Timeout, closing transmission channel'),
   tooManyErrors: reply(421, '4.7.0', 'Too many errors, closing transmission channel'),
   heldOverflow: reply(421, '4.7.0', 'Too much pipelined input, closing transmission channel'),
+  tooManyAuthFailures: reply(421, '4.7.0', 'Too many failed authentication attempts, closing transmission channel'),
+  tooManyMessages: reply(421, '4.7.0', 'Too many messages in this session, closing transmission channel'),
+  slowData: reply(421, '4.4.2', 'Message data arrives too slowly, closing transmission channel'),
   tooManyRecipients: reply(452, '4.5.3', 'Too many recipients'),
   localError: reply(451, '4.3.0', 'Local error in processing'),
   // 5yz
@@ -111,4 +114,6 @@ export const Replies = {
   nonAsciiSender: reply(550, '5.6.7', 'Non-ASCII addresses not permitted for that sender'),
   nonAsciiRecipient: reply(553, '5.6.7', 'Non-ASCII addresses not permitted for that recipient'),
   badBdat: reply(501, '5.5.4', 'Syntax: BDAT chunk-size [LAST]'),
+  bdatUnframed: reply(501, '5.5.4', 'Syntax: BDAT chunk-size [LAST]; the chunk cannot be framed, closing connection'),
+  bdatHuge: reply(552, '5.3.4', 'Chunk size exceeds any message size limit; closing connection'),
 } as const satisfies Record<string, Reply>

@@ -106,6 +106,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       tls: q?.session.tls ?? state?.tls ?? transport.tls !== undefined,
       authenticated: q?.session.authenticated ?? state?.authenticated,
       hello: q?.session.hello ?? (state === undefined ? undefined : helloOf(state.phase)),
+      authFailures: q?.session.authFailures ?? state?.authFailures ?? 0,
     })
     const pause = (why: string): void => {
       if (pauses.size === 0) transport.pause()

@@ -10,6 +10,8 @@ export interface SessionInfo {
   readonly tls: boolean
   readonly authenticated: string | undefined
   readonly hello: Hello | undefined
+  /** AUTH attempts refused so far in this session; `onAuth` sees the count before this attempt. */
+  readonly authFailures: number
 }
 
 /** Throw this from a hook to refuse with an exact reply (or return the reply). */

@@ -6,8 +6,11 @@ import type { Credentials } from '../sasl/server.js'
 import type { Envelope, Hello, Recipient } from './State.js'
 import type { MailParams, Mailbox, RcptParams, ReversePath } from '../grammar/index.js'
 
-/** The session's single timer: inactivity of the client (RFC 5321 4.5.3.2.7). */
-export type TimerName = 'idle'
+/**
+ * The session's timers: `idle` is the deadline for the next command line (RFC 5321 4.5.3.2.7), `data` one
+ * rate window of message data, `authDelay` the pause before a failed AUTH is answered.
+ */
+export type TimerName = 'idle' | 'data' | 'authDelay'
 
 /** Facts about the session that every question carries. */
 export interface SessionFacts {
@@ -15,6 +18,8 @@ export interface SessionFacts {
   /** The authenticated identity, if AUTH succeeded (RFC 4954). */
   readonly authenticated: string | undefined
   readonly hello: Hello | undefined
+  /** AUTH attempts refused so far in this session (see `maxAuthFailures`). */
+  readonly authFailures: number
 }
 
 /** A decision the session needs from the application, with a number to answer it by. */

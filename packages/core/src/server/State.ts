@@ -100,7 +100,20 @@ export interface ServerState {
   /** Used to build CRAM-MD5 challenges; the driver gives a fresh random value per connection. */
   readonly nonce: string
   readonly authAttempts: number
+  /** AUTH attempts the application refused with a 5yz reply. */
+  readonly authFailures: number
+  /** A refused AUTH's reply, held back until the `authDelay` timer fires; input waits meanwhile. */
+  readonly delayed: { readonly reply: Reply; readonly close: boolean } | undefined
+  /** Commands that brought no mail since the last accepted message (see `maxJunkCommands`). */
+  readonly junkCommands: number
+  /** Messages whose data ended in this session, accepted or not. */
+  readonly messages: number
+  /** Octets received in the current rate window of message data. */
+  readonly dataWindow: number
 }
+
+/** Is the session waiting (for the application, or for a delayed reply) rather than reading input? */
+export const waiting = (s: ServerState): boolean => s.pending !== undefined || s.delayed !== undefined
 
 /** The greeting the client gave in this phase, if any. */
 export const helloOf = (p: Phase): Hello | undefined => ('hello' in p ? p.hello : undefined)

@@ -39,6 +39,7 @@ export const facts = (s: ServerState, phase: Phase = s.phase): SessionFacts => (
   tls: s.tls,
   authenticated: s.authenticated,
   hello: helloOf(phase),
+  authFailures: s.authFailures,
 })
 
 /**
@@ -85,10 +86,23 @@ export const closeWith = (s: ServerState, out: Out, r: Reply | undefined, reason
 export const bad = (s: ServerState, out: Out, r: Reply, plain = false): ServerState => {
   if (plain) out.reply(formatReply(r, false))
   else say(s, out, r)
+  return countError(s, out)
+}
+
+/** Count one error (the reply was already sent); past `maxBadCommands`, 421 and close. */
+export const countError = (s: ServerState, out: Out): ServerState => {
   const badCommands = s.badCommands + 1
   const limit = s.config.maxBadCommands
   if (limit > 0 && badCommands >= limit) return closeWith({ ...s, badCommands }, out, Replies.tooManyErrors, 'closed')
   return { ...s, badCommands }
+}
+
+/** Count a command that brought no mail; past `maxJunkCommands` it is an error too. */
+export const countJunk = (s: ServerState, out: Out): ServerState => {
+  const junkCommands = s.junkCommands + 1
+  const limit = s.config.maxJunkCommands
+  const next = { ...s, junkCommands }
+  return limit > 0 && junkCommands > limit ? countError(next, out) : next
 }
 
 /** Abort the message being streamed, if any (RSET, a new EHLO, QUIT). */

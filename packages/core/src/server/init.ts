@@ -39,6 +39,11 @@ export const init = (
     nextId: 1,
     nonce: conn.nonce ?? '0',
     authAttempts: 0,
+    authFailures: 0,
+    delayed: undefined,
+    junkCommands: 0,
+    messages: 0,
+    dataWindow: 0,
   }
   // The greeting never carries an enhanced code (RFC 2034 3).
   const greeting = conn.refuse ?? { code: 220, lines: [config.greeting] }

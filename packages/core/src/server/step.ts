@@ -12,12 +12,13 @@ import { answerHello, onHello } from './commands/hello.js'
 import { answerMail, answerRcpt, onMail, onRcpt } from './commands/mail.js'
 import { answerVerify, onHelp, onNoop, onQuit, onRset, onVerify } from './commands/misc.js'
 import { onStartTls, onTlsStarted } from './commands/starttls.js'
-import { Out, bad, closeWith } from './effects.js'
+import { Out, bad, closeWith, countJunk, say } from './effects.js'
 import type { ServerInput } from './Input.js'
 import {
   type Answer,
   type Question,
   type ServerOutput,
+  type TimerName,
   clearTimer,
   misuse,
   pauseReading,
@@ -25,7 +26,7 @@ import {
   setTimer,
 } from './Output.js'
 import { type CommandPhase, type Verb, accepts, isVerb, outOfSequence } from './sequencing.js'
-import type { ServerState } from './State.js'
+import { type Phase, type ServerState, waiting } from './State.js'
 
 const LF = 10
 const CR = 13
@@ -40,7 +41,7 @@ export const step = (s: ServerState, input: ServerInput): readonly [ServerState,
   let next: ServerState
   switch (input._tag) {
     case 'Received':
-      next = armTimer(onReceived(s, out, input.bytes), s, out)
+      next = armTimers(onReceived(s, out, input.bytes), s, out)
       break
     case 'Answered': {
       const problem = answerProblem(s, input.id, input.answer)
@@ -48,15 +49,15 @@ export const step = (s: ServerState, input: ServerInput): readonly [ServerState,
         if (problem === '') return [s, []] // a late answer after the session closed
         return [s, [misuse(problem)]]
       }
-      next = armTimer(onAnswered(s, out, s.pending!, input.answer), s, out)
+      next = armTimers(onAnswered(s, out, s.pending!, input.answer), s, out)
       break
     }
     case 'TlsStarted':
       if (s.phase._tag !== 'TlsWait') return [s, [misuse('TlsStarted without a StartTls output')]]
-      next = armTimer(onTlsStarted(s), s, out)
+      next = armTimers(onTlsStarted(s), s, out, true) // the handshake is done: a whole deadline for EHLO
       break
     case 'TimerFired':
-      next = s.phase._tag === 'Closed' || s.pending !== undefined ? s : closeWith(s, out, Replies.timeout, 'timeout')
+      next = armTimers(onTimer(s, out, input.timer), s, out)
       break
     case 'PeerClosed':
       next = s.phase._tag === 'Closed' ? s : closeWith(s, out, undefined, 'closed')
@@ -70,18 +71,61 @@ export const step = (s: ServerState, input: ServerInput): readonly [ServerState,
   return [next, out.done()]
 }
 
-/** The idle timer runs while the session waits for the client, and stops while the application thinks. */
-const armTimer = (s: ServerState, before: ServerState, out: Out): ServerState => {
+const inData = (p: Phase): boolean => p._tag === 'Data' || p._tag === 'Bdat' || p._tag === 'BdatDiscard'
+
+/** Which deadline runs: none while the session waits, a rate window during message data, else the command deadline. */
+const clockOf = (s: ServerState): 'idle' | 'data' | undefined =>
+  s.phase._tag === 'Closed' || waiting(s) ? undefined : inData(s.phase) ? 'data' : 'idle'
+
+/**
+ * Keep the deadlines (RFC 5321 4.5.3.2.7). The command deadline starts when the session becomes ready for a
+ * command and again after each complete line it answers, never on bytes alone, so a client that trickles a
+ * line in cannot put it off. During message data the `data` timer measures windows of the same length.
+ */
+const armTimers = (s: ServerState, before: ServerState, out: Out, progressed = !out.isEmpty()): ServerState => {
+  const was = clockOf(before)
+  const now = clockOf(s)
   if (s.phase._tag === 'Closed') return s
-  if (s.pending !== undefined) {
-    if (before.pending === undefined) out.push(clearTimer('idle'))
-  } else out.push(setTimer('idle', s.config.idleTimeoutMs))
+  if (was !== now) {
+    if (was !== undefined) out.push(clearTimer(was))
+    if (now === undefined) return s
+    out.push(setTimer(now, s.config.idleTimeoutMs))
+    return now === 'data' ? { ...s, dataWindow: 0 } : s
+  }
+  // a line was answered (or a question put): the next command gets a whole deadline
+  if (now === 'idle' && progressed) out.push(setTimer('idle', s.config.idleTimeoutMs))
   return s
 }
 
-const onReceived = (s: ServerState, out: Out, bytes: Uint8Array): ServerState => {
-  if (s.phase._tag === 'Closed' || bytes.length === 0) return s
-  if (s.pending === undefined) return consume(s, out, bytes, 0)
+const onTimer = (s: ServerState, out: Out, timer: TimerName): ServerState => {
+  if (s.phase._tag === 'Closed') return s
+  switch (timer) {
+    case 'authDelay': {
+      const d = s.delayed
+      if (d === undefined) return s
+      const released = { ...s, delayed: undefined }
+      say(released, out, d.reply)
+      return d.close ? closeWith(released, out, Replies.tooManyAuthFailures, 'closed') : drain(released, out)
+    }
+    case 'data': {
+      if (clockOf(s) !== 'data') return s
+      // RFC 5321 4.5.3.2.7 puts no rate on data; a window that brought less than minDataRate's worth is a stall.
+      const needed = Math.max(1, Math.ceil((s.config.minDataRate * s.config.idleTimeoutMs) / 1000))
+      if (s.dataWindow < needed) return closeWith(s, out, Replies.slowData, 'timeout')
+      out.push(setTimer('data', s.config.idleTimeoutMs))
+      return { ...s, dataWindow: 0 }
+    }
+    case 'idle':
+      return clockOf(s) === 'idle' ? closeWith(s, out, Replies.timeout, 'timeout') : s
+    default:
+      return absurd(timer)
+  }
+}
+
+const onReceived = (s0: ServerState, out: Out, bytes: Uint8Array): ServerState => {
+  if (s0.phase._tag === 'Closed' || bytes.length === 0) return s0
+  const s = clockOf(s0) === 'data' ? { ...s0, dataWindow: s0.dataWindow + bytes.length } : s0
+  if (!waiting(s)) return consume(s, out, bytes, 0)
   const heldBytes = s.heldBytes + bytes.length
   // The driver pauses reading past maxHeldBytes; twice that means it did not, so stop here.
   if (heldBytes > 2 * s.config.maxHeldBytes) return closeWith(s, out, Replies.heldOverflow, 'closed')
@@ -95,7 +139,7 @@ const consume = (s0: ServerState, out: Out, bytes: Uint8Array, pos0: number): Se
   let s = s0
   let pos = pos0
   const n = bytes.length
-  while (pos < n && s.pending === undefined) {
+  while (pos < n && !waiting(s)) {
     const p = s.phase
     switch (p._tag) {
       case 'Closed':
@@ -114,7 +158,7 @@ const consume = (s0: ServerState, out: Out, bytes: Uint8Array, pos0: number): Se
         ;[s, pos] = takeLine(s, out, bytes, pos)
     }
   }
-  if (pos < n && s.pending !== undefined && s.phase._tag !== 'Closed') {
+  if (pos < n && waiting(s) && s.phase._tag !== 'Closed') {
     const rest = bytes.subarray(pos)
     return { ...s, held: [rest, ...s.held], heldBytes: s.heldBytes + rest.length }
   }
@@ -128,11 +172,15 @@ const takeLine = (s: ServerState, out: Out, bytes: Uint8Array, pos: number): rea
   const had = s.partial?.length ?? 0
   if (lf === -1) {
     const size = had + bytes.length - pos
+    if (!s.overflow && size > cap && startsBdat(s, bytes, pos))
+      return [closeWith(s, out, Replies.bdatUnframed, 'closed'), bytes.length]
     if (s.overflow || size > cap) return [{ ...s, partial: undefined, overflow: true }, bytes.length]
     const partial = s.partial === undefined ? bytes.slice(pos) : concat([s.partial, bytes.subarray(pos)])
     return [{ ...s, partial }, bytes.length]
   }
   const end = lf + 1
+  if (!s.overflow && had + end - pos > cap && startsBdat(s, bytes, pos))
+    return [closeWith(s, out, Replies.bdatUnframed, 'closed'), bytes.length]
   if (s.overflow || had + end - pos > cap) {
     const cleared = { ...s, partial: undefined, overflow: false }
     const r = s.phase._tag === 'Sasl' ? Replies.authLineTooLong : Replies.lineTooLong
@@ -172,6 +220,11 @@ const onLine = (s: ServerState, out: Out, line: Uint8Array): ServerState => {
   return onCommand(s, out, word, arg)
 }
 
+/** Does the line being cut (its kept part, then the input from `pos`) start like a BDAT command? */
+const startsBdat = (s: ServerState, bytes: Uint8Array, pos: number): boolean =>
+  s.phase._tag !== 'Sasl' &&
+  isBdatLine(s.partial === undefined ? bytes.subarray(pos, pos + 5) : concat([s.partial, bytes.subarray(pos, pos + 5)]))
+
 /** Does the line start with the verb BDAT (any case) and a space or tab? */
 const isBdatLine = (body: Uint8Array): boolean =>
   body.length > 4 &&
@@ -210,6 +263,28 @@ const onCommand = (s: ServerState, out: Out, verb: Verb, arg: string): ServerSta
     (s.config.requireTls && !s.tls && !allowedBeforeTls.includes(verb) ? Replies.tlsRequired : undefined) ??
     (accepts(phase, verb) ? undefined : outOfSequence(phase, verb))
   if (refusal !== undefined) return verb === 'BDAT' ? refuseBdat(s, out, arg, refusal) : bad(s, out, refusal)
+  return isJunk(s, verb) ? countJunk(run(s, out, verb, arg), out) : run(s, out, verb, arg)
+}
+
+/** Commands that bring no mail; the first greeting is not one of them (see `maxJunkCommands`). */
+const isJunk = (s: ServerState, verb: Verb): boolean => {
+  switch (verb) {
+    case 'NOOP':
+    case 'RSET':
+    case 'VRFY':
+    case 'EXPN':
+    case 'HELP':
+      return true
+    case 'HELO':
+    case 'EHLO':
+    case 'LHLO':
+      return s.phase._tag !== 'AwaitHello'
+    default:
+      return false
+  }
+}
+
+const run = (s: ServerState, out: Out, verb: Verb, arg: string): ServerState => {
   switch (verb) {
     case 'HELO':
     case 'EHLO':
@@ -306,11 +381,11 @@ const onAnswered = (s0: ServerState, out: Out, q: Question, a: Answer): ServerSt
 /** Run the input held while the question was pending; resume reading once it is all used. */
 const drain = (s0: ServerState, out: Out): ServerState => {
   let s = s0
-  while (s.pending === undefined && s.held.length > 0 && s.phase._tag !== 'Closed') {
+  while (!waiting(s) && s.held.length > 0 && s.phase._tag !== 'Closed') {
     const first = s.held[0]!
     s = consume({ ...s, held: s.held.slice(1), heldBytes: s.heldBytes - first.length }, out, first, 0)
   }
-  if (s.paused && s.pending === undefined) {
+  if (s.paused && !waiting(s)) {
     if (s.phase._tag !== 'Closed') out.push(resumeReading)
     return { ...s, paused: false }
   }

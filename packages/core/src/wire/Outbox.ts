@@ -19,6 +19,11 @@ export class Outbox<O> {
     this.list.push(o)
   }
 
+  /** Nothing was written or pushed yet. */
+  isEmpty(): boolean {
+    return this.list.length === 0 && this.pending === ''
+  }
+
   done(): ReadonlyArray<O> {
     this.flush()
     return this.list

@@ -6,8 +6,8 @@ import { decodeBase64, encodeBase64 } from '../../sasl/base64.js'
 import { parseMechanism } from '../../sasl/Mechanism.js'
 import { type SaslServerStep, saslServerNext, saslServerStart } from '../../sasl/server.js'
 import { encode, latin1 } from '../../wire/bytes.js'
-import { type Out, askApp, bad, say } from '../effects.js'
-import type { Accept, Question, Reject } from '../Output.js'
+import { type Out, askApp, bad, closeWith, say } from '../effects.js'
+import { type Accept, type Question, type Reject, setTimer } from '../Output.js'
 import type { Hello, Phase, ServerState } from '../State.js'
 
 type SaslPhase = Extract<Phase, { _tag: 'Sasl' }>
@@ -91,6 +91,20 @@ export const answerAuth = (
     continuation(out, encode(answer.challenge))
     return { ...s, phase: { _tag: 'Sasl', hello: p.hello, mechanism: q.mechanism, sasl: { failing: answer.reply } } }
   }
-  say(s, out, answer.reply)
-  return s
+  // A 5yz refusal is a failed attempt (a 4yz one is the server's own trouble): it counts, it may be answered
+  // late, and the last allowed one ends the session, so passwords cannot be guessed at line speed.
+  if (answer.reply.code < 500) {
+    say(s, out, answer.reply)
+    return s
+  }
+  const authFailures = s.authFailures + 1
+  const limit = s.config.maxAuthFailures
+  const close = limit > 0 && authFailures >= limit
+  const counted = { ...s, authFailures }
+  if (s.config.authFailureDelayMs > 0) {
+    out.push(setTimer('authDelay', s.config.authFailureDelayMs))
+    return { ...counted, delayed: { reply: answer.reply, close } }
+  }
+  say(counted, out, answer.reply)
+  return close ? closeWith(counted, out, Replies.tooManyAuthFailures, 'closed') : counted
 }

@@ -2,7 +2,7 @@
 // read even when the command is refused, so message data is never taken for commands; after a
 // failed chunk, further chunks are read and refused with 503 until RSET.
 import { Replies, type Reply, reply } from '../../Reply.js'
-import { type Out, bad, say } from '../effects.js'
+import { type Out, bad, closeWith, say } from '../effects.js'
 import { messageStart } from '../Output.js'
 import type { Phase, ServerState } from '../State.js'
 import { endOfMessage, streamPieces } from './data.js'
@@ -32,10 +32,16 @@ const looseSize = (arg: string): number | undefined => {
   return m === null ? undefined : chunkSize(m[1]!)
 }
 
-/** Refuse a BDAT command: read and drop its chunk if its size can be made out, then reply. */
+/**
+ * Refuse a BDAT command: read and drop its chunk if its size can be made out, then reply. When it cannot
+ * (no digits, or more than any octet count can be), nobody knows where the chunk ends, so its octets would
+ * run as commands: the framing is lost and the session ends (reply, then close).
+ */
 export const refuseBdat = (s: ServerState, out: Out, arg: string, r: Reply): ServerState => {
   const size = parseBdat(arg)?.size ?? looseSize(arg)
-  if (size === undefined) return bad(s, out, Replies.badBdat)
+  if (size === undefined && arg.trim() === '') return bad(s, out, Replies.badBdat) // no size, so no chunk follows
+  if (size === undefined)
+    return closeWith(s, out, /^[ \t]+[0-9]+/.test(arg) ? Replies.bdatHuge : Replies.bdatUnframed, 'closed')
   if (size === 0) return bad(s, out, r)
   return { ...s, phase: { _tag: 'BdatDiscard', remaining: size, reply: r, after: s.phase } }
 }

@@ -90,12 +90,13 @@ export const endOfMessage = (
 ): ServerState => {
   const idle: Phase = { _tag: 'Idle', hello }
   const refusal = tooBig ? Replies.sizeExceeded : faultReply(scan)
+  const counted = { ...s, messages: s.messages + 1 }
   if (refusal !== undefined) {
-    const next = { ...s, phase: idle }
+    const next = { ...counted, phase: idle }
     for (let i = 0; i < replyCount(s, tx); i++) say(next, out, refusal)
     return next
   }
-  return askApp(s, out, idle, (id, session) => ({
+  return askApp(counted, out, idle, (id, session) => ({
     _tag: 'Message',
     id,
     envelope: tx,
@@ -109,12 +110,15 @@ export const endOfMessage = (
 const replyCount = (s: ServerState, tx: Envelope): number => (s.config.lmtp ? tx.recipients.length : 1)
 
 export const answerMessage = (
-  s: ServerState,
+  s0: ServerState,
   out: Out,
   q: Extract<Question, { _tag: 'Message' }>,
   answer: Accept | Reject | PerRecipient,
 ): ServerState => {
   const decide = (a: Accept | Reject): Reply => (a._tag === 'Accept' ? (a.reply ?? Replies.messageOk) : a.reply)
+  const decisions = answer._tag === 'PerRecipient' ? answer.decisions : [answer]
+  // mail was taken: the client is doing what SMTP is for, so its count of junk commands starts again
+  const s = decisions.some((d) => d._tag === 'Accept') ? { ...s0, junkCommands: 0 } : s0
   if (!s.config.lmtp) {
     // validated by the caller: PerRecipient only comes in LMTP
     say(s, out, answer._tag === 'PerRecipient' ? decide(answer.decisions[0]!) : decide(answer))

@@ -2,7 +2,7 @@
 // session owns (SIZE, RFC 1870 6; recipients, 4.5.3.1.8; SMTPUTF8, RFC 6531 3.5), then ask.
 import { type ParamSupport, mailParams, parseMailFrom, parseRcptTo, rcptParams } from '../../grammar/index.js'
 import { Replies, reply } from '../../Reply.js'
-import { type Out, askApp, bad, say } from '../effects.js'
+import { type Out, askApp, bad, closeWith, countJunk, say } from '../effects.js'
 import type { Accept, Question, Reject } from '../Output.js'
 import type { Phase, ServerState } from '../State.js'
 
@@ -25,6 +25,8 @@ const grammarReply = (e: { readonly code: number; readonly enhanced: string; rea
 
 export const onMail = (s: ServerState, out: Out, arg: string): ServerState => {
   if (s.config.requireAuth && s.authenticated === undefined) return bad(s, out, Replies.authRequired) // RFC 4954 6
+  const most = s.config.maxMessagesPerSession
+  if (most > 0 && s.messages >= most) return closeWith(s, out, Replies.tooManyMessages, 'closed')
   const parsed = parseMailFrom(arg.trimEnd()) // trailing spaces are a common client slip; tolerate them
   if (parsed._tag === 'Left') return bad(s, out, grammarReply(parsed.left))
   const params = mailParams(parsed.right.params, paramSupport(s))
@@ -36,7 +38,7 @@ export const onMail = (s: ServerState, out: Out, arg: string): ServerState => {
   // A declared size over the fixed limit is refused up front (RFC 1870 6.1).
   if (s.config.size && max > 0 && params.right.size !== undefined && params.right.size > max) {
     say(s, out, Replies.sizeExceeded)
-    return s
+    return countJunk(s, out)
   }
   return askApp(s, out, s.phase, (id, session) => ({ _tag: 'Mail', id, from, params: params.right, session }))
 }
@@ -50,7 +52,7 @@ export const answerMail = (
   const hello = s.phase._tag === 'Idle' ? s.phase.hello : undefined
   if (answer._tag === 'Reject' || hello === undefined) {
     say(s, out, answer._tag === 'Reject' ? answer.reply : Replies.badSequence)
-    return s
+    return countJunk(s, out)
   }
   say(s, out, answer.reply ?? Replies.mailOk)
   const phase: Phase = {
@@ -76,7 +78,7 @@ export const onRcpt = (s: ServerState, out: Out, arg: string): ServerState => {
   // RFC 5321 4.5.3.1.10: past the buffer, 452 tells the client to send the rest in a new transaction.
   if (p.tx.recipients.length >= s.config.maxRecipients) {
     say(s, out, Replies.tooManyRecipients)
-    return s
+    return countJunk(s, out)
   }
   return askApp(s, out, p, (id, session) => ({
     _tag: 'Rcpt',
@@ -101,7 +103,7 @@ export const answerRcpt = (
   }
   if (answer._tag === 'Reject') {
     say(s, out, answer.reply)
-    return { ...s, phase: { ...p, refused: p.refused + 1 } }
+    return countJunk({ ...s, phase: { ...p, refused: p.refused + 1 } }, out)
   }
   say(s, out, answer.reply ?? Replies.rcptOk)
   const recipients = [...p.tx.recipients, { to: q.to, params: q.params }]

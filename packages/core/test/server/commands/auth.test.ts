@@ -10,7 +10,12 @@ const fromB64 = (s: string) => Buffer.from(s, 'base64').toString('latin1')
 
 const authServer = (options = {}, answerer?: ConstructorParameters<typeof Harness>[1]) => {
   const h = new Harness(
-    { hostname: 'mx.example.com', authMechanisms: ['PLAIN', 'LOGIN', 'CRAM-MD5', 'XOAUTH2'], ...options },
+    {
+      hostname: 'mx.example.com',
+      authMechanisms: ['PLAIN', 'LOGIN', 'CRAM-MD5', 'XOAUTH2'],
+      authFailureDelayMs: 0,
+      ...options,
+    },
     answerer,
     { tls: true, nonce: 'n0nce' },
   )

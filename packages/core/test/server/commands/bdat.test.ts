@@ -77,10 +77,33 @@ describe('server session', () => {
       expect(h.read()).toBe('250 2.0.0 2 octets received\r\n250 2.0.0 Ok\r\n')
       expect(h.aborted).toEqual(['reset'])
     })
-    it('501 for a BDAT without a size', () => {
+    it('501 for a BDAT without an argument: no chunk follows, the session goes on', () => {
       const h = envelope()
-      h.feed('BDAT\r\nBDAT x\r\n')
-      expect(h.read()).toBe('501 5.5.4 Syntax: BDAT chunk-size [LAST]\r\n501 5.5.4 Syntax: BDAT chunk-size [LAST]\r\n')
+      h.feed('BDAT\r\nNOOP\r\n')
+      expect(h.read()).toBe('501 5.5.4 Syntax: BDAT chunk-size [LAST]\r\n250 2.0.0 Ok\r\n')
+    })
+    it.each([
+      ['a size that is no number', 'BDAT x', '501 5.5.4 Syntax: BDAT chunk-size [LAST]; the chunk cannot be framed'],
+      ['a signed size', 'BDAT +3 LAST', '501 5.5.4 Syntax: BDAT chunk-size [LAST]; the chunk cannot be framed'],
+      ['a size past any octet count', 'BDAT 99999999999999999999', '552 5.3.4 Chunk size exceeds any message size'],
+      [
+        'a BDAT line too long to read',
+        `BDAT 3${' '.repeat(13000)}`,
+        '501 5.5.4 Syntax: BDAT chunk-size [LAST]; the chunk',
+      ],
+    ])('%s loses the framing: reply, then close; the chunk never runs as commands (RFC 3030 2)', (_n, line, text) => {
+      const h = envelope()
+      h.feed(`${line}\r\nRSET\r\nMAIL FROM:<evil@example.com>\r\n`)
+      const sent = h.read()
+      expect(sent.startsWith(text)).toBe(true)
+      expect(sent.split('\r\n')).toHaveLength(2) // one reply, nothing for the would-be commands
+      expect(h.closed).toBe(true)
+    })
+    it('the long line is caught even when it arrives in pieces', () => {
+      const h = envelope()
+      h.feed('BD').feed('AT 5 ').feed(' '.repeat(20000))
+      expect(h.read()).toMatch(/^501 5\.5\.4 .*closing connection\r\n$/)
+      expect(h.closed).toBe(true)
     })
     it('the application refuses the message at LAST', () => {
       const h = envelope({}, (q) => (q._tag === 'Message' ? reject(reply(554, '5.7.1', 'Spam')) : accept()))
