@@ -29,6 +29,7 @@ import {
   step,
   timerFired,
   tlsStarted,
+  waiting,
 } from '@smtpure/core'
 import * as t from 'io-ts'
 import { ChunkStream, MessageAbortedError } from './ChunkStream.js'
@@ -335,7 +336,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     // Input that ends while a question is pending waits for its answer: the replies are still owed.
     let inputEnded = false
     const endIfDone = (): void => {
-      if (!inputEnded || closed || state === undefined || state.pending !== undefined) return
+      if (!inputEnded || closed || state === undefined || waiting(state)) return
       dispatch(peerClosed)
       finish()
     }
@@ -356,7 +357,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     // Between transactions (nothing asked, no message open) a 421 loses nothing.
     const quiet = (): boolean =>
       state !== undefined &&
-      state.pending === undefined &&
+      !waiting(state) &&
       (state.phase._tag === 'AwaitHello' || state.phase._tag === 'Idle' || state.phase._tag === 'Refused')
     stop = (now = false) => {
       stopping = true

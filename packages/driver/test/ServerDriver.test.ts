@@ -107,9 +107,18 @@ describe('runServerSession', () => {
       await transport.until(/454 4\.7\.0 Temporary authentication failure\r\n$/)
     })
     it('without an AUTH hook every attempt fails with 535', async () => {
-      const { transport } = start({ authMechanisms: ['PLAIN'], allowInsecureAuth: true })
+      const { transport } = start({ authMechanisms: ['PLAIN'], allowInsecureAuth: true, authFailureDelayMs: 0 })
       transport.send(`EHLO c.example\r\nAUTH PLAIN ${Buffer.from('\0u\0p').toString('base64')}\r\n`)
       await transport.until(/535 5\.7\.8 /)
+    })
+    it('a failed AUTH is answered when the runtime fires the authDelay timer, not before', async () => {
+      const { transport, runtime } = start({ authMechanisms: ['PLAIN'], allowInsecureAuth: true })
+      transport.send(`EHLO c.example\r\nAUTH PLAIN ${Buffer.from('\0u\0p').toString('base64')}\r\nNOOP\r\n`)
+      await transport.until(/250 AUTH PLAIN\r\n/)
+      await new Promise((r) => setTimeout(r, 20))
+      expect(transport.text()).not.toMatch(/535/)
+      runtime.fire()
+      await transport.until(/535 5\.7\.8 .*\r\n250 2\.0\.0 Ok\r\n$/s)
     })
     it('a message hook that throws gives 451 and nothing is accepted', async () => {
       const { transport } = start(

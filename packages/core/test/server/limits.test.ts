@@ -1,0 +1,218 @@
+// Limits that keep a hostile client from holding a session: failed AUTH (counted, delayed, capped),
+// deadlines that trickled bytes cannot extend (RFC 5321 4.5.3.2.7), junk commands and messages per session.
+import { describe, expect, it } from 'vitest'
+import { fc, test } from '@fast-check/vitest'
+import { type ServerOptions, serverConfig } from '../../src/Config.js'
+import { reply } from '../../src/Reply.js'
+import {
+  type Question,
+  type ServerOutput,
+  type TimerName,
+  accept,
+  answered,
+  init,
+  received,
+  reject,
+  step,
+  timerFired,
+} from '../../src/server/index.js'
+import { encode } from '../../src/wire/bytes.js'
+import { Harness } from './harness.js'
+
+const b64 = (s: string) => Buffer.from(s, 'latin1').toString('base64')
+const wrong = (q: Question) =>
+  q._tag === 'Auth' ? reject(reply(535, '5.7.8', 'Authentication credentials invalid')) : accept()
+const authServer = (options: ServerOptions, answerer = wrong) => {
+  const h = new Harness({ authMechanisms: ['PLAIN'], ...options }, answerer, { tls: true })
+  h.feed('EHLO c.example\r\n').read()
+  return h
+}
+const plain = `AUTH PLAIN ${b64('\u0000alice\u0000guess')}\r\n`
+
+describe('failed AUTH (RFC 4954 4)', () => {
+  it('counts each 5yz refusal; the last allowed one is followed by 421 and close', () => {
+    const h = authServer({ maxAuthFailures: 3, authFailureDelayMs: 0 })
+    h.feed(plain + plain)
+    expect(h.read()).toBe('535 5.7.8 Authentication credentials invalid\r\n'.repeat(2))
+    expect(h.closed).toBe(false)
+    h.feed(plain)
+    expect(h.read()).toBe(
+      '535 5.7.8 Authentication credentials invalid\r\n' +
+        '421 4.7.0 Too many failed authentication attempts, closing transmission channel\r\n',
+    )
+    expect(h.closed).toBe(true)
+    expect(h.questions.filter((q) => q._tag === 'Auth').map((q) => q.session.authFailures)).toEqual([0, 1, 2])
+  })
+
+  it('a 454 (the server cannot check now) does not count', () => {
+    const tempFail = (q: Question) => (q._tag === 'Auth' ? reject(reply(454, '4.7.0', 'Try later')) : accept())
+    const h = authServer({ maxAuthFailures: 1, authFailureDelayMs: 0 }, tempFail)
+    h.feed(plain + plain)
+    expect(h.read()).toBe('454 4.7.0 Try later\r\n454 4.7.0 Try later\r\n')
+    expect(h.closed).toBe(false)
+  })
+
+  it('the refusal waits for the authDelay timer, and pipelined input waits behind it', () => {
+    const h = authServer({ authFailureDelayMs: 1500 })
+    h.feed(plain + 'NOOP\r\n')
+    expect(h.read()).toBe('')
+    expect(h.outputs.filter((o) => o._tag === 'SetTimer' && o.timer === 'authDelay')).toEqual([
+      { _tag: 'SetTimer', timer: 'authDelay', ms: 1500 },
+    ])
+    h.input(timerFired('idle')) // the command deadline does not run while the reply is held
+    expect(h.closed).toBe(false)
+    h.input(timerFired('authDelay'))
+    expect(h.read()).toBe('535 5.7.8 Authentication credentials invalid\r\n250 2.0.0 Ok\r\n')
+  })
+})
+
+describe('deadlines a trickle cannot extend (RFC 5321 4.5.3.2.7)', () => {
+  const greeted = (options: ServerOptions = {}) => new Harness(options).feed('EHLO c.example\r\n')
+
+  it('bytes of an unfinished line do not restart the command deadline; a finished line does', () => {
+    const h = greeted()
+    const before = h.outputs.length
+    h.feed('NO').feed('O')
+    expect(h.outputs.slice(before).filter((o) => o._tag === 'SetTimer')).toEqual([])
+    h.feed('P\r\n')
+    expect(h.outputs.at(-1)).toEqual({ _tag: 'SetTimer', timer: 'idle', ms: 300000 })
+    h.feed('NO')
+    h.input(timerFired('idle'))
+    expect(h.read()).toMatch(/421 4\.4\.2 Timeout/)
+  })
+
+  it('a data window with enough octets starts the next window', () => {
+    const h = greeted({ minDataRate: 1, idleTimeoutMs: 10000 })
+    h.feed('MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n')
+    h.feed('x'.repeat(10))
+    h.input(timerFired('data'))
+    expect(h.closed).toBe(false)
+    expect(h.outputs.at(-1)).toEqual({ _tag: 'SetTimer', timer: 'data', ms: 10000 })
+    h.feed('x'.repeat(9)) // 9 < 1 octet/s over 10 s
+    h.input(timerFired('data'))
+    expect(h.closed).toBe(true)
+  })
+})
+
+describe('junk commands and messages per session', () => {
+  it('past maxJunkCommands every junk command counts as an error, up to 421', () => {
+    const h = new Harness({ maxJunkCommands: 2, maxBadCommands: 2 }).feed('EHLO c.example\r\n')
+    h.read()
+    h.feed('NOOP\r\nRSET\r\nHELP\r\n')
+    expect(h.closed).toBe(false)
+    h.feed('VRFY bob\r\n')
+    expect(h.read()).toMatch(/421 4\.7\.0 Too many errors, closing transmission channel\r\n$/)
+    expect(h.closed).toBe(true)
+  })
+
+  it('an accepted message starts the count of junk commands again', () => {
+    const h = new Harness({ maxJunkCommands: 2, maxBadCommands: 1 }).feed('EHLO c.example\r\n')
+    h.feed('NOOP\r\nNOOP\r\n')
+    h.feed('MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\nx\r\n.\r\n')
+    h.feed('NOOP\r\nNOOP\r\n')
+    expect(h.closed).toBe(false)
+  })
+
+  it('refused recipients count as junk, so a client cannot probe addresses forever', () => {
+    const refuse = (q: Question) => (q._tag === 'Rcpt' ? reject(reply(550, '5.1.1', 'No such user')) : accept())
+    const h = new Harness({ maxJunkCommands: 3, maxBadCommands: 1 }, refuse).feed('EHLO c.example\r\n')
+    h.feed('MAIL FROM:<a@b.example>\r\n' + 'RCPT TO:<c@d.example>\r\n'.repeat(3))
+    expect(h.closed).toBe(false)
+    h.feed('RCPT TO:<c@d.example>\r\n')
+    expect(h.closed).toBe(true)
+  })
+
+  it('MAIL after maxMessagesPerSession messages gets 421 and the session closes', () => {
+    const h = new Harness({ maxMessagesPerSession: 2 }).feed('EHLO c.example\r\n')
+    const tx = 'MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\nx\r\n.\r\n'
+    h.feed(tx + tx).read()
+    h.feed('MAIL FROM:<a@b.example>\r\n')
+    expect(h.read()).toBe('421 4.7.0 Too many messages in this session, closing transmission channel\r\n')
+    expect(h.closed).toBe(true)
+  })
+})
+
+/**
+ * Feeds `bytes` one octet every `gaps[i]` ms of virtual time, firing timers when they fall due, answering
+ * every question at once; returns the virtual time at which the session closed, or undefined.
+ */
+const trickle = (options: ServerOptions, bytes: Uint8Array, gaps: ReadonlyArray<number>, until: number) => {
+  const config = serverConfig(options)
+  if (config._tag === 'Left') throw new Error(config.left.errors.join())
+  let [state, outputs] = init(config.right)
+  const timers = new Map<TimerName, number>()
+  let now = 0
+  let closedAt: number | undefined
+  const take = (outs: ReadonlyArray<ServerOutput>): void => {
+    for (const o of outs) {
+      if (o._tag === 'SetTimer') timers.set(o.timer, now + o.ms)
+      if (o._tag === 'ClearTimer') timers.delete(o.timer)
+      if (o._tag === 'Close') closedAt ??= now
+      if (o._tag === 'Ask') queue.push(o.question.id)
+    }
+    while (queue.length > 0) {
+      ;[state, outputs] = step(state, answered(queue.shift()!, accept()))
+      take(outputs)
+    }
+  }
+  const queue: number[] = []
+  take(outputs)
+  for (let i = 0; closedAt === undefined && now <= until; i++) {
+    const at = now + gaps[i % gaps.length]!
+    for (;;) {
+      const due = [...timers].sort((a, b) => a[1] - b[1]).find(([, t]) => t <= at)
+      if (due === undefined || closedAt !== undefined) break
+      now = due[1]
+      timers.delete(due[0])
+      ;[state, outputs] = step(state, timerFired(due[0]))
+      take(outputs)
+    }
+    if (closedAt !== undefined) break
+    now = at
+    ;[state, outputs] = step(state, received(bytes.subarray(i % bytes.length, (i % bytes.length) + 1)))
+    take(outputs)
+  }
+  return closedAt
+}
+
+describe('a trickle of input (property, virtual time)', () => {
+  const pieces = [
+    'EHLO c.example\r\n',
+    'MAIL FROM:<a@b.example>\r\n',
+    'RCPT TO:<c@d.example>\r\n',
+    'DATA\r\n',
+    'x\r\n',
+    '.\r\n',
+    'BDAT 3\r\nabc',
+    'BDAT 2 LAST\r\nxy',
+    'NOOP\r\n',
+    'RSET\r\n',
+    'VRFY x\r\n',
+    'NO',
+    'junk\r\n',
+  ]
+  const options: ServerOptions = {
+    idleTimeoutMs: 5000,
+    minDataRate: 10,
+    maxJunkCommands: 5,
+    maxBadCommands: 5,
+    maxMessagesPerSession: 2,
+    maxRecipients: 2,
+  }
+  // Slower than minDataRate (more than 100 ms an octet); each command must finish within 5 s and few
+  // commands are allowed, so the session cannot outlive this bound whatever the client sends.
+  const bound = 300_000
+  test.prop([
+    fc.array(fc.constantFrom(...pieces), { minLength: 1, maxLength: 20 }),
+    fc.array(fc.integer({ min: 101, max: 2000 }), { minLength: 1, maxLength: 8 }),
+  ])('the session ends within a fixed bound of virtual time, whatever is trickled in forever', (parts, gaps) => {
+    const closedAt = trickle(options, encode(parts.join('')), gaps, 10 * bound)
+    expect(closedAt).toBeDefined()
+    expect(closedAt!).toBeLessThanOrEqual(bound)
+  })
+
+  it('without the limits a NOOP trickle lives forever (the property can fail)', () => {
+    const forever = { ...options, maxJunkCommands: 0 }
+    expect(trickle(forever, encode('EHLO c.example\r\nNOOP\r\n'), [101], 10 * bound)).toBeUndefined()
+  })
+})
