@@ -35,6 +35,11 @@ Options:
   --require-tls         530 to all but EHLO, STARTTLS, NOOP, QUIT until TLS is on
   --max-size BYTES      message size limit, advertised with SIZE (default 26214400)
   --max-recipients N    recipients per message (default 100)
+  --max-connections N   connections at once; more get 421 (default 1000; 0 for no limit)
+  --max-connections-per-address N
+                        connections at once from one address (default 50; 0 for no limit);
+                        loopback clients are exempt unless --limit-loopback
+  --limit-loopback      hold loopback clients to --max-connections-per-address too
   --lmtp                speak LMTP (RFC 2033) instead of SMTP
   -h, --help            show this help
 
@@ -58,6 +63,9 @@ const options = {
   'require-tls': { type: 'boolean' },
   'max-size': { type: 'string' },
   'max-recipients': { type: 'string' },
+  'max-connections': { type: 'string' },
+  'max-connections-per-address': { type: 'string' },
+  'limit-loopback': { type: 'boolean' },
   lmtp: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const
@@ -122,6 +130,9 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
       maxRecipients: wholeNumber('max-recipients', v['max-recipients'], 100),
     },
     ...(tls ? { tls } : {}),
+    maxConnections: wholeNumber('max-connections', v['max-connections'], 1000),
+    maxConnectionsPerAddress: wholeNumber('max-connections-per-address', v['max-connections-per-address'], 50),
+    limitLoopback: v['limit-loopback'] === true,
     onError: (e) => {
       if (!(e instanceof SmtpError))
         process.stderr.write(`smtpure serve: ${e instanceof Error ? e.message : String(e)}\n`)

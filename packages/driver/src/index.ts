@@ -12,3 +12,10 @@ export {
   type MessageBody,
   type OutgoingMessage,
 } from './ClientDriver.js'
+export {
+  type Admission,
+  ConnectionGate,
+  type ConnectionLimits,
+  defaultConnectionLimits,
+  isLoopback,
+} from './ConnectionGate.js'

@@ -2,8 +2,14 @@
 // per connection, STARTTLS with SNI, a connection limit (421) and a graceful shutdown.
 import * as net from 'node:net'
 import * as tls from 'node:tls'
-import { type ServerConfig, formatReply, reply, serverConfig } from '@smtpure/core'
-import { type ServerHooks, type ServerSession, startServerSession } from '@smtpure/driver'
+import { type ServerConfig, formatReply, serverConfig } from '@smtpure/core'
+import {
+  ConnectionGate,
+  type ServerHooks,
+  type ServerSession,
+  defaultConnectionLimits,
+  startServerSession,
+} from '@smtpure/driver'
 import { NodeTransport } from './NodeTransport.js'
 import { nodeRuntime } from './runtime.js'
 
@@ -20,14 +26,26 @@ export interface SmtpServerOptions {
   readonly tls?: TlsFiles & { readonly sni?: Readonly<Record<string, TlsFiles>> }
   /** TLS from the first byte, as on port 465 (RFC 8314 3.3). */
   readonly implicitTls?: boolean
-  /** Concurrent connections; past it new ones get 421 and are closed. 0 for no limit. */
+  /** Connections at once; past it new ones get 421 and are closed (default 1000; 0 for no limit). */
   readonly maxConnections?: number
+  /** Connections at once from one client address (default 50; 0 for no limit); loopback is exempt by default. */
+  readonly maxConnectionsPerAddress?: number
+  /** Hold loopback clients to `maxConnectionsPerAddress` too (default false). */
+  readonly limitLoopback?: boolean
+  /**
+   * Implicit TLS: ms a new connection has to finish its TLS handshake before it is dropped (default 10000).
+   * No session exists yet, so the session's own deadlines cannot cover this stage.
+   */
+  readonly tlsHandshakeTimeoutMs?: number
   readonly onError?: (error: unknown) => void
 }
 
 export interface SmtpServer {
   readonly listen: (port: number, host?: string) => Promise<net.AddressInfo>
-  /** Stop accepting, let transactions finish until `deadlineMs`, then 421 to everyone. */
+  /**
+   * Stop accepting and let transactions finish; shortly before `deadlineMs` (ms) the rest get 421, and at it
+   * every connection still open is cut, so the promise settles by the deadline.
+   */
   readonly close: (deadlineMs?: number) => Promise<void>
   readonly connections: () => number
   readonly config: ServerConfig
@@ -54,16 +72,29 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
   const SNICallback = (name: string, cb: (e: Error | null, ctx?: tls.SecureContext) => void): void =>
     cb(null, sniContexts.get(name.toLowerCase()) ?? context)
   const sessions = new Set<ServerSession>()
-  const limit = options.maxConnections ?? 0
-  const busy = reply(421, '4.7.0', `${config.hostname} Too many connections, try again later`)
+  const sockets = new Set<net.Socket>()
+  const gate = new ConnectionGate(
+    {
+      maxConnections: options.maxConnections ?? defaultConnectionLimits.maxConnections,
+      maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? defaultConnectionLimits.maxConnectionsPerAddress,
+      limitLoopback: options.limitLoopback ?? defaultConnectionLimits.limitLoopback,
+    },
+    config.hostname,
+  )
 
   const onSocket = (socket: net.Socket): void => {
     socket.setNoDelay(true)
-    if (limit > 0 && sessions.size >= limit) {
-      socket.end(formatReply(busy, false))
-      socket.on('error', () => undefined)
+    socket.on('error', () => undefined) // the session hears of it through the transport
+    const admission = gate.admit(socket.remoteAddress ?? '')
+    if (admission._tag === 'Refused') {
+      socket.end(formatReply(admission.reply, false))
       return
     }
+    sockets.add(socket)
+    socket.once('close', () => {
+      sockets.delete(socket)
+      admission.release()
+    })
     const role = context ? { server: true as const, secureContext: context, SNICallback } : undefined
     const session = startServerSession(new NodeTransport(socket, role), {
       config,
@@ -77,14 +108,26 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
 
   const server =
     options.implicitTls && context
-      ? tls.createServer({ secureContext: context, SNICallback }, onSocket)
+      ? // key and cert here are the default for clients that send no SNI (any client that connects by address)
+        tls.createServer(
+          {
+            key: files!.key,
+            cert: files!.cert,
+            SNICallback,
+            handshakeTimeout: options.tlsHandshakeTimeoutMs ?? 10000,
+          },
+          onSocket,
+        )
       : // a client may half-close after QUIT and still be owed its replies
         net.createServer({ allowHalfOpen: true }, onSocket)
   server.on('error', (e) => options.onError?.(e))
+  // A handshake that fails or runs past tlsHandshakeTimeoutMs is a client's trouble: drop the connection
+  // (Node reports it here but leaves the socket open).
+  server.on('tlsClientError', (_e: Error, socket: tls.TLSSocket) => socket.destroy())
 
   return {
     config,
-    connections: () => sessions.size,
+    connections: () => gate.size,
     listen: (port, host = '127.0.0.1') =>
       new Promise((resolve, reject) => {
         server.once('error', reject)
@@ -96,12 +139,18 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
     close: async (deadlineMs = 10000) => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       for (const s of sessions) s.stop()
-      const timer = setTimeout(() => {
+      // the 421 goes out a little before the deadline, so that it can leave before the connections are cut
+      const grace = Math.min(1000, Math.floor(deadlineMs / 4))
+      const last = setTimeout(() => {
         for (const s of sessions) s.stop(true)
+      }, deadlineMs - grace)
+      const cut = setTimeout(() => {
+        for (const socket of sockets) socket.destroy()
       }, deadlineMs)
       await Promise.all([...sessions].map((s) => s.done))
-      clearTimeout(timer)
       await closed
+      clearTimeout(last)
+      clearTimeout(cut)
     },
   }
 }
