@@ -137,6 +137,18 @@ s.quit()`)
     })
   })
 
+  it('--max-connections-per-address with --limit-loopback: the second connection gets 421', async () => {
+    const r = await serve(['--maildir', maildir(), '--max-connections-per-address', '1', '--limit-loopback'])
+    const first = net.connect(r.port, '127.0.0.1')
+    await new Promise((res) => first.once('data', res))
+    const second = net.connect(r.port, '127.0.0.1')
+    let got = ''
+    second.on('data', (d) => (got += d))
+    await new Promise((res) => second.once('close', res))
+    expect(got).toBe('421 localhost Too many connections from your address, try again later\r\n')
+    first.destroy()
+  })
+
   it('SIGTERM during DATA: the server exits 0 and leaves a complete file or none', async () => {
     const dir = maildir()
     const r = await serve(['--maildir', dir])

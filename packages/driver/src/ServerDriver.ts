@@ -13,7 +13,9 @@ import {
   answerProblem,
   answered,
   concat,
+  encode,
   formatReceived,
+  formatReply,
   helloOf,
   init,
   isPositive,
@@ -368,7 +370,14 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       endIfDone()
     }
 
-    // The connection hook decides the greeting (RFC 5321 3.1).
+    // The connection hook decides the greeting (RFC 5321 3.1), within the hook deadline like any hook:
+    // past it the client hears 421 (RFC 5321 3.8) rather than nothing at all.
+    const connectDeadline = runtime.setTimer(options.hookTimeoutMs ?? 5 * 60 * 1000, () => {
+      if (state !== undefined || closed) return
+      report(new Error('hook for Connect did not answer in time'))
+      transport.write(encode(formatReply(reply(421, '4.3.0', `${config.hostname} Service not available`), false)))
+      finish()
+    })
     Promise.resolve()
       .then(() => hooks.onConnect?.(info()))
       .then(
@@ -376,6 +385,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
         (e) => (e instanceof SmtpError ? e.reply : (report(e), undefined)),
       )
       .then((refuse) => {
+        connectDeadline()
         if (closed) return
         const [s, outputs] = init(config, {
           tls: transport.tls !== undefined,

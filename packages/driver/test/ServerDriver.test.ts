@@ -111,6 +111,15 @@ describe('runServerSession', () => {
       transport.send(`EHLO c.example\r\nAUTH PLAIN ${Buffer.from('\0u\0p').toString('base64')}\r\n`)
       await transport.until(/535 5\.7\.8 /)
     })
+    it('an onConnect hook that never answers: 421 at the hook deadline, then close', async () => {
+      const { transport, runtime, done } = start({}, { onConnect: () => new Promise(() => undefined) })
+      await new Promise((r) => setTimeout(r, 20))
+      expect(transport.text()).toBe('')
+      runtime.fire()
+      await done
+      expect(transport.text()).toBe('421 mx.example.com Service not available\r\n')
+      expect(transport.closed).toBe(true)
+    })
     it('a failed AUTH is answered when the runtime fires the authDelay timer, not before', async () => {
       const { transport, runtime } = start({ authMechanisms: ['PLAIN'], allowInsecureAuth: true })
       transport.send(`EHLO c.example\r\nAUTH PLAIN ${Buffer.from('\0u\0p').toString('base64')}\r\nNOOP\r\n`)

@@ -21,6 +21,7 @@ import {
   type Question,
   type ServerInput,
   type ServerOutput,
+  type TimerName,
   answered,
   init,
   peerClosed,
@@ -112,7 +113,7 @@ export const runLoop = (o: LoopOptions): LoopResult => {
   let serverClosed = false
   let serverPaused = false
   let clientTimer = false
-  let serverTimer = false
+  const serverTimers = new Set<TimerName>() // armed and not yet fired
   let tlsPending = false
   let peerToServer = false
   let peerToClient = false
@@ -194,10 +195,10 @@ export const runLoop = (o: LoopOptions): LoopResult => {
           chunks.push(out.bytes.slice())
           break
         case 'SetTimer':
-          serverTimer = true
+          serverTimers.add(out.timer)
           break
         case 'ClearTimer':
-          serverTimer = false
+          serverTimers.delete(out.timer)
           break
         case 'PauseReading':
           serverPaused = true
@@ -207,7 +208,7 @@ export const runLoop = (o: LoopOptions): LoopResult => {
           break
         case 'Close':
           serverClosed = true
-          serverTimer = false
+          serverTimers.clear()
           break
         case 'Misuse':
           misuse.push(`server: ${out.message}`)
@@ -300,9 +301,11 @@ export const runLoop = (o: LoopOptions): LoopResult => {
     } else if (!clientClosed && clientTimer) {
       timeouts++
       toC(ClientInput.timerFired('reply'))
-    } else if (!serverClosed && serverTimer) {
+    } else if (!serverClosed && serverTimers.size > 0) {
       timeouts++
-      toS(timerFired('idle'))
+      const timer = [...serverTimers][0]!
+      serverTimers.delete(timer) // a timer that fired is gone until the session sets it again
+      toS(timerFired(timer))
     } else break
   }
   settle()
