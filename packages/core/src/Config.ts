@@ -152,7 +152,8 @@ export const serverConfig = (options: unknown): E.Either<ConfigError, ServerConf
     E.mapLeft((errors) => configError(PathReporter.report(E.left(errors)))),
     E.map((o) => {
       const base = defaultServerConfig(o.hostname)
-      return { ...base, greeting: `${base.hostname} ESMTP`, ...o } as ServerConfig
+      // RFC 2033 4.1: an LMTP server does not call itself ESMTP.
+      return { ...base, greeting: `${base.hostname} ${o.lmtp === true ? 'LMTP' : 'ESMTP'}`, ...o } as ServerConfig
     }),
     E.flatMap((c) =>
       pipe(

@@ -9,6 +9,7 @@ import {
   type ServerInput,
   type ServerOutput,
   type ServerState,
+  type SessionFacts,
   accept,
   answerProblem,
   answered,
@@ -161,7 +162,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
             ask(o.question)
             break
           case 'MessageStart':
-            startMessage(o.envelope)
+            startMessage(o.envelope, o.session)
             break
           case 'MessageChunk': {
             // Consecutive pieces (split where stuffing dots were removed) become one chunk, so the
@@ -216,12 +217,12 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       }
     }
 
-    const startMessage = (envelope: IncomingMessage['envelope']): void => {
+    /** The trace field is built from what the session said as the message started, nothing else. */
+    const startMessage = (envelope: IncomingMessage['envelope'], facts: SessionFacts): void => {
       const stream = new ChunkStream(() => unpause('message'))
-      const facts = state!
       const now = runtime.now()
       messages += 1
-      const hello = facts.phase._tag === 'Data' || facts.phase._tag === 'Envelope' ? facts.phase.hello : undefined
+      const hello = facts.hello
       const receivedField = formatReceived({
         from: { helo: hello?.domain ?? 'unknown', address: transport.remoteAddress },
         by: config.hostname,
