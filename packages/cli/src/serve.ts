@@ -144,7 +144,7 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
   }
   if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined))
     throw new UsageError('--tls-cert and --tls-key go together')
-  const port = wholeNumber('port', v.port, 2525)
+  const port = wholeNumber('port', v.port, 2525, 65535)
   const host = v.host ?? '127.0.0.1'
   const hostname = v.hostname ?? 'localhost'
   const maildir = resolve(v.maildir ?? './mail')

@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs'
 import * as net from 'node:net'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { maildir, serveEachTest } from './cli.js'
+import { maildir, runCli, serveEachTest } from './cli.js'
 
 const serve = serveEachTest()
 
@@ -126,4 +126,16 @@ describe('smtpure serve: clients that hang up', () => {
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect(r.stderr()).toBe('')
   })
+})
+
+describe('smtpure serve: numbers too big to count', () => {
+  it.each(['--max-size', '--max-recipients', '--port'])(
+    '%s 99999999999999999999 is a usage error naming the flag',
+    async (flag) => {
+      const out = await runCli(['serve', '--maildir', maildir(), flag, '99999999999999999999'])
+      expect(out.code).toBe(64)
+      expect(out.stderr.trim().split('\n')).toHaveLength(1)
+      expect(out.stderr).toContain(flag)
+    },
+  )
 })
