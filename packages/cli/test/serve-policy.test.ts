@@ -1,6 +1,6 @@
 // `smtpure serve`'s recipient policy and logging, from field reports: one mailbox however it is quoted
 // (RFC 5321 4.1.2), postmaster always accepted (RFC 5321 4.5.1), and clients that hang up are not errors.
-import { readdirSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import * as net from 'node:net'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -138,4 +138,30 @@ describe('smtpure serve: numbers too big to count', () => {
       expect(out.stderr).toContain(flag)
     },
   )
+})
+
+describe('smtpure serve: the Received field', () => {
+  it('names the client greeting for a message sent with BDAT by smtpure send (RFC 5321 4.4, RFC 3030)', async () => {
+    const dir = maildir()
+    const r = await serve(['--maildir', dir])
+    const out = await runCli(
+      [
+        'send',
+        '--server',
+        `127.0.0.1:${r.port}`,
+        '--helo',
+        'client.example',
+        '--from',
+        'a@b.example',
+        '--to',
+        'bob@example.com',
+        '-',
+      ],
+      'Subject: hi\r\n\r\nHello\r\n',
+    )
+    expect(out.code).toBe(0)
+    const inbox = join(dir, 'bob@example.com', 'new')
+    const text = readFileSync(join(inbox, readdirSync(inbox)[0]!), 'latin1')
+    expect(text).toMatch(/^Received: from client\.example \(\[127\.0\.0\.1\]\)/m)
+  })
 })

@@ -91,7 +91,7 @@ describe('runServerSession', () => {
     })
 
     it('the session facts passed to onMessage are those of the message (greeting, TLS, AUTH)', async () => {
-      const seen: Array<{ hello?: string; authenticated?: string }> = []
+      const seen: Array<{ hello: string | undefined; authenticated: string | undefined }> = []
       const { transport } = start(
         { authMechanisms: ['PLAIN'], allowInsecureAuth: true },
         {
