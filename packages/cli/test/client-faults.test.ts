@@ -14,16 +14,17 @@ const sendTo = (port: number, ...extra: string[]) =>
 
 describe('client data timeout (RFC 5321 4.5.3.2.5)', () => {
   it('a body given as one buffer goes out in pieces: a slow, steady reader never trips the block timeout', async () => {
-    // 8 MiB at about 0.8 MB/s takes seconds, far more than the 2 s allowed for one block of data
-    const { port } = await slowServer(16384, 0.02)
+    // 24 MiB at about 4 MB/s takes seconds, more than the 3 s allowed for one block of data, even with
+    // the few MiB the kernel's buffers take at once; one piece of 64 KiB takes milliseconds
+    const { port } = await slowServer(131072, 0.03)
     const session = await connectSmtp({
       host: '127.0.0.1',
       port,
-      smtp: { helo: 'client.example', timeouts: { dataBlock: 2000 } },
+      smtp: { helo: 'client.example', timeouts: { dataBlock: 3000 } },
     })
     await session.ready
     const line = `${'x'.repeat(98)}\r\n`
-    const body = Buffer.from(line.repeat(Math.ceil((8 * 1024 * 1024) / line.length)))
+    const body = Buffer.from(line.repeat(Math.ceil((24 * 1024 * 1024) / line.length)))
     const result = await session.send({ envelope: { from: 'bob@example.org', to: ['alice@example.com'] }, body })
     expect(result.status).toBe('accepted')
     expect(result.reply?.lines).toEqual(['Got it all'])

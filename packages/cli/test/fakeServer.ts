@@ -68,7 +68,7 @@ const slowReader = String.raw`
 import socket, sys, time
 chunk, pause = int(sys.argv[1]), float(sys.argv[2])
 srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)  # no autotuning: what we do not read waits
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2 * chunk)  # fixed, no autotuning: what we do not read waits
 srv.bind(('127.0.0.1', 0)); srv.listen(1)
 print(srv.getsockname()[1], flush=True)
 c, _ = srv.accept()
