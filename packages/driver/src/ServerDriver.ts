@@ -15,7 +15,6 @@ import {
   answered,
   concat,
   formatReceived,
-  helloOf,
   init,
   isPositive,
   mailboxText,
@@ -26,6 +25,7 @@ import {
   reject,
   reply,
   respond,
+  sessionFacts,
   shutdown,
   step,
   timerFired,
@@ -101,13 +101,17 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     const report = (e: unknown): void => options.onError?.(e)
     let messages = 0
 
-    const info = (q?: Question): SessionInfo => ({
-      id,
-      remoteAddress: transport.remoteAddress,
-      tls: q?.session.tls ?? state?.tls ?? transport.tls !== undefined,
-      authenticated: q?.session.authenticated ?? state?.authenticated,
-      hello: q?.session.hello ?? (state === undefined ? undefined : helloOf(state.phase)),
-    })
+    // Session facts come from the core: those a question or message start carried, or its account now.
+    const info = (told?: SessionFacts): SessionInfo => {
+      const facts = told ?? (state === undefined ? undefined : sessionFacts(state))
+      return {
+        id,
+        remoteAddress: transport.remoteAddress,
+        tls: facts?.tls ?? transport.tls !== undefined,
+        authenticated: facts?.authenticated,
+        hello: facts?.hello,
+      }
+    }
     const pause = (why: string): void => {
       if (pauses.size === 0) transport.pause()
       pauses.add(why)
@@ -238,7 +242,9 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
         date: now,
       })
       const incoming: IncomingMessage = { envelope, chunks: stream, received: receivedField }
-      const verdict = hooks.onMessage ? Promise.resolve().then(() => hooks.onMessage!(incoming, info())) : drain(stream)
+      const verdict = hooks.onMessage
+        ? Promise.resolve().then(() => hooks.onMessage!(incoming, info(facts)))
+        : drain(stream)
       // A hook that gives up early must not leave the session waiting on unread chunks.
       verdict.then(
         () => stream.fail(new MessageAbortedError('not read')), // a no-op once the message ended
@@ -281,7 +287,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
             },
           )
       }
-      const s = info(q)
+      const s = info(q.session)
       switch (q._tag) {
         case 'Hello':
           return call(() => (hooks.onHello ? hooks.onHello(q.hello, s) : fallbackMarker), localError, accept())

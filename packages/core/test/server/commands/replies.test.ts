@@ -20,6 +20,13 @@ describe('server replies belong to their command and protocol', () => {
       h.feed('MAIL FROM:<a@example.org>\r\n')
       expect(h.read()).toBe('503 Send LHLO first\r\n')
     })
+    it('HELP points to the LMTP RFC, not to SMTP alone', () => {
+      const h = new Harness({ lmtp: true })
+      h.feed('LHLO c.example\r\n')
+      h.read()
+      h.feed('HELP\r\n')
+      expect(h.read()).toBe('214 2.0.0 See RFC 2033 and RFC 5321\r\n')
+    })
     it('DATA after only refused recipients is 503, not 554 (RFC 2033 4.2)', () => {
       const h = new Harness({ lmtp: true }, refuseGone)
       h.feed('LHLO c.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<gone@example.com>\r\n')
