@@ -1,8 +1,10 @@
 // `smtpure send`: submit one message, print one line per recipient and one for the message, and
 // exit as sendmail does (sysexits): 0 all accepted, 75 try again later, 69 refused, 64 bad usage.
 import { readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import type { ClientError, MessageResult, Reply } from '@smtpure/core'
+import { type ClientError, type MessageResult, type Reply, mechanisms, parseMechanism } from '@smtpure/core'
+import type { Mechanism } from '@smtpure/core'
 import { SmtpClientError, describeClientError } from '@smtpure/driver'
 import { connectSmtp } from '@smtpure/node'
 import { EX_OK, EX_TEMPFAIL, EX_UNAVAILABLE, InputError, UsageError } from './usage.js'
@@ -19,13 +21,18 @@ Options:
   --starttls            require STARTTLS: never send in clear
   --tls                 TLS from the first byte (implicit TLS, port 465)
   --tls-insecure        do not check the server's certificate
-  --user NAME:PASSWORD  authenticate (AUTH; only over TLS)
+  --ca FILE             also trust the CA certificates in FILE (PEM)
+  --user NAME:PASSWORD  authenticate (AUTH; only over TLS unless --allow-insecure-auth)
+  --auth-mech LIST      AUTH mechanisms to use, comma-separated (PLAIN,LOGIN,CRAM-MD5); a name
+                        with a leading - is left out of the default set (--auth-mech=-CRAM-MD5)
+  --allow-insecure-auth send credentials without TLS (only for test servers on loopback)
   --lmtp                speak LMTP
   -h, --help            show this help
 
 Prints one line per recipient (<addr> <code> <enhanced code> <text>), then the message's result.
 Exit status: 0 all accepted, 75 a temporary failure, 69 a permanent failure or a refusal before
-sending, 64 bad usage, 66 the message file cannot be read.
+sending, 64 bad usage, 66 the message file cannot be read. Only a 5yz reply from the server is a
+permanent failure; timeouts, lost connections and replies that make no sense are temporary.
 
 Examples:
   smtpure send --from bob@example.org --to alice@example.com message.eml
@@ -41,7 +48,10 @@ const options = {
   starttls: { type: 'boolean' },
   tls: { type: 'boolean' },
   'tls-insecure': { type: 'boolean' },
+  ca: { type: 'string' },
   user: { type: 'string' },
+  'auth-mech': { type: 'string', multiple: true },
+  'allow-insecure-auth': { type: 'boolean' },
   lmtp: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const
@@ -57,11 +67,47 @@ const replyText = (r: Reply | undefined): string =>
     ? ''
     : [String(r.code), r.enhanced, r.lines.join(' ')].filter((x) => x !== undefined && x !== '').join(' ')
 
-/** A session-level failure: 4yz or a lost connection is temporary, anything else permanent. */
+/**
+ * A session-level failure. Only a 5yz reply from the server makes it permanent (RFC 5321 4.2.1): a
+ * reply that makes no sense, a timeout or a lost connection may go better next time. What we refuse
+ * to do ourselves (a bad envelope, no TLS or AUTH as asked) would happen again, so it is 69 too.
+ */
 const failureCode = (e: ClientError): number => {
-  if (e._tag === 'Timeout' || e._tag === 'ConnectionLost') return EX_TEMPFAIL
-  const r = 'reply' in e ? e.reply : undefined
-  return r !== undefined && r.code < 500 ? EX_TEMPFAIL : EX_UNAVAILABLE
+  switch (e._tag) {
+    case 'ProtocolError':
+    case 'Timeout':
+    case 'ConnectionLost':
+    case 'ServiceClosing':
+      return EX_TEMPFAIL
+    case 'GreetingRefused':
+    case 'HelloRefused':
+    case 'TlsRefused':
+    case 'AuthFailed':
+      return e.reply.code >= 500 && e.reply.code < 600 ? EX_UNAVAILABLE : EX_TEMPFAIL
+    case 'InvalidEnvelope':
+    case 'Unsupported':
+    case 'TlsRequired':
+    case 'AuthUnavailable':
+      return EX_UNAVAILABLE
+  }
+}
+
+/**
+ * `--auth-mech` values: names to use, or names with a leading `-` to leave out of the default set;
+ * commas separate names within one value.
+ */
+const authMechanisms = (values: ReadonlyArray<string>): ReadonlyArray<Mechanism> => {
+  const names = values.flatMap((v) => v.split(',')).map((n) => n.trim())
+  const parse = (name: string): Mechanism => {
+    const m = parseMechanism(name)
+    if (m === undefined) throw new UsageError(`--auth-mech: unknown mechanism ${JSON.stringify(name)}`)
+    return m
+  }
+  const excluded = names.filter((n) => n.startsWith('-')).map((n) => parse(n.slice(1)))
+  const chosen = names.filter((n) => n !== '' && !n.startsWith('-')).map(parse)
+  const result = (chosen.length > 0 ? chosen : mechanisms).filter((m) => !excluded.includes(m))
+  if (result.length === 0) throw new UsageError('--auth-mech leaves no mechanism to use')
+  return result
 }
 
 const readMessage = async (file: string | undefined): Promise<Uint8Array> => {
@@ -93,11 +139,20 @@ export const send = async (argv: ReadonlyArray<string>): Promise<number> => {
   if (v.starttls && v.tls) throw new UsageError('--starttls and --tls exclude each other')
   if (positionals.length > 1) throw new UsageError('give one message FILE (or - for standard input)')
   const { host, port } = parseServer(v.server ?? '127.0.0.1:2525')
-  let auth: { username: string; password: string } | undefined
+  let auth: { username: string; password: string; mechanisms?: ReadonlyArray<Mechanism> } | undefined
   if (v.user !== undefined) {
     const colon = v.user.indexOf(':')
     if (colon < 1) throw new UsageError(`--user needs NAME:PASSWORD, got ${JSON.stringify(v.user)}`)
     auth = { username: v.user.slice(0, colon), password: v.user.slice(colon + 1) }
+    if (v['auth-mech'] !== undefined) auth.mechanisms = authMechanisms(v['auth-mech'])
+  } else if (v['auth-mech'] !== undefined) throw new UsageError('--auth-mech needs --user')
+  let ca: Buffer | undefined
+  if (v.ca !== undefined) {
+    try {
+      ca = readFileSync(v.ca)
+    } catch (e) {
+      throw new InputError(`cannot read ${v.ca}: ${e instanceof Error ? e.message : String(e)}`)
+    }
   }
   const message = await readMessage(positionals[0])
 
@@ -108,7 +163,14 @@ export const send = async (argv: ReadonlyArray<string>): Promise<number> => {
       port,
       security: v.tls ? 'implicit' : v.starttls ? 'starttls' : 'none',
       verify: v['tls-insecure'] !== true,
-      smtp: { helo: v.helo ?? 'localhost', lmtp: v.lmtp === true, ...(auth ? { auth } : {}) },
+      ...(ca !== undefined ? { ca } : {}),
+      smtp: {
+        helo: v.helo ?? 'localhost',
+        lmtp: v.lmtp === true,
+        // the safe default stays: credentials go in clear only when asked for (RFC 4954 4)
+        allowInsecureAuth: v['allow-insecure-auth'] === true,
+        ...(auth ? { auth } : {}),
+      },
     })
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e)

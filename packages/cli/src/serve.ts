@@ -5,10 +5,15 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import {
   type Credentials,
+  type Mailbox,
   type Reply,
+  canonicalMailbox,
   formatDeliveredTo,
   formatReturnPath,
+  isPostmaster,
+  mailboxKey,
   mailboxText,
+  parseMailbox,
   traceBlock,
   verifyCramMd5,
 } from '@smtpure/core'
@@ -26,7 +31,8 @@ Options:
   --host ADDR           address to listen on (default 127.0.0.1)
   --hostname NAME       the server's name in replies and Received (default localhost)
   --maildir DIR         where mailboxes live (default ./mail)
-  --mailbox ADDR        accept only these recipients (repeatable; others get 550 5.1.1)
+  --mailbox ADDR        accept only these recipients (repeatable; others get 550 5.1.1);
+                        postmaster of their domains is always accepted
   --tls-cert FILE       certificate (PEM); with --tls-key enables STARTTLS
   --tls-key FILE        private key (PEM)
   --user NAME:PASSWORD  enable AUTH PLAIN LOGIN CRAM-MD5 for this user (repeatable)
@@ -95,6 +101,48 @@ const checkCredentials = (users: Map<string, string>, c: Credentials): boolean =
   }
 }
 
+/**
+ * The recipient policy. Mailboxes compare in canonical form (RFC 5321 4.1.2: "bob" and bob are one
+ * mailbox; domains without case), local parts without regard to ASCII case, as most mail systems do.
+ * Postmaster is always accepted, bare or at a served domain (RFC 5321 4.5.1).
+ */
+class RecipientPolicy {
+  private readonly keys: ReadonlySet<string> | undefined
+  private readonly domains: ReadonlySet<string>
+
+  constructor(mailboxes: ReadonlyArray<string> | undefined, hostname: string) {
+    const parsed = mailboxes?.map((text) => {
+      const m = parseMailbox(text)
+      if (m._tag === 'Left') throw new UsageError(`--mailbox ${JSON.stringify(text)}: ${m.left.text}`)
+      return m.right
+    })
+    this.keys = parsed === undefined ? undefined : new Set(parsed.map((m) => RecipientPolicy.key(m)))
+    this.domains = new Set([
+      canonicalMailbox({ localPart: 'x', domain: hostname, utf8: false }).domain,
+      ...(parsed ?? []).map((m) => canonicalMailbox(m).domain),
+    ])
+  }
+
+  /** The name a recipient is compared and filed by: canonical, local part in ASCII lower case. */
+  static key(m: Mailbox): string {
+    return mailboxKey(m, 'ascii-case-insensitive')
+  }
+
+  accepts(m: Mailbox): boolean {
+    if (this.keys === undefined) return true
+    if (isPostmaster(m) && (m.domain === '' || this.domains.has(canonicalMailbox(m).domain))) return true
+    return this.keys.has(RecipientPolicy.key(m))
+  }
+}
+
+/** A peer that hangs up early is a normal network event, not an error worth a line on stderr. */
+const isHangup = (e: unknown): boolean =>
+  e instanceof Error &&
+  'code' in e &&
+  ['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END'].includes(
+    String(e.code),
+  )
+
 const denied: Reply = { code: 535, enhanced: '5.7.8', lines: ['Authentication credentials invalid'] }
 
 /** Run the server until SIGTERM or SIGINT; resolves with the exit code. */
@@ -106,11 +154,11 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
   }
   if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined))
     throw new UsageError('--tls-cert and --tls-key go together')
-  const port = wholeNumber('port', v.port, 2525)
+  const port = wholeNumber('port', v.port, 2525, 65535)
   const host = v.host ?? '127.0.0.1'
   const hostname = v.hostname ?? 'localhost'
   const store = new Maildir(resolve(v.maildir ?? './mail'))
-  const mailboxes = v.mailbox ? new Set(v.mailbox.map((m) => m.toLowerCase())) : undefined
+  const policy = new RecipientPolicy(v.mailbox, hostname)
   const users = parseUsers(v.user ?? [])
   const tls =
     v['tls-cert'] !== undefined && v['tls-key'] !== undefined
@@ -134,21 +182,21 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
     maxConnectionsPerAddress: wholeNumber('max-connections-per-address', v['max-connections-per-address'], 50),
     limitLoopback: v['limit-loopback'] === true,
     onError: (e) => {
-      if (!(e instanceof SmtpError))
+      if (!(e instanceof SmtpError) && !isHangup(e))
         process.stderr.write(`smtpure serve: ${e instanceof Error ? e.message : String(e)}\n`)
     },
     hooks: {
       onAuth: (c) => (checkCredentials(users, c) ? undefined : denied),
       onRcptTo: (to) => {
-        if (mailboxes !== undefined && !mailboxes.has(mailboxText(to).toLowerCase()))
-          throw new SmtpError(550, '5.1.1', `<${mailboxText(to)}>: no such mailbox here`)
+        if (!policy.accepts(to)) throw new SmtpError(550, '5.1.1', `<${mailboxText(to)}>: no such mailbox here`)
       },
       onMessage: async (m) => {
         const from = m.envelope.from === null ? null : mailboxText(m.envelope.from)
-        const recipients = m.envelope.recipients.map((r) => mailboxText(r.to).toLowerCase())
+        const recipients = m.envelope.recipients.map((r) => RecipientPolicy.key(r.to))
         try {
+          // two spellings of one mailbox get one copy (RFC 5321 4.1.2)
           const delivery = await store.begin(
-            recipients.map((rcpt) => ({
+            [...new Set(recipients)].map((rcpt) => ({
               address: rcpt,
               head: traceBlock([formatReturnPath(from), formatDeliveredTo(rcpt), m.received]),
             })),

@@ -22,9 +22,17 @@ export class InputError extends Error {
   }
 }
 
-/** A whole number flag value, or a usage error naming the flag. */
-export const wholeNumber = (flag: string, value: string | undefined, fallback: number): number => {
+/** A whole number flag value up to `max`, or a usage error naming the flag. */
+export const wholeNumber = (
+  flag: string,
+  value: string | undefined,
+  fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number => {
   if (value === undefined) return fallback
   if (!/^[0-9]+$/.test(value)) throw new UsageError(`--${flag} needs a whole number, got ${JSON.stringify(value)}`)
-  return Number(value)
+  // a well-formed number that is too big is a limit, and said as one
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n > max) throw new UsageError(`--${flag} is at most ${max}, got ${value}`)
+  return n
 }

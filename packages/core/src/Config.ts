@@ -182,7 +182,12 @@ export const serverConfig = (options: unknown): E.Either<ConfigError, ServerConf
     E.mapLeft((errors) => configError(PathReporter.report(E.left(errors)))),
     E.map((o) => {
       const base = defaultServerConfig(o.hostname)
-      return { ...base, greeting: `${base.hostname} ESMTP`, ...o } as ServerConfig
+      // RFC 2033 4.1: an LMTP server does not call itself ESMTP, nor send its clients to SMTP alone.
+      const lmtp = o.lmtp === true
+      const protocol = lmtp
+        ? { greeting: `${base.hostname} LMTP`, helpText: ['See RFC 2033 and RFC 5321'] }
+        : { greeting: `${base.hostname} ESMTP` }
+      return { ...base, ...protocol, ...o } as ServerConfig
     }),
     E.flatMap((c) =>
       pipe(

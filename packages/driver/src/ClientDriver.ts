@@ -71,6 +71,11 @@ export interface ClientSessionOptions {
   readonly config: ClientConfig
   readonly runtime: Runtime
   readonly onError?: (error: unknown) => void
+  /**
+   * Largest piece of a message body written at once, in octets (default 64 KiB). The data timeout
+   * (`timeouts.dataBlock`) covers one piece, so it must be small enough to go out within it.
+   */
+  readonly bodyPieceOctets?: number
 }
 
 /** Any octet above 127? */
@@ -90,11 +95,28 @@ const withBodyType = (m: OutgoingMessage): ClientEnvelope => {
   return { ...m.envelope, params: { ...m.envelope.params, body: '8BITMIME' } }
 }
 
-const chunksOf = (body: MessageBody): AsyncIterator<Uint8Array> | Iterator<Uint8Array> => {
-  if (typeof body === 'string') return [encode(body)][Symbol.iterator]()
-  if (body instanceof Uint8Array) return [body][Symbol.iterator]()
-  if (Symbol.asyncIterator in body) return body[Symbol.asyncIterator]()
-  return body[Symbol.iterator]()
+/** Default largest piece of a body handed to the session at a time, in octets. */
+export const DEFAULT_BODY_PIECE = 64 * 1024
+
+/** Views of at most `max` octets of each chunk, in order. */
+function* cut(chunks: Iterable<Uint8Array>, max: number): Generator<Uint8Array> {
+  for (const chunk of chunks) for (let i = 0; i < chunk.length; i += max) yield chunk.subarray(i, i + max)
+}
+
+async function* cutAsync(chunks: AsyncIterable<Uint8Array>, max: number): AsyncGenerator<Uint8Array> {
+  for await (const chunk of chunks) yield* cut([chunk], max)
+}
+
+/**
+ * The body as pieces of at most `max` octets. Each piece is one write, and the data timeout runs per
+ * write (RFC 5321 4.5.3.2.5: per block of data): a large body sent as one write would be timed as a
+ * whole, however steadily the server reads it.
+ */
+const chunksOf = (body: MessageBody, max: number): AsyncIterator<Uint8Array> | Iterator<Uint8Array> => {
+  if (typeof body === 'string') return cut([encode(body)], max)
+  if (body instanceof Uint8Array) return cut([body], max)
+  if (Symbol.asyncIterator in body) return cutAsync(body, max)
+  return cut(body, max)
 }
 
 /**
@@ -106,6 +128,7 @@ const chunksOf = (body: MessageBody): AsyncIterator<Uint8Array> | Iterator<Uint8
  */
 export const startClientSession = (transport: Transport, options: ClientSessionOptions): ClientSession => {
   const { runtime } = options
+  const pieceOctets = Math.max(1, Math.floor(options.bodyPieceOctets ?? DEFAULT_BODY_PIECE))
   let state: ClientState
   let failure: SmtpClientError | undefined
   let isClosed = false
@@ -261,7 +284,7 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
           enqueue(() => {
             if (isClosed) return reject(failure ?? new SmtpClientError({ _tag: 'ConnectionLost' }))
             const id = `m${++counter}`
-            inflight.set(id, { body: chunksOf(message.body), done: resolve, fail: reject })
+            inflight.set(id, { body: chunksOf(message.body, pieceOctets), done: resolve, fail: reject })
             canSubmit = false
             dispatch(ClientInput.submitted(withBodyType(message), id))
           })

@@ -9,6 +9,7 @@ import {
   type ServerInput,
   type ServerOutput,
   type ServerState,
+  type SessionFacts,
   accept,
   answerProblem,
   answered,
@@ -16,7 +17,6 @@ import {
   encode,
   formatReceived,
   formatReply,
-  helloOf,
   init,
   isPositive,
   mailboxText,
@@ -27,6 +27,7 @@ import {
   reject,
   reply,
   respond,
+  sessionFacts,
   shutdown,
   step,
   timerFired,
@@ -103,14 +104,18 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     const report = (e: unknown): void => options.onError?.(e)
     let messages = 0
 
-    const info = (q?: Question): SessionInfo => ({
-      id,
-      remoteAddress: transport.remoteAddress,
-      tls: q?.session.tls ?? state?.tls ?? transport.tls !== undefined,
-      authenticated: q?.session.authenticated ?? state?.authenticated,
-      hello: q?.session.hello ?? (state === undefined ? undefined : helloOf(state.phase)),
-      authFailures: q?.session.authFailures ?? state?.authFailures ?? 0,
-    })
+    // Session facts come from the core: those a question or message start carried, or its account now.
+    const info = (told?: SessionFacts): SessionInfo => {
+      const facts = told ?? (state === undefined ? undefined : sessionFacts(state))
+      return {
+        id,
+        remoteAddress: transport.remoteAddress,
+        tls: facts?.tls ?? transport.tls !== undefined,
+        authenticated: facts?.authenticated,
+        hello: facts?.hello,
+        authFailures: facts?.authFailures ?? 0,
+      }
+    }
     const pause = (why: string): void => {
       if (pauses.size === 0) transport.pause()
       pauses.add(why)
@@ -165,7 +170,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
             ask(o.question)
             break
           case 'MessageStart':
-            startMessage(o.envelope)
+            startMessage(o.envelope, o.session)
             break
           case 'MessageChunk': {
             // Consecutive pieces (split where stuffing dots were removed) become one chunk, so the
@@ -220,12 +225,12 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       }
     }
 
-    const startMessage = (envelope: IncomingMessage['envelope']): void => {
+    /** The trace field is built from what the session said as the message started, nothing else. */
+    const startMessage = (envelope: IncomingMessage['envelope'], facts: SessionFacts): void => {
       const stream = new ChunkStream(() => unpause('message'))
-      const facts = state!
       const now = runtime.now()
       messages += 1
-      const hello = facts.phase._tag === 'Data' || facts.phase._tag === 'Envelope' ? facts.phase.hello : undefined
+      const hello = facts.hello
       const receivedField = formatReceived({
         from: { helo: hello?.domain ?? 'unknown', address: transport.remoteAddress },
         by: config.hostname,
@@ -241,7 +246,9 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
         date: now,
       })
       const incoming: IncomingMessage = { envelope, chunks: stream, received: receivedField }
-      const verdict = hooks.onMessage ? Promise.resolve().then(() => hooks.onMessage!(incoming, info())) : drain(stream)
+      const verdict = hooks.onMessage
+        ? Promise.resolve().then(() => hooks.onMessage!(incoming, info(facts)))
+        : drain(stream)
       // A hook that gives up early must not leave the session waiting on unread chunks.
       verdict.then(
         () => stream.fail(new MessageAbortedError('not read')), // a no-op once the message ended
@@ -284,7 +291,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
             },
           )
       }
-      const s = info(q)
+      const s = info(q.session)
       switch (q._tag) {
         case 'Hello':
           return call(() => (hooks.onHello ? hooks.onHello(q.hello, s) : fallbackMarker), localError, accept())

@@ -67,6 +67,47 @@ describe('runServerSession', () => {
       expect(ids).toHaveLength(2)
       expect(ids[0]).not.toBe(ids[1])
     })
+
+    it.each([
+      ['DATA', 'DATA\r\nhi\r\n.\r\n', 'ESMTP'],
+      ['BDAT', 'BDAT 4 LAST\r\nhi\r\n', 'ESMTP'],
+      ['BDAT in chunks', 'BDAT 2\r\nhiBDAT 2 LAST\r\n\r\n', 'ESMTP'],
+    ])('a message sent with %s names the greeting in Received (RFC 5321 4.4)', async (_, body, protocol) => {
+      const fields: string[] = []
+      const { transport } = start(
+        {},
+        {
+          onMessage: async (m) => {
+            for await (const _ of m.chunks) void _
+            fields.push(m.received)
+          },
+        },
+      )
+      transport.send(`EHLO client.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\n${body}`)
+      await transport.until(/250 2\.0\.0 Ok\r\n$/)
+      expect(fields).toHaveLength(1)
+      expect(fields[0]).toMatch(/^Received: from client\.example \(\[192\.0\.2\.1\]\)/)
+      expect(fields[0]).toMatch(new RegExp(`with ${protocol}\\b`))
+    })
+
+    it('the session facts passed to onMessage are those of the message (greeting, TLS, AUTH)', async () => {
+      const seen: Array<{ hello: string | undefined; authenticated: string | undefined }> = []
+      const { transport } = start(
+        { authMechanisms: ['PLAIN'], allowInsecureAuth: true },
+        {
+          onAuth: () => undefined,
+          onMessage: async (m, info) => {
+            for await (const _ of m.chunks) void _
+            seen.push({ hello: info.hello?.domain, authenticated: info.authenticated })
+          },
+        },
+      )
+      transport.send(
+        'EHLO client.example\r\nAUTH PLAIN AGFsaWNlAHNlY3JldA==\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nBDAT 2 LAST\r\nhi',
+      )
+      await transport.until(/250 2\.0\.0 Ok\r\n$/)
+      expect(seen).toEqual([{ hello: 'client.example', authenticated: 'alice' }])
+    })
   })
 
   describe('hooks that refuse or fail', () => {

@@ -44,8 +44,13 @@ const timeoutFields = {
   dataBlock: t.number,
   /** Waiting for the reply after the final dot or BDAT LAST (RFC 5321 4.5.3.2.6: 10 minutes). */
   dataEnd: t.number,
-  /** STARTTLS, the TLS handshake, AUTH, RSET and QUIT (5 minutes). */
+  /** STARTTLS, the TLS handshake, AUTH and RSET (5 minutes). */
   command: t.number,
+  /**
+   * Waiting for the reply to QUIT (5 seconds). Every result is final by then, so the reply cannot change
+   * anything; RFC 5321 4.1.1.10 only asks the client to send QUIT.
+   */
+  quit: t.number,
 }
 
 /** Per-phase timeouts in milliseconds. */
@@ -64,6 +69,7 @@ export const defaultClientTimeouts: ClientTimeouts = {
   dataBlock: minutes(3),
   dataEnd: minutes(10),
   command: minutes(5),
+  quit: 5000,
 }
 
 const fields = {

@@ -45,6 +45,8 @@ export type Phase =
       readonly mechanism: Mechanism
       readonly sasl: SaslClientState
       readonly cancelled: boolean
+      /** The mechanisms tried so far in this session, this one last (one fallback, RFC 4954 4). */
+      readonly tried: ReadonlyArray<Mechanism>
     }
   /** No transaction: `Submitted` is welcome. */
   | { readonly _tag: 'Ready' }

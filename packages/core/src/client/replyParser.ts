@@ -31,12 +31,20 @@ export interface ReplyParser {
   readonly lines: ReadonlyArray<string>
 }
 
-/** Why the input is not a reply. */
+/**
+ * Why the input is not a reply. `partial` is what was read of the reply before the fault, so the
+ * server's own words are not lost (a 421 that goes wrong halfway still says why it closes).
+ */
 export type ReplyFault =
-  | { readonly _tag: 'LineTooLong'; readonly max: number }
-  | { readonly _tag: 'TooManyLines'; readonly max: number }
-  | { readonly _tag: 'Malformed'; readonly line: string }
-  | { readonly _tag: 'CodeChanged'; readonly expected: number; readonly got: number }
+  | { readonly _tag: 'LineTooLong'; readonly max: number; readonly partial: Reply | undefined }
+  | { readonly _tag: 'TooManyLines'; readonly max: number; readonly partial: Reply | undefined }
+  | { readonly _tag: 'Malformed'; readonly line: string; readonly partial: Reply | undefined }
+  | {
+      readonly _tag: 'CodeChanged'
+      readonly expected: number
+      readonly got: number
+      readonly partial: Reply | undefined
+    }
 
 /** `Reply`: one reply and where it ended; `More`: the input ran out first; `Fault`: not a reply. */
 export type ReadResult =
@@ -48,6 +56,10 @@ export type ReadResult =
 export const replyParserInit: ReplyParser = { partial: undefined, code: undefined, lines: [] }
 
 const fault = (f: ReplyFault): ReadResult => ({ _tag: 'Fault', fault: f })
+
+/** The lines of the reply read so far, as a reply, or undefined before its first line. */
+const partialOf = (p: ReplyParser): Reply | undefined =>
+  p.code === undefined ? undefined : withEnhanced(p.code, p.lines)
 
 /** Text of a reply line after its code: ASCII, else UTF-8 (RFC 6531 3.7.4), else one char per octet. */
 const textOf = (line: Uint8Array, start: number): string => {
@@ -87,11 +99,13 @@ const onLine = (p: ReplyParser, line: Uint8Array, limits: ReplyLimits): ReadResu
     isDigit(line[1]) &&
     isDigit(line[2]) &&
     (sep === undefined || sep === SP || sep === DASH)
-  if (!wellFormed) return fault({ _tag: 'Malformed', line: shownLine(line) })
+  if (!wellFormed) return fault({ _tag: 'Malformed', line: shownLine(line), partial: partialOf(p) })
   const code = Number(latin1(line, 0, 3))
   // RFC 5321 4.2.1: every line of a multi-line reply carries the same code.
-  if (p.code !== undefined && p.code !== code) return fault({ _tag: 'CodeChanged', expected: p.code, got: code })
-  if (p.lines.length + 1 > limits.maxLines) return fault({ _tag: 'TooManyLines', max: limits.maxLines })
+  if (p.code !== undefined && p.code !== code)
+    return fault({ _tag: 'CodeChanged', expected: p.code, got: code, partial: partialOf(p) })
+  if (p.lines.length + 1 > limits.maxLines)
+    return fault({ _tag: 'TooManyLines', max: limits.maxLines, partial: partialOf(p) })
   const lines = [...p.lines, textOf(line, 4)]
   if (sep === DASH) return { partial: undefined, code, lines }
   return { _tag: 'Reply', reply: withEnhanced(code, lines), parser: replyParserInit, pos: 0 }
@@ -112,12 +126,14 @@ export const readReply = (p0: ReplyParser, bytes: Uint8Array, pos0: number, limi
     if (lf === -1) {
       const rest = bytes.subarray(pos)
       // Even with its line end still to come, the line is already too long.
-      if (had + rest.length >= limits.maxLine) return fault({ _tag: 'LineTooLong', max: limits.maxLine })
+      if (had + rest.length >= limits.maxLine)
+        return fault({ _tag: 'LineTooLong', max: limits.maxLine, partial: partialOf(p) })
       if (rest.length === 0) return { _tag: 'More', parser: p }
       const partial = p.partial === undefined ? rest.slice() : concat([p.partial, rest])
       return { _tag: 'More', parser: { ...p, partial } }
     }
-    if (had + lf + 1 - pos > limits.maxLine) return fault({ _tag: 'LineTooLong', max: limits.maxLine })
+    if (had + lf + 1 - pos > limits.maxLine)
+      return fault({ _tag: 'LineTooLong', max: limits.maxLine, partial: partialOf(p) })
     const piece = bytes.subarray(pos, lf)
     const withEnd = p.partial === undefined ? piece : concat([p.partial, piece])
     const line = withEnd[withEnd.length - 1] === CR ? withEnd.subarray(0, withEnd.length - 1) : withEnd

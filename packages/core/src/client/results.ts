@@ -18,9 +18,9 @@ export type Ending =
       readonly error: ClientError | undefined
     }
 
-/** RFC 5321 4.2.1: the first digit says it all. */
+/** RFC 5321 4.2.1: the first digit says it all. Only a 5yz makes a failure permanent; anything else is worth a retry. */
 export const statusOf = (r: Reply): DeliveryStatus =>
-  r.code >= 200 && r.code < 300 ? 'accepted' : r.code >= 400 && r.code < 500 ? 'temporary' : 'permanent'
+  r.code >= 200 && r.code < 300 ? 'accepted' : r.code >= 500 && r.code < 600 ? 'permanent' : 'temporary'
 
 /** MAIL succeeded and at least one RCPT did: there is someone to send the data to. */
 export const hasRecipients = (tx: Tx): boolean =>

@@ -95,7 +95,8 @@ const waitingFor = (s: ClientState): string => {
     case 'Envelope':
       return p.tx.mail === undefined ? 'the reply to MAIL' : p.dataSent ? 'the reply to DATA' : 'the reply to RCPT'
     case 'Body':
-      return p.wanted ? 'the body (BodyChunk or BodyEnd)' : 'the reply to BDAT'
+      // The driver pulls the next piece once the last one was taken, so this is the data still going out.
+      return p.wanted ? 'the server to take the message data' : 'the reply to BDAT'
     case 'Final':
       return 'the reply to the end of the data'
     case 'Resetting':
@@ -124,6 +125,8 @@ const timeoutFor = (s: ClientState): number | undefined => {
       return t.dataBlock // RFC 5321 4.5.3.2.5: each block of data, and each BDAT reply
     case 'Final':
       return p.chunks > 0 ? t.dataBlock : t.dataEnd
+    case 'Quitting':
+      return t.quit // results are final: the reply to QUIT changes nothing (RFC 5321 4.1.1.10)
     case 'Ready':
     case 'Closed':
       return undefined
@@ -172,7 +175,7 @@ const onReceived = (s0: ClientState, out: Out, bytes: Uint8Array): ClientState =
     const r = readReply(s.parser, bytes, pos, limits)
     if (r._tag === 'More') return { ...s, parser: r.parser }
     if (r._tag === 'Fault')
-      return endSession(s, out, { _tag: 'ProtocolError', reason: faultText(r.fault), reply: undefined }, 'close')
+      return endSession(s, out, { _tag: 'ProtocolError', reason: faultText(r.fault), reply: r.fault.partial }, 'close')
     out.progress = true
     s = onReply({ ...s, parser: r.parser }, out, r.reply)
     pos = r.pos

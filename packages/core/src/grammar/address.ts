@@ -4,6 +4,7 @@
 
 import * as E from 'fp-ts/lib/Either.js'
 import type { Either } from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
 import type { GrammarError } from './GrammarError.js'
 import { asciiLower, asciiUpper, codeOf, hasNonAscii, isAtext, isControl, isUtf8NonAscii, utf8Octets } from './chars.js'
 import { domainProblem } from './domain.js'
@@ -39,7 +40,7 @@ const pathError = (role: Role, text: string): GrammarError => ({
 })
 
 /** `Dot-string` of RFC 5321 4.1.2: atoms of atext (UTF-8 allowed, RFC 6531 3.3) joined by single dots. */
-const isDotString = (text: string): boolean =>
+export const isDotString = (text: string): boolean =>
   text.split('.').every((atom) => atom !== '' && Array.from(atom).every((ch) => isAtext(codeOf(ch))))
 
 /** `qtextSMTP` of RFC 5321 4.1.2 (space, `!`, `#`..`[`, `]`..`~`), plus UTF8-non-ascii (RFC 6531 3.3). */
@@ -71,7 +72,7 @@ const quotedStringLength = (text: string): number | undefined => {
 }
 
 /** Split a mailbox into local part and domain, checking both (RFC 5321 4.1.2 `Mailbox`). */
-const parseMailbox = (text: string): Either<string, Mailbox> => {
+const parseMailboxText = (text: string): Either<string, Mailbox> => {
   let localEnd: number
   if (text.startsWith('"')) {
     const length = quotedStringLength(text)
@@ -93,6 +94,18 @@ const parseMailbox = (text: string): Either<string, Mailbox> => {
   return E.right({ localPart, domain, utf8: hasNonAscii(localPart) || hasNonAscii(domain) })
 }
 
+/**
+ * Parse a bare mailbox, `local-part@domain` without angle brackets (RFC 5321 4.1.2 `Mailbox`), as found in
+ * configuration. Errors are those of a RCPT path: 501 5.1.3 with the reason.
+ * @example
+ * parseMailbox('"bob"@example.com') // right({ localPart: '"bob"', domain: 'example.com', utf8: false })
+ */
+export const parseMailbox = (text: string): Either<GrammarError, Mailbox> =>
+  pipe(
+    parseMailboxText(text),
+    E.mapLeft((reason) => pathError('recipient', reason)),
+  )
+
 /** `A-d-l` of RFC 5321 4.1.2: "@" Domain (a name, not an address literal), separated by commas. */
 const isSourceRoute = (route: string): boolean =>
   route
@@ -107,11 +120,11 @@ const parsePathInner = (inner: string, role: Role): Either<string, ReversePath> 
   if (role === 'recipient' && asciiLower(inner) === 'postmaster') {
     return E.right({ localPart: inner, domain: '', utf8: false })
   }
-  if (!inner.startsWith('@')) return parseMailbox(inner)
+  if (!inner.startsWith('@')) return parseMailboxText(inner)
   // RFC 5321 4.1.1.3: a source route must be accepted, and is then ignored.
   const colon = inner.indexOf(':')
   if (colon < 0 || !isSourceRoute(inner.slice(0, colon))) return E.left('Bad source route in address')
-  return parseMailbox(inner.slice(colon + 1))
+  return parseMailboxText(inner.slice(colon + 1))
 }
 
 type PathEnd = { readonly end: number } | { readonly problem: 'control' | 'unterminated' }

@@ -3,6 +3,15 @@
 
 export type { GrammarError } from './GrammarError.js'
 export { formatPath, mailboxText, parseMailFrom, parseRcptTo, type Mailbox, type ReversePath } from './address.js'
+export {
+  canonicalMailbox,
+  isPostmaster,
+  mailboxKey,
+  parseMailbox,
+  sameMailbox,
+  type LocalPartComparison,
+} from './canonical.js'
+export { punycodeEncode } from './punycode.js'
 export { parseDomainArg, type HelloVerb } from './domain.js'
 export {
   formatMailParams,

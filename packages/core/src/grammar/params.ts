@@ -130,13 +130,20 @@ const mailKeywordEnabled = (keyword: string, support: ParamSupport): boolean => 
   }
 }
 
+/** RFC 1870 6.1: a declared size over what the server takes is refused with 552 5.3.4. */
+const sizeTooBig: GrammarError = {
+  code: 552,
+  enhanced: '5.3.4',
+  text: 'Message size exceeds fixed maximum message size',
+}
+
 const sizeValue = (value: string | undefined): Either<GrammarError, number> => {
-  // RFC 1870 (MAIL extension, item 4): size-value is 1 to 20 decimal digits.
-  if (value === undefined || !/^[0-9]+$/.test(value) || value.length > MAX_SIZE_DIGITS) {
-    return E.left(badParam('Syntax: SIZE=<decimal number of octets>'))
-  }
-  const size = Number(value)
-  if (!Number.isSafeInteger(size)) return E.left(badParam('SIZE value too large'))
+  if (value === undefined || !/^[0-9]+$/.test(value)) return E.left(badParam('Syntax: SIZE=<decimal number of octets>'))
+  // RFC 1870 4 allows 20 digits; a longer or uncountable number is still a size, and bigger than any
+  // this server takes: a limit (552, RFC 1870 6.1), not a syntax error.
+  const digits = value.replace(/^0+(?=[0-9])/, '')
+  const size = Number(digits)
+  if (digits.length > MAX_SIZE_DIGITS || !Number.isSafeInteger(size)) return E.left(sizeTooBig)
   return E.right(size)
 }
 

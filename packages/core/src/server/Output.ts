@@ -74,7 +74,11 @@ export interface Misuse {
 export type ServerOutput =
   | { readonly _tag: 'Send'; readonly bytes: Uint8Array }
   | { readonly _tag: 'Ask'; readonly question: Question }
-  | { readonly _tag: 'MessageStart'; readonly envelope: Envelope }
+  /**
+   * A message begins to stream. `session` holds what the session knows as the message starts: the
+   * greeting, TLS and the authenticated identity, which the trace fields need (RFC 5321 4.4, RFC 3848).
+   */
+  | { readonly _tag: 'MessageStart'; readonly envelope: Envelope; readonly session: SessionFacts }
   /** A view into the input: copy it before the input buffer is reused. */
   | { readonly _tag: 'MessageChunk'; readonly bytes: Uint8Array }
   | { readonly _tag: 'MessageAborted'; readonly reason: AbortReason }
@@ -88,7 +92,11 @@ export type ServerOutput =
 
 export const send = (bytes: Uint8Array): ServerOutput => ({ _tag: 'Send', bytes })
 export const ask = (question: Question): ServerOutput => ({ _tag: 'Ask', question })
-export const messageStart = (envelope: Envelope): ServerOutput => ({ _tag: 'MessageStart', envelope })
+export const messageStart = (envelope: Envelope, session: SessionFacts): ServerOutput => ({
+  _tag: 'MessageStart',
+  envelope,
+  session,
+})
 export const messageChunk = (bytes: Uint8Array): ServerOutput => ({ _tag: 'MessageChunk', bytes })
 export const messageAborted = (reason: AbortReason): ServerOutput => ({ _tag: 'MessageAborted', reason })
 export const startTls: ServerOutput = { _tag: 'StartTls' }

@@ -34,6 +34,14 @@ export const usesEnhanced = (s: ServerState): boolean => {
 /** Send a reply in the session's current style. */
 export const say = (s: ServerState, out: Out, r: Reply): void => out.reply(formatReply(r, usesEnhanced(s)))
 
+/**
+ * What the session knows about itself now (greeting, TLS, authenticated identity): the same facts every
+ * question and message start carry, for a driver that needs them between questions (e.g. at close).
+ * @example
+ * const { hello, tls } = sessionFacts(state)
+ */
+export const sessionFacts = (s: ServerState): SessionFacts => facts(s)
+
 /** What every question says about the session, as it will be in `phase`. */
 export const facts = (s: ServerState, phase: Phase = s.phase): SessionFacts => ({
   tls: s.tls,

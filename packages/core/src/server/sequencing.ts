@@ -61,10 +61,11 @@ export const transitions: Record<CommandPhase, Partial<Record<Verb, Target | 'sa
 /** Does this phase accept this verb? */
 export const accepts = (phase: CommandPhase, verb: Verb): boolean => transitions[phase][verb] !== undefined
 
-/** The 503 reply for a verb the phase does not accept, worded for the case (RFC 5321 4.1.4). */
-export const outOfSequence = (phase: CommandPhase, verb: Verb): Reply => {
+/** The 503 reply for a verb the phase does not accept, worded for the case and protocol (RFC 5321 4.1.4). */
+export const outOfSequence = (phase: CommandPhase, verb: Verb, lmtp = false): Reply => {
   if (phase === 'Refused') return Replies.refused
-  if (phase === 'AwaitHello') return Replies.needHello
+  // RFC 2033 4.1: an LMTP client greets with LHLO only.
+  if (phase === 'AwaitHello') return lmtp ? Replies.needLhlo : Replies.needHello
   if (phase === 'Idle' && (verb === 'RCPT' || verb === 'DATA' || verb === 'BDAT')) return Replies.needMail
   if (phase === 'Envelope' && verb === 'MAIL') return Replies.nestedMail
   if (phase === 'Envelope' && verb === 'AUTH') return Replies.authInTransaction

@@ -261,7 +261,7 @@ const onCommand = (s: ServerState, out: Out, verb: Verb, arg: string): ServerSta
   const refusal =
     disabled(s.config, verb) ??
     (s.config.requireTls && !s.tls && !allowedBeforeTls.includes(verb) ? Replies.tlsRequired : undefined) ??
-    (accepts(phase, verb) ? undefined : outOfSequence(phase, verb))
+    (accepts(phase, verb) ? undefined : outOfSequence(phase, verb, s.config.lmtp))
   if (refusal !== undefined) return verb === 'BDAT' ? refuseBdat(s, out, arg, refusal) : bad(s, out, refusal)
   return isJunk(s, verb) ? countJunk(run(s, out, verb, arg), out) : run(s, out, verb, arg)
 }

@@ -35,6 +35,7 @@ describe('client Config', () => {
         dataBlock: 180000,
         dataEnd: 600000,
         command: 300000,
+        quit: 5000,
       })
     })
     it('lets single timeouts be changed and keeps the rest', () => {

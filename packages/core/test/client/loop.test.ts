@@ -216,6 +216,7 @@ describe('client against the server (pure loop)', () => {
   test.prop([scenarioArb], { numRuns: 300 })(
     'accepted messages arrive intact, decisions reach the client with their codes, every session ends',
     (sc) => check(sc, run(sc)),
+    60_000, // 300 whole sessions: generous on a busy machine
   )
 
   test.prop([scenarioArb, fc.nat({ max: 2500 })], { numRuns: 300 })(
@@ -238,6 +239,7 @@ describe('client against the server (pure loop)', () => {
         })
       }
     },
+    60_000,
   )
 
   it('runs STARTTLS, AUTH, LMTP and BDAT together, delivering to the accepted recipients only', () => {

@@ -305,7 +305,17 @@ describe('client transaction', () => {
 
   describe('timers (RFC 5321 4.5.3.2)', () => {
     it('arms the timeout of each wait in turn, and stops it when Ready', () => {
-      const timeouts = { greeting: 1, hello: 2, mail: 3, rcpt: 4, dataInit: 5, dataBlock: 6, dataEnd: 7, command: 8 }
+      const timeouts = {
+        greeting: 1,
+        hello: 2,
+        mail: 3,
+        rcpt: 4,
+        dataInit: 5,
+        dataBlock: 6,
+        dataEnd: 7,
+        command: 8,
+        quit: 9,
+      }
       const h = new ClientHarness({ helo, timeouts }, [{ envelope: env(), body: ['x'] }])
       const timers = () =>
         h.outputs.flatMap((o): Array<number | 'clear'> =>
@@ -322,7 +332,7 @@ describe('client transaction', () => {
       ])
         h.feed(r)
       // greeting, EHLO, (Ready: clear) MAIL, RCPT, DATA, body block x2, end of data, (Ready) QUIT, (Close: clear)
-      expect(timers()).toEqual([1, 2, 'clear', 3, 4, 5, 6, 6, 7, 'clear', 8, 'clear'])
+      expect(timers()).toEqual([1, 2, 'clear', 3, 4, 5, 6, 6, 7, 'clear', 9, 'clear'])
     })
     it('ignores a timer that is not armed', () => {
       const h = greet(manual({ helo }), [])

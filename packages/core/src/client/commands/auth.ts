@@ -1,8 +1,9 @@
 // AUTH for the client (RFC 4954 4, 6): the strongest mechanism both sides allow, never in clear unless
-// allowed, 334 challenges answered in base64 ("*" to give up), 235 for success, anything else ends the session.
+// allowed, 334 challenges answered in base64 ("*" to give up), 235 for success. A 5yz refusal gets one try
+// of the next allowed mechanism; any other failure, or a second refusal, ends the session.
 import { type Reply, isPositive } from '../../Reply.js'
 import { chooseMechanism, decodeBase64, encodeBase64, saslClientNext, saslClientStart } from '../../sasl/index.js'
-import type { SaslSecret } from '../../sasl/index.js'
+import type { Mechanism, SaslSecret } from '../../sasl/index.js'
 import type { ClientAuth } from '../Config.js'
 import { type Out, becomeReady, endSession, unexpected } from '../effects.js'
 import type { ClientState, Phase } from '../State.js'
@@ -30,15 +31,25 @@ export const startAuth = (s: ClientState, out: Out): ClientState => {
   if (!s.tls && !s.config.allowInsecureAuth) return unavailable(s, out, 'AUTH without TLS is not allowed')
   const offered = s.capabilities?.auth ?? []
   if (offered.length === 0) return unavailable(s, out, 'the server does not offer AUTH')
-  const secret = secretOf(a)
-  const mechanism = chooseMechanism(offered, a.mechanisms, secret)
+  const mechanism = chooseMechanism(offered, a.mechanisms, secretOf(a))
   if (mechanism === undefined)
     return unavailable(
       s,
       out,
       `no usable mechanism: the server offers ${offered.join(' ')}, we allow ${a.mechanisms.join(' ')}`,
     )
-  const { initial, state } = saslClientStart(mechanism, secret)
+  return sendAuth(s, out, a, mechanism, [])
+}
+
+/** The AUTH command for `mechanism`, with its initial response when it fits on the line. */
+const sendAuth = (
+  s: ClientState,
+  out: Out,
+  a: ClientAuth,
+  mechanism: Mechanism,
+  tried: ReadonlyArray<Mechanism>,
+): ClientState => {
+  const { initial, state } = saslClientStart(mechanism, secretOf(a))
   let line = `AUTH ${mechanism}`
   if (initial !== undefined) {
     // RFC 4954 4: an empty initial response is "="; one that would make the line too long waits for a 334.
@@ -46,7 +57,19 @@ export const startAuth = (s: ClientState, out: Out): ClientState => {
     if (line.length + 1 + text.length + 2 <= MAX_AUTH_LINE) line += ` ${text}`
   }
   out.command(line)
-  return { ...s, phase: { _tag: 'Auth', mechanism, sasl: state, cancelled: false } }
+  return { ...s, phase: { _tag: 'Auth', mechanism, sasl: state, cancelled: false, tried: [...tried, mechanism] } }
+}
+
+/**
+ * After a 5yz to the first mechanism, the next one both sides allow, if any (RFC 4954 4 lets the client
+ * try another mechanism). Only one such retry, so a server that refuses everything is not asked again
+ * and again.
+ */
+const fallback = (s: ClientState, p: AuthPhase): Mechanism | undefined => {
+  const a = s.config.auth
+  if (a === undefined || p.tried.length !== 1) return undefined
+  const offered = (s.capabilities?.auth ?? []).filter((m) => !p.tried.includes(m as Mechanism))
+  return chooseMechanism(offered, a.mechanisms, secretOf(a))
 }
 
 /** Give up the exchange with "*" (RFC 4954 4); the server's 501 then ends the session. */
@@ -67,6 +90,8 @@ export const onAuthReply = (s: ClientState, out: Out, p: AuthPhase, r: Reply): C
     out.command(encodeBase64(next.response))
     return { ...s, phase: { ...p, sasl: next.state } }
   }
+  const next = r.code >= 500 ? fallback(s, p) : undefined
+  if (next !== undefined && s.config.auth !== undefined) return sendAuth(s, out, s.config.auth, next, p.tried)
   if (r.code >= 400) return endSession(s, out, { _tag: 'AuthFailed', reply: r }, 'quit')
   return unexpected(s, out, r, 'to AUTH')
 }

@@ -2,10 +2,10 @@
 // read even when the command is refused, so message data is never taken for commands; after a
 // failed chunk, further chunks are read and refused with 503 until RSET.
 import { Replies, type Reply, reply } from '../../Reply.js'
-import { type Out, bad, closeWith, say } from '../effects.js'
+import { type Out, bad, closeWith, facts, say } from '../effects.js'
 import { messageStart } from '../Output.js'
 import type { Phase, ServerState } from '../State.js'
-import { endOfMessage, streamPieces } from './data.js'
+import { endOfMessage, noRecipients, streamPieces } from './data.js'
 
 type BdatPhase = Extract<Phase, { _tag: 'Bdat' }>
 
@@ -40,8 +40,9 @@ const looseSize = (arg: string): number | undefined => {
 export const refuseBdat = (s: ServerState, out: Out, arg: string, r: Reply): ServerState => {
   const size = parseBdat(arg)?.size ?? looseSize(arg)
   if (size === undefined && arg.trim() === '') return bad(s, out, Replies.badBdat) // no size, so no chunk follows
+  // A size of digits too big to count is a limit (RFC 1870 6.1's 552); either way the chunk is lost.
   if (size === undefined)
-    return closeWith(s, out, /^[ \t]+[0-9]+/.test(arg) ? Replies.bdatHuge : Replies.bdatUnframed, 'closed')
+    return closeWith(s, out, /^[ \t]+[0-9]+/.test(arg) ? Replies.bdatHuge : Replies.bdatUnframed, 'tooBig')
   if (size === 0) return bad(s, out, r)
   return { ...s, phase: { _tag: 'BdatDiscard', remaining: size, reply: r, after: s.phase } }
 }
@@ -52,9 +53,8 @@ export const onBdat = (s: ServerState, out: Out, arg: string): ServerState => {
   const b = parseBdat(arg)
   if (b === undefined) return refuseBdat(s, out, arg, Replies.badBdat)
   if (p.chunked?.failed === true) return refuseBdat(s, out, arg, Replies.bdatFailed)
-  if (p.tx.recipients.length === 0)
-    return refuseBdat(s, out, arg, p.refused > 0 ? Replies.noValidRecipients : Replies.needRcpt)
-  if (p.chunked === undefined) out.push(messageStart(p.tx))
+  if (p.tx.recipients.length === 0) return refuseBdat(s, out, arg, noRecipients(s, p))
+  if (p.chunked === undefined) out.push(messageStart(p.tx, facts(s)))
   const chunked = p.chunked ?? { size: 0, failed: false }
   const phase: BdatPhase = {
     _tag: 'Bdat',

@@ -3,7 +3,7 @@
 // CRLF.CRLF makes the session ask the application for its verdict (in LMTP, one per recipient).
 import { Replies, type Reply } from '../../Reply.js'
 import { type DotScan, dotScanStart, scanData } from '../../wire/dotScan.js'
-import { type Out, askApp, bad, say } from '../effects.js'
+import { type Out, askApp, bad, facts, say } from '../effects.js'
 import {
   type Accept,
   type PerRecipient,
@@ -23,13 +23,19 @@ export const onData = (s: ServerState, out: Out, arg: string): ServerState => {
   if (arg !== '') return bad(s, out, Replies.noArguments) // RFC 5321 4.3.2
   if (p.chunked !== undefined) return bad(s, out, Replies.dataAfterBdat) // RFC 3030 2
   if (p.tx.params.body === 'BINARYMIME') return bad(s, out, Replies.binaryNeedsBdat) // RFC 3030 3
-  // RFC 5321 3.3: 503 when no RCPT was tried, 554 when every one was refused.
-  if (p.tx.recipients.length === 0) return bad(s, out, p.refused > 0 ? Replies.noValidRecipients : Replies.needRcpt)
+  if (p.tx.recipients.length === 0) return bad(s, out, noRecipients(s, p))
   say(s, out, Replies.startData)
-  out.push(messageStart(p.tx))
+  out.push(messageStart(p.tx, facts(s)))
   const phase: DataPhase = { _tag: 'Data', hello: p.hello, tx: p.tx, scan: dotScanStart, size: 0, tooBig: false }
   return { ...s, phase }
 }
+
+/**
+ * DATA or BDAT with no accepted recipient. RFC 5321 3.3: 503 when no RCPT was tried, 554 when every one
+ * was refused; RFC 2033 4.2: 503 in LMTP either way.
+ */
+export const noRecipients = (s: ServerState, p: Extract<Phase, { _tag: 'Envelope' }>): Reply =>
+  p.refused === 0 ? Replies.needRcpt : s.config.lmtp ? Replies.lmtpNoValidRecipients : Replies.noValidRecipients
 
 /** Pass message pieces on, unless the message is already lost; say so once when it becomes lost. */
 export const streamPieces = (

@@ -26,7 +26,7 @@ export const capabilities = (s: ServerState): ReadonlyArray<string> => {
 
 /** HELO, EHLO or LHLO: check the argument, then ask the application. */
 export const onHello = (s: ServerState, out: Out, verb: Hello['verb'], arg: string): ServerState => {
-  const domain = parseDomainArg(arg)
+  const domain = parseDomainArg(arg, verb) // the error names the verb the client sent
   // Replies to HELO/EHLO never carry enhanced codes (RFC 2034 3).
   if (domain._tag === 'Left') return bad(s, out, reply(501, undefined, domain.left.text), true)
   return askApp(s, out, s.phase, (id, session) => ({

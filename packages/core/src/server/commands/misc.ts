@@ -36,13 +36,11 @@ export const onVerify = (s: ServerState, out: Out, verb: 'VRFY' | 'EXPN', arg: s
   return askApp(s, out, s.phase, (id, session) => ({ _tag: verb === 'VRFY' ? 'Vrfy' : 'Expn', id, argument, session }))
 }
 
-export const answerVerify = (s: ServerState, out: Out, _q: Question, answer: Answer): ServerState => {
+export const answerVerify = (s: ServerState, out: Out, q: Question, answer: Answer): ServerState => {
+  // RFC 5321 7.3: without an answer, 252, worded for the command that asked.
+  const unknown = q._tag === 'Expn' ? Replies.expnUnknown : Replies.vrfyUnknown
   const r =
-    answer._tag === 'PerRecipient'
-      ? Replies.vrfyUnknown
-      : answer._tag === 'Accept'
-        ? (answer.reply ?? Replies.vrfyUnknown)
-        : answer.reply
+    answer._tag === 'PerRecipient' ? unknown : answer._tag === 'Accept' ? (answer.reply ?? unknown) : answer.reply
   say(s, out, r)
   return s
 }

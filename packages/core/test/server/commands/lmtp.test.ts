@@ -13,7 +13,7 @@ describe('server session', () => {
       })
       transcript(
         h,
-        `S: 220 lmtp.example ESMTP
+        `S: 220 lmtp.example LMTP
          C: LHLO client.example
          S: 250-lmtp.example
          S: 250-PIPELINING
