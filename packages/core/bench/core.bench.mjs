@@ -26,7 +26,7 @@ const MB = 1024 * 1024
 const CHUNK = 64 * 1024
 const gc = globalThis.gc
 
-const config = serverConfig({ maxMessageSize: 0, maxBadCommands: 0 })
+const config = serverConfig({ maxMessageSize: 0, maxBadCommands: 0, maxMessagesPerSession: 0 })
 if (config._tag === 'Left') throw new Error(config.left.errors.join('\n'))
 
 /** A driver in a few lines: feed, answer every question at once, count what came out. */
