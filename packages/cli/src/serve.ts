@@ -195,7 +195,7 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
         const recipients = m.envelope.recipients.map((r) => RecipientPolicy.key(r.to))
         try {
           // two spellings of one mailbox get one copy (RFC 5321 4.1.2)
-          const delivery = await store.begin(
+          const delivery = store.begin(
             [...new Set(recipients)].map((rcpt) => ({
               address: rcpt,
               head: traceBlock([formatReturnPath(from), formatDeliveredTo(rcpt), m.received]),
@@ -224,5 +224,6 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
     process.once('SIGINT', stop)
   })
   await server.close(10000)
+  await store.close()
   return EX_OK
 }

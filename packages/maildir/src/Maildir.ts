@@ -2,36 +2,59 @@
 // is written into tmp/, every write complete or an error, synced to disk, renamed into new/, and the
 // new/ folder synced, all before the server may say 250 (RFC 5321 6.1: a 250 means the message is safe).
 // Failures become replies: no room (ENOSPC, EDQUOT) is 452 4.3.1, anything else 451 4.3.0.
+//
+// Theory of operation: each step is a round trip to the thread pool, so a message takes as few as it
+// can. Octets are gathered in memory (up to `flushOctets`) and written with one writev per copy; the
+// copies of a message for several recipients go in parallel; a folder's sync is shared by every rename
+// that happened before it started (group commit), through a handle kept open per folder.
 import { createHash } from 'node:crypto'
-import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises'
+import * as fs from 'node:fs'
+import { mkdir, readdir, stat, unlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { SmtpError } from '@smtpure/driver'
 
-/** The part of a file handle the store uses; `node:fs/promises` FileHandle has this shape. */
+/** The file operations the store uses on one temporary file. */
 export interface StoreFile {
-  /** Write up to `length` octets of `buffer` from `offset`; may write fewer (a short write). */
-  readonly write: (
-    buffer: Uint8Array,
-    offset: number,
-    length: number,
-    position: null,
-  ) => Promise<{ readonly bytesWritten: number }>
+  /** Write the buffers in order at the file's position; resolves with the octets written, maybe fewer. */
+  readonly writev: (buffers: ReadonlyArray<Uint8Array>) => Promise<number>
   readonly sync: () => Promise<void>
   readonly close: () => Promise<void>
 }
 
+/** A node:fs callback call as a promise. */
+const call = <T>(f: (cb: (e: NodeJS.ErrnoException | null, v: T) => void) => void): Promise<T> =>
+  new Promise((resolve, reject) => f((e, v) => (e ? reject(e) : resolve(v))))
+
+/** The default: a new file, created exclusively, readable by its owner only. */
+const openStoreFile = async (path: string): Promise<StoreFile> => {
+  const fd = await call<number>((cb) => fs.open(path, 'wx', 0o600, cb))
+  return {
+    writev: (buffers) => call<number>((cb) => fs.writev(fd, buffers as NodeJS.ArrayBufferView[], null, cb)),
+    sync: () => call<void>((cb) => fs.fsync(fd, cb)),
+    close: () => call<void>((cb) => fs.close(fd, cb)),
+  }
+}
+
+const noProgress = (): Error =>
+  Object.assign(new Error('no space left on device (a write made no progress)'), { code: 'ENOSPC' })
+
 /**
- * Write all of `bytes`, looping over short writes. A write that makes no progress fails with an error whose
- * `code` is `ENOSPC`, so a full file system can never leave a silently truncated file behind.
+ * Write all of `buffers`, in order, looping over short writes. A write that makes no progress fails with
+ * an error whose `code` is `ENOSPC`, so a full file system can never leave a silently truncated file.
  */
-export const writeFully = async (file: Pick<StoreFile, 'write'>, bytes: Uint8Array): Promise<void> => {
-  let done = 0
-  while (done < bytes.length) {
-    const { bytesWritten } = await file.write(bytes, done, bytes.length - done, null)
-    if (!(bytesWritten > 0))
-      throw Object.assign(new Error('no space left on device (a write made no progress)'), { code: 'ENOSPC' })
-    done += bytesWritten
+export const writeFully = async (
+  file: Pick<StoreFile, 'writev'>,
+  buffers: ReadonlyArray<Uint8Array>,
+): Promise<void> => {
+  let rest = buffers.filter((b) => b.length > 0)
+  while (rest.length > 0) {
+    let written = await file.writev(rest)
+    if (!(written > 0)) throw noProgress()
+    let i = 0
+    while (i < rest.length && written >= rest[i]!.length) written -= rest[i++]!.length
+    rest = rest.slice(i)
+    if (written > 0) rest[0] = rest[0]!.subarray(written)
   }
 }
 
@@ -99,27 +122,106 @@ export interface MaildirTarget {
 export interface MaildirOptions {
   /** Open a new file for writing; the default is `open(path, 'wx', 0o600)`. Tests wrap it to fail. */
   readonly openFile?: (path: string) => Promise<StoreFile>
+  /** Octets gathered in memory before they are written out (default 256 KiB); the rest waits for commit. */
+  readonly flushOctets?: number
 }
 
 /** Maildir's advice: files left in tmp/ for 36 hours belong to writers that died (maildir(5)). */
 export const STALE_TMP_MS = 36 * 60 * 60 * 1000
 
+/** Folders whose sync handle stays open; past this many the oldest is closed. */
+const MAX_FOLDER_HANDLES = 64
+
+/**
+ * Syncs folders with a handle kept open per folder, and lets every rename that finished before a sync
+ * started share that sync (a group commit): callers that come while one runs wait for the next one.
+ */
+class FolderSyncer {
+  private readonly fds = new Map<string, Promise<number>>()
+  private readonly running = new Map<string, Promise<void>>()
+  private readonly next = new Map<string, Promise<void>>()
+
+  sync(dir: string): Promise<void> {
+    const queued = this.next.get(dir)
+    if (queued !== undefined) return queued
+    const current = this.running.get(dir)
+    if (current === undefined) return this.start(dir)
+    const after = current
+      .catch(() => undefined)
+      .then(() => {
+        this.next.delete(dir)
+        return this.start(dir)
+      })
+    this.next.set(dir, after)
+    return after
+  }
+
+  private start(dir: string): Promise<void> {
+    const run = this.fd(dir)
+      .then((fd) => call<void>((cb) => fs.fsync(fd, cb)))
+      .catch((e: unknown) => {
+        this.drop(dir) // a folder removed meanwhile is opened again next time
+        throw e
+      })
+      .finally(() => {
+        if (this.running.get(dir) === run) this.running.delete(dir)
+      })
+    this.running.set(dir, run)
+    return run
+  }
+
+  private fd(dir: string): Promise<number> {
+    const known = this.fds.get(dir)
+    if (known !== undefined) return known
+    if (this.fds.size >= MAX_FOLDER_HANDLES) this.drop(this.fds.keys().next().value!)
+    const opened = call<number>((cb) => fs.open(dir, 'r', cb))
+    this.fds.set(dir, opened)
+    return opened
+  }
+
+  /** Close every handle kept open. */
+  async close(): Promise<void> {
+    await Promise.all([...this.running.values()].map((r) => r.catch(() => undefined)))
+    for (const dir of [...this.fds.keys()]) this.drop(dir)
+    await Promise.all([...this.closing])
+  }
+
+  private readonly closing = new Set<Promise<void>>()
+
+  private drop(dir: string): void {
+    const fd = this.fds.get(dir)
+    this.fds.delete(dir)
+    if (fd === undefined) return
+    // a sync still running on the handle finishes before it is closed
+    const busy = (this.running.get(dir) ?? Promise.resolve()).catch(() => undefined)
+    const closing = Promise.all([fd, busy]).then(
+      ([n]) => call<void>((cb) => fs.close(n, cb)).catch(() => undefined),
+      () => undefined, // it never opened: nothing to close
+    )
+    this.closing.add(closing)
+    void closing.then(() => this.closing.delete(closing))
+  }
+}
+
 /**
  * A root folder holding one Maildir per recipient address.
  * @example
  * const store = new Maildir('/var/mail/smtpure')
- * const delivery = await store.begin([{ address: 'alice@example.com', head: traceBlock([received]) }])
+ * const delivery = store.begin([{ address: 'alice@example.com', head: traceBlock([received]) }])
  * await delivery.writeAll(message.chunks) // then 250; a failure throws a StoreError (451 or 452)
  */
 export class Maildir {
   private readonly made = new Set<string>() // folders known to have cur, new and tmp
-  private readonly openFile: (path: string) => Promise<StoreFile>
+  readonly openFile: (path: string) => Promise<StoreFile>
+  readonly flushOctets: number
+  readonly folders = new FolderSyncer()
 
   constructor(
     readonly root: string,
     options: MaildirOptions = {},
   ) {
-    this.openFile = options.openFile ?? ((path) => open(path, 'wx', 0o600))
+    this.openFile = options.openFile ?? openStoreFile
+    this.flushOctets = options.flushOctets ?? 256 * 1024
   }
 
   /** The Maildir folder of an address. */
@@ -127,31 +229,26 @@ export class Maildir {
     return join(this.root, maildirFolderName(address))
   }
 
-  private async ensure(dir: string): Promise<void> {
+  /** Make `dir` a Maildir (cur, new, tmp) unless this store made it already. */
+  async ensure(dir: string): Promise<void> {
     if (this.made.has(dir)) return
     await Promise.all(['cur', 'new', 'tmp'].map((d) => mkdir(join(dir, d), { recursive: true })))
     this.made.add(dir)
   }
 
-  /** Open one temporary file per target and write its head; throws a StoreError and leaves nothing behind. */
-  async begin(targets: ReadonlyArray<MaildirTarget>): Promise<MaildirDelivery> {
-    const files: OpenFile[] = []
-    try {
-      for (const t of targets) {
-        const dir = this.folder(t.address)
-        await this.ensure(dir)
-        const name = uniqueName()
-        const tmp = join(dir, 'tmp', name)
-        const file = await this.openFile(tmp)
-        files.push({ file, tmp, dir, final: join(dir, 'new', name) })
-        await writeFully(file, t.head)
-      }
-    } catch (e) {
-      await discard(files)
-      this.made.clear() // folders removed behind our back are made again next time
-      throw storeError(e)
-    }
-    return new MaildirDelivery(files)
+  /** Close the folder handles the store keeps for syncing (call it when the server stops). */
+  close(): Promise<void> {
+    return this.folders.close()
+  }
+
+  /** Forget which folders exist, so that they are made again (after a failure, one may have been removed). */
+  forget(): void {
+    this.made.clear()
+  }
+
+  /** Start a message for these targets. Nothing touches the disk until enough octets came or commit. */
+  begin(targets: ReadonlyArray<MaildirTarget>): MaildirDelivery {
+    return new MaildirDelivery(this, targets)
   }
 
   /**
@@ -181,70 +278,108 @@ export class Maildir {
   }
 }
 
-interface OpenFile {
-  readonly file: StoreFile
-  readonly tmp: string
+interface Copy {
+  readonly head: Uint8Array
   readonly dir: string
+  readonly tmp: string
   readonly final: string
+  /** Open while it is being written; undefined before it is opened and once it is closed. */
+  file?: StoreFile | undefined
 }
 
-const discard = async (files: ReadonlyArray<OpenFile>): Promise<void> => {
-  await Promise.all(
-    files.map(async (f) => {
-      await f.file.close().catch(() => undefined)
-      await unlink(f.tmp).catch(() => undefined)
-    }),
-  )
-}
-
-/** Sync a folder, so that a rename into it survives a crash. */
-const syncFolder = async (dir: string): Promise<void> => {
-  const handle = await open(dir, 'r')
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
+/** Close a copy's file once, whatever happens after (a file descriptor closed twice may be another's). */
+const closeCopy = (c: Copy): Promise<void> => {
+  const file = c.file
+  c.file = undefined
+  return file === undefined ? Promise.resolve() : file.close()
 }
 
 /** One message being written into several Maildirs at once. Every method throws StoreError on failure. */
 export class MaildirDelivery {
-  constructor(private files: ReadonlyArray<OpenFile>) {}
+  private copies: Copy[]
+  private gathered: Uint8Array[] = []
+  private octets = 0
+  private opened = false
+  private headsWritten = false
 
-  /** Append octets to every copy; each write is complete or an error. */
+  constructor(
+    private readonly store: Maildir,
+    targets: ReadonlyArray<MaildirTarget>,
+  ) {
+    this.copies = targets.map((t) => {
+      const dir = store.folder(t.address)
+      const name = uniqueName()
+      return { head: t.head, dir, tmp: join(dir, 'tmp', name), final: join(dir, 'new', name) }
+    })
+  }
+
+  /** Append octets to every copy; they are written out once `flushOctets` have gathered. */
   async write(chunk: Uint8Array): Promise<void> {
+    this.gathered.push(chunk)
+    this.octets += chunk.length
+    if (this.octets >= this.store.flushOctets) await this.flush()
+  }
+
+  /** Open the copies (the first time) and write what has gathered to each, in parallel. */
+  private async flush(): Promise<void> {
+    const body = this.gathered
+    this.gathered = []
+    this.octets = 0
     try {
-      for (const f of this.files) await writeFully(f.file, chunk)
+      if (!this.opened) {
+        this.opened = true
+        await Promise.all(
+          this.copies.map(async (c) => {
+            await this.store.ensure(c.dir)
+            c.file = await this.store.openFile(c.tmp)
+          }),
+        )
+      }
+      const heads = !this.headsWritten
+      this.headsWritten = true
+      await Promise.all(this.copies.map((c) => writeFully(c.file!, heads ? [c.head, ...body] : body)))
     } catch (e) {
+      this.store.forget()
       throw storeError(e)
     }
   }
 
   /**
-   * Sync and close every copy, rename each into new/ and sync the new/ folders. If any step fails, copies
-   * already in new/ are taken back out, so a failure (and the client's retry) delivers nothing twice.
+   * Write what is left, sync every copy, rename each into new/ and sync the new/ folders. If any step fails,
+   * copies already in new/ are taken back out, so a failure (and the client's retry) delivers nothing twice.
    */
   async commit(): Promise<void> {
-    const files = this.files
     const renamed: string[] = []
     try {
-      await Promise.all(files.map((f) => f.file.sync()))
-      await Promise.all(files.map((f) => f.file.close()))
-      this.files = []
-      await Promise.all(files.map((f) => rename(f.tmp, f.final).then(() => void renamed.push(f.final))))
-      await Promise.all([...new Set(files.map((f) => join(f.dir, 'new')))].map(syncFolder))
+      await this.flush()
+      const copies = this.copies
+      await Promise.all(copies.map((c) => c.file!.sync()))
+      await Promise.all(
+        copies.map((c) => call<void>((cb) => fs.rename(c.tmp, c.final, cb)).then(() => void renamed.push(c.final))),
+      )
+      // the data is on disk: a failed close loses nothing, so it runs beside the folder syncs
+      const closed = Promise.all(copies.map(closeCopy)).catch(() => undefined)
+      await Promise.all([...new Set(copies.map((c) => join(c.dir, 'new')))].map((d) => this.store.folders.sync(d)))
+      this.copies = []
+      await closed
     } catch (e) {
       await Promise.all(renamed.map((final) => unlink(final).catch(() => undefined)))
-      await discard(files)
+      await this.abort()
       throw storeError(e)
     }
   }
 
   /** Remove the temporary files; nothing reaches new/. */
   async abort(): Promise<void> {
-    const files = this.files
-    this.files = []
-    await discard(files)
+    const copies = this.copies
+    this.copies = []
+    this.gathered = []
+    await Promise.all(
+      copies.map(async (c) => {
+        await closeCopy(c).catch(() => undefined)
+        await unlink(c.tmp).catch(() => undefined) // ENOENT when it was never opened, or renamed already
+      }),
+    )
   }
 
   /** Write every chunk and commit; on any failure abort and throw (a StoreError for the file system). */

@@ -16,6 +16,17 @@ async function* chunks(...parts: Uint8Array[]): AsyncIterable<Uint8Array> {
 }
 const files = (dir: string): string[] => readdirSync(dir)
 
+/** The first `n` octets of a list of buffers. */
+const take = (buffers: ReadonlyArray<Uint8Array>, n: number): Uint8Array[] => {
+  const out: Uint8Array[] = []
+  for (const b of buffers) {
+    if (n <= 0) break
+    out.push(b.subarray(0, n))
+    n -= b.length
+  }
+  return out
+}
+
 /** A real file whose writes are cut: at most `step` octets each, and none at all past `capacity`. */
 const shortWriting =
   (step: number, capacity = Infinity) =>
@@ -23,12 +34,12 @@ const shortWriting =
     const handle = await open(path, 'wx', 0o600)
     let written = 0
     return {
-      write: async (buffer, offset, length) => {
-        const n = Math.max(0, Math.min(step, length, capacity - written))
-        if (n === 0) return { bytesWritten: 0 }
-        const r = await handle.write(buffer, offset, n, null)
+      writev: async (buffers) => {
+        const n = Math.max(0, Math.min(step, capacity - written))
+        if (n === 0) return 0
+        const r = await handle.writev(take(buffers, n))
         written += r.bytesWritten
-        return r
+        return r.bytesWritten
       },
       sync: () => handle.sync(),
       close: () => handle.close(),
@@ -41,21 +52,20 @@ describe('writeFully', () => {
     const sink: number[] = []
     await writeFully(
       {
-        write: async (buffer, offset, length) => {
-          calls.push(length)
-          const n = Math.min(3, length)
-          sink.push(...buffer.subarray(offset, offset + n))
-          return { bytesWritten: n }
+        writev: async (buffers) => {
+          calls.push(buffers.reduce((n, b) => n + b.length, 0))
+          for (const b of take(buffers, 3)) sink.push(...b)
+          return Math.min(3, calls.at(-1)!)
         },
       },
-      Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]),
+      [Uint8Array.from([1, 2]), Uint8Array.from([3, 4, 5, 6]), new Uint8Array(0), Uint8Array.from([7, 8])],
     )
     expect(sink).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
     expect(calls).toEqual([8, 5, 2])
   })
 
   it('a write that makes no progress is ENOSPC, not a silent truncation', async () => {
-    const e = await writeFully({ write: async () => ({ bytesWritten: 0 }) }, bytes(4)).catch((x: unknown) => x)
+    const e = await writeFully({ writev: async () => 0 }, [bytes(4)]).catch((x: unknown) => x)
     expect((e as { code?: string }).code).toBe('ENOSPC')
   })
 })
@@ -65,7 +75,7 @@ describe('Maildir', () => {
     const root = scratch()
     const store = new Maildir(root, { openFile: shortWriting(7) })
     const head = new TextEncoder().encode('Delivered-To: jörg@bücher.example\r\n')
-    const d = await store.begin([{ address: 'jörg@bücher.example', head }])
+    const d = store.begin([{ address: 'jörg@bücher.example', head }])
     await d.writeAll(chunks(bytes(1000, 0x62), bytes(33, 0x63)))
     const folder = store.folder('jörg@bücher.example')
     const [name] = files(join(folder, 'new'))
@@ -75,10 +85,23 @@ describe('Maildir', () => {
     )
   })
 
+  it('50 messages committed at once to one folder all land whole (the folder syncs are shared)', async () => {
+    const store = new Maildir(scratch(), { flushOctets: 100 })
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        store.begin([{ address: 'bob@example.com', head: bytes(5, 0x68) }]).writeAll(chunks(bytes(150 + i), bytes(7))),
+      ),
+    )
+    const inbox = join(store.folder('bob@example.com'), 'new')
+    const sizes = files(inbox).map((f) => readFileSync(join(inbox, f)).length)
+    expect(sizes.sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => 5 + 150 + i + 7))
+    await store.close()
+  })
+
   it('452 4.3.1 when the file system fills mid-message, and nothing reaches new/', async () => {
     const root = scratch()
     const store = new Maildir(root, { openFile: shortWriting(4096, 10_000) })
-    const d = await store.begin([
+    const d = store.begin([
       { address: 'a@example.com', head: bytes(10) },
       { address: 'b@example.com', head: bytes(10) },
     ])
@@ -95,7 +118,10 @@ describe('Maildir', () => {
     const root = scratch()
     writeFileSync(join(root, 'file'), 'x')
     const store = new Maildir(join(root, 'file', 'mail'))
-    const e = await store.begin([{ address: 'a@example.com', head: bytes(1) }]).catch((x: unknown) => x)
+    const e = await store
+      .begin([{ address: 'a@example.com', head: bytes(1) }])
+      .writeAll(chunks(bytes(1)))
+      .catch((x: unknown) => x)
     expect((e as StoreError).reply.code).toBe(451)
     expect((e as StoreError).cause).toMatchObject({ code: 'ENOTDIR' })
   })
@@ -103,20 +129,21 @@ describe('Maildir', () => {
   describe('on a real 256 KiB tmpfs (root only)', () => {
     const mount = mkdtempSync(join(tmpdir(), 'smtpure-tmpfs-'))
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mount])
-    afterAll(() => {
+    afterAll(async () => {
+      await store.close() // the folder handles it keeps would hold the mount busy
       execFileSync('umount', [mount])
       rmSync(mount, { recursive: true })
     })
 
+    const store = new Maildir(mount)
     it('every committed 16 KiB message is whole, and the first failure is 452, never a short file', async () => {
-      const store = new Maildir(mount)
       const body = bytes(16 * 1024, 0x78)
       const head = new TextEncoder().encode('Delivered-To: bob@example.com\r\n')
       let committed = 0
       let failure: unknown
       for (let i = 0; i < 40 && failure === undefined; i++) {
         try {
-          const d = await store.begin([{ address: 'bob@example.com', head }])
+          const d = store.begin([{ address: 'bob@example.com', head }])
           await d.writeAll(chunks(body.subarray(0, 5000), body.subarray(5000)))
           committed += 1
         } catch (e) {
