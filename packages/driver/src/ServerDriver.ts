@@ -260,11 +260,15 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     const ask = (q: Question): void => {
       const failure = q._tag === 'Auth' ? authError : localError
       let settled = false
-      const cancel = runtime.setTimer(options.hookTimeoutMs ?? 5 * 60 * 1000, () => {
-        report(new Error(`hook for ${q._tag} did not answer in time`))
-        const r = reject(failure)
-        answer(q._tag === 'Message' && config.lmtp ? perRecipient(q.recipients.map(() => r)) : r)
-      })
+      let cancel = (): void => undefined
+      // Only application code gets a deadline: a question without a hook is answered at once, untimed.
+      const arm = (): void => {
+        cancel = runtime.setTimer(options.hookTimeoutMs ?? 5 * 60 * 1000, () => {
+          report(new Error(`hook for ${q._tag} did not answer in time`))
+          const r = reject(failure)
+          answer(q._tag === 'Message' && config.lmtp ? perRecipient(q.recipients.map(() => r)) : r)
+        })
+      }
       const answer = (a: Answer): void => {
         if (settled) return // the timeout answered already
         settled = true
@@ -280,11 +284,16 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
         }
         dispatch(answered(q.id, a))
       }
-      const call = (f: () => Promise<unknown> | unknown, failure: Reply, fallback: Answer): void => {
+      const call = (f: (() => Promise<unknown> | unknown) | undefined, failure: Reply, fallback: Answer): void => {
+        if (f === undefined) {
+          void Promise.resolve().then(() => answer(fallback))
+          return
+        }
+        arm()
         Promise.resolve()
           .then(f)
           .then(
-            (v) => answer(v === fallbackMarker ? fallback : verdictAnswer(v, failure)),
+            (v) => answer(verdictAnswer(v, failure)),
             (e) => {
               if (!(e instanceof SmtpError)) report(e)
               answer(errorAnswer(e, failure))
@@ -294,24 +303,17 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       const s = info(q.session)
       switch (q._tag) {
         case 'Hello':
-          return call(() => (hooks.onHello ? hooks.onHello(q.hello, s) : fallbackMarker), localError, accept())
+          return call(hooks.onHello && (() => hooks.onHello!(q.hello, s)), localError, accept())
         case 'Auth':
-          return call(() => (hooks.onAuth ? hooks.onAuth(q.credentials, s) : fallbackMarker), authError, reject(noAuth))
+          return call(hooks.onAuth && (() => hooks.onAuth!(q.credentials, s)), authError, reject(noAuth))
         case 'Mail':
-          return call(
-            () => (hooks.onMailFrom ? hooks.onMailFrom(q.from, q.params, s) : fallbackMarker),
-            localError,
-            accept(),
-          )
+          return call(hooks.onMailFrom && (() => hooks.onMailFrom!(q.from, q.params, s)), localError, accept())
         case 'Rcpt':
-          return call(
-            () => (hooks.onRcptTo ? hooks.onRcptTo(q.to, q.params, q.envelope, s) : fallbackMarker),
-            localError,
-            accept(),
-          )
+          return call(hooks.onRcptTo && (() => hooks.onRcptTo!(q.to, q.params, q.envelope, s)), localError, accept())
         case 'Vrfy':
         case 'Expn': {
           const hook = q._tag === 'Vrfy' ? hooks.onVrfy : hooks.onExpn
+          if (hook !== undefined) arm()
           Promise.resolve()
             .then(() => (hook ? hook(q.argument, s) : undefined))
             .then(
@@ -325,6 +327,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
           message = undefined
           unpause('message')
           if (m === undefined) return answer(reject(localError))
+          arm()
           m.stream.end()
           m.verdict.then(
             (v) => {
@@ -412,8 +415,6 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
 /** Run one session to its end (a shorthand for `startServerSession(...).done`). */
 export const runServerSession = (transport: Transport, options: ServerSessionOptions): Promise<void> =>
   startServerSession(transport, options).done
-
-const fallbackMarker = Symbol('no hook')
 
 const joinChunks = (outputs: ReadonlyArray<ServerOutput>): Uint8Array => {
   const parts = outputs.map((o) => (o._tag === 'MessageChunk' ? o.bytes : new Uint8Array(0)))

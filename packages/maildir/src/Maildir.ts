@@ -246,7 +246,7 @@ export class Maildir {
     this.made.clear()
   }
 
-  /** Start a message for these targets. Nothing touches the disk until enough octets came or commit. */
+  /** Start a message for these targets: its files are opened at once; octets are gathered (see `flushOctets`). */
   begin(targets: ReadonlyArray<MaildirTarget>): MaildirDelivery {
     return new MaildirDelivery(this, targets)
   }
@@ -299,8 +299,9 @@ export class MaildirDelivery {
   private copies: Copy[]
   private gathered: Uint8Array[] = []
   private octets = 0
-  private opened = false
   private headsWritten = false
+  /** The copies' files being opened: started at once, so that opening overlaps the message's arrival. */
+  private readonly opening: Promise<void>
 
   constructor(
     private readonly store: Maildir,
@@ -311,6 +312,14 @@ export class MaildirDelivery {
       const name = uniqueName()
       return { head: t.head, dir, tmp: join(dir, 'tmp', name), final: join(dir, 'new', name) }
     })
+    const copies = this.copies
+    this.opening = Promise.all(
+      copies.map(async (c) => {
+        await store.ensure(c.dir)
+        c.file = await store.openFile(c.tmp)
+      }),
+    ).then(() => undefined)
+    this.opening.catch(() => undefined) // awaited by flush and abort; never left unhandled
   }
 
   /** Append octets to every copy; they are written out once `flushOctets` have gathered. */
@@ -326,15 +335,7 @@ export class MaildirDelivery {
     this.gathered = []
     this.octets = 0
     try {
-      if (!this.opened) {
-        this.opened = true
-        await Promise.all(
-          this.copies.map(async (c) => {
-            await this.store.ensure(c.dir)
-            c.file = await this.store.openFile(c.tmp)
-          }),
-        )
-      }
+      await this.opening
       const heads = !this.headsWritten
       this.headsWritten = true
       await Promise.all(this.copies.map((c) => writeFully(c.file!, heads ? [c.head, ...body] : body)))
@@ -371,6 +372,7 @@ export class MaildirDelivery {
 
   /** Remove the temporary files; nothing reaches new/. */
   async abort(): Promise<void> {
+    await this.opening.catch(() => undefined) // files still being opened are closed and removed too
     const copies = this.copies
     this.copies = []
     this.gathered = []

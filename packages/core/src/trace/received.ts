@@ -2,7 +2,7 @@
 // Implements RFC 5321 4.4 (Stamp grammar), RFC 5322 3.3 (date-time), 3.6.7 (trace fields) and 2.2.3 (folding),
 // with the "with" protocol words of RFC 3848 and RFC 6531 3.7.3, and Delivered-To of RFC 9228.
 // Header text leaves the library as UTF-8 (RFC 6532 3.2): `traceBlock` gives the octets to write.
-import { encodeUtf8 } from '../wire/bytes.js'
+import { encode } from '../wire/bytes.js'
 
 /** A clock reading supplied by the caller: milliseconds since the Unix epoch, and the local zone's offset. */
 export interface Timestamp {
@@ -281,4 +281,4 @@ export const formatDeliveredTo = (mailbox: string): string => `Delivered-To: ${p
  * @example
  * const head = traceBlock([formatReturnPath('bob@example.org'), formatDeliveredTo('jörg@bücher.example'), received])
  */
-export const traceBlock = (fields: ReadonlyArray<string>): Uint8Array => encodeUtf8(fields.join(''))
+export const traceBlock = (fields: ReadonlyArray<string>): Uint8Array => encode(fields.join(''))

@@ -34,7 +34,9 @@ export const isAscii = (bytes: Uint8Array): boolean => {
 
 /** UTF-8 encoding of a string; lone surrogates become U+FFFD. */
 export const encodeUtf8 = (text: string): Uint8Array => {
-  const out: number[] = []
+  // at most 3 octets per UTF-16 unit (a surrogate pair, two units, takes 4)
+  const out = new Uint8Array(text.length * 3)
+  let n = 0
   for (let i = 0; i < text.length; i++) {
     let c = text.charCodeAt(i)
     if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
@@ -45,12 +47,22 @@ export const encodeUtf8 = (text: string): Uint8Array => {
       }
     }
     if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd
-    if (c < 0x80) out.push(c)
-    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63))
-    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63))
-    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63))
+    if (c < 0x80) out[n++] = c
+    else if (c < 0x800) {
+      out[n++] = 0xc0 | (c >> 6)
+      out[n++] = 0x80 | (c & 63)
+    } else if (c < 0x10000) {
+      out[n++] = 0xe0 | (c >> 12)
+      out[n++] = 0x80 | ((c >> 6) & 63)
+      out[n++] = 0x80 | (c & 63)
+    } else {
+      out[n++] = 0xf0 | (c >> 18)
+      out[n++] = 0x80 | ((c >> 12) & 63)
+      out[n++] = 0x80 | ((c >> 6) & 63)
+      out[n++] = 0x80 | (c & 63)
+    }
   }
-  return Uint8Array.from(out)
+  return out.slice(0, n)
 }
 
 /**
