@@ -71,7 +71,15 @@ export const step = (s: ServerState, input: ServerInput): readonly [ServerState,
   return [next, out.done()]
 }
 
-const inData = (p: Phase): boolean => p._tag === 'Data' || p._tag === 'Bdat' || p._tag === 'BdatDiscard'
+/**
+ * Message data: DATA, BDAT chunks, and the whole of a chunked transaction between its chunks, so that a
+ * stream of tiny BDAT commands is held to the data rate too.
+ */
+const inData = (p: Phase): boolean =>
+  p._tag === 'Data' ||
+  p._tag === 'Bdat' ||
+  p._tag === 'BdatDiscard' ||
+  (p._tag === 'Envelope' && p.chunked !== undefined)
 
 /** Which deadline runs: none while the session waits, a rate window during message data, else the command deadline. */
 const clockOf = (s: ServerState): 'idle' | 'data' | undefined =>

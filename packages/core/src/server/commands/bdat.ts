@@ -23,12 +23,13 @@ export const parseBdat = (arg: string): { readonly size: number; readonly last: 
 }
 
 /**
- * The chunk size of a BDAT line that does not parse strictly (extra spaces or tabs, trailing
- * text): a relay in front of us may have read it that way and sent that many octets, so they
- * are read as data all the same rather than run as commands.
+ * The chunk size of a BDAT line that does not parse strictly only for its white space (two spaces, a tab,
+ * a trailing space): a relay in front of us may have read it that way and sent that many octets, so they
+ * are read as data all the same rather than run as commands. Anything else around the digits (`0x0c`,
+ * `1.2e1`, `12abc`, other scripts' digits) gives no size one can trust: the framing is lost.
  */
 const looseSize = (arg: string): number | undefined => {
-  const m = /^[ \t]+([0-9]+)/.exec(arg)
+  const m = /^[ \t]+([0-9]+)(?:[ \t]+LAST)?[ \t]*$/i.exec(arg)
   return m === null ? undefined : chunkSize(m[1]!)
 }
 
@@ -42,7 +43,12 @@ export const refuseBdat = (s: ServerState, out: Out, arg: string, r: Reply): Ser
   if (size === undefined && arg.trim() === '') return bad(s, out, Replies.badBdat) // no size, so no chunk follows
   // A size of digits too big to count is a limit (RFC 1870 6.1's 552); either way the chunk is lost.
   if (size === undefined)
-    return closeWith(s, out, /^[ \t]+[0-9]+/.test(arg) ? Replies.bdatHuge : Replies.bdatUnframed, 'tooBig')
+    return closeWith(
+      s,
+      out,
+      /^[ \t]+[0-9]+(?:[ \t]+LAST)?[ \t]*$/i.test(arg) ? Replies.bdatHuge : Replies.bdatUnframed,
+      'tooBig',
+    )
   if (size === 0) return bad(s, out, r)
   return { ...s, phase: { _tag: 'BdatDiscard', remaining: size, reply: r, after: s.phase } }
 }
