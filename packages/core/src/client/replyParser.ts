@@ -61,10 +61,15 @@ const fault = (f: ReplyFault): ReadResult => ({ _tag: 'Fault', fault: f })
 const partialOf = (p: ReplyParser): Reply | undefined =>
   p.code === undefined ? undefined : withEnhanced(p.code, p.lines)
 
-/** Text of a reply line after its code: ASCII, else UTF-8 (RFC 6531 3.7.4), else one char per octet. */
+/**
+ * Text of a reply line after its code: ASCII, else UTF-8 (RFC 6531 3.7.4), else one char per octet. RFC 5321
+ * 4.2 allows only TAB and printable characters in reply text; anything else (a bare CR, ESC, NUL, a C1 control,
+ * a line separator) becomes U+FFFD, so a server cannot rewrite what a terminal or a log shows.
+ */
 const textOf = (line: Uint8Array, start: number): string => {
   const rest = line.subarray(start)
-  return isAscii(rest) ? latin1(rest) : (decodeUtf8(rest) ?? latin1(rest))
+  const text = isAscii(rest) ? latin1(rest) : (decodeUtf8(rest) ?? latin1(rest))
+  return text.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]/g, '\ufffd')
 }
 
 /** Printable form of a bad line for an error message: at most 80 characters. */

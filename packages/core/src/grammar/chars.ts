@@ -19,11 +19,22 @@ export const isLetDig = (c: number): boolean => isAlpha(c) || isDigit(c)
  */
 export const isControl = (c: number): boolean => c < 0x20 || c === 0x7f || (c >= 0x80 && c <= 0x9f)
 
+// Outside Net-Unicode (RFC 5198 2, which RFC 6532 3.2 asks of header text): controls, format characters
+// (bidi overrides, zero-width characters, the byte order mark), line and paragraph separators, noncharacters.
+const notNetUnicode = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Noncharacter_Code_Point}]/u
+// RFC 5892 (IDNA2008) disallows in U-labels also every space, private use and unassigned code points.
+const notInULabel = /[\p{Z}\p{Co}\p{Cn}]/u
+
 /**
- * A non-ASCII code point that may appear where RFC 6531 3.3 allows UTF8-non-ascii: anything above
- * U+009F that is not a lone surrogate (a lone surrogate has no UTF-8 form).
+ * A non-ASCII code point that may appear where RFC 6531 3.3 allows UTF8-non-ascii: above U+009F, not a lone
+ * surrogate (it has no UTF-8 form), and within Net-Unicode, so that an address is text a header can carry
+ * as it is: one that hid a line separator or a bidi override could show another address than it names.
  */
-export const isUtf8NonAscii = (c: number): boolean => c >= 0xa0 && !(c >= 0xd800 && c <= 0xdfff)
+export const isUtf8NonAscii = (c: number): boolean =>
+  c >= 0xa0 && !(c >= 0xd800 && c <= 0xdfff) && !notNetUnicode.test(String.fromCodePoint(c))
+
+/** A non-ASCII code point a U-label may hold (RFC 5890 2.3.2.1, RFC 5892): no spaces, private use or unassigned. */
+export const isULabelChar = (c: number): boolean => isUtf8NonAscii(c) && !notInULabel.test(String.fromCodePoint(c))
 
 const ATEXT_SPECIALS = "!#$%&'*+-/=?^_`{|}~"
 

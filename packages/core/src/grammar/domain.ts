@@ -5,7 +5,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { Either } from 'fp-ts/lib/Either.js'
 import type { GrammarError } from './GrammarError.js'
-import { asciiUpper, codeOf, isControl, isHexDigit, isLetDig, isUtf8NonAscii, utf8Octets } from './chars.js'
+import { asciiUpper, codeOf, isControl, isHexDigit, isLetDig, isULabelChar, utf8Octets } from './chars.js'
 
 /** Longest domain or address literal, in octets (RFC 5321 4.5.3.1.2). */
 export const MAX_DOMAIN_OCTETS = 255
@@ -87,10 +87,10 @@ export const isAddressLiteral = (text: string): boolean =>
 
 /** A label character other than the ends: Let-dig, hyphen, or (with SMTPUTF8) a U-label character. */
 const isLabelChar = (c: number, allowUtf8: boolean): boolean =>
-  isLetDig(c) || c === 0x2d || (allowUtf8 && isUtf8NonAscii(c))
+  isLetDig(c) || c === 0x2d || (allowUtf8 && isULabelChar(c))
 
 /** A label's first or last character: Let-dig or, with SMTPUTF8, a U-label character (never a hyphen). */
-const isLabelEnd = (c: number, allowUtf8: boolean): boolean => isLetDig(c) || (allowUtf8 && isUtf8NonAscii(c))
+const isLabelEnd = (c: number, allowUtf8: boolean): boolean => isLetDig(c) || (allowUtf8 && isULabelChar(c))
 
 /** An ASCII label of letters, digits and inner hyphens, at most 63 octets (RFC 5321 4.1.2, RFC 1035 2.3.4). */
 const isAsciiLdh = (label: string): boolean => {

@@ -160,8 +160,26 @@ const commentWords = (s: string): string[] =>
     .split(/\s+/u)
     .filter((w) => w !== '')
 
-/** A path between angle brackets: the brackets are ours, so any in the text are dropped, as are outer spaces. */
-const pathText = (s: string): string => dropControls(s).replace(/[<>]/g, '').trim()
+/** Length of the quoted string at the start of `s` (RFC 5321 4.1.2 Quoted-string), or 0 if there is none. */
+const quotedLength = (s: string): number => {
+  if (s[0] !== '"') return 0
+  for (let i = 1; i < s.length; i++) {
+    if (s[i] === '\\') i++
+    else if (s[i] === '"') return i + 1
+  }
+  return 0
+}
+
+/**
+ * A path between angle brackets: the brackets are ours, so any in the text are dropped, as are controls and
+ * outer spaces; but a quoted local part is kept whole, since it may hold `<`, `>` and spaces (RFC 5321 4.1.2
+ * qtextSMTP) and dropping them would name another mailbox.
+ */
+const pathText = (s: string): string => {
+  const text = dropControls(s).trim()
+  const q = quotedLength(text)
+  return text.slice(0, q) + text.slice(q).replace(/[<>]/g, '').trim()
+}
 
 /** An address literal for the TCP-info (RFC 5321 4.1.3): IPv6 addresses are tagged `IPv6:`. */
 const addressLiteral = (address: string): string => {
@@ -218,7 +236,7 @@ const fold = (name: string, groups: ReadonlyArray<ReadonlyArray<string>>): strin
  * Nothing is rejected. Every caller string is cleaned instead, so header injection is impossible: control
  * characters (CR, LF, NUL, TAB, DEL, C1, U+2028, U+2029) are dropped everywhere; tokens also lose white space,
  * parentheses, backslashes and `;`; comment text loses parentheses, backslashes and `;`; the mailbox loses `<`
- * and `>`. An empty `helo` or `by` becomes `unknown`; an optional part that ends up empty is left out. A hostname
+ * and `>` outside a quoted local part, which is kept whole so that it names the same mailbox. An empty `helo` or `by` becomes `unknown`; an optional part that ends up empty is left out. A hostname
  * without an address gives the comment `(hostname)`. IPv4-mapped IPv6 addresses are written as given.
  */
 export const formatReceived = (r: ReceivedFields): string => {
@@ -257,7 +275,8 @@ export const formatReceived = (r: ReceivedFields): string => {
 /**
  * Builds the `Return-Path:` header field, CRLF included, that final delivery puts at the top of the message
  * (RFC 5321 4.4): `<local@domain>`, or `<>` for a null reverse-path (`null` or an empty string). The path is
- * cleaned like the mailbox of {@link formatReceived}: control characters, `<` and `>` are dropped. The field
+ * cleaned like the mailbox of {@link formatReceived}: control characters, and `<` and `>` outside a quoted local
+ * part, are dropped. The field
  * stays on one line: the path is a single word, and a valid one (at most 256 octets, RFC 5321 4.5.3.1.3)
  * keeps the line far below the 998-character limit.
  */
@@ -267,7 +286,7 @@ export const formatReturnPath = (path: string | null): string =>
 /**
  * Builds the `Delivered-To:` header field, CRLF included, that a final delivery agent adds for the mailbox it
  * delivered to (RFC 9228 4): `Delivered-To: local@domain`. The mailbox is cleaned like the path of
- * {@link formatReturnPath} (control characters, `<` and `>` are dropped), so the field stays one line.
+ * {@link formatReturnPath}, so the field stays one line.
  */
 export const formatDeliveredTo = (mailbox: string): string => `Delivered-To: ${pathText(mailbox)}\r\n`
 
