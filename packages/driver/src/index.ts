@@ -12,3 +12,14 @@ export {
   type MessageBody,
   type OutgoingMessage,
 } from './ClientDriver.js'
+export {
+  type ConnectOptions,
+  type ListenAddress,
+  type SessionPool,
+  type SmtpServer,
+  type SmtpServerOptions,
+  type TlsFiles,
+  clientConfigOf,
+  serverConfigOf,
+  sessionPool,
+} from './adapter.js'

@@ -1,0 +1,181 @@
+// The Transport for Bun: bytes, pause/resume, TLS upgrade and close on a Bun.listen / Bun.connect
+// socket. Bun's write is unbuffered (it returns how much the kernel took), so what it leaves is
+// queued here and written on `drain`. STARTTLS follows RFC 3207: once the upgrade starts the plain
+// socket is detached, so no plaintext reaches the session.
+import type { Socket, SocketHandler, TLSOptions } from 'bun'
+import type { TlsInfo, Transport, TransportEvents } from '@smtpure/driver'
+
+/** Each Bun socket carries the transport its events go to. */
+export interface Slot {
+  transport: BunTransport | undefined
+}
+
+/** How this end upgrades: as the TLS server (STARTTLS on a server) or the TLS client. */
+export interface BunTlsRole {
+  readonly server: boolean
+  readonly tls: TLSOptions
+}
+
+/** One set of handlers for every socket: Bun calls them with the socket, whose slot names the transport. */
+export const bunHandlers: SocketHandler<Slot> = {
+  data: (s, d) => s.data?.transport?.onData(d),
+  drain: (s) => s.data?.transport?.onDrain(),
+  end: (s) => s.data?.transport?.onEnd(),
+  close: (s, e) => s.data?.transport?.onClose(e),
+  error: (s, e) => s.data?.transport?.onClose(e),
+}
+
+/** TLS facts of a Bun TLS socket. */
+export const bunTlsInfo = (s: Socket<Slot>, servername?: string): TlsInfo => {
+  const cipher = s.getCipher()
+  const protocol = s.getTLSVersion()
+  return {
+    ...(protocol ? { protocol } : {}),
+    ...(cipher ? { cipher: cipher.standardName ?? cipher.name } : {}),
+    ...(servername ? { servername } : {}),
+    authorized: s.authorized,
+  }
+}
+
+export class BunTransport implements Transport {
+  private events: TransportEvents | undefined
+  private early: Uint8Array[] = [] // bytes that came before start()
+  private queue: Uint8Array[] = []
+  private drained: { promise: Promise<void>; resolve: () => void } | undefined
+  private ended = false
+  private closing = false
+  readonly remoteAddress: string
+
+  constructor(
+    private socket: Socket<Slot>,
+    private readonly role: BunTlsRole | undefined,
+    public tls: TlsInfo | undefined = undefined,
+  ) {
+    this.remoteAddress = socket.remoteAddress || 'unknown'
+    socket.data = { transport: this }
+  }
+
+  start(events: TransportEvents): void {
+    this.events = events
+    for (const b of this.early.splice(0)) events.data(b)
+  }
+
+  /** @internal Bun hands each `data` call a fresh buffer, so the driver may keep views of it. */
+  onData(bytes: Uint8Array): void {
+    if (this.events) this.events.data(bytes)
+    else this.early.push(bytes)
+  }
+
+  /** @internal the peer sent FIN: its replies are still owed (half-close) */
+  onEnd(): void {
+    if (this.events?.ended) this.events.ended()
+    else this.onClose()
+  }
+
+  /** @internal */
+  onClose(error?: unknown): void {
+    if (this.ended) return
+    this.ended = true
+    this.queue = []
+    this.settleDrain()
+    this.events?.closed(error ?? undefined)
+  }
+
+  /** @internal the kernel took what was written: write what is queued, in order */
+  onDrain(): void {
+    while (this.queue.length > 0) {
+      const head = this.queue[0]!
+      const n = this.socket.write(head)
+      if (n < 0) return this.onClose()
+      if (n < head.length) {
+        this.queue[0] = head.subarray(n)
+        return
+      }
+      this.queue.shift()
+    }
+    this.settleDrain()
+    if (this.closing) this.finish()
+  }
+
+  private settleDrain(): void {
+    const d = this.drained
+    this.drained = undefined
+    d?.resolve()
+  }
+
+  write(bytes: Uint8Array): true | Promise<void> {
+    if (this.ended || this.closing) return true
+    if (this.queue.length === 0) {
+      const n = this.socket.write(bytes)
+      if (n < 0 || n === bytes.length) return true
+      this.queue.push(bytes.subarray(n))
+    } else this.queue.push(bytes)
+    // the kernel's buffer is full: one waiter for every blocked write, settled by drain or close
+    if (this.drained === undefined) {
+      let resolve!: () => void
+      const promise = new Promise<void>((r) => (resolve = r))
+      this.drained = { promise, resolve }
+    }
+    return this.drained.promise
+  }
+
+  pause(): void {
+    this.socket.pause()
+  }
+
+  resume(): void {
+    this.socket.resume()
+  }
+
+  startTls(): Promise<TlsInfo> {
+    const role = this.role
+    if (role === undefined) return Promise.reject(new Error('TLS is not configured'))
+    const raw = this.socket
+    raw.data = { transport: undefined } // from here on nothing read in clear reaches the session (RFC 3207 4)
+    return new Promise((resolve, reject) => {
+      const slot: Slot = { transport: this }
+      const [, upgraded] = raw.upgradeTLS<Slot>({
+        data: slot,
+        tls: role.tls,
+        socket: {
+          ...bunHandlers,
+          close: (s, e) => {
+            reject(e ?? new Error('connection closed during the TLS handshake'))
+            s.data?.transport?.onClose(e)
+          },
+          error: (s, e) => {
+            reject(e)
+            s.data?.transport?.onClose(e)
+          },
+          // the server side reports the missing client certificate here; only the client checks
+          handshake: (s, ok, error) => {
+            if (!role.server && !ok && role.tls.rejectUnauthorized !== false) {
+              reject(error ?? new Error('the server certificate was not verified'))
+              s.terminate()
+              return
+            }
+            this.tls = bunTlsInfo(s, role.server ? s.getServername() : undefined)
+            resolve(this.tls)
+          },
+        },
+      })
+      this.socket = upgraded
+      upgraded.data = slot
+    })
+  }
+
+  close(): void {
+    if (this.ended || this.closing) return
+    this.closing = true
+    if (this.queue.length === 0) this.finish()
+  }
+
+  /** End our side after the queued writes; a peer that never closes its side is cut off after 5 s. */
+  private finish(): void {
+    const socket = this.socket
+    socket.end()
+    setTimeout(() => {
+      if (!this.ended) socket.terminate()
+    }, 5000).unref()
+  }
+}
