@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import type { ClientError, MessageResult, Reply } from '@smtpure/core'
 import { SmtpClientError, describeClientError } from '@smtpure/driver'
-import { connectSmtp } from '@smtpure/node'
+import { loadAdapter } from './adapter.js'
 import { EX_OK, EX_TEMPFAIL, EX_UNAVAILABLE, InputError, UsageError } from './usage.js'
 
 export const sendHelp = `Usage: smtpure send --from ADDR --to ADDR [--to ADDR ...] [options] [FILE | -]
@@ -101,6 +101,7 @@ export const send = async (argv: ReadonlyArray<string>): Promise<number> => {
   }
   const message = await readMessage(positionals[0])
 
+  const { connectSmtp } = await loadAdapter()
   let session
   try {
     session = await connectSmtp({

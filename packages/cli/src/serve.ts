@@ -5,7 +5,7 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type Credentials, type Reply, formatReturnPath, mailboxText, verifyCramMd5 } from '@smtpure/core'
 import { SmtpError } from '@smtpure/driver'
-import { createSmtpServer } from '@smtpure/node'
+import { loadAdapter } from './adapter.js'
 import { MaildirDelivery } from './maildir.js'
 import { EX_OK, UsageError, wholeNumber } from './usage.js'
 
@@ -102,6 +102,7 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
       : undefined
   const lmtp = v.lmtp === true
 
+  const { createSmtpServer } = await loadAdapter()
   const server = createSmtpServer({
     smtp: {
       hostname,

@@ -4,6 +4,7 @@
 // order. Deno.startTls upgrades only the client side of a connection.
 import { concat } from '@smtpure/core'
 import type { TlsInfo, Transport, TransportEvents } from '@smtpure/driver'
+import { unrefTimeout } from './runtime.ts'
 
 /** Octets queued for writing past which `write` asks the driver to wait (backpressure). */
 const HIGH_WATER = 64 * 1024
@@ -14,13 +15,6 @@ const READ_SIZE = 32 * 1024
 export interface DenoTlsRole {
   readonly hostname: string
   readonly caCerts?: string[]
-}
-
-// Number(): the timer id, whether these types see Deno's setTimeout or Node's (pulled in by @smtpure/node)
-const unrefTimeout = (fire: () => void, ms: number): number => {
-  const id = Number(setTimeout(fire, ms))
-  Deno.unrefTimer(id)
-  return id
 }
 
 export class DenoTransport implements Transport {
@@ -34,6 +28,7 @@ export class DenoTransport implements Transport {
   private ended = false
   private eof = false
   private closing = false
+  private cutOff: (() => void) | undefined
   readonly remoteAddress: string
 
   constructor(
@@ -76,6 +71,7 @@ export class DenoTransport implements Transport {
   private onClose(error?: unknown): void {
     if (this.ended) return
     this.ended = true
+    this.cutOff?.()
     this.queue = []
     this.settleDrain()
     this.wake?.()
@@ -162,6 +158,6 @@ export class DenoTransport implements Transport {
     if (this.eof) return this.onClose()
     this.conn.closeWrite().catch(() => this.onClose())
     this.resume()
-    unrefTimeout(() => this.onClose(), 5000)
+    this.cutOff = unrefTimeout(() => this.onClose(), 5000)
   }
 }

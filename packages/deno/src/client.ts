@@ -2,7 +2,7 @@
 // implicit TLS (RFC 8314 3.3), and a client session on it. rustls verifies every certificate.
 import { type ClientSession, type ConnectOptions, clientConfigOf, startClientSession } from '@smtpure/driver'
 import { DenoTransport } from './DenoTransport.ts'
-import { denoRuntime } from './runtime.ts'
+import { denoRuntime, unrefTimeout } from './runtime.ts'
 
 const pem = (x: string | Uint8Array): string => (typeof x === 'string' ? x : new TextDecoder().decode(x))
 
@@ -24,9 +24,9 @@ export const connectSmtp = async (options: ConnectOptions): Promise<ClientSessio
   // the name (or address) the certificate must match (RFC 3207 4.1)
   const role = { hostname: options.servername ?? options.host, ...(ca ? { caCerts: ca.map(pem) } : {}) }
   const timeoutMs = options.connectTimeoutMs ?? 30000
-  let timer: number | undefined
+  let cancel = (): void => undefined
   const timeout = new Promise<never>((_, reject) => {
-    timer = Number(setTimeout(() => reject(new Error(`connect timed out: ${options.host}:${options.port}`)), timeoutMs))
+    cancel = unrefTimeout(() => reject(new Error(`connect timed out: ${options.host}:${options.port}`)), timeoutMs)
   })
   const connecting = Deno.connect({ hostname: options.host, port: options.port })
   try {
@@ -43,6 +43,6 @@ export const connectSmtp = async (options: ConnectOptions): Promise<ClientSessio
     void connecting.then((c) => c.close()).catch(() => undefined)
     throw e
   } finally {
-    clearTimeout(timer)
+    cancel()
   }
 }

@@ -7,12 +7,19 @@ const base64url = (bytes: Uint8Array): string =>
     .replace(/\//g, '_')
     .replace(/=+$/, '')
 
+/**
+ * A timer that does not keep the process alive. Deno 2.9 returns a Node-style timer object with
+ * `unref`; older releases return a number for `Deno.unrefTimer`.
+ */
+export const unrefTimeout = (fire: () => void, ms: number): (() => void) => {
+  const t: unknown = setTimeout(fire, ms)
+  if (typeof t === 'number') Deno.unrefTimer(t)
+  else (t as { unref?: () => void }).unref?.()
+  return () => clearTimeout(t as number)
+}
+
 export const denoRuntime: Runtime = {
-  setTimer: (ms, fire) => {
-    const id = Number(setTimeout(fire, ms)) // a number on Deno; Number() also satisfies Node's types
-    Deno.unrefTimer(id)
-    return () => clearTimeout(id)
-  },
+  setTimer: (ms, fire) => unrefTimeout(fire, ms),
   randomToken: () => base64url(crypto.getRandomValues(new Uint8Array(9))),
   now: () => ({ epochMs: Date.now(), offsetMinutes: -new Date().getTimezoneOffset() }),
 }

@@ -1,17 +1,18 @@
 // The conformance suite on Deno, with deno test, against @smtpure/deno.
 import { conformanceCases } from '@smtpure/conformance'
 import * as deno from '../src/index.ts'
+import { unrefTimeout } from '../src/runtime.ts'
 
 /** Deno.test has no time limit of its own: a case that hangs fails after a minute. */
 const limited = (run: () => Promise<void>) => async (): Promise<void> => {
-  let timer: number | undefined
+  let cancel = (): void => undefined
   const expired = new Promise<never>((_, reject) => {
-    timer = Number(setTimeout(() => reject(new Error('timed out after 60 s')), 60000))
+    cancel = unrefTimeout(() => reject(new Error('timed out after 60 s')), 60000)
   })
   try {
     await Promise.race([run(), expired])
   } finally {
-    clearTimeout(timer)
+    cancel()
   }
 }
 

@@ -1,0 +1,113 @@
+// `smtpure serve` and `smtpure send` on Node, Bun and Deno: the same flags give the same output,
+// the same exit codes and the same Maildir files on every runtime.
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it } from 'vitest'
+import { makeCerts } from '@smtpure/conformance'
+import { type RuntimeName, type Started, runToEnd, runtimeNames, startListening } from '../src/runtimes.ts'
+
+const main = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url))
+const message = 'From: bob@example.org\r\nSubject: Test message\r\n\r\nHello Alice.\r\n.leading dot\r\n'
+const certs = makeCerts()
+// the test CA, trusted the way each runtime takes extra CAs from the environment
+const trustCa = { NODE_EXTRA_CA_CERTS: join(certs.dir, 'ca.pem'), DENO_CERT: join(certs.dir, 'ca.pem') }
+
+const running: Started[] = []
+afterEach(() => {
+  for (const r of running.splice(0)) r.child.kill('SIGKILL')
+})
+const serve = async (runtime: RuntimeName, args: ReadonlyArray<string>): Promise<Started> => {
+  const r = await startListening(runtime, main, ['serve', '--port', '0', ...args])
+  running.push(r)
+  return r
+}
+const inbox = (dir: string, rcpt: string): string[] => {
+  const d = join(dir, rcpt, 'new')
+  return existsSync(d) ? readdirSync(d).map((f) => readFileSync(join(d, f), 'latin1')) : []
+}
+
+describe.each(runtimeNames)('smtpure on %s', (runtime) => {
+  it('picks the adapter of the runtime it runs on', async () => {
+    const out = await runToEnd(runtime, fileURLToPath(new URL('../scripts/which-adapter.mjs', import.meta.url)), [])
+    expect(out.stdout).toBe(`@smtpure/${runtime}\n`)
+  })
+
+  it('serve prints its one line; send delivers into the Maildir and prints one line per recipient (exit 0)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smtpure-mail-'))
+    const r = await serve(runtime, ['--maildir', dir])
+    expect(r.stdout()).toBe(`listening on 127.0.0.1:${r.port}\n`)
+    const out = await runToEnd(
+      runtime,
+      main,
+      ['send', '--server', `127.0.0.1:${r.port}`, '--from', 'bob@example.org', '--to', 'alice@example.com', '-'],
+      message,
+    )
+    expect(out).toEqual({
+      code: 0,
+      stdout: 'alice@example.com 250 2.0.0 Ok: delivered\nmessage accepted: 250 2.0.0 Ok: delivered\n',
+      stderr: '',
+    })
+    const files = inbox(dir, 'alice@example.com')
+    expect(files).toHaveLength(1)
+    expect(files[0]).toMatch(/^Return-Path: <bob@example\.org>\r\nDelivered-To: <alice@example\.com>\r\nReceived: /)
+    expect(files[0]!.endsWith(message)).toBe(true)
+  })
+
+  it('a refused recipient: 550 5.1.1 on its line and exit 69 (EX_UNAVAILABLE)', async () => {
+    const r = await serve(runtime, [
+      '--maildir',
+      mkdtempSync(join(tmpdir(), 'smtpure-mail-')),
+      '--mailbox',
+      'a@example.com',
+    ])
+    const out = await runToEnd(
+      runtime,
+      main,
+      ['send', '--server', `127.0.0.1:${r.port}`, '--from', 'b@example.org', '--to', 'eve@example.com', '-'],
+      message,
+    )
+    expect(out.code).toBe(69)
+    expect(out.stdout).toBe(
+      'eve@example.com 550 5.1.1 <eve@example.com>: no such mailbox here\nmessage permanent: 0 of 1 recipients accepted\n',
+    )
+  })
+
+  it('STARTTLS with a verified certificate and AUTH, then SIGTERM ends serve with exit 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smtpure-mail-'))
+    const r = await serve(runtime, [
+      '--maildir',
+      dir,
+      '--tls-cert',
+      join(certs.dir, 'cert.pem'),
+      '--tls-key',
+      join(certs.dir, 'key.pem'),
+      '--user',
+      'bob:s3cret',
+      '--require-auth',
+    ])
+    const args = ['send', '--server', `localhost:${r.port}`, '--starttls', '--user', 'bob:s3cret']
+    const out = await runToEnd(
+      runtime,
+      main,
+      [...args, '--from', 'bob@example.org', '--to', 'alice@example.com', '-'],
+      message,
+      trustCa,
+    )
+    expect(out.stdout).toBe('alice@example.com 250 2.0.0 Ok: delivered\nmessage accepted: 250 2.0.0 Ok: delivered\n')
+    expect(out.code).toBe(0)
+    expect(inbox(dir, 'alice@example.com')[0]).toMatch(/ with ESMTPSA\s/)
+    r.child.kill('SIGTERM')
+    expect(await r.exited).toBe(0)
+  })
+
+  it('bad usage: one line on stderr and exit 64', async () => {
+    const out = await runToEnd(runtime, main, ['send', '--to', 'a@example.com'])
+    expect(out).toEqual({
+      code: 64,
+      stdout: '',
+      stderr: 'smtpure: --from is required (use --from "" for the null reverse path)\n',
+    })
+  })
+})
