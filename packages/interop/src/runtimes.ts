@@ -9,7 +9,7 @@ export const runtimeNames: ReadonlyArray<RuntimeName> = ['node', 'bun', 'deno']
 const bin = (name: string): string => fileURLToPath(new URL(`../../../node_modules/.bin/${name}`, import.meta.url))
 
 /** Deno's permissions for the smtpure command: sockets, files (Maildir, certificates), the host name. */
-export const denoPermissions = ['--allow-net', '--allow-read', '--allow-write', '--allow-sys=hostname', '--allow-env']
+export const denoPermissions = ['--allow-net', '--allow-read', '--allow-write', '--allow-sys=hostname']
 
 /** The command line that runs `script` with `args` on `runtime`. */
 export const commandLine = (

@@ -6,7 +6,14 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { makeCerts } from '@smtpure/conformance'
-import { type RuntimeName, type Started, runToEnd, runtimeNames, startListening } from '../src/runtimes.ts'
+import {
+  type RuntimeName,
+  type Started,
+  denoPermissions,
+  runToEnd,
+  runtimeNames,
+  startListening,
+} from '../src/runtimes.ts'
 
 const main = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url))
 const message = 'From: bob@example.org\r\nSubject: Test message\r\n\r\nHello Alice.\r\n.leading dot\r\n'
@@ -109,5 +116,12 @@ describe.each(runtimeNames)('smtpure on %s', (runtime) => {
       stdout: '',
       stderr: 'smtpure: --from is required (use --from "" for the null reverse path)\n',
     })
+  })
+})
+
+describe('docs/deno.md', () => {
+  it('gives the command the permissions it is tested with', () => {
+    const page = readFileSync(fileURLToPath(new URL('../../../docs/deno.md', import.meta.url)), 'utf8')
+    expect(page).toContain(`deno run ${denoPermissions.join(' ')} packages/cli/dist/main.js serve`)
   })
 })
