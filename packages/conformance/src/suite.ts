@@ -96,17 +96,33 @@ const withServer = async (
 /** Resident set size of this process in MiB. */
 const rssMiB = (): number => process.memoryUsage().rss / MiB
 
-/** `count` chunks of `size` octets of message lines, made one at a time as the client pulls them. */
+/**
+ * `count` chunks of `size` octets of message lines, made one at a time as the client pulls them.
+ * Chunk `i` is lines of one letter (`a` + i mod 26), so a chunk delivered twice, lost or overwritten
+ * changes the checksum.
+ */
 async function* lines(count: number, size: number, pulled?: (octets: number) => void): AsyncGenerator<Uint8Array> {
-  const line = new TextEncoder().encode('x'.repeat(76) + '\r\n')
   for (let i = 0; i < count; i++) {
-    const chunk = new Uint8Array(size)
-    for (let o = 0; o + line.length <= size; o += line.length) chunk.set(line, o)
-    chunk.fill(0x78, size - (size % line.length), size - 2)
+    const chunk = new Uint8Array(size).fill(0x61 + (i % 26))
+    for (let o = 76; o < size; o += 78) chunk.set([13, 10], o)
     chunk.set([13, 10], size - 2)
     pulled?.((i + 1) * size)
     yield chunk
   }
+}
+
+/** A running checksum of octets in order (FNV-1a, 32 bits). */
+const checksum = (h: number, bytes: Uint8Array): number => {
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 16777619) >>> 0
+  return h
+}
+const FNV_START = 2166136261
+
+/** The checksum of what `lines(count, size)` yields. */
+const linesChecksum = async (count: number, size: number): Promise<number> => {
+  let h = FNV_START
+  for await (const c of lines(count, size)) h = checksum(h, c)
+  return h
 }
 
 export const conformanceCases = (adapter: Adapter): ReadonlyArray<Case> => {
@@ -337,6 +353,7 @@ export const conformanceCases = (adapter: Adapter): ReadonlyArray<Case> => {
         const count = 800 // 50 MiB
         let pulled = 0
         let received = 0
+        let sum = FNV_START
         let ahead = 0 // most octets the client had produced beyond what the application had read
         let peak = rssMiB()
         const before = peak
@@ -345,6 +362,7 @@ export const conformanceCases = (adapter: Adapter): ReadonlyArray<Case> => {
           onMessage: async (m) => {
             for await (const c of m.chunks) {
               received += c.length
+              sum = checksum(sum, c)
               ahead = Math.max(ahead, pulled - received)
             }
             return ok(1)
@@ -364,6 +382,7 @@ export const conformanceCases = (adapter: Adapter): ReadonlyArray<Case> => {
           clearInterval(sample)
         }
         assert.equal(received, count * chunk)
+        assert.equal(sum, await linesChecksum(count, chunk), 'the message arrived as sent')
         const growth = Math.max(peak, rssMiB()) - before
         console.log(
           `[${adapter.name}] 50 MiB message: peak RSS ${peak.toFixed(0)} MiB (+${growth.toFixed(0)} MiB), ` +
@@ -374,6 +393,26 @@ export const conformanceCases = (adapter: Adapter): ReadonlyArray<Case> => {
         // both ends run in this process; garbage collection decides the rest, so this bound is loose
         assert.ok(growth < 120, `RSS grew by ${growth.toFixed(0)} MiB`)
       },
+    },
+    {
+      name: 'half-close: a client that sends FIN right after QUIT still gets every reply it is owed',
+      run: () =>
+        withServer(adapter, {}, {}, async ({ port, stored }) => {
+          const peer = await RawPeer.connect(port)
+          await peer.until(/^220 /)
+          peer.write(
+            'EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nDATA\r\n' +
+              'Subject: h\r\n\r\nhalf\r\n.\r\nQUIT\r\n',
+          )
+          peer.socket.end() // our side is done; theirs must still answer the message and the QUIT
+          const said = await peer.until(/221 [^\r\n]*\r\n$/)
+          assert.match(said, /\r\n250 2\.0\.0 Ok: queued as 1\r\n221 /)
+          await peer.closed
+          assert.deepEqual(
+            stored.map((m) => m.body),
+            ['Subject: h\r\n\r\nhalf\r\n'],
+          )
+        }),
     },
     {
       name: 'a client that vanishes mid-DATA: nothing is stored, the session ends (RFC 5321 4.1.1.4)',
@@ -432,6 +471,7 @@ export const conformanceCases = (adapter: Adapter): ReadonlyArray<Case> => {
         let pulled = 0
         let pulledDuringStall = 0
         let received = 0
+        let sum = FNV_START
         const hooks: ServerHooks = {
           onMessage: async (m) => {
             for await (const c of m.chunks) {
@@ -440,6 +480,7 @@ export const conformanceCases = (adapter: Adapter): ReadonlyArray<Case> => {
                 pulledDuringStall = pulled
               }
               received += c.length
+              sum = checksum(sum, c)
             }
             return ok(1)
           },
@@ -454,6 +495,7 @@ export const conformanceCases = (adapter: Adapter): ReadonlyArray<Case> => {
           await session.quit()
         })
         assert.equal(received, count * chunk)
+        assert.equal(sum, await linesChecksum(count, chunk), 'the message arrived as sent')
         // held back by the server's paused socket and the kernel buffers, far from the whole message
         assert.ok(pulledDuringStall < 32 * MiB, `the client pulled ${pulledDuringStall / MiB} MiB during the stall`)
       },
