@@ -3,7 +3,11 @@
 // queued here and written on `drain`. STARTTLS follows RFC 3207: once the upgrade starts the plain
 // socket is detached, so no plaintext reaches the session.
 import type { Socket, SocketHandler, TLSOptions } from 'bun'
+import { concat } from '@smtpure/core'
 import type { TlsInfo, Transport, TransportEvents } from '@smtpure/driver'
+
+/** Octets gathered from one turn's writes past which they are written at once. */
+const BATCH_LIMIT = 16 * 1024
 
 /** Each Bun socket carries the transport its events go to. */
 export interface Slot {
@@ -40,7 +44,10 @@ export const bunTlsInfo = (s: Socket<Slot>, servername?: string): TlsInfo => {
 export class BunTransport implements Transport {
   private events: TransportEvents | undefined
   private early: Uint8Array[] = [] // bytes that came before start()
-  private queue: Uint8Array[] = []
+  private batch: Uint8Array[] = [] // small writes of this turn of the event loop, sent as one
+  private batched = 0
+  private queue: Uint8Array[] = [] // what the kernel did not take yet
+  private upgrading = false
   private drained: { promise: Promise<void>; resolve: () => void } | undefined
   private ended = false
   private closing = false
@@ -62,6 +69,7 @@ export class BunTransport implements Transport {
 
   /** @internal Bun hands each `data` call a fresh buffer, so the driver may keep views of it. */
   onData(bytes: Uint8Array): void {
+    if (this.upgrading) return // plaintext after STARTTLS is dropped (RFC 3207 4)
     if (this.events) this.events.data(bytes)
     else this.early.push(bytes)
   }
@@ -105,12 +113,32 @@ export class BunTransport implements Transport {
 
   write(bytes: Uint8Array): true | Promise<void> {
     if (this.ended || this.closing) return true
-    if (this.queue.length === 0) {
-      const n = this.socket.write(bytes)
-      if (n < 0 || n === bytes.length) return true
-      this.queue.push(bytes.subarray(n))
-    } else this.queue.push(bytes)
-    // the kernel's buffer is full: one waiter for every blocked write, settled by drain or close
+    if (this.queue.length > 0) {
+      this.queue.push(bytes)
+      return this.waitDrain()
+    }
+    // Writes made in one turn (replies to answers that came back together) leave in one write and
+    // one segment, as corking does on Node; Bun's write is a system call each time.
+    if (this.batch.length === 0) process.nextTick(this.flush)
+    this.batch.push(bytes)
+    this.batched += bytes.length
+    if (this.batched < BATCH_LIMIT) return true
+    this.flush() // a big write (message data) goes at once, and waits if the kernel is full
+    return this.queue.length > 0 ? this.waitDrain() : true
+  }
+
+  private readonly flush = (): void => {
+    const batch = this.batch
+    this.batch = []
+    this.batched = 0
+    if (batch.length === 0 || this.ended) return
+    const bytes = batch.length === 1 ? batch[0]! : concat(batch)
+    const n = this.socket.write(bytes)
+    if (n >= 0 && n < bytes.length) this.queue.push(bytes.subarray(n))
+  }
+
+  /** One waiter for every blocked write, settled by drain or close. */
+  private waitDrain(): Promise<void> {
     if (this.drained === undefined) {
       let resolve!: () => void
       const promise = new Promise<void>((r) => (resolve = r))
@@ -127,11 +155,17 @@ export class BunTransport implements Transport {
     this.socket.resume()
   }
 
-  startTls(): Promise<TlsInfo> {
+  async startTls(): Promise<TlsInfo> {
     const role = this.role
-    if (role === undefined) return Promise.reject(new Error('TLS is not configured'))
+    if (role === undefined) throw new Error('TLS is not configured')
+    // from here on nothing read in clear reaches the session (RFC 3207 4); the 220 goes out first
+    this.upgrading = true
+    this.flush()
+    if (this.queue.length > 0) await this.waitDrain()
+    if (this.ended) throw new Error('connection closed before the TLS handshake')
     const raw = this.socket
-    raw.data = { transport: undefined } // from here on nothing read in clear reaches the session (RFC 3207 4)
+    raw.data = { transport: undefined }
+    this.upgrading = false // only the TLS socket's events reach this transport now
     return new Promise((resolve, reject) => {
       const slot: Slot = { transport: this }
       const [, upgraded] = raw.upgradeTLS<Slot>({
@@ -166,6 +200,7 @@ export class BunTransport implements Transport {
 
   close(): void {
     if (this.ended || this.closing) return
+    this.flush()
     this.closing = true
     if (this.queue.length === 0) this.finish()
   }
