@@ -35,15 +35,19 @@ export interface Started {
   readonly exited: Promise<number | null>
 }
 
-/** Start a server script that prints `listening on HOST:PORT` and wait for that line. */
+/**
+ * Start a server script that prints `listening on HOST:PORT` and wait for that line; `line` gives
+ * the whole command line instead of a runtime and a script.
+ */
 export const startListening = (
   runtime: RuntimeName,
   script: string,
   args: ReadonlyArray<string>,
   env: Record<string, string> = {},
+  line: [string, ReadonlyArray<string>] = commandLine(runtime, script, args),
 ): Promise<Started> =>
   new Promise((resolve, reject) => {
-    const [cmd, argv] = commandLine(runtime, script, args)
+    const [cmd, argv] = line
     const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
     let out = ''
     let err = ''

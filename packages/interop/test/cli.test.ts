@@ -1,10 +1,10 @@
 // `smtpure serve` and `smtpure send` on Node, Bun and Deno: the same flags give the same output,
 // the same exit codes and the same Maildir files on every runtime.
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
 import { makeCerts } from '@smtpure/conformance'
 import {
   type RuntimeName,
@@ -116,6 +116,40 @@ describe.each(runtimeNames)('smtpure on %s', (runtime) => {
       stdout: '',
       stderr: 'smtpure: --from is required (use --from "" for the null reverse path)\n',
     })
+  })
+})
+
+describe('bunx', () => {
+  it('`bunx --bun smtpure serve` runs the command on Bun and delivers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smtpure-mail-'))
+    const bun = fileURLToPath(new URL('../../../node_modules/.bin/bun', import.meta.url))
+    const r = await startListening('node', '', [], {}, [
+      bun,
+      ['x', '--bun', 'smtpure', 'serve', '--port', '0', '--maildir', dir],
+    ])
+    running.push(r)
+    // bunx runs the command in a child process: Bun with --bun, else whatever the shebang names
+    const pid = r.child.pid!
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)
+    const exes = [pid, ...kids.map(Number)].map((p) => readlinkSync(`/proc/${p}/exe`))
+    onTestFinished(() =>
+      kids.forEach((k) => {
+        try {
+          process.kill(Number(k), 'SIGKILL')
+        } catch {
+          // gone already
+        }
+      }),
+    )
+    expect(exes.every((e) => /bun/.test(e))).toBe(true)
+    const out = await runToEnd(
+      'node',
+      main,
+      ['send', '--server', `127.0.0.1:${r.port}`, '--from', 'bob@example.org', '--to', 'alice@example.com', '-'],
+      message,
+    )
+    expect(out.code).toBe(0)
+    expect(inbox(dir, 'alice@example.com')).toHaveLength(1)
   })
 })
 
