@@ -119,6 +119,30 @@ describe.each(runtimeNames)('smtpure on %s', (runtime) => {
   })
 })
 
+describe('smtpure on deno only', () => {
+  it('send --tls-insecure is bad usage on Deno (exit 64): Deno verifies every certificate', async () => {
+    const out = await runToEnd(
+      'deno',
+      main,
+      [
+        'send',
+        '--server',
+        '127.0.0.1:1',
+        '--starttls',
+        '--tls-insecure',
+        '--from',
+        'a@b.example',
+        '--to',
+        'c@d.example',
+        '-',
+      ],
+      message,
+    )
+    expect(out.code).toBe(64)
+    expect(out.stderr).toMatch(/^smtpure: invalid client options:; verify: false is not available on Deno .*\n$/)
+  })
+})
+
 describe('bunx', () => {
   it('`bunx --bun smtpure serve` runs the command on Bun and delivers', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'smtpure-mail-'))
