@@ -109,6 +109,18 @@ describe.each(runtimeNames)('smtpure on %s', (runtime) => {
     expect(await r.exited).toBe(0)
   })
 
+  it('a server that cannot be reached: one line on stderr and exit 75 (EX_TEMPFAIL)', async () => {
+    const out = await runToEnd(
+      runtime,
+      main,
+      ['send', '--server', '127.0.0.1:1', '--from', 'a@b.example', '--to', 'c@d.example', '-'],
+      message,
+    )
+    expect(out.code).toBe(75)
+    expect(out.stdout).toBe('')
+    expect(out.stderr).toMatch(/^smtpure send: cannot connect to 127\.0\.0\.1:1: [^\n]+\n$/)
+  })
+
   it('bad usage: one line on stderr and exit 64', async () => {
     const out = await runToEnd(runtime, main, ['send', '--to', 'a@example.com'])
     expect(out).toEqual({
