@@ -37,18 +37,21 @@ export interface Started {
 
 /**
  * Start a server script that prints `listening on HOST:PORT` and wait for that line; `line` gives
- * the whole command line instead of a runtime and a script.
+ * the whole command line instead of a runtime and a script, `cwd` the folder it runs in.
  */
 export const startListening = (
   runtime: RuntimeName,
   script: string,
   args: ReadonlyArray<string>,
-  env: Record<string, string> = {},
-  line: [string, ReadonlyArray<string>] = commandLine(runtime, script, args),
+  more: { env?: Record<string, string>; line?: [string, ReadonlyArray<string>]; cwd?: string } = {},
 ): Promise<Started> =>
   new Promise((resolve, reject) => {
-    const [cmd, argv] = line
-    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+    const [cmd, argv] = more.line ?? commandLine(runtime, script, args)
+    const child = spawn(cmd, argv, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...more.env },
+      ...(more.cwd ? { cwd: more.cwd } : {}),
+    })
     let out = ''
     let err = ''
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))

@@ -159,10 +159,11 @@ describe('bunx', () => {
   it('`bunx --bun smtpure serve` runs the command on Bun and delivers', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'smtpure-mail-'))
     const bun = fileURLToPath(new URL('../../../node_modules/.bin/bun', import.meta.url))
-    const r = await startListening('node', '', [], {}, [
-      bun,
-      ['x', '--bun', 'smtpure', 'serve', '--port', '0', '--maildir', dir],
-    ])
+    // from the root of the repository, whose node_modules/.bin holds the workspace's smtpure
+    const r = await startListening('node', '', [], {
+      line: [bun, ['x', '--bun', 'smtpure', 'serve', '--port', '0', '--maildir', dir]],
+      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+    })
     running.push(r)
     // bunx runs the command in a child process: Bun with --bun, else whatever the shebang names
     const pid = r.child.pid!
