@@ -1,6 +1,15 @@
 // `smtpure serve` and `smtpure send` on Node, Bun and Deno: the same flags give the same output,
 // the same exit codes and the same Maildir files on every runtime.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  symlinkSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -159,10 +168,14 @@ describe('bunx', () => {
   it('`bunx --bun smtpure serve` runs the command on Bun and delivers', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'smtpure-mail-'))
     const bun = fileURLToPath(new URL('../../../node_modules/.bin/bun', import.meta.url))
-    // from the root of the repository, whose node_modules/.bin holds the workspace's smtpure
+    // a folder where smtpure is installed: its bin linked and made executable, as npm does
+    const home = mkdtempSync(join(tmpdir(), 'smtpure-bunx-'))
+    mkdirSync(join(home, 'node_modules', '.bin'), { recursive: true })
+    symlinkSync(main, join(home, 'node_modules', '.bin', 'smtpure'))
+    chmodSync(main, 0o755)
     const r = await startListening('node', '', [], {
       line: [bun, ['x', '--bun', 'smtpure', 'serve', '--port', '0', '--maildir', dir]],
-      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+      cwd: home,
     })
     running.push(r)
     // bunx runs the command in a child process: Bun with --bun, else whatever the shebang names
