@@ -41,6 +41,12 @@ export const bunTlsInfo = (s: Socket<Slot>, servername?: string): TlsInfo => {
   }
 }
 
+/**
+ * The driver's Transport on one Bun socket. `role` says how STARTTLS upgrades it (none: the server
+ * offers no TLS); `tls` is set for a connection that is TLS from the start (implicit TLS).
+ * @example
+ * const session = startServerSession(new BunTransport(socket, { server: true, tls: { key, cert } }), options)
+ */
 export class BunTransport implements Transport {
   private events: TransportEvents | undefined
   private early: Uint8Array[] = [] // bytes that came before start()

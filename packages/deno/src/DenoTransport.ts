@@ -17,6 +17,13 @@ export interface DenoTlsRole {
   readonly caCerts?: string[]
 }
 
+/**
+ * The driver's Transport on one Deno connection. `role` lets the client upgrade with STARTTLS
+ * (servers that offer STARTTLS run on node:tls, see server.ts); `tls` is set for a connection that
+ * is TLS from the start (Deno.listenTls, or a client that upgraded at once).
+ * @example
+ * const session = startClientSession(new DenoTransport(await Deno.connect({ port: 25 }), { hostname: 'mx.example.com' }), options)
+ */
 export class DenoTransport implements Transport {
   private events: TransportEvents | undefined
   private paused = false

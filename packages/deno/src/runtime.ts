@@ -18,6 +18,7 @@ export const unrefTimeout = (fire: () => void, ms: number): (() => void) => {
   return () => clearTimeout(t as number)
 }
 
+/** Timers (unref'd: they never keep the process alive), Web Crypto tokens and the clock on Deno. */
 export const denoRuntime: Runtime = {
   setTimer: (ms, fire) => unrefTimeout(fire, ms),
   randomToken: () => base64url(crypto.getRandomValues(new Uint8Array(9))),
