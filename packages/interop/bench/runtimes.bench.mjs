@@ -35,6 +35,9 @@ const discarding = {
   'smtpure on node': [process.execPath, [discard]],
   'smtpure on bun': [bin('bun'), [discard]],
   'smtpure on deno': [bin('deno'), [...denoRun, discard]],
+  // the Node adapter on Bun's and Deno's node:net layers: what the native adapters gain
+  '@smtpure/node on bun': [bin('bun'), [discard, '--adapter', '@smtpure/node']],
+  '@smtpure/node on deno': [bin('deno'), [...denoRun, discard, '--adapter', '@smtpure/node']],
   'smtp-server (node)': [process.execPath, [discard, '--peer']],
 }
 const clients = {
@@ -98,7 +101,7 @@ const table = (title, unit, rows, node, peer) => {
   for (const [name, r] of Object.entries(rows)) {
     const rss = r.rss === undefined ? '' : `  peak RSS ${r.rss.toFixed(0).padStart(4)} MiB`
     const ratios = `x${(r.rate / rows[node].rate).toFixed(2)} vs node, x${(r.rate / rows[peer].rate).toFixed(2)} vs peer`
-    console.log(`  ${name.padEnd(20)} ${r.rate.toFixed(1).padStart(8)} ${unit}${rss}   ${ratios}`)
+    console.log(`  ${name.padEnd(22)} ${r.rate.toFixed(1).padStart(8)} ${unit}${rss}   ${ratios}`)
   }
 }
 
