@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util'
 import { type ClientError, type MessageResult, type Reply, mechanisms, parseMechanism } from '@smtpure/core'
 import type { Mechanism } from '@smtpure/core'
 import { SmtpClientError, describeClientError } from '@smtpure/driver'
-import { connectSmtp } from '@smtpure/node'
+import { loadAdapter } from './adapter.js'
 import { EX_OK, EX_TEMPFAIL, EX_UNAVAILABLE, InputError, UsageError } from './usage.js'
 
 export const sendHelp = `Usage: smtpure send --from ADDR --to ADDR [--to ADDR ...] [options] [FILE | -]
@@ -156,6 +156,7 @@ export const send = async (argv: ReadonlyArray<string>): Promise<number> => {
   }
   const message = await readMessage(positionals[0])
 
+  const { connectSmtp } = await loadAdapter()
   let session
   try {
     session = await connectSmtp({

@@ -19,7 +19,7 @@ import {
 } from '@smtpure/core'
 import { SmtpError } from '@smtpure/driver'
 import { Maildir, StoreError } from '@smtpure/maildir'
-import { createSmtpServer } from '@smtpure/node'
+import { loadAdapter } from './adapter.js'
 import { EX_OK, UsageError, wholeNumber } from './usage.js'
 
 export const serveHelp = `Usage: smtpure serve [options]
@@ -166,6 +166,7 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
       : undefined
   const lmtp = v.lmtp === true
 
+  const { createSmtpServer } = await loadAdapter()
   const server = createSmtpServer({
     smtp: {
       hostname,

@@ -187,10 +187,15 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
           break
         }
         case 'StartTls':
+          // Read nothing more in clear: some runtimes (Deno.startTls) cannot upgrade under a pending read.
+          transport.pause()
           lastWrite
             .then(() => transport.startTls())
             .then(
-              () => dispatch(ClientInput.tlsStarted),
+              () => {
+                transport.resume()
+                dispatch(ClientInput.tlsStarted)
+              },
               (e) => {
                 options.onError?.(e)
                 failure = new SmtpClientError({

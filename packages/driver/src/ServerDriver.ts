@@ -103,6 +103,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     let message: { stream: ChunkStream; verdict: Promise<Verdict | ReadonlyArray<Verdict>> } | undefined
     const report = (e: unknown): void => options.onError?.(e)
     let messages = 0
+    let upgrading: Uint8Array[] | undefined // decrypted bytes that came during the TLS handshake
 
     // Session facts come from the core: those a question or message start carried, or its account now.
     const info = (told?: SessionFacts): SessionInfo => {
@@ -190,8 +191,19 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
             break
           case 'StartTls':
             lastWrite
-              .then(() => transport.startTls())
-              .then(() => dispatch(tlsStarted))
+              .then(() => {
+                // From this call on the transport delivers only decrypted bytes; some runtimes (Node's
+                // layer under Deno) deliver them before the handshake promise settles, so they wait
+                // here until the session knows TLS is on (plaintext before it is dropped, RFC 3207 4).
+                upgrading = []
+                return transport.startTls()
+              })
+              .then(() => {
+                const early = upgrading ?? []
+                upgrading = undefined
+                dispatch(tlsStarted)
+                for (const bytes of early) dispatch(received(bytes))
+              })
               .catch((e) => {
                 report(e)
                 finish()
@@ -353,7 +365,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       finish()
     }
     transport.start({
-      data: (bytes) => dispatch(received(bytes)),
+      data: (bytes) => (upgrading ? upgrading.push(bytes) : dispatch(received(bytes))),
       closed: (e) => {
         if (e !== undefined) report(e)
         dispatch(peerClosed)

@@ -37,7 +37,9 @@ export interface Transport {
   /**
    * Turn the connection into TLS (server side for a server session, client side for a client
    * session). From the call on, no plaintext bytes may be delivered (RFC 3207 4: bytes the peer
-   * sent before the handshake are dropped). Resolves when the handshake is done.
+   * sent before the handshake are dropped). Resolves when the handshake is done. Bytes delivered
+   * after the call are the decrypted stream, even if they come before the promise settles. On the
+   * client side the driver pauses reading before the call and resumes it after.
    */
   readonly startTls: () => Promise<TlsInfo>
   /** Close the connection after pending writes. */

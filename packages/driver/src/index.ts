@@ -19,3 +19,14 @@ export {
   defaultConnectionLimits,
   isLoopback,
 } from './ConnectionGate.js'
+export {
+  type ConnectOptions,
+  type ListenAddress,
+  type SessionPool,
+  type SmtpServer,
+  type SmtpServerOptions,
+  type TlsFiles,
+  clientConfigOf,
+  serverConfigOf,
+  sessionPool,
+} from './adapter.js'

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { clientConfig, serverConfig, type ClientOptions, type ServerOptions } from '@smtpure/core'
-import { type ServerHooks, SmtpClientError, SmtpError, startClientSession, startServerSession } from '../src/index.js'
+import {
+  type ServerHooks,
+  SmtpClientError,
+  SmtpError,
+  type Transport,
+  startClientSession,
+  startServerSession,
+} from '../src/index.js'
 import { testRuntime } from './MemoryTransport.js'
 import { memoryPair } from './pair.js'
 
@@ -79,6 +86,26 @@ describe('startClientSession', () => {
   it('required TLS that is not offered fails before anything is sent in clear', async () => {
     const { session } = connect({ tls: 'required' }, { startTls: false })
     await expect(session.ready).rejects.toMatchObject({ error: { _tag: 'TlsRequired' } })
+  })
+
+  it('reads nothing more in clear once it asks for TLS, and reads again after (RFC 3207 4)', async () => {
+    const c = clientConfig({ helo: 'client.example', tls: 'required' })
+    const s = serverConfig({ hostname: 'mx.example.com', startTls: true })
+    if (c._tag === 'Left' || s._tag === 'Left') throw new Error('bad config')
+    const pair = memoryPair()
+    startServerSession(pair.server, { config: s.right, hooks: {}, runtime: testRuntime() })
+    const client = pair.client as { -readonly [K in keyof Transport]: Transport[K] } & { paused: boolean }
+    const upgrade = client.startTls.bind(client)
+    const pausedAtUpgrade: boolean[] = []
+    client.startTls = () => {
+      pausedAtUpgrade.push(client.paused) // Deno.startTls needs no read in flight
+      return upgrade()
+    }
+    const session = startClientSession(client, { config: c.right, runtime: testRuntime() })
+    expect(await session.ready).toMatchObject({ tls: true })
+    expect(pausedAtUpgrade).toEqual([true])
+    expect(client.paused).toBe(false)
+    await session.quit()
   })
 
   it('STARTTLS then AUTH, then the message', async () => {

@@ -225,6 +225,19 @@ describe('runServerSession', () => {
       expect(out.split('STARTTLS').length).toBe(2) // advertised before TLS only
       expect(out).not.toContain('2.1.0') // the MAIL pipelined behind STARTTLS never ran
     })
+    it('bytes decrypted before the handshake promise settles are kept for the TLS session (RFC 3207 4.2)', async () => {
+      const { transport } = start({ startTls: true })
+      // as Node's TLS layer does under Deno: the client's first TLS bytes come before startTls resolves
+      transport.startTls = () => {
+        transport.tlsStarted++
+        transport.send('EHLO c.example\r\n')
+        transport.tls = { protocol: 'TLSv1.3' }
+        return Promise.resolve(transport.tls)
+      }
+      transport.send('EHLO c.example\r\nSTARTTLS\r\n')
+      const out = await transport.until(/220 2\.0\.0 [^\r\n]*\r\n250-mx\.example\.com[\s\S]*\r\n250 [A-Z0-9]+\r\n$/)
+      expect(out.split('STARTTLS').length).toBe(2) // the second EHLO was answered in TLS
+    })
     it('a fired idle timer closes with 421 (RFC 5321 4.5.3.2.7)', async () => {
       const { transport, runtime, done } = start({})
       await transport.until(/^220 /)

@@ -1,0 +1,222 @@
+// The Transport for Bun: bytes, pause/resume, TLS upgrade and close on a Bun.listen / Bun.connect
+// socket. Bun's write is unbuffered (it returns how much the kernel took), so what it leaves is
+// queued here and written on `drain`. STARTTLS follows RFC 3207: once the upgrade starts the plain
+// socket is detached, so no plaintext reaches the session.
+import type { Socket, SocketHandler, TLSOptions } from 'bun'
+import { concat } from '@smtpure/core'
+import type { TlsInfo, Transport, TransportEvents } from '@smtpure/driver'
+
+/** Octets gathered from one turn's writes past which they are written at once. */
+const BATCH_LIMIT = 16 * 1024
+
+/** Each Bun socket carries the transport its events go to. */
+export interface Slot {
+  transport: BunTransport | undefined
+}
+
+/** How this end upgrades: as the TLS server (STARTTLS on a server) or the TLS client. */
+export interface BunTlsRole {
+  readonly server: boolean
+  readonly tls: TLSOptions
+}
+
+/** One set of handlers for every socket: Bun calls them with the socket, whose slot names the transport. */
+export const bunHandlers: SocketHandler<Slot> = {
+  data: (s, d) => s.data?.transport?.onData(d),
+  drain: (s) => s.data?.transport?.onDrain(),
+  end: (s) => s.data?.transport?.onEnd(),
+  close: (s, e) => s.data?.transport?.onClose(e),
+  error: (s, e) => s.data?.transport?.onClose(e),
+}
+
+/** TLS facts of a Bun TLS socket. */
+export const bunTlsInfo = (s: Socket<Slot>, servername?: string): TlsInfo => {
+  const cipher = s.getCipher()
+  const protocol = s.getTLSVersion()
+  return {
+    ...(protocol ? { protocol } : {}),
+    ...(cipher ? { cipher: cipher.standardName ?? cipher.name } : {}),
+    ...(servername ? { servername } : {}),
+    authorized: s.authorized,
+  }
+}
+
+/**
+ * The driver's Transport on one Bun socket. `role` says how STARTTLS upgrades it (none: the server
+ * offers no TLS); `tls` is set for a connection that is TLS from the start (implicit TLS).
+ * @example
+ * const session = startServerSession(new BunTransport(socket, { server: true, tls: { key, cert } }), options)
+ */
+export class BunTransport implements Transport {
+  private events: TransportEvents | undefined
+  private early: Uint8Array[] = [] // bytes that came before start()
+  private batch: Uint8Array[] = [] // small writes of this turn of the event loop, sent as one
+  private batched = 0
+  private queue: Uint8Array[] = [] // what the kernel did not take yet
+  private upgrading = false
+  private drained: { promise: Promise<void>; resolve: () => void } | undefined
+  private ended = false
+  private closing = false
+  readonly remoteAddress: string
+
+  constructor(
+    private socket: Socket<Slot>,
+    private readonly role: BunTlsRole | undefined,
+    public tls: TlsInfo | undefined = undefined,
+  ) {
+    this.remoteAddress = socket.remoteAddress || 'unknown'
+    socket.data = { transport: this }
+  }
+
+  start(events: TransportEvents): void {
+    this.events = events
+    for (const b of this.early.splice(0)) events.data(b)
+  }
+
+  /** @internal Bun hands each `data` call a fresh buffer, so the driver may keep views of it. */
+  onData(bytes: Uint8Array): void {
+    if (this.upgrading) return // plaintext after STARTTLS is dropped (RFC 3207 4)
+    if (this.events) this.events.data(bytes)
+    else this.early.push(bytes)
+  }
+
+  /** @internal the peer sent FIN: its replies are still owed (half-close) */
+  onEnd(): void {
+    if (this.events?.ended) this.events.ended()
+    else this.onClose()
+  }
+
+  /** @internal */
+  onClose(error?: unknown): void {
+    if (this.ended) return
+    this.ended = true
+    this.queue = []
+    this.settleDrain()
+    this.events?.closed(error ?? undefined)
+  }
+
+  /** @internal the kernel took what was written: write what is queued, in order */
+  onDrain(): void {
+    while (this.queue.length > 0) {
+      const head = this.queue[0]!
+      const n = this.socket.write(head)
+      if (n < 0) return this.onClose()
+      if (n < head.length) {
+        this.queue[0] = head.subarray(n)
+        return
+      }
+      this.queue.shift()
+    }
+    this.settleDrain()
+    if (this.closing) this.finish()
+  }
+
+  private settleDrain(): void {
+    const d = this.drained
+    this.drained = undefined
+    d?.resolve()
+  }
+
+  write(bytes: Uint8Array): true | Promise<void> {
+    if (this.ended || this.closing) return true
+    if (this.queue.length > 0) {
+      this.queue.push(bytes)
+      return this.waitDrain()
+    }
+    // Writes made in one turn (replies to answers that came back together) leave in one write and
+    // one segment, as corking does on Node; Bun's write is a system call each time.
+    if (this.batch.length === 0) process.nextTick(this.flush)
+    this.batch.push(bytes)
+    this.batched += bytes.length
+    if (this.batched < BATCH_LIMIT) return true
+    this.flush() // a big write (message data) goes at once, and waits if the kernel is full
+    return this.queue.length > 0 ? this.waitDrain() : true
+  }
+
+  private readonly flush = (): void => {
+    const batch = this.batch
+    this.batch = []
+    this.batched = 0
+    if (batch.length === 0 || this.ended) return
+    const bytes = batch.length === 1 ? batch[0]! : concat(batch)
+    const n = this.socket.write(bytes)
+    if (n >= 0 && n < bytes.length) this.queue.push(bytes.subarray(n))
+  }
+
+  /** One waiter for every blocked write, settled by drain or close. */
+  private waitDrain(): Promise<void> {
+    if (this.drained === undefined) {
+      let resolve!: () => void
+      const promise = new Promise<void>((r) => (resolve = r))
+      this.drained = { promise, resolve }
+    }
+    return this.drained.promise
+  }
+
+  pause(): void {
+    this.socket.pause()
+  }
+
+  resume(): void {
+    this.socket.resume()
+  }
+
+  async startTls(): Promise<TlsInfo> {
+    const role = this.role
+    if (role === undefined) throw new Error('TLS is not configured')
+    // from here on nothing read in clear reaches the session (RFC 3207 4); the 220 goes out first
+    this.upgrading = true
+    this.flush()
+    if (this.queue.length > 0) await this.waitDrain()
+    if (this.ended) throw new Error('connection closed before the TLS handshake')
+    const raw = this.socket
+    raw.data = { transport: undefined }
+    this.upgrading = false // only the TLS socket's events reach this transport now
+    return new Promise((resolve, reject) => {
+      const slot: Slot = { transport: this }
+      const [, upgraded] = raw.upgradeTLS<Slot>({
+        data: slot,
+        tls: role.tls,
+        socket: {
+          ...bunHandlers,
+          close: (s, e) => {
+            reject(e ?? new Error('connection closed during the TLS handshake'))
+            s.data?.transport?.onClose(e)
+          },
+          error: (s, e) => {
+            reject(e)
+            s.data?.transport?.onClose(e)
+          },
+          // the server side reports the missing client certificate here; only the client checks
+          handshake: (s, ok, error) => {
+            if (!role.server && !ok && role.tls.rejectUnauthorized !== false) {
+              reject(error ?? new Error('the server certificate was not verified'))
+              s.terminate()
+              return
+            }
+            this.tls = bunTlsInfo(s, role.server ? s.getServername() : undefined)
+            resolve(this.tls)
+          },
+        },
+      })
+      this.socket = upgraded
+      upgraded.data = slot
+    })
+  }
+
+  close(): void {
+    if (this.ended || this.closing) return
+    this.flush()
+    this.closing = true
+    if (this.queue.length === 0) this.finish()
+  }
+
+  /** End our side after the queued writes; a peer that never closes its side is cut off after 5 s. */
+  private finish(): void {
+    const socket = this.socket
+    socket.end()
+    setTimeout(() => {
+      if (!this.ended) socket.terminate()
+    }, 5000).unref()
+  }
+}

@@ -1,0 +1,156 @@
+// The application API every runtime adapter offers (`createSmtpServer`, `connectSmtp`), in types
+// that name no runtime, so a program moves between Node, Bun and Deno by changing one import; and
+// the bookkeeping their servers share: options decoded at the edge, a connection cap (421, RFC 5321
+// 3.8) and a graceful close.
+import { type ClientConfig, type ServerConfig, clientConfig, replyBytes, serverConfig } from '@smtpure/core'
+import { ConnectionGate, defaultConnectionLimits } from './ConnectionGate.js'
+import type { ServerHooks } from './hooks.js'
+import { type ServerSession, startServerSession } from './ServerDriver.js'
+import type { Runtime, Transport } from './Transport.js'
+
+/** A certificate chain and its private key, PEM. */
+export interface TlsFiles {
+  readonly key: string | Uint8Array
+  readonly cert: string | Uint8Array
+}
+
+/** What `createSmtpServer` takes, on every runtime. */
+export interface SmtpServerOptions {
+  /** Session options as for `serverConfig` (decoded and checked when the server is created). */
+  readonly smtp?: unknown
+  readonly hooks?: ServerHooks
+  /** Certificate and key: enables STARTTLS (or implicit TLS with `implicitTls`); `sni` maps names to others. */
+  readonly tls?: TlsFiles & { readonly sni?: Readonly<Record<string, TlsFiles>> }
+  /** TLS from the first byte, as on port 465 (RFC 8314 3.3). */
+  readonly implicitTls?: boolean
+  /** Connections at once; past it new ones get 421 and are closed (default 1000; 0 for no limit). */
+  readonly maxConnections?: number
+  /** Connections at once from one client address (default 50; 0 for no limit); see `ConnectionGate`. */
+  readonly maxConnectionsPerAddress?: number
+  /** Hold loopback clients to `maxConnectionsPerAddress` too (default false). */
+  readonly limitLoopback?: boolean
+  /** Implicit TLS: ms a new connection has to finish its handshake before it is dropped (default 10000). */
+  readonly tlsHandshakeTimeoutMs?: number
+  readonly onError?: (error: unknown) => void
+}
+
+/** Where a server listens. */
+export interface ListenAddress {
+  readonly address: string
+  readonly family: string
+  readonly port: number
+}
+
+/** A server made by an adapter's `createSmtpServer`. */
+export interface SmtpServer {
+  /** Listen on `port` (0 picks a free one) at `host` (default 127.0.0.1). */
+  readonly listen: (port: number, host?: string) => Promise<ListenAddress>
+  /** Stop accepting, let transactions finish until `deadlineMs` (default 10000), then 421 to everyone. */
+  readonly close: (deadlineMs?: number) => Promise<void>
+  readonly connections: () => number
+  readonly config: ServerConfig
+}
+
+/** What `connectSmtp` takes, on every runtime. */
+export interface ConnectOptions {
+  readonly host: string
+  readonly port: number
+  /** `starttls` requires STARTTLS (no plaintext fallback); `implicit` is TLS from the first byte. */
+  readonly security?: 'none' | 'opportunistic' | 'starttls' | 'implicit'
+  /** Session options as for `clientConfig` (`helo`, `auth`, `lmtp`, timeouts, ...). */
+  readonly smtp?: unknown
+  /** Server name for SNI and certificate checks (default: `host`). */
+  readonly servername?: string
+  /** Extra trusted CA certificates (PEM). */
+  readonly ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array>
+  /** Check the server's certificate (default true). */
+  readonly verify?: boolean
+  /** Give up connecting after this many milliseconds (default 30000). */
+  readonly connectTimeoutMs?: number
+  readonly onError?: (error: unknown) => void
+}
+
+/**
+ * The server session's config from the options: STARTTLS is offered when there is a certificate
+ * and TLS is not implicit. Throws an Error listing every problem when the options do not fit.
+ */
+export const serverConfigOf = (options: SmtpServerOptions): ServerConfig => {
+  const decoded = serverConfig({
+    ...(options.tls && !options.implicitTls ? { startTls: true } : {}),
+    ...(options.smtp as object | undefined),
+  })
+  if (decoded._tag === 'Left') throw new Error(`invalid server options:\n${decoded.left.errors.join('\n')}`)
+  return decoded.right
+}
+
+/** The client session's config from the options; throws an Error listing every problem. */
+export const clientConfigOf = (options: ConnectOptions): ClientConfig => {
+  const security = options.security ?? 'none'
+  const decoded = clientConfig({
+    helo: 'localhost',
+    ...(options.smtp as object | undefined),
+    tls: security === 'starttls' ? 'required' : security === 'opportunistic' ? 'opportunistic' : 'none',
+    implicitTls: security === 'implicit',
+  })
+  if (decoded._tag === 'Left') throw new Error(`invalid client options:\n${decoded.left.errors.join('\n')}`)
+  return decoded.right
+}
+
+/** The sessions of one server: admission under the cap, and the graceful close. */
+export interface SessionPool {
+  /** Run a session on a new connection, or write 421 and close it when the server is full. */
+  readonly admit: (transport: Transport) => void
+  /** Stop every session (421 between transactions), and at `deadlineMs` stop them at once. */
+  readonly close: (deadlineMs: number) => Promise<void>
+  readonly size: () => number
+}
+
+/**
+ * The sessions of a server built on `startServerSession`, as every adapter runs them.
+ * @example
+ * const pool = sessionPool(options, config, bunRuntime)
+ * pool.admit(new BunTransport(socket, role))
+ */
+export const sessionPool = (options: SmtpServerOptions, config: ServerConfig, runtime: Runtime): SessionPool => {
+  const sessions = new Set<ServerSession>()
+  const gate = new ConnectionGate(
+    {
+      maxConnections: options.maxConnections ?? defaultConnectionLimits.maxConnections,
+      maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? defaultConnectionLimits.maxConnectionsPerAddress,
+      limitLoopback: options.limitLoopback ?? defaultConnectionLimits.limitLoopback,
+    },
+    config.hostname,
+  )
+  return {
+    size: () => gate.size,
+    admit: (transport) => {
+      const admission = gate.admit(transport.remoteAddress)
+      if (admission._tag === 'Refused') {
+        // RFC 5321 3.8: a server that cannot serve says 421 and closes
+        transport.start({ data: () => undefined, closed: () => undefined })
+        transport.write(replyBytes(admission.reply, false))
+        transport.close()
+        return
+      }
+      const session = startServerSession(transport, {
+        config,
+        hooks: options.hooks ?? {},
+        runtime,
+        ...(options.onError ? { onError: options.onError } : {}),
+      })
+      sessions.add(session)
+      void session.done.then(() => {
+        sessions.delete(session)
+        admission.release()
+      })
+    },
+    close: async (deadlineMs) => {
+      for (const s of sessions) s.stop()
+      const cancel = runtime.setTimer(deadlineMs, () => {
+        for (const s of sessions) s.stop(true)
+      })
+      await Promise.all([...sessions].map((s) => s.done))
+      cancel()
+    },
+  }
+}
