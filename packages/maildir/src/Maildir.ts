@@ -232,7 +232,9 @@ export class Maildir {
   /** Make `dir` a Maildir (cur, new, tmp) unless this store made it already. */
   async ensure(dir: string): Promise<void> {
     if (this.made.has(dir)) return
-    await Promise.all(['cur', 'new', 'tmp'].map((d) => mkdir(join(dir, d), { recursive: true })))
+    const made = await Promise.all(['cur', 'new', 'tmp'].map((d) => mkdir(join(dir, d), { recursive: true })))
+    // a new Maildir's own entries and its entry in the root are synced too: a 250 must survive a crash
+    if (made.some((m) => m !== undefined)) await Promise.all([this.folders.sync(dir), this.folders.sync(this.root)])
     this.made.add(dir)
   }
 
@@ -355,9 +357,12 @@ export class MaildirDelivery {
       await this.flush()
       const copies = this.copies
       await Promise.all(copies.map((c) => c.file!.sync()))
-      await Promise.all(
+      // every rename settles before any is judged, so none lands in new/ after a failure was cleaned up
+      const renames = await Promise.allSettled(
         copies.map((c) => call<void>((cb) => fs.rename(c.tmp, c.final, cb)).then(() => void renamed.push(c.final))),
       )
+      const failed = renames.find((r) => r.status === 'rejected')
+      if (failed !== undefined) throw (failed as PromiseRejectedResult).reason
       // the data is on disk: a failed close loses nothing, so it runs beside the folder syncs
       const closed = Promise.all(copies.map(closeCopy)).catch(() => undefined)
       await Promise.all([...new Set(copies.map((c) => join(c.dir, 'new')))].map((d) => this.store.folders.sync(d)))
@@ -366,6 +371,7 @@ export class MaildirDelivery {
     } catch (e) {
       await Promise.all(renamed.map((final) => unlink(final).catch(() => undefined)))
       await this.abort()
+      this.store.forget() // a folder removed behind our back is made again by the next delivery
       throw storeError(e)
     }
   }
