@@ -67,7 +67,7 @@ describe.each(runtimeNames)('smtpure on %s', (runtime) => {
     })
     const files = inbox(dir, 'alice@example.com')
     expect(files).toHaveLength(1)
-    expect(files[0]).toMatch(/^Return-Path: <bob@example\.org>\r\nDelivered-To: <alice@example\.com>\r\nReceived: /)
+    expect(files[0]).toMatch(/^Return-Path: <bob@example\.org>\r\nDelivered-To: alice@example\.com\r\nReceived: /)
     expect(files[0]!.endsWith(message)).toBe(true)
   })
 
