@@ -12,7 +12,13 @@ import {
   mailboxText,
   serverConfig,
 } from '@smtpure/core'
-import { type ServerHooks, SmtpError, startClientSession, startServerSession } from '@smtpure/driver'
+import {
+  type IncomingMessage,
+  type ServerHooks,
+  SmtpError,
+  startClientSession,
+  startServerSession,
+} from '@smtpure/driver'
 import { type FaultRates, noFaults } from './faults.js'
 import { MemoryNetwork } from './MemoryNetwork.js'
 import { Scheduler } from './Scheduler.js'
@@ -174,8 +180,14 @@ export class SimServer {
     return true
   }
 
-  /** The default application: read the message, suffer the run's store faults, commit, then say 250. */
-  storeHooks(): ServerHooks {
+  /**
+   * The default application: read the message, suffer the run's store faults, commit, then say 250.
+   * `commit` replaces the store (a relay's queue); it returns false when the process crashed meanwhile.
+   */
+  storeHooks(
+    commit: (generation: number, message: IncomingMessage, body: Uint8Array) => boolean = (g, m, body) =>
+      this.commit(g, m.envelope, m.received, body),
+  ): ServerHooks {
     const sim = this.sim
     return {
       onMessage: async (message) => {
@@ -188,8 +200,7 @@ export class SimServer {
         if (r.chance(f.hookNever)) return new Promise<void>(() => undefined)
         // the write takes a moment, so a crash can come between the last octet and the commit
         await sim.scheduler.sleep(r.chance(f.hookSlow) ? r.int(1, f.slowMs) : r.int(0, 3))
-        if (!this.commit(generation, message.envelope, message.received, body))
-          throw new Error('the store is gone (crash)')
+        if (!commit(generation, message, body)) throw new Error('the store is gone (crash)')
       },
     }
   }
@@ -306,7 +317,12 @@ export class Simulation {
    * One attempt from host `from` to server `to`: connect, greet, send the message, QUIT, and wait until
    * the connection is closed. Never rejects.
    */
-  async attempt(from: string, to: string, message: SimMessage): Promise<Attempt> {
+  async attempt(
+    from: string,
+    to: string,
+    message: SimMessage,
+    onResult?: (result: MessageResult) => void,
+  ): Promise<Attempt> {
     let transport
     try {
       transport = await this.network.connect(from, to)
@@ -318,6 +334,7 @@ export class Simulation {
     let result: MessageResult | undefined
     try {
       result = await session.send({ envelope: { from: message.from, to: message.to }, body: message.body })
+      onResult?.(result) // at once: nothing (no crash) can come between the reply and its record
     } catch (e) {
       const error = (e as { error?: { _tag?: string } }).error
       if (error?._tag === 'Timeout') this.summary.timeouts++
