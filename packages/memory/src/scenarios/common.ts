@@ -113,5 +113,5 @@ export const backoff = (r: Random, n: number): number =>
   Math.min(600_000, 30_000 * 2 ** Math.min(n, 5)) + r.int(0, 5000)
 
 /** The replay command for a seed. */
-export const replayLine = (scenario: string, seed: number, profile: string): string =>
-  `npx smtpure simulate --scenario ${scenario} --profile ${profile} --seed ${seed}`
+export const replayLine = (scenario: string, seed: number, profile: string, bug?: PlantedBug): string =>
+  `npx smtpure simulate --scenario ${scenario} --profile ${profile} --seed ${seed}${bug ? ` --bug ${bug}` : ''}`
