@@ -223,6 +223,9 @@ export const readAll = async (chunks: AsyncIterable<Uint8Array>): Promise<Uint8A
   return out
 }
 
+/** Decoded client configurations by HELO name, shared by every run (decoding is not free; configs are immutable). */
+const clientConfigs = new Map<string, ClientConfig>()
+
 /** Options of a simulated world. */
 export interface SimulationOptions {
   readonly seed: number
@@ -245,7 +248,6 @@ export class Simulation {
   sessionsOpen = 0
   /** Server sessions started in all. */
   sessionsStarted = 0
-  private readonly clientConfigs = new Map<string, ClientConfig>()
 
   constructor(readonly options: SimulationOptions) {
     this.scheduler = new Scheduler(options.seed)
@@ -303,12 +305,13 @@ export class Simulation {
   }
 
   private clientConfig(helo: string): ClientConfig {
-    let c = this.clientConfigs.get(helo)
+    let c = clientConfigs.get(helo)
     if (c === undefined) {
       const decoded = clientConfig({ helo, tls: 'opportunistic' })
       if (decoded._tag === 'Left') throw new Error(`invalid client options:\n${decoded.left.errors.join('\n')}`)
       c = decoded.right
-      this.clientConfigs.set(helo, c)
+      if (clientConfigs.size > 1000) clientConfigs.clear()
+      clientConfigs.set(helo, c)
     }
     return c
   }

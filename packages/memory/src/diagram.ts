@@ -75,11 +75,7 @@ const rowsOf = (events: ReadonlyArray<TraceEvent>, options: DiagramOptions): { r
 }
 
 /** Mermaid wants no semicolons, hashes or line breaks in message text: write them as its entity codes. */
-const mermaidText = (s: string): string =>
-  s
-    .replace(/#/g, '#35;')
-    .replace(/;/g, '#59;')
-    .replace(/[<>]/g, (c) => (c === '<' ? '#lt;' : '#gt;'))
+const mermaidText = (s: string): string => s.trimEnd().replace(/[#;<>]/g, (c) => `#${c.charCodeAt(0)};`)
 
 /**
  * The trace as a Mermaid sequence diagram.
@@ -94,7 +90,9 @@ export const mermaidSequence = (events: ReadonlyArray<TraceEvent>, options: Diag
   for (const h of hosts) lines.push(`  participant ${id(h)} as ${h}`)
   const arrows = { data: '->>', fin: '-)', reset: '-x', connect: '->>', refused: '-x' } as const
   for (const r of rows) {
-    if (r.arrow === 'note') lines.push(`  Note over ${id(r.from)}: ${mermaidText(r.text)}`)
+    // a note of the simulation itself spans every participant
+    const over = hosts.includes(r.from) ? id(r.from) : `${id(hosts[0]!)},${id(hosts[hosts.length - 1]!)}`
+    if (r.arrow === 'note') lines.push(`  Note over ${over}: ${mermaidText(r.text)}`)
     else lines.push(`  ${id(r.from)}${arrows[r.arrow]}${id(r.to)}: ${mermaidText(r.text)}`)
   }
   return lines.join('\n') + '\n'
@@ -115,7 +113,6 @@ export const svgSequence = (events: ReadonlyArray<TraceEvent>, options: DiagramO
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="monospace" font-size="11">`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
-    '<defs><marker id="a" markerWidth="8" markerHeight="8" refX="8" refY="4" orient="auto"><path d="M0,0 L8,4 L0,8 z"/></marker></defs>',
   ]
   for (const h of hosts) {
     out.push(`<rect x="${x(h) - 110}" y="8" width="220" height="24" fill="#eef" stroke="#446"/>`)
@@ -125,15 +122,19 @@ export const svgSequence = (events: ReadonlyArray<TraceEvent>, options: DiagramO
   rows.forEach((r, i) => {
     const y = top + i * rowH
     if (r.arrow === 'note') {
-      out.push(`<rect x="${x(r.from) - 150}" y="${y - 12}" width="300" height="16" fill="#ffc" stroke="#aa8"/>`)
-      out.push(`<text x="${x(r.from)}" y="${y}" text-anchor="middle">${xml(r.text.slice(0, 48))}</text>`)
+      const cx = hosts.includes(r.from) ? x(r.from) : width / 2
+      out.push(`<rect x="${cx - 150}" y="${y - 12}" width="300" height="16" fill="#ffc" stroke="#aa8"/>`)
+      out.push(`<text x="${cx}" y="${y}" text-anchor="middle">${xml(r.text.slice(0, 48))}</text>`)
       return
     }
     const color = r.arrow === 'reset' || r.arrow === 'refused' ? '#c00' : r.arrow === 'fin' ? '#080' : '#000'
     const dash = r.arrow === 'fin' ? ' stroke-dasharray="6 3"' : ''
-    out.push(
-      `<line x1="${x(r.from)}" y1="${y + 4}" x2="${x(r.to)}" y2="${y + 4}" stroke="${color}"${dash} marker-end="url(#a)"/>`,
-    )
+    const x1 = x(r.from)
+    const x2 = x(r.to)
+    const dir = x2 >= x1 ? 1 : -1
+    out.push(`<line x1="${x1}" y1="${y + 4}" x2="${x2}" y2="${y + 4}" stroke="${color}"${dash}/>`)
+    // the arrowhead, drawn as a triangle (markers are not drawn by every SVG renderer)
+    out.push(`<path d="M${x2},${y + 4} l${-8 * dir},-4 v8 z" fill="${color}"/>`)
     const mid = (x(r.from) + x(r.to)) / 2
     out.push(`<text x="${mid}" y="${y}" text-anchor="middle" fill="${color}">${xml(r.text.slice(0, 56))}</text>`)
   })
