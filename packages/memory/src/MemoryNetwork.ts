@@ -22,6 +22,8 @@ export interface LinkFaults {
   readonly deaf: number
   /** Per handshake: the TLS handshake fails. */
   readonly tlsFailure: number
+  /** Per delivery from a client: the client half-closes (sends FIN) right after it, and writes no more. */
+  readonly halfClose: number
 }
 
 /** A network without faults: 1-5 ms latency, writes arrive whole or merged. */
@@ -33,6 +35,7 @@ export const calmLinks: LinkFaults = {
   stallMs: 0,
   deaf: 0,
   tlsFailure: 0,
+  halfClose: 0,
 }
 
 /** What a listener is given per connection. */
@@ -111,6 +114,10 @@ export class Connection {
       const bytes = this.takeBytes(from, take)
       if (bytes.length > 0) from.peer.arrive({ bytes, tls: head.tls })
       if (resetting) return this.reset(from, `reset after ${bytes.length} of ${available} octets`)
+      if (from === this.client && !from.finSent && random.chance(links.halfClose)) {
+        this.network.note(this, from.name, 'fault', 'half-close')
+        from.close()
+      }
     }
     if (from.outbound.length > 0) this.send(from)
   }
@@ -156,6 +163,14 @@ export class Connection {
           end.handshake = undefined
         }
         return this.reset(server, 'TLS handshake failed')
+      }
+      if (client.handshake === undefined || server.handshake === undefined) {
+        // one end closed meanwhile: the handshake cannot finish
+        for (const end of [client, server]) {
+          end.handshake?.reject(new Error('connection closed during the TLS handshake'))
+          end.handshake = undefined
+        }
+        return
       }
       this.network.note(this, server.name, 'tls', 'TLS established')
       for (const end of [client, server]) {

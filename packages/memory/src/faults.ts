@@ -60,6 +60,7 @@ export const drawFaults = (r: Random, profile: ProfileName): FaultRates => {
       stallMs: r.int(1, 15) * 60_000,
       deaf: rate(r, 0.02 * k),
       tlsFailure: rate(r, 0.1 * k),
+      halfClose: rate(r, 0.005 * k),
     },
     storeFull: rate(r, 0.05 * k),
     hookThrows: rate(r, 0.05 * k),
