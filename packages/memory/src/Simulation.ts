@@ -95,6 +95,21 @@ export interface SimMessage {
   readonly body: Uint8Array
 }
 
+/** Decoded server configurations by their options' JSON, shared by every run (configs are immutable). */
+const serverConfigs = new Map<string, ServerConfig>()
+const decodeServerConfig = (options: object): ServerConfig => {
+  const key = JSON.stringify(options)
+  let c = serverConfigs.get(key)
+  if (c === undefined) {
+    const decoded = serverConfig(options)
+    if (decoded._tag === 'Left') throw new Error(`invalid server options:\n${decoded.left.errors.join('\n')}`)
+    c = decoded.right
+    if (serverConfigs.size > 1000) serverConfigs.clear()
+    serverConfigs.set(key, c)
+  }
+  return c
+}
+
 /** A server host: its store, its sessions, crash and restart. */
 export class SimServer {
   /** What the store committed; survives crashes. */
@@ -110,9 +125,7 @@ export class SimServer {
     readonly sim: Simulation,
     readonly spec: ServerSpec,
   ) {
-    const decoded = serverConfig({ hostname: spec.name, ...(spec.tls ? { startTls: true } : {}), ...spec.smtp })
-    if (decoded._tag === 'Left') throw new Error(`invalid server options:\n${decoded.left.errors.join('\n')}`)
-    this.config = decoded.right
+    this.config = decodeServerConfig({ hostname: spec.name, ...(spec.tls ? { startTls: true } : {}), ...spec.smtp })
   }
 
   get name(): string {
