@@ -202,7 +202,15 @@ export class SimServer {
       this.commit(g, m.envelope, m.received, body),
   ): ServerHooks {
     const sim = this.sim
+    const chance = (p: number): boolean => sim.scheduler.random.chance(p)
     return {
+      onMailFrom: () => {
+        if (chance(sim.faults.refuseSender)) throw new SmtpError(550, '5.7.1', 'Sender refused')
+      },
+      onRcptTo: () => {
+        if (chance(sim.faults.refuseRecipient)) throw new SmtpError(550, '5.1.1', 'No such user')
+        if (chance(sim.faults.deferRecipient)) throw new SmtpError(450, '4.2.1', 'Try again later')
+      },
       onMessage: async (message) => {
         const generation = this.generation
         const body = await readAll(message.chunks)

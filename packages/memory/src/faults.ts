@@ -21,6 +21,10 @@ export interface FaultRates {
   readonly downMs: number
   /** Per run: the wall clock jumps by up to a day, either way, once. */
   readonly clockJump: number
+  /** Chaos knobs of the default store's hooks, per command: refuse MAIL (550 5.7.1), refuse RCPT (550 5.1.1), defer RCPT (450 4.2.1). */
+  readonly refuseSender: number
+  readonly refuseRecipient: number
+  readonly deferRecipient: number
 }
 
 /** No faults at all: what the liveness phase runs with. */
@@ -34,6 +38,9 @@ export const noFaults: FaultRates = {
   crash: 0,
   downMs: 0,
   clockJump: 0,
+  refuseSender: 0,
+  refuseRecipient: 0,
+  deferRecipient: 0,
 }
 
 /** Named profiles: `calm` has no faults, `faulty` some, `brutal` many. */
@@ -70,5 +77,9 @@ export const drawFaults = (r: Random, profile: ProfileName): FaultRates => {
     crash: rate(r, 0.3 * k),
     downMs: r.int(1, 20) * 60_000,
     clockJump: rate(r, 0.3 * k),
+    // the scenarios refuse by address, so that a refusal stays the same on every retry
+    refuseSender: 0,
+    refuseRecipient: 0,
+    deferRecipient: 0,
   }
 }

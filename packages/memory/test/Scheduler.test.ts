@@ -1,7 +1,7 @@
 // Virtual time: events in (time, insertion) order, the clock jumping from one to the next, promise
 // jobs drained between events, and the driver's own timeouts firing in virtual time.
 import { describe, expect, it } from 'vitest'
-import { EPOCH_MS, Random, Scheduler, Simulation } from '../src/index.js'
+import { EPOCH_MS, Random, Scheduler, Simulation, noFaults } from '../src/index.js'
 
 describe('Scheduler', () => {
   it('runs events by virtual time, then by insertion, and jumps the clock to each', async () => {
@@ -71,5 +71,31 @@ describe('Scheduler', () => {
     // the 5-minute greeting timeout, then the linger of the unanswered close
     expect(sim.scheduler.now).toBeGreaterThanOrEqual(5 * 60_000)
     expect(sim.scheduler.now).toBeLessThan(6 * 60_000)
+  })
+})
+
+describe('chaos knobs', () => {
+  it('refuse and defer recipients as often as asked, reproducibly', async () => {
+    const outcome = async (seed: number) => {
+      const sim = new Simulation({ seed, faults: { ...noFaults, refuseRecipient: 0.3, deferRecipient: 0.3 } })
+      sim.addServer({ name: 'mx.example.com' })
+      const statuses: string[] = []
+      void (async () => {
+        for (let i = 0; i < 40; i++) {
+          const a = await sim.attempt('c.example.org', 'mx.example.com', {
+            from: 'a@example.org',
+            to: ['b@example.com'],
+            body: new TextEncoder().encode('Subject: x\r\n\r\nx\r\n'),
+          })
+          statuses.push(a.result?.recipients[0]?.reply?.enhanced ?? a.status)
+        }
+      })()
+      await sim.run(Number.MAX_SAFE_INTEGER)
+      return statuses
+    }
+    const a = await outcome(11)
+    expect(a).toHaveLength(40)
+    for (const code of ['5.1.1', '4.2.1', '2.0.0']) expect(a).toContain(code)
+    expect(await outcome(11)).toEqual(a)
   })
 })
