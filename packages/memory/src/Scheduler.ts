@@ -32,6 +32,8 @@ export class Scheduler {
   wallOffsetMs = 0
   /** Events run so far. */
   steps = 0
+  /** The most events that were ever waiting at once (a leak of timers shows here). */
+  maxPending = 0
   readonly random: Random
   private heap: Event[] = []
   private seq = 0
@@ -85,6 +87,7 @@ export class Scheduler {
       this.live--
       this.now = e.at
       this.steps++
+      if (this.live > this.maxPending) this.maxPending = this.live
       fire()
       await drained()
     }

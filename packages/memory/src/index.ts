@@ -19,5 +19,5 @@ export {
 } from './Simulation.js'
 export { runDirect, FAULT_PHASE_MS, LIVENESS_MS } from './scenarios/direct.js'
 export { runRelay, MAX_QUEUE_MS, RELAY_LIVENESS_MS } from './scenarios/relay.js'
-export { replayLine, type PlantedBug, type RunOptions, type RunReport } from './scenarios/common.js'
+export { replayLine, MAX_PENDING, type PlantedBug, type RunOptions, type RunReport } from './scenarios/common.js'
 export { mermaidSequence, svgSequence, type DiagramOptions } from './diagram.js'

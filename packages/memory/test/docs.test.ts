@@ -7,6 +7,7 @@ import {
   HIGH_WATER,
   LIVENESS_MS,
   LINGER_MS,
+  MAX_PENDING,
   MAX_QUEUE_MS,
   RELAY_LIVENESS_MS,
   drawFaults,
@@ -60,6 +61,8 @@ describe('docs/simulation.md', () => {
     expect(doc).toContain('or two hours in the queue')
     expect(HIGH_WATER).toBe(16 * 1024)
     expect(doc).toContain('once 16 KiB')
+    expect(MAX_PENDING).toBe(1000)
+    expect(doc).toContain('no more than 1,000 events were ever waiting')
     expect(LINGER_MS).toBe(5000)
     expect(doc).toContain('closed its side 5 s later')
     for (const p of profileNames) expect(doc).toContain(`\`${p}\``)

@@ -35,6 +35,8 @@ export interface RunReport {
   readonly steps: number
   /** Server sessions run (each one greeting to close). */
   readonly sessions: number
+  /** The most events ever waiting at once. */
+  readonly maxPending: number
   readonly trace: ReadonlyArray<TraceEvent> | undefined
 }
 
@@ -103,6 +105,9 @@ export const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => {
 /** Does `whole` end with `tail`? */
 export const endsWith = (whole: Uint8Array, tail: Uint8Array): boolean =>
   whole.length >= tail.length && sameBytes(whole.subarray(whole.length - tail.length), tail)
+
+/** Events waiting at once past which a run counts as leaking (timers or deliveries that never end). */
+export const MAX_PENDING = 1000
 
 /** Attempts whose final reply may have been lost or was 250: each may have left a copy (RFC 5321 6.1). */
 export const mayHaveCopied = (attempts: ReadonlyArray<Attempt>): number =>

@@ -9,6 +9,7 @@ import {
   type RunOptions,
   type RunReport,
   type Submission,
+  MAX_PENDING,
   backoff,
   makeBody,
   mayHaveCopied,
@@ -117,6 +118,7 @@ export const runDirect = async (options: RunOptions): Promise<RunReport> => {
     virtualMs: settledAt,
     steps: sim.scheduler.steps,
     sessions: sim.sessionsStarted,
+    maxPending: sim.scheduler.maxPending,
     trace: sim.trace.events,
   }
 }
@@ -172,5 +174,7 @@ const checkDirect = (sim: Simulation, submissions: ReadonlyArray<Submission>): s
   // (5) bounded: no end of a connection ever held more than the driver's limits allow
   if (sim.network.maxHeld > 2 * 1024 * 1024)
     violations.push(`unbounded: a connection held ${sim.network.maxHeld} octets`)
+  if (sim.scheduler.maxPending > MAX_PENDING)
+    violations.push(`unbounded: ${sim.scheduler.maxPending} events were waiting at once`)
   return violations
 }

@@ -12,6 +12,7 @@ import {
   type RunOptions,
   type RunReport,
   type Submission,
+  MAX_PENDING,
   backoff,
   endsWith,
   makeBody,
@@ -320,6 +321,7 @@ export const runRelay = async (options: RunOptions): Promise<RunReport> => {
     virtualMs: settledAt,
     steps: sim.scheduler.steps,
     sessions: sim.sessionsStarted,
+    maxPending: sim.scheduler.maxPending,
     trace: sim.trace.events,
   }
 }
@@ -397,6 +399,8 @@ const checkRelay = (sim: Simulation, relay: Relay, submissions: ReadonlyArray<Su
     }
   }
   if (sim.network.maxHeld > 2 * 1024 * 1024) v.push(`unbounded: a connection held ${sim.network.maxHeld} octets`)
+  if (sim.scheduler.maxPending > MAX_PENDING)
+    v.push(`unbounded: ${sim.scheduler.maxPending} events were waiting at once`)
   return v
 }
 
