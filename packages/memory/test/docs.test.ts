@@ -14,6 +14,8 @@ import {
   mermaidSequence,
   profileNames,
   Random,
+  Simulation,
+  readAll,
   runDirect,
 } from '../src/index.js'
 import { ownSimulation } from './ownSimulation.js'
@@ -109,5 +111,38 @@ describe('docs/simulation.md', () => {
       expect(max[k]).toBeLessThanOrEqual(v)
       expect(max[k]).toBeGreaterThan(v * 0.9) // and the bound is reached, so the table is not loose
     }
+  })
+})
+
+describe('the slow-hook hazard docs/simulation.md describes', () => {
+  it('a store that commits after the driver answered 451 in its place makes a duplicate outside the window', async () => {
+    const sim = new Simulation({ seed: 1 })
+    const stored: Uint8Array[] = []
+    let calls = 0
+    sim.addServer({
+      name: 'mx.example.com',
+      hooks: () => ({
+        onMessage: async (m) => {
+          const body = await readAll(m.chunks)
+          if (calls++ === 0) await sim.scheduler.sleep(6 * 60_000) // past the 5-minute hook timeout
+          stored.push(body)
+        },
+      }),
+    })
+    const statuses: string[] = []
+    void (async () => {
+      while (!statuses.includes('accepted')) {
+        const a = await sim.attempt('c.example.org', 'mx.example.com', {
+          from: 'a@example.org',
+          to: ['b@example.com'],
+          body: new TextEncoder().encode('Subject: x\r\n\r\nx\r\n'),
+        })
+        statuses.push(a.status)
+      }
+    })()
+    await sim.run(Number.MAX_SAFE_INTEGER)
+    expect(statuses).toEqual(['temporary', 'accepted'])
+    // two copies, but only one attempt was answered 250 or left unknown: invariant 3 would flag it
+    expect(stored).toHaveLength(2)
   })
 })
