@@ -144,10 +144,14 @@ const writeTrace = async (file: string, report: RunReport): Promise<void> => {
 const progressLine = (total: number): ((done: number, last?: boolean) => void) => {
   const tty = process.stderr.isTTY === true
   let shown = 0
+  let printed = -1
   return (done, last = false) => {
     if (tty) return void process.stderr.write(`\r${done}/${total} seeds${last ? '\n' : ''}`)
     const tenth = Math.floor((done / total) * 10)
-    if (tenth > shown || last) process.stderr.write(`${done}/${total} seeds\n`)
+    if ((tenth > shown || last) && done !== printed) {
+      process.stderr.write(`${done}/${total} seeds\n`)
+      printed = done
+    }
     shown = Math.max(shown, tenth)
   }
 }

@@ -8,7 +8,7 @@ import { maildir, runCli } from './cli.js'
 describe('smtpure simulate', () => {
   it('runs seeds on worker threads and prints the summary table', async () => {
     const out = await runCli(['simulate', '--seeds', '400', '--profile', 'faulty', '--workers', '2'])
-    expect(out.stderr).toContain('400/400 seeds')
+    expect(out.stderr.match(/^400\/400 seeds$/gm)).toHaveLength(1)
     expect(out.code).toBe(0)
     expect(out.stdout).toMatch(/^scenario direct, profile faulty, seeds 1\.\.400, 2 workers\n/)
     expect(out.stdout).toMatch(/^ {2}seeds {12}400$/m)

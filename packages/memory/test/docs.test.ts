@@ -70,6 +70,19 @@ describe('docs/simulation.md', () => {
     for (const p of profileNames) expect(doc).toContain(`\`${p}\``)
   })
 
+  it('says a session takes about 40 scheduler events', async () => {
+    expect(doc).toContain('a session takes about 40 scheduler events')
+    let steps = 0
+    let sessions = 0
+    for (let seed = 1; seed <= 100; seed++) {
+      const r = await runDirect({ seed, profile: 'faulty' })
+      steps += r.steps
+      sessions += r.sessions
+    }
+    expect(steps / sessions).toBeGreaterThan(25)
+    expect(steps / sessions).toBeLessThan(55)
+  })
+
   it('gives the upper bounds of the faulty profile in its table', () => {
     // draw many seeds' rates: none exceeds what the table states for `faulty`
     const max: Record<string, number> = {}
