@@ -48,6 +48,22 @@ export default tseslint.config(
     },
   },
   {
+    // a simulation draws every choice from its seed and keeps virtual time: no randomness, no wall clock
+    files: ['packages/memory/src/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: 'simulations draw from their seed (Random).' },
+        { object: 'Date', property: 'now', message: 'simulations run on virtual time (Scheduler).' },
+        { object: 'performance', property: 'now', message: 'simulations run on virtual time (Scheduler).' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "NewExpression[callee.name='Date']", message: 'simulations run on virtual time (Scheduler).' },
+      ],
+    },
+  },
+  {
     files: ['packages/core/src/**/*.ts'],
     rules: {
       'no-restricted-imports': [

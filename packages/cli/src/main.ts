@@ -1,14 +1,16 @@
 #!/usr/bin/env node
-// The `smtpure` command: `smtpure serve` and `smtpure send`.
+// The `smtpure` command: `smtpure serve`, `smtpure send` and `smtpure simulate`.
 import { send, sendHelp } from './send.js'
 import { serve, serveHelp } from './serve.js'
+import { simulate, simulateHelp } from './simulate.js'
 import { EX_NOINPUT, EX_SOFTWARE, EX_USAGE, InputError, UsageError } from './usage.js'
 
 const help = `Usage: smtpure <command> [options]
 
 Commands:
-  serve   run a small SMTP server that delivers into Maildirs
-  send    submit one message to an SMTP server
+  serve     run a small SMTP server that delivers into Maildirs
+  send      submit one message to an SMTP server
+  simulate  run seeded simulations of mail flow in memory, with faults
 
 Run \`smtpure <command> --help\` for the options of each.
 `
@@ -20,10 +22,12 @@ const main = async (argv: ReadonlyArray<string>): Promise<number> => {
       return serve(rest)
     case 'send':
       return send(rest)
+    case 'simulate':
+      return simulate(rest)
     case '-h':
     case '--help':
     case undefined:
-      process.stdout.write(command === undefined ? help : `${help}\n${serveHelp}\n${sendHelp}`)
+      process.stdout.write(command === undefined ? help : `${help}\n${serveHelp}\n${sendHelp}\n${simulateHelp}`)
       return command === undefined ? EX_USAGE : 0
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)} (try smtpure --help)`)

@@ -1,0 +1,193 @@
+// `smtpure simulate`: run seeds of the in-memory simulation (@smtpure/memory), on worker threads for
+// big runs, with a progress line, a summary table, and for every failing seed the line that replays it.
+// `--seed S` replays one seed; with `--trace FILE` its conversation is written as a sequence diagram.
+import { writeFile } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
+import { parseArgs } from 'node:util'
+import { Worker } from 'node:worker_threads'
+import {
+  type PlantedBug,
+  type ProfileName,
+  type RunReport,
+  mermaidSequence,
+  replayLine,
+  svgSequence,
+} from '@smtpure/memory'
+import { runSeeds, type SeedsDone } from './simulateWorker.js'
+import { EX_OK, UsageError, wholeNumber } from './usage.js'
+
+export const simulateHelp = `Usage: smtpure simulate [--seeds N | --seed S] [options]
+
+Run deterministic simulations of mail flow in memory: real client and server sessions over a seeded
+network with faults, every invariant checked on every seed.
+
+Options:
+  --seeds N             run N seeds (default 1000), starting at --from
+  --from S              the first seed of --seeds (default 1)
+  --seed S              run (replay) one seed
+  --profile NAME        calm, faulty (default) or brutal
+  --scenario NAME       direct (clients to final servers, default) or relay (through a relay, with DSNs)
+  --trace FILE          with --seed: write the conversation as a Mermaid sequence diagram to FILE and
+                        as SVG next to it (FILE with .svg)
+  --workers N           worker threads (default: the machine's cores; 1 runs in this thread)
+  --bug NAME            plant a bug to watch the invariants catch it: ack-before-store, forget-queue
+  -h, --help            show this help
+
+Exit status: 0 every invariant held, 1 some seed broke one (its replay line is printed), 64 bad usage.
+
+Examples:
+  smtpure simulate --seeds 10000 --profile brutal
+  smtpure simulate --scenario relay --seed 42 --trace seed42.mmd
+`
+
+const options = {
+  seeds: { type: 'string' },
+  from: { type: 'string' },
+  seed: { type: 'string' },
+  profile: { type: 'string' },
+  scenario: { type: 'string' },
+  trace: { type: 'string' },
+  workers: { type: 'string' },
+  bug: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+const oneOf = <A extends string>(
+  flag: string,
+  value: string | undefined,
+  allowed: ReadonlyArray<A>,
+  fallback: A,
+): A => {
+  if (value === undefined) return fallback
+  if (!(allowed as ReadonlyArray<string>).includes(value))
+    throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`)
+  return value as A
+}
+
+const table = (done: SeedsDone, seconds: number): string => {
+  const rows: Array<[string, string]> = [
+    ['seeds', String(done.seeds)],
+    ['server sessions', String(done.sessions)],
+    ...Object.entries(done.summary).map(([k, v]): [string, string] => [k, String(v)]),
+    ['failed seeds', String(done.failures.length)],
+    [
+      'time',
+      `${seconds.toFixed(1)} s (${(done.seeds / seconds).toFixed(0)} seeds/s, ${(done.sessions / seconds).toFixed(0)} sessions/s)`,
+    ],
+  ]
+  return rows.map(([k, v]) => `  ${k.padEnd(16)} ${v}`).join('\n') + '\n'
+}
+
+/** Run `smtpure simulate` with its arguments; resolves to the exit code. */
+export const simulate = async (argv: ReadonlyArray<string>): Promise<number> => {
+  const { values } = parseArgs({ args: [...argv], options, allowPositionals: false, strict: true })
+  if (values.help) {
+    process.stdout.write(simulateHelp)
+    return EX_OK
+  }
+  const profile = oneOf<ProfileName>('profile', values.profile, ['calm', 'faulty', 'brutal'], 'faulty')
+  const scenario = oneOf('scenario', values.scenario, ['direct', 'relay'] as const, 'direct')
+  const bug =
+    values.bug === undefined
+      ? undefined
+      : oneOf<PlantedBug>('bug', values.bug, ['ack-before-store', 'forget-queue'], 'ack-before-store')
+  if (values.seed !== undefined && (values.seeds !== undefined || values.from !== undefined))
+    throw new UsageError('--seed replays one seed: give it without --seeds or --from')
+  if (values.trace !== undefined && values.seed === undefined) throw new UsageError('--trace needs --seed')
+  const one = values.seed === undefined ? undefined : wholeNumber('seed', values.seed, 0)
+  const from = one ?? wholeNumber('from', values.from, 1)
+  const count = one === undefined ? wholeNumber('seeds', values.seeds, 1000) : 1
+  if (count === 0) throw new UsageError('--seeds must be at least 1')
+  const workers = Math.max(
+    1,
+    Math.min(wholeNumber('workers', values.workers, availableParallelism()), Math.ceil(count / 200)),
+  )
+  const job = { scenario, profile, from, count, ...(bug ? { bug } : {}) }
+
+  const started = performance.now()
+  let done: SeedsDone
+  if (one !== undefined) {
+    done = await runSeeds(
+      { ...job, keepTrace: values.trace !== undefined },
+      () => undefined,
+      async (report) => {
+        if (values.trace !== undefined) await writeTrace(values.trace, report)
+      },
+    )
+  } else {
+    const progress = progressLine(count)
+    done = workers === 1 ? await runSeeds(job, progress) : await inWorkers(job, workers, progress)
+    progress(count, true)
+  }
+  const seconds = (performance.now() - started) / 1000
+  process.stdout.write(
+    `scenario ${scenario}, profile ${profile}, seeds ${from}..${from + count - 1}, ${workers} worker${workers > 1 ? 's' : ''}\n`,
+  )
+  process.stdout.write(table(done, seconds))
+  if (one !== undefined) process.stdout.write(`  trace hash       ${done.traceHash}\n`)
+  for (const f of done.failures.slice(0, 20)) {
+    process.stdout.write(`seed ${f.seed} broke:\n${f.violations.map((v) => `  ${v}`).join('\n')}\n`)
+    process.stdout.write(`  replay: ${replayLine(scenario, f.seed, profile, bug)}\n`)
+  }
+  if (done.failures.length > 20) process.stdout.write(`... and ${done.failures.length - 20} more failing seeds\n`)
+  return done.failures.length === 0 ? EX_OK : 1
+}
+
+const writeTrace = async (file: string, report: RunReport): Promise<void> => {
+  const trace = report.trace ?? []
+  const svgFile = /\.[a-z]+$/i.test(file) ? file.replace(/\.[a-z]+$/i, '.svg') : `${file}.svg`
+  await writeFile(file, mermaidSequence(trace))
+  await writeFile(svgFile === file ? `${file}.svg` : svgFile, svgSequence(trace))
+}
+
+/** A progress line on standard error: redrawn in place on a terminal, at each tenth otherwise. */
+const progressLine = (total: number): ((done: number, last?: boolean) => void) => {
+  const tty = process.stderr.isTTY === true
+  let shown = 0
+  let printed = -1
+  return (done, last = false) => {
+    if (tty) return void process.stderr.write(`\r${done}/${total} seeds${last ? '\n' : ''}`)
+    const tenth = Math.floor((done / total) * 10)
+    if ((tenth > shown || last) && done !== printed) {
+      process.stderr.write(`${done}/${total} seeds\n`)
+      printed = done
+    }
+    shown = Math.max(shown, tenth)
+  }
+}
+
+/** Split the seeds into one contiguous range per worker thread and add up what they report. */
+const inWorkers = (
+  job: Parameters<typeof runSeeds>[0],
+  n: number,
+  progress: (done: number) => void,
+): Promise<SeedsDone> => {
+  const per = Math.ceil(job.count / n)
+  const counts = new Array<number>(n).fill(0)
+  const parts = Array.from({ length: n }, (_, i) => {
+    const from = job.from + i * per
+    const count = Math.max(0, Math.min(per, job.from + job.count - from))
+    return new Promise<SeedsDone>((resolve, reject) => {
+      const w = new Worker(new URL('./simulateWorker.js', import.meta.url), { workerData: { ...job, from, count } })
+      w.on('message', (m: { done: number } | { result: SeedsDone }) => {
+        if ('done' in m) {
+          counts[i] = m.done
+          progress(counts.reduce((a, b) => a + b, 0))
+        } else resolve(m.result)
+      })
+      w.on('error', reject)
+      w.on('exit', (code) => (code === 0 ? undefined : reject(new Error(`simulation worker exited with ${code}`))))
+    })
+  })
+  return Promise.all(parts).then((all) => {
+    const summary: Record<string, number> = {}
+    for (const r of all) for (const [k, v] of Object.entries(r.summary)) summary[k] = (summary[k] ?? 0) + v
+    return {
+      seeds: all.reduce((a, r) => a + r.seeds, 0),
+      sessions: all.reduce((a, r) => a + r.sessions, 0),
+      summary: summary as unknown as SeedsDone['summary'],
+      failures: all.flatMap((r) => r.failures),
+      traceHash: all[0]!.traceHash,
+    }
+  })
+}

@@ -1,0 +1,2 @@
+// Delivery status notifications (RFC 3464); see dsn.ts.
+export * from './dsn.js'

@@ -1,0 +1,299 @@
+// A network in memory: hosts listen and connect by name, and every octet between them travels through
+// the seeded scheduler. The network decides, per seed, how long a piece takes, how writes are cut and
+// merged into reads, and the link faults: resets at any octet, stalls, a peer that stops reading, a
+// failed TLS handshake. Everything it does is recorded in the trace.
+import type { TlsInfo } from '@smtpure/driver'
+import { MemoryTransport } from './MemoryTransport.js'
+import type { Scheduler } from './Scheduler.js'
+import type { Trace } from './Trace.js'
+
+/** How links behave. Probabilities are per delivery (a piece arriving) unless said otherwise. */
+export interface LinkFaults {
+  /** Virtual milliseconds a piece takes, drawn uniformly in [min, max]. */
+  readonly latencyMs: readonly [number, number]
+  /** Chance that a delivery carries a random prefix of what is in flight rather than all of it. */
+  readonly split: number
+  /** Reset the connection at a random octet of this delivery. */
+  readonly reset: number
+  /** Hold this direction for `stallMs` (so timeouts fire). */
+  readonly stall: number
+  readonly stallMs: number
+  /** Per connection: the client end stops reading for good. */
+  readonly deaf: number
+  /** Per handshake: the TLS handshake fails. */
+  readonly tlsFailure: number
+  /** Per delivery from a client: the client half-closes (sends FIN) right after it, and writes no more. */
+  readonly halfClose: number
+}
+
+/** A network without faults: 1-5 ms latency, writes arrive whole or merged. */
+export const calmLinks: LinkFaults = {
+  latencyMs: [1, 5],
+  split: 0,
+  reset: 0,
+  stall: 0,
+  stallMs: 0,
+  deaf: 0,
+  tlsFailure: 0,
+  halfClose: 0,
+}
+
+/** What a listener is given per connection. */
+export type Accept = (transport: MemoryTransport) => void
+
+interface Listener {
+  readonly accept: Accept
+  readonly tls: boolean
+  readonly implicitTls: boolean
+}
+
+/** A connection: two ends and the pieces in flight between them. */
+export class Connection {
+  dead = false
+  readonly client: MemoryTransport
+  readonly server: MemoryTransport
+  private readonly scheduled = new Set<MemoryTransport>()
+  private stalledUntil = new Map<MemoryTransport, number>()
+
+  constructor(
+    readonly network: MemoryNetwork,
+    readonly id: string,
+    from: string,
+    to: string,
+    listener: Listener,
+  ) {
+    this.client = new MemoryTransport(this, from, network.address(to), true, listener.implicitTls)
+    this.server = new MemoryTransport(this, to, network.address(from), listener.tls, listener.implicitTls)
+    this.client.peer = this.server
+    this.server.peer = this.client
+  }
+
+  /** `from` has pieces outbound: make sure a delivery is on its way. */
+  send(from: MemoryTransport): void {
+    if (this.dead || this.scheduled.has(from)) return
+    this.scheduled.add(from)
+    const links = this.network.links
+    this.network.scheduler.at(this.network.random.int(links.latencyMs[0], links.latencyMs[1]), () => this.deliver(from))
+  }
+
+  private deliver(from: MemoryTransport): void {
+    this.scheduled.delete(from)
+    if (this.dead || from.outbound.length === 0) return
+    const { scheduler, random, links } = this.network
+    const until = this.stalledUntil.get(from) ?? 0
+    if (until > scheduler.now) {
+      this.scheduled.add(from)
+      scheduler.at(until - scheduler.now, () => this.deliver(from))
+      return
+    }
+    if (random.chance(links.stall)) {
+      this.stalledUntil.set(from, scheduler.now + links.stallMs)
+      this.network.note(this, from.name, 'fault', `stall ${links.stallMs} ms`)
+      this.send(from)
+      return
+    }
+    const head = from.outbound[0]!
+    if ('fin' in head) {
+      from.outbound.shift()
+      from.finDelivered = true
+      from.peer.arrive(head)
+      if (from.finReceived) from.closed()
+    } else {
+      // Merge consecutive pieces of one kind (clear or TLS), then maybe cut a prefix off the result.
+      let available = 0
+      let n = 0
+      while (n < from.outbound.length) {
+        const p = from.outbound[n]!
+        if ('fin' in p || p.tls !== head.tls) break
+        available += p.bytes.length
+        n++
+      }
+      let take = random.chance(links.split) ? random.int(1, available) : available
+      const resetting = random.chance(links.reset)
+      if (resetting) take = random.int(0, available)
+      const bytes = this.takeBytes(from, take)
+      if (bytes.length > 0) from.peer.arrive({ bytes, tls: head.tls })
+      if (resetting) return this.reset(from, `reset after ${bytes.length} of ${available} octets`)
+      if (from === this.client && !from.finSent && random.chance(links.halfClose)) {
+        this.network.note(this, from.name, 'fault', 'half-close')
+        from.close()
+      }
+    }
+    if (from.outbound.length > 0) this.send(from)
+  }
+
+  private takeBytes(from: MemoryTransport, count: number): Uint8Array {
+    const first = from.outbound[0] as { bytes: Uint8Array; tls: boolean } | undefined
+    if (first && 'bytes' in first && first.bytes.length === count) {
+      from.outbound.shift()
+      from.outboundBytes -= count
+      return first.bytes
+    }
+    const out = new Uint8Array(count)
+    let filled = 0
+    while (filled < count) {
+      const p = from.outbound[0] as { bytes: Uint8Array; tls: boolean }
+      const want = count - filled
+      if (p.bytes.length <= want) {
+        out.set(p.bytes, filled)
+        filled += p.bytes.length
+        from.outbound.shift()
+      } else {
+        out.set(p.bytes.subarray(0, want), filled)
+        from.outbound[0] = { bytes: p.bytes.subarray(want), tls: p.tls }
+        filled += want
+      }
+    }
+    from.outboundBytes -= count
+    return out
+  }
+
+  /** Both ends called startTls: finish (or fail) the handshake after one round trip. */
+  handshake(): void {
+    const { client, server } = this
+    if (client.handshake === undefined || server.handshake === undefined) return
+    const { random, links, scheduler } = this.network
+    const fails = random.chance(links.tlsFailure)
+    scheduler.at(2 * random.int(links.latencyMs[0], links.latencyMs[1]), () => {
+      if (this.dead) return
+      if (fails) {
+        this.network.note(this, server.name, 'fault', 'TLS handshake failed')
+        for (const end of [client, server]) {
+          end.handshake?.reject(new Error('TLS handshake failed'))
+          end.handshake = undefined
+        }
+        return this.reset(server, 'TLS handshake failed')
+      }
+      if (client.handshake === undefined || server.handshake === undefined) {
+        // one end closed meanwhile: the handshake cannot finish
+        for (const end of [client, server]) {
+          end.handshake?.reject(new Error('connection closed during the TLS handshake'))
+          end.handshake = undefined
+        }
+        return
+      }
+      this.network.note(this, server.name, 'tls', 'TLS established')
+      for (const end of [client, server]) {
+        end.tlsMode = 'tls'
+        end.tls = this.network.tlsInfo()
+        const h = end.handshake!
+        end.handshake = undefined
+        h.resolve(end.tls)
+        end.queueFlush()
+      }
+    })
+  }
+
+  /** The connection breaks: both ends see it closed with an error, and what was in flight is lost. */
+  reset(by: MemoryTransport, why: string): void {
+    if (this.dead) return
+    this.dead = true
+    this.network.trace.record({
+      at: this.network.scheduler.now,
+      conn: this.id,
+      from: by.name,
+      to: by.peer.name,
+      kind: 'reset',
+      text: why,
+    })
+    this.network.resets++
+    const error = new Error(`connection reset (${why})`)
+    for (const end of [this.client, this.server]) {
+      end.outbound.length = 0
+      end.outboundBytes = 0
+      end.closed(error)
+    }
+  }
+
+  /** One end is closed; once both are, the connection leaves the network. */
+  ended(): void {
+    if (!this.client.isClosed || !this.server.isClosed) return
+    this.network.open.delete(this)
+    this.network.maxHeld = Math.max(this.network.maxHeld, this.client.maxHeld, this.server.maxHeld)
+  }
+}
+
+/** Hosts by name, listeners, and the connections between them. */
+export class MemoryNetwork {
+  links: LinkFaults = calmLinks
+  resets = 0
+  /** The most octets one end of a closed connection ever held (inbox plus outbound). */
+  maxHeld = 0
+  readonly open = new Set<Connection>()
+  private readonly listeners = new Map<string, Listener>()
+  private readonly addresses = new Map<string, string>()
+  private connections = 0
+
+  constructor(
+    readonly scheduler: Scheduler,
+    readonly trace: Trace,
+  ) {}
+
+  get random(): Scheduler['random'] {
+    return this.scheduler.random
+  }
+
+  /** A stable address per host name, from 192.0.2.0/24 and on (TEST-NET, RFC 5737). */
+  address(name: string): string {
+    let a = this.addresses.get(name)
+    if (a === undefined) {
+      const n = this.addresses.size + 1
+      a = `192.0.${2 + (n >> 8)}.${n & 0xff}`
+      this.addresses.set(name, a)
+    }
+    return a
+  }
+
+  tlsInfo(): TlsInfo {
+    return { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', authorized: true }
+  }
+
+  /**
+   * Accept connections to `name`. `tls`: the server end can upgrade (STARTTLS); `implicitTls`: every
+   * connection is TLS from its first octet. Returns the function that stops listening.
+   */
+  listen(name: string, accept: Accept, options: { tls?: boolean; implicitTls?: boolean } = {}): () => void {
+    if (this.listeners.has(name)) throw new Error(`${name} is already listening`)
+    const listener = { accept, tls: options.tls ?? false, implicitTls: options.implicitTls ?? false }
+    this.listeners.set(name, listener)
+    return () => {
+      if (this.listeners.get(name) === listener) this.listeners.delete(name)
+    }
+  }
+
+  isListening(name: string): boolean {
+    return this.listeners.has(name)
+  }
+
+  /** Connect from host `from` to host `to`, after one latency; refused when nothing listens there then. */
+  connect(from: string, to: string): Promise<MemoryTransport> {
+    return new Promise((resolve, reject) => {
+      this.scheduler.at(this.random.int(this.links.latencyMs[0], this.links.latencyMs[1]), () => {
+        const listener = this.listeners.get(to)
+        const id = `c${++this.connections}`
+        if (listener === undefined) {
+          this.trace.record({ at: this.scheduler.now, conn: id, from, to, kind: 'refused' })
+          return reject(new Error(`connection refused: ${to}`))
+        }
+        const conn = new Connection(this, id, from, to, listener)
+        this.open.add(conn)
+        this.trace.record({ at: this.scheduler.now, conn: id, from, to, kind: 'connect' })
+        if (this.random.chance(this.links.deaf)) {
+          conn.client.deaf = true
+          this.note(conn, from, 'fault', 'stops reading')
+        }
+        listener.accept(conn.server)
+        resolve(conn.client)
+      })
+    })
+  }
+
+  /** Reset every open connection of host `name` (a crash). */
+  resetHost(name: string, why: string): void {
+    for (const c of [...this.open]) if (c.server.name === name || c.client.name === name) c.reset(c.server, why)
+  }
+
+  note(conn: Connection | undefined, from: string, kind: 'tls' | 'fault', text: string): void {
+    this.trace.record({ at: this.scheduler.now, conn: conn?.id ?? '', from, to: from, kind, text })
+  }
+}

@@ -1,0 +1,43 @@
+// Seeded randomness for simulations: every choice a run makes comes from here, so one seed gives one
+// run. Built on pure-rand's xoroshiro128+ (the generator fast-check uses), advanced in place.
+import { uniformInt } from 'pure-rand/distribution/uniformInt'
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus'
+import type { RandomGenerator } from 'pure-rand/types/RandomGenerator'
+
+/** A seeded source of choices. Not for secrets: tokens from it are predictable by design. */
+export class Random {
+  private readonly rng: RandomGenerator
+
+  /** `seed` is taken as a 32-bit integer; `stream` picks an independent sequence for the same seed. */
+  constructor(seed: number, stream = 0) {
+    this.rng = xoroshiro128plus((seed ^ Math.imul(stream + 1, 0x9e3779b1)) | 0)
+  }
+
+  /** An integer in [min, max], both included. */
+  int(min: number, max: number): number {
+    return uniformInt(this.rng, min, max)
+  }
+
+  /** A number in [0, 1) with 30 bits of precision. */
+  float(): number {
+    return (this.rng.next() >>> 2) / 0x40000000
+  }
+
+  /** True with probability `p` (0 never, 1 always; no draw is made for either). */
+  chance(p: number): boolean {
+    if (p <= 0) return false
+    if (p >= 1) return true
+    return this.float() < p
+  }
+
+  pick<A>(items: ReadonlyArray<A>): A {
+    return items[this.int(0, items.length - 1)]!
+  }
+
+  /** Twelve characters of base 36. */
+  token(): string {
+    const a = (this.rng.next() >>> 0).toString(36).padStart(7, '0')
+    const b = (this.rng.next() >>> 0).toString(36).padStart(7, '0')
+    return (a + b).slice(0, 12)
+  }
+}
