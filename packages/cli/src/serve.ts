@@ -16,6 +16,7 @@ import { SmtpError } from '@smtpure/driver'
 import { Maildir, StoreError } from '@smtpure/maildir'
 import { createSmtpServer } from '@smtpure/node'
 import { EX_OK, UsageError, wholeNumber } from './usage.js'
+import { operationsOptions } from './operations.js'
 
 export const serveHelp = `Usage: smtpure serve [options]
 
@@ -41,6 +42,13 @@ Options:
                         loopback clients are exempt unless --limit-loopback
   --limit-loopback      hold loopback clients to --max-connections-per-address too
   --lmtp                speak LMTP (RFC 2033) instead of SMTP
+  --proxy-trusted ADDR  accept a PROXY protocol header (v1 or v2) from this address or CIDR block,
+                        and require one from it (repeatable); a header from anyone else gets 554
+  --proxy-timeout MS    how long a trusted source has to send its header (default 5000)
+  --xclient-trusted ADDR
+                        offer XCLIENT to clients from this address or CIDR block (repeatable)
+  --workers N           run N worker processes sharing the port (default: one per core)
+  --metrics HOST:PORT   serve Prometheus metrics at /metrics and a health check at /health
   -h, --help            show this help
 
 Examples:
@@ -67,6 +75,11 @@ const options = {
   'max-connections-per-address': { type: 'string' },
   'limit-loopback': { type: 'boolean' },
   lmtp: { type: 'boolean' },
+  'proxy-trusted': { type: 'string', multiple: true },
+  'proxy-timeout': { type: 'string' },
+  'xclient-trusted': { type: 'string', multiple: true },
+  workers: { type: 'string' },
+  metrics: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -133,6 +146,7 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
     maxConnections: wholeNumber('max-connections', v['max-connections'], 1000),
     maxConnectionsPerAddress: wholeNumber('max-connections-per-address', v['max-connections-per-address'], 50),
     limitLoopback: v['limit-loopback'] === true,
+    ...operationsOptions(v),
     onError: (e) => {
       if (!(e instanceof SmtpError))
         process.stderr.write(`smtpure serve: ${e instanceof Error ? e.message : String(e)}\n`)

@@ -11,6 +11,7 @@ import {
   startServerSession,
 } from '@smtpure/driver'
 import { NodeTransport } from './NodeTransport.js'
+import { type ProxyOptions, proxiedTransport, readProxyHeader, trustedSources } from './proxy.js'
 import { nodeRuntime } from './runtime.js'
 
 export interface TlsFiles {
@@ -37,6 +38,12 @@ export interface SmtpServerOptions {
    * No session exists yet, so the session's own deadlines cannot cover this stage.
    */
   readonly tlsHandshakeTimeoutMs?: number
+  /**
+   * Sit behind a load balancer that speaks the PROXY protocol (versions 1 and 2): connections from
+   * `proxy.trusted` must open with a header, whose client address hooks then see and `Received` shows;
+   * a header from any other source gets 554 and the connection is closed. Not with `implicitTls`.
+   */
+  readonly proxy?: ProxyOptions
   readonly onError?: (error: unknown) => void
 }
 
@@ -71,6 +78,10 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
   )
   const SNICallback = (name: string, cb: (e: Error | null, ctx?: tls.SecureContext) => void): void =>
     cb(null, sniContexts.get(name.toLowerCase()) ?? context)
+  if (options.proxy && options.implicitTls) throw new Error('invalid server options:\nproxy: not with implicitTls')
+  const proxy = options.proxy
+  const isTrusted = proxy ? trustedSources(proxy.trusted) : () => false
+  let closing = false
   const sessions = new Set<ServerSession>()
   const sockets = new Set<net.Socket>()
   const gate = new ConnectionGate(
@@ -96,14 +107,41 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
       admission.release()
     })
     const role = context ? { server: true as const, secureContext: context, SNICallback } : undefined
-    const session = startServerSession(new NodeTransport(socket, role), {
-      config,
-      hooks: options.hooks ?? {},
-      runtime: nodeRuntime,
-      ...(options.onError ? { onError: options.onError } : {}),
+    const start = (remoteAddress: string | undefined): void => {
+      const base = new NodeTransport(socket, role)
+      const peer = socket.remoteAddress ?? 'unknown'
+      const transport = proxy
+        ? proxiedTransport(
+            base,
+            remoteAddress ?? base.remoteAddress,
+            remoteAddress === undefined
+              ? {
+                  ...(proxy.maxHeaderBytes !== undefined ? { maxHeaderBytes: proxy.maxHeaderBytes } : {}),
+                  onForged: (why) => options.onError?.(new Error(`PROXY from untrusted ${peer} refused: ${why}`)),
+                }
+              : undefined,
+          )
+        : base
+      const session = startServerSession(transport, {
+        config,
+        hooks: options.hooks ?? {},
+        runtime: nodeRuntime,
+        ...(options.onError ? { onError: options.onError } : {}),
+      })
+      sessions.add(session)
+      void session.done.then(() => sessions.delete(session))
+    }
+    if (proxy === undefined || !isTrusted(socket.remoteAddress ?? '')) return start(undefined)
+    // A trusted balancer speaks first: the header, then the client's SMTP (PROXY protocol 2.1, 2.2).
+    void readProxyHeader(socket, proxy).then((outcome) => {
+      if (outcome._tag === 'Refused' || closing) {
+        if (outcome._tag === 'Refused')
+          options.onError?.(new Error(`PROXY from ${socket.remoteAddress}: ${outcome.reason}`))
+        socket.destroy() // the specification says to abort, with no reply
+        return
+      }
+      start(outcome.clientAddress)
     })
-    sessions.add(session)
-    void session.done.then(() => sessions.delete(session))
   }
 
   const server =
@@ -137,6 +175,7 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
         })
       }),
     close: async (deadlineMs = 10000) => {
+      closing = true
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       for (const s of sessions) s.stop()
       // the 421 goes out a little before the deadline, so that it can leave before the connections are cut

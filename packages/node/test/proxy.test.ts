@@ -1,0 +1,87 @@
+// The PROXY option on real sockets: a trusted source's header sets the address hooks see, SMTP sent in
+// the same packet as the header is kept, and a trusted source without a valid header is dropped.
+import * as net from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { type SmtpServer, createSmtpServer } from '../src/index.js'
+
+const servers: SmtpServer[] = []
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close(1000)
+})
+
+const start = async (timeoutMs = 5000) => {
+  const seen: string[] = []
+  const errors: string[] = []
+  const server = createSmtpServer({
+    proxy: { trusted: ['127.0.0.0/8'], timeoutMs },
+    onError: (e) => errors.push(String(e)),
+    hooks: { onHello: (_h, session) => void seen.push(session.remoteAddress) },
+  })
+  servers.push(server)
+  const { port } = await server.listen(0)
+  return { port, seen, errors }
+}
+
+/** Write each piece in its own packet; collect everything until the server closes or `ms` pass. */
+const talk = (port: number, pieces: ReadonlyArray<Buffer>, ms = 3000): Promise<string> =>
+  new Promise((resolve) => {
+    const c = net.connect(port, '127.0.0.1', async () => {
+      for (const p of pieces) {
+        c.write(p)
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    })
+    let got = ''
+    c.on('data', (d) => (got += d.toString('latin1')))
+    c.on('error', () => undefined)
+    c.on('close', () => resolve(got))
+    setTimeout(() => c.end(), ms)
+  })
+
+const v2Header = (): Buffer => {
+  const sig = Buffer.from('0d0a0d0a000d0a515549540a', 'hex')
+  const block = Buffer.from([0x21, 0x11, 0, 12, 198, 51, 100, 7, 127, 0, 0, 1, 0x9c, 0x40, 0, 25])
+  return Buffer.concat([sig, block])
+}
+
+describe('createSmtpServer proxy option', () => {
+  it('a v1 header cut across packets, with EHLO in the same packet as its end: hooks see the client', async () => {
+    const { port, seen } = await start()
+    const got = await talk(port, [
+      Buffer.from('PROXY TCP6 2001:db8::7 ::1 4000 25'),
+      Buffer.from('\r\nEHLO c.example\r\nQUIT\r\n'),
+    ])
+    expect(got).toMatch(/^220 [^\r]*\r\n250-localhost\r\n[\s\S]*221 /)
+    expect(seen).toEqual(['2001:db8::7'])
+  })
+  it('a v2 header followed by SMTP in one packet', async () => {
+    const { port, seen } = await start()
+    await talk(port, [Buffer.concat([v2Header(), Buffer.from('EHLO c.example\r\nQUIT\r\n')])])
+    expect(seen).toEqual(['198.51.100.7'])
+  })
+  it('a trusted source that sends SMTP instead of a header is dropped without a greeting', async () => {
+    const { port, seen, errors } = await start()
+    const got = await talk(port, [Buffer.from('EHLO c.example\r\n')])
+    expect(got).toBe('')
+    expect(seen).toEqual([])
+    expect(errors.join()).toContain('a trusted source sent no PROXY header')
+  })
+  it('a malformed header and one past the deadline are dropped', async () => {
+    const { port, errors } = await start(300)
+    expect(await talk(port, [Buffer.from('PROXY TCP4 1.2.3.04 1.2.3.4 1 25\r\n')])).toBe('')
+    expect(await talk(port, [Buffer.from('PROXY TCP4 1.2.3.4')], 2000)).toBe('')
+    expect(errors.join('\n')).toMatch(/heading zero|without heading zeroes/)
+    expect(errors.join('\n')).toContain('no whole PROXY header within 300 ms')
+  })
+  it('an oversized v2 header is dropped as soon as its length is read', async () => {
+    const { port, errors } = await start()
+    const big = v2Header()
+    big.writeUInt16BE(5000, 14)
+    expect(await talk(port, [big])).toBe('')
+    expect(errors.join()).toContain('exceeds 1024')
+  })
+  it('refuses a trusted list entry that is not an address or CIDR block', () => {
+    expect(() => createSmtpServer({ proxy: { trusted: ['10.0.0.0/33'] } })).toThrow(/not an IP address or CIDR block/)
+    expect(() => createSmtpServer({ proxy: { trusted: ['mx.example'] } })).toThrow(/not an IP address/)
+  })
+})
