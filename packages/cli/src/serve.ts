@@ -141,6 +141,7 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
       requireTls: v['require-tls'] === true,
       maxMessageSize: wholeNumber('max-size', v['max-size'], 26214400),
       maxRecipients: wholeNumber('max-recipients', v['max-recipients'], 100),
+      limits: true,
     },
     ...(tls ? { tls } : {}),
     maxConnections: wholeNumber('max-connections', v['max-connections'], 1000),

@@ -37,7 +37,11 @@ export const parseProxyV1 = (line: Uint8Array): E.Either<ProxyError, ProxyHeader
   const src = parse(parts[2]!)
   const dst = parse(parts[3]!)
   if (src === undefined || dst === undefined)
-    return E.left(proxyError(`version 1 header: ${family} needs two ${family === 'TCP4' ? 'IPv4 addresses (dotted decimal without heading zeroes)' : 'IPv6 addresses'}`))
+    return E.left(
+      proxyError(
+        `version 1 header: ${family} needs two ${family === 'TCP4' ? 'IPv4 addresses (dotted decimal without heading zeroes)' : 'IPv6 addresses'}`,
+      ),
+    )
   const srcPort = strictDecimal(parts[4]!, 65535)
   const dstPort = strictDecimal(parts[5]!, 65535)
   if (srcPort === undefined || dstPort === undefined)

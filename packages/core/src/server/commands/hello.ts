@@ -6,6 +6,14 @@ import { type Out, askApp, abortStream, bad } from '../effects.js'
 import type { Accept, Reject } from '../Output.js'
 import type { Hello, Phase, ServerState } from '../State.js'
 
+/** RFC 9422 3, 4.1, 4.2: the limits this configuration enforces, as NAME=VALUE parameters of LIMITS. */
+const limitsKeyword = (c: ServerState['config']): string =>
+  [
+    'LIMITS',
+    `RCPTMAX=${c.maxRecipients}`,
+    ...(c.maxMessagesPerSession > 0 ? [`MAILMAX=${c.maxMessagesPerSession}`] : []),
+  ].join(' ')
+
 /** The EHLO keywords this session offers now (RFC 5321 4.1.1.1; each extension's RFC). */
 export const capabilities = (s: ServerState): ReadonlyArray<string> => {
   const c = s.config
@@ -21,6 +29,7 @@ export const capabilities = (s: ServerState): ReadonlyArray<string> => {
   if (c.startTls && !s.tls) caps.push('STARTTLS') // never again once TLS is on (RFC 3207 4.2)
   if (c.authMechanisms.length > 0 && (s.tls || c.allowInsecureAuth)) caps.push(`AUTH ${c.authMechanisms.join(' ')}`)
   if (c.requireTlsExtension && s.tls) caps.push('REQUIRETLS') // only over TLS (RFC 8689 2)
+  if (c.limits) caps.push(limitsKeyword(c))
   return caps
 }
 
