@@ -40,5 +40,8 @@ export const operationsOptions = (v: OperationsFlags): Partial<SmtpServerOptions
           },
         }
       : {}),
+    ...(v['xclient-trusted'] !== undefined
+      ? { xclient: { trusted: checkList('xclient-trusted', v['xclient-trusted']) } }
+      : {}),
   }
 }

@@ -71,6 +71,8 @@ export interface ServerSessionOptions {
    * minutes, under the client's RFC 5321 4.5.3.2 timeouts); a late answer is then ignored.
    */
   readonly hookTimeoutMs?: number
+  /** The client may send XCLIENT (a trusted proxy): its ADDR, NAME, HELO and PROTO then describe the client. */
+  readonly xclient?: boolean
 }
 
 /** A running session: `done` settles when it ended; `stop` ends it with 421. */
@@ -105,7 +107,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
 
     const info = (q?: Question): SessionInfo => ({
       id,
-      remoteAddress: transport.remoteAddress,
+      remoteAddress: q?.session.xclient?.address ?? state?.xclient?.address ?? transport.remoteAddress,
       tls: q?.session.tls ?? state?.tls ?? transport.tls !== undefined,
       authenticated: q?.session.authenticated ?? state?.authenticated,
       hello: q?.session.hello ?? (state === undefined ? undefined : helloOf(state.phase)),
@@ -226,12 +228,17 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       const now = runtime.now()
       messages += 1
       const hello = facts.phase._tag === 'Data' || facts.phase._tag === 'Envelope' ? facts.phase.hello : undefined
+      const x = facts.xclient ?? {} // what a trusted proxy said with XCLIENT comes first
       const receivedField = formatReceived({
-        from: { helo: hello?.domain ?? 'unknown', address: transport.remoteAddress },
+        from: {
+          helo: x.helo ?? hello?.domain ?? 'unknown',
+          address: x.address ?? transport.remoteAddress,
+          ...(x.name !== undefined ? { hostname: x.name } : {}),
+        },
         by: config.hostname,
         with: protocolWord({
           lmtp: config.lmtp,
-          extended: hello?.verb !== 'HELO',
+          extended: x.proto !== undefined ? x.proto === 'ESMTP' : hello?.verb !== 'HELO',
           tls: facts.tls,
           authenticated: facts.authenticated !== undefined,
           utf8: envelope.params.smtpUtf8 === true,
@@ -391,6 +398,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
           tls: transport.tls !== undefined,
           nonce: runtime.randomToken(),
           ...(refuse ? { refuse: { ...refuse, code: 554 } } : {}),
+          ...(options.xclient === true ? { xclient: true } : {}),
         })
         state = s
         run(outputs)

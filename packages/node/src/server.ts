@@ -44,6 +44,11 @@ export interface SmtpServerOptions {
    * a header from any other source gets 554 and the connection is closed. Not with `implicitTls`.
    */
   readonly proxy?: ProxyOptions
+  /**
+   * Offer XCLIENT (Postfix's XCLIENT_README) to clients from these addresses or CIDR blocks (the address
+   * after any PROXY header): front ends such as proxies that pass on who the real client is.
+   */
+  readonly xclient?: { readonly trusted: ReadonlyArray<string> }
   readonly onError?: (error: unknown) => void
 }
 
@@ -81,6 +86,7 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
   if (options.proxy && options.implicitTls) throw new Error('invalid server options:\nproxy: not with implicitTls')
   const proxy = options.proxy
   const isTrusted = proxy ? trustedSources(proxy.trusted) : () => false
+  const mayXclient = options.xclient ? trustedSources(options.xclient.trusted) : () => false
   let closing = false
   const sessions = new Set<ServerSession>()
   const sockets = new Set<net.Socket>()
@@ -124,6 +130,7 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
         : base
       const session = startServerSession(transport, {
         config,
+        ...(mayXclient(transport.remoteAddress) ? { xclient: true } : {}),
         hooks: options.hooks ?? {},
         runtime: nodeRuntime,
         ...(options.onError ? { onError: options.onError } : {}),

@@ -46,6 +46,8 @@ export type Phase =
       readonly sasl: SaslClientState
       readonly cancelled: boolean
     }
+  /** XCLIENT sent (Postfix's XCLIENT_README); `rest` are further XCLIENT lines to send after its 220. */
+  | { readonly _tag: 'Xclient'; readonly rest: ReadonlyArray<string> }
   /** No transaction: `Submitted` is welcome. */
   | { readonly _tag: 'Ready' }
   /** MAIL, RCPT and maybe DATA sent; their replies come in order (RFC 2920 3.2). */
@@ -106,6 +108,8 @@ export interface ClientState {
    * it is dropped without a word, as the application could not know.
    */
   readonly staleBody: boolean
+  /** XCLIENT was sent on this connection (it is sent once, after TLS and before AUTH). */
+  readonly xclientSent?: boolean
 }
 
 /** The transaction of this phase, if it runs one. */

@@ -6,6 +6,7 @@ export {
   ClientAuth,
   ClientAuthOptions,
   ClientConfig,
+  ClientXclient,
   ClientOptions,
   ClientTimeouts,
   TlsPolicy,
