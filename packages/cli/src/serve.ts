@@ -16,7 +16,8 @@ import { SmtpError } from '@smtpure/driver'
 import { Maildir, StoreError } from '@smtpure/maildir'
 import { createSmtpServer } from '@smtpure/node'
 import { EX_OK, UsageError, wholeNumber } from './usage.js'
-import { operationsOptions } from './operations.js'
+import { operations, operationsOptions } from './operations.js'
+import { isPrimary, runWorkers, workerCount } from './workers.js'
 
 export const serveHelp = `Usage: smtpure serve [options]
 
@@ -119,6 +120,8 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
   }
   if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined))
     throw new UsageError('--tls-cert and --tls-key go together')
+  const ops = operations(v)
+  if (v.workers !== undefined && isPrimary()) return runWorkers(workerCount(v.workers), v.metrics)
   const port = wholeNumber('port', v.port, 2525)
   const host = v.host ?? '127.0.0.1'
   const hostname = v.hostname ?? 'localhost'
@@ -152,7 +155,7 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
       if (!(e instanceof SmtpError))
         process.stderr.write(`smtpure serve: ${e instanceof Error ? e.message : String(e)}\n`)
     },
-    hooks: {
+    hooks: ops.instrument({
       onAuth: (c) => (checkCredentials(users, c) ? undefined : denied),
       onRcptTo: (to) => {
         if (mailboxes !== undefined && !mailboxes.has(mailboxText(to).toLowerCase()))
@@ -177,9 +180,11 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
         const ok: Reply = { code: 250, enhanced: '2.0.0', lines: ['Ok: delivered'] }
         return lmtp ? recipients.map(() => ok) : ok
       },
-    },
+    }),
   })
   const address = await server.listen(port, host)
+  let stopping = false
+  const endpoint = await ops.start(() => !stopping)
   // maildir(5): files a dead writer left in tmp/ go after 36 hours; look at start and then hourly.
   const sweep = (): void => void store.sweep().catch(() => undefined)
   sweep()
@@ -190,6 +195,8 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
     process.once('SIGTERM', stop)
     process.once('SIGINT', stop)
   })
+  stopping = true
   await server.close(10000)
+  await endpoint.close()
   return EX_OK
 }
