@@ -48,7 +48,8 @@ Options:
   --proxy-timeout MS    how long a trusted source has to send its header (default 5000)
   --xclient-trusted ADDR
                         offer XCLIENT to clients from this address or CIDR block (repeatable)
-  --workers N           run N worker processes sharing the port (default: one per core)
+  --workers N|auto      run N worker processes sharing the port (auto: one per core);
+                        SIGHUP replaces them one at a time
   --metrics HOST:PORT   serve Prometheus metrics at /metrics and a health check at /health
   -h, --help            show this help
 

@@ -65,34 +65,25 @@ describe('smtpure serve behind HAProxy (PROXY protocol)', () => {
       dirs.map((d, i) => serve(['--maildir', d, '--hostname', `mx${i + 1}.example`, '--proxy-trusted', '127.0.0.1'])),
     )
     const [v1Port, v2Port] = [await freePort(), await freePort()]
-    const backends = (version: string) =>
-      servers.map((s, i) => `  server mx${i + 1} 127.0.0.1:${s.port} ${version}`).join('\n')
+    // docs/deployment.md's configuration, on this test's ports, once as is (v2) and once with send-proxy (v1);
+    // HAProxy connects to the servers from 127.0.0.1, and the client comes from 127.0.0.2
+    const doc = readFileSync(new URL('../../../docs/deployment.md', import.meta.url), 'utf8')
+    const documented = /```haproxy\n([\s\S]*?)```/.exec(doc)![1]!
+    const [globals, sections] = [
+      documented.slice(0, documented.indexOf('frontend')),
+      documented.slice(documented.indexOf('frontend')),
+    ]
+    const onPorts = (frontendPort: number, suffix: string, version: string) =>
+      sections
+        .replace('bind :25', `bind 127.0.0.1:${frontendPort}`)
+        .replace(/(frontend|backend|default_backend) (\w+)/g, `$1 $2${suffix}`)
+        .replace('balance roundrobin', 'balance roundrobin\n  source 127.0.0.1')
+        .replace('127.0.0.1:2525', `127.0.0.1:${servers[0]!.port}`)
+        .replace('127.0.0.1:2526', `127.0.0.1:${servers[1]!.port}`)
+        .replaceAll('send-proxy-v2', version)
+    expect(sections).toContain('send-proxy-v2')
     const cfg = join(mkdtempSync(join(tmpdir(), 'smtpure-haproxy-')), 'haproxy.cfg')
-    writeFileSync(
-      cfg,
-      `global
-  maxconn 100
-defaults
-  mode tcp
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-frontend smtp_v1
-  bind 127.0.0.1:${v1Port}
-  default_backend mx_v1
-backend mx_v1
-  balance roundrobin
-  source 127.0.0.1
-${backends('send-proxy')}
-frontend smtp_v2
-  bind 127.0.0.1:${v2Port}
-  default_backend mx_v2
-backend mx_v2
-  balance roundrobin
-  source 127.0.0.1
-${backends('send-proxy-v2')}
-`,
-    )
+    writeFileSync(cfg, globals + onPorts(v1Port, '_v1', 'send-proxy') + onPorts(v2Port, '_v2', 'send-proxy-v2'))
     const haproxy = spawn(haproxyBin, ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] })
     running.push(haproxy)
     let haproxyErr = ''

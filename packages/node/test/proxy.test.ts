@@ -9,11 +9,11 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.close(1000)
 })
 
-const start = async (timeoutMs = 5000) => {
+const start = async (timeoutMs = 5000, trusted = ['127.0.0.0/8']) => {
   const seen: string[] = []
   const errors: string[] = []
   const server = createSmtpServer({
-    proxy: { trusted: ['127.0.0.0/8'], timeoutMs },
+    proxy: { trusted, timeoutMs },
     onError: (e) => errors.push(String(e)),
     hooks: { onHello: (_h, session) => void seen.push(session.remoteAddress) },
   })
@@ -79,6 +79,19 @@ describe('createSmtpServer proxy option', () => {
     big.writeUInt16BE(5000, 14)
     expect(await talk(port, [big])).toBe('')
     expect(errors.join()).toContain('exceeds 1024')
+  })
+  it('an untrusted source that sends a v2 header after the greeting gets 554 5.7.1 and is closed', async () => {
+    const { port, seen, errors } = await start(5000, ['192.0.2.0/24'])
+    const got = await talk(port, [Buffer.concat([v2Header(), Buffer.from('EHLO c.example\r\n')])])
+    expect(got).toMatch(/^220 [^\r]*\r\n554 5\.7\.1 PROXY header not accepted from this address\r\n$/)
+    expect(seen).toEqual([])
+    expect(errors.join()).toContain('PROXY from untrusted 127.0.0.1 refused')
+  })
+  it('an untrusted source that speaks SMTP gets an ordinary session, every byte kept (even a first "P")', async () => {
+    const { port, seen } = await start(5000, ['192.0.2.0/24'])
+    const got = await talk(port, [Buffer.from('P'), Buffer.from('ING\r\nEHLO c.example\r\nQUIT\r\n')])
+    expect(got).toMatch(/^220 [^\r]*\r\n500 Command unrecognized\r\n250-localhost\r\n[\s\S]*221 /)
+    expect(seen).toEqual(['127.0.0.1'])
   })
   it('refuses a trusted list entry that is not an address or CIDR block', () => {
     expect(() => createSmtpServer({ proxy: { trusted: ['10.0.0.0/33'] } })).toThrow(/not an IP address or CIDR block/)
