@@ -266,29 +266,35 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
     else queue.push(go)
   }
 
-  const sendOne = (message: OutgoingMessage): Promise<MessageResult> =>
-    ready.then(
-      () =>
-        new Promise<MessageResult>((resolve, reject) => {
-          enqueue(() => {
-            if (isClosed) return reject(failure ?? new SmtpClientError({ _tag: 'ConnectionLost' }))
-            const id = `m${++counter}`
-            inflight.set(id, { body: chunksOf(message.body), done: resolve, fail: reject })
-            canSubmit = false
-            dispatch(ClientInput.submitted(withBodyType(message), id))
-          })
-        }),
-    )
+  /** Submit one transaction once the session takes it (requests run in the order they were made). */
+  const submit = (message: OutgoingMessage): Promise<MessageResult> =>
+    new Promise<MessageResult>((resolve, reject) => {
+      enqueue(() => {
+        if (isClosed) return reject(failure ?? new SmtpClientError({ _tag: 'ConnectionLost' }))
+        const id = `m${++counter}`
+        inflight.set(id, { body: chunksOf(message.body), done: resolve, fail: reject })
+        canSubmit = false
+        dispatch(ClientInput.submitted(withBodyType(message), id))
+      })
+    })
 
-  const send = async (message: OutgoingMessage): Promise<SentMessage> => {
-    await ready
-    const parts = splitEnvelope(message.envelope, state.capabilities ?? { limits: {} })
-    if (parts.length === 1) return sendOne(message)
-    const body = await wholeBody(message.body) // the same body goes in each transaction
-    const results: MessageResult[] = []
-    for (const envelope of parts) results.push(await sendOne({ envelope, body }))
-    return mergeResults(results)
-  }
+  const send = (message: OutgoingMessage): Promise<SentMessage> =>
+    ready.then(() => {
+      const parts = splitEnvelope(message.envelope, state.capabilities ?? { limits: {} })
+      if (parts.length === 1) return submit(message)
+      // Every part is queued now, in order, so a later request (another send, QUIT) waits for all of them.
+      // The same body goes in each transaction: a streamed one is read whole once, first.
+      const whole =
+        typeof message.body === 'string' || message.body instanceof Uint8Array ? undefined : wholeBody(message.body)
+      whole?.catch(() => undefined) // a body that fails is reported by the transaction that reads it
+      const bodyOf = (): MessageBody =>
+        whole === undefined
+          ? message.body
+          : (async function* () {
+              yield await whole
+            })()
+      return Promise.all(parts.map((envelope) => submit({ envelope, body: bodyOf() }))).then(mergeResults)
+    })
 
   // QUIT waits behind every send asked for before it (their `ready.then` callbacks run first).
   const quit = (): Promise<void> => {
