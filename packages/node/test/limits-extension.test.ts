@@ -40,6 +40,21 @@ describe('LIMITS (RFC 9422)', () => {
     for (const m of stored) expect(m.body).toBe('Subject: split\r\n\r\none body, three transactions\r\n')
   })
 
+  it('a split message queued before QUIT goes out whole, every part before the QUIT', async () => {
+    const { server, port, stored } = await startServer({ smtp: { limits: true, maxRecipients: 1 } })
+    servers.push(server)
+    const session = await connectSmtp({ host: '127.0.0.1', port })
+    const sent = session.send({
+      envelope: { from: 's@example.org', to: ['a@example.com', 'b@example.com'] },
+      body: 'x\r\n',
+    })
+    const closed = session.quit()
+    const result = await sent
+    await closed
+    expect(result.transactions).toHaveLength(2)
+    expect(stored.map((m) => m.to)).toEqual([['a@example.com'], ['b@example.com']])
+  })
+
   it("Python's smtplib reads the LIMITS keyword from the EHLO reply", async () => {
     const { server, port } = await startServer({ smtp: { limits: true, maxRecipients: 7, maxMessagesPerSession: 3 } })
     servers.push(server)
