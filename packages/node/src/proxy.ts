@@ -2,6 +2,7 @@
 // from a trusted connection before the SMTP session starts, and refusing a header from anyone else.
 // The parsing is the core's pure scanner; this file only moves bytes and keeps the deadline.
 import * as net from 'node:net'
+import * as tls from 'node:tls'
 import {
   type ProxyHeader,
   type ProxyScanner,
@@ -56,14 +57,18 @@ export const trustedSources = (entries: ReadonlyArray<string>): ((address: strin
 
 export type ProxyOutcome =
   | { readonly _tag: 'Header'; readonly header: ProxyHeader; readonly clientAddress: string }
+  /** No header, from a source that must not send one: its bytes are back on the socket. */
+  | { readonly _tag: 'Absent' }
   | { readonly _tag: 'Refused'; readonly reason: string }
 
 /**
  * Read the PROXY header a trusted source opens with. The socket is left paused, with the bytes that
  * followed the header put back for the SMTP session. `clientAddress` is the header's source, or the real
- * peer for LOCAL and UNKNOWN headers (PROXY protocol 2.1, 2.2).
+ * peer for LOCAL and UNKNOWN headers (PROXY protocol 2.1, 2.2). With `required` false (an untrusted
+ * source, before an implicit TLS handshake) it only checks: a header is refused, anything else is
+ * `Absent` with every byte put back.
  */
-export const readProxyHeader = (socket: net.Socket, options: ProxyOptions): Promise<ProxyOutcome> =>
+export const readProxyHeader = (socket: net.Socket, options: ProxyOptions, required = true): Promise<ProxyOutcome> =>
   new Promise((resolve) => {
     let scanner = proxyScanner(options.maxHeaderBytes)
     const timeoutMs = options.timeoutMs ?? 5000
@@ -85,6 +90,7 @@ export const readProxyHeader = (socket: net.Socket, options: ProxyOptions): Prom
           scanner = r.scanner
           return
         case 'Header':
+          if (!required) return done({ _tag: 'Refused', reason: 'a PROXY header from an untrusted source' })
           socket.pause()
           if (r.rest.length > 0) socket.unshift(Buffer.from(r.rest)) // SMTP that came with the header
           return done({
@@ -93,7 +99,10 @@ export const readProxyHeader = (socket: net.Socket, options: ProxyOptions): Prom
             clientAddress: proxiedAddress(r.header) ?? socket.remoteAddress ?? 'unknown',
           })
         case 'Absent':
-          return done({ _tag: 'Refused', reason: 'a trusted source sent no PROXY header' })
+          if (required) return done({ _tag: 'Refused', reason: 'a trusted source sent no PROXY header' })
+          socket.pause()
+          socket.unshift(Buffer.from(r.rest))
+          return done({ _tag: 'Absent' })
         case 'Invalid':
           return done({ _tag: 'Refused', reason: r.error.reason })
       }
@@ -144,3 +153,28 @@ export const proxiedTransport = (
     },
   }
 }
+
+/**
+ * Implicit TLS (RFC 8314 3.3) on a socket whose PROXY header was read: the handshake, within `timeoutMs`.
+ * Resolves with the TLS socket, or undefined when the handshake failed or took too long.
+ */
+export const upgradeImplicitTls = (
+  socket: net.Socket,
+  options: { secureContext: tls.SecureContext; SNICallback: tls.TlsOptions['SNICallback'] },
+  timeoutMs: number,
+): Promise<tls.TLSSocket | undefined> =>
+  new Promise((resolve) => {
+    const secure = new tls.TLSSocket(socket, { isServer: true, ...options })
+    const fail = (): void => {
+      clearTimeout(timer)
+      secure.destroy()
+      resolve(undefined)
+    }
+    const timer = setTimeout(fail, timeoutMs)
+    secure.once('error', fail)
+    secure.once('secure', () => {
+      clearTimeout(timer)
+      secure.off('error', fail)
+      resolve(secure)
+    })
+  })

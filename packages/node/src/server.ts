@@ -11,7 +11,7 @@ import {
   startServerSession,
 } from '@smtpure/driver'
 import { NodeTransport } from './NodeTransport.js'
-import { type ProxyOptions, proxiedTransport, readProxyHeader, trustedSources } from './proxy.js'
+import { type ProxyOptions, proxiedTransport, readProxyHeader, trustedSources, upgradeImplicitTls } from './proxy.js'
 import { nodeRuntime } from './runtime.js'
 
 export interface TlsFiles {
@@ -41,7 +41,8 @@ export interface SmtpServerOptions {
   /**
    * Sit behind a load balancer that speaks the PROXY protocol (versions 1 and 2): connections from
    * `proxy.trusted` must open with a header, whose client address hooks then see and `Received` shows;
-   * a header from any other source gets 554 and the connection is closed. Not with `implicitTls`.
+   * a header from any other source gets 554 and the connection is closed (with `implicitTls`, where the header
+   * comes before the handshake, it is dropped without a reply).
    */
   readonly proxy?: ProxyOptions
   /**
@@ -83,8 +84,10 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
   )
   const SNICallback = (name: string, cb: (e: Error | null, ctx?: tls.SecureContext) => void): void =>
     cb(null, sniContexts.get(name.toLowerCase()) ?? context)
-  if (options.proxy && options.implicitTls) throw new Error('invalid server options:\nproxy: not with implicitTls')
   const proxy = options.proxy
+  const handshakeMs = options.tlsHandshakeTimeoutMs ?? 10000
+  // The PROXY header comes before the TLS handshake, so with implicit TLS the server reads it in clear first.
+  const proxiedTls = proxy !== undefined && options.implicitTls === true && context !== undefined
   const isTrusted = proxy ? trustedSources(proxy.trusted) : () => false
   const mayXclient = options.xclient ? trustedSources(options.xclient.trusted) : () => false
   let closing = false
@@ -113,14 +116,14 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
       admission.release()
     })
     const role = context ? { server: true as const, secureContext: context, SNICallback } : undefined
-    const start = (remoteAddress: string | undefined): void => {
-      const base = new NodeTransport(socket, role)
-      const peer = socket.remoteAddress ?? 'unknown'
+    const peer = socket.remoteAddress ?? 'unknown'
+    const start = (remoteAddress: string | undefined, s: net.Socket = socket, checked = false): void => {
+      const base = new NodeTransport(s, role)
       const transport = proxy
         ? proxiedTransport(
             base,
-            remoteAddress ?? base.remoteAddress,
-            remoteAddress === undefined
+            remoteAddress ?? peer,
+            remoteAddress === undefined && !checked
               ? {
                   ...(proxy.maxHeaderBytes !== undefined ? { maxHeaderBytes: proxy.maxHeaderBytes } : {}),
                   onForged: (why) => options.onError?.(new Error(`PROXY from untrusted ${peer} refused: ${why}`)),
@@ -138,28 +141,37 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
       sessions.add(session)
       void session.done.then(() => sessions.delete(session))
     }
-    if (proxy === undefined || !isTrusted(socket.remoteAddress ?? '')) return start(undefined)
+    const trusted = proxy !== undefined && isTrusted(peer)
+    if (proxy === undefined || (!trusted && !proxiedTls)) return start(undefined)
     // A trusted balancer speaks first: the header, then the client's SMTP (PROXY protocol 2.1, 2.2).
-    void readProxyHeader(socket, proxy).then((outcome) => {
+    // With implicit TLS every source is read in clear first: a header from an untrusted one is refused.
+    const read = trusted
+      ? readProxyHeader(socket, proxy)
+      : readProxyHeader(socket, { ...proxy, timeoutMs: handshakeMs }, false)
+    void read.then(async (outcome) => {
       if (outcome._tag === 'Refused' || closing) {
         if (outcome._tag === 'Refused')
-          options.onError?.(new Error(`PROXY from ${socket.remoteAddress}: ${outcome.reason}`))
+          options.onError?.(new Error(`PROXY from ${trusted ? '' : 'untrusted '}${peer}: ${outcome.reason}`))
         socket.destroy() // the specification says to abort, with no reply
         return
       }
-      start(outcome.clientAddress)
+      const clientAddress = outcome._tag === 'Header' ? outcome.clientAddress : undefined
+      if (!proxiedTls) return start(clientAddress)
+      const secure = await upgradeImplicitTls(socket, { secureContext: context!, SNICallback }, handshakeMs)
+      if (secure === undefined || closing) return void socket.destroy()
+      start(clientAddress ?? peer, secure, true)
     })
   }
 
   const server =
-    options.implicitTls && context
+    options.implicitTls && context && !proxiedTls
       ? // key and cert here are the default for clients that send no SNI (any client that connects by address)
         tls.createServer(
           {
             key: files!.key,
             cert: files!.cert,
             SNICallback,
-            handshakeTimeout: options.tlsHandshakeTimeoutMs ?? 10000,
+            handshakeTimeout: handshakeMs,
           },
           onSocket,
         )

@@ -1,8 +1,10 @@
 // The PROXY option on real sockets: a trusted source's header sets the address hooks see, SMTP sent in
 // the same packet as the header is kept, and a trusted source without a valid header is dropped.
 import * as net from 'node:net'
+import * as tls from 'node:tls'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type SmtpServer, createSmtpServer } from '../src/index.js'
+import { makeCerts } from './certs.js'
 
 const servers: SmtpServer[] = []
 afterEach(async () => {
@@ -96,5 +98,58 @@ describe('createSmtpServer proxy option', () => {
   it('refuses a trusted list entry that is not an address or CIDR block', () => {
     expect(() => createSmtpServer({ proxy: { trusted: ['10.0.0.0/33'] } })).toThrow(/not an IP address or CIDR block/)
     expect(() => createSmtpServer({ proxy: { trusted: ['mx.example'] } })).toThrow(/not an IP address/)
+  })
+})
+
+describe('createSmtpServer proxy option with implicit TLS (RFC 8314 3.3)', () => {
+  const certs = makeCerts()
+
+  const startTls = async (trusted: string[]) => {
+    const seen: Array<{ address: string; tls: boolean }> = []
+    const errors: string[] = []
+    const server = createSmtpServer({
+      tls: { key: certs.key, cert: certs.cert },
+      implicitTls: true,
+      proxy: { trusted },
+      onError: (e) => errors.push(String(e)),
+      hooks: { onHello: (_h, s) => void seen.push({ address: s.remoteAddress, tls: s.tls }) },
+    })
+    servers.push(server)
+    const { port } = await server.listen(0)
+    return { port, seen, errors }
+  }
+
+  /** Optionally a header in clear, then TLS (the ClientHello in the same packet), then EHLO and QUIT. */
+  const tlsSession = (port: number, header: Buffer | undefined): Promise<string> =>
+    new Promise((resolve) => {
+      const raw = net.connect(port, '127.0.0.1', () => {
+        raw.cork()
+        if (header) raw.write(header)
+        const secure = tls.connect({ socket: raw, ca: certs.ca, servername: 'localhost' })
+        process.nextTick(() => raw.uncork())
+        let got = ''
+        secure.on('data', (d) => {
+          got += d.toString('latin1')
+          if (got === d.toString('latin1')) secure.write('EHLO c.example\r\nQUIT\r\n')
+        })
+        secure.on('error', () => undefined)
+        secure.on('close', () => resolve(got))
+      })
+      raw.on('error', () => undefined)
+      setTimeout(() => raw.destroy(), 5000)
+    })
+
+  it('reads the header in clear before the handshake; the session is TLS with the client address', async () => {
+    const { port, seen } = await startTls(['127.0.0.1'])
+    const got = await tlsSession(port, Buffer.from('PROXY TCP4 203.0.113.5 127.0.0.1 5555 465\r\n'))
+    expect(got).toMatch(/^220 [^\r]*\r\n250-localhost\r\n[\s\S]*221 /)
+    expect(seen).toEqual([{ address: '203.0.113.5', tls: true }])
+  })
+  it('an untrusted source goes straight to TLS; with a header first it is dropped', async () => {
+    const { port, seen, errors } = await startTls(['192.0.2.0/24'])
+    expect(await tlsSession(port, undefined)).toMatch(/^220 /)
+    expect(seen).toEqual([{ address: '127.0.0.1', tls: true }])
+    expect(await tlsSession(port, Buffer.from('PROXY TCP4 203.0.113.5 127.0.0.1 5555 465\r\n'))).toBe('')
+    expect(errors.join()).toContain('PROXY from untrusted 127.0.0.1: a PROXY header from an untrusted source')
   })
 })
