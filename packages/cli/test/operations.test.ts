@@ -1,7 +1,7 @@
 // `smtpure serve --metrics` and `--workers`: a scrape after a known session, the health check, and
 // workers sharing one port with a rolling restart and a graceful stop.
 import { execFile } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import * as net from 'node:net'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -129,6 +129,25 @@ print('ok')`)
     expect(await r.exited).toBe(0)
     expect(count(dir)).toBe(6)
     expect(await workers()).toEqual([])
+  })
+
+  it('--xclient-trusted: a trusted proxy (Python smtplib) passes its client; the stored Received shows it', async () => {
+    const dir = maildir()
+    const r = await serve(['--maildir', dir, '--hostname', 'mx.example', '--xclient-trusted', '127.0.0.0/8'])
+    const out = await python(`
+import smtplib
+s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=10)
+s.ehlo('proxy.example')
+print(s.has_extn('xclient'), s.docmd('XCLIENT', 'NAME=client.example.net ADDR=IPV6:2001:db8::77 HELO=orig.example PROTO=ESMTP')[0])
+s.ehlo('proxy.example')
+print(s.sendmail('a@example.net', ['x@example.com'], b'Subject: via proxy\\r\\n\\r\\nhi\\r\\n'))
+s.quit()`)
+    expect(out.trim().split('\n')).toEqual(['True 220', '{}'])
+    const box = join(dir, 'x@example.com', 'new')
+    const text = readFileSync(join(box, readdirSync(box)[0]!), 'latin1')
+    expect(text).toMatch(
+      /Received: from orig\.example \(client\.example\.net \[IPv6:2001:db8::77\]\)\s+by mx\.example\s+with ESMTP/,
+    )
   })
 
   it('refuses a bad --workers or --metrics value with a usage error (64)', async () => {
