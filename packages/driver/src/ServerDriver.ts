@@ -112,6 +112,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       authenticated: q?.session.authenticated ?? state?.authenticated,
       hello: q?.session.hello ?? (state === undefined ? undefined : helloOf(state.phase)),
       authFailures: q?.session.authFailures ?? state?.authFailures ?? 0,
+      ...(transport.proxy !== undefined ? { proxy: transport.proxy } : {}),
     })
     const pause = (why: string): void => {
       if (pauses.size === 0) transport.pause()

@@ -121,6 +121,7 @@ const forgedReply = encode(formatReply(reply(554, '5.7.1', 'PROXY header not acc
 export const proxiedTransport = (
   inner: Transport,
   remoteAddress: string,
+  header: ProxyHeader | undefined,
   untrusted?: { readonly maxHeaderBytes?: number; readonly onForged: (reason: string) => void },
 ): Transport => {
   let scanner: ProxyScanner | undefined = untrusted ? proxyScanner(untrusted.maxHeaderBytes) : undefined
@@ -148,6 +149,7 @@ export const proxiedTransport = (
     startTls: () => inner.startTls(),
     close: () => inner.close(),
     remoteAddress,
+    ...(header !== undefined ? { proxy: header } : {}),
     get tls() {
       return inner.tls
     },

@@ -2,7 +2,7 @@
 // per connection, STARTTLS with SNI, a connection limit (421) and a graceful shutdown.
 import * as net from 'node:net'
 import * as tls from 'node:tls'
-import { type ServerConfig, formatReply, serverConfig } from '@smtpure/core'
+import { type ProxyHeader, type ServerConfig, formatReply, serverConfig } from '@smtpure/core'
 import {
   ConnectionGate,
   type ServerHooks,
@@ -117,12 +117,18 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
     })
     const role = context ? { server: true as const, secureContext: context, SNICallback } : undefined
     const peer = socket.remoteAddress ?? 'unknown'
-    const start = (remoteAddress: string | undefined, s: net.Socket = socket, checked = false): void => {
+    const start = (
+      remoteAddress: string | undefined,
+      s: net.Socket = socket,
+      checked = false,
+      header?: ProxyHeader,
+    ): void => {
       const base = new NodeTransport(s, role)
       const transport = proxy
         ? proxiedTransport(
             base,
             remoteAddress ?? peer,
+            header,
             remoteAddress === undefined && !checked
               ? {
                   ...(proxy.maxHeaderBytes !== undefined ? { maxHeaderBytes: proxy.maxHeaderBytes } : {}),
@@ -156,10 +162,11 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
         return
       }
       const clientAddress = outcome._tag === 'Header' ? outcome.clientAddress : undefined
-      if (!proxiedTls) return start(clientAddress)
+      const header = outcome._tag === 'Header' ? outcome.header : undefined
+      if (!proxiedTls) return start(clientAddress, socket, false, header)
       const secure = await upgradeImplicitTls(socket, { secureContext: context!, SNICallback }, handshakeMs)
       if (secure === undefined || closing) return void socket.destroy()
-      start(clientAddress ?? peer, secure, true)
+      start(clientAddress ?? peer, secure, true, header)
     })
   }
 

@@ -5,6 +5,8 @@ import * as tls from 'node:tls'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type SmtpServer, createSmtpServer } from '../src/index.js'
 import { makeCerts } from './certs.js'
+import { proxyTlvInfo } from '@smtpure/core'
+import type { SessionInfo } from '@smtpure/driver'
 
 const servers: SmtpServer[] = []
 afterEach(async () => {
@@ -60,6 +62,21 @@ describe('createSmtpServer proxy option', () => {
     const { port, seen } = await start()
     await talk(port, [Buffer.concat([v2Header(), Buffer.from('EHLO c.example\r\nQUIT\r\n')])])
     expect(seen).toEqual(['198.51.100.7'])
+  })
+  it('hooks see the v2 header itself, with its TLVs (PROXY protocol 2.2.2)', async () => {
+    let header: SessionInfo['proxy']
+    const server = createSmtpServer({
+      proxy: { trusted: ['127.0.0.1'] },
+      hooks: { onHello: (_h, session) => void (header = session.proxy) },
+    })
+    servers.push(server)
+    const { port } = await server.listen(0)
+    const h = v2Header()
+    const tlv = Buffer.concat([Buffer.from([0x02, 0, 10]), Buffer.from('mx.example')])
+    h.writeUInt16BE(12 + tlv.length, 14)
+    await talk(port, [Buffer.concat([h, tlv, Buffer.from('EHLO c.example\r\nQUIT\r\n')])])
+    expect(header).toMatchObject({ _tag: 'Proxied', version: 2, source: { address: '198.51.100.7', port: 40000 } })
+    expect(proxyTlvInfo(header!.tlvs)).toEqual({ authority: 'mx.example' })
   })
   it('a trusted source that sends SMTP instead of a header is dropped without a greeting', async () => {
     const { port, seen, errors } = await start()
