@@ -21,6 +21,8 @@ import { SmtpError } from '@smtpure/driver'
 import { Maildir, StoreError } from '@smtpure/maildir'
 import { loadAdapter } from './adapter.js'
 import { EX_OK, UsageError, wholeNumber } from './usage.js'
+import { operations, operationsOptions } from './operations.js'
+import { isPrimary, runWorkers, workerCount } from './workers.js'
 
 export const serveHelp = `Usage: smtpure serve [options]
 
@@ -47,6 +49,14 @@ Options:
                         loopback clients are exempt unless --limit-loopback
   --limit-loopback      hold loopback clients to --max-connections-per-address too
   --lmtp                speak LMTP (RFC 2033) instead of SMTP
+  --proxy-trusted ADDR  accept a PROXY protocol header (v1 or v2) from this address or CIDR block,
+                        and require one from it (repeatable); a header from anyone else gets 554
+  --proxy-timeout MS    how long a trusted source has to send its header (default 5000)
+  --xclient-trusted ADDR
+                        offer XCLIENT to clients from this address or CIDR block (repeatable)
+  --workers N|auto      run N worker processes sharing the port (auto: one per core);
+                        SIGHUP replaces them one at a time
+  --metrics HOST:PORT   serve Prometheus metrics at /metrics and a health check at /health
   -h, --help            show this help
 
 Examples:
@@ -73,6 +83,11 @@ const options = {
   'max-connections-per-address': { type: 'string' },
   'limit-loopback': { type: 'boolean' },
   lmtp: { type: 'boolean' },
+  'proxy-trusted': { type: 'string', multiple: true },
+  'proxy-timeout': { type: 'string' },
+  'xclient-trusted': { type: 'string', multiple: true },
+  workers: { type: 'string' },
+  metrics: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -154,6 +169,8 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
   }
   if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined))
     throw new UsageError('--tls-cert and --tls-key go together')
+  const ops = operations(v)
+  if (v.workers !== undefined && isPrimary()) return runWorkers(workerCount(v.workers), v.metrics)
   const port = wholeNumber('port', v.port, 2525, 65535)
   const host = v.host ?? '127.0.0.1'
   const hostname = v.hostname ?? 'localhost'
@@ -177,16 +194,18 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
       requireTls: v['require-tls'] === true,
       maxMessageSize: wholeNumber('max-size', v['max-size'], 26214400),
       maxRecipients: wholeNumber('max-recipients', v['max-recipients'], 100),
+      limits: true,
     },
     ...(tls ? { tls } : {}),
     maxConnections: wholeNumber('max-connections', v['max-connections'], 1000),
     maxConnectionsPerAddress: wholeNumber('max-connections-per-address', v['max-connections-per-address'], 50),
     limitLoopback: v['limit-loopback'] === true,
+    ...operationsOptions(v),
     onError: (e) => {
       if (!(e instanceof SmtpError) && !isHangup(e))
         process.stderr.write(`smtpure serve: ${e instanceof Error ? e.message : String(e)}\n`)
     },
-    hooks: {
+    hooks: ops.instrument({
       onAuth: (c) => (checkCredentials(users, c) ? undefined : denied),
       onRcptTo: (to) => {
         if (!policy.accepts(to)) throw new SmtpError(550, '5.1.1', `<${mailboxText(to)}>: no such mailbox here`)
@@ -211,9 +230,11 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
         const ok: Reply = { code: 250, enhanced: '2.0.0', lines: ['Ok: delivered'] }
         return lmtp ? recipients.map(() => ok) : ok
       },
-    },
+    }),
   })
   const address = await server.listen(port, host)
+  let stopping = false
+  const endpoint = await ops.start(() => !stopping)
   // maildir(5): files a dead writer left in tmp/ go after 36 hours; look at start and then hourly.
   const sweep = (): void => void store.sweep().catch(() => undefined)
   sweep()
@@ -224,7 +245,9 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
     process.once('SIGTERM', stop)
     process.once('SIGINT', stop)
   })
+  stopping = true
   await server.close(10000)
   await store.close()
+  await endpoint.close()
   return EX_OK
 }

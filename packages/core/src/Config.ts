@@ -82,6 +82,11 @@ const fields = {
   /** Messages per session; MAIL after that many gets 421 and the session closes (Exim's default 1000); 0 for none. */
   maxMessagesPerSession: Count,
   bareLineEndings: BareLineEndings,
+  /**
+   * Advertise LIMITS (RFC 9422): RCPTMAX from `maxRecipients` and MAILMAX from `maxMessagesPerSession` (when
+   * not 0), so that clients split their transactions to fit rather than meet 452 (RFC 9422 4.1, 4.2).
+   */
+  limits: t.boolean,
   /** The HELP reply text lines (RFC 5321 4.1.1.8). */
   helpText: t.readonlyArray(t.string),
 }
@@ -127,6 +132,7 @@ export const defaultServerConfig = (hostname = 'localhost'): ServerConfig => ({
   maxJunkCommands: 100,
   maxMessagesPerSession: 1000,
   bareLineEndings: 'reject',
+  limits: false,
   helpText: ['See RFC 5321'],
 })
 

@@ -12,7 +12,9 @@ import {
   type MessageResult,
   clientInit,
   clientStep,
+  concat,
   encode,
+  splitEnvelope,
 } from '@smtpure/core'
 import type { Runtime, Transport } from './Transport.js'
 
@@ -56,11 +58,21 @@ export interface OutgoingMessage {
   readonly body: MessageBody
 }
 
+/**
+ * A message's result. When the server's LIMITS (RFC 9422 4.2, 4.3) made the client split the recipients
+ * into several transactions, `transactions` holds each one's own result, in order, and the fields above
+ * merge them: every recipient's outcome in the order given, the best status, the first reply and error.
+ */
+export type SentMessage = MessageResult & { readonly transactions?: ReadonlyArray<MessageResult> }
+
 export interface ClientSession {
   /** Resolves once the session can take messages (greeting, EHLO, STARTTLS, AUTH done). */
   readonly ready: Promise<ClientReady>
-  /** Send one message; messages are sent one after another on this connection. */
-  readonly send: (message: OutgoingMessage) => Promise<MessageResult>
+  /**
+   * Send one message; messages are sent one after another on this connection. More recipients than the
+   * server's RCPTMAX go in several transactions; a streamed body is then read whole into memory first.
+   */
+  readonly send: (message: OutgoingMessage) => Promise<SentMessage>
   /** QUIT, wait for the reply and close. */
   readonly quit: () => Promise<void>
   /** Settles when the connection is closed. */
@@ -282,19 +294,35 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
     else queue.push(go)
   }
 
-  const send = (message: OutgoingMessage): Promise<MessageResult> =>
-    ready.then(
-      () =>
-        new Promise<MessageResult>((resolve, reject) => {
-          enqueue(() => {
-            if (isClosed) return reject(failure ?? new SmtpClientError({ _tag: 'ConnectionLost' }))
-            const id = `m${++counter}`
-            inflight.set(id, { body: chunksOf(message.body, pieceOctets), done: resolve, fail: reject })
-            canSubmit = false
-            dispatch(ClientInput.submitted(withBodyType(message), id))
-          })
-        }),
-    )
+  /** Submit one transaction once the session takes it (requests run in the order they were made). */
+  const submit = (message: OutgoingMessage): Promise<MessageResult> =>
+    new Promise<MessageResult>((resolve, reject) => {
+      enqueue(() => {
+        if (isClosed) return reject(failure ?? new SmtpClientError({ _tag: 'ConnectionLost' }))
+        const id = `m${++counter}`
+        inflight.set(id, { body: chunksOf(message.body, pieceOctets), done: resolve, fail: reject })
+        canSubmit = false
+        dispatch(ClientInput.submitted(withBodyType(message), id))
+      })
+    })
+
+  const send = (message: OutgoingMessage): Promise<SentMessage> =>
+    ready.then(() => {
+      const parts = splitEnvelope(message.envelope, state.capabilities ?? { limits: {} })
+      if (parts.length === 1) return submit(message)
+      // Every part is queued now, in order, so a later request (another send, QUIT) waits for all of them.
+      // The same body goes in each transaction: a streamed one is read whole once, first.
+      const whole =
+        typeof message.body === 'string' || message.body instanceof Uint8Array ? undefined : wholeBody(message.body)
+      whole?.catch(() => undefined) // a body that fails is reported by the transaction that reads it
+      const bodyOf = (): MessageBody =>
+        whole === undefined
+          ? message.body
+          : (async function* () {
+              yield await whole
+            })()
+      return Promise.all(parts.map((envelope) => submit({ envelope, body: bodyOf() }))).then(mergeResults)
+    })
 
   // QUIT waits behind every send asked for before it (their `ready.then` callbacks run first).
   const quit = (): Promise<void> => {
@@ -310,4 +338,30 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
   }
 
   return { ready, send, quit, closed }
+}
+
+const wholeBody = async (body: MessageBody): Promise<Uint8Array> => {
+  if (typeof body === 'string') return encode(body)
+  if (body instanceof Uint8Array) return body
+  const parts: Uint8Array[] = []
+  if (Symbol.asyncIterator in body) for await (const c of body) parts.push(c.slice())
+  else for (const c of body) parts.push(c.slice())
+  return concat(parts)
+}
+
+const precedence: ReadonlyArray<MessageResult['status']> = ['accepted', 'unknown', 'temporary', 'permanent']
+
+/** One result for a message sent in several transactions (see `SentMessage`). */
+const mergeResults = (results: ReadonlyArray<MessageResult>): SentMessage => {
+  const recipients = results.flatMap((r) => r.recipients)
+  const status = precedence.find((p) => recipients.some((r) => r.status === p)) ?? 'permanent'
+  return {
+    _tag: 'MessageResult',
+    id: results[0]!.id,
+    status,
+    reply: results[0]!.reply,
+    error: results.find((r) => r.error !== undefined)?.error,
+    recipients,
+    transactions: results,
+  }
 }

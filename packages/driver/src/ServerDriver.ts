@@ -72,6 +72,8 @@ export interface ServerSessionOptions {
    * minutes, under the client's RFC 5321 4.5.3.2 timeouts); a late answer is then ignored.
    */
   readonly hookTimeoutMs?: number
+  /** The client may send XCLIENT (a trusted proxy): its ADDR, NAME, HELO and PROTO then describe the client. */
+  readonly xclient?: boolean
 }
 
 /** A running session: `done` settles when it ended; `stop` ends it with 421. */
@@ -110,11 +112,12 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       const facts = told ?? (state === undefined ? undefined : sessionFacts(state))
       return {
         id,
-        remoteAddress: transport.remoteAddress,
+        remoteAddress: facts?.xclient?.address ?? transport.remoteAddress,
         tls: facts?.tls ?? transport.tls !== undefined,
         authenticated: facts?.authenticated,
         hello: facts?.hello,
         authFailures: facts?.authFailures ?? 0,
+        ...(transport.proxy !== undefined ? { proxy: transport.proxy } : {}),
       }
     }
     const pause = (why: string): void => {
@@ -243,12 +246,17 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       const now = runtime.now()
       messages += 1
       const hello = facts.hello
+      const x = facts.xclient ?? {} // what a trusted proxy said with XCLIENT comes first
       const receivedField = formatReceived({
-        from: { helo: hello?.domain ?? 'unknown', address: transport.remoteAddress },
+        from: {
+          helo: x.helo ?? hello?.domain ?? 'unknown',
+          address: x.address ?? transport.remoteAddress,
+          ...(x.name !== undefined ? { hostname: x.name } : {}),
+        },
         by: config.hostname,
         with: protocolWord({
           lmtp: config.lmtp,
-          extended: hello?.verb !== 'HELO',
+          extended: x.proto !== undefined ? x.proto === 'ESMTP' : hello?.verb !== 'HELO',
           tls: facts.tls,
           authenticated: facts.authenticated !== undefined,
           utf8: envelope.params.smtpUtf8 === true,
@@ -413,6 +421,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
           tls: transport.tls !== undefined,
           nonce: runtime.randomToken(),
           ...(refuse ? { refuse: { ...refuse, code: 554 } } : {}),
+          ...(options.xclient === true ? { xclient: true } : {}),
         })
         state = s
         run(outputs)

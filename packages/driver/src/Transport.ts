@@ -1,6 +1,7 @@
 // The one interface a runtime adapter implements: bytes in and out, reading paused and resumed,
 // an upgrade to TLS, closing, and timers. Everything else (the protocol, hooks, backpressure
 // between the session and the application) lives in the driver and the core.
+import type { ProxyHeader } from '@smtpure/core'
 
 /** What the transport tells the driver. */
 export interface TransportEvents {
@@ -48,6 +49,8 @@ export interface Transport {
   readonly remoteAddress: string
   /** Set when the connection was TLS from the start (implicit TLS). */
   readonly tls: TlsInfo | undefined
+  /** The PROXY protocol header a trusted load balancer sent before the session, if any. */
+  readonly proxy?: ProxyHeader
 }
 
 /** Timers and randomness, which the core never touches. */

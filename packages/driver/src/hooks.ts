@@ -1,7 +1,17 @@
 // The application's side of a server: async hooks in the style of smtp-server, typed. A hook
 // accepts by returning nothing, refuses by returning a 4yz/5yz reply or throwing `SmtpError`;
 // any other exception becomes 451 (454 for AUTH) and the session goes on.
-import type { Credentials, Envelope, Hello, Mailbox, MailParams, RcptParams, Reply, ReversePath } from '@smtpure/core'
+import type {
+  Credentials,
+  Envelope,
+  Hello,
+  Mailbox,
+  MailParams,
+  ProxyHeader,
+  RcptParams,
+  Reply,
+  ReversePath,
+} from '@smtpure/core'
 
 /** What a hook knows about the session it is called for. */
 export interface SessionInfo {
@@ -12,6 +22,11 @@ export interface SessionInfo {
   readonly hello: Hello | undefined
   /** AUTH attempts refused so far in this session; `onAuth` sees the count before this attempt. */
   readonly authFailures: number
+  /**
+   * The PROXY header from a trusted load balancer (its source is `remoteAddress`; its TLVs can be decoded
+   * with `proxyTlvInfo`), when there was one.
+   */
+  readonly proxy?: ProxyHeader
 }
 
 /** Throw this from a hook to refuse with an exact reply (or return the reply). */

@@ -8,6 +8,7 @@ export {
   describeClientError,
   startClientSession,
   type ClientSession,
+  type SentMessage,
   type ClientSessionOptions,
   type MessageBody,
   type OutgoingMessage,

@@ -2,7 +2,7 @@
 // per connection, STARTTLS with SNI, a connection limit (421) and a graceful shutdown.
 import * as net from 'node:net'
 import * as tls from 'node:tls'
-import { type ServerConfig, formatReply, serverConfig } from '@smtpure/core'
+import { type ProxyHeader, type ServerConfig, formatReply, serverConfig } from '@smtpure/core'
 import {
   ConnectionGate,
   type ServerHooks,
@@ -11,6 +11,7 @@ import {
   startServerSession,
 } from '@smtpure/driver'
 import { NodeTransport } from './NodeTransport.js'
+import { type ProxyOptions, proxiedTransport, readProxyHeader, trustedSources, upgradeImplicitTls } from './proxy.js'
 import { nodeRuntime } from './runtime.js'
 
 export interface TlsFiles {
@@ -37,6 +38,18 @@ export interface SmtpServerOptions {
    * No session exists yet, so the session's own deadlines cannot cover this stage.
    */
   readonly tlsHandshakeTimeoutMs?: number
+  /**
+   * Sit behind a load balancer that speaks the PROXY protocol (versions 1 and 2): connections from
+   * `proxy.trusted` must open with a header, whose client address hooks then see and `Received` shows;
+   * a header from any other source gets 554 and the connection is closed (with `implicitTls`, where the header
+   * comes before the handshake, it is dropped without a reply).
+   */
+  readonly proxy?: ProxyOptions
+  /**
+   * Offer XCLIENT (Postfix's XCLIENT_README) to clients from these addresses or CIDR blocks (the address
+   * after any PROXY header): front ends such as proxies that pass on who the real client is.
+   */
+  readonly xclient?: { readonly trusted: ReadonlyArray<string> }
   readonly onError?: (error: unknown) => void
 }
 
@@ -71,6 +84,13 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
   )
   const SNICallback = (name: string, cb: (e: Error | null, ctx?: tls.SecureContext) => void): void =>
     cb(null, sniContexts.get(name.toLowerCase()) ?? context)
+  const proxy = options.proxy
+  const handshakeMs = options.tlsHandshakeTimeoutMs ?? 10000
+  // The PROXY header comes before the TLS handshake, so with implicit TLS the server reads it in clear first.
+  const proxiedTls = proxy !== undefined && options.implicitTls === true && context !== undefined
+  const isTrusted = proxy ? trustedSources(proxy.trusted) : () => false
+  const mayXclient = options.xclient ? trustedSources(options.xclient.trusted) : () => false
+  let closing = false
   const sessions = new Set<ServerSession>()
   const sockets = new Set<net.Socket>()
   const gate = new ConnectionGate(
@@ -96,25 +116,69 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
       admission.release()
     })
     const role = context ? { server: true as const, secureContext: context, SNICallback } : undefined
-    const session = startServerSession(new NodeTransport(socket, role), {
-      config,
-      hooks: options.hooks ?? {},
-      runtime: nodeRuntime,
-      ...(options.onError ? { onError: options.onError } : {}),
+    const peer = socket.remoteAddress ?? 'unknown'
+    const start = (
+      remoteAddress: string | undefined,
+      s: net.Socket = socket,
+      checked = false,
+      header?: ProxyHeader,
+    ): void => {
+      const base = new NodeTransport(s, role)
+      const transport = proxy
+        ? proxiedTransport(
+            base,
+            remoteAddress ?? peer,
+            header,
+            remoteAddress === undefined && !checked
+              ? {
+                  ...(proxy.maxHeaderBytes !== undefined ? { maxHeaderBytes: proxy.maxHeaderBytes } : {}),
+                  onForged: (why) => options.onError?.(new Error(`PROXY from untrusted ${peer} refused: ${why}`)),
+                }
+              : undefined,
+          )
+        : base
+      const session = startServerSession(transport, {
+        config,
+        ...(mayXclient(transport.remoteAddress) ? { xclient: true } : {}),
+        hooks: options.hooks ?? {},
+        runtime: nodeRuntime,
+        ...(options.onError ? { onError: options.onError } : {}),
+      })
+      sessions.add(session)
+      void session.done.then(() => sessions.delete(session))
+    }
+    const trusted = proxy !== undefined && isTrusted(peer)
+    if (proxy === undefined || (!trusted && !proxiedTls)) return start(undefined)
+    // A trusted balancer speaks first: the header, then the client's SMTP (PROXY protocol 2.1, 2.2).
+    // With implicit TLS every source is read in clear first: a header from an untrusted one is refused.
+    const read = trusted
+      ? readProxyHeader(socket, proxy)
+      : readProxyHeader(socket, { ...proxy, timeoutMs: handshakeMs }, false)
+    void read.then(async (outcome) => {
+      if (outcome._tag === 'Refused' || closing) {
+        if (outcome._tag === 'Refused')
+          options.onError?.(new Error(`PROXY from ${trusted ? '' : 'untrusted '}${peer}: ${outcome.reason}`))
+        socket.destroy() // the specification says to abort, with no reply
+        return
+      }
+      const clientAddress = outcome._tag === 'Header' ? outcome.clientAddress : undefined
+      const header = outcome._tag === 'Header' ? outcome.header : undefined
+      if (!proxiedTls) return start(clientAddress, socket, false, header)
+      const secure = await upgradeImplicitTls(socket, { secureContext: context!, SNICallback }, handshakeMs)
+      if (secure === undefined || closing) return void socket.destroy()
+      start(clientAddress ?? peer, secure, true, header)
     })
-    sessions.add(session)
-    void session.done.then(() => sessions.delete(session))
   }
 
   const server =
-    options.implicitTls && context
+    options.implicitTls && context && !proxiedTls
       ? // key and cert here are the default for clients that send no SNI (any client that connects by address)
         tls.createServer(
           {
             key: files!.key,
             cert: files!.cert,
             SNICallback,
-            handshakeTimeout: options.tlsHandshakeTimeoutMs ?? 10000,
+            handshakeTimeout: handshakeMs,
           },
           onSocket,
         )
@@ -137,6 +201,7 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
         })
       }),
     close: async (deadlineMs = 10000) => {
+      closing = true
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       for (const s of sessions) s.stop()
       // the 421 goes out a little before the deadline, so that it can leave before the connections are cut

@@ -29,6 +29,26 @@ export const ClientAuthOptions = t.intersection([
 ])
 export type ClientAuthOptions = t.TypeOf<typeof ClientAuthOptions>
 
+/**
+ * What a proxy built on this client knows about its own client, passed on with XCLIENT when the server
+ * offers it (Postfix's XCLIENT_README). Only the attributes the server lists are sent.
+ */
+export const ClientXclient = t.exact(
+  t.partial({
+    /** The client's IPv4 or IPv6 address (IPv6 is sent with the `IPV6:` prefix). */
+    address: t.string,
+    port: t.number,
+    /** The client's host name from reverse DNS. */
+    name: t.string,
+    helo: t.string,
+    proto: t.keyof({ SMTP: null, ESMTP: null }),
+    login: t.string,
+    destAddress: t.string,
+    destPort: t.number,
+  }),
+)
+export type ClientXclient = t.TypeOf<typeof ClientXclient>
+
 const timeoutFields = {
   /** Waiting for the 220 greeting (RFC 5321 4.5.3.2.1: 5 minutes). */
   greeting: t.number,
@@ -98,7 +118,10 @@ const fields = {
 
 /** Decoded, complete configuration. Build it with `clientConfig`. */
 export const ClientConfig = t.exact(
-  t.type({ ...fields, auth: t.union([ClientAuth, t.undefined]), timeouts: ClientTimeouts }),
+  t.intersection([
+    t.type({ ...fields, auth: t.union([ClientAuth, t.undefined]), timeouts: ClientTimeouts }),
+    t.partial({ xclient: ClientXclient }),
+  ]),
 )
 export type ClientConfig = t.TypeOf<typeof ClientConfig>
 
@@ -106,7 +129,12 @@ export type ClientConfig = t.TypeOf<typeof ClientConfig>
 export const ClientOptions = t.exact(
   t.intersection([
     t.type({ helo: t.string }),
-    t.partial({ ...fields, auth: ClientAuthOptions, timeouts: t.exact(t.partial(timeoutFields)) }),
+    t.partial({
+      ...fields,
+      auth: ClientAuthOptions,
+      timeouts: t.exact(t.partial(timeoutFields)),
+      xclient: ClientXclient,
+    }),
   ]),
 )
 export type ClientOptions = t.TypeOf<typeof ClientOptions>

@@ -48,6 +48,8 @@ export type Phase =
       /** The mechanisms tried so far in this session, this one last (one fallback, RFC 4954 4). */
       readonly tried: ReadonlyArray<Mechanism>
     }
+  /** XCLIENT sent (Postfix's XCLIENT_README); `rest` are further XCLIENT lines to send after its 220. */
+  | { readonly _tag: 'Xclient'; readonly rest: ReadonlyArray<string> }
   /** No transaction: `Submitted` is welcome. */
   | { readonly _tag: 'Ready' }
   /** MAIL, RCPT and maybe DATA sent; their replies come in order (RFC 2920 3.2). */
@@ -108,6 +110,8 @@ export interface ClientState {
    * it is dropped without a word, as the application could not know.
    */
   readonly staleBody: boolean
+  /** XCLIENT was sent on this connection (it is sent once, after TLS and before AUTH). */
+  readonly xclientSent?: boolean
 }
 
 /** The transaction of this phase, if it runs one. */

@@ -1,6 +1,7 @@
 // The server's EHLO/LHLO reply read as typed capabilities (RFC 5321 4.1.1.1, 2.2.2): SIZE (RFC 1870 4),
 // PIPELINING (RFC 2920), 8BITMIME (RFC 6152), SMTPUTF8 (RFC 6531 3.1), STARTTLS (RFC 3207), AUTH (RFC 4954 3),
-// CHUNKING and BINARYMIME (RFC 3030), DSN (RFC 3461), ENHANCEDSTATUSCODES (RFC 2034), REQUIRETLS (RFC 8689).
+// CHUNKING and BINARYMIME (RFC 3030), DSN (RFC 3461), ENHANCEDSTATUSCODES (RFC 2034), REQUIRETLS (RFC 8689),
+// LIMITS (RFC 9422).
 import { asciiUpper } from '../grammar/chars.js'
 import type { Reply } from '../Reply.js'
 
@@ -19,8 +20,17 @@ export interface ServerCapabilities {
   readonly dsn: boolean
   readonly enhancedStatusCodes: boolean
   readonly requireTls: boolean
+  /** LIMITS (RFC 9422 3, 4): the limits the server said it applies; an absent or malformed one is undefined. */
+  readonly limits: ServerLimits
   /** Lines whose keyword is not one of the above. */
   readonly other: ReadonlyArray<string>
+}
+
+/** RFC 9422 4: MAILMAX (transactions per session), RCPTMAX (recipients per transaction), RCPTDOMAINMAX. */
+export interface ServerLimits {
+  readonly mailMax?: number
+  readonly rcptMax?: number
+  readonly rcptDomainMax?: number
 }
 
 /** A server that greeted with HELO, or was never asked: no extensions at all (RFC 5321 4.1.1.1). */
@@ -36,6 +46,7 @@ export const noCapabilities: ServerCapabilities = {
   dsn: false,
   enhancedStatusCodes: false,
   requireTls: false,
+  limits: {},
   other: [],
 }
 
@@ -71,6 +82,26 @@ const addMechanisms = (c: Mutable<ServerCapabilities>, names: ReadonlyArray<stri
   c.auth = auth
 }
 
+const limitNames = { MAILMAX: 'mailMax', RCPTMAX: 'rcptMax', RCPTDOMAINMAX: 'rcptDomainMax' } as const
+
+/**
+ * RFC 9422 3: each parameter is NAME=VALUE, names without regard to case; a client ignores limits it does
+ * not know and values it cannot read. These three take a whole number of at most 6 digits, and 0 means
+ * nothing sensible, so it is ignored too.
+ */
+const readLimits = (params: ReadonlyArray<string>): ServerLimits => {
+  const limits: Mutable<ServerLimits> = {}
+  for (const p of params) {
+    const eq = p.indexOf('=')
+    const name = asciiUpper(eq === -1 ? p : p.slice(0, eq))
+    const value = eq === -1 ? '' : p.slice(eq + 1)
+    if (!Object.prototype.hasOwnProperty.call(limitNames, name) || !/^[0-9]{1,6}$/.test(value)) continue
+    const n = Number(value)
+    if (n > 0) limits[limitNames[name as keyof typeof limitNames]] = n
+  }
+  return limits
+}
+
 /**
  * Read the positive reply to EHLO or LHLO. The first line is the server's name and greeting; each further
  * line is a keyword and its parameters, keywords compared without regard to case (RFC 5321 4.1.1.1).
@@ -87,6 +118,7 @@ export const parseCapabilities = (r: Reply): ServerCapabilities => {
     if (isFlag(keyword)) c[flags[keyword]] = true
     else if (keyword === 'SIZE') c.size = sizeLimit(params)
     else if (keyword === 'AUTH') addMechanisms(c, params)
+    else if (keyword === 'LIMITS') c.limits = readLimits(params)
     // The pre-standard "AUTH=" form still sent next to (or instead of) AUTH by some servers (RFC 4954 3).
     else if (keyword.startsWith('AUTH=')) addMechanisms(c, [keyword.slice(5), ...params])
     else if (keyword !== '') other.push(line)

@@ -6,6 +6,7 @@ export {
   ClientAuth,
   ClientAuthOptions,
   ClientConfig,
+  ClientXclient,
   ClientOptions,
   ClientTimeouts,
   TlsPolicy,
@@ -26,7 +27,8 @@ export type {
   TransactionError,
 } from './Output.js'
 export type { ClientPhaseTag, ClientState, Phase as ClientPhase, Tx as ClientTransaction } from './State.js'
-export { noCapabilities, parseCapabilities, type ServerCapabilities } from './capabilities.js'
+export { noCapabilities, parseCapabilities, type ServerCapabilities, type ServerLimits } from './capabilities.js'
+export { splitEnvelope } from './limits.js'
 export {
   readReply,
   replyParserInit,

@@ -6,6 +6,7 @@ import type { Reply } from '../Reply.js'
 import { onBodyChunk, onBodyEnd, onChunkReply, onFinalReply } from './commands/body.js'
 import { onAuthReply } from './commands/auth.js'
 import { onGreeting, onHelloReply, onStartTlsReply, onTlsStarted } from './commands/hello.js'
+import { onXclientReply } from './commands/xclient.js'
 import { onEnvelopeReply, onResetReply, onSubmitted } from './commands/transaction.js'
 import { Out, announceReady, closeNow, endSession, sendQuit, unexpected } from './effects.js'
 import type { ClientInput } from './Input.js'
@@ -86,6 +87,8 @@ const waitingFor = (s: ClientState): string => {
       return `the reply to ${p.verb}`
     case 'StartTls':
       return 'the reply to STARTTLS'
+    case 'Xclient':
+      return 'the reply to XCLIENT'
     case 'TlsWait':
       return 'the TLS handshake'
     case 'Auth':
@@ -196,6 +199,8 @@ const onReply = (s: ClientState, out: Out, r: Reply): ClientState => {
       return onHelloReply(s, out, p.verb, r)
     case 'StartTls':
       return onStartTlsReply(s, out, r)
+    case 'Xclient':
+      return onXclientReply(s, out, p.rest, r)
     case 'Auth':
       return onAuthReply(s, out, p, r)
     case 'Envelope':

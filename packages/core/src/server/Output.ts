@@ -3,7 +3,7 @@
 import type { AuthMechanism } from '../Config.js'
 import type { Reply } from '../Reply.js'
 import type { Credentials } from '../sasl/server.js'
-import type { Envelope, Hello, Recipient } from './State.js'
+import type { ClientAttributes, Envelope, Hello, Recipient } from './State.js'
 import type { MailParams, Mailbox, RcptParams, ReversePath } from '../grammar/index.js'
 
 /**
@@ -20,6 +20,8 @@ export interface SessionFacts {
   readonly hello: Hello | undefined
   /** AUTH attempts refused so far in this session (see `maxAuthFailures`). */
   readonly authFailures: number
+  /** What a trusted proxy said about the real client with XCLIENT, when it did. */
+  readonly xclient?: ClientAttributes
 }
 
 /** A decision the session needs from the application, with a number to answer it by. */

@@ -78,6 +78,22 @@ export type Phase =
   | { readonly _tag: 'TlsWait' }
   | { readonly _tag: 'Closed' }
 
+/**
+ * What a trusted proxy said about the real client with XCLIENT (Postfix's XCLIENT_README): absent
+ * fields are unknown. Addresses are IPv4 dotted or RFC 5952 IPv6 text, without the `IPV6:` prefix.
+ */
+export interface ClientAttributes {
+  readonly address?: string
+  readonly port?: number
+  /** The client's host name from reverse DNS. */
+  readonly name?: string
+  readonly helo?: string
+  readonly proto?: 'SMTP' | 'ESMTP'
+  readonly login?: string
+  readonly destAddress?: string
+  readonly destPort?: number
+}
+
 export type PhaseTag = Phase['_tag']
 
 export interface ServerState {
@@ -110,6 +126,8 @@ export interface ServerState {
   readonly messages: number
   /** Octets received in the current rate window of message data. */
   readonly dataWindow: number
+  /** XCLIENT: undefined when this connection may not use it; else what the proxy said so far. */
+  readonly xclient?: ClientAttributes
 }
 
 /** Is the session waiting (for the application, or for a delayed reply) rather than reading input? */

@@ -48,6 +48,7 @@ export const facts = (s: ServerState, phase: Phase = s.phase): SessionFacts => (
   authenticated: s.authenticated,
   hello: helloOf(phase),
   authFailures: s.authFailures,
+  ...(s.xclient !== undefined && Object.keys(s.xclient).length > 0 ? { xclient: s.xclient } : {}),
 })
 
 /**

@@ -13,6 +13,8 @@ export interface Connection {
   readonly nonce?: string
   /** Refuse service: greet with this 554 reply and accept only QUIT (RFC 5321 3.1). */
   readonly refuse?: Reply
+  /** The client is trusted to send XCLIENT (Postfix's XCLIENT_README): offer it and accept it. */
+  readonly xclient?: boolean
 }
 
 /**
@@ -44,6 +46,7 @@ export const init = (
     junkCommands: 0,
     messages: 0,
     dataWindow: 0,
+    ...(conn.xclient === true ? { xclient: {} } : {}),
   }
   // The greeting never carries an enhanced code (RFC 2034 3).
   const greeting = conn.refuse ?? { code: 220, lines: [config.greeting] }

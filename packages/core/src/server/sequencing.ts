@@ -1,7 +1,7 @@
 // Command sequencing in one place (RFC 5321 4.1.4, 4.3.2; RFC 3030 2; RFC 4954 4; RFC 3207 4):
 // which verbs each command phase accepts and where a success leads. Everything else gets its 503
 // from `outOfSequence`. docs/architecture.md draws its state diagram from this table.
-import { Replies, type Reply } from '../Reply.js'
+import { Replies, type Reply, reply } from '../Reply.js'
 
 export const verbs = [
   'HELO',
@@ -19,6 +19,7 @@ export const verbs = [
   'HELP',
   'STARTTLS',
   'AUTH',
+  'XCLIENT',
 ] as const
 export type Verb = (typeof verbs)[number]
 
@@ -35,7 +36,7 @@ const anytime = { NOOP: 'same', QUIT: 'Closed', HELP: 'same', VRFY: 'same', EXPN
 /** For each command phase, the verbs it accepts and the phase a success leads to ('same' stays). */
 export const transitions: Record<CommandPhase, Partial<Record<Verb, Target | 'same'>>> = {
   Refused: { QUIT: 'Closed' },
-  AwaitHello: { ...anytime, HELO: 'Idle', EHLO: 'Idle', LHLO: 'Idle', RSET: 'same' },
+  AwaitHello: { ...anytime, HELO: 'Idle', EHLO: 'Idle', LHLO: 'Idle', RSET: 'same', XCLIENT: 'AwaitHello' },
   Idle: {
     ...anytime,
     HELO: 'Idle',
@@ -45,6 +46,7 @@ export const transitions: Record<CommandPhase, Partial<Record<Verb, Target | 'sa
     MAIL: 'Envelope',
     STARTTLS: 'TlsWait',
     AUTH: 'Sasl',
+    XCLIENT: 'AwaitHello', // back to the greeting stage (XCLIENT_README)
   },
   Envelope: {
     ...anytime,
@@ -58,6 +60,9 @@ export const transitions: Record<CommandPhase, Partial<Record<Verb, Target | 'sa
   },
 }
 
+// XCLIENT_README: not between MAIL and the end of the transaction
+const xclientInTransaction = reply(503, '5.5.1', 'Mail transaction in progress')
+
 /** Does this phase accept this verb? */
 export const accepts = (phase: CommandPhase, verb: Verb): boolean => transitions[phase][verb] !== undefined
 
@@ -69,5 +74,6 @@ export const outOfSequence = (phase: CommandPhase, verb: Verb, lmtp = false): Re
   if (phase === 'Idle' && (verb === 'RCPT' || verb === 'DATA' || verb === 'BDAT')) return Replies.needMail
   if (phase === 'Envelope' && verb === 'MAIL') return Replies.nestedMail
   if (phase === 'Envelope' && verb === 'AUTH') return Replies.authInTransaction
+  if (phase === 'Envelope' && verb === 'XCLIENT') return xclientInTransaction
   return Replies.badSequence
 }

@@ -12,6 +12,7 @@ import { answerHello, onHello } from './commands/hello.js'
 import { answerMail, answerRcpt, onMail, onRcpt } from './commands/mail.js'
 import { answerVerify, onHelp, onNoop, onQuit, onRset, onVerify } from './commands/misc.js'
 import { onStartTls, onTlsStarted } from './commands/starttls.js'
+import { onXclient } from './commands/xclient.js'
 import { Out, bad, closeWith, countJunk, say } from './effects.js'
 import type { ServerInput } from './Input.js'
 import {
@@ -321,6 +322,8 @@ const run = (s: ServerState, out: Out, verb: Verb, arg: string): ServerState => 
       return onStartTls(s, out, arg)
     case 'AUTH':
       return onAuth(s, out, arg)
+    case 'XCLIENT':
+      return onXclient(s, out, arg)
     default:
       return absurd(verb)
   }

@@ -6,7 +6,7 @@ import { type Out, endSession, unexpected } from '../effects.js'
 import { startTls } from '../Output.js'
 import { replyParserInit } from '../replyParser.js'
 import type { ClientState } from '../State.js'
-import { startAuth } from './auth.js'
+import { offerXclient } from './xclient.js'
 
 /** Send our greeting: LHLO in LMTP, EHLO, or HELO when so configured or after a refused EHLO. */
 export const sendHello = (s: ClientState, out: Out, verb: 'EHLO' | 'HELO' | 'LHLO'): ClientState => {
@@ -14,7 +14,7 @@ export const sendHello = (s: ClientState, out: Out, verb: 'EHLO' | 'HELO' | 'LHL
   return { ...s, phase: { _tag: 'Hello', verb } }
 }
 
-const firstHello = (s: ClientState): 'EHLO' | 'HELO' | 'LHLO' =>
+export const firstHello = (s: ClientState): 'EHLO' | 'HELO' | 'LHLO' =>
   s.config.lmtp ? 'LHLO' : s.config.ehlo ? 'EHLO' : 'HELO'
 
 /** The server's greeting: 220 opens the session, anything else ends it. */
@@ -43,14 +43,14 @@ export const onHelloReply = (s: ClientState, out: Out, verb: 'EHLO' | 'HELO' | '
 /** After a greeting: STARTTLS if the policy wants it, then AUTH, then Ready. */
 const afterHello = (s: ClientState, out: Out): ClientState => {
   const policy = s.config.tls
-  if (s.tls || policy === 'none') return startAuth(s, out)
+  if (s.tls || policy === 'none') return offerXclient(s, out)
   if (s.capabilities?.startTls === true) {
     out.command('STARTTLS')
     return { ...s, phase: { _tag: 'StartTls' } }
   }
   // RFC 3207 4: with TLS required and not offered, no mail goes out in clear; QUIT carries none.
   if (policy === 'required') return endSession(s, out, { _tag: 'TlsRequired' }, 'quit')
-  return startAuth(s, out)
+  return offerXclient(s, out)
 }
 
 /** The reply to STARTTLS: 220 starts the handshake. */
@@ -62,7 +62,7 @@ export const onStartTlsReply = (s: ClientState, out: Out, r: Reply): ClientState
   }
   if (r.code < 400) return unexpected(s, out, r, 'to STARTTLS')
   if (s.config.tls === 'required') return endSession(s, out, { _tag: 'TlsRefused', reply: r }, 'quit')
-  return startAuth(s, out) // opportunistic: go on in clear (RFC 3207 4.1 lets the client decide)
+  return offerXclient(s, out) // opportunistic: go on in clear (RFC 3207 4.1 lets the client decide)
 }
 
 /** The handshake is done: forget what the server said before it and greet again (RFC 3207 4.2). */

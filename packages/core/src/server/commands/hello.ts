@@ -4,7 +4,16 @@ import { parseDomainArg } from '../../grammar/index.js'
 import { type Reply, formatReply, reply } from '../../Reply.js'
 import { type Out, askApp, abortStream, bad } from '../effects.js'
 import type { Accept, Reject } from '../Output.js'
+import { xclientAttributes } from './xclient.js'
 import type { Hello, Phase, ServerState } from '../State.js'
+
+/** RFC 9422 3, 4.1, 4.2: the limits this configuration enforces, as NAME=VALUE parameters of LIMITS. */
+const limitsKeyword = (c: ServerState['config']): string =>
+  [
+    'LIMITS',
+    `RCPTMAX=${c.maxRecipients}`,
+    ...(c.maxMessagesPerSession > 0 ? [`MAILMAX=${c.maxMessagesPerSession}`] : []),
+  ].join(' ')
 
 /** The EHLO keywords this session offers now (RFC 5321 4.1.1.1; each extension's RFC). */
 export const capabilities = (s: ServerState): ReadonlyArray<string> => {
@@ -21,6 +30,8 @@ export const capabilities = (s: ServerState): ReadonlyArray<string> => {
   if (c.startTls && !s.tls) caps.push('STARTTLS') // never again once TLS is on (RFC 3207 4.2)
   if (c.authMechanisms.length > 0 && (s.tls || c.allowInsecureAuth)) caps.push(`AUTH ${c.authMechanisms.join(' ')}`)
   if (c.requireTlsExtension && s.tls) caps.push('REQUIRETLS') // only over TLS (RFC 8689 2)
+  if (c.limits) caps.push(limitsKeyword(c))
+  if (s.xclient !== undefined) caps.push(`XCLIENT ${xclientAttributes.join(' ')}`) // trusted clients only
   return caps
 }
 
