@@ -3,7 +3,16 @@
 import { send, sendHelp } from './send.js'
 import { serve, serveHelp } from './serve.js'
 import { simulate, simulateHelp } from './simulate.js'
-import { EX_NOINPUT, EX_SOFTWARE, EX_USAGE, InputError, UsageError } from './usage.js'
+import {
+  EX_NOINPUT,
+  EX_SOFTWARE,
+  EX_UNAVAILABLE,
+  EX_USAGE,
+  InputError,
+  UnavailableError,
+  UsageError,
+  oneLine,
+} from './usage.js'
 
 const help = `Usage: smtpure <command> [options]
 
@@ -39,7 +48,15 @@ main(process.argv.slice(2)).then(
   (e: unknown) => {
     const usage =
       e instanceof UsageError || (e instanceof Error && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))
-    process.stderr.write(`smtpure: ${e instanceof Error ? e.message : String(e)}\n`)
-    process.exit(usage ? EX_USAGE : e instanceof InputError ? EX_NOINPUT : EX_SOFTWARE)
+    process.stderr.write(`smtpure: ${oneLine(e instanceof Error ? e.message : String(e))}\n`)
+    process.exit(
+      usage
+        ? EX_USAGE
+        : e instanceof InputError
+          ? EX_NOINPUT
+          : e instanceof UnavailableError
+            ? EX_UNAVAILABLE
+            : EX_SOFTWARE,
+    )
   },
 )

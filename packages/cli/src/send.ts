@@ -183,8 +183,11 @@ export const send = async (argv: ReadonlyArray<string>): Promise<number> => {
     await session.ready
     const result = await session.send({ envelope: { from: v.from === '' ? null : v.from, to: v.to }, body: message })
     for (const r of result.recipients) process.stdout.write(`${r.address} ${replyText(r.reply) || r.status}\n`)
-    if (result.error !== undefined)
-      process.stdout.write(`message ${result.status}: ${describeClientError(result.error)}\n`)
+    // LMTP answers per recipient: when the connection ends between those answers, the message as a whole is
+    // not accepted, whatever the first answers said
+    const status =
+      result.status === 'accepted' && result.recipients.some((r) => r.status === 'unknown') ? 'unknown' : result.status
+    if (result.error !== undefined) process.stdout.write(`message ${status}: ${describeClientError(result.error)}\n`)
     else if (result.status === 'unknown')
       process.stdout.write('message unknown: the connection ended after the data; it may have been delivered\n')
     else if (result.reply !== undefined) process.stdout.write(`message ${result.status}: ${replyText(result.reply)}\n`)

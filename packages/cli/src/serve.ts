@@ -20,7 +20,7 @@ import {
 import { SmtpError } from '@smtpure/driver'
 import { Maildir, StoreError } from '@smtpure/maildir'
 import { loadAdapter } from './adapter.js'
-import { EX_OK, UsageError, wholeNumber } from './usage.js'
+import { EX_OK, UnavailableError, UsageError, oneLine, wholeNumber } from './usage.js'
 import { operations, operationsOptions } from './operations.js'
 import { isPrimary, runWorkers, workerCount } from './workers.js'
 
@@ -151,6 +151,29 @@ class RecipientPolicy {
 }
 
 /** A peer that hangs up early is a normal network event, not an error worth a line on stderr. */
+/** The flag each session option comes from, to name it when the option is refused. */
+const flagOf: Record<string, string> = {
+  hostname: '--hostname',
+  maxRecipients: '--max-recipients',
+  maxMessageSize: '--max-size',
+}
+
+/** Run `make`; options it refuses become one usage line naming the flags. */
+const usageOf = <T>(make: () => T): T => {
+  try {
+    return make()
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e)
+    if (!message.startsWith('invalid server options')) throw e
+    const problems = message.split('\n').slice(1)
+    throw new UsageError(problems.map((p) => p.replace(/^(\w+):/, (_, k: string) => `${flagOf[k] ?? k}:`)).join('; '))
+  }
+}
+
+/** Errors of the listening socket itself: `listen` rejects with them, and that is where they are reported. */
+const isListenFailure = (e: unknown): boolean =>
+  ['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL'].includes(String((e as { code?: unknown } | null)?.code))
+
 const isHangup = (e: unknown): boolean =>
   e instanceof Error &&
   'code' in e &&
@@ -184,55 +207,59 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
   const lmtp = v.lmtp === true
 
   const { createSmtpServer } = await loadAdapter()
-  const server = createSmtpServer({
-    smtp: {
-      hostname,
-      lmtp,
-      authMechanisms: users.size > 0 ? ['PLAIN', 'LOGIN', 'CRAM-MD5'] : [],
-      allowInsecureAuth: v['allow-insecure-auth'] === true,
-      requireAuth: v['require-auth'] === true,
-      requireTls: v['require-tls'] === true,
-      maxMessageSize: wholeNumber('max-size', v['max-size'], 26214400),
-      maxRecipients: wholeNumber('max-recipients', v['max-recipients'], 100),
-      limits: true,
-    },
-    ...(tls ? { tls } : {}),
-    maxConnections: wholeNumber('max-connections', v['max-connections'], 1000),
-    maxConnectionsPerAddress: wholeNumber('max-connections-per-address', v['max-connections-per-address'], 50),
-    limitLoopback: v['limit-loopback'] === true,
-    ...operationsOptions(v),
-    onError: (e) => {
-      if (!(e instanceof SmtpError) && !isHangup(e))
-        process.stderr.write(`smtpure serve: ${e instanceof Error ? e.message : String(e)}\n`)
-    },
-    hooks: ops.instrument({
-      onAuth: (c) => (checkCredentials(users, c) ? undefined : denied),
-      onRcptTo: (to) => {
-        if (!policy.accepts(to)) throw new SmtpError(550, '5.1.1', `<${mailboxText(to)}>: no such mailbox here`)
+  const server = usageOf(() =>
+    createSmtpServer({
+      smtp: {
+        hostname,
+        lmtp,
+        authMechanisms: users.size > 0 ? ['PLAIN', 'LOGIN', 'CRAM-MD5'] : [],
+        allowInsecureAuth: v['allow-insecure-auth'] === true,
+        requireAuth: v['require-auth'] === true,
+        requireTls: v['require-tls'] === true,
+        maxMessageSize: wholeNumber('max-size', v['max-size'], 26214400),
+        maxRecipients: wholeNumber('max-recipients', v['max-recipients'], 100),
+        limits: true,
       },
-      onMessage: async (m) => {
-        const from = m.envelope.from === null ? null : mailboxText(m.envelope.from)
-        const recipients = m.envelope.recipients.map((r) => RecipientPolicy.key(r.to))
-        try {
-          // two spellings of one mailbox get one copy (RFC 5321 4.1.2)
-          const delivery = store.begin(
-            [...new Set(recipients)].map((rcpt) => ({
-              address: rcpt,
-              head: traceBlock([formatReturnPath(from), formatDeliveredTo(rcpt), m.received]),
-            })),
-          )
-          await delivery.writeAll(m.chunks)
-        } catch (e) {
-          // A StoreError answers 452 (disk full) or 451, and nothing is left in new/; the operator hears why.
-          if (e instanceof StoreError) process.stderr.write(`smtpure serve: store: ${String(e.cause)}\n`)
-          throw e
-        }
-        const ok: Reply = { code: 250, enhanced: '2.0.0', lines: ['Ok: delivered'] }
-        return lmtp ? recipients.map(() => ok) : ok
+      ...(tls ? { tls } : {}),
+      maxConnections: wholeNumber('max-connections', v['max-connections'], 1000),
+      maxConnectionsPerAddress: wholeNumber('max-connections-per-address', v['max-connections-per-address'], 50),
+      limitLoopback: v['limit-loopback'] === true,
+      ...operationsOptions(v),
+      onError: (e) => {
+        if (!(e instanceof SmtpError) && !isHangup(e) && !isListenFailure(e))
+          process.stderr.write(`smtpure serve: ${oneLine(e instanceof Error ? e.message : String(e))}\n`)
       },
+      hooks: ops.instrument({
+        onAuth: (c) => (checkCredentials(users, c) ? undefined : denied),
+        onRcptTo: (to) => {
+          if (!policy.accepts(to)) throw new SmtpError(550, '5.1.1', `<${mailboxText(to)}>: no such mailbox here`)
+        },
+        onMessage: async (m) => {
+          const from = m.envelope.from === null ? null : mailboxText(m.envelope.from)
+          const recipients = m.envelope.recipients.map((r) => RecipientPolicy.key(r.to))
+          try {
+            // two spellings of one mailbox get one copy (RFC 5321 4.1.2)
+            const delivery = store.begin(
+              [...new Set(recipients)].map((rcpt) => ({
+                address: rcpt,
+                head: traceBlock([formatReturnPath(from), formatDeliveredTo(rcpt), m.received]),
+              })),
+            )
+            await delivery.writeAll(m.chunks)
+          } catch (e) {
+            // A StoreError answers 452 (disk full) or 451, and nothing is left in new/; the operator hears why.
+            if (e instanceof StoreError) process.stderr.write(`smtpure serve: store: ${String(e.cause)}\n`)
+            throw e
+          }
+          const ok: Reply = { code: 250, enhanced: '2.0.0', lines: ['Ok: delivered'] }
+          return lmtp ? recipients.map(() => ok) : ok
+        },
+      }),
     }),
+  )
+  const address = await server.listen(port, host).catch((e: unknown) => {
+    throw new UnavailableError(`cannot listen on ${host}:${port}: ${e instanceof Error ? e.message : String(e)}`)
   })
-  const address = await server.listen(port, host)
   let stopping = false
   const endpoint = await ops.start(() => !stopping)
   // maildir(5): files a dead writer left in tmp/ go after 36 hours; look at start and then hourly.

@@ -14,6 +14,14 @@ export class UsageError extends Error {
   }
 }
 
+/** A service the command needs cannot be had (the port is taken): one line, exit 69. */
+export class UnavailableError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'UnavailableError'
+  }
+}
+
 /** An input file that cannot be read: one line, exit 66. */
 export class InputError extends Error {
   constructor(message: string) {
@@ -21,6 +29,9 @@ export class InputError extends Error {
     this.name = 'InputError'
   }
 }
+
+/** Text made one line: its line breaks (OpenSSL's messages end in one) become spaces, ends trimmed. */
+export const oneLine = (text: string): string => text.replace(/\s*[\r\n]+\s*/g, ' ').trim()
 
 /** A whole number flag value up to `max`, or a usage error naming the flag. */
 export const wholeNumber = (

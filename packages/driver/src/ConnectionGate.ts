@@ -7,7 +7,7 @@ import { type Reply, reply } from '@smtpure/core'
 export interface ConnectionLimits {
   /** Connections at once; past it new ones get 421 4.7.0 and are closed. 0 for no limit. */
   readonly maxConnections: number
-  /** Connections at once from one client address; 0 for no limit. */
+  /** Connections at once from one client address (one IPv6 /64 counts as one address); 0 for no limit. */
   readonly maxConnectionsPerAddress: number
   /**
    * Hold loopback clients (127.0.0.0/8, ::1) to the per-address cap too. Off by default: local submission
@@ -25,6 +25,28 @@ export const defaultConnectionLimits: ConnectionLimits = {
 
 /** Is the address a loopback one (IPv4 127/8, IPv6 ::1, or 127/8 mapped into IPv6)? */
 export const isLoopback = (address: string): boolean => address === '::1' || /^(?:::ffff:)?127\./i.test(address)
+
+/**
+ * What the per-address cap counts: an IPv4 address (also when mapped into IPv6), or the /64 prefix of an
+ * IPv6 address, since one host is usually given a whole /64 and may send from any address in it.
+ */
+export const addressKey = (address: string): string => {
+  const a = address.split('%')[0]!.toLowerCase() // drop an IPv6 zone
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a)
+  if (mapped !== null) return mapped[1]!
+  if (!a.includes(':')) return a
+  const [head = '', tail] = a.split('::')
+  const front = head === '' ? [] : head.split(':')
+  const back = tail === undefined || tail === '' ? [] : tail.split(':')
+  const groups =
+    tail === undefined
+      ? front
+      : [...front, ...Array<string>(Math.max(0, 8 - front.length - back.length)).fill('0'), ...back]
+  return `${groups
+    .slice(0, 4)
+    .map((g) => (Number.parseInt(g, 16) || 0).toString(16))
+    .join(':')}::/64`
+}
 
 export type Admission =
   { readonly _tag: 'Admitted'; readonly release: () => void } | { readonly _tag: 'Refused'; readonly reply: Reply }
@@ -54,14 +76,15 @@ export class ConnectionGate {
     if (maxConnections > 0 && this.open >= maxConnections)
       return { _tag: 'Refused', reply: reply(421, '4.7.0', `${this.hostname} Too many connections, try again later`) }
     const counted = maxConnectionsPerAddress > 0 && (limitLoopback || !isLoopback(address))
-    const mine = this.perAddress.get(address) ?? 0
+    const key = addressKey(address)
+    const mine = this.perAddress.get(key) ?? 0
     if (counted && mine >= maxConnectionsPerAddress)
       return {
         _tag: 'Refused',
         reply: reply(421, '4.7.0', `${this.hostname} Too many connections from your address, try again later`),
       }
     this.open += 1
-    if (counted) this.perAddress.set(address, mine + 1)
+    if (counted) this.perAddress.set(key, mine + 1)
     let released = false
     return {
       _tag: 'Admitted',
@@ -70,9 +93,9 @@ export class ConnectionGate {
         released = true
         this.open -= 1
         if (!counted) return
-        const left = (this.perAddress.get(address) ?? 1) - 1
-        if (left === 0) this.perAddress.delete(address)
-        else this.perAddress.set(address, left)
+        const left = (this.perAddress.get(key) ?? 1) - 1
+        if (left === 0) this.perAddress.delete(key)
+        else this.perAddress.set(key, left)
       },
     }
   }

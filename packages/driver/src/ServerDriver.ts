@@ -214,10 +214,13 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
             break
           case 'SetTimer': {
             timers.get(o.timer)?.()
-            timers.set(
-              o.timer,
-              runtime.setTimer(o.ms, () => dispatch(timerFired(o.timer))),
-            )
+            // While the application is behind on the message, reading is paused by the server, not the
+            // client: a deadline then waits another round instead of blaming the client for the stall.
+            const fire = (): void => {
+              if (pauses.has('message')) timers.set(o.timer, runtime.setTimer(o.ms, fire))
+              else dispatch(timerFired(o.timer))
+            }
+            timers.set(o.timer, runtime.setTimer(o.ms, fire))
             break
           }
           case 'ClearTimer':

@@ -18,6 +18,7 @@ export {
   ConnectionGate,
   type ConnectionLimits,
   defaultConnectionLimits,
+  addressKey,
   isLoopback,
 } from './ConnectionGate.js'
 export {

@@ -107,14 +107,11 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
     socket.on('error', () => undefined) // the session hears of it through the transport
     const admission = gate.admit(socket.remoteAddress ?? '')
     if (admission._tag === 'Refused') {
-      socket.end(formatReply(admission.reply, false))
+      // 421 and close (RFC 5321 3.8): the socket goes once the reply is out, whether or not the client closes
+      socket.end(formatReply(admission.reply, false), () => socket.destroy())
       return
     }
-    sockets.add(socket)
-    socket.once('close', () => {
-      sockets.delete(socket)
-      admission.release()
-    })
+    socket.once('close', admission.release)
     const role = context ? { server: true as const, secureContext: context, SNICallback } : undefined
     const peer = socket.remoteAddress ?? 'unknown'
     const start = (
@@ -185,6 +182,11 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
       : // a client may half-close after QUIT and still be owed its replies
         net.createServer({ allowHalfOpen: true }, onSocket)
   server.on('error', (e) => options.onError?.(e))
+  // Every connection from its first byte (before a TLS handshake or a PROXY header too), to cut at close's deadline.
+  server.on('connection', (raw: net.Socket) => {
+    sockets.add(raw)
+    raw.once('close', () => sockets.delete(raw))
+  })
   // A handshake that fails or runs past tlsHandshakeTimeoutMs is a client's trouble: drop the connection
   // (Node reports it here but leaves the socket open).
   server.on('tlsClientError', (_e: Error, socket: tls.TLSSocket) => socket.destroy())

@@ -1,0 +1,125 @@
+// The command's output as a user sees it (docs/cli.md): no control characters from a server, a message line
+// that agrees with the recipients, one line and the right exit code for bad flags and survived errors.
+import { afterEach, describe, expect, it } from 'vitest'
+import { type Running, maildir, runCli, startServe } from './cli.js'
+import { fakeServer, willing } from './fakeServer.js'
+
+const msg = 'Subject: x\r\n\r\nhi\r\n'
+/** Control characters other than the LF that ends each printed line (and TAB). */
+const controls = (s: string): string[] =>
+  [...s].filter((c) => (c.charCodeAt(0) < 0x20 && c !== '\n' && c !== '\t') || c.charCodeAt(0) === 0x7f)
+
+describe('send prints what the server said, but never control characters (a server must not forge the output)', () => {
+  it('a bare CR in the final reply cannot overwrite the line that reports it', async () => {
+    const port = await fakeServer('220 fake.example\r\n', (line) =>
+      line === '.' ? '250 2.0.0 ok\rr@x.example 550 5.1.1 refused\x1b[2K\r\n' : willing(line),
+    )
+    const r = await runCli(
+      ['send', '--server', `127.0.0.1:${port}`, '--from', 'a@b.example', '--to', 'r@x.example', '-'],
+      msg,
+    )
+    expect(r.code).toBe(0)
+    expect(controls(r.stdout)).toEqual([])
+  })
+})
+
+describe('LMTP: the message line agrees with the recipients (docs/cli.md, send)', () => {
+  it('a connection lost after one of two LMTP replies is not reported as "message accepted"', async () => {
+    const net = await import('node:net')
+    const server = net.createServer((socket) => {
+      socket.on('error', () => undefined)
+      socket.write('220 fake.example LMTP\r\n')
+      let buffer = ''
+      let inData = false
+      socket.on('data', (d) => {
+        buffer += d.toString('latin1')
+        for (;;) {
+          if (inData) {
+            if (!buffer.includes('\r\n.\r\n')) return
+            socket.end('250 2.0.0 ok for the first\r\n') // one reply of two, then the connection ends
+            return
+          }
+          const lf = buffer.indexOf('\n')
+          if (lf < 0) return
+          const line = buffer.slice(0, lf).replace(/\r$/, '')
+          buffer = buffer.slice(lf + 1)
+          if (/^LHLO/i.test(line)) socket.write('250-fake.example\r\n250 PIPELINING\r\n')
+          else if (line === 'DATA') {
+            socket.write('354 go\r\n')
+            inData = true
+          } else socket.write('250 2.1.0 ok\r\n')
+        }
+      })
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const port = (server.address() as { port: number }).port
+    const r = await runCli(
+      [
+        'send',
+        '--lmtp',
+        '--server',
+        `127.0.0.1:${port}`,
+        '--from',
+        'a@b.example',
+        '--to',
+        'r@x.example',
+        '--to',
+        's@x.example',
+        '-',
+      ],
+      msg,
+    )
+    server.close()
+    expect(r.code).toBe(75)
+    expect(r.stdout).not.toMatch(/^message accepted/m)
+  })
+})
+
+const running: Running[] = []
+afterEach(() => {
+  for (const r of running.splice(0)) r.child.kill('SIGKILL')
+})
+
+describe('bad serve flags: one line on stderr and exit 64 (docs/cli.md)', () => {
+  for (const args of [
+    ['--max-recipients', '0'],
+    ['--hostname', 'not a name'],
+    ['--max-size', '-1'],
+  ]) {
+    it(`serve ${args.join(' ')}`, async () => {
+      const r = await runCli(['serve', '--port', '0', '--maildir', maildir(), ...args])
+      expect(r.code).toBe(64)
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1)
+    })
+  }
+})
+
+describe('errors the server survives print one line on stderr (docs/cli.md)', () => {
+  it('garbage after STARTTLS prints at most one line', async () => {
+    const { makeCerts } = await import('../../node/test/certs.js')
+    const certs = makeCerts()
+    const { writeFileSync } = await import('node:fs')
+    const dir = maildir()
+    writeFileSync(`${dir}/cert.pem`, certs.cert)
+    writeFileSync(`${dir}/key.pem`, certs.key)
+    const s = await startServe(['--maildir', dir, '--tls-cert', `${dir}/cert.pem`, '--tls-key', `${dir}/key.pem`])
+    running.push(s)
+    const net = await import('node:net')
+    const socket = net.connect({ port: s.port, host: '127.0.0.1' })
+    socket.on('error', () => undefined)
+    let got = ''
+    socket.on('data', (d) => {
+      got += d.toString('latin1')
+      if (got.includes('220 2.0.0')) socket.write('\x16\x03\x01\x00\x05not a handshake at all')
+    })
+    socket.write('EHLO c.example\r\nSTARTTLS\r\n')
+    await new Promise((r) => setTimeout(r, 1500))
+    socket.destroy()
+    expect(
+      s
+        .stderr()
+        .split('\n')
+        .filter((l, i, all) => i < all.length - 1 || l !== ''),
+    ).toHaveLength(1)
+  })
+})
