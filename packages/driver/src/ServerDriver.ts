@@ -30,6 +30,7 @@ import {
   sessionFacts,
   shutdown,
   step,
+  stopRequested,
   timerFired,
   tlsStarted,
   waiting,
@@ -388,20 +389,9 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       },
     })
     pause('greeting') // nothing is read until the greeting is decided
-    let stopping = false
-    // Between transactions (nothing asked, no message open) a 421 loses nothing.
-    const quiet = (): boolean =>
-      state !== undefined &&
-      !waiting(state) &&
-      (state.phase._tag === 'AwaitHello' || state.phase._tag === 'Idle' || state.phase._tag === 'Refused')
-    stop = (now = false) => {
-      stopping = true
-      if (now || quiet()) dispatch(shutdown)
-    }
-    afterDispatch = () => {
-      if (stopping && quiet()) dispatch(shutdown)
-      endIfDone()
-    }
+    // The core says 421 between transactions, before any command pipelined behind the last one.
+    stop = (now = false) => dispatch(now ? shutdown : stopRequested)
+    afterDispatch = endIfDone
 
     // The connection hook decides the greeting (RFC 5321 3.1), within the hook deadline like any hook:
     // past it the client hears 421 (RFC 5321 3.8) rather than nothing at all.

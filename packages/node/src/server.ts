@@ -216,6 +216,8 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
       }, deadlineMs)
       await Promise.all([...sessions].map((s) => s.done))
       await closed
+      // the server counts a socket gone when it is destroyed; its 'close' (which frees its slot) comes after
+      await Promise.all([...sockets].map((socket) => new Promise((resolve) => socket.once('close', resolve))))
       clearTimeout(last)
       clearTimeout(cut)
     },

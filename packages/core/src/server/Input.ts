@@ -10,6 +10,8 @@ export type ServerInput =
   | { readonly _tag: 'TimerFired'; readonly timer: TimerName }
   | { readonly _tag: 'PeerClosed' }
   | { readonly _tag: 'Shutdown' }
+  /** The server is stopping gracefully: 421 as soon as no transaction is in progress (RFC 5321 3.8). */
+  | { readonly _tag: 'StopRequested' }
 
 export const received = (bytes: Uint8Array): ServerInput => ({ _tag: 'Received', bytes })
 export const answered = (id: number, answer: Answer): ServerInput => ({ _tag: 'Answered', id, answer })
@@ -17,3 +19,4 @@ export const tlsStarted: ServerInput = { _tag: 'TlsStarted' }
 export const timerFired = (timer: TimerName): ServerInput => ({ _tag: 'TimerFired', timer })
 export const peerClosed: ServerInput = { _tag: 'PeerClosed' }
 export const shutdown: ServerInput = { _tag: 'Shutdown' }
+export const stopRequested: ServerInput = { _tag: 'StopRequested' }

@@ -126,9 +126,15 @@ export interface ServerState {
   readonly messages: number
   /** Octets received in the current rate window of message data. */
   readonly dataWindow: number
+  /** A graceful stop was asked for: 421 at the first moment no transaction is in progress. */
+  readonly stopping: boolean
   /** XCLIENT: undefined when this connection may not use it; else what the proxy said so far. */
   readonly xclient?: ClientAttributes
 }
+
+/** Between transactions: nothing asked, no message open, so a 421 loses nothing (RFC 5321 3.8). */
+export const quiet = (s: ServerState): boolean =>
+  !waiting(s) && (s.phase._tag === 'AwaitHello' || s.phase._tag === 'Idle' || s.phase._tag === 'Refused')
 
 /** Is the session waiting (for the application, or for a delayed reply) rather than reading input? */
 export const waiting = (s: ServerState): boolean => s.pending !== undefined || s.delayed !== undefined

@@ -46,6 +46,7 @@ export const init = (
     junkCommands: 0,
     messages: 0,
     dataWindow: 0,
+    stopping: false,
     ...(conn.xclient === true ? { xclient: {} } : {}),
   }
   // The greeting never carries an enhanced code (RFC 2034 3).

@@ -27,7 +27,7 @@ import {
   setTimer,
 } from './Output.js'
 import { type CommandPhase, type Verb, accepts, isVerb, outOfSequence } from './sequencing.js'
-import { type Phase, type ServerState, waiting } from './State.js'
+import { type Phase, type ServerState, quiet, waiting } from './State.js'
 
 const LF = 10
 const CR = 13
@@ -65,6 +65,9 @@ export const step = (s: ServerState, input: ServerInput): readonly [ServerState,
       break
     case 'Shutdown':
       next = s.phase._tag === 'Closed' ? s : closeWith(s, out, Replies.shuttingDown, 'shutdown')
+      break
+    case 'StopRequested':
+      next = s.phase._tag === 'Closed' ? s : stopIfQuiet({ ...s, stopping: true }, out)
       break
     default:
       return absurd(input)
@@ -149,6 +152,8 @@ const consume = (s0: ServerState, out: Out, bytes: Uint8Array, pos0: number): Se
   let pos = pos0
   const n = bytes.length
   while (pos < n && !waiting(s)) {
+    // a stop asked for during a transaction takes effect before any command pipelined behind it
+    if (s.stopping && quiet(s)) return stopIfQuiet(s, out)
     const p = s.phase
     switch (p._tag) {
       case 'Closed':
@@ -398,7 +403,11 @@ const drain = (s0: ServerState, out: Out): ServerState => {
   }
   if (s.paused && !waiting(s)) {
     if (s.phase._tag !== 'Closed') out.push(resumeReading)
-    return { ...s, paused: false }
+    return stopIfQuiet({ ...s, paused: false }, out)
   }
-  return s
+  return stopIfQuiet(s, out)
 }
+
+/** After a graceful stop was asked for: 421 and close once no transaction is in progress. */
+const stopIfQuiet = (s: ServerState, out: Out): ServerState =>
+  s.stopping && s.phase._tag !== 'Closed' && quiet(s) ? closeWith(s, out, Replies.shuttingDown, 'shutdown') : s

@@ -14,6 +14,7 @@ import {
   received,
   reject,
   step,
+  stopRequested,
   timerFired,
 } from '../../src/server/index.js'
 import { encode } from '../../src/wire/bytes.js'
@@ -214,5 +215,30 @@ describe('a trickle of input (property, virtual time)', () => {
   it('without the limits a NOOP trickle lives forever (the property can fail)', () => {
     const forever = { ...options, maxJunkCommands: 0 }
     expect(trickle(forever, encode('EHLO c.example\r\nNOOP\r\n'), [101], 10 * bound)).toBeUndefined()
+  })
+})
+
+describe('a graceful stop (RFC 5321 3.8)', () => {
+  it('between transactions: 421 at once', () => {
+    const h = new Harness({}).feed('EHLO c.example\r\n')
+    h.read()
+    h.input(stopRequested)
+    expect(h.read()).toBe('421 4.3.2 Service shutting down, closing transmission channel\r\n')
+    expect(h.closed).toBe(true)
+  })
+
+  it('during a transaction: it finishes, then 421 before any command pipelined behind it', () => {
+    const h = new Harness({}, () => undefined).feed('EHLO c.example\r\n')
+    h.answer(accept())
+    h.feed('MAIL FROM:<a@b.example>\r\n').answer(accept())
+    h.feed('RCPT TO:<c@d.example>\r\n').answer(accept())
+    h.feed('DATA\r\nhi\r\n.\r\nMAIL FROM:<e@f.example>\r\n')
+    h.read()
+    h.input(stopRequested)
+    expect(h.closed).toBe(false)
+    h.answer(accept())
+    expect(h.read()).toBe('250 2.0.0 Ok\r\n421 4.3.2 Service shutting down, closing transmission channel\r\n')
+    expect(h.closed).toBe(true)
+    expect(h.questions.filter((q) => q._tag === 'Mail')).toHaveLength(1)
   })
 })
