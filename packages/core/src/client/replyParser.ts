@@ -69,6 +69,7 @@ const partialOf = (p: ReplyParser): Reply | undefined =>
 const textOf = (line: Uint8Array, start: number): string => {
   const rest = line.subarray(start)
   const text = isAscii(rest) ? latin1(rest) : (decodeUtf8(rest) ?? latin1(rest))
+  // eslint-disable-next-line no-control-regex -- these are the characters RFC 5321 4.2 keeps out of reply text
   return text.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]/g, '\ufffd')
 }
 
