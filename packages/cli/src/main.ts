@@ -1,8 +1,5 @@
 #!/usr/bin/env node
 // The `smtpure` command: `smtpure serve`, `smtpure send` and `smtpure simulate`.
-import { send, sendHelp } from './send.js'
-import { serve, serveHelp } from './serve.js'
-import { simulate, simulateHelp } from './simulate.js'
 import {
   EX_NOINPUT,
   EX_SOFTWARE,
@@ -27,17 +24,29 @@ Run \`smtpure <command> --help\` for the options of each.
 const main = async (argv: ReadonlyArray<string>): Promise<number> => {
   const [command, ...rest] = argv
   switch (command) {
+    // each command loads only its own modules: `send` starts without the server's, and one process a message
+    // is how `send` is often run
     case 'serve':
-      return serve(rest)
+      return (await import('./serve.js')).serve(rest)
     case 'send':
-      return send(rest)
+      return (await import('./send.js')).send(rest)
     case 'simulate':
-      return simulate(rest)
+      return (await import('./simulate.js')).simulate(rest)
     case '-h':
     case '--help':
-    case undefined:
-      process.stdout.write(command === undefined ? help : `${help}\n${serveHelp}\n${sendHelp}\n${simulateHelp}`)
-      return command === undefined ? EX_USAGE : 0
+    case undefined: {
+      if (command === undefined) {
+        process.stdout.write(help)
+        return EX_USAGE
+      }
+      const [serve, send, simulate] = await Promise.all([
+        import('./serve.js'),
+        import('./send.js'),
+        import('./simulate.js'),
+      ])
+      process.stdout.write(`${help}\n${serve.serveHelp}\n${send.sendHelp}\n${simulate.simulateHelp}`)
+      return 0
+    }
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)} (try smtpure --help)`)
   }
