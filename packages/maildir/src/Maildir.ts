@@ -20,19 +20,29 @@ export interface StoreFile {
   readonly writev: (buffers: ReadonlyArray<Uint8Array>) => Promise<number>
   readonly sync: () => Promise<void>
   readonly close: () => Promise<void>
+  /** Every write is on disk when it resolves (opened with O_DSYNC), so the store needs no `sync` of its own. */
+  readonly synced?: boolean
 }
 
 /** A node:fs callback call as a promise. */
 const call = <T>(f: (cb: (e: NodeJS.ErrnoException | null, v: T) => void) => void): Promise<T> =>
   new Promise((resolve, reject) => f((e, v) => (e ? reject(e) : resolve(v))))
 
-/** The default: a new file, created exclusively, readable by its owner only. */
+const { O_WRONLY, O_CREAT, O_EXCL, O_DSYNC } = fs.constants
+
+/**
+ * The default: a new file, created exclusively, readable by its owner only. Where the system has O_DSYNC, a
+ * write returns once its data (and the size needed to read it back) is on disk, as fdatasync would leave it:
+ * the write and the sync are one round trip to the thread pool instead of two.
+ */
 const openStoreFile = async (path: string): Promise<StoreFile> => {
-  const fd = await call<number>((cb) => fs.open(path, 'wx', 0o600, cb))
+  const flags = O_DSYNC === undefined ? 'wx' : O_WRONLY | O_CREAT | O_EXCL | O_DSYNC
+  const fd = await call<number>((cb) => fs.open(path, flags, 0o600, cb))
   return {
     writev: (buffers) => call<number>((cb) => fs.writev(fd, buffers as NodeJS.ArrayBufferView[], null, cb)),
     sync: () => call<void>((cb) => fs.fsync(fd, cb)),
     close: () => call<void>((cb) => fs.close(fd, cb)),
+    synced: O_DSYNC !== undefined,
   }
 }
 
@@ -356,7 +366,7 @@ export class MaildirDelivery {
     try {
       await this.flush()
       const copies = this.copies
-      await Promise.all(copies.map((c) => c.file!.sync()))
+      await Promise.all(copies.map((c) => (c.file!.synced === true ? undefined : c.file!.sync())))
       // every rename settles before any is judged, so none lands in new/ after a failure was cleaned up
       const renames = await Promise.allSettled(
         copies.map((c) => call<void>((cb) => fs.rename(c.tmp, c.final, cb)).then(() => void renamed.push(c.final))),
