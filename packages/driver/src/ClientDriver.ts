@@ -148,6 +148,7 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
   let lastWrite: Promise<void> = Promise.resolve()
   let resolveReady!: (r: ClientReady) => void
   let rejectReady!: (e: unknown) => void
+  let readySettled = false
   const ready = new Promise<ClientReady>((res, rej) => {
     resolveReady = res
     rejectReady = rej
@@ -180,9 +181,12 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
     isClosed = true
     cancelTimer?.()
     transport.close()
-    const error = failure ?? new SmtpClientError({ _tag: 'ConnectionLost' })
-    rejectReady(error)
-    for (const m of inflight.values()) m.fail(error)
+    // an error (with its stack) only when somebody is still waiting: a session that ended well needs none
+    if (!readySettled || inflight.size > 0) {
+      const error = failure ?? new SmtpClientError({ _tag: 'ConnectionLost' })
+      rejectReady(error)
+      for (const m of inflight.values()) m.fail(error)
+    }
     inflight.clear()
     for (const go of queue.splice(0)) go() // each sees the session closed and rejects
     resolveClosed()
@@ -231,6 +235,7 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
           finish() // the transport writes what it holds before it closes
           break
         case 'Ready':
+          readySettled = true
           resolveReady(o)
           canSubmit = true
           becameReady = true

@@ -32,14 +32,30 @@ export interface ConnectOptions {
  * const session = await connectSmtp({ host: 'mx.example.com', port: 25, smtp: { helo: 'client.example.org' } })
  * await session.ready
  */
+// One decoding per `smtp` options object and security mode: a client that opens a connection per message
+// should not pay for io-ts on each (the object is read once; change it by passing a new one).
+const decodedConfigs = new WeakMap<object, Map<string, ReturnType<typeof clientConfig>>>()
+const noOptions = {} // the key for `smtp` left out
+const decodedConfig = (smtp: unknown, security: string): ReturnType<typeof clientConfig> => {
+  const decode = () =>
+    clientConfig({
+      helo: 'localhost',
+      ...(smtp as object | undefined),
+      tls: security === 'starttls' ? 'required' : security === 'opportunistic' ? 'opportunistic' : 'none',
+      implicitTls: security === 'implicit',
+    })
+  const key = smtp === undefined ? noOptions : typeof smtp === 'object' && smtp !== null ? smtp : undefined
+  if (key === undefined) return decode() // not an object: decoding says what is wrong
+  const bySecurity = decodedConfigs.get(key) ?? new Map<string, ReturnType<typeof clientConfig>>()
+  decodedConfigs.set(key, bySecurity)
+  const decoded = bySecurity.get(security) ?? decode()
+  bySecurity.set(security, decoded)
+  return decoded
+}
+
 export const connectSmtp = async (options: ConnectOptions): Promise<ClientSession> => {
   const security = options.security ?? 'none'
-  const decoded = clientConfig({
-    helo: 'localhost',
-    ...(options.smtp as object | undefined),
-    tls: security === 'starttls' ? 'required' : security === 'opportunistic' ? 'opportunistic' : 'none',
-    implicitTls: security === 'implicit',
-  })
+  const decoded = decodedConfig(options.smtp, security)
   if (decoded._tag === 'Left') throw new Error(`invalid client options:\n${decoded.left.errors.join('\n')}`)
   const servername = options.servername ?? (net.isIP(options.host) ? undefined : options.host)
   const tlsOptions: tls.ConnectionOptions = {
