@@ -1,10 +1,10 @@
 // The peer for the benchmark: npm `smtp-server` doing the job of `smtpure serve` (no AUTH, no STARTTLS,
-// the same size limit) and delivering through the very same Maildir code (packages/cli/dist/maildir.js).
+// the same size limit) and delivering through the very same Maildir store (@smtpure/maildir).
 // Usage: node peer-server.mjs --port 0 --maildir DIR [--hostname NAME] [--max-size BYTES]
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { SMTPServer } from 'smtp-server'
-import { MaildirDelivery } from '../../cli/dist/maildir.js'
+import { Maildir } from '@smtpure/maildir'
 
 const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
 const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
@@ -28,14 +28,14 @@ const headLines = (session, hostname, from, rcpt, forRcpt) => {
 const sizeError = (limit) => Object.assign(new Error(`Message exceeds the ${limit} octet limit`), { responseCode: 552 })
 
 /** Stream one message into a Maildir per recipient: tmp file, write, fsync, rename into new/. */
-const deliver = async (stream, session, { maildir, hostname, maxSize }) => {
+const deliver = async (stream, session, { store, hostname, maxSize }) => {
   const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : ''
   const recipients = session.envelope.rcptTo.map((r) => r.address.toLowerCase())
   const forRcpt = recipients.length === 1 ? recipients[0] : undefined
-  const delivery = await MaildirDelivery.begin(
+  const delivery = store.begin(
     recipients.map((rcpt) => ({
-      dir: resolve(maildir, rcpt.replace(/\//g, '_')),
-      head: headLines(session, hostname, from, rcpt, forRcpt),
+      address: rcpt,
+      head: Buffer.from(headLines(session, hostname, from, rcpt, forRcpt)),
     })),
   )
   try {
@@ -68,7 +68,7 @@ const main = async () => {
       'max-size': { type: 'string', default: '26214400' },
     },
   })
-  const options = { maildir: resolve(v.maildir), hostname: v.hostname, maxSize: Number(v['max-size']) }
+  const options = { store: new Maildir(resolve(v.maildir)), hostname: v.hostname, maxSize: Number(v['max-size']) }
   const server = new SMTPServer({
     name: v.hostname,
     size: options.maxSize,
