@@ -10,23 +10,24 @@ export const octets = (s: string): number => Buffer.byteLength(s, 'utf8')
 export const hasNonAscii = (s: string): boolean => Array.from(s).some((ch) => (ch.codePointAt(0) ?? 0) > 0x7f)
 
 const asciiAtext = [..."abcXYZ0129!#$%&'*+-/=?^_`{|}~"]
-export const nonAscii = ['é', 'ü', 'δ', '中', '😀', '\u00a0', '不', '上', '\u010a', '\u0100']
-const atom = fc.string({ unit: fc.constantFrom(...asciiAtext, ...nonAscii), minLength: 1, maxLength: 8 })
-const dotString = fc.array(atom, { minLength: 1, maxLength: 3 }).map((atoms) => atoms.join('.'))
+export const nonAscii = ['é', 'ü', 'δ', '中', '😀', '\u00a0', '不', '上', '\u010a', '\u0100', 'Ü', 'Δ']
+export const atom = fc.string({ unit: fc.constantFrom(...asciiAtext, ...nonAscii), minLength: 1, maxLength: 8 })
+export const dotString = fc.array(atom, { minLength: 1, maxLength: 3 }).map((atoms) => atoms.join('.'))
 const printable = fc.integer({ min: 32, max: 126 }).map((c) => String.fromCharCode(c))
 const qcontent = fc.oneof(
   printable.filter((c) => c !== '"' && c !== '\\'),
   fc.constantFrom(...nonAscii),
   printable.map((c) => `\\${c}`),
 )
-const quoted = fc.array(qcontent, { maxLength: 10 }).map((parts) => `"${parts.join('')}"`)
+export const quoted = fc.array(qcontent, { maxLength: 10 }).map((parts) => `"${parts.join('')}"`)
 const letDig = fc.constantFrom(...'abcxyzABC019')
-const labelChar = fc.constantFrom(...'abcxyzABC019-', ...nonAscii.slice(0, 5))
+// labels take letters of both cases, so that lower-casing and IDNA have work to do
+const labelChar = fc.constantFrom(...'abcxyzABC019-', 'é', 'ü', 'Ü', 'δ', 'Δ', '中')
 const label = fc
   .tuple(letDig, fc.string({ unit: labelChar, maxLength: 6 }), letDig)
   .map(([a, mid, b]) => (mid === '' ? a : `${a}${mid}${b}`))
-const domainName = fc.array(label, { minLength: 1, maxLength: 4 }).map((labels) => labels.join('.'))
-const ipv4 = fc.ipV4().map((ip) => `[${ip}]`)
+export const domainName = fc.array(label, { minLength: 1, maxLength: 4 }).map((labels) => labels.join('.'))
+export const ipv4 = fc.ipV4().map((ip) => `[${ip}]`)
 const ipv6 = fc
   .array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 })
   .map((groups) => `[IPv6:${groups.map((g) => g.toString(16)).join(':')}]`)

@@ -7,6 +7,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { formatPath, parseRcptTo, type Mailbox } from '../../src/grammar/address.js'
 import { punycodeEncode } from '../../src/grammar/punycode.js'
 import { canonicalMailbox, isPostmaster, parseMailbox, sameMailbox } from '../../src/grammar/canonical.js'
+import { domainName, dotString, ipv4, quoted } from '../arb/mailbox.js'
 
 const box = (localPart: string, domain: string, utf8 = false): Mailbox => ({ localPart, domain, utf8 })
 const rcpt = (path: string): Mailbox => {
@@ -77,24 +78,6 @@ describe('canonical mailbox', () => {
   })
 
   describe('properties', () => {
-    const asciiAtext = [..."abcXYZ0129!#$%&'*+-/=?^_`{|}~"]
-    const nonAscii = ['é', 'ü', 'Ü', 'δ', 'Δ', '中', '😀']
-    const atom = fc.string({ unit: fc.constantFrom(...asciiAtext, ...nonAscii), minLength: 1, maxLength: 8 })
-    const dotString = fc.array(atom, { minLength: 1, maxLength: 3 }).map((atoms) => atoms.join('.'))
-    const printable = fc.integer({ min: 32, max: 126 }).map((c) => String.fromCharCode(c))
-    const qcontent = fc.oneof(
-      printable.filter((c) => c !== '"' && c !== '\\'),
-      fc.constantFrom(...nonAscii),
-      printable.map((c) => `\\${c}`),
-    )
-    const quoted = fc.array(qcontent, { maxLength: 10 }).map((parts) => `"${parts.join('')}"`)
-    const letDig = fc.constantFrom(...'abcxyzABC019')
-    const labelChar = fc.constantFrom(...'abcxyzABC019-', ...nonAscii.slice(0, 6))
-    const label = fc
-      .tuple(letDig, fc.string({ unit: labelChar, maxLength: 6 }), letDig)
-      .map(([a, mid, b]) => (mid === '' ? a : `${a}${mid}${b}`))
-    const domainName = fc.array(label, { minLength: 1, maxLength: 4 }).map((labels) => labels.join('.'))
-    const ipv4 = fc.ipV4().map((ip) => `[${ip}]`)
     const ipv6 = fc
       .array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 })
       .map((groups) => `[IPv6:${groups.map((g) => g.toString(16).toUpperCase()).join(':')}]`)

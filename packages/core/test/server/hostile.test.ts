@@ -1,65 +1,18 @@
-// Faults found by trying the session limits and BDAT framing as a hostile client would.
-// Each test states the promised behaviour and fails while the fault is there.
+// A hostile client against the session limits and BDAT framing: a stream of tiny BDAT chunks cannot hold a
+// session open, and a chunk size that cannot be trusted never lets the chunk run as commands.
 import { describe, expect, it } from 'vitest'
-import { type ServerOptions, serverConfig } from '../../src/Config.js'
-import {
-  type ServerOutput,
-  type TimerName,
-  accept,
-  answered,
-  init,
-  received,
-  step,
-  timerFired,
-} from '../../src/server/index.js'
+import type { ServerOptions } from '../../src/Config.js'
 import { encode } from '../../src/wire/bytes.js'
 import { Harness } from './harness.js'
+import { type Arrival, closesAt } from './virtual.js'
 
-/**
- * Sends `prefix` at once, then `tail` again and again, one whole piece every `gapMs` of virtual time (each
- * piece well inside the command deadline), firing timers as they fall due and accepting every question.
- * Returns the virtual time at which the session closed, or undefined if it was still open at `until`.
- */
-const slowRepeat = (options: ServerOptions, prefix: string, tail: string, gapMs: number, until: number) => {
-  const config = serverConfig(options)
-  if (config._tag === 'Left') throw new Error(config.left.errors.join())
-  let [state, outputs] = init(config.right)
-  const timers = new Map<TimerName, number>()
-  const queue: number[] = []
-  let now = 0
-  let closedAt: number | undefined
-  const take = (outs: ReadonlyArray<ServerOutput>): void => {
-    for (const o of outs) {
-      if (o._tag === 'SetTimer') timers.set(o.timer, now + o.ms)
-      if (o._tag === 'ClearTimer') timers.delete(o.timer)
-      if (o._tag === 'Close') closedAt ??= now
-      if (o._tag === 'Ask') queue.push(o.question.id)
-    }
-    while (queue.length > 0) {
-      ;[state, outputs] = step(state, answered(queue.shift()!, accept()))
-      take(outputs)
-    }
-  }
-  take(outputs)
-  ;[state, outputs] = step(state, received(encode(prefix)))
-  take(outputs)
-  while (closedAt === undefined && now <= until) {
-    const at = now + gapMs
-    for (;;) {
-      const due = [...timers].sort((a, b) => a[1] - b[1]).find(([, t]) => t <= at)
-      if (due === undefined || closedAt !== undefined) break
-      now = due[1]
-      timers.delete(due[0])
-      ;[state, outputs] = step(state, timerFired(due[0]))
-      take(outputs)
-    }
-    if (closedAt !== undefined) break
-    now = at
-    ;[state, outputs] = step(state, received(encode(tail)))
-    take(outputs)
-  }
-  return closedAt
+/** `prefix` at once, then `tail` again and again, one whole piece every `gapMs` of virtual time. */
+function* repeated(prefix: string, tail: string, gapMs: number): Generator<Arrival> {
+  yield { after: 0, bytes: encode(prefix) }
+  for (;;) yield { after: gapMs, bytes: encode(tail) }
 }
+const slowRepeat = (options: ServerOptions, prefix: string, tail: string, gapMs: number, until: number) =>
+  closesAt(options, repeated(prefix, tail, gapMs), until)
 
 describe('a session ends within a bounded time (docs/security.md, "Deadlines a trickle cannot extend")', () => {
   // The same limits as the property in test/server/limits.test.ts.

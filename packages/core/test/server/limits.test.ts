@@ -2,23 +2,12 @@
 // deadlines that trickled bytes cannot extend (RFC 5321 4.5.3.2.7), junk commands and messages per session.
 import { describe, expect, it } from 'vitest'
 import { fc, test } from '@fast-check/vitest'
-import { type ServerOptions, serverConfig } from '../../src/Config.js'
+import type { ServerOptions } from '../../src/Config.js'
 import { reply } from '../../src/Reply.js'
-import {
-  type Question,
-  type ServerOutput,
-  type TimerName,
-  accept,
-  answered,
-  init,
-  received,
-  reject,
-  step,
-  stopRequested,
-  timerFired,
-} from '../../src/server/index.js'
+import { type Question, accept, reject, stopRequested, timerFired } from '../../src/server/index.js'
 import { encode } from '../../src/wire/bytes.js'
 import { Harness } from './harness.js'
+import { type Arrival, closesAt } from './virtual.js'
 
 const b64 = (s: string) => Buffer.from(s, 'latin1').toString('base64')
 const wrong = (q: Question) =>
@@ -133,48 +122,13 @@ describe('junk commands and messages per session', () => {
   })
 })
 
-/**
- * Feeds `bytes` one octet every `gaps[i]` ms of virtual time, firing timers when they fall due, answering
- * every question at once; returns the virtual time at which the session closed, or undefined.
- */
-const trickle = (options: ServerOptions, bytes: Uint8Array, gaps: ReadonlyArray<number>, until: number) => {
-  const config = serverConfig(options)
-  if (config._tag === 'Left') throw new Error(config.left.errors.join())
-  let [state, outputs] = init(config.right)
-  const timers = new Map<TimerName, number>()
-  let now = 0
-  let closedAt: number | undefined
-  const take = (outs: ReadonlyArray<ServerOutput>): void => {
-    for (const o of outs) {
-      if (o._tag === 'SetTimer') timers.set(o.timer, now + o.ms)
-      if (o._tag === 'ClearTimer') timers.delete(o.timer)
-      if (o._tag === 'Close') closedAt ??= now
-      if (o._tag === 'Ask') queue.push(o.question.id)
-    }
-    while (queue.length > 0) {
-      ;[state, outputs] = step(state, answered(queue.shift()!, accept()))
-      take(outputs)
-    }
-  }
-  const queue: number[] = []
-  take(outputs)
-  for (let i = 0; closedAt === undefined && now <= until; i++) {
-    const at = now + gaps[i % gaps.length]!
-    for (;;) {
-      const due = [...timers].sort((a, b) => a[1] - b[1]).find(([, t]) => t <= at)
-      if (due === undefined || closedAt !== undefined) break
-      now = due[1]
-      timers.delete(due[0])
-      ;[state, outputs] = step(state, timerFired(due[0]))
-      take(outputs)
-    }
-    if (closedAt !== undefined) break
-    now = at
-    ;[state, outputs] = step(state, received(bytes.subarray(i % bytes.length, (i % bytes.length) + 1)))
-    take(outputs)
-  }
-  return closedAt
+/** `bytes` one octet at a time, cycled forever, each after the next of `gaps` (also cycled). */
+function* trickled(bytes: Uint8Array, gaps: ReadonlyArray<number>): Generator<Arrival> {
+  for (let i = 0; ; i++)
+    yield { after: gaps[i % gaps.length]!, bytes: bytes.subarray(i % bytes.length, (i % bytes.length) + 1) }
 }
+const trickle = (options: ServerOptions, bytes: Uint8Array, gaps: ReadonlyArray<number>, until: number) =>
+  closesAt(options, trickled(bytes, gaps), until)
 
 describe('a trickle of input (property, virtual time)', () => {
   const pieces = [
