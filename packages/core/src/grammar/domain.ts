@@ -154,7 +154,9 @@ export const parseDomainArg = (arg: string, verb: HelloVerb = 'EHLO'): Either<Gr
   const text = arg.replace(/^ +| +$/g, '')
   const syntax = helloError(`Syntax: ${verb} domain-or-address-literal`)
   if (text === '' || Array.from(text).some((ch) => isControl(codeOf(ch)))) return E.left(syntax)
-  const problem = domainProblem(text, false)
+  // Leniency: many hosts (Windows machine names among them) greet with an underscore in a label. The name
+  // is only informational here (RFC 5321 4.1.4 forbids refusing mail for it), so '_' is taken as a letter.
+  const problem = domainProblem(text.replace(/_/g, 'u'), false)
   if (problem === undefined) return E.right(text)
   if (problem.startsWith('Domain too long')) return E.left(helloError(problem))
   return E.left(syntax)

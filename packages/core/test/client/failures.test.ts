@@ -96,6 +96,15 @@ describe('AUTH falls back once to the next mechanism (RFC 4954 4)', () => {
     expect(h.sent).toMatch(/AUTH CRAM-MD5\r\n[^\r]+\r\nAUTH PLAIN [^\r]+\r\nQUIT\r\n$/)
     expect(h.of('Failed')).toMatchObject([{ error: { _tag: 'AuthFailed', reply: { lines: ['Still no'] } } }])
   })
+  it('without TLS a refused CRAM-MD5 never falls back to a mechanism that sends the password (RFC 4954 14)', () => {
+    const h = greet(manual({ helo, auth, allowInsecureAuth: true }), ['AUTH CRAM-MD5 PLAIN LOGIN'])
+    expect(h.read()).toBe(`EHLO ${helo}\r\nAUTH CRAM-MD5\r\n`)
+    h.feed(`334 ${encodeBase64(encode('<1.2@mx>'))}\r\n`)
+    h.read()
+    h.feed('535 5.7.8 Authentication credentials invalid\r\n')
+    expect(h.sent).not.toMatch(/AUTH PLAIN|AUTH LOGIN/)
+    expect(h.of('Failed')).toMatchObject([{ error: { _tag: 'AuthFailed' } }])
+  })
   it('no fallback after a temporary refusal (454), nor to a mechanism the user did not allow', () => {
     const t = greet(manual({ helo, implicitTls: true, auth }), ['AUTH CRAM-MD5 PLAIN'])
     t.feed('454 4.7.0 Try later\r\n')

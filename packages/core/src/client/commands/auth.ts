@@ -69,8 +69,15 @@ const fallback = (s: ClientState, p: AuthPhase): Mechanism | undefined => {
   const a = s.config.auth
   if (a === undefined || p.tried.length !== 1) return undefined
   const offered = (s.capabilities?.auth ?? []).filter((m) => !p.tried.includes(m as Mechanism))
-  return chooseMechanism(offered, a.mechanisms, secretOf(a))
+  const next = chooseMechanism(offered, a.mechanisms, secretOf(a))
+  // Without TLS, a refusal of a mechanism that keeps the password secret (CRAM-MD5) never leads to one that
+  // sends it (RFC 4954 4, 14): anyone in the middle could answer 535 to learn it.
+  if (!s.tls && next !== undefined && !revealsSecret(p.tried[0]!) && revealsSecret(next)) return undefined
+  return next
 }
+
+/** Mechanisms that put the password (or bearer token) itself on the wire. */
+const revealsSecret = (m: Mechanism): boolean => m === 'PLAIN' || m === 'LOGIN' || m === 'XOAUTH2'
 
 /** Give up the exchange with "*" (RFC 4954 4); the server's 501 then ends the session. */
 const cancel = (s: ClientState, out: Out, p: AuthPhase): ClientState => {
