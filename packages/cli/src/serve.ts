@@ -166,7 +166,9 @@ const usageOf = <T>(make: () => T): T => {
     const message = e instanceof Error ? e.message : String(e)
     if (!message.startsWith('invalid server options')) throw e
     const problems = message.split('\n').slice(1)
-    throw new UsageError(problems.map((p) => p.replace(/^(\w+):/, (_, k: string) => `${flagOf[k] ?? k}:`)).join('; '))
+    throw new UsageError(
+      problems.map((p) => p.replace(/^(?:smtp\.)?(\w+):/, (_, k: string) => `${flagOf[k] ?? k}:`)).join('; '),
+    )
   }
 }
 

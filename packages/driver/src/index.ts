@@ -27,8 +27,11 @@ export {
   type SessionPool,
   type SmtpServer,
   type SmtpServerOptions,
+  type SmtpServerSessionOptions,
+  type SmtpClientSessionOptions,
   type TlsFiles,
   clientConfigOf,
   serverConfigOf,
   sessionPool,
 } from './adapter.js'
+export { OptionsError } from './options.js'

@@ -2,12 +2,14 @@
 // per connection, STARTTLS with SNI, a connection limit (421) and a graceful shutdown.
 import * as net from 'node:net'
 import * as tls from 'node:tls'
-import { type ProxyHeader, type ServerConfig, formatReply, serverConfig } from '@smtpure/core'
+import { type ProxyHeader, type ServerConfig, formatReply } from '@smtpure/core'
 import {
   ConnectionGate,
   type ServerHooks,
   type ServerSession,
+  type SmtpServerSessionOptions,
   defaultConnectionLimits,
+  serverConfigOf,
   startServerSession,
 } from '@smtpure/driver'
 import { NodeTransport } from './NodeTransport.js'
@@ -20,8 +22,12 @@ export interface TlsFiles {
 }
 
 export interface SmtpServerOptions {
-  /** Session options as for `serverConfig` (decoded and checked here). */
-  readonly smtp?: unknown
+  /**
+   * Session options (`hostname`, `greeting`, extensions, `authMechanisms`, limits such as
+   * `maxMessageSize` in octets), checked here: an unknown key, a wrong type or a value outside the
+   * RFC limits throws `OptionsError` (from `@smtpure/driver`) with one line per problem.
+   */
+  readonly smtp?: SmtpServerSessionOptions
   readonly hooks?: ServerHooks
   /** Certificate and key: enables STARTTLS (or implicit TLS with `implicitTls`). */
   readonly tls?: TlsFiles & { readonly sni?: Readonly<Record<string, TlsFiles>> }
@@ -72,12 +78,7 @@ export interface SmtpServer {
  */
 export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
   const files = options.tls
-  const decoded = serverConfig({
-    ...(files && !options.implicitTls ? { startTls: true } : {}),
-    ...(options.smtp as object | undefined),
-  })
-  if (decoded._tag === 'Left') throw new Error(`invalid server options:\n${decoded.left.errors.join('\n')}`)
-  const config = decoded.right
+  const config = serverConfigOf(options)
   const context = files ? tls.createSecureContext({ key: files.key, cert: files.cert }) : undefined
   const sniContexts = new Map(
     Object.entries(files?.sni ?? {}).map(([name, f]) => [name.toLowerCase(), tls.createSecureContext(f)]),
