@@ -14,6 +14,7 @@ import {
 } from '@smtpure/core'
 import { ConnectionGate, defaultConnectionLimits } from './ConnectionGate.js'
 import type { ServerHooks } from './hooks.js'
+import { type Logger, loggedHooks } from './logging.js'
 import { type ServerSession, startServerSession } from './ServerDriver.js'
 import { OptionsError, ruleProblems, shown, typeProblems, unknownKeys } from './options.js'
 import type { Runtime, Transport } from './Transport.js'
@@ -45,6 +46,8 @@ export interface SmtpServerOptions {
    */
   readonly smtp?: SmtpServerSessionOptions
   readonly hooks?: ServerHooks
+  /** A logger shaped like pino's: each session's events go to it (see `loggedHooks`). */
+  readonly logger?: Logger
   /** Certificate and key: enables STARTTLS (or implicit TLS with `implicitTls`); `sni` maps names to others. */
   readonly tls?: TlsFiles & { readonly sni?: Readonly<Record<string, TlsFiles>> }
   /** TLS from the first byte, as on port 465 (RFC 8314 3.3). */
@@ -145,6 +148,10 @@ export const clientConfigOf = (options: Pick<ConnectOptions, 'smtp' | 'security'
   return decoded.right
 }
 
+/** The server's hooks, with its logger's events when it has one. */
+export const hooksOf = (options: Pick<SmtpServerOptions, 'hooks' | 'logger'>): ServerHooks =>
+  options.logger ? loggedHooks(options.hooks ?? {}, options.logger) : (options.hooks ?? {})
+
 /** The sessions of one server: admission under the cap, and the graceful close. */
 export interface SessionPool {
   /** Run a session on a new connection, or write 421 and close it when the server is full. */
@@ -162,6 +169,7 @@ export interface SessionPool {
  */
 export const sessionPool = (options: SmtpServerOptions, config: ServerConfig, runtime: Runtime): SessionPool => {
   const sessions = new Set<ServerSession>()
+  const hooks = hooksOf(options)
   const gate = new ConnectionGate(
     {
       maxConnections: options.maxConnections ?? defaultConnectionLimits.maxConnections,
@@ -183,7 +191,7 @@ export const sessionPool = (options: SmtpServerOptions, config: ServerConfig, ru
       }
       const session = startServerSession(transport, {
         config,
-        hooks: options.hooks ?? {},
+        hooks,
         runtime,
         ...(options.onError ? { onError: options.onError } : {}),
       })

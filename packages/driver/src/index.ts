@@ -31,7 +31,9 @@ export {
   type SmtpClientSessionOptions,
   type TlsFiles,
   clientConfigOf,
+  hooksOf,
   serverConfigOf,
   sessionPool,
 } from './adapter.js'
 export { OptionsError } from './options.js'
+export { type LogMethod, type Logger, loggedHooks } from './logging.js'

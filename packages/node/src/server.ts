@@ -6,9 +6,11 @@ import { type ProxyHeader, type ServerConfig, formatReply } from '@smtpure/core'
 import {
   ConnectionGate,
   type ServerHooks,
+  type Logger,
   type ServerSession,
   type SmtpServerSessionOptions,
   defaultConnectionLimits,
+  hooksOf,
   serverConfigOf,
   startServerSession,
 } from '@smtpure/driver'
@@ -29,6 +31,8 @@ export interface SmtpServerOptions {
    */
   readonly smtp?: SmtpServerSessionOptions
   readonly hooks?: ServerHooks
+  /** A logger shaped like pino's (`info/warn/error/debug(fields, message)`): each session's events go to it. */
+  readonly logger?: Logger
   /** Certificate and key: enables STARTTLS (or implicit TLS with `implicitTls`). */
   readonly tls?: TlsFiles & { readonly sni?: Readonly<Record<string, TlsFiles>> }
   /** TLS from the first byte, as on port 465 (RFC 8314 3.3). */
@@ -79,6 +83,7 @@ export interface SmtpServer {
 export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
   const files = options.tls
   const config = serverConfigOf(options)
+  const hooks = hooksOf(options)
   const context = files ? tls.createSecureContext({ key: files.key, cert: files.cert }) : undefined
   const sniContexts = new Map(
     Object.entries(files?.sni ?? {}).map(([name, f]) => [name.toLowerCase(), tls.createSecureContext(f)]),
@@ -138,7 +143,7 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
       const session = startServerSession(transport, {
         config,
         ...(mayXclient(transport.remoteAddress) ? { xclient: true } : {}),
-        hooks: options.hooks ?? {},
+        hooks,
         runtime: nodeRuntime,
         ...(options.onError ? { onError: options.onError } : {}),
       })
