@@ -54,6 +54,7 @@ describe('smtpure serve --log-format', () => {
     for (const e of events) expect(e.time).toMatch(/^\d{4}-\d\d-\d\dT/)
     expect(events[1]).toMatchObject({ username: 'alice', result: 'accepted' })
     expect(events[2]).toMatchObject({ from: 'bob@example.org', recipients: 1, verdict: 'accepted', code: 250 })
+    expect(events[3]).toMatchObject({ cause: 'quit', messages: 1 })
     expect(r.stderr()).not.toContain('pw-never-logged')
   })
 

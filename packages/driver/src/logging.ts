@@ -39,7 +39,7 @@ const counted = (chunks: AsyncIterable<Uint8Array>, add: (n: number) => void): A
  * - `message` (info): `transaction` (`<session>.<n>`), `from`, `recipients` (count), `octets` read by
  *   `onMessage`, `verdict` (`accepted` or `refused`) and `code`;
  * - `hook-error` (error): a hook threw something other than `SmtpError` (the client got 451 or 454);
- * - `close` (info): `messages` accepted and `authFailures`.
+ * - `close` (info): `cause` and `reply` (see `CloseReason`), `messages` accepted and `authFailures`.
  * @example
  * createSmtpServer({ hooks: loggedHooks(hooks, pino()) })
  */
@@ -147,14 +147,21 @@ export const loggedHooks = (hooks: ServerHooks, logger: Logger): ServerHooks => 
         throw e
       }
     },
-    onClose: (s) => {
+    onClose: (s, reason) => {
       const known = of(s)
       sessions.delete(s.id)
       logger.info(
-        { event: 'close', session: s.id, messages: known.accepted, authFailures: s.authFailures },
+        {
+          event: 'close',
+          session: s.id,
+          cause: reason.cause,
+          ...(reason.reply !== undefined ? { reply: reason.reply } : {}),
+          messages: known.accepted,
+          authFailures: s.authFailures,
+        },
         'connection closed',
       )
-      hooks.onClose?.(s)
+      hooks.onClose?.(s, reason)
     },
   }
 }

@@ -1,5 +1,6 @@
 // The server's logger option over real sockets: one session's events as JSON lines, and no AUTH
 // secret in any line whatever the password is.
+import * as net from 'node:net'
 import { fc, test } from '@fast-check/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SmtpError } from '@smtpure/driver'
@@ -85,9 +86,31 @@ describe('logger', () => {
         code: 452,
         msg: 'message refused',
       },
-      { level: 'info', event: 'close', messages: 1, authFailures: 0, msg: 'connection closed' },
+      { level: 'info', event: 'close', cause: 'quit', messages: 1, authFailures: 0, msg: 'connection closed' },
     ])
     expect(lines.join('\n')).not.toContain('s3cret-pw')
+  })
+
+  it('says why a session closed: the client hung up, or the server closed with a reply', async () => {
+    const { lines, logger } = capture()
+    const server = createSmtpServer({ smtp: { hostname: 'mx.example.com', idleTimeoutMs: 300 }, logger })
+    const { port } = await server.listen(0, '127.0.0.1')
+    const hangUp = net.connect(port, '127.0.0.1')
+    hangUp.once('data', () => hangUp.destroy())
+    await closed(lines, 1)
+    const idle = net.connect(port, '127.0.0.1')
+    idle.resume()
+    await closed(lines, 2)
+    idle.destroy()
+    await server.close(1000)
+    const causes = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((e) => e.event === 'close')
+      .map((e) => [e.cause, e.reply])
+    expect(causes).toEqual([
+      ['client', undefined],
+      ['server', expect.stringMatching(/^421 .*Timeout/)],
+    ])
   })
 
   describe('never writes an AUTH secret', () => {
