@@ -81,5 +81,6 @@ export interface ServerHooks {
    * this resolves the client waits for its reply, so return only once the message is safe.
    */
   readonly onMessage?: Hook<[message: IncomingMessage, session: SessionInfo], Verdict | ReadonlyArray<Verdict>>
-  readonly onClose?: (session: SessionInfo, reason: CloseReason) => void
+  /** The session ended; the driver always passes `reason` (optional so that wrappers written before it still fit). */
+  readonly onClose?: (session: SessionInfo, reason?: CloseReason) => void
 }

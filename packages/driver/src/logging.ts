@@ -154,8 +154,8 @@ export const loggedHooks = (hooks: ServerHooks, logger: Logger): ServerHooks => 
         {
           event: 'close',
           session: s.id,
-          cause: reason.cause,
-          ...(reason.reply !== undefined ? { reply: reason.reply } : {}),
+          ...(reason !== undefined ? { cause: reason.cause } : {}),
+          ...(reason?.reply !== undefined ? { reply: reason.reply } : {}),
           messages: known.accepted,
           authFailures: s.authFailures,
         },
