@@ -1,14 +1,14 @@
 // An SMTP server on Bun: Bun.listen (with `tls` for implicit TLS, RFC 8314 3.3), one driver session
 // per connection, STARTTLS through `socket.upgradeTLS`, a connection limit (421) and a graceful close.
 import type { Socket, TCPSocketListener, TLSOptions } from 'bun'
-import { type SmtpServer, type SmtpServerOptions, serverConfigOf, sessionPool } from '@smtpure/driver'
+import { OptionsError, type SmtpServer, type SmtpServerOptions, serverConfigOf, sessionPool } from '@smtpure/driver'
 import { BunTransport, type Slot, bunHandlers, bunTlsInfo } from './BunTransport.ts'
 import { bunRuntime } from './runtime.ts'
 
 /** Bun's TLS options for the certificate. Bun.listen and upgradeTLS take one, so SNI has no place. */
 const tlsOptions = (files: NonNullable<SmtpServerOptions['tls']>): TLSOptions => {
   if (files.sni !== undefined && Object.keys(files.sni).length > 0)
-    throw new Error('invalid server options:\ntls.sni: @smtpure/bun serves one certificate (Bun.listen has no SNI)')
+    throw new OptionsError('server', ['tls.sni: @smtpure/bun serves one certificate (Bun.listen has no SNI)'])
   return { key: files.key, cert: files.cert }
 }
 

@@ -18,7 +18,7 @@ Commands:
   send      submit one message to an SMTP server
   simulate  run seeded simulations of mail flow in memory, with faults
 
-Run \`smtpure <command> --help\` for the options of each.
+Run \`smtpure <command> --help\` for the options of each, \`smtpure --version\` for the version.
 `
 
 const main = async (argv: ReadonlyArray<string>): Promise<number> => {
@@ -32,6 +32,9 @@ const main = async (argv: ReadonlyArray<string>): Promise<number> => {
       return (await import('./send.js')).send(rest)
     case 'simulate':
       return (await import('./simulate.js')).simulate(rest)
+    case '--version':
+      process.stdout.write(`smtpure ${(await import('./log.js')).version()}\n`)
+      return 0
     case '-h':
     case '--help':
     case undefined: {

@@ -83,10 +83,10 @@ export const createServeMetrics = (registry: Registry = register): ServeMetrics 
       connections.inc()
       return h.onConnect ? timed('connect', () => h.onConnect!(s)) : undefined
     },
-    onClose: (s: SessionInfo) => {
+    onClose: (s: SessionInfo, reason) => {
       open.dec()
       tls.inc({ tls: s.tls ? 'yes' : 'no' })
-      h.onClose?.(s)
+      h.onClose?.(s, reason)
     },
     ...(h.onHello ? { onHello: (hello, s) => timed('hello', () => h.onHello!(hello, s)) } : {}),
     onAuth: (c, s) =>

@@ -28,6 +28,7 @@ Options:
   --allow-insecure-auth send credentials without TLS (only for test servers on loopback)
   --lmtp                speak LMTP
   -h, --help            show this help
+  --version             print the version
 
 Prints one line per recipient (<addr> <code> <enhanced code> <text>), then the message's result.
 Exit status: 0 all accepted, 75 a temporary failure, 69 a permanent failure or a refusal before
@@ -54,6 +55,7 @@ const options = {
   'allow-insecure-auth': { type: 'boolean' },
   lmtp: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
 } as const
 
 const parseServer = (text: string): { host: string; port: number } => {
@@ -132,6 +134,10 @@ export const send = async (argv: ReadonlyArray<string>): Promise<number> => {
   const { values: v, positionals } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true })
   if (v.help) {
     process.stdout.write(sendHelp)
+    return EX_OK
+  }
+  if (v.version) {
+    process.stdout.write(`smtpure ${(await import('./log.js')).version()}\n`)
     return EX_OK
   }
   if (v.from === undefined) throw new UsageError('--from is required (use --from "" for the null reverse path)')

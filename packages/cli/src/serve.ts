@@ -20,6 +20,7 @@ import {
 import { SmtpError } from '@smtpure/driver'
 import { Maildir, StoreError } from '@smtpure/maildir'
 import { loadAdapter } from './adapter.js'
+import { lineLogger, logFormat, version } from './log.js'
 import { EX_OK, UnavailableError, UsageError, oneLine, wholeNumber } from './usage.js'
 import { operations, operationsOptions } from './operations.js'
 import { isPrimary, runWorkers, workerCount } from './workers.js'
@@ -57,7 +58,11 @@ Options:
   --workers N|auto      run N worker processes sharing the port (auto: one per core);
                         SIGHUP replaces them one at a time
   --metrics HOST:PORT   serve Prometheus metrics at /metrics and a health check at /health
+  --log-format FORMAT   log each session's events on stderr: text (one line each) or json
+                        (one object per line, as pino writes); off when not given
+  --verbose             with --log-format, also log debug events (each EHLO/HELO)
   -h, --help            show this help
+  --version             print the version
 
 Examples:
   smtpure serve
@@ -89,6 +94,9 @@ const options = {
   workers: { type: 'string' },
   metrics: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  'log-format': { type: 'string' },
+  verbose: { type: 'boolean' },
 } as const
 
 const parseUsers = (users: ReadonlyArray<string>): Map<string, string> => {
@@ -166,7 +174,9 @@ const usageOf = <T>(make: () => T): T => {
     const message = e instanceof Error ? e.message : String(e)
     if (!message.startsWith('invalid server options')) throw e
     const problems = message.split('\n').slice(1)
-    throw new UsageError(problems.map((p) => p.replace(/^(\w+):/, (_, k: string) => `${flagOf[k] ?? k}:`)).join('; '))
+    throw new UsageError(
+      problems.map((p) => p.replace(/^(?:smtp\.)?(\w+):/, (_, k: string) => `${flagOf[k] ?? k}:`)).join('; '),
+    )
   }
 }
 
@@ -190,6 +200,13 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
     process.stdout.write(serveHelp)
     return EX_OK
   }
+  if (v.version) {
+    process.stdout.write(`smtpure ${version()}\n`)
+    return EX_OK
+  }
+  const format = logFormat(v['log-format'])
+  if (v.verbose && format === undefined) throw new UsageError('--verbose needs --log-format text or json')
+  const logger = format && lineLogger(format, v.verbose === true, (line) => process.stderr.write(`${line}\n`))
   if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined))
     throw new UsageError('--tls-cert and --tls-key go together')
   const ops = operations(v)
@@ -221,6 +238,7 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
         limits: true,
       },
       ...(tls ? { tls } : {}),
+      ...(logger ? { logger } : {}),
       maxConnections: wholeNumber('max-connections', v['max-connections'], 1000),
       maxConnectionsPerAddress: wholeNumber('max-connections-per-address', v['max-connections-per-address'], 50),
       limitLoopback: v['limit-loopback'] === true,

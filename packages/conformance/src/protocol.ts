@@ -159,7 +159,7 @@ export const protocolCases = (adapter: Adapter): ReadonlyArray<Case> => {
       name: 'AUTH after STARTTLS: the right password gets in, a wrong one gets 535 (RFC 4954 4, 6)',
       run: () => {
         const files = tlsFiles()
-        const smtp = { authMechanisms: ['PLAIN', 'LOGIN'], requireAuth: true }
+        const smtp = { authMechanisms: ['PLAIN', 'LOGIN'] as const, requireAuth: true }
         const hooks: ServerHooks = {
           onAuth: (c) =>
             c.username === 'alice' && 'password' in c && c.password === 's3cret'

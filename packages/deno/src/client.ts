@@ -1,6 +1,12 @@
 // An SMTP client on Deno: Deno.connect, then Deno.startTls for STARTTLS (RFC 3207) or at once for
 // implicit TLS (RFC 8314 3.3), and a client session on it. rustls verifies every certificate.
-import { type ClientSession, type ConnectOptions, clientConfigOf, startClientSession } from '@smtpure/driver'
+import {
+  type ClientSession,
+  type ConnectOptions,
+  OptionsError,
+  clientConfigOf,
+  startClientSession,
+} from '@smtpure/driver'
 import { DenoTransport } from './DenoTransport.ts'
 import { denoRuntime, unrefTimeout } from './runtime.ts'
 
@@ -17,9 +23,9 @@ const pem = (x: string | Uint8Array): string => (typeof x === 'string' ? x : new
 export const connectSmtp = async (options: ConnectOptions): Promise<ClientSession> => {
   const config = clientConfigOf(options)
   if (options.verify === false)
-    throw new Error(
-      'invalid client options:\nverify: false is not available on Deno (run deno with --unsafely-ignore-certificate-errors=HOST)',
-    )
+    throw new OptionsError('client', [
+      'verify: false is not available on Deno (run deno with --unsafely-ignore-certificate-errors=HOST)',
+    ])
   const ca = options.ca === undefined ? undefined : Array.isArray(options.ca) ? options.ca : [options.ca]
   // the name (or address) the certificate must match (RFC 3207 4.1)
   const role = { hostname: options.servername ?? options.host, ...(ca ? { caCerts: ca.map(pem) } : {}) }

@@ -3,7 +3,7 @@
 // cannot turn an accepted connection into the TLS server side, so a server that offers STARTTLS
 // (RFC 3207) runs on Deno's node:net and node:tls through @smtpure/node.
 import { createSmtpServer as createNodeSmtpServer } from '@smtpure/node'
-import { type SmtpServer, type SmtpServerOptions, serverConfigOf, sessionPool } from '@smtpure/driver'
+import { OptionsError, type SmtpServer, type SmtpServerOptions, serverConfigOf, sessionPool } from '@smtpure/driver'
 import { DenoTransport } from './DenoTransport.ts'
 import { denoRuntime } from './runtime.ts'
 
@@ -19,7 +19,7 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
   const files = options.tls
   if (files && !options.implicitTls) return createNodeSmtpServer(options as Parameters<typeof createNodeSmtpServer>[0])
   if (files?.sni !== undefined && Object.keys(files.sni).length > 0)
-    throw new Error('invalid server options:\ntls.sni: Deno.listenTls serves one certificate (no SNI with implicitTls)')
+    throw new OptionsError('server', ['tls.sni: Deno.listenTls serves one certificate (no SNI with implicitTls)'])
   const config = serverConfigOf(options)
   const pool = sessionPool(options, config, denoRuntime)
   let listener: Deno.Listener | undefined

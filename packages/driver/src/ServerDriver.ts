@@ -37,7 +37,14 @@ import {
 } from '@smtpure/core'
 import * as t from 'io-ts'
 import { ChunkStream, MessageAbortedError } from './ChunkStream.js'
-import { type IncomingMessage, type ServerHooks, type SessionInfo, SmtpError, type Verdict } from './hooks.js'
+import {
+  type CloseReason,
+  type IncomingMessage,
+  type ServerHooks,
+  type SessionInfo,
+  SmtpError,
+  type Verdict,
+} from './hooks.js'
 import type { Runtime, Transport } from './Transport.js'
 
 /** Buffered message octets past which reading pauses until the application catches up. */
@@ -107,6 +114,8 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     const report = (e: unknown): void => options.onError?.(e)
     let messages = 0
     let upgrading: Uint8Array[] | undefined // decrypted bytes that came during the TLS handshake
+    let lastSent: Uint8Array | undefined // the last replies written, to tell why the session closed
+    let peerGone = false
 
     // Session facts come from the core: those a question or message start carried, or its account now.
     const info = (told?: SessionFacts): SessionInfo => {
@@ -128,7 +137,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     const unpause = (why: string): void => {
       if (pauses.delete(why) && pauses.size === 0 && !closed) transport.resume()
     }
-    const finish = (): void => {
+    const finish = (reason: CloseReason): void => {
       if (closed) return
       closed = true
       for (const cancel of timers.values()) cancel()
@@ -136,7 +145,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       message?.stream.fail(new MessageAbortedError('closed'))
       transport.close()
       try {
-        hooks.onClose?.(info())
+        hooks.onClose?.(info(), reason)
       } catch (e) {
         report(e)
       }
@@ -162,6 +171,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
         const o = outputs[i]!
         switch (o._tag) {
           case 'Send': {
+            lastSent = o.bytes
             const taken = transport.write(o.bytes)
             if (taken === true) lastWrite = Promise.resolve()
             else {
@@ -210,7 +220,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
               })
               .catch((e) => {
                 report(e)
-                finish()
+                finish({ cause: 'tls' })
               })
             break
           case 'SetTimer': {
@@ -235,7 +245,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
             unpause('held')
             break
           case 'Close':
-            finish() // the transport writes what it holds before it closes
+            finish(peerGone ? { cause: 'client' } : closedBy(lastSent)) // the transport writes what it holds before it closes
             break
           case 'Misuse':
             report(new Error(`smtpure misuse: ${o.message}`))
@@ -373,15 +383,17 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     let inputEnded = false
     const endIfDone = (): void => {
       if (!inputEnded || closed || state === undefined || waiting(state)) return
+      peerGone = true
       dispatch(peerClosed)
-      finish()
+      finish({ cause: 'client' })
     }
     transport.start({
       data: (bytes) => (upgrading ? upgrading.push(bytes) : dispatch(received(bytes))),
       closed: (e) => {
         if (e !== undefined) report(e)
+        peerGone = true
         dispatch(peerClosed)
-        finish()
+        finish({ cause: 'client' })
       },
       ended: () => {
         inputEnded = true
@@ -399,7 +411,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       if (state !== undefined || closed) return
       report(new Error('hook for Connect did not answer in time'))
       transport.write(encode(formatReply(reply(421, '4.3.0', `${config.hostname} Service not available`), false)))
-      finish()
+      finish({ cause: 'hook-timeout' })
     })
     Promise.resolve()
       .then(() => hooks.onConnect?.(info()))
@@ -424,6 +436,18 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       })
   })
   return { done, stop: (now) => stop(now) }
+}
+
+/** Why the server closed: 221 after QUIT, or the reply it closed with (421, 554, ...). */
+const closedBy = (sent: Uint8Array | undefined): CloseReason => {
+  // the last line of the last write is the reply that came with the close (RFC 5321 4.2: "code SP text")
+  const text = sent === undefined ? '' : String.fromCharCode(...sent.subarray(-1024))
+  const line =
+    text
+      .split('\r\n')
+      .filter((l) => l !== '')
+      .at(-1) ?? ''
+  return line.startsWith('221') ? { cause: 'quit' } : { cause: 'server', reply: line }
 }
 
 /** Run one session to its end (a shorthand for `startServerSession(...).done`). */

@@ -2,10 +2,21 @@
 // that name no runtime, so a program moves between Node, Bun and Deno by changing one import; and
 // the bookkeeping their servers share: options decoded at the edge, a connection cap (421, RFC 5321
 // 3.8) and a graceful close.
-import { type ClientConfig, type ServerConfig, clientConfig, replyBytes, serverConfig } from '@smtpure/core'
+import type * as t from 'io-ts'
+import {
+  type ClientConfig,
+  ClientOptions,
+  type ServerConfig,
+  ServerOptions,
+  clientConfig,
+  replyBytes,
+  serverConfig,
+} from '@smtpure/core'
 import { ConnectionGate, defaultConnectionLimits } from './ConnectionGate.js'
 import type { ServerHooks } from './hooks.js'
+import { type Logger, loggedHooks } from './logging.js'
 import { type ServerSession, startServerSession } from './ServerDriver.js'
+import { OptionsError, ruleProblems, shown, typeProblems, unknownKeys } from './options.js'
 import type { Runtime, Transport } from './Transport.js'
 
 /** A certificate chain and its private key, PEM. */
@@ -14,11 +25,29 @@ export interface TlsFiles {
   readonly cert: string | Uint8Array
 }
 
+/**
+ * The server session's options (`ServerOptions` of `@smtpure/core`): any subset of `hostname`,
+ * `greeting`, `lmtp`, the extensions, `authMechanisms`, `requireAuth`, `requireTls` and the limits
+ * (`maxMessageSize` in octets, `maxRecipients`, `idleTimeoutMs`, ...).
+ */
+export type SmtpServerSessionOptions = ServerOptions
+
+/**
+ * The client session's options (`ClientOptions` of `@smtpure/core`) less `tls` and `implicitTls`,
+ * which `security` sets; `helo` defaults to `localhost`.
+ */
+export type SmtpClientSessionOptions = Omit<ClientOptions, 'helo' | 'tls' | 'implicitTls'> & { readonly helo?: string }
+
 /** What `createSmtpServer` takes, on every runtime. */
 export interface SmtpServerOptions {
-  /** Session options as for `serverConfig` (decoded and checked when the server is created). */
-  readonly smtp?: unknown
+  /**
+   * Session options, checked when the server is created: an unknown key, a value of the wrong type or
+   * one outside the RFC limits throws `OptionsError` with one line per problem.
+   */
+  readonly smtp?: SmtpServerSessionOptions
   readonly hooks?: ServerHooks
+  /** A logger shaped like pino's: each session's events go to it (see `loggedHooks`). */
+  readonly logger?: Logger
   /** Certificate and key: enables STARTTLS (or implicit TLS with `implicitTls`); `sni` maps names to others. */
   readonly tls?: TlsFiles & { readonly sni?: Readonly<Record<string, TlsFiles>> }
   /** TLS from the first byte, as on port 465 (RFC 8314 3.3). */
@@ -57,8 +86,11 @@ export interface ConnectOptions {
   readonly port: number
   /** `starttls` requires STARTTLS (no plaintext fallback); `implicit` is TLS from the first byte. */
   readonly security?: 'none' | 'opportunistic' | 'starttls' | 'implicit'
-  /** Session options as for `clientConfig` (`helo`, `auth`, `lmtp`, timeouts, ...). */
-  readonly smtp?: unknown
+  /**
+   * Session options (`helo`, `auth`, `lmtp`, `pipelining`, timeouts in milliseconds, ...), checked
+   * before connecting: a bad one throws `OptionsError` with one line per problem.
+   */
+  readonly smtp?: SmtpClientSessionOptions
   /** Server name for SNI and certificate checks (default: `host`). */
   readonly servername?: string
   /** Extra trusted CA certificates (PEM). */
@@ -70,31 +102,73 @@ export interface ConnectOptions {
   readonly onError?: (error: unknown) => void
 }
 
+/** Unknown keys and values of the wrong type under `smtp`, one line each. */
+const smtpProblems = (codec: t.Mixed, smtp: unknown, hints?: Readonly<Record<string, string>>): string[] => {
+  if (typeof smtp !== 'object' || smtp === null || Array.isArray(smtp))
+    return [`smtp: expected an object of session options, given ${shown(smtp)}`]
+  return [...unknownKeys(codec, smtp, 'smtp.', hints), ...typeProblems(codec, smtp, 'smtp.')]
+}
+
 /**
  * The server session's config from the options: STARTTLS is offered when there is a certificate
- * and TLS is not implicit. Throws an Error listing every problem when the options do not fit.
+ * and TLS is not implicit.
+ * @throws OptionsError listing every problem (`smtp.maxMesageSize: unknown option ...`) when the options do not fit.
  */
-export const serverConfigOf = (options: SmtpServerOptions): ServerConfig => {
+export const serverConfigOf = (options: Pick<SmtpServerOptions, 'smtp' | 'tls' | 'implicitTls'>): ServerConfig => {
+  const smtp: unknown = options.smtp ?? {}
+  const problems = smtpProblems(ServerOptions, smtp)
+  if (problems.length > 0) throw new OptionsError('server', problems)
   const decoded = serverConfig({
     ...(options.tls && !options.implicitTls ? { startTls: true } : {}),
-    ...(options.smtp as object | undefined),
+    ...(smtp as object),
   })
-  if (decoded._tag === 'Left') throw new Error(`invalid server options:\n${decoded.left.errors.join('\n')}`)
+  if (decoded._tag === 'Left') throw new OptionsError('server', ruleProblems(decoded.left.errors, smtp, 'smtp.'))
   return decoded.right
 }
 
-/** The client session's config from the options; throws an Error listing every problem. */
-export const clientConfigOf = (options: ConnectOptions): ClientConfig => {
+const setBySecurity = { tls: ' (set by `security`)', implicitTls: ' (set by `security`)' }
+
+/**
+ * The client session's config from the options.
+ * @throws OptionsError listing every problem when the options do not fit.
+ */
+export const clientConfigOf = (options: Pick<ConnectOptions, 'smtp' | 'security'>): ClientConfig => {
   const security = options.security ?? 'none'
+  // One decoding per `smtp` object and security mode: a client that opens a connection per message should
+  // not pay for io-ts each time (the object is read once; to change the options, pass a new one).
+  const given: unknown = options.smtp
+  const key = given === undefined ? noSmtpOptions : typeof given === 'object' && given !== null ? given : undefined
+  if (key === undefined) return decodeClientConfig(given, security) // not an object: decoding says so
+  const known = decodedClientConfigs.get(key)?.get(security)
+  if (known !== undefined) return known
+  const config = decodeClientConfig(options.smtp, security)
+  const bySecurity = decodedClientConfigs.get(key) ?? new Map<string, ClientConfig>()
+  bySecurity.set(security, config)
+  decodedClientConfigs.set(key, bySecurity)
+  return config
+}
+
+const decodedClientConfigs = new WeakMap<object, Map<string, ClientConfig>>()
+const noSmtpOptions = {}
+
+const decodeClientConfig = (smtpOptions: unknown, security: string): ClientConfig => {
+  const given: unknown = smtpOptions ?? {}
+  const isObject = typeof given === 'object' && given !== null && !Array.isArray(given)
+  const smtp: unknown = isObject ? { helo: 'localhost', ...given } : given
+  const problems = smtpProblems(ClientOptions, smtp, setBySecurity)
+  if (problems.length > 0) throw new OptionsError('client', problems)
   const decoded = clientConfig({
-    helo: 'localhost',
-    ...(options.smtp as object | undefined),
+    ...(smtp as object),
     tls: security === 'starttls' ? 'required' : security === 'opportunistic' ? 'opportunistic' : 'none',
     implicitTls: security === 'implicit',
   })
-  if (decoded._tag === 'Left') throw new Error(`invalid client options:\n${decoded.left.errors.join('\n')}`)
+  if (decoded._tag === 'Left') throw new OptionsError('client', ruleProblems(decoded.left.errors, smtp, 'smtp.'))
   return decoded.right
 }
+
+/** The server's hooks, with its logger's events when it has one. */
+export const hooksOf = (options: Pick<SmtpServerOptions, 'hooks' | 'logger'>): ServerHooks =>
+  options.logger ? loggedHooks(options.hooks ?? {}, options.logger) : (options.hooks ?? {})
 
 /** The sessions of one server: admission under the cap, and the graceful close. */
 export interface SessionPool {
@@ -113,6 +187,7 @@ export interface SessionPool {
  */
 export const sessionPool = (options: SmtpServerOptions, config: ServerConfig, runtime: Runtime): SessionPool => {
   const sessions = new Set<ServerSession>()
+  const hooks = hooksOf(options)
   const gate = new ConnectionGate(
     {
       maxConnections: options.maxConnections ?? defaultConnectionLimits.maxConnections,
@@ -134,7 +209,7 @@ export const sessionPool = (options: SmtpServerOptions, config: ServerConfig, ru
       }
       const session = startServerSession(transport, {
         config,
-        hooks: options.hooks ?? {},
+        hooks,
         runtime,
         ...(options.onError ? { onError: options.onError } : {}),
       })

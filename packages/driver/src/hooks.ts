@@ -29,6 +29,17 @@ export interface SessionInfo {
   readonly proxy?: ProxyHeader
 }
 
+/**
+ * Why a session ended, as `onClose` hears it: `quit` (221 after QUIT), `server` (the server closed
+ * with `reply`, such as a 421 on a timeout or at shutdown), `client` (the client hung up), `tls`
+ * (the STARTTLS handshake failed) or `hook-timeout` (`onConnect` did not answer in time).
+ */
+export interface CloseReason {
+  readonly cause: 'quit' | 'server' | 'client' | 'tls' | 'hook-timeout'
+  /** The last reply line the server sent, for `server`. */
+  readonly reply?: string
+}
+
 /** Throw this from a hook to refuse with an exact reply (or return the reply). */
 export class SmtpError extends Error {
   readonly reply: Reply
@@ -70,5 +81,6 @@ export interface ServerHooks {
    * this resolves the client waits for its reply, so return only once the message is safe.
    */
   readonly onMessage?: Hook<[message: IncomingMessage, session: SessionInfo], Verdict | ReadonlyArray<Verdict>>
-  readonly onClose?: (session: SessionInfo) => void
+  /** The session ended; the driver always passes `reason` (optional so that wrappers written before it still fit). */
+  readonly onClose?: (session: SessionInfo, reason?: CloseReason) => void
 }

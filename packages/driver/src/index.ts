@@ -27,8 +27,13 @@ export {
   type SessionPool,
   type SmtpServer,
   type SmtpServerOptions,
+  type SmtpServerSessionOptions,
+  type SmtpClientSessionOptions,
   type TlsFiles,
   clientConfigOf,
+  hooksOf,
   serverConfigOf,
   sessionPool,
 } from './adapter.js'
+export { OptionsError } from './options.js'
+export { type LogMethod, type Logger, loggedHooks } from './logging.js'

@@ -1,5 +1,13 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { clientConfigOf, serverConfigOf, sessionPool } from '../src/index.js'
+import {
+  OptionsError,
+  type SmtpClientSessionOptions,
+  type SmtpServerSessionOptions,
+  clientConfigOf,
+  serverConfigOf,
+  sessionPool,
+} from '../src/index.js'
 import { MemoryTransport, testRuntime } from './MemoryTransport.js'
 
 const files = { key: 'key', cert: 'cert' }
@@ -12,10 +20,89 @@ describe('adapter', () => {
       expect(serverConfigOf({}).startTls).toBe(false)
     })
     it('throws one error listing every problem', () => {
-      const bad = () => serverConfigOf({ smtp: { maxRecipients: -1, hostname: 7 } })
+      const smtp: unknown = { maxRecipients: -1, hostname: 7 }
+      const bad = () => serverConfigOf({ smtp: smtp as SmtpServerSessionOptions })
       expect(bad).toThrow(/^invalid server options:\n/)
-      expect(bad).toThrow(/maxRecipients/)
       expect(bad).toThrow(/hostname/)
+    })
+  })
+
+  describe('options problems: one line each with path, expectation and given value', () => {
+    const serverProblems = (smtp: unknown): ReadonlyArray<string> => {
+      try {
+        serverConfigOf({ smtp: smtp as SmtpServerSessionOptions })
+      } catch (e) {
+        expect(e).toBeInstanceOf(OptionsError)
+        expect((e as Error).message).toBe(`invalid server options:\n${(e as OptionsError).problems.join('\n')}`)
+        return (e as OptionsError).problems
+      }
+      return []
+    }
+    const clientProblems = (smtp: unknown): ReadonlyArray<string> => {
+      try {
+        clientConfigOf({ smtp: smtp as SmtpClientSessionOptions })
+      } catch (e) {
+        expect(e).toBeInstanceOf(OptionsError)
+        return (e as OptionsError).problems
+      }
+      return []
+    }
+
+    it('refuses unknown keys at run time, with the nearest known name', () => {
+      expect(serverProblems({ maxMesageSize: 10 })).toEqual([
+        'smtp.maxMesageSize: unknown option, given 10 (did you mean maxMessageSize?)',
+      ])
+      expect(clientProblems({ hello: 'a.example' })).toEqual([
+        'smtp.hello: unknown option, given "a.example" (did you mean helo?)',
+      ])
+      expect(clientProblems({ timeouts: { mial: 5 } })).toEqual([
+        'smtp.timeouts.mial: unknown option, given 5 (did you mean mail?)',
+      ])
+      expect(clientProblems({ tls: 'required' })).toEqual([
+        'smtp.tls: unknown option, given "required" (set by `security`)',
+      ])
+      expect(serverProblems({ zzzzzzzz: true })).toEqual(['smtp.zzzzzzzz: unknown option, given true'])
+    })
+
+    it('says what type was expected and what was given, per path', () => {
+      expect(serverProblems({ hostname: 7, authMechanisms: ['PLAIN', 'NTLM'], bareLineEndings: 'strip' })).toEqual([
+        'smtp.hostname: expected string, given 7',
+        'smtp.authMechanisms[1]: expected "PLAIN" | "LOGIN" | "CRAM-MD5" | "XOAUTH2", given "NTLM"',
+        'smtp.bareLineEndings: expected "reject" | "keep", given "strip"',
+      ])
+      expect(clientProblems({ auth: { username: 1 } })).toEqual(['smtp.auth.username: expected string, given 1'])
+      expect(serverProblems('big')).toEqual(['smtp: expected an object of session options, given "big"'])
+    })
+
+    it('reports the RFC limits with the value given', () => {
+      expect(serverProblems({ maxRecipients: 0, maxLineLength: 100 })).toEqual([
+        'smtp.maxLineLength: must be a whole number >= 512, given 100',
+        'smtp.maxRecipients: must be at least 1, given 0',
+      ])
+      expect(clientProblems({ timeouts: { mail: -1 } })).toEqual([
+        'smtp.timeouts.mail: must be a whole number > 0, given -1',
+      ])
+    })
+
+    it('shows in docs/node.md what it reports', () => {
+      const doc = readFileSync(new URL('../../../docs/node.md', import.meta.url), 'utf8')
+      const message = (smtp: unknown): string => {
+        try {
+          serverConfigOf({ smtp: smtp as SmtpServerSessionOptions })
+        } catch (e) {
+          return (e as Error).message
+        }
+        return ''
+      }
+      expect(doc).toContain('```text\n' + message({ maxMesageSize: 10, hostname: 7 }) + '\n```')
+      expect(doc).toContain('```text\n' + message({ maxRecipients: 0 }) + '\n```')
+    })
+
+    it('puts no io-ts text in any line', () => {
+      for (const line of serverProblems({ hostname: {}, maxMessageSize: 'x', lmtp: 1 })) {
+        expect(line).toMatch(/^smtp\.\w+: expected \w+, given .+$/)
+        expect(line).not.toMatch(/Invalid value|supplied to/)
+      }
     })
   })
 
@@ -26,7 +113,7 @@ describe('adapter', () => {
       ['starttls', 'required', false],
       ['implicit', 'none', true],
     ] as const)('security %s: STARTTLS policy %s, implicit TLS %s', (security, tls, implicitTls) => {
-      expect(clientConfigOf({ host: 'mx.example.com', port: 25, security })).toMatchObject({ tls, implicitTls })
+      expect(clientConfigOf({ security })).toMatchObject({ tls, implicitTls })
     })
   })
 

@@ -2,12 +2,16 @@
 // per connection, STARTTLS with SNI, a connection limit (421) and a graceful shutdown.
 import * as net from 'node:net'
 import * as tls from 'node:tls'
-import { type ProxyHeader, type ServerConfig, formatReply, serverConfig } from '@smtpure/core'
+import { type ProxyHeader, type ServerConfig, formatReply } from '@smtpure/core'
 import {
   ConnectionGate,
   type ServerHooks,
+  type Logger,
   type ServerSession,
+  type SmtpServerSessionOptions,
   defaultConnectionLimits,
+  hooksOf,
+  serverConfigOf,
   startServerSession,
 } from '@smtpure/driver'
 import { NodeTransport } from './NodeTransport.js'
@@ -20,9 +24,15 @@ export interface TlsFiles {
 }
 
 export interface SmtpServerOptions {
-  /** Session options as for `serverConfig` (decoded and checked here). */
-  readonly smtp?: unknown
+  /**
+   * Session options (`hostname`, `greeting`, extensions, `authMechanisms`, limits such as
+   * `maxMessageSize` in octets), checked here: an unknown key, a wrong type or a value outside the
+   * RFC limits throws `OptionsError` (from `@smtpure/driver`) with one line per problem.
+   */
+  readonly smtp?: SmtpServerSessionOptions
   readonly hooks?: ServerHooks
+  /** A logger shaped like pino's (`info/warn/error/debug(fields, message)`): each session's events go to it. */
+  readonly logger?: Logger
   /** Certificate and key: enables STARTTLS (or implicit TLS with `implicitTls`). */
   readonly tls?: TlsFiles & { readonly sni?: Readonly<Record<string, TlsFiles>> }
   /** TLS from the first byte, as on port 465 (RFC 8314 3.3). */
@@ -72,12 +82,8 @@ export interface SmtpServer {
  */
 export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
   const files = options.tls
-  const decoded = serverConfig({
-    ...(files && !options.implicitTls ? { startTls: true } : {}),
-    ...(options.smtp as object | undefined),
-  })
-  if (decoded._tag === 'Left') throw new Error(`invalid server options:\n${decoded.left.errors.join('\n')}`)
-  const config = decoded.right
+  const config = serverConfigOf(options)
+  const hooks = hooksOf(options)
   const context = files ? tls.createSecureContext({ key: files.key, cert: files.cert }) : undefined
   const sniContexts = new Map(
     Object.entries(files?.sni ?? {}).map(([name, f]) => [name.toLowerCase(), tls.createSecureContext(f)]),
@@ -137,7 +143,7 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
       const session = startServerSession(transport, {
         config,
         ...(mayXclient(transport.remoteAddress) ? { xclient: true } : {}),
-        hooks: options.hooks ?? {},
+        hooks,
         runtime: nodeRuntime,
         ...(options.onError ? { onError: options.onError } : {}),
       })

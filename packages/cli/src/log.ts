@@ -1,0 +1,49 @@
+// The command's logger: session events from the server (see `loggedHooks` in @smtpure/driver) as
+// one line each on stderr, either JSON (one object per line, as pino writes) or text for people.
+import { readFileSync } from 'node:fs'
+import type { Logger } from '@smtpure/driver'
+import { UsageError } from './usage.js'
+
+/** `--log-format` values. */
+export type LogFormat = 'text' | 'json'
+
+/** The format named by `--log-format`; a usage error for anything else. */
+export const logFormat = (value: string | undefined): LogFormat | undefined => {
+  if (value === undefined || value === 'text' || value === 'json') return value
+  throw new UsageError(`--log-format: expected text or json, given ${JSON.stringify(value)}`)
+}
+
+const textValue = (v: unknown): string => (typeof v === 'string' && /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v))
+
+/**
+ * A pino-shaped logger writing one line per event with `write`: `json` gives
+ * `{"time":…,"level":"info",…fields,"msg":…}`, `text` gives `time level msg key=value …`.
+ * Debug events are written only when `verbose`.
+ */
+export const lineLogger = (format: LogFormat, verbose: boolean, write: (line: string) => void): Logger => {
+  const at =
+    (level: string) =>
+    (fields: Readonly<Record<string, unknown>>, msg: string): void => {
+      if (level === 'debug' && !verbose) return
+      const time = new Date().toISOString()
+      write(
+        format === 'json'
+          ? JSON.stringify({ time, level, ...fields, msg })
+          : [time, level, msg, ...Object.entries(fields).map(([k, v]) => `${k}=${textValue(v)}`)].join(' '),
+      )
+    }
+  return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') }
+}
+
+/** The command's version, from the package.json of @smtpure/cli above this module (built or bundled). */
+export const version = (): string => {
+  for (let dir = new URL('.', import.meta.url); ; dir = new URL('..', dir)) {
+    try {
+      const p = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version?: string }
+      if (p.name === '@smtpure/cli' && p.version !== undefined) return p.version
+    } catch {
+      // no package.json here: look one folder up
+    }
+    if (dir.pathname === '/') return 'unknown'
+  }
+}

@@ -1,0 +1,167 @@
+// Structured events of a server's sessions, written to a logger shaped like pino's, so an
+// application passes the logger it already has. The events come from wrapping the hooks: nothing
+// about the session changes, and no credential other than the user name is ever written.
+import { type Credentials, type Reply, mailboxText } from '@smtpure/core'
+import { type IncomingMessage, type ServerHooks, type SessionInfo, SmtpError, type Verdict } from './hooks.js'
+
+/** A log method as pino has it: the event's fields first, then a short message. */
+export type LogMethod = (fields: Readonly<Record<string, unknown>>, message: string) => void
+
+/** A logger shaped like pino's (`pino()`, its child loggers, and anything with these four methods). */
+export interface Logger {
+  readonly error: LogMethod
+  readonly warn: LogMethod
+  readonly info: LogMethod
+  readonly debug: LogMethod
+}
+
+/** Reply code of a hook's answer: its own reply, the one of an `SmtpError`, or undefined for "accepted". */
+const codeOf = (v: unknown): number | undefined =>
+  typeof v === 'object' && v !== null && typeof (v as Reply).code === 'number' ? (v as Reply).code : undefined
+
+/** Counts the octets of a message body as the application reads it. */
+const counted = (chunks: AsyncIterable<Uint8Array>, add: (n: number) => void): AsyncIterable<Uint8Array> => ({
+  async *[Symbol.asyncIterator]() {
+    for await (const chunk of chunks) {
+      add(chunk.byteLength)
+      yield chunk
+    }
+  },
+})
+
+/**
+ * The same hooks, writing one event per step of each session to `logger`, all with `session` (its id):
+ * - `connection` (info): `remoteAddress`, `tls` (true on implicit TLS);
+ * - `tls` (info): the first greeting after STARTTLS;
+ * - `hello` (debug): `verb`, `domain`;
+ * - `auth` (info when accepted, warn when refused): `username`, `mechanism`, `result`, `code`; never a password,
+ *   token, digest or challenge;
+ * - `message` (info): `transaction` (`<session>.<n>`), `from`, `recipients` (count), `octets` read by
+ *   `onMessage`, `verdict` (`accepted` or `refused`) and `code`;
+ * - `hook-error` (error): a hook threw something other than `SmtpError` (the client got 451 or 454);
+ * - `close` (info): `cause` and `reply` (see `CloseReason`), `messages` accepted and `authFailures`.
+ * @example
+ * createSmtpServer({ hooks: loggedHooks(hooks, pino()) })
+ */
+export const loggedHooks = (hooks: ServerHooks, logger: Logger): ServerHooks => {
+  const sessions = new Map<string, { tls: boolean; transactions: number; accepted: number }>()
+  const of = (s: SessionInfo) => {
+    let known = sessions.get(s.id)
+    if (known === undefined) {
+      known = { tls: s.tls, transactions: 0, accepted: 0 }
+      sessions.set(s.id, known)
+    }
+    return known
+  }
+  /** Run a hook; log what it threw unless it is a refusal. */
+  const call = async <A extends unknown[], R>(
+    name: string,
+    s: SessionInfo,
+    hook: ((...a: A) => R | Promise<R>) | undefined,
+    ...args: A
+  ): Promise<R | undefined> => {
+    try {
+      return hook === undefined ? undefined : await hook(...args)
+    } catch (e) {
+      if (!(e instanceof SmtpError))
+        logger.error({ event: 'hook-error', session: s.id, hook: name, error: String(e) }, `${name} failed`)
+      throw e
+    }
+  }
+  return {
+    ...hooks,
+    onConnect: (s) => {
+      of(s)
+      logger.info({ event: 'connection', session: s.id, remoteAddress: s.remoteAddress, tls: s.tls }, 'connection')
+      return call('onConnect', s, hooks.onConnect, s)
+    },
+    onHello: (hello, s) => {
+      const known = of(s)
+      if (s.tls && !known.tls) {
+        known.tls = true
+        logger.info({ event: 'tls', session: s.id }, 'TLS started')
+      }
+      logger.debug({ event: 'hello', session: s.id, verb: hello.verb, domain: hello.domain }, 'hello')
+      return call('onHello', s, hooks.onHello, hello, s)
+    },
+    // without an onAuth hook AUTH is refused by the session itself: that stays as it is
+    ...(hooks.onAuth === undefined
+      ? {}
+      : {
+          onAuth: async (credentials: Credentials, s: SessionInfo) => {
+            const fields = {
+              event: 'auth',
+              session: s.id,
+              username: credentials.username,
+              mechanism: credentials.mechanism,
+            }
+            try {
+              const v = await call('onAuth', s, hooks.onAuth, credentials, s)
+              const code = codeOf(v)
+              if (code !== undefined && code >= 400) logger.warn({ ...fields, result: 'refused', code }, 'auth refused')
+              else logger.info({ ...fields, result: 'accepted' }, 'auth accepted')
+              return v
+            } catch (e) {
+              logger.warn(
+                { ...fields, result: 'refused', code: e instanceof SmtpError ? e.reply.code : 454 },
+                'auth refused',
+              )
+              throw e
+            }
+          },
+        }),
+    onMessage: async (message: IncomingMessage, s) => {
+      const known = of(s)
+      known.transactions += 1
+      let octets = 0
+      const fields = () => ({
+        event: 'message',
+        session: s.id,
+        transaction: `${s.id}.${known.transactions}`,
+        from: message.envelope.from === null ? '' : mailboxText(message.envelope.from),
+        recipients: message.envelope.recipients.length,
+        octets,
+      })
+      const seen: IncomingMessage = { ...message, chunks: counted(message.chunks, (n) => (octets += n)) }
+      try {
+        // without an onMessage hook the message is read to its end and accepted, as the session does
+        const v = hooks.onMessage
+          ? await call('onMessage', s, hooks.onMessage, seen, s)
+          : await (async () => {
+              for await (const chunk of seen.chunks) void chunk
+            })()
+        const verdicts: ReadonlyArray<Verdict> = Array.isArray(v) ? v : [v as Verdict]
+        const codes = verdicts.map((x) => codeOf(x) ?? 250)
+        const accepted = codes.some((c) => c < 400)
+        if (accepted) known.accepted += 1
+        logger.info(
+          { ...fields(), verdict: accepted ? 'accepted' : 'refused', code: codes.length === 1 ? codes[0] : codes },
+          accepted ? 'message accepted' : 'message refused',
+        )
+        return v
+      } catch (e) {
+        logger.info(
+          { ...fields(), verdict: 'refused', code: e instanceof SmtpError ? e.reply.code : 451 },
+          'message refused',
+        )
+        throw e
+      }
+    },
+    onClose: (s, reason) => {
+      const known = of(s)
+      sessions.delete(s.id)
+      logger.info(
+        {
+          event: 'close',
+          session: s.id,
+          ...(reason !== undefined ? { cause: reason.cause } : {}),
+          ...(reason?.reply !== undefined ? { reply: reason.reply } : {}),
+          messages: known.accepted,
+          authFailures: s.authFailures,
+        },
+        'connection closed',
+      )
+      hooks.onClose?.(s, reason)
+    },
+  }
+}

@@ -1,0 +1,81 @@
+// Every published package as npm users get it: publint and arethetypeswrong on its tarball, the
+// license and readme inside it, the metadata a registry page shows, and caret ranges for runtime
+// dependencies (exact pins are for tools only).
+import { execFileSync, spawnSync } from 'node:child_process'
+import { readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, inject, it } from 'vitest'
+import { published, workspaceRoot } from './packAll.js'
+
+const bin = (name: string): string => join(workspaceRoot, 'node_modules', '.bin', name)
+const tarball = (pkg: string): string => join(inject('packDir'), `smtpure-${pkg}-0.1.0.tgz`)
+const manifest = (pkg: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(join(workspaceRoot, 'packages', pkg, 'package.json'), 'utf8')) as Record<string, unknown>
+const filesIn = (pkg: string): string[] =>
+  execFileSync('tar', ['-tzf', tarball(pkg)], { encoding: 'utf8' })
+    .split('\n')
+    .filter((f) => f !== '')
+
+// Bun's and Deno's adapters ship their TypeScript source (both runtimes load .ts directly), so no
+// declaration files exist to check; attw still resolves their `exports` to a typed file under the
+// node16 and bundler rules, which is what it checks for them. The command has no library entry
+// point (only `bin`), so there is nothing for attw to resolve.
+const typed = published.filter((p) => p !== 'cli')
+
+describe.each(published)('@smtpure/%s', (pkg) => {
+  it('passes publint (strict: warnings fail too)', () => {
+    const run = spawnSync(bin('publint'), ['run', tarball(pkg), '--strict'], { encoding: 'utf8' })
+    expect(run.stdout + run.stderr).toContain('All good!')
+    expect(run.status).toBe(0)
+  })
+
+  it('ships LICENSE, README.md and every file its exports, main and bin name', () => {
+    const files = new Set(filesIn(pkg).map((f) => f.replace(/^package\//, '')))
+    expect(files).toContain('LICENSE')
+    expect(files).toContain('README.md')
+    expect(readFileSync(join(workspaceRoot, 'packages', pkg, 'LICENSE'), 'utf8')).toBe(
+      readFileSync(join(workspaceRoot, 'LICENSE'), 'utf8'),
+    )
+    const m = manifest(pkg)
+    const targets = [
+      ...JSON.stringify(m.exports ?? {}).matchAll(/"\.\/([^"]+)"/g),
+      ...JSON.stringify({ main: m.main, types: m.types, bin: m.bin }).matchAll(/"\.\/([^"]+)"/g),
+    ].map((x) => x[1])
+    for (const t of targets) expect(files, `${t} named in package.json`).toContain(t)
+  })
+
+  it('has the metadata a registry page shows, a build on prepack, and caret runtime ranges', () => {
+    const m = manifest(pkg)
+    for (const field of ['description', 'keywords', 'repository', 'homepage', 'bugs', 'engines', 'files', 'license'])
+      expect(m[field], field).toBeTruthy()
+    expect(m.license).toBe('MIT')
+    expect(m.private).toBeUndefined()
+    const scripts = m.scripts as Record<string, string>
+    if (scripts.build !== undefined) expect(scripts.prepack).toBe('npm run build')
+    for (const [name, range] of Object.entries((m.dependencies ?? {}) as Record<string, string>))
+      expect(range, name).toMatch(/^\^\d/)
+  })
+})
+
+describe.each(typed)('@smtpure/%s types', (pkg) => {
+  it('passes arethetypeswrong for ESM consumers (node16 and bundler resolution)', () => {
+    const run = spawnSync(bin('attw'), [tarball(pkg), '--profile', 'esm-only', '--format', 'json'], {
+      encoding: 'utf8',
+    })
+    const report = JSON.parse(run.stdout) as { analysis: { problems: Array<{ resolutionKind?: string }> } }
+    // the esm-only profile leaves out node10 and require(): these packages are ES modules only
+    const problems = report.analysis.problems.filter(
+      (p) => p.resolutionKind !== 'node10' && p.resolutionKind !== 'node16-cjs',
+    )
+    expect(problems).toEqual([])
+    expect(run.status).toBe(0)
+  })
+})
+
+it('marks every package that is not published private', () => {
+  const others = readdirSync(join(workspaceRoot, 'packages')).filter(
+    (p) => !(published as readonly string[]).includes(p),
+  )
+  expect(others).toEqual(expect.arrayContaining(['conformance', 'interop', 'packaging']))
+  for (const p of others) expect(manifest(p).private, p).toBe(true)
+})
