@@ -2,31 +2,17 @@
 // 465, RFC 8314 3.3) and run a client session on it. Options are decoded with io-ts at this edge.
 import * as net from 'node:net'
 import * as tls from 'node:tls'
-import { type ClientSession, type SmtpClientSessionOptions, clientConfigOf, startClientSession } from '@smtpure/driver'
+import {
+  type ClientSession,
+  type ConnectOptions as DriverConnectOptions,
+  clientConfigOf,
+  startClientSession,
+} from '@smtpure/driver'
 import { NodeTransport } from './NodeTransport.js'
 import { nodeRuntime } from './runtime.js'
 
-export interface ConnectOptions {
-  readonly host: string
-  readonly port: number
-  /** `starttls` requires STARTTLS (no plaintext fallback); `implicit` is TLS from the first byte. */
-  readonly security?: 'none' | 'opportunistic' | 'starttls' | 'implicit'
-  /**
-   * Session options (`helo`, `auth`, `lmtp`, `pipelining`, timeouts in milliseconds, ...), checked
-   * before connecting: an unknown key or a bad value throws `OptionsError` (from `@smtpure/driver`)
-   * with one line per problem.
-   */
-  readonly smtp?: SmtpClientSessionOptions
-  /** Server name for SNI and certificate checks (default: `host`). */
-  readonly servername?: string
-  /** Extra trusted CA certificates (PEM). */
-  readonly ca?: string | Buffer | ReadonlyArray<string | Buffer>
-  /** Check the server's certificate (default true). */
-  readonly verify?: boolean
-  /** Give up connecting after this many ms (default 30 s). */
-  readonly connectTimeoutMs?: number
-  readonly onError?: (error: unknown) => void
-}
+/** What `connectSmtp` takes: the same options on every runtime (`@smtpure/driver`). */
+export type ConnectOptions = DriverConnectOptions
 
 /**
  * Connect to an SMTP server and start a session; resolves once the TCP (and, for implicit TLS, the

@@ -5,10 +5,9 @@ import * as tls from 'node:tls'
 import { type ProxyHeader, type ServerConfig, formatReply } from '@smtpure/core'
 import {
   ConnectionGate,
-  type ServerHooks,
-  type Logger,
+  type SmtpServerOptions as DriverServerOptions,
   type ServerSession,
-  type SmtpServerSessionOptions,
+  type TlsFiles as DriverTlsFiles,
   defaultConnectionLimits,
   hooksOf,
   serverConfigOf,
@@ -18,36 +17,15 @@ import { NodeTransport } from './NodeTransport.js'
 import { type ProxyOptions, proxiedTransport, readProxyHeader, trustedSources, upgradeImplicitTls } from './proxy.js'
 import { nodeRuntime } from './runtime.js'
 
-export interface TlsFiles {
-  readonly key: string | Buffer
-  readonly cert: string | Buffer
-}
+/** PEM text or octets as node:tls takes them. */
+const pem = (v: string | Uint8Array): string | Buffer =>
+  typeof v === 'string' || Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.length)
 
-export interface SmtpServerOptions {
-  /**
-   * Session options (`hostname`, `greeting`, extensions, `authMechanisms`, limits such as
-   * `maxMessageSize` in octets), checked here: an unknown key, a wrong type or a value outside the
-   * RFC limits throws `OptionsError` (from `@smtpure/driver`) with one line per problem.
-   */
-  readonly smtp?: SmtpServerSessionOptions
-  readonly hooks?: ServerHooks
-  /** A logger shaped like pino's (`info/warn/error/debug(fields, message)`): each session's events go to it. */
-  readonly logger?: Logger
-  /** Certificate and key: enables STARTTLS (or implicit TLS with `implicitTls`). */
-  readonly tls?: TlsFiles & { readonly sni?: Readonly<Record<string, TlsFiles>> }
-  /** TLS from the first byte, as on port 465 (RFC 8314 3.3). */
-  readonly implicitTls?: boolean
-  /** Connections at once; past it new ones get 421 and are closed (default 1000; 0 for no limit). */
-  readonly maxConnections?: number
-  /** Connections at once from one client address (default 50; 0 for no limit); loopback is exempt by default. */
-  readonly maxConnectionsPerAddress?: number
-  /** Hold loopback clients to `maxConnectionsPerAddress` too (default false). */
-  readonly limitLoopback?: boolean
-  /**
-   * Implicit TLS: ms a new connection has to finish its TLS handshake before it is dropped (default 10000).
-   * No session exists yet, so the session's own deadlines cannot cover this stage.
-   */
-  readonly tlsHandshakeTimeoutMs?: number
+/** Certificate chain and key, PEM (a Buffer is a Uint8Array); the same as on every runtime. */
+export type TlsFiles = DriverTlsFiles
+
+/** The options every runtime's server takes (`@smtpure/driver`), and what only Node's has: PROXY and XCLIENT. */
+export interface SmtpServerOptions extends DriverServerOptions {
   /**
    * Sit behind a load balancer that speaks the PROXY protocol (versions 1 and 2): connections from
    * `proxy.trusted` must open with a header, whose client address hooks then see and `Received` shows;
@@ -60,7 +38,6 @@ export interface SmtpServerOptions {
    * after any PROXY header): front ends such as proxies that pass on who the real client is.
    */
   readonly xclient?: { readonly trusted: ReadonlyArray<string> }
-  readonly onError?: (error: unknown) => void
 }
 
 export interface SmtpServer {
@@ -84,9 +61,12 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
   const files = options.tls
   const config = serverConfigOf(options)
   const hooks = hooksOf(options)
-  const context = files ? tls.createSecureContext({ key: files.key, cert: files.cert }) : undefined
+  const context = files ? tls.createSecureContext({ key: pem(files.key), cert: pem(files.cert) }) : undefined
   const sniContexts = new Map(
-    Object.entries(files?.sni ?? {}).map(([name, f]) => [name.toLowerCase(), tls.createSecureContext(f)]),
+    Object.entries(files?.sni ?? {}).map(([name, f]) => [
+      name.toLowerCase(),
+      tls.createSecureContext({ key: pem(f.key), cert: pem(f.cert) }),
+    ]),
   )
   const SNICallback = (name: string, cb: (e: Error | null, ctx?: tls.SecureContext) => void): void =>
     cb(null, sniContexts.get(name.toLowerCase()) ?? context)
@@ -178,8 +158,8 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
       ? // key and cert here are the default for clients that send no SNI (any client that connects by address)
         tls.createServer(
           {
-            key: files!.key,
-            cert: files!.cert,
+            key: pem(files!.key),
+            cert: pem(files!.cert),
             SNICallback,
             handshakeTimeout: handshakeMs,
           },
