@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // The `smtpure` command: `smtpure serve`, `smtpure send` and `smtpure simulate`.
 import {
+  CantCreateError,
+  ConfigError,
+  EX_CANTCREAT,
+  EX_CONFIG,
   EX_NOINPUT,
   EX_SOFTWARE,
   EX_UNAVAILABLE,
@@ -42,12 +46,7 @@ const main = async (argv: ReadonlyArray<string>): Promise<number> => {
         process.stdout.write(help)
         return EX_USAGE
       }
-      const [serve, send, simulate] = await Promise.all([
-        import('./serve.js'),
-        import('./send.js'),
-        import('./simulate.js'),
-      ])
-      process.stdout.write(`${help}\n${serve.serveHelp}\n${send.sendHelp}\n${simulate.simulateHelp}`)
+      process.stdout.write(help) // each command's own options: `smtpure <command> --help`
       return 0
     }
     default:
@@ -55,20 +54,24 @@ const main = async (argv: ReadonlyArray<string>): Promise<number> => {
   }
 }
 
+/** The sysexits code for an error the command stopped on. */
+const exitCodeOf = (e: unknown): number =>
+  e instanceof InputError
+    ? EX_NOINPUT
+    : e instanceof UnavailableError
+      ? EX_UNAVAILABLE
+      : e instanceof CantCreateError
+        ? EX_CANTCREAT
+        : e instanceof ConfigError
+          ? EX_CONFIG
+          : EX_SOFTWARE
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     const usage =
       e instanceof UsageError || (e instanceof Error && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))
     process.stderr.write(`smtpure: ${oneLine(e instanceof Error ? e.message : String(e))}\n`)
-    process.exit(
-      usage
-        ? EX_USAGE
-        : e instanceof InputError
-          ? EX_NOINPUT
-          : e instanceof UnavailableError
-            ? EX_UNAVAILABLE
-            : EX_SOFTWARE,
-    )
+    process.exit(usage ? EX_USAGE : exitCodeOf(e))
   },
 )

@@ -3,7 +3,14 @@
 import { readFile } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { type ClientError, type MessageResult, type Reply, mechanisms, parseMechanism } from '@smtpure/core'
+import {
+  type ClientError,
+  type MessageResult,
+  type Reply,
+  mechanisms,
+  parseMailbox,
+  parseMechanism,
+} from '@smtpure/core'
 import type { Mechanism } from '@smtpure/core'
 import { SmtpClientError, describeClientError } from '@smtpure/driver'
 import { loadAdapter } from './adapter.js'
@@ -130,6 +137,13 @@ const exitCode = (r: MessageResult): number => {
   return EX_OK
 }
 
+/** A usage error naming the flag unless `text` is a mailbox (RFC 5321 4.1.2; UTF-8 as RFC 6531 allows). */
+const checkAddress = (flag: string, text: string): void => {
+  const parsed = parseMailbox(text)
+  if (parsed._tag === 'Left')
+    throw new UsageError(`${flag} ${JSON.stringify(text)} is not a mailbox: ${parsed.left.text}`)
+}
+
 export const send = async (argv: ReadonlyArray<string>): Promise<number> => {
   const { values: v, positionals } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true })
   if (v.help) {
@@ -144,6 +158,9 @@ export const send = async (argv: ReadonlyArray<string>): Promise<number> => {
   if (v.to === undefined || v.to.length === 0) throw new UsageError('at least one --to is required')
   if (v.starttls && v.tls) throw new UsageError('--starttls and --tls exclude each other')
   if (positionals.length > 1) throw new UsageError('give one message FILE (or - for standard input)')
+  // the addresses are checked with the session's own grammar before anything connects
+  if (v.from !== '') checkAddress('--from', v.from)
+  for (const to of v.to) if (to.toLowerCase() !== 'postmaster') checkAddress('--to', to) // RFC 5321 4.1.1.3
   const { host, port } = parseServer(v.server ?? '127.0.0.1:2525')
   let auth: { username: string; password: string; mechanisms?: ReadonlyArray<Mechanism> } | undefined
   if (v.user !== undefined) {

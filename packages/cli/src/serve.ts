@@ -1,6 +1,6 @@
 // `smtpure serve`: a small final-destination SMTP (or LMTP) server that delivers every accepted
 // message into MAILDIR/<recipient>/new/ before it says 250 (RFC 5321 6.1).
-import { readFileSync } from 'node:fs'
+import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import {
@@ -21,7 +21,16 @@ import { SmtpError } from '@smtpure/driver'
 import { Maildir, StoreError } from '@smtpure/maildir'
 import { loadAdapter } from './adapter.js'
 import { lineLogger, logFormat, version } from './log.js'
-import { EX_OK, UnavailableError, UsageError, oneLine, wholeNumber } from './usage.js'
+import {
+  CantCreateError,
+  ConfigError,
+  EX_OK,
+  InputError,
+  UnavailableError,
+  UsageError,
+  oneLine,
+  wholeNumber,
+} from './usage.js'
 import { operations, operationsOptions } from './operations.js'
 import { isPrimary, runWorkers, workerCount } from './workers.js'
 
@@ -167,12 +176,35 @@ const flagOf: Record<string, string> = {
 }
 
 /** Run `make`; options it refuses become one usage line naming the flags. */
+/** A file a flag names, or a one-line error (exit 66) naming the flag. */
+const readInput = (flag: string, path: string): Buffer => {
+  try {
+    return readFileSync(path)
+  } catch (e) {
+    throw new InputError(`${flag}: cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`)
+  }
+}
+
+/** The Maildir root exists (it is made) and can be written, or a one-line error (exit 73) before listening. */
+const checkMaildirRoot = (root: string): void => {
+  try {
+    mkdirSync(root, { recursive: true })
+    accessSync(root, constants.W_OK)
+  } catch (e) {
+    throw new CantCreateError(`--maildir: cannot use ${root}: ${e instanceof Error ? e.message : String(e)}`)
+  }
+}
+
 const usageOf = <T>(make: () => T): T => {
   try {
     return make()
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e)
-    if (!message.startsWith('invalid server options')) throw e
+    // a certificate and key that node:tls cannot use (swapped, not PEM, not a pair)
+    if (!message.startsWith('invalid server options'))
+      throw /PEM|key|cert|asn1|ssl|tls/i.test(message)
+        ? new ConfigError(`--tls-cert/--tls-key: ${oneLine(message)}`)
+        : e
     const problems = message.split('\n').slice(1)
     throw new UsageError(
       problems.map((p) => p.replace(/^(?:smtp\.)?(\w+):/, (_, k: string) => `${flagOf[k] ?? k}:`)).join('; '),
@@ -214,12 +246,14 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
   const port = wholeNumber('port', v.port, 2525, 65535)
   const host = v.host ?? '127.0.0.1'
   const hostname = v.hostname ?? 'localhost'
-  const store = new Maildir(resolve(v.maildir ?? './mail'))
+  const root = resolve(v.maildir ?? './mail')
+  checkMaildirRoot(root)
+  const store = new Maildir(root)
   const policy = new RecipientPolicy(v.mailbox, hostname)
   const users = parseUsers(v.user ?? [])
   const tls =
     v['tls-cert'] !== undefined && v['tls-key'] !== undefined
-      ? { cert: readFileSync(v['tls-cert']), key: readFileSync(v['tls-key']) }
+      ? { cert: readInput('--tls-cert', v['tls-cert']), key: readInput('--tls-key', v['tls-key']) }
       : undefined
   const lmtp = v.lmtp === true
 

@@ -4,7 +4,9 @@ export const EX_USAGE = 64
 export const EX_NOINPUT = 66
 export const EX_UNAVAILABLE = 69
 export const EX_SOFTWARE = 70
+export const EX_CANTCREAT = 73
 export const EX_TEMPFAIL = 75
+export const EX_CONFIG = 78
 
 /** A usage error: printed as one line, exit 64. */
 export class UsageError extends Error {
@@ -19,6 +21,22 @@ export class UnavailableError extends Error {
   constructor(message: string) {
     super(message)
     this.name = 'UnavailableError'
+  }
+}
+
+/** An output the command must make cannot be made (the Maildir root): one line, exit 73. */
+export class CantCreateError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'CantCreateError'
+  }
+}
+
+/** Configuration that does not work (a certificate that does not load): one line, exit 78. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ConfigError'
   }
 }
 

@@ -123,3 +123,66 @@ describe('errors the server survives print one line on stderr (docs/cli.md)', ()
     ).toHaveLength(1)
   })
 })
+
+describe('errors found before anything runs: one line and the sysexits code (docs/cli.md)', () => {
+  it('send with an address that is no mailbox: 64, before it connects (nothing listens on port 1)', async () => {
+    const r = await runCli(
+      ['send', '--server', '127.0.0.1:1', '--from', 'bad address', '--to', 'a@b.example', '-'],
+      msg,
+    )
+    expect(r.code).toBe(64)
+    expect(r.stderr).toMatch(/^smtpure: --from "bad address" is not a mailbox: [^\n]+\n$/)
+  })
+
+  it('serve with a certificate file that is missing: 66; with key and certificate swapped: 78', async () => {
+    const { makeCerts } = await import('../../node/test/certs.js')
+    const certs = makeCerts()
+    const { mkdtempSync, writeFileSync } = await import('node:fs')
+    const dir = mkdtempSync(`${(await import('node:os')).tmpdir()}/smtpure-certs-`)
+    writeFileSync(`${dir}/cert.pem`, certs.cert)
+    writeFileSync(`${dir}/key.pem`, certs.key)
+    const missing = await runCli([
+      'serve',
+      '--port',
+      '0',
+      '--maildir',
+      maildir(),
+      '--tls-cert',
+      `${dir}/none.pem`,
+      '--tls-key',
+      `${dir}/key.pem`,
+    ])
+    expect(missing.code).toBe(66)
+    expect(missing.stderr).toMatch(/^smtpure: --tls-cert: cannot read [^\n]+\n$/)
+    const swapped = await runCli([
+      'serve',
+      '--port',
+      '0',
+      '--maildir',
+      maildir(),
+      '--tls-cert',
+      `${dir}/key.pem`,
+      '--tls-key',
+      `${dir}/cert.pem`,
+    ])
+    expect(swapped.code).toBe(78)
+    expect(swapped.stderr.trimEnd().split('\n')).toHaveLength(1)
+  })
+
+  it('serve with a Maildir root below a regular file: 73 before it listens', async () => {
+    const { writeFileSync } = await import('node:fs')
+    const dir = maildir()
+    writeFileSync(`${dir}/file`, 'x')
+    const r = await runCli(['serve', '--port', '0', '--maildir', `${dir}/file/mail`])
+    expect(r.code).toBe(73)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toMatch(/^smtpure: --maildir: cannot use [^\n]+\n$/)
+  })
+
+  it('smtpure --help shows the commands only', async () => {
+    const r = await runCli(['--help'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('Commands:')
+    expect(r.stdout).not.toContain('Usage: smtpure serve')
+  })
+})
