@@ -1,7 +1,7 @@
 // `smtpure serve`: a small final-destination SMTP (or LMTP) server that delivers every accepted
 // message into MAILDIR/<recipient>/new/ before it says 250 (RFC 5321 6.1).
-import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import {
   type Credentials,
@@ -189,7 +189,7 @@ const readInput = (flag: string, path: string): Buffer => {
 const checkMaildirRoot = (root: string): void => {
   try {
     mkdirSync(root, { recursive: true })
-    accessSync(root, constants.W_OK)
+    rmdirSync(mkdtempSync(join(root, '.write-check-'))) // can it write there? (works without uid access on Deno)
   } catch (e) {
     throw new CantCreateError(`--maildir: cannot use ${root}: ${e instanceof Error ? e.message : String(e)}`)
   }
