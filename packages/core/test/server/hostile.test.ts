@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import type { ServerOptions } from '../../src/Config.js'
 import { encode } from '../../src/wire/bytes.js'
 import { Harness } from './harness.js'
-import { type Arrival, closesAt } from './virtual.js'
+import { type Arrival, closesAt, tightBound, tightLimits } from './virtual.js'
 
 /** `prefix` at once, then `tail` again and again, one whole piece every `gapMs` of virtual time. */
 function* repeated(prefix: string, tail: string, gapMs: number): Generator<Arrival> {
@@ -15,16 +15,8 @@ const slowRepeat = (options: ServerOptions, prefix: string, tail: string, gapMs:
   closesAt(options, repeated(prefix, tail, gapMs), until)
 
 describe('a session ends within a bounded time (docs/security.md, "Deadlines a trickle cannot extend")', () => {
-  // The same limits as the property in test/server/limits.test.ts.
-  const options: ServerOptions = {
-    idleTimeoutMs: 5000,
-    minDataRate: 10,
-    maxJunkCommands: 5,
-    maxBadCommands: 5,
-    maxMessagesPerSession: 2,
-    maxRecipients: 2,
-  }
-  const bound = 300_000
+  const options = tightLimits // the limits of the property in test/server/limits.test.ts
+  const bound = tightBound
   const start = 'EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n'
 
   it('an empty non-LAST BDAT chunk every 4.9 s does not keep the session open forever', () => {

@@ -7,7 +7,7 @@ import { reply } from '../../src/Reply.js'
 import { type Question, accept, reject, stopRequested, timerFired } from '../../src/server/index.js'
 import { encode } from '../../src/wire/bytes.js'
 import { Harness } from './harness.js'
-import { type Arrival, closesAt } from './virtual.js'
+import { type Arrival, closesAt, tightBound, tightLimits } from './virtual.js'
 
 const b64 = (s: string) => Buffer.from(s, 'latin1').toString('base64')
 const wrong = (q: Question) =>
@@ -146,17 +146,8 @@ describe('a trickle of input (property, virtual time)', () => {
     'NO',
     'junk\r\n',
   ]
-  const options: ServerOptions = {
-    idleTimeoutMs: 5000,
-    minDataRate: 10,
-    maxJunkCommands: 5,
-    maxBadCommands: 5,
-    maxMessagesPerSession: 2,
-    maxRecipients: 2,
-  }
-  // Slower than minDataRate (more than 100 ms an octet); each command must finish within 5 s and few
-  // commands are allowed, so the session cannot outlive this bound whatever the client sends.
-  const bound = 300_000
+  const options = tightLimits
+  const bound = tightBound
   test.prop([
     fc.array(fc.constantFrom(...pieces), { minLength: 1, maxLength: 20 }),
     fc.array(fc.integer({ min: 101, max: 2000 }), { minLength: 1, maxLength: 8 }),

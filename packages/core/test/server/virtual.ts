@@ -12,6 +12,22 @@ import {
   timerFired,
 } from '../../src/server/index.js'
 
+/**
+ * Small limits under which every session must end soon, whatever is sent slower than `minDataRate` (more
+ * than 100 ms an octet): each command must finish within 5 s and few commands are allowed.
+ */
+export const tightLimits: ServerOptions = {
+  idleTimeoutMs: 5000,
+  minDataRate: 10,
+  maxJunkCommands: 5,
+  maxBadCommands: 5,
+  maxMessagesPerSession: 2,
+  maxRecipients: 2,
+}
+
+/** Virtual ms within which a session under `tightLimits` must have closed. */
+export const tightBound = 300_000
+
 /** One input: `bytes` arrive `after` ms after the previous one. */
 export interface Arrival {
   readonly after: number
