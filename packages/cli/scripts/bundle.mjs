@@ -2,7 +2,11 @@
 // `smtpure send`, and loading one file per command costs far less than resolving the workspace's modules.
 // Each command stays its own chunk (loaded when run), and the simulation's worker is an entry of its own.
 // Bun's and Deno's adapters are loaded by name at run time on their runtimes, so they stay outside.
+import { rm } from 'node:fs/promises'
 import { build } from 'esbuild'
+
+// chunk names carry a content hash: clear the last build's, or the package ships every old chunk
+await rm('dist/bin', { recursive: true, force: true })
 
 await build({
   entryPoints: ['dist/main.js', 'dist/simulateWorker.js'],
