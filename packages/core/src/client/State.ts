@@ -111,7 +111,30 @@ export interface ClientState {
    */
   readonly staleBody: boolean
   /** XCLIENT was sent on this connection (it is sent once, after TLS and before AUTH). */
-  readonly xclientSent?: boolean
+  readonly xclientSent: boolean
+}
+
+// every key required, so a field added to the state and not copied below fails to compile
+type Whole<T> = { -readonly [K in keyof T]-?: T[K] }
+
+/**
+ * A copy of `s` with `patch` applied; `s` itself is never changed. Fields are copied by name, as an
+ * object spread is much slower on V8 (see the server's `update`).
+ */
+export const update = (s: ClientState, patch: Partial<ClientState>): ClientState => {
+  const next: Whole<ClientState> = {
+    config: s.config,
+    phase: s.phase,
+    parser: s.parser,
+    tls: s.tls,
+    capabilities: s.capabilities,
+    authenticated: s.authenticated,
+    quitWhenReady: s.quitWhenReady,
+    timer: s.timer,
+    staleBody: s.staleBody,
+    xclientSent: s.xclientSent,
+  }
+  return Object.assign(next, patch)
 }
 
 /** The transaction of this phase, if it runs one. */

@@ -5,7 +5,7 @@ import { Outbox } from '../wire/Outbox.js'
 import { noCapabilities } from './capabilities.js'
 import { type ClientError, type ClientOutput, clearTimer, close, failed, ready, send } from './Output.js'
 import { type Ending, emitResults } from './results.js'
-import type { ClientState, Phase } from './State.js'
+import { type ClientState, type Phase, update } from './State.js'
 
 /**
  * One step's outputs; command lines are joined into one Send, so a pipelined group leaves in one write
@@ -35,13 +35,13 @@ export class Out extends Outbox<ClientOutput> {
 export const closeNow = (s: ClientState, out: Out): ClientState => {
   if (s.timer) out.push(clearTimer)
   out.push(close)
-  return { ...s, phase: { _tag: 'Closed' }, timer: false }
+  return update(s, { phase: { _tag: 'Closed' }, timer: false })
 }
 
 /** QUIT, then wait for 221 (RFC 5321 4.1.1.10). */
 export const sendQuit = (s: ClientState, out: Out): ClientState => {
   out.command('QUIT')
-  return { ...s, phase: { _tag: 'Quitting' } }
+  return update(s, { phase: { _tag: 'Quitting' } })
 }
 
 /**
@@ -52,7 +52,7 @@ export const sendQuit = (s: ClientState, out: Out): ClientState => {
 export const becomeReady = (s: ClientState, out: Out): ClientState => {
   if (s.quitWhenReady) return sendQuit(s, out)
   if (!s.staleBody) announceReady(s, out)
-  return { ...s, phase: { _tag: 'Ready' } }
+  return update(s, { phase: { _tag: 'Ready' } })
 }
 
 /** Emit `Ready` with what the session knows now. */
@@ -66,7 +66,7 @@ export const announceReady = (s: ClientState, out: Out): void =>
 export const failTx = (s: ClientState, out: Out, p: Phase, ending: Ending, skip = 0): ClientState => {
   if ('tx' in p) emitResults(out, p.tx, ending, s.config.lmtp)
   out.command('RSET')
-  return { ...s, phase: { _tag: 'Resetting', skip }, staleBody: bodyOpen(p) }
+  return update(s, { phase: { _tag: 'Resetting', skip }, staleBody: bodyOpen(p) })
 }
 
 /** Is a BodyWanted open in this phase? */
@@ -100,7 +100,7 @@ export const endSession = (
   out.push(failed(error))
   // Inside DATA a QUIT would be message text (RFC 5321 4.1.1.4): close instead.
   const inData = s.phase._tag === 'Body' && !s.phase.tx.bdat
-  const next = { ...s, staleBody: bodyOpen(s.phase) }
+  const next = update(s, { staleBody: bodyOpen(s.phase) })
   return how === 'quit' && !inData ? sendQuit(next, out) : closeNow(next, out)
 }
 

@@ -24,6 +24,7 @@ export const clientInit = (config: ClientConfig): readonly [ClientState, Readonl
     quitWhenReady: false,
     timer: true,
     staleBody: false,
+    xclientSent: false,
   }
   return [state, [setTimer(config.timeouts.greeting)]]
 }

@@ -12,7 +12,7 @@ import { Out, announceReady, closeNow, endSession, sendQuit, unexpected } from '
 import type { ClientInput } from './Input.js'
 import { type ClientOutput, clearTimer, misuse, setTimer } from './Output.js'
 import { type ReplyFault, readReply } from './replyParser.js'
-import type { ClientState } from './State.js'
+import { type ClientState, update } from './State.js'
 
 /**
  * Advance the session by one input.
@@ -41,14 +41,12 @@ export const clientStep = (s: ClientState, input: ClientInput): readonly [Client
         if (!s.staleBody) return [s, [misuse(`${input._tag} without a BodyWanted`)]]
         // The answer to a BodyWanted of a transaction that has ended: dropped, and a held Ready goes out.
         if (p._tag === 'Ready') announceReady(s, out)
-        next = { ...s, staleBody: false }
+        next = update(s, { staleBody: false })
         break
       }
-      const taken = { ...s, phase: { ...p, wanted: false } }
-      next =
-        input._tag === 'BodyChunk'
-          ? onBodyChunk(taken, out, taken.phase, input.bytes)
-          : onBodyEnd(taken, out, taken.phase)
+      const phase = { ...p, wanted: false }
+      const taken = update(s, { phase })
+      next = input._tag === 'BodyChunk' ? onBodyChunk(taken, out, phase, input.bytes) : onBodyEnd(taken, out, phase)
       break
     }
     case 'TlsStarted':
@@ -69,7 +67,7 @@ export const clientStep = (s: ClientState, input: ClientInput): readonly [Client
       break
     case 'QuitRequested':
       if (s.phase._tag === 'Closed' || s.phase._tag === 'Quitting') return [s, []]
-      next = s.phase._tag === 'Ready' ? sendQuit(s, out) : { ...s, quitWhenReady: true }
+      next = s.phase._tag === 'Ready' ? sendQuit(s, out) : update(s, { quitWhenReady: true })
       break
     default:
       return absurd(input)
@@ -145,11 +143,11 @@ const armTimer = (s: ClientState, out: Out): ClientState => {
   if (ms === undefined) {
     if (!s.timer) return s
     out.push(clearTimer)
-    return { ...s, timer: false }
+    return update(s, { timer: false })
   }
   if (!out.progress && s.timer) return s
   out.push(setTimer(ms))
-  return { ...s, timer: true }
+  return update(s, { timer: true })
 }
 
 const faultText = (f: ReplyFault): string => {
@@ -176,11 +174,11 @@ const onReceived = (s0: ClientState, out: Out, bytes: Uint8Array): ClientState =
     // RFC 3207 5.2: nothing the server sends between the 220 to STARTTLS and the handshake is read.
     if (s.phase._tag === 'Closed' || s.phase._tag === 'TlsWait') return s
     const r = readReply(s.parser, bytes, pos, limits)
-    if (r._tag === 'More') return { ...s, parser: r.parser }
+    if (r._tag === 'More') return update(s, { parser: r.parser })
     if (r._tag === 'Fault')
       return endSession(s, out, { _tag: 'ProtocolError', reason: faultText(r.fault), reply: r.fault.partial }, 'close')
     out.progress = true
-    s = onReply({ ...s, parser: r.parser }, out, r.reply)
+    s = onReply(update(s, { parser: r.parser }), out, r.reply)
     pos = r.pos
   }
   return s

@@ -129,7 +129,42 @@ export interface ServerState {
   /** A graceful stop was asked for: 421 at the first moment no transaction is in progress. */
   readonly stopping: boolean
   /** XCLIENT: undefined when this connection may not use it; else what the proxy said so far. */
-  readonly xclient?: ClientAttributes
+  readonly xclient: ClientAttributes | undefined
+}
+
+// every key required, so a field added to the state and not copied below fails to compile
+type Whole<T> = { -readonly [K in keyof T]-?: T[K] }
+
+/**
+ * A copy of `s` with `patch` applied; `s` itself is never changed. Every field is copied by name:
+ * V8 (Node 20) runs an object spread of this size an order of magnitude slower than a literal, and
+ * the session copies its state several times per command.
+ */
+export const update = (s: ServerState, patch: Partial<ServerState>): ServerState => {
+  const next: Whole<ServerState> = {
+    config: s.config,
+    phase: s.phase,
+    tls: s.tls,
+    authenticated: s.authenticated,
+    partial: s.partial,
+    overflow: s.overflow,
+    pending: s.pending,
+    held: s.held,
+    heldBytes: s.heldBytes,
+    paused: s.paused,
+    badCommands: s.badCommands,
+    nextId: s.nextId,
+    nonce: s.nonce,
+    authAttempts: s.authAttempts,
+    authFailures: s.authFailures,
+    delayed: s.delayed,
+    junkCommands: s.junkCommands,
+    messages: s.messages,
+    dataWindow: s.dataWindow,
+    stopping: s.stopping,
+    xclient: s.xclient,
+  }
+  return Object.assign(next, patch)
 }
 
 /** Between transactions: nothing asked, no message open, so a 421 loses nothing (RFC 5321 3.8). */

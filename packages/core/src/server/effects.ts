@@ -12,7 +12,7 @@ import {
   messageAborted,
   send,
 } from './Output.js'
-import { type Phase, type ServerState, helloOf } from './State.js'
+import { type Phase, type ServerState, helloOf, update } from './State.js'
 
 /** One step's outputs; replies are joined into one Send (RFC 2920 3.2 lets the server batch them). */
 export class Out extends Outbox<ServerOutput> {
@@ -63,7 +63,7 @@ export const askApp = (
 ): ServerState => {
   const question = make(s.nextId, facts(s, phase))
   out.push(ask(question))
-  return { ...s, phase, pending: question, nextId: s.nextId + 1 }
+  return update(s, { phase, pending: question, nextId: s.nextId + 1 })
 }
 
 /** Is a message being streamed to the application in this phase? */
@@ -77,15 +77,14 @@ export const closeWith = (s: ServerState, out: Out, r: Reply | undefined, reason
   if (streaming(s.phase)) out.push(messageAborted(reason))
   if (r !== undefined) say(s, out, r)
   out.push(close)
-  return {
-    ...s,
+  return update(s, {
     phase: { _tag: 'Closed' },
     pending: undefined,
     held: [],
     heldBytes: 0,
     partial: undefined,
     overflow: false,
-  }
+  })
 }
 
 /**
@@ -102,15 +101,16 @@ export const bad = (s: ServerState, out: Out, r: Reply, plain = false): ServerSt
 export const countError = (s: ServerState, out: Out): ServerState => {
   const badCommands = s.badCommands + 1
   const limit = s.config.maxBadCommands
-  if (limit > 0 && badCommands >= limit) return closeWith({ ...s, badCommands }, out, Replies.tooManyErrors, 'closed')
-  return { ...s, badCommands }
+  if (limit > 0 && badCommands >= limit)
+    return closeWith(update(s, { badCommands }), out, Replies.tooManyErrors, 'closed')
+  return update(s, { badCommands })
 }
 
 /** Count a command that brought no mail; past `maxJunkCommands` it is an error too. */
 export const countJunk = (s: ServerState, out: Out): ServerState => {
   const junkCommands = s.junkCommands + 1
   const limit = s.config.maxJunkCommands
-  const next = { ...s, junkCommands }
+  const next = update(s, { junkCommands })
   return limit > 0 && junkCommands > limit ? countError(next, out) : next
 }
 

@@ -47,7 +47,7 @@ export const init = (
     messages: 0,
     dataWindow: 0,
     stopping: false,
-    ...(conn.xclient === true ? { xclient: {} } : {}),
+    xclient: conn.xclient === true ? {} : undefined,
   }
   // The greeting never carries an enhanced code (RFC 2034 3).
   const greeting = conn.refuse ?? { code: 220, lines: [config.greeting] }

@@ -27,7 +27,7 @@ import {
   setTimer,
 } from './Output.js'
 import { type CommandPhase, type Verb, accepts, isVerb, outOfSequence } from './sequencing.js'
-import { type Phase, type ServerState, quiet, waiting } from './State.js'
+import { type Phase, type ServerState, quiet, waiting, update } from './State.js'
 
 const LF = 10
 const CR = 13
@@ -67,7 +67,7 @@ export const step = (s: ServerState, input: ServerInput): readonly [ServerState,
       next = s.phase._tag === 'Closed' ? s : closeWith(s, out, Replies.shuttingDown, 'shutdown')
       break
     case 'StopRequested':
-      next = s.phase._tag === 'Closed' ? s : stopIfQuiet({ ...s, stopping: true }, out)
+      next = s.phase._tag === 'Closed' ? s : stopIfQuiet(update(s, { stopping: true }), out)
       break
     default:
       return absurd(input)
@@ -102,7 +102,7 @@ const armTimers = (s: ServerState, before: ServerState, out: Out, progressed = !
     if (was !== undefined) out.push(clearTimer(was))
     if (now === undefined) return s
     out.push(setTimer(now, s.config.idleTimeoutMs))
-    return now === 'data' ? { ...s, dataWindow: 0 } : s
+    return now === 'data' ? update(s, { dataWindow: 0 }) : s
   }
   // a line was answered (or a question put): the next command gets a whole deadline
   if (now === 'idle' && progressed) out.push(setTimer('idle', s.config.idleTimeoutMs))
@@ -115,7 +115,7 @@ const onTimer = (s: ServerState, out: Out, timer: TimerName): ServerState => {
     case 'authDelay': {
       const d = s.delayed
       if (d === undefined) return s
-      const released = { ...s, delayed: undefined }
+      const released = update(s, { delayed: undefined })
       say(released, out, d.reply)
       return d.close ? closeWith(released, out, Replies.tooManyAuthFailures, 'closed') : drain(released, out)
     }
@@ -125,7 +125,7 @@ const onTimer = (s: ServerState, out: Out, timer: TimerName): ServerState => {
       const needed = Math.max(1, Math.ceil((s.config.minDataRate * s.config.idleTimeoutMs) / 1000))
       if (s.dataWindow < needed) return closeWith(s, out, Replies.slowData, 'timeout')
       out.push(setTimer('data', s.config.idleTimeoutMs))
-      return { ...s, dataWindow: 0 }
+      return update(s, { dataWindow: 0 })
     }
     case 'idle':
       return clockOf(s) === 'idle' ? closeWith(s, out, Replies.timeout, 'timeout') : s
@@ -136,14 +136,14 @@ const onTimer = (s: ServerState, out: Out, timer: TimerName): ServerState => {
 
 const onReceived = (s0: ServerState, out: Out, bytes: Uint8Array): ServerState => {
   if (s0.phase._tag === 'Closed' || bytes.length === 0) return s0
-  const s = clockOf(s0) === 'data' ? { ...s0, dataWindow: s0.dataWindow + bytes.length } : s0
+  const s = clockOf(s0) === 'data' ? update(s0, { dataWindow: s0.dataWindow + bytes.length }) : s0
   if (!waiting(s)) return consume(s, out, bytes, 0)
   const heldBytes = s.heldBytes + bytes.length
   // The driver pauses reading past maxHeldBytes; twice that means it did not, so stop here.
   if (heldBytes > 2 * s.config.maxHeldBytes) return closeWith(s, out, Replies.heldOverflow, 'closed')
   const paused = s.paused || heldBytes > s.config.maxHeldBytes
   if (paused && !s.paused) out.push(pauseReading)
-  return { ...s, held: [...s.held, bytes], heldBytes, paused }
+  return update(s, { held: [...s.held, bytes], heldBytes, paused })
 }
 
 /** Process input from `pos` until it runs out or a question is put to the application. */
@@ -174,7 +174,7 @@ const consume = (s0: ServerState, out: Out, bytes: Uint8Array, pos0: number): Se
   }
   if (pos < n && waiting(s) && s.phase._tag !== 'Closed') {
     const rest = bytes.subarray(pos)
-    return { ...s, held: [rest, ...s.held], heldBytes: s.heldBytes + rest.length }
+    return update(s, { held: [rest, ...s.held], heldBytes: s.heldBytes + rest.length })
   }
   return s
 }
@@ -188,24 +188,24 @@ const takeLine = (s: ServerState, out: Out, bytes: Uint8Array, pos: number): rea
     const size = had + bytes.length - pos
     if (!s.overflow && size > cap && startsBdat(s, bytes, pos))
       return [closeWith(s, out, Replies.bdatUnframed, 'closed'), bytes.length]
-    if (s.overflow || size > cap) return [{ ...s, partial: undefined, overflow: true }, bytes.length]
+    if (s.overflow || size > cap) return [update(s, { partial: undefined, overflow: true }), bytes.length]
     const partial = s.partial === undefined ? bytes.slice(pos) : concat([s.partial, bytes.subarray(pos)])
-    return [{ ...s, partial }, bytes.length]
+    return [update(s, { partial }), bytes.length]
   }
   const end = lf + 1
   if (!s.overflow && had + end - pos > cap && startsBdat(s, bytes, pos))
     return [closeWith(s, out, Replies.bdatUnframed, 'closed'), bytes.length]
   if (s.overflow || had + end - pos > cap) {
-    const cleared = { ...s, partial: undefined, overflow: false }
+    const cleared = update(s, { partial: undefined, overflow: false })
     const r = s.phase._tag === 'Sasl' ? Replies.authLineTooLong : Replies.lineTooLong
     return [bad(leaveSasl(cleared), out, r), end]
   }
   const line = s.partial === undefined ? bytes.subarray(pos, end) : concat([s.partial, bytes.subarray(pos, end)])
-  return [onLine(s.partial === undefined ? s : { ...s, partial: undefined }, out, line), end]
+  return [onLine(s.partial === undefined ? s : update(s, { partial: undefined }), out, line), end]
 }
 
 const leaveSasl = (s: ServerState): ServerState =>
-  s.phase._tag === 'Sasl' ? { ...s, phase: { _tag: 'Idle', hello: s.phase.hello } } : s
+  s.phase._tag === 'Sasl' ? update(s, { phase: { _tag: 'Idle', hello: s.phase.hello } }) : s
 
 /** One complete line, LF included. */
 const onLine = (s: ServerState, out: Out, line: Uint8Array): ServerState => {
@@ -366,7 +366,7 @@ export const answerProblem = (s: ServerState, id: number, a: Answer): string | u
 }
 
 const onAnswered = (s0: ServerState, out: Out, q: Question, a: Answer): ServerState => {
-  const s = { ...s0, pending: undefined }
+  const s = update(s0, { pending: undefined })
   let next: ServerState
   switch (q._tag) {
     case 'Hello':
@@ -399,11 +399,11 @@ const drain = (s0: ServerState, out: Out): ServerState => {
   let s = s0
   while (!waiting(s) && s.held.length > 0 && s.phase._tag !== 'Closed') {
     const first = s.held[0]!
-    s = consume({ ...s, held: s.held.slice(1), heldBytes: s.heldBytes - first.length }, out, first, 0)
+    s = consume(update(s, { held: s.held.slice(1), heldBytes: s.heldBytes - first.length }), out, first, 0)
   }
   if (s.paused && !waiting(s)) {
     if (s.phase._tag !== 'Closed') out.push(resumeReading)
-    return stopIfQuiet({ ...s, paused: false }, out)
+    return stopIfQuiet(update(s, { paused: false }), out)
   }
   return stopIfQuiet(s, out)
 }

@@ -6,7 +6,7 @@ import { chooseMechanism, decodeBase64, encodeBase64, saslClientNext, saslClient
 import type { Mechanism, SaslSecret } from '../../sasl/index.js'
 import type { ClientAuth } from '../Config.js'
 import { type Out, becomeReady, endSession, unexpected } from '../effects.js'
-import type { ClientState, Phase } from '../State.js'
+import { type ClientState, type Phase, update } from '../State.js'
 
 type AuthPhase = Extract<Phase, { _tag: 'Auth' }>
 
@@ -57,7 +57,7 @@ const sendAuth = (
     if (line.length + 1 + text.length + 2 <= MAX_AUTH_LINE) line += ` ${text}`
   }
   out.command(line)
-  return { ...s, phase: { _tag: 'Auth', mechanism, sasl: state, cancelled: false, tried: [...tried, mechanism] } }
+  return update(s, { phase: { _tag: 'Auth', mechanism, sasl: state, cancelled: false, tried: [...tried, mechanism] } })
 }
 
 /**
@@ -82,12 +82,12 @@ const revealsSecret = (m: Mechanism): boolean => m === 'PLAIN' || m === 'LOGIN' 
 /** Give up the exchange with "*" (RFC 4954 4); the server's 501 then ends the session. */
 const cancel = (s: ClientState, out: Out, p: AuthPhase): ClientState => {
   out.command('*')
-  return { ...s, phase: { ...p, cancelled: true } }
+  return update(s, { phase: { ...p, cancelled: true } })
 }
 
 /** A reply during AUTH: 235 done, 334 a challenge, anything else a failure. */
 export const onAuthReply = (s: ClientState, out: Out, p: AuthPhase, r: Reply): ClientState => {
-  if (isPositive(r) && !p.cancelled) return becomeReady({ ...s, authenticated: true }, out)
+  if (isPositive(r) && !p.cancelled) return becomeReady(update(s, { authenticated: true }), out)
   if (r.code === 334 && !p.cancelled) {
     // RFC 4954 4: the challenge is the base64 text after "334 "; one that does not decode is cancelled.
     const challenge = decodeBase64((r.lines[0] ?? '').trim())
@@ -95,7 +95,7 @@ export const onAuthReply = (s: ClientState, out: Out, p: AuthPhase, r: Reply): C
     const next = saslClientNext(p.sasl, challenge)
     if (next._tag === 'Failed') return cancel(s, out, p)
     out.command(encodeBase64(next.response))
-    return { ...s, phase: { ...p, sasl: next.state } }
+    return update(s, { phase: { ...p, sasl: next.state } })
   }
   const next = r.code >= 500 ? fallback(s, p) : undefined
   if (next !== undefined && s.config.auth !== undefined) return sendAuth(s, out, s.config.auth, next, p.tried)

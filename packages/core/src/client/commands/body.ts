@@ -8,7 +8,7 @@ import { canonicalEnd, stuff, stuffEnd } from '../../wire/dotStuff.js'
 import { type Out, announceReady, becomeReady, endSession, failTx, unexpected } from '../effects.js'
 import { type ClientError, bodyWanted } from '../Output.js'
 import { acceptedCount, emitResults } from '../results.js'
-import type { ClientState, Phase } from '../State.js'
+import { type ClientState, type Phase, update } from '../State.js'
 
 type BodyPhase = Extract<Phase, { _tag: 'Body' }>
 type FinalPhase = Extract<Phase, { _tag: 'Final' }>
@@ -33,24 +33,24 @@ export const onBodyChunk = (s: ClientState, out: Out, p: BodyPhase, bytes: Uint8
     const [next, pieces] = stuff(p.stuff, bytes)
     if (pieces.length > 0) out.data(concat(pieces))
     out.push(bodyWanted(p.tx.id))
-    return { ...s, phase: { ...p, stuff: next, wanted: true } }
+    return update(s, { phase: { ...p, stuff: next, wanted: true } })
   }
   if (bytes.length === 0) {
     out.push(bodyWanted(p.tx.id))
-    return { ...s, phase: { ...p, wanted: true } }
+    return update(s, { phase: { ...p, wanted: true } })
   }
   // RFC 3030 2: text goes in canonical form, CRLF line ends; BINARYMIME octet for octet.
   const [next, pieces] = p.tx.binary ? [p.stuff, [bytes]] : stuff(p.stuff, bytes, false)
   const chunk = concat(pieces)
   if (chunk.length === 0) {
     out.push(bodyWanted(p.tx.id))
-    return { ...s, phase: { ...p, stuff: next, wanted: true } }
+    return update(s, { phase: { ...p, stuff: next, wanted: true } })
   }
   // The chunk follows its BDAT line at once.
   out.data(concat([encode(`BDAT ${chunk.length}\r\n`), chunk]))
   // With PIPELINING the next chunk need not wait for this one's reply (RFC 3030 4.2).
   if (p.tx.pipelined) out.push(bodyWanted(p.tx.id))
-  return { ...s, phase: { ...p, stuff: next, chunks: p.chunks + 1, wanted: p.tx.pipelined } }
+  return update(s, { phase: { ...p, stuff: next, chunks: p.chunks + 1, wanted: p.tx.pipelined } })
 }
 
 /** The end of the body: the end-of-data line after DATA, or BDAT 0 LAST. */
@@ -64,7 +64,7 @@ export const onBodyEnd = (s: ClientState, out: Out, p: BodyPhase): ClientState =
   // BDAT, whose failure needs a RSET that would also reset the next transaction.
   const early = p.tx.pipelined && !p.tx.bdat && !s.quitWhenReady
   if (early) announceReady(s, out)
-  return { ...s, phase: { _tag: 'Final', tx: p.tx, chunks: p.chunks, replies: [], early, next: undefined } }
+  return update(s, { phase: { _tag: 'Final', tx: p.tx, chunks: p.chunks, replies: [], early, next: undefined } })
 }
 
 /**
@@ -78,11 +78,11 @@ export const onChunkReply = (s: ClientState, out: Out, p: BodyPhase | FinalPhase
     const inFlight = p.chunks - 1 + (p._tag === 'Final' ? 1 : 0)
     return failTx(s, out, p, { _tag: 'Failed', reply: r, status: 'permanent', error: undefined }, inFlight)
   }
-  if (p._tag === 'Final') return { ...s, phase: { ...p, chunks: p.chunks - 1 } }
+  if (p._tag === 'Final') return update(s, { phase: { ...p, chunks: p.chunks - 1 } })
   const chunks = p.chunks - 1
   // Without PIPELINING the next chunk waits for this reply.
   if (!p.tx.pipelined) out.push(bodyWanted(p.tx.id))
-  return { ...s, phase: { ...p, chunks, wanted: p.wanted || !p.tx.pipelined } }
+  return update(s, { phase: { ...p, chunks, wanted: p.wanted || !p.tx.pipelined } })
 }
 
 /** The reply to the end of the data: one in SMTP, one per accepted recipient in LMTP (RFC 2033 4.2). */
@@ -90,11 +90,11 @@ export const onFinalReply = (s: ClientState, out: Out, p: FinalPhase, r: Reply):
   if (p.chunks > 0) return onChunkReply(s, out, p, r)
   if (r.code < 200 || (r.code >= 300 && r.code < 400)) return unexpected(s, out, r, 'to the end of the data')
   const replies = [...p.replies, r]
-  if (s.config.lmtp && replies.length < acceptedCount(p.tx)) return { ...s, phase: { ...p, replies } }
+  if (s.config.lmtp && replies.length < acceptedCount(p.tx)) return update(s, { phase: { ...p, replies } })
   // RFC 5321 4.1.1.4: with the reply to the end of the data the transaction is over, whatever its code.
   emitResults(out, p.tx, { _tag: 'Replied', replies, error: undefined }, s.config.lmtp)
   // The next transaction's replies follow; its commands went out behind this one's end of data.
-  if (p.next !== undefined) return { ...s, phase: { _tag: 'Envelope', tx: p.next, dataSent: !p.next.bdat } }
-  if (p.early && !s.quitWhenReady) return { ...s, phase: { _tag: 'Ready' } } // Ready was given already
+  if (p.next !== undefined) return update(s, { phase: { _tag: 'Envelope', tx: p.next, dataSent: !p.next.bdat } })
+  if (p.early && !s.quitWhenReady) return update(s, { phase: { _tag: 'Ready' } }) // Ready was given already
   return becomeReady(s, out)
 }

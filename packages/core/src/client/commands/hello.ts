@@ -5,13 +5,13 @@ import { noCapabilities, parseCapabilities } from '../capabilities.js'
 import { type Out, endSession, unexpected } from '../effects.js'
 import { startTls } from '../Output.js'
 import { replyParserInit } from '../replyParser.js'
-import type { ClientState } from '../State.js'
+import { type ClientState, update } from '../State.js'
 import { offerXclient } from './xclient.js'
 
 /** Send our greeting: LHLO in LMTP, EHLO, or HELO when so configured or after a refused EHLO. */
 export const sendHello = (s: ClientState, out: Out, verb: 'EHLO' | 'HELO' | 'LHLO'): ClientState => {
   out.command(`${verb} ${s.config.helo}`)
-  return { ...s, phase: { _tag: 'Hello', verb } }
+  return update(s, { phase: { _tag: 'Hello', verb } })
 }
 
 export const firstHello = (s: ClientState): 'EHLO' | 'HELO' | 'LHLO' =>
@@ -32,7 +32,7 @@ export const onHelloReply = (s: ClientState, out: Out, verb: 'EHLO' | 'HELO' | '
   if (isPositive(r)) {
     // A HELO reply carries no extensions (RFC 5321 4.1.1.1).
     const capabilities = verb === 'HELO' ? noCapabilities : parseCapabilities(r)
-    return afterHello({ ...s, capabilities }, out)
+    return afterHello(update(s, { capabilities }), out)
   }
   // RFC 5321 3.2 and 4.1.4: a server that does not know EHLO gets HELO (LMTP has no fallback, RFC 2033 4.1).
   if (verb === 'EHLO' && (r.code === 500 || r.code === 502)) return sendHello(s, out, 'HELO')
@@ -46,7 +46,7 @@ const afterHello = (s: ClientState, out: Out): ClientState => {
   if (s.tls || policy === 'none') return offerXclient(s, out)
   if (s.capabilities?.startTls === true) {
     out.command('STARTTLS')
-    return { ...s, phase: { _tag: 'StartTls' } }
+    return update(s, { phase: { _tag: 'StartTls' } })
   }
   // RFC 3207 4: with TLS required and not offered, no mail goes out in clear; QUIT carries none.
   if (policy === 'required') return endSession(s, out, { _tag: 'TlsRequired' }, 'quit')
@@ -58,7 +58,7 @@ export const onStartTlsReply = (s: ClientState, out: Out, r: Reply): ClientState
   if (r.code === 220) {
     out.push(startTls)
     // RFC 3207 5.2: whatever the server sent after this reply, before the handshake, is thrown away.
-    return { ...s, phase: { _tag: 'TlsWait' }, parser: replyParserInit }
+    return update(s, { phase: { _tag: 'TlsWait' }, parser: replyParserInit })
   }
   if (r.code < 400) return unexpected(s, out, r, 'to STARTTLS')
   if (s.config.tls === 'required') return endSession(s, out, { _tag: 'TlsRefused', reply: r }, 'quit')
@@ -68,7 +68,7 @@ export const onStartTlsReply = (s: ClientState, out: Out, r: Reply): ClientState
 /** The handshake is done: forget what the server said before it and greet again (RFC 3207 4.2). */
 export const onTlsStarted = (s: ClientState, out: Out): ClientState =>
   sendHello(
-    { ...s, tls: true, capabilities: undefined, authenticated: false, parser: replyParserInit },
+    update(s, { tls: true, capabilities: undefined, authenticated: false, parser: replyParserInit }),
     out,
     firstHello(s),
   )

@@ -8,7 +8,7 @@ import { type Out, announceReady, becomeReady, endSession, failTx, unexpected } 
 import type { ClientEnvelope } from '../Input.js'
 import { bodyWanted, messageResult } from '../Output.js'
 import { hasRecipients } from '../results.js'
-import type { ClientState, Phase, Tx } from '../State.js'
+import { type ClientState, type Phase, type Tx, update } from '../State.js'
 import { prepareTx } from './envelope.js'
 
 type EnvelopePhase = Extract<Phase, { _tag: 'Envelope' }>
@@ -37,20 +37,20 @@ export const onSubmitted = (s: ClientState, out: Out, e: ClientEnvelope, id: str
     out.command(tx.mailLine)
     for (const line of tx.rcptLines) out.command(line)
     if (!tx.bdat) out.command('DATA')
-    return { ...s, phase: { ...p, next: tx } }
+    return update(s, { phase: { ...p, next: tx } })
   }
   out.command(tx.mailLine)
-  if (!tx.pipelined) return { ...s, phase: { _tag: 'Envelope', tx, dataSent: false } }
+  if (!tx.pipelined) return update(s, { phase: { _tag: 'Envelope', tx, dataSent: false } })
   for (const line of tx.rcptLines) out.command(line)
   // RFC 2920 3.1: DATA may end the group; BDAT waits for the RCPT replies (RFC 3030 2).
   if (!tx.bdat) out.command('DATA')
-  return { ...s, phase: { _tag: 'Envelope', tx, dataSent: !tx.bdat } }
+  return update(s, { phase: { _tag: 'Envelope', tx, dataSent: !tx.bdat } })
 }
 
 /** Start the body: BodyWanted, with the stuffer or the BDAT count at zero. */
 const startBody = (s: ClientState, out: Out, tx: Tx): ClientState => {
   out.push(bodyWanted(tx.id))
-  return { ...s, phase: { _tag: 'Body', tx, wanted: true, stuff: stuffInit, chunks: 0 } }
+  return update(s, { phase: { _tag: 'Body', tx, wanted: true, stuff: stuffInit, chunks: 0 } })
 }
 
 /** Every RCPT has its reply (and DATA is not in flight): send the body, DATA, or give up. */
@@ -60,7 +60,7 @@ const afterRecipients = (s: ClientState, out: Out, p: EnvelopePhase, tx: Tx): Cl
     return failTx(s, out, { ...p, tx }, { _tag: 'Failed', reply: undefined, status: 'permanent', error: undefined })
   if (tx.bdat) return startBody(s, out, tx)
   out.command('DATA')
-  return { ...s, phase: { _tag: 'Envelope', tx, dataSent: true } }
+  return update(s, { phase: { _tag: 'Envelope', tx, dataSent: true } })
 }
 
 /** The reply to DATA: 354 starts the body, anything else ends the transaction. */
@@ -85,21 +85,21 @@ export const onEnvelopeReply = (s: ClientState, out: Out, p: EnvelopePhase, r: R
     return unexpected(s, out, r, tx.mail === undefined ? 'to MAIL' : 'to RCPT')
   if (tx.mail === undefined) {
     const next = { ...tx, mail: r }
-    if (tx.pipelined) return { ...s, phase: { ...p, tx: next } }
+    if (tx.pipelined) return update(s, { phase: { ...p, tx: next } })
     // RFC 5321 3.3: without an accepted MAIL there is no transaction to add recipients to.
     if (!isPositive(r))
       return failTx(s, out, { ...p, tx: next }, { _tag: 'Failed', reply: r, status: 'permanent', error: undefined })
     out.command(tx.rcptLines[0]!)
-    return { ...s, phase: { ...p, tx: next } }
+    return update(s, { phase: { ...p, tx: next } })
   }
   if (tx.rcpts.length < tx.rcptLines.length) {
     const next = { ...tx, rcpts: [...tx.rcpts, r] }
     const sent = next.rcpts.length
     if (sent < tx.rcptLines.length) {
       if (!tx.pipelined) out.command(tx.rcptLines[sent]!)
-      return { ...s, phase: { ...p, tx: next } }
+      return update(s, { phase: { ...p, tx: next } })
     }
-    if (p.dataSent) return { ...s, phase: { ...p, tx: next } } // DATA's reply comes next
+    if (p.dataSent) return update(s, { phase: { ...p, tx: next } }) // DATA's reply comes next
     return afterRecipients(s, out, p, next)
   }
   if (p.dataSent) return onDataReply(s, out, p, r)
@@ -108,7 +108,7 @@ export const onEnvelopeReply = (s: ClientState, out: Out, p: EnvelopePhase, r: R
 
 /** The reply to the RSET after a failed transaction, after any replies to commands already in flight. */
 export const onResetReply = (s: ClientState, out: Out, skip: number, r: Reply): ClientState => {
-  if (skip > 0) return { ...s, phase: { _tag: 'Resetting', skip: skip - 1 } }
+  if (skip > 0) return update(s, { phase: { _tag: 'Resetting', skip: skip - 1 } })
   if (isPositive(r)) return becomeReady(s, out)
   return endSession(s, out, { _tag: 'ProtocolError', reason: `RSET refused with ${r.code}`, reply: r }, 'quit')
 }

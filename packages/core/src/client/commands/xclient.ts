@@ -5,7 +5,7 @@ import { xtextEncode } from '../../grammar/xtext.js'
 import type { Reply } from '../../Reply.js'
 import type { ClientXclient } from '../Config.js'
 import { type Out, endSession, unexpected } from '../effects.js'
-import type { ClientState } from '../State.js'
+import { type ClientState, update } from '../State.js'
 import { startAuth } from './auth.js'
 import { firstHello, sendHello } from './hello.js'
 
@@ -48,21 +48,21 @@ export const xclientLines = (want: ClientXclient, offered: ReadonlySet<string>):
 export const offerXclient = (s: ClientState, out: Out): ClientState => {
   const want = s.config.xclient
   const keyword = s.capabilities?.other.find((l) => asciiUpper(l.trim().split(/ +/)[0] ?? '') === 'XCLIENT')
-  if (want === undefined || s.xclientSent === true || keyword === undefined) return startAuth(s, out)
+  if (want === undefined || s.xclientSent || keyword === undefined) return startAuth(s, out)
   const offered = new Set(keyword.trim().split(/ +/).slice(1).map(asciiUpper))
   const [first, ...rest] = xclientLines(want, offered)
   if (first === undefined) return startAuth(s, out)
   out.command(first)
-  return { ...s, phase: { _tag: 'Xclient', rest }, xclientSent: true }
+  return update(s, { phase: { _tag: 'Xclient', rest }, xclientSent: true })
 }
 
 /** The reply to XCLIENT: 220 means the server starts over, so greet again (README "server response"). */
 export const onXclientReply = (s: ClientState, out: Out, rest: ReadonlyArray<string>, r: Reply): ClientState => {
   if (r.code === 220) {
     const [next, ...more] = rest
-    if (next === undefined) return sendHello({ ...s, capabilities: undefined }, out, firstHello(s))
+    if (next === undefined) return sendHello(update(s, { capabilities: undefined }), out, firstHello(s))
     out.command(next)
-    return { ...s, phase: { _tag: 'Xclient', rest: more } }
+    return update(s, { phase: { _tag: 'Xclient', rest: more } })
   }
   // the proxy cannot vouch for its client: no mail goes with the wrong identity
   if (r.code >= 400) return endSession(s, out, { _tag: 'ProtocolError', reason: 'XCLIENT refused', reply: r }, 'quit')

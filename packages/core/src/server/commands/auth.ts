@@ -8,7 +8,7 @@ import { type SaslServerStep, saslServerNext, saslServerStart } from '../../sasl
 import { encode, latin1 } from '../../wire/bytes.js'
 import { type Out, askApp, bad, closeWith, say } from '../effects.js'
 import { type Accept, type Question, type Reject, setTimer } from '../Output.js'
-import type { Hello, Phase, ServerState } from '../State.js'
+import { type Hello, type Phase, type ServerState, update } from '../State.js'
 
 type SaslPhase = Extract<Phase, { _tag: 'Sasl' }>
 
@@ -35,7 +35,7 @@ export const onAuth = (s: ServerState, out: Out, arg: string): ServerState => {
   const attempt = s.authAttempts + 1
   const challenge = `<${s.nonce}.${attempt}@${s.config.hostname}>` // RFC 2195 2: a unique msg-id
   return onStep(
-    { ...s, authAttempts: attempt },
+    update(s, { authAttempts: attempt }),
     out,
     p.hello,
     mechanism,
@@ -48,9 +48,9 @@ const onStep = (s: ServerState, out: Out, hello: Hello, mechanism: AuthMechanism
   switch (r._tag) {
     case 'Challenge':
       continuation(out, r.challenge)
-      return { ...s, phase: { _tag: 'Sasl', hello, mechanism, sasl: r.state } }
+      return update(s, { phase: { _tag: 'Sasl', hello, mechanism, sasl: r.state } })
     case 'Failed':
-      return bad({ ...s, phase: idle }, out, reply(501, '5.5.2', r.reason))
+      return bad(update(s, { phase: idle }), out, reply(501, '5.5.2', r.reason))
     case 'Done':
       return askApp(s, out, idle, (id, session) => ({
         _tag: 'Auth',
@@ -64,7 +64,7 @@ const onStep = (s: ServerState, out: Out, hello: Hello, mechanism: AuthMechanism
 
 /** A line during the exchange: a base64 response, or "*" to cancel (RFC 4954 4). */
 export const onSaslLine = (s: ServerState, p: SaslPhase, out: Out, line: Uint8Array): ServerState => {
-  const idle: ServerState = { ...s, phase: { _tag: 'Idle', hello: p.hello } }
+  const idle: ServerState = update(s, { phase: { _tag: 'Idle', hello: p.hello } })
   const text = latin1(line).trim()
   if ('failing' in p.sasl) {
     say(idle, out, p.sasl.failing) // the XOAUTH2 client acknowledged the error challenge
@@ -84,12 +84,14 @@ export const answerAuth = (
 ): ServerState => {
   if (answer._tag === 'Accept') {
     say(s, out, answer.reply ?? Replies.authOk)
-    return { ...s, authenticated: q.credentials.username }
+    return update(s, { authenticated: q.credentials.username })
   }
   const p = s.phase
   if (answer.challenge !== undefined && q.mechanism === 'XOAUTH2' && p._tag === 'Idle') {
     continuation(out, encode(answer.challenge))
-    return { ...s, phase: { _tag: 'Sasl', hello: p.hello, mechanism: q.mechanism, sasl: { failing: answer.reply } } }
+    return update(s, {
+      phase: { _tag: 'Sasl', hello: p.hello, mechanism: q.mechanism, sasl: { failing: answer.reply } },
+    })
   }
   // A 5yz refusal is a failed attempt (a 4yz one is the server's own trouble): it counts, it may be answered
   // late, and the last allowed one ends the session, so passwords cannot be guessed at line speed.
@@ -100,10 +102,10 @@ export const answerAuth = (
   const authFailures = s.authFailures + 1
   const limit = s.config.maxAuthFailures
   const close = limit > 0 && authFailures >= limit
-  const counted = { ...s, authFailures }
+  const counted = update(s, { authFailures })
   if (s.config.authFailureDelayMs > 0) {
     out.push(setTimer('authDelay', s.config.authFailureDelayMs))
-    return { ...counted, delayed: { reply: answer.reply, close } }
+    return update(counted, { delayed: { reply: answer.reply, close } })
   }
   say(counted, out, answer.reply)
   return close ? closeWith(counted, out, Replies.tooManyAuthFailures, 'closed') : counted

@@ -13,7 +13,7 @@ import {
   messageChunk,
   messageStart,
 } from '../Output.js'
-import type { Envelope, Hello, Phase, ServerState } from '../State.js'
+import { type Envelope, type Hello, type Phase, type ServerState, update } from '../State.js'
 
 type DataPhase = Extract<Phase, { _tag: 'Data' }>
 
@@ -27,7 +27,7 @@ export const onData = (s: ServerState, out: Out, arg: string): ServerState => {
   say(s, out, Replies.startData)
   out.push(messageStart(p.tx, facts(s)))
   const phase: DataPhase = { _tag: 'Data', hello: p.hello, tx: p.tx, scan: dotScanStart, size: 0, tooBig: false }
-  return { ...s, phase }
+  return update(s, { phase })
 }
 
 /**
@@ -73,7 +73,10 @@ export const feedData = (
   if (faultNow) out.push(messageAborted(r.scan.fault!))
   const streamed = streamPieces(s, out, r.pieces, p.size, wasLost || faultNow)
   const tooBig = p.tooBig || streamed.tooBig
-  if (r.end === -1) return [{ ...s, phase: { ...p, scan: r.scan, size: streamed.size, tooBig } }, bytes.length]
+  if (r.end === -1) {
+    const phase = { _tag: p._tag, hello: p.hello, tx: p.tx, scan: r.scan, size: streamed.size, tooBig }
+    return [update(s, { phase }), bytes.length]
+  }
   return [endOfMessage(s, out, p.hello, p.tx, streamed.size, tooBig, r.scan), r.end]
 }
 
@@ -96,9 +99,9 @@ export const endOfMessage = (
 ): ServerState => {
   const idle: Phase = { _tag: 'Idle', hello }
   const refusal = tooBig ? Replies.sizeExceeded : faultReply(scan)
-  const counted = { ...s, messages: s.messages + 1 }
+  const counted = update(s, { messages: s.messages + 1 })
   if (refusal !== undefined) {
-    const next = { ...counted, phase: idle }
+    const next = update(counted, { phase: idle })
     for (let i = 0; i < replyCount(s, tx); i++) say(next, out, refusal)
     return next
   }
@@ -124,7 +127,7 @@ export const answerMessage = (
   const decide = (a: Accept | Reject): Reply => (a._tag === 'Accept' ? (a.reply ?? Replies.messageOk) : a.reply)
   const decisions = answer._tag === 'PerRecipient' ? answer.decisions : [answer]
   // mail was taken: the client is doing what SMTP is for, so its count of junk commands starts again
-  const s = decisions.some((d) => d._tag === 'Accept') ? { ...s0, junkCommands: 0 } : s0
+  const s = decisions.some((d) => d._tag === 'Accept') ? update(s0, { junkCommands: 0 }) : s0
   if (!s.config.lmtp) {
     // validated by the caller: PerRecipient only comes in LMTP
     say(s, out, answer._tag === 'PerRecipient' ? decide(answer.decisions[0]!) : decide(answer))

@@ -3,7 +3,7 @@
 import { Replies } from '../../Reply.js'
 import { type Out, bad, say } from '../effects.js'
 import { startTls } from '../Output.js'
-import type { ServerState } from '../State.js'
+import { type ServerState, update } from '../State.js'
 
 export const onStartTls = (s: ServerState, out: Out, arg: string): ServerState => {
   if (s.tls) return bad(s, out, Replies.alreadyTls)
@@ -11,17 +11,17 @@ export const onStartTls = (s: ServerState, out: Out, arg: string): ServerState =
   say(s, out, Replies.startTls)
   out.push(startTls)
   // Pipelined plaintext behind STARTTLS must never run (RFC 3207 5.2; CVE-2011-0411).
-  return { ...s, phase: { _tag: 'TlsWait' }, held: [], heldBytes: 0, partial: undefined, overflow: false }
+  return update(s, { phase: { _tag: 'TlsWait' }, held: [], heldBytes: 0, partial: undefined, overflow: false })
 }
 
 /** The handshake is done: back to the start, knowing nothing the client said before (RFC 3207 4.2). */
-export const onTlsStarted = (s: ServerState): ServerState => ({
-  ...s,
-  phase: { _tag: 'AwaitHello' },
-  tls: true,
-  authenticated: undefined,
-  held: [],
-  heldBytes: 0,
-  partial: undefined,
-  overflow: false,
-})
+export const onTlsStarted = (s: ServerState): ServerState =>
+  update(s, {
+    phase: { _tag: 'AwaitHello' },
+    tls: true,
+    authenticated: undefined,
+    held: [],
+    heldBytes: 0,
+    partial: undefined,
+    overflow: false,
+  })

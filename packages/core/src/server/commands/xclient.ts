@@ -6,7 +6,7 @@ import { xtextDecode } from '../../grammar/xtext.js'
 import { type Reply, formatReply, reply } from '../../Reply.js'
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6, strictDecimal } from '../../proxy/address.js'
 import { type Out, bad } from '../effects.js'
-import type { ClientAttributes, ServerState } from '../State.js'
+import { type ClientAttributes, type ServerState, update } from '../State.js'
 
 /** The attribute names this server takes, as listed after the XCLIENT keyword in the EHLO reply. */
 export const xclientAttributes = ['ADDR', 'PORT', 'NAME', 'HELO', 'PROTO', 'LOGIN', 'DESTADDR', 'DESTPORT'] as const
@@ -125,10 +125,9 @@ export const onXclient = (s: ServerState, out: Out, arg: string): ServerState =>
   const client = apply(s.xclient, parsed.right)
   const greeting = { code: 220, lines: [s.config.greeting] }
   out.reply(formatReply(greeting, false)) // a greeting never carries an enhanced code (RFC 2034 3)
-  return {
-    ...s,
+  return update(s, {
     xclient: client,
     phase: { _tag: 'AwaitHello' },
     authenticated: 'login' in parsed.right ? (client.login ?? undefined) : s.authenticated,
-  }
+  })
 }
