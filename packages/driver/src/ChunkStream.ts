@@ -39,6 +39,11 @@ export class ChunkStream implements AsyncIterable<Uint8Array> {
     this.settleWaiting()
   }
 
+  /** End the stream with a MessageAbortedError; the error is made only if the stream is still open. */
+  abort(reason: string): void {
+    if (!this.ended) this.fail(new MessageAbortedError(reason))
+  }
+
   fail(error: unknown): void {
     if (this.ended) return
     this.ended = true
@@ -80,7 +85,7 @@ export class ChunkStream implements AsyncIterable<Uint8Array> {
       },
       return: () => {
         // the application stopped reading: drop what comes, never block the session on it
-        this.fail(new MessageAbortedError('not read'))
+        this.abort('not read')
         return Promise.resolve({ value: undefined, done: true })
       },
     }

@@ -36,7 +36,7 @@ import {
   waiting,
 } from '@smtpure/core'
 import * as t from 'io-ts'
-import { ChunkStream, MessageAbortedError } from './ChunkStream.js'
+import { ChunkStream } from './ChunkStream.js'
 import {
   type CloseReason,
   type IncomingMessage,
@@ -142,7 +142,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       closed = true
       for (const cancel of timers.values()) cancel()
       timers.clear()
-      message?.stream.fail(new MessageAbortedError('closed'))
+      message?.stream.abort('closed')
       transport.close()
       try {
         hooks.onClose?.(info(), reason)
@@ -199,7 +199,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
             break
           }
           case 'MessageAborted':
-            message?.stream.fail(new MessageAbortedError(o.reason))
+            message?.stream.abort(o.reason)
             message = undefined
             unpause('message')
             break
@@ -285,8 +285,8 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
         : drain(stream)
       // A hook that gives up early must not leave the session waiting on unread chunks.
       verdict.then(
-        () => stream.fail(new MessageAbortedError('not read')), // a no-op once the message ended
-        () => stream.fail(new MessageAbortedError('hook failed')),
+        () => stream.abort('not read'), // a no-op once the message ended
+        () => stream.abort('hook failed'),
       )
       message = { stream, verdict }
     }

@@ -6,7 +6,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { Either } from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import type { GrammarError } from './GrammarError.js'
-import { asciiLower, asciiUpper, codeOf, hasNonAscii, isAtext, isControl, isUtf8NonAscii, utf8Octets } from './chars.js'
+import { asciiLower, asciiUpper, hasNonAscii, isAtext, isControl, isUtf8NonAscii, utf8Octets } from './chars.js'
 import { domainProblem } from './domain.js'
 import { parseParams, type EsmtpParam } from './params.js'
 
@@ -40,8 +40,22 @@ const pathError = (role: Role, text: string): GrammarError => ({
 })
 
 /** `Dot-string` of RFC 5321 4.1.2: atoms of atext (UTF-8 allowed, RFC 6531 3.3) joined by single dots. */
-export const isDotString = (text: string): boolean =>
-  text.split('.').every((atom) => atom !== '' && Array.from(atom).every((ch) => isAtext(codeOf(ch))))
+export const isDotString = (text: string): boolean => {
+  let atomStart = true // at the start of the text or just after a dot: an atom must follow
+  for (let i = 0; i < text.length; ) {
+    const c = text.codePointAt(i)!
+    if (c === 0x2e) {
+      if (atomStart) return false // an empty atom
+      atomStart = true
+      i++
+      continue
+    }
+    if (!isAtext(c)) return false
+    atomStart = false
+    i += c > 0xffff ? 2 : 1
+  }
+  return !atomStart
+}
 
 /** `qtextSMTP` of RFC 5321 4.1.2 (space, `!`, `#`..`[`, `]`..`~`), plus UTF8-non-ascii (RFC 6531 3.3). */
 const isQtext = (c: number): boolean =>

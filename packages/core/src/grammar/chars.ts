@@ -37,10 +37,12 @@ export const isUtf8NonAscii = (c: number): boolean =>
 export const isULabelChar = (c: number): boolean => isUtf8NonAscii(c) && !notInULabel.test(String.fromCodePoint(c))
 
 const ATEXT_SPECIALS = "!#$%&'*+-/=?^_`{|}~"
+/** 1 for each ASCII code that is `atext`: letters, digits and the specials above. */
+const ASCII_ATEXT = new Uint8Array(128)
+for (let c = 0; c < 128; c++) ASCII_ATEXT[c] = isLetDig(c) || ATEXT_SPECIALS.includes(String.fromCharCode(c)) ? 1 : 0
 
 /** `atext` of RFC 5322 3.2.3, extended with UTF8-non-ascii by RFC 6531 3.3. */
-export const isAtext = (c: number): boolean =>
-  isLetDig(c) || (c < 0x80 && ATEXT_SPECIALS.includes(String.fromCharCode(c))) || isUtf8NonAscii(c)
+export const isAtext = (c: number): boolean => (c < 0x80 ? ASCII_ATEXT[c] === 1 : isUtf8NonAscii(c))
 
 /** Code point of a one-code-point string as produced by `Array.from(text)`. */
 export const codeOf = (ch: string): number => ch.codePointAt(0) ?? 0
@@ -54,9 +56,18 @@ export const hasNonAscii = (text: string): boolean => {
 /** Length of the text in UTF-8 octets; the limits of RFC 5321 4.5.3.1 are counted in octets. */
 export const utf8Octets = (text: string): number => {
   let n = 0
-  for (const ch of text) {
-    const c = codeOf(ch)
-    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    // a surrogate pair (two units) is one code point of 4 octets; a lone surrogate counts as U+FFFD would, 3
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1)
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 4
+        i++
+        continue
+      }
+    }
+    n += c < 0x80 ? 1 : c < 0x800 ? 2 : 3
   }
   return n
 }
