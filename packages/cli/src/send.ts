@@ -13,7 +13,7 @@ import {
 } from '@smtpure/core'
 import type { Mechanism } from '@smtpure/core'
 import { SmtpClientError, describeClientError } from '@smtpure/driver'
-import { loadAdapter } from './adapter.js'
+import { loadClient } from './adapter.js'
 import { EX_OK, EX_TEMPFAIL, EX_UNAVAILABLE, InputError, UsageError } from './usage.js'
 
 export const sendHelp = `Usage: smtpure send --from ADDR --to ADDR [--to ADDR ...] [options] [FILE | -]
@@ -179,7 +179,7 @@ export const send = async (argv: ReadonlyArray<string>): Promise<number> => {
   }
   const message = await readMessage(positionals[0])
 
-  const { connectSmtp } = await loadAdapter()
+  const connectSmtp = await loadClient()
   let session
   try {
     session = await connectSmtp({

@@ -42,7 +42,7 @@ const pathError = (role: Role, text: string): GrammarError => ({
 /** `Dot-string` of RFC 5321 4.1.2: atoms of atext (UTF-8 allowed, RFC 6531 3.3) joined by single dots. */
 export const isDotString = (text: string): boolean => {
   let atomStart = true // at the start of the text or just after a dot: an atom must follow
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const c = text.codePointAt(i)!
     if (c === 0x2e) {
       if (atomStart) return false // an empty atom
