@@ -121,8 +121,15 @@ const isLabel = (label: string, allowUtf8: boolean): boolean => {
 }
 
 /** `Domain` of RFC 5321 4.1.2: sub-domains joined by single dots, no leading or trailing dot. */
-export const isDomainName = (text: string, allowUtf8: boolean): boolean =>
-  text.split('.').every((label) => isLabel(label, allowUtf8))
+export const isDomainName = (text: string, allowUtf8: boolean): boolean => {
+  let start = 0
+  for (;;) {
+    const dot = text.indexOf('.', start)
+    if (!isLabel(text.slice(start, dot === -1 ? text.length : dot), allowUtf8)) return false
+    if (dot === -1) return true
+    start = dot + 1
+  }
+}
 
 /**
  * What is wrong with a domain or address literal, or undefined when it is fine. `allowUtf8` admits U-labels

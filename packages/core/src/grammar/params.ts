@@ -263,6 +263,7 @@ export const mailParams = (
   support: ParamSupport,
 ): Either<GrammarError, MailParams> => {
   const out: Mutable<MailParams> = {}
+  if (params.length === 0) return E.right(out) // the common case: no Set to make
   const seen = new Set<string>()
   for (const p of params) {
     const problem =
@@ -320,6 +321,7 @@ export const rcptParams = (
   support: ParamSupport,
 ): Either<GrammarError, RcptParams> => {
   const out: Mutable<RcptParams> = {}
+  if (params.length === 0) return E.right(out)
   const seen = new Set<string>()
   for (const p of params) {
     const known = p.keyword === 'NOTIFY' || p.keyword === 'ORCPT'

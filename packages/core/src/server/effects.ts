@@ -43,13 +43,11 @@ export const say = (s: ServerState, out: Out, r: Reply): void => out.reply(forma
 export const sessionFacts = (s: ServerState): SessionFacts => facts(s)
 
 /** What every question says about the session, as it will be in `phase`. */
-export const facts = (s: ServerState, phase: Phase = s.phase): SessionFacts => ({
-  tls: s.tls,
-  authenticated: s.authenticated,
-  hello: helloOf(phase),
-  authFailures: s.authFailures,
-  ...(s.xclient !== undefined && Object.keys(s.xclient).length > 0 ? { xclient: s.xclient } : {}),
-})
+export const facts = (s: ServerState, phase: Phase = s.phase): SessionFacts => {
+  const f = { tls: s.tls, authenticated: s.authenticated, hello: helloOf(phase), authFailures: s.authFailures }
+  // a conditional spread costs far more on V8 than one more assignment, and this runs for every question
+  return s.xclient !== undefined && Object.keys(s.xclient).length > 0 ? Object.assign(f, { xclient: s.xclient }) : f
+}
 
 /**
  * Put a question to the application; input is held until it answers. `make` builds the question

@@ -200,36 +200,40 @@ const takeLine = (s: ServerState, out: Out, bytes: Uint8Array, pos: number): rea
     const r = s.phase._tag === 'Sasl' ? Replies.authLineTooLong : Replies.lineTooLong
     return [bad(leaveSasl(cleared), out, r), end]
   }
-  const line = s.partial === undefined ? bytes.subarray(pos, end) : concat([s.partial, bytes.subarray(pos, end)])
-  return [onLine(s.partial === undefined ? s : update(s, { partial: undefined }), out, line), end]
+  if (s.partial === undefined) return [onLine(s, out, bytes, pos, end), end]
+  const line = concat([s.partial, bytes.subarray(pos, end)])
+  return [onLine(update(s, { partial: undefined }), out, line, 0, line.length), end]
 }
 
 const leaveSasl = (s: ServerState): ServerState =>
   s.phase._tag === 'Sasl' ? update(s, { phase: { _tag: 'Idle', hello: s.phase.hello } }) : s
 
-/** One complete line, LF included. */
-const onLine = (s: ServerState, out: Out, line: Uint8Array): ServerState => {
-  const crlf = line.length >= 2 && line[line.length - 2] === CR
-  const body = line.subarray(0, line.length - (crlf ? 2 : 1))
+/** One complete line, `buf[start..end)` with its LF; a range rather than a view, as this runs for every command. */
+const onLine = (s: ServerState, out: Out, buf: Uint8Array, start: number, end: number): ServerState => {
+  const crlf = end - start >= 2 && buf[end - 2] === CR
+  const bodyEnd = end - (crlf ? 2 : 1)
   // A refused line that is a BDAT still has its chunk read, so chunk bytes never run as commands
   // (RFC 3030 2); other refused lines just count as errors.
   const refuse = (r: Reply): ServerState =>
-    isBdatLine(body) && s.phase._tag !== 'Sasl' ? refuseBdat(s, out, latin1(body, 4), r) : bad(leaveSasl(s), out, r)
+    isBdatLine(buf, start, bodyEnd) && s.phase._tag !== 'Sasl'
+      ? refuseBdat(s, out, latin1(buf, start + 4, bodyEnd), r)
+      : bad(leaveSasl(s), out, r)
   // RFC 5321 2.3.8: lines end in CRLF; a bare LF is refused unless the policy keeps it.
   if (!crlf && s.config.bareLineEndings === 'reject') return refuse(Replies.bareLf)
-  if (s.phase._tag === 'Sasl') return onSaslLine(s, s.phase, out, body)
-  for (let i = 0; i < body.length; i++) {
-    const b = body[i]!
-    if (b < 0x20 || b === 0x7f) return refuse(Replies.controlChars)
-  }
+  if (s.phase._tag === 'Sasl') return onSaslLine(s, s.phase, out, buf.subarray(start, bodyEnd))
   let ascii = true
-  for (let i = 0; i < body.length; i++) if (body[i]! > 0x7f) ascii = false
-  const text = ascii ? latin1(body) : decodeUtf8(body) // UTF-8 only as SMTPUTF8 allows (RFC 6531 3.3)
+  for (let i = start; i < bodyEnd; i++) {
+    const b = buf[i]!
+    if (b < 0x20 || b === 0x7f) return refuse(Replies.controlChars)
+    if (b > 0x7f) ascii = false
+  }
+  // UTF-8 only as SMTPUTF8 allows (RFC 6531 3.3)
+  const text = ascii ? latin1(buf, start, bodyEnd) : decodeUtf8(buf.subarray(start, bodyEnd))
   if (text === undefined) return refuse(Replies.badUtf8)
   const space = text.indexOf(' ')
   const word = (space === -1 ? text : text.slice(0, space)).toUpperCase() // verbs are case-blind (RFC 5321 2.4)
   const arg = space === -1 ? '' : text.slice(space)
-  if (word !== 'AUTH' && line.length > s.config.maxLineLength) return refuse(Replies.lineTooLong)
+  if (word !== 'AUTH' && end - start > s.config.maxLineLength) return refuse(Replies.lineTooLong)
   if (!isVerb(word)) return bad(s, out, Replies.unrecognized)
   return onCommand(s, out, word, arg)
 }
@@ -237,16 +241,18 @@ const onLine = (s: ServerState, out: Out, line: Uint8Array): ServerState => {
 /** Does the line being cut (its kept part, then the input from `pos`) start like a BDAT command? */
 const startsBdat = (s: ServerState, bytes: Uint8Array, pos: number): boolean =>
   s.phase._tag !== 'Sasl' &&
-  isBdatLine(s.partial === undefined ? bytes.subarray(pos, pos + 5) : concat([s.partial, bytes.subarray(pos, pos + 5)]))
+  (s.partial === undefined
+    ? isBdatLine(bytes, pos, Math.min(bytes.length, pos + 5))
+    : isBdatLine(concat([s.partial, bytes.subarray(pos, pos + 5)]), 0, Infinity))
 
-/** Does the line start with the verb BDAT (any case) and a space or tab? */
-const isBdatLine = (body: Uint8Array): boolean =>
-  body.length > 4 &&
-  (body[0]! | 0x20) === 0x62 &&
-  (body[1]! | 0x20) === 0x64 &&
-  (body[2]! | 0x20) === 0x61 &&
-  (body[3]! | 0x20) === 0x74 &&
-  (body[4] === 0x20 || body[4] === 0x09)
+/** Does `buf[start..end)` start with the verb BDAT (any case) and a space or tab? */
+const isBdatLine = (buf: Uint8Array, start: number, end: number): boolean =>
+  Math.min(end, buf.length) - start > 4 &&
+  (buf[start]! | 0x20) === 0x62 &&
+  (buf[start + 1]! | 0x20) === 0x64 &&
+  (buf[start + 2]! | 0x20) === 0x61 &&
+  (buf[start + 3]! | 0x20) === 0x74 &&
+  (buf[start + 4] === 0x20 || buf[start + 4] === 0x09)
 
 /** Is the verb's extension switched off in this configuration? (502, or 500 for another protocol's greeting) */
 const disabled = (c: ServerConfig, verb: Verb): Reply | undefined => {
