@@ -1,0 +1,183 @@
+// The facts README.md and docs/ state that the code can check: every TypeScript block compiles against the
+// built packages (or is an example file that its package's tests compile and run), every link and anchor
+// leads somewhere, the package table lists the workspace's packages by their names, and the exit codes the
+// README gives for `send` are those of docs/cli.md.
+import { readFileSync, readdirSync, existsSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
+import ts from 'typescript'
+import { describe, expect, it } from 'vitest'
+import { workspaceRoot } from './packAll.js'
+
+const read = (path: string): string => readFileSync(join(workspaceRoot, path), 'utf8')
+const pages = ['README.md', ...readdirSync(join(workspaceRoot, 'docs')).map((f) => `docs/${f}`)].filter((p) =>
+  p.endsWith('.md'),
+)
+const packageDirs = readdirSync(join(workspaceRoot, 'packages')).filter((p) =>
+  existsSync(join(workspaceRoot, 'packages', p, 'package.json')),
+)
+const packageReadmes = packageDirs
+  .map((p) => `packages/${p}/README.md`)
+  .filter((p) => existsSync(join(workspaceRoot, p)))
+
+/** Fenced blocks of a page, with their language and the line they start on. */
+const blocks = (page: string): Array<{ lang: string; code: string; line: number }> => {
+  const found: Array<{ lang: string; code: string; line: number }> = []
+  const lines = read(page).split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^```(\w*)$/.exec(lines[i]!)
+    if (open === null) continue
+    const end = lines.indexOf('```', i + 1)
+    found.push({ lang: open[1]!, code: lines.slice(i + 1, end).join('\n') + '\n', line: i + 1 })
+    i = end
+  }
+  return found
+}
+
+/** The example files: each page that shows one shows it whole, and its package's tests compile (and run) it. */
+const examples = packageDirs.flatMap((p) => {
+  const dir = join(workspaceRoot, 'packages', p, 'examples')
+  return existsSync(dir) ? readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')) : []
+})
+
+/** Blocks that are parts of a program, checked by the test that runs that program. */
+const checkedElsewhere: Readonly<Record<string, string>> = {
+  'docs/simulation.md': 'packages/memory/test/docs.test.ts compares it with the example it runs',
+}
+
+describe('TypeScript in the docs', () => {
+  const snippets = pages.flatMap((page) =>
+    blocks(page)
+      .filter((b) => b.lang === 'ts' && !examples.includes(b.code) && checkedElsewhere[page] === undefined)
+      .map((b) => ({ ...b, page })),
+  )
+
+  it('compiles every block under the strict options the packages use', () => {
+    expect(snippets.length).toBeGreaterThan(1) // docs/api.md has two
+    // each block is a module of this folder, so that the packages resolve as a user's install has them
+    const files = new Map(
+      snippets.map((s, i) => [
+        join(workspaceRoot, 'packages', 'packaging', 'test', `__snippet_${i}__.ts`),
+        { ...s, code: `${s.code}\nexport {}\n` },
+      ]),
+    )
+    const options: ts.CompilerOptions = {
+      target: ts.ScriptTarget.ES2022,
+      lib: ['lib.es2022.d.ts'],
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      strict: true,
+      exactOptionalPropertyTypes: true,
+      noUncheckedIndexedAccess: true,
+      noEmit: true,
+      skipLibCheck: true,
+      types: ['node'],
+    }
+    const host = ts.createCompilerHost(options)
+    const getSourceFile = host.getSourceFile.bind(host)
+    host.getSourceFile = (file, language, ...rest) => {
+      const snippet = files.get(file)
+      return snippet ? ts.createSourceFile(file, snippet.code, language) : getSourceFile(file, language, ...rest)
+    }
+    const fileExists = host.fileExists.bind(host)
+    host.fileExists = (file) => files.has(file) || fileExists(file)
+    const program = ts.createProgram([...files.keys()], options, host)
+    const problems = ts.getPreEmitDiagnostics(program).map((d) => {
+      const snippet = d.file && files.get(d.file.fileName)
+      const at = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line : 0
+      const where = snippet ? `${snippet.page}:${snippet.line + 1 + at}` : (d.file?.fileName ?? '')
+      return `${where}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`
+    })
+    expect(problems).toEqual([])
+  })
+
+  it('tags only TypeScript as ts', () => {
+    // a block tagged ts that is not a program (pseudo-code) would escape the check above as a failure
+    for (const page of pages)
+      for (const b of blocks(page).filter((x) => x.lang === 'ts'))
+        expect(
+          /^(import|const|let|await|\/\/|export|type|interface|function|for|if)\b/m.test(b.code),
+          `${page}:${b.line}`,
+        ).toBe(true)
+  })
+})
+
+/** GitHub's anchor for a heading. */
+const slug = (heading: string): string =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-')
+
+const anchorsOf = (path: string): Set<string> =>
+  new Set(
+    read(path)
+      .split('\n')
+      .filter((l) => /^#{1,6} /.test(l))
+      .map((l) => slug(l.replace(/^#+ /, ''))),
+  )
+
+const repository = (JSON.parse(read('package.json')) as { repository: { url: string } }).repository.url
+  .replace(/^git\+/, '')
+  .replace(/\.git$/, '')
+
+describe('links', () => {
+  it.each(pages)('%s: every relative link and anchor leads somewhere', (page) => {
+    const broken: string[] = []
+    for (const m of read(page).matchAll(/\]\(([^)\s]+)\)/g)) {
+      const target = m[1]!
+      if (/^[a-z]+:/.test(target)) continue
+      const [file, anchor] = target.split('#')
+      const path = file === '' ? page : relative(workspaceRoot, join(workspaceRoot, dirname(page), file!))
+      if (!existsSync(join(workspaceRoot, path))) broken.push(target)
+      else if (anchor !== undefined && path.endsWith('.md') && !anchorsOf(path).has(anchor)) broken.push(target)
+    }
+    expect(broken).toEqual([])
+  })
+
+  it.each(packageReadmes)('%s: links into the repository name files that exist', (readme) => {
+    const links = [...read(readme).matchAll(/\]\((https:\/\/github\.com\/[^)\s]+)\)/g)].map((m) => m[1]!)
+    expect(links.length).toBeGreaterThan(0)
+    for (const link of links) {
+      expect(link.startsWith(`${repository}/blob/main/`), link).toBe(true)
+      expect(existsSync(join(workspaceRoot, link.slice(`${repository}/blob/main/`.length).split('#')[0]!)), link).toBe(
+        true,
+      )
+    }
+  })
+})
+
+describe('README.md', () => {
+  const readme = read('README.md')
+
+  it('names the repository that every package.json names', () => {
+    expect(repository).toMatch(/^https:\/\/github\.com\/[\w.-]+\/[\w.-]+$/)
+    expect(readme).toContain(repository)
+  })
+
+  it('lists every package of the workspace in its table, published ones by their npm names', () => {
+    const rows = readme
+      .split('\n')
+      .filter((l) => l.startsWith('| `packages/'))
+      .map((l) => l.split('|').map((c) => c.trim()))
+    expect(rows.map((r) => /`packages\/([\w-]+)`/.exec(r[1]!)?.[1]).sort()).toEqual([...packageDirs].sort())
+    for (const r of rows) {
+      const dir = /`packages\/([\w-]+)`/.exec(r[1]!)![1]!
+      const manifest = JSON.parse(read(`packages/${dir}/package.json`)) as { name: string; private?: boolean }
+      if (manifest.private === true) expect(r[2], dir).not.toMatch(/^`@smtpure\//)
+      else expect(r[2]!.startsWith(`\`${manifest.name}\``), dir).toBe(true)
+    }
+  })
+
+  it('gives the exit codes of `send` that docs/cli.md gives', () => {
+    const codesIn = (text: string): number[] =>
+      [...new Set([...text.matchAll(/\b(\d{1,2})\b/g)].map((m) => Number(m[1])))].sort((a, b) => a - b)
+    const cli = read('docs/cli.md')
+    const stated = cli.slice(cli.indexOf('Exit status (sysexits):')).split('\n\n')[0]!
+    const sentence = /`send` prints[^.]*?exits ([^.]*)\./s.exec(readme)
+    expect(sentence, 'the README says how send exits').not.toBeNull()
+    expect(codesIn(sentence![1]!.replace(/\([^)]*\)/g, ''))).toEqual(
+      codesIn(stated.replace(/\d+(\.\d+)+|\d+ seconds|\dyz/g, '')),
+    )
+  })
+})
