@@ -1,12 +1,15 @@
 // The facts README.md and docs/ state that the code can check: every TypeScript block compiles against the
 // built packages (or is an example file that its package's tests compile and run), every link and anchor
 // leads somewhere, the package table lists the workspace's packages by their names, and the exit codes the
-// README gives for `send` are those of docs/cli.md.
+// README gives for `send` are those of docs/cli.md, and docs/security.md's limits are the code's defaults.
 import { readFileSync, readdirSync, existsSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
+import { defaultServerConfig } from '@smtpure/core'
+import { defaultConnectionLimits } from '@smtpure/driver'
 import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 import { workspaceRoot } from './packAll.js'
+import { publicTypes } from './publicTypes.js'
 
 const read = (path: string): string => readFileSync(join(workspaceRoot, path), 'utf8')
 const pages = ['README.md', ...readdirSync(join(workspaceRoot, 'docs')).map((f) => `docs/${f}`)].filter((p) =>
@@ -180,4 +183,72 @@ describe('README.md', () => {
       codesIn(stated.replace(/\d+(\.\d+)+|\d+ seconds|\dyz/g, '')),
     )
   })
+})
+
+/** A default as docs/security.md writes it (`512 octets`, `25 MiB`, `5 minutes`, `off`, `reject`), as a value. */
+const quantity = (cell: string): unknown => {
+  const text = cell.replace(/`/g, '').trim()
+  if (text === 'off') return false
+  if (text === 'on') return true
+  const m = /^(\d+(?:\.\d+)?)\s*(octets\/s|octets|KiB|MiB|ms|seconds?|minutes?)?$/.exec(text)
+  if (m === null) return text
+  const factor: Record<string, number> = { KiB: 1024, MiB: 1024 * 1024, second: 1000, seconds: 1000 }
+  factor.minute = factor.minutes = 60 * 1000
+  return Number(m[1]) * (factor[m[2] ?? ''] ?? 1)
+}
+
+describe('docs/security.md', () => {
+  const doc = read('docs/security.md')
+  const rows = doc
+    .split('\n')
+    .filter((l) => l.startsWith('| `'))
+    .map((l) => l.split('|').map((c) => c.trim()))
+  const header = (key: string) =>
+    doc
+      .split('\n')
+      .slice(
+        0,
+        doc.split('\n').findIndex((l) => l.includes(`| \`${key}\``)),
+      )
+      .reverse()
+      .find((l) => l.startsWith('| option'))!
+      .split('|')
+      .map((c) => c.trim())
+  const stated = (key: string): unknown => {
+    const row = rows.find((r) => r[1] === `\`${key}\``)
+    return row === undefined ? undefined : quantity(row[header(key).indexOf('default')]!)
+  }
+
+  it('states the defaults of the session limits and the connection limits that the code has', () => {
+    const server = defaultServerConfig() as unknown as Record<string, unknown>
+    const limits = { ...defaultConnectionLimits } as Record<string, unknown>
+    const keys = rows.map((r) => /^`(\w+)`$/.exec(r[1]!)?.[1]).filter((k): k is string => k !== undefined)
+    const checked = keys.filter((k) => Object.hasOwn(server, k) || Object.hasOwn(limits, k))
+    expect(checked.length).toBeGreaterThan(15)
+    for (const k of checked) expect(stated(k), k).toEqual(Object.hasOwn(server, k) ? server[k] : limits[k])
+    // and the handshake deadline, a default the option's TSDoc states
+    const options = publicTypes(workspaceRoot, [{ module: '@smtpure/node', name: 'SmtpServerOptions' }])
+    const handshake = options
+      .get('@smtpure/node.SmtpServerOptions')!
+      .properties.find((p) => p.name === 'tlsHandshakeTimeoutMs')!
+    expect(stated('tlsHandshakeTimeoutMs')).toBe(Number(handshake.documentedDefault))
+  })
+
+  it('names only flags the command has', () => {
+    const cli = read('docs/cli.md')
+    const flags = [...new Set([...doc.matchAll(/(?<![\w-])--[a-z][a-z-]+/g)].map((m) => m[0]))]
+    expect(flags.length).toBeGreaterThan(2)
+    for (const f of flags) expect(cli, f).toContain(`| \`${f}`)
+  })
+})
+
+it('builds no address by hand in the docs and examples: mailboxText writes a Mailbox', () => {
+  const sources = [
+    ...pages,
+    ...packageDirs.flatMap((p) => {
+      const dir = join(workspaceRoot, 'packages', p, 'examples')
+      return existsSync(dir) ? readdirSync(dir).map((f) => `packages/${p}/examples/${f}`) : []
+    }),
+  ]
+  expect(sources.filter((f) => /\$\{[\w.]*localPart\}@\$\{[\w.]*domain\}/.test(read(f)))).toEqual([])
 })
