@@ -2,6 +2,7 @@
 // built packages (or is an example file that its package's tests compile and run), every link and anchor
 // leads somewhere, the package table lists the workspace's packages by their names, and the exit codes the
 // README gives for `send` are those of docs/cli.md, and docs/security.md's limits are the code's defaults.
+import { execFileSync } from 'node:child_process'
 import { readFileSync, readdirSync, existsSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { defaultServerConfig } from '@smtpure/core'
@@ -251,4 +252,49 @@ it('builds no address by hand in the docs and examples: mailboxText writes a Mai
     }),
   ]
   expect(sources.filter((f) => /\$\{[\w.]*localPart\}@\$\{[\w.]*domain\}/.test(read(f)))).toEqual([])
+})
+
+describe('docs/cli.md against the command', () => {
+  const cli = read('docs/cli.md')
+  const help = (command: string): string =>
+    execFileSync(process.execPath, [join(workspaceRoot, 'packages/cli/dist/bin/main.js'), command, '--help'], {
+      encoding: 'utf8',
+    })
+  /** Each option's default as `--help` states it: `--port N  ... (default 2525; ...)`. */
+  const helpDefaults = (text: string): Map<string, string> => {
+    const found = new Map<string, string>()
+    let flag: string | undefined
+    for (const line of text.split('\n')) {
+      const start = /^ {2}(--[a-z-]+)/.exec(line)
+      if (start !== null) flag = start[1]
+      else if (!line.startsWith('    ')) flag = undefined
+      const stated = /\(default ([^;)]+)[;)]/.exec(line)
+      if (flag !== undefined && stated !== null) found.set(flag, stated[1]!)
+    }
+    return found
+  }
+  const section = (command: string): string => cli.slice(cli.indexOf(`## \`smtpure ${command}\``)).split(/\n## /)[0]!
+
+  it.each(['serve', 'send'])('gives the defaults `smtpure %s --help` gives', (command) => {
+    const defaults = helpDefaults(help(command))
+    expect(defaults.size).toBeGreaterThan(1)
+    const rows = section(command)
+      .split('\n')
+      .filter((l) => l.startsWith('| `--'))
+      .map((l) => l.split('|').map((c) => c.trim()))
+    for (const [flag, value] of defaults) {
+      const row = rows.find((r) => r[1]!.startsWith(`\`${flag} `) || r[1] === `\`${flag}\``)
+      expect(row, flag).toBeDefined()
+      expect(row![2], flag).toBe(value)
+    }
+  })
+
+  it('gives the exit codes of `send` that `smtpure send --help` gives', () => {
+    const codesIn = (text: string): number[] =>
+      [...new Set([...text.matchAll(/\b(\d{1,2})\b/g)].map((m) => Number(m[1])))].sort((a, b) => a - b)
+    const fromHelp = /Exit status: ([^]*?)\. Only/.exec(help('send'))
+    expect(fromHelp).not.toBeNull()
+    const stated = cli.slice(cli.indexOf('Exit status (sysexits):')).split('\n\n')[0]!
+    expect(codesIn(stated)).toEqual(codesIn(fromHelp![1]!))
+  })
 })
