@@ -289,6 +289,28 @@ describe('docs/cli.md against the command', () => {
     }
   })
 
+  it('uses only flags the command has, wherever a page runs it', () => {
+    const commands = ['serve', 'send', 'simulate'] as const
+    const flags = new Map(
+      commands.map((c) => [c, new Set([...help(c).matchAll(/(?<![\w-])--[a-z][a-z-]*/g)].map((m) => m[0]))]),
+    )
+    const unknown: string[] = []
+    let runs = 0
+    for (const page of [...pages, ...packageReadmes])
+      read(page)
+        .split('\n')
+        .forEach((line, i) => {
+          for (const m of line.matchAll(/(?:smtpure|main\.js) (serve|send|simulate)\b([^`|]*)/g)) {
+            runs += 1
+            const known = flags.get(m[1] as (typeof commands)[number])!
+            for (const f of m[2]!.matchAll(/(?<![\w-])--[a-z][a-z-]*/g))
+              if (!known.has(f[0])) unknown.push(`${page}:${i + 1}: ${m[1]} ${f[0]}`)
+          }
+        })
+    expect(runs).toBeGreaterThan(10)
+    expect(unknown).toEqual([])
+  })
+
   it('gives the exit codes of `send` that `smtpure send --help` gives', () => {
     const codesIn = (text: string): number[] =>
       [...new Set([...text.matchAll(/\b(\d{1,2})\b/g)].map((m) => Number(m[1])))].sort((a, b) => a - b)
