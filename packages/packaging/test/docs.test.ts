@@ -105,6 +105,8 @@ describe('TypeScript in the docs', () => {
   })
 })
 
+const codeSpans = (text: string): string[] => [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1]!)
+
 /** GitHub's anchor for a heading. */
 const slug = (heading: string): string =>
   heading
@@ -198,42 +200,93 @@ const quantity = (cell: string): unknown => {
   return Number(m[1]) * (factor[m[2] ?? ''] ?? 1)
 }
 
-describe('docs/security.md', () => {
-  const doc = read('docs/security.md')
-  const rows = doc
-    .split('\n')
-    .filter((l) => l.startsWith('| `'))
-    .map((l) => l.split('|').map((c) => c.trim()))
-  const header = (key: string) =>
-    doc
-      .split('\n')
-      .slice(
-        0,
-        doc.split('\n').findIndex((l) => l.includes(`| \`${key}\``)),
-      )
-      .reverse()
-      .find((l) => l.startsWith('| option'))!
-      .split('|')
+/** Every table row of a page, with the header of its table: `{ option: '`maxRecipients`', default: '100', ... }`. */
+const tableRows = (page: string, part?: { from: string; to: string }): Array<Record<string, string>> => {
+  const text = read(page)
+  const lines = (part ? text.slice(text.indexOf(part.from), text.indexOf(part.to)) : text).split('\n')
+  const rows: Array<Record<string, string>> = []
+  let header: string[] = []
+  lines.forEach((line, i) => {
+    if (!line.startsWith('|')) return (header = [])
+    const cells = line
+      .split(/(?<!\\)\|/)
+      .slice(1, -1)
       .map((c) => c.trim())
-  const stated = (key: string): unknown => {
-    const row = rows.find((r) => r[1] === `\`${key}\``)
-    return row === undefined ? undefined : quantity(row[header(key).indexOf('default')]!)
+    if (/^\|(?: *:?-+:? *\|)+$/.test(line)) return
+    if (header.length === 0 && /^\|(?: *:?-+:? *\|)+$/.test(lines[i + 1] ?? '')) return (header = cells)
+    rows.push(Object.fromEntries(header.map((h, k) => [h, cells[k] ?? ''])))
+  })
+  return rows
+}
+
+describe('defaults the guides state', () => {
+  const server = defaultServerConfig() as unknown as Record<string, unknown>
+  const limits = { ...defaultConnectionLimits } as Record<string, unknown>
+  const handshake = publicTypes(workspaceRoot, [{ module: '@smtpure/node', name: 'SmtpServerOptions' }])
+    .get('@smtpure/node.SmtpServerOptions')!
+    .properties.find((p) => p.name === 'tlsHandshakeTimeoutMs')!
+  // the session's codec defaults, the connection limits, and the handshake deadline its TSDoc states
+  const code: Record<string, unknown> = {
+    ...server,
+    ...limits,
+    tlsHandshakeTimeoutMs: Number(handshake.documentedDefault),
   }
 
-  it('states the defaults of the session limits and the connection limits that the code has', () => {
-    const server = defaultServerConfig() as unknown as Record<string, unknown>
-    const limits = { ...defaultConnectionLimits } as Record<string, unknown>
-    const keys = rows.map((r) => /^`(\w+)`$/.exec(r[1]!)?.[1]).filter((k): k is string => k !== undefined)
-    const checked = keys.filter((k) => Object.hasOwn(server, k) || Object.hasOwn(limits, k))
-    expect(checked.length).toBeGreaterThan(15)
-    for (const k of checked) expect(stated(k), k).toEqual(Object.hasOwn(server, k) ? server[k] : limits[k])
-    // and the handshake deadline, a default the option's TSDoc states
-    const options = publicTypes(workspaceRoot, [{ module: '@smtpure/node', name: 'SmtpServerOptions' }])
-    const handshake = options
-      .get('@smtpure/node.SmtpServerOptions')!
-      .properties.find((p) => p.name === 'tlsHandshakeTimeoutMs')!
-    expect(stated('tlsHandshakeTimeoutMs')).toBe(Number(handshake.documentedDefault))
+  it.each([
+    ['docs/security.md', 17],
+    ['docs/architecture.md', 8],
+  ] as const)("%s states the code's defaults", (page, least) => {
+    const stated = tableRows(page).flatMap((row) => {
+      const key = /^`(\w+)`$/.exec(row.option ?? row.config ?? '')?.[1]
+      if (key === undefined || row.default === undefined || !Object.hasOwn(code, key)) return []
+      // the value before any remark: `512 (RFC 5321 4.5.3.1.4)`, `25 MiB, advertised as SIZE`, `1000 (...), 0 = none`
+      return [{ key, value: quantity(row.default.split(/ \(|, /)[0]!) }]
+    })
+    expect(stated.length).toBeGreaterThanOrEqual(least)
+    for (const { key, value } of stated) expect(value, key).toEqual(code[key])
   })
+})
+
+describe('docs/architecture.md', () => {
+  const tags = publicTypes(
+    workspaceRoot,
+    ['ServerInput', 'ServerOutput', 'Question', 'ClientInput', 'ClientOutput'].map((name) => ({
+      module: '@smtpure/core',
+      name,
+    })),
+  )
+  const tagsOf = (name: string) =>
+    tags
+      .get(`@smtpure/core.${name}`)!
+      .tags.map((t) => t.tag)
+      .sort()
+  const server = { from: '## The server session', to: '## The client session' }
+  const client = { from: '## The client session', to: '## Driver and adapters' }
+  const named = (part: { from: string; to: string }, column: string) =>
+    tableRows('docs/architecture.md', part)
+      .filter((r) => r[column] !== undefined)
+      .flatMap((r) => codeSpans(r[column]!).map((c) => /^\w+/.exec(c)![0]))
+      .sort()
+
+  it('lists the inputs and outputs of the server session that the core has', () => {
+    expect(named(server, 'input')).toEqual(tagsOf('ServerInput'))
+    expect(named(server, 'output')).toEqual(tagsOf('ServerOutput'))
+  })
+
+  it('lists the inputs and outputs of the client session that the core has', () => {
+    expect(named(client, 'input')).toEqual(tagsOf('ClientInput'))
+    expect(named(client, 'output')).toEqual(tagsOf('ClientOutput'))
+  })
+
+  it('lists the questions the core asks', () => {
+    const doc = read('docs/architecture.md')
+    const paragraph = doc.slice(doc.indexOf('Questions: '), doc.indexOf('Answers:'))
+    expect(codeSpans(paragraph).sort()).toEqual(tagsOf('Question'))
+  })
+})
+
+describe('docs/security.md', () => {
+  const doc = read('docs/security.md')
 
   it('names only flags the command has', () => {
     const cli = read('docs/cli.md')
@@ -309,6 +362,14 @@ describe('docs/cli.md against the command', () => {
         })
     expect(runs).toBeGreaterThan(10)
     expect(unknown).toEqual([])
+  })
+
+  it("says where README.md's `npm start` listens and delivers, as serve's defaults are", () => {
+    const d = helpDefaults(help('serve'))
+    const where = /^(\S+)/.exec(d.get('--host') ?? '')?.[1]
+    expect(read('README.md')).toContain(
+      `an SMTP server on ${where}:${d.get('--port')} delivering into ${d.get('--maildir')}`,
+    )
   })
 
   it('gives the exit codes of `send` that `smtpure send --help` gives', () => {
