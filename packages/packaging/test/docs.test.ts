@@ -175,6 +175,11 @@ describe('README.md', () => {
     }
   })
 
+  it('links every page of docs/', () => {
+    const linked = new Set([...readme.matchAll(/\]\(docs\/([\w-]+\.md)[)#]/g)].map((m) => m[1]))
+    expect(pages.filter((p) => p.startsWith('docs/') && !linked.has(p.slice(5)))).toEqual([])
+  })
+
   it('gives the exit codes of `send` that docs/cli.md gives', () => {
     const codesIn = (text: string): number[] =>
       [...new Set([...text.matchAll(/\b(\d{1,2})\b/g)].map((m) => Number(m[1])))].sort((a, b) => a - b)
@@ -362,6 +367,23 @@ describe('docs/cli.md against the command', () => {
         })
     expect(runs).toBeGreaterThan(10)
     expect(unknown).toEqual([])
+  })
+
+  it("gives the library's defaults for the flags that set a library option", () => {
+    const d = helpDefaults(help('serve'))
+    const proxyTimeout = publicTypes(workspaceRoot, [{ module: '@smtpure/node', name: 'ProxyOptions' }])
+      .get('@smtpure/node.ProxyOptions')!
+      .properties.find((p) => p.name === 'timeoutMs')!.documentedDefault
+    const server = defaultServerConfig()
+    const stated = {
+      '--hostname': server.hostname,
+      '--max-size': String(server.maxMessageSize),
+      '--max-recipients': String(server.maxRecipients),
+      '--max-connections': String(defaultConnectionLimits.maxConnections),
+      '--max-connections-per-address': String(defaultConnectionLimits.maxConnectionsPerAddress),
+      '--proxy-timeout': proxyTimeout,
+    }
+    for (const [flag, value] of Object.entries(stated)) expect(d.get(flag), flag).toBe(value)
   })
 
   it("says where README.md's `npm start` listens and delivers, as serve's defaults are", () => {
