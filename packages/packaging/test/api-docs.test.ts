@@ -9,7 +9,7 @@ import { clientConfig, defaultClientTimeouts, defaultServerConfig } from '@smtpu
 import { defaultConnectionLimits } from '@smtpure/driver'
 import { describe, expect, it } from 'vitest'
 import { workspaceRoot } from './packAll.js'
-import { type PublicProperty, publicTypes } from './publicTypes.js'
+import { type PublicProperty, moduleExports, publicTypes } from './publicTypes.js'
 
 const page = readFileSync(join(workspaceRoot, 'docs', 'api.md'), 'utf8')
 
@@ -183,6 +183,23 @@ describe('docs/api.md', () => {
       expect((defaultCell ?? row.line).replace(/`/g, ''), `the default its TSDoc states`).toContain(
         p.documentedDefault.replace(/`/g, ''),
       )
+  })
+
+  it('names in its table of entry points only what each package exports', () => {
+    const rows = table('## Entry points').rows.filter((r) => /^`@smtpure\/(core|driver|node)`$/.test(r.cells[0]!))
+    expect(rows).toHaveLength(3)
+    const exports = moduleExports(
+      workspaceRoot,
+      rows.map((r) => r.key),
+    )
+    for (const row of rows) {
+      const named = codeSpans(row.cells[1]!).flatMap((c) => /^([A-Za-z]\w*)(?:\(.*\))?$/.exec(c)?.[1] ?? [])
+      expect(named.length).toBeGreaterThan(3)
+      expect(
+        named.filter((n) => !exports.get(row.key)!.has(n)),
+        row.key,
+      ).toEqual([])
+    }
   })
 
   it('documents a type in every table (or says the section has none)', () => {

@@ -142,3 +142,25 @@ const describe = (checker: ts.TypeChecker, p: ts.Symbol, at: ts.Node): PublicPro
     documentedDefault: stated?.[1]?.trim(),
   }
 }
+
+/** The names each package exports (values and types), as its declaration files give them. */
+export const moduleExports = (workspaceRoot: string, modules: ReadonlyArray<string>): Map<string, Set<string>> => {
+  const entry = join(workspaceRoot, 'packages', 'packaging', 'test', '__module_exports__.ts')
+  const source = modules.map((m, i) => `import type * as m${i} from '${m}'\nexport type { m${i} }\n`).join('')
+  const host = ts.createCompilerHost(compilerOptions)
+  const getSourceFile = host.getSourceFile.bind(host)
+  host.getSourceFile = (file, language, ...rest) =>
+    file === entry ? ts.createSourceFile(file, source, language) : getSourceFile(file, language, ...rest)
+  const fileExists = host.fileExists.bind(host)
+  host.fileExists = (file) => file === entry || fileExists(file)
+  const program = ts.createProgram([entry], compilerOptions, host)
+  const checker = program.getTypeChecker()
+  const imports = program.getSourceFile(entry)!.statements.filter(ts.isImportDeclaration)
+  return new Map(
+    modules.map((m, i) => {
+      const symbol = checker.getSymbolAtLocation(imports[i]!.moduleSpecifier)
+      if (symbol === undefined) throw new Error(`${m} does not resolve`)
+      return [m, new Set(checker.getExportsOfModule(symbol).map((s) => s.name))]
+    }),
+  )
+}
