@@ -1,4 +1,5 @@
 // A receiving server: accepts mail for two mailboxes and keeps messages in memory.
+import { mailboxText } from '@smtpure/core'
 import { SmtpError } from '@smtpure/driver'
 import { createSmtpServer } from '@smtpure/node'
 
@@ -10,16 +11,15 @@ const server = createSmtpServer({
   maxConnections: 100,
   hooks: {
     onRcptTo: (to) => {
-      if (!mailboxes.has(`${to.localPart}@${to.domain}`.toLowerCase()))
-        throw new SmtpError(550, '5.1.1', 'No such user here')
+      if (!mailboxes.has(mailboxText(to).toLowerCase())) throw new SmtpError(550, '5.1.1', 'No such user here')
     },
     onMessage: async (message) => {
       const parts: Buffer[] = []
       for await (const chunk of message.chunks) parts.push(Buffer.from(chunk))
       const from = message.envelope.from
       inbox.push({
-        from: from === null ? '' : `${from.localPart}@${from.domain}`,
-        to: message.envelope.recipients.map((r) => `${r.to.localPart}@${r.to.domain}`),
+        from: from === null ? '' : mailboxText(from),
+        to: message.envelope.recipients.map((r) => mailboxText(r.to)),
         body: Buffer.concat([Buffer.from(message.received, 'latin1'), ...parts]),
       })
       // Resolve only once the message is safe: the client gets its 250 after this.

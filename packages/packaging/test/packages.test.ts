@@ -57,6 +57,31 @@ describe.each(published)('@smtpure/%s', (pkg) => {
   })
 })
 
+// The repository is named once, in the workspace's package.json; every package points into it.
+const root = JSON.parse(readFileSync(join(workspaceRoot, 'package.json'), 'utf8')) as {
+  repository: { type: string; url: string }
+  homepage: string
+  bugs: { url: string }
+}
+const repositoryWeb = root.repository.url.replace(/^git\+/, '').replace(/\.git$/, '')
+
+describe.each(published)('@smtpure/%s repository metadata', (pkg) => {
+  it("points at the workspace's repository, its own folder, readme and issue tracker", () => {
+    const m = manifest(pkg)
+    expect(m.name).toBe(`@smtpure/${pkg}`)
+    expect(m.repository).toEqual({ type: 'git', url: root.repository.url, directory: `packages/${pkg}` })
+    expect(m.homepage).toBe(`${repositoryWeb}/tree/main/packages/${pkg}#readme`)
+    expect(m.bugs).toEqual(root.bugs)
+  })
+})
+
+it('names the repository once, at the root, as a git URL of a web page', () => {
+  expect(root.repository.type).toBe('git')
+  expect(root.repository.url).toMatch(/^git\+https:\/\/github\.com\/[\w.-]+\/[\w.-]+\.git$/)
+  expect(root.homepage).toBe(`${repositoryWeb}#readme`)
+  expect(root.bugs).toEqual({ url: `${repositoryWeb}/issues` })
+})
+
 describe.each(typed)('@smtpure/%s types', (pkg) => {
   it('passes arethetypeswrong for ESM consumers (node16 and bundler resolution)', () => {
     const run = spawnSync(bin('attw'), [tarball(pkg), '--profile', 'esm-only', '--format', 'json'], {
