@@ -40,6 +40,11 @@ const clean = (text: string): string => text.replace(unsafe, ' ')
  * last (RFC 5321 4.2.1), the enhanced code on every line when `enhanced` is true (RFC 2034 4).
  */
 export const formatReply = (r: Reply, enhanced: boolean): string => {
+  const known = cannedText.get(r)
+  return known === undefined ? formatLines(r, enhanced) : known[enhanced ? 1 : 0]
+}
+
+const formatLines = (r: Reply, enhanced: boolean): string => {
   const prefix = enhanced && r.enhanced !== undefined ? `${r.enhanced} ` : ''
   const lines = r.lines.length === 0 ? [''] : r.lines
   let out = ''
@@ -120,3 +125,8 @@ export const Replies = {
   bdatUnframed: reply(501, '5.5.4', 'Syntax: BDAT chunk-size [LAST]; the chunk cannot be framed, closing connection'),
   bdatHuge: reply(552, '5.3.4', 'Chunk size exceeds any message size limit; closing connection'),
 } as const satisfies Record<string, Reply>
+
+/** The canned replies' wire text, plain and with enhanced codes, made once: most replies a session sends are these. */
+const cannedText: ReadonlyMap<Reply, readonly [string, string]> = new Map(
+  Object.values(Replies).map((r: Reply) => [r, [formatLines(r, false), formatLines(r, true)]] as const),
+)
