@@ -137,7 +137,12 @@ const onTimer = (s: ServerState, out: Out, timer: TimerName): ServerState => {
 const onReceived = (s0: ServerState, out: Out, bytes: Uint8Array): ServerState => {
   if (s0.phase._tag === 'Closed' || bytes.length === 0) return s0
   const s = clockOf(s0) === 'data' ? update(s0, { dataWindow: s0.dataWindow + bytes.length }) : s0
-  if (!waiting(s)) return consume(s, out, bytes, 0)
+  if (!waiting(s)) {
+    const [next, pos] = consume(s, out, bytes, 0)
+    if (pos === bytes.length) return next
+    const rest = bytes.subarray(pos) // a question came first: the rest waits for its answer
+    return update(next, { held: [rest, ...next.held], heldBytes: next.heldBytes + rest.length })
+  }
   const heldBytes = s.heldBytes + bytes.length
   // The driver pauses reading past maxHeldBytes; twice that means it did not, so stop here.
   if (heldBytes > 2 * s.config.maxHeldBytes) return closeWith(s, out, Replies.heldOverflow, 'closed')
@@ -146,19 +151,22 @@ const onReceived = (s0: ServerState, out: Out, bytes: Uint8Array): ServerState =
   return update(s, { held: [...s.held, bytes], heldBytes, paused })
 }
 
-/** Process input from `pos` until it runs out or a question is put to the application. */
-const consume = (s0: ServerState, out: Out, bytes: Uint8Array, pos0: number): ServerState => {
+/**
+ * Process input from `pos` until it runs out or a question is put to the application; returns the state and
+ * where it stopped (the input's length once it is all used, or dropped after STARTTLS or the end).
+ */
+const consume = (s0: ServerState, out: Out, bytes: Uint8Array, pos0: number): readonly [ServerState, number] => {
   let s = s0
   let pos = pos0
   const n = bytes.length
   while (pos < n && !waiting(s)) {
     // a stop asked for during a transaction takes effect before any command pipelined behind it
-    if (s.stopping && quiet(s)) return stopIfQuiet(s, out)
+    if (s.stopping && quiet(s)) return [stopIfQuiet(s, out), n]
     const p = s.phase
     switch (p._tag) {
       case 'Closed':
       case 'TlsWait':
-        return s // input after STARTTLS or after the end is dropped (RFC 3207 4)
+        return [s, n] // input after STARTTLS or after the end is dropped (RFC 3207 4)
       case 'Data':
         ;[s, pos] = feedData(s, p, out, bytes, pos)
         break
@@ -172,11 +180,7 @@ const consume = (s0: ServerState, out: Out, bytes: Uint8Array, pos0: number): Se
         ;[s, pos] = takeLine(s, out, bytes, pos)
     }
   }
-  if (pos < n && waiting(s) && s.phase._tag !== 'Closed') {
-    const rest = bytes.subarray(pos)
-    return update(s, { held: [rest, ...s.held], heldBytes: s.heldBytes + rest.length })
-  }
-  return s
+  return [s, pos < n && waiting(s) && s.phase._tag !== 'Closed' ? pos : n]
 }
 
 /** Cut one line (up to LF) out of the input, or keep the partial line for the next input. */
@@ -404,8 +408,13 @@ const onAnswered = (s0: ServerState, out: Out, q: Question, a: Answer): ServerSt
 const drain = (s0: ServerState, out: Out): ServerState => {
   let s = s0
   while (!waiting(s) && s.held.length > 0 && s.phase._tag !== 'Closed') {
-    const first = s.held[0]!
-    s = consume(update(s, { held: s.held.slice(1), heldBytes: s.heldBytes - first.length }), out, first, 0)
+    const held = s.held
+    const first = held[0]!
+    const [next, pos] = consume(s, out, first, 0)
+    // STARTTLS and closing drop what was held: then nothing of `first` stays either
+    if (next.held !== held) s = next
+    else if (pos === first.length) s = update(next, { held: held.slice(1), heldBytes: next.heldBytes - first.length })
+    else s = update(next, { held: [first.subarray(pos), ...held.slice(1)], heldBytes: next.heldBytes - pos })
   }
   if (s.paused && !waiting(s)) {
     if (s.phase._tag !== 'Closed') out.push(resumeReading)

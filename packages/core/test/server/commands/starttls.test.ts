@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { tlsStarted } from '../../../src/index.js'
+import { accept, tlsStarted } from '../../../src/index.js'
 import { Harness } from '../harness.js'
 
 describe('server session', () => {
@@ -30,6 +30,20 @@ describe('server session', () => {
       h.feed('EHLO c.example\r\nMAIL FROM:<a@b.example>\r\n')
       expect(h.read()).toMatch(/250 2\.1\.0 Ok\r\n$/)
       expect(h.questions.filter((q) => q._tag === 'Mail')).toHaveLength(1)
+    })
+    it('input held behind a question and pipelined after STARTTLS is dropped whole, not kept (RFC 3207 5.2)', () => {
+      const h = new Harness({ startTls: true }, () => undefined) // questions wait for a manual answer
+      h.feed('EHLO c.example\r\n')
+      h.answer(accept())
+      h.read()
+      h.feed('EHLO c.example\r\nSTARTTLS\r\nMAIL FROM:<evil@attacker.example>\r\n') // held behind the EHLO
+      h.feed('RCPT TO:<x@y.example>\r\n') // held too
+      expect(h.state.held).toHaveLength(2)
+      h.answer(accept())
+      expect(h.read()).toMatch(/^250-[\s\S]*\r\n220 2\.0\.0 Ready to start TLS\r\n$/)
+      expect(h.state.held).toHaveLength(0)
+      expect(h.state.heldBytes).toBe(0)
+      expect(h.questions.filter((q) => q._tag === 'Mail')).toHaveLength(0)
     })
     it('503 before EHLO, 501 with an argument, 502 when not offered', () => {
       const h = new Harness({ startTls: true })
