@@ -69,9 +69,11 @@ const partialOf = (p: ReplyParser): Reply | undefined =>
 const textOf = (line: Uint8Array, start: number): string => {
   const rest = line.subarray(start)
   const text = isAscii(rest) ? latin1(rest) : (decodeUtf8(rest) ?? latin1(rest))
-  // eslint-disable-next-line no-control-regex -- these are the characters RFC 5321 4.2 keeps out of reply text
-  return text.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]/g, '\ufffd')
+  return unsafeText.test(text) ? text.replace(unsafeTextAll, '\ufffd') : text // most text needs no change
 }
+// eslint-disable-next-line no-control-regex -- these are the characters RFC 5321 4.2 keeps out of reply text
+const unsafeText = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]/
+const unsafeTextAll = new RegExp(unsafeText.source, 'g')
 
 /** Printable form of a bad line for an error message: at most 80 characters. */
 const shownLine = (line: Uint8Array): string => latin1(line.subarray(0, 80)).replace(/[^\x20-\x7e]/g, '?')
