@@ -25,7 +25,7 @@ const esModules = {
 
 await build({
   plugins: [esModules],
-  entryPoints: ['dist/main.js', 'dist/simulateWorker.js'],
+  entryPoints: ['dist/cli.js', 'dist/simulateWorker.js'],
   outdir: 'dist/bin',
   bundle: true,
   splitting: true,
