@@ -16,33 +16,18 @@ import {
   encode,
   splitEnvelope,
 } from '@smtpure/core'
+import { ClientLog, describeClientError } from './clientLogging.js'
+import { type Logger, transcriptTo } from './logging.js'
+import { transcribed } from './transcript.js'
 import type { Runtime, Transport } from './Transport.js'
+
+export { describeClientError }
 
 /** The session ended with this error; `error` is the core's typed value. */
 export class SmtpClientError extends Error {
   constructor(readonly error: ClientError) {
     super(describeClientError(error))
     this.name = 'SmtpClientError'
-  }
-}
-
-/** One line that says what went wrong. */
-export const describeClientError = (e: ClientError): string => {
-  const reply =
-    'reply' in e && e.reply !== undefined
-      ? `: ${e.reply.code} ${[e.reply.enhanced, ...e.reply.lines].filter(Boolean).join(' ')}`
-      : ''
-  switch (e._tag) {
-    case 'InvalidEnvelope':
-    case 'ProtocolError':
-    case 'AuthUnavailable':
-      return `${e._tag}: ${e.reason}${reply}`
-    case 'Unsupported':
-      return `${e._tag}: ${e.extension}: ${e.reason}`
-    case 'Timeout':
-      return `Timeout waiting for ${e.waitingFor}`
-    default:
-      return `${e._tag}${reply}`
   }
 }
 
@@ -88,6 +73,22 @@ export interface ClientSessionOptions {
    * (`timeouts.dataBlock`) covers one piece, so it must be small enough to go out within it.
    */
   readonly bodyPieceOctets?: number
+  /**
+   * A logger shaped like pino's: the session's events go to it, each with `event` and `session` (an id
+   * drawn from the runtime): `connection` (`host`, `port`, `tls`), `tls` (`protocol`, `cipher`), `hello`
+   * (`greeting`, `verb`, `tls`, `capabilities`), `auth` (`mechanism`, `result`, `code`; never a
+   * credential), `message` (`transaction`, the server's `id` when its reply names one, `octets`,
+   * `recipients`, `accepted`, `refused`, `verdict`, `code`, `reply`), `close` (`cause`: `quit`, `error`
+   * or `closed`; `error`, `reason`, `reply`, `messages`). See docs/logging.md.
+   */
+  readonly logger?: Logger
+  /**
+   * With `logger`: also write each command and reply line as a `transcript` event at debug level,
+   * AUTH data redacted and message content left out (see `transcribed`). Default false.
+   */
+  readonly transcript?: boolean
+  /** The server's host and port, for the `connection` event. */
+  readonly peer?: { readonly host: string; readonly port: number }
 }
 
 /** Any octet above 127? */
@@ -138,8 +139,13 @@ const chunksOf = (body: MessageBody, max: number): AsyncIterator<Uint8Array> | I
  * await session.ready
  * const result = await session.send({ envelope: { from: 'bob@example.org', to: ['alice@example.com'] }, body: text })
  */
-export const startClientSession = (transport: Transport, options: ClientSessionOptions): ClientSession => {
+export const startClientSession = (connection: Transport, options: ClientSessionOptions): ClientSession => {
   const { runtime } = options
+  const log = options.logger === undefined ? undefined : new ClientLog(options.logger, runtime.randomToken())
+  const transport =
+    log !== undefined && options.transcript === true
+      ? transcribed(connection, 'client', transcriptTo(options.logger!, log.session))
+      : connection
   const pieceOctets = Math.max(1, Math.floor(options.bodyPieceOctets ?? DEFAULT_BODY_PIECE))
   let state: ClientState
   let failure: SmtpClientError | undefined
@@ -171,8 +177,10 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
 
   const dispatch = (input: ClientInput): void => {
     if (isClosed && input._tag !== 'PeerClosed') return
+    const before = state
     const [next, outputs] = clientStep(state, input)
     state = next
+    log?.step(before, next, outputs)
     run(outputs)
   }
 
@@ -189,6 +197,7 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
     }
     inflight.clear()
     for (const go of queue.splice(0)) go() // each sees the session closed and rejects
+    log?.closed(failure?.error)
     resolveClosed()
   }
 
@@ -208,7 +217,8 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
           lastWrite
             .then(() => transport.startTls())
             .then(
-              () => {
+              (tls) => {
+                log?.tlsStarted(tls)
                 transport.resume()
                 dispatch(ClientInput.tlsStarted)
               },
@@ -269,7 +279,10 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
     lastWrite
       .then(() => c.body.next())
       .then(
-        (r) => dispatch(r.done ? ClientInput.bodyEnd : ClientInput.bodyChunk(r.value)),
+        (r) => {
+          if (!r.done) log?.body(id, r.value.byteLength)
+          dispatch(r.done ? ClientInput.bodyEnd : ClientInput.bodyChunk(r.value))
+        },
         (e) => {
           // the application's body failed: the message cannot be completed, so the connection goes
           options.onError?.(e)
@@ -281,8 +294,12 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
       )
   }
 
+  log?.connected(options.peer, transport.tls)
   transport.start({
-    data: (bytes) => dispatch(ClientInput.received(bytes)),
+    data: (bytes) => {
+      log?.read(bytes)
+      dispatch(ClientInput.received(bytes))
+    },
     closed: (e) => {
       if (e !== undefined) options.onError?.(e)
       dispatch(ClientInput.peerClosed)
@@ -335,6 +352,7 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
       () =>
         enqueue(() => {
           canSubmit = false
+          log?.quit()
           dispatch(ClientInput.quitRequested)
         }),
       () => undefined,
