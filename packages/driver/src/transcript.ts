@@ -8,6 +8,7 @@
 // - from an AUTH command to its final (non-334) reply every client line is SASL data (RFC 4954 4):
 //   the initial response on the AUTH line and every line after it become `***`.
 // The transcript sits in the driver, outside the pure core, on the bytes the transport moves.
+import { decodeUtf8, latin1 } from '@smtpure/core'
 import type { Transport, TransportEvents } from './Transport.js'
 
 /** Who sent a line: `C` the client, `S` the server. */
@@ -33,27 +34,34 @@ interface Pending {
 
 /** Cuts a stream into lines, holding at most `MAX_LINE` octets of a partial line. */
 class Lines {
-  private part = ''
+  private readonly part = new Uint8Array(MAX_LINE)
+  private length = 0
   private cut = 0
-  /** Feed `bytes[from, to)`; calls `line` for each complete line. */
+  private cr = false
+  /** Feed `bytes[from, to)`; calls `line` for each complete line and returns where the next begins. */
   feed(bytes: Uint8Array, from: number, to: number, line: (text: string) => void): number {
     for (let i = from; i < to; i++) {
       const b = bytes[i]!
       if (b === 0x0a) {
-        const text = this.part.endsWith('\r') ? this.part.slice(0, -1) : this.part
-        line(this.cut > 0 ? `${text}... (${this.cut} more octets)` : text)
-        this.part = ''
-        this.cut = 0
+        // the CR of CRLF is not part of the line, whether it was kept or cut
+        const end = this.cut === 0 && this.cr ? this.length - 1 : this.length
+        const more = this.cut - (this.cut > 0 && this.cr ? 1 : 0)
+        // UTF-8 where it is (RFC 6531), octet for octet where it is not
+        const text = decodeUtf8(this.part, 0, end) ?? latin1(this.part, 0, end)
+        line(more > 0 ? `${text}... (${more} more octets)` : text)
+        this.reset()
         return i + 1
       }
-      if (this.part.length < MAX_LINE) this.part += String.fromCharCode(b)
+      this.cr = b === 0x0d
+      if (this.length < MAX_LINE) this.part[this.length++] = b
       else this.cut++
     }
     return to
   }
   reset(): void {
-    this.part = ''
+    this.length = 0
     this.cut = 0
+    this.cr = false
   }
 }
 

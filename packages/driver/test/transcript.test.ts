@@ -1,0 +1,206 @@
+// The transcript reader on scripted conversations: which lines are written as they are, which are
+// redacted (SASL data, RFC 4954 4) and which are only counted (message content, RFC 5321 4.1.1.4 and
+// RFC 3030 2); the same lines however the bytes are cut.
+import { fc, test } from '@fast-check/vitest'
+import { describe, expect, it } from 'vitest'
+import { Transcript } from '../src/index.js'
+
+type Turn = readonly ['C' | 'S', string]
+
+/** The lines written for a conversation given as turns of raw text. */
+const transcript = (turns: ReadonlyArray<Turn>): string[] => {
+  const lines: string[] = []
+  const t = new Transcript((dir, line) => lines.push(`${dir}: ${line}`))
+  for (const [dir, text] of turns) {
+    const bytes = new TextEncoder().encode(text)
+    if (dir === 'C') t.client(bytes)
+    else t.server(bytes)
+  }
+  return lines
+}
+
+const greeted: Turn[] = [
+  ['S', '220 mx.example ESMTP\r\n'],
+  ['C', 'EHLO c.example\r\n'],
+  ['S', '250-mx.example\r\n250 AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2\r\n'],
+]
+
+describe('Transcript', () => {
+  describe('AUTH (RFC 4954 4)', () => {
+    it.each<[string, Turn[], string[]]>([
+      [
+        'the initial response on the AUTH line',
+        [
+          ['C', 'AUTH PLAIN AGFsaWNlAHMzY3JldA==\r\n'],
+          ['S', '235 2.7.0 Ok\r\n'],
+          ['C', 'MAIL FROM:<a@b.example>\r\n'],
+        ],
+        ['C: AUTH PLAIN ***', 'S: 235 2.7.0 Ok', 'C: MAIL FROM:<a@b.example>'],
+      ],
+      [
+        'every client line until the final reply, the challenges kept',
+        [
+          ['C', 'AUTH LOGIN\r\n'],
+          ['S', '334 VXNlcm5hbWU6\r\n'],
+          ['C', 'YWxpY2U=\r\n'],
+          ['S', '334 UGFzc3dvcmQ6\r\n'],
+          ['C', 'czNjcmV0\r\n'],
+          ['S', '535 5.7.8 No\r\n'],
+          ['C', 'QUIT\r\n'],
+        ],
+        [
+          'C: AUTH LOGIN',
+          'S: 334 VXNlcm5hbWU6',
+          'C: ***',
+          'S: 334 UGFzc3dvcmQ6',
+          'C: ***',
+          'S: 535 5.7.8 No',
+          'C: QUIT',
+        ],
+      ],
+      [
+        'credentials sent ahead of the 334, in the same write',
+        [
+          ['C', 'AUTH LOGIN\r\nYWxpY2U=\r\nczNjcmV0\r\n'],
+          ['S', '334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n235 Ok\r\n'],
+        ],
+        ['C: AUTH LOGIN', 'C: ***', 'C: ***', 'S: 334 VXNlcm5hbWU6', 'S: 334 UGFzc3dvcmQ6', 'S: 235 Ok'],
+      ],
+      [
+        'a cancelled exchange and an empty XOAUTH2 answer',
+        [
+          ['C', 'AUTH XOAUTH2 dXNlcj1hAWF1dGg9QmVhcmVyIHQBAQ==\r\n'],
+          ['S', '334 eyJzdGF0dXMiOiI0MDEifQ==\r\n'],
+          ['C', '\r\n'],
+          ['S', '535 5.7.8 No\r\n'],
+        ],
+        ['C: AUTH XOAUTH2 ***', 'S: 334 eyJzdGF0dXMiOiI0MDEifQ==', 'C: ***', 'S: 535 5.7.8 No'],
+      ],
+      [
+        'something that is no mechanism name',
+        [
+          ['C', 'AUTH hunter2-is-my-password!\r\n'],
+          ['S', '504 5.5.4 Unknown\r\n'],
+        ],
+        ['C: AUTH ***', 'S: 504 5.5.4 Unknown'],
+      ],
+    ])('redacts %s', (_, turns, lines) => {
+      expect(transcript([...greeted, ...turns]).slice(4)).toEqual(lines)
+    })
+  })
+
+  describe('message content (RFC 5321 4.1.1.4, RFC 3030 2)', () => {
+    it('DATA: the content is one line with its size, whatever it holds', () => {
+      const content = 'AUTH PLAIN c2VjcmV0\r\nMAIL FROM:<x@y>\r\n..dot\r\n'
+      const lines = transcript([
+        ...greeted,
+        ['C', 'MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n'],
+        ['S', '250 Ok\r\n250 Ok\r\n354 Go on\r\n'],
+        ['C', content.slice(0, 7)],
+        ['C', `${content.slice(7)}.`],
+        ['C', '\r\nQUIT\r\n'],
+        ['S', '250 Queued\r\n221 Bye\r\n'],
+      ])
+      expect(lines.slice(4)).toEqual([
+        'C: MAIL FROM:<a@b.example>',
+        'C: RCPT TO:<c@d.example>',
+        'C: DATA',
+        'S: 250 Ok',
+        'S: 250 Ok',
+        'S: 354 Go on',
+        `C: [${content.length} octets of message content]`,
+        'C: .',
+        'C: QUIT',
+        'S: 250 Queued',
+        'S: 221 Bye',
+      ])
+    })
+
+    it('DATA refused: no content follows, the next commands are written', () => {
+      const lines = transcript([
+        ...greeted,
+        ['C', 'MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n'],
+        ['S', '250 Ok\r\n550 No\r\n554 No valid recipients\r\n'],
+        ['C', 'RSET\r\n'],
+        ['S', '250 Ok\r\n'],
+      ])
+      expect(lines.slice(-2)).toEqual(['C: RSET', 'S: 250 Ok'])
+    })
+
+    it('BDAT: each chunk is counted, CRLF "." CRLF inside it ends nothing', () => {
+      const lines = transcript([
+        ...greeted,
+        ['C', 'MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nBDAT 12\r\nab\r\n.\r\nAUTH '],
+        ['C', 'BDAT 3 LAST\r\nxyzNOOP\r\n'],
+        ['S', '250 Ok\r\n250 Ok\r\n250 12 octets\r\n250 Queued\r\n250 Ok\r\n'],
+      ])
+      expect(lines.slice(4)).toEqual([
+        'C: MAIL FROM:<a@b.example>',
+        'C: RCPT TO:<c@d.example>',
+        'C: BDAT 12',
+        'C: [12 octets of message content]',
+        'C: BDAT 3 LAST',
+        'C: [3 octets of message content]',
+        'C: NOOP',
+        'S: 250 Ok',
+        'S: 250 Ok',
+        'S: 250 12 octets',
+        'S: 250 Queued',
+        'S: 250 Ok',
+      ])
+    })
+
+    it('LMTP: one reply per accepted recipient after the data (RFC 2033 4.2), then a refused DATA', () => {
+      const lines = transcript([
+        ['S', '220 lmtp.example LMTP\r\n'],
+        ['C', 'LHLO c.example\r\n'],
+        ['S', '250 lmtp.example\r\n'],
+        ['C', 'MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nRCPT TO:<e@d.example>\r\nDATA\r\n'],
+        ['S', '250 Ok\r\n250 Ok\r\n250 Ok\r\n354 Go on\r\n'],
+        ['C', 'hello\r\n.\r\n'],
+        ['S', '250 c delivered\r\n'],
+        ['S', '452 e is full\r\n'],
+        ['C', 'MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n'],
+        ['S', '250 Ok\r\n550 No\r\n554 No valid recipients\r\n'],
+        ['C', 'QUIT\r\n'],
+      ])
+      expect(lines.at(-1)).toBe('C: QUIT')
+      expect(lines).toContain('C: [7 octets of message content]')
+    })
+  })
+
+  it('a very long line is cut, and says by how much', () => {
+    const lines = transcript([['S', `220 ${'x'.repeat(3000)}\r\n`]])
+    expect(lines).toEqual([`S: 220 ${'x'.repeat(2044)}... (956 more octets)`])
+  })
+
+  const conversation: Turn[] = [
+    ...greeted,
+    ['C', 'AUTH PLAIN\r\n'],
+    ['S', '334 \r\n'],
+    ['C', 'AGFsaWNlAHMzY3JldA==\r\n'],
+    ['S', '235 Ok\r\n'],
+    ['C', 'MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n'],
+    ['S', '250 Ok\r\n250 Ok\r\n354 Go on\r\n'],
+    ['C', 'line one\r\n..two\r\n\r\n.\r\n'],
+    ['S', '250 Queued\r\n'],
+    ['C', 'BDAT 5 LAST\r\n\r\n.\r\nQUIT\r\n'],
+    ['S', '250 Queued\r\n221 Bye\r\n'],
+  ]
+  test.prop([fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 40 })])(
+    'the same lines however each write is cut',
+    (cuts) => {
+      let k = 0
+      const cut = conversation.flatMap(([dir, text]): Turn[] => {
+        const parts: Turn[] = []
+        for (let i = 0; i < text.length;) {
+          const n = cuts[k++ % cuts.length]!
+          parts.push([dir, text.slice(i, i + n)])
+          i += n
+        }
+        return parts
+      })
+      expect(transcript(cut)).toEqual(transcript(conversation))
+    },
+  )
+})
