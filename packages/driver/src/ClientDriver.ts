@@ -48,7 +48,14 @@ export interface OutgoingMessage {
  * into several transactions, `transactions` holds each one's own result, in order, and the fields above
  * merge them: every recipient's outcome in the order given, the best status, the first reply and error.
  */
-export type SentMessage = MessageResult & { readonly transactions?: ReadonlyArray<MessageResult> }
+export type SentMessage = MessageResult & {
+  readonly transactions?: ReadonlyArray<MessageResult>
+  /**
+   * The body went out (the server took DATA with 354, or BDAT chunks were sent): a refusal in `reply`
+   * is then the server's verdict on the message itself, not on its envelope.
+   */
+  readonly dataSent: boolean
+}
 
 export interface ClientSession {
   /** Resolves once the session can take messages (greeting, EHLO, STARTTLS, AUTH done). */
@@ -166,10 +173,12 @@ export const startClientSession = (connection: Transport, options: ClientSession
   // while the previous waits for its final reply (results come back in order).
   interface InFlight {
     readonly body: AsyncIterator<Uint8Array> | Iterator<Uint8Array>
-    readonly done: (r: MessageResult) => void
+    readonly done: (r: SentMessage) => void
     readonly fail: (e: unknown) => void
   }
   const inflight = new Map<string, InFlight>()
+  /** Messages whose body the session asked for. */
+  const bodyStarted = new Set<string>()
   const queue: Array<() => void> = []
   let counter = 0
   /** A Ready came and nothing was submitted since: the session takes a message now. */
@@ -251,14 +260,16 @@ export const startClientSession = (connection: Transport, options: ClientSession
           becameReady = true
           break
         case 'BodyWanted':
+          if (o.id !== undefined) bodyStarted.add(o.id)
           if (o.id !== undefined) pullBody(o.id)
           break
         case 'RecipientResult':
           break
         case 'MessageResult': {
           const m = o.id === undefined ? undefined : inflight.get(o.id)
+          const dataSent = o.id !== undefined && bodyStarted.delete(o.id)
           if (o.id !== undefined) inflight.delete(o.id)
-          m?.done(o)
+          m?.done({ ...o, dataSent })
           break
         }
         case 'Failed':
@@ -317,8 +328,8 @@ export const startClientSession = (connection: Transport, options: ClientSession
   }
 
   /** Submit one transaction once the session takes it (requests run in the order they were made). */
-  const submit = (message: OutgoingMessage): Promise<MessageResult> =>
-    new Promise<MessageResult>((resolve, reject) => {
+  const submit = (message: OutgoingMessage): Promise<SentMessage> =>
+    new Promise<SentMessage>((resolve, reject) => {
       enqueue(() => {
         if (isClosed) return reject(failure ?? new SmtpClientError({ _tag: 'ConnectionLost' }))
         const id = `m${++counter}`
@@ -375,7 +386,7 @@ const wholeBody = async (body: MessageBody): Promise<Uint8Array> => {
 const precedence: ReadonlyArray<MessageResult['status']> = ['accepted', 'unknown', 'temporary', 'permanent']
 
 /** One result for a message sent in several transactions (see `SentMessage`). */
-const mergeResults = (results: ReadonlyArray<MessageResult>): SentMessage => {
+const mergeResults = (results: ReadonlyArray<SentMessage>): SentMessage => {
   const recipients = results.flatMap((r) => r.recipients)
   const status = precedence.find((p) => recipients.some((r) => r.status === p)) ?? 'permanent'
   return {
@@ -386,5 +397,6 @@ const mergeResults = (results: ReadonlyArray<MessageResult>): SentMessage => {
     error: results.find((r) => r.error !== undefined)?.error,
     recipients,
     transactions: results,
+    dataSent: results.some((r) => r.dataSent),
   }
 }
