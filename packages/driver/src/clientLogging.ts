@@ -6,12 +6,17 @@ import type { ClientError, ClientOutput, ClientState, MessageResult, Reply } fro
 import { type ClientEvent, type Logger, replyLine } from './logging.js'
 import type { TlsInfo } from './Transport.js'
 
-/** The server's id for a message, as servers put it in the 250 after the data (Postfix, Exim, Sendmail, ...). */
+/**
+ * The server's id for a message, as servers put it in the 250 after the data; an id holds a digit, so
+ * that words ("Ok: delivered", "Message accepted for delivery") are never taken for one.
+ */
 const queueIdPatterns: ReadonlyArray<RegExp> = [
-  /\bqueued as ([A-Za-z0-9._-]+)/i, // Postfix "queued as 4ABC", smtp-server "queued as ..."
-  /\bid=([A-Za-z0-9._-]+)/i, // Exim "OK id=1abc-000123-AB"
-  /^([A-Za-z0-9._-]{6,}) (?:message accepted|accepted for delivery)/i, // Sendmail "x1ABC Message accepted for delivery"
-  /^(?:ok|accepted)[:,]? <?([A-Za-z0-9._@-]{6,})>?$/i, // "OK <id>", "Accepted: id"
+  /\bqueued as (?=[^\s]*\d)([A-Za-z0-9._-]+)/i, // Postfix "Ok: queued as 4dQk2x1Z9"
+  /\bid=(?=[^\s]*\d)([A-Za-z0-9._-]+)/i, // Exim "OK id=1vQx8e-000123-AB"
+  /^(?=[^\s]*\d)([A-Za-z0-9._-]{6,}) (?:message accepted|accepted for delivery)/i, // Sendmail "5AUJj4x1012345 Message accepted for delivery"
+  /^OK\s+\d+\s+(\S+) - gsmtp$/i, // Gmail "OK  1764528000 a1b2c3-4d5e6f.12 - gsmtp"
+  /\[InternalId=(\d+)/i, // Exchange "<...> [InternalId=1234, Hostname=...] Queued mail for delivery"
+  /^Ok (?=\S*\d)(\S{20,})$/i, // Amazon SES "Ok 0100018c2e5f...-000000"
 ]
 
 /** The server's id for the message in its reply, if it gave one. */

@@ -127,7 +127,7 @@ describe.each(runtimeNames)('smtpure on %s', (runtime) => {
     )
     expect(out.code).toBe(75)
     expect(out.stdout).toBe('')
-    expect(out.stderr).toMatch(/^smtpure send: cannot connect to 127\.0\.0\.1:1: [^\n]+\n$/)
+    expect(out.stderr).toMatch(/^smtpure send: cannot connect to the server at 127\.0\.0\.1:1: [^\n]+\n$/)
   })
 
   it('bad usage: one line on stderr and exit 64', async () => {
