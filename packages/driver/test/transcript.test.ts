@@ -203,4 +203,79 @@ describe('Transcript', () => {
       expect(transcript(cut)).toEqual(transcript(conversation))
     },
   )
+
+  describe('no secret in any line, however the exchange is cut (RFC 4954 4)', () => {
+    const b64 = (text: string) => Buffer.from(text).toString('base64')
+    /** The client's side of an AUTH exchange, as the mechanism sends it, and the server's replies. */
+    const exchange = (mechanism: string, user: string, secret: string, initial: boolean): Turn[] => {
+      switch (mechanism) {
+        case 'PLAIN':
+          return initial
+            ? [['C', `AUTH PLAIN ${b64(`\0${user}\0${secret}`)}\r\n`]]
+            : [
+                ['C', 'AUTH PLAIN\r\n'],
+                ['S', '334 \r\n'],
+                ['C', `${b64(`\0${user}\0${secret}`)}\r\n`],
+              ]
+        case 'LOGIN':
+          return [
+            ['C', 'AUTH LOGIN\r\n'],
+            ['S', '334 VXNlcm5hbWU6\r\n'],
+            ['C', `${b64(user)}\r\n`],
+            ['S', '334 UGFzc3dvcmQ6\r\n'],
+            ['C', `${b64(secret)}\r\n`],
+          ]
+        case 'XOAUTH2':
+          return [['C', `AUTH XOAUTH2 ${b64(`user=${user}\x01auth=Bearer ${secret}\x01\x01`)}\r\n`]]
+        default:
+          // CRAM-MD5: the digest stands in for the secret; a client that sends the secret itself is hidden too
+          return [
+            ['C', 'AUTH CRAM-MD5\r\n'],
+            ['S', '334 PDEyMzQ1QG14LmV4YW1wbGU+\r\n'],
+            ['C', `${b64(`${user} ${secret}`)}\r\n`],
+          ]
+      }
+    }
+    const text = fc.oneof(
+      fc.string({ minLength: 8, maxLength: 60 }),
+      fc.string({ unit: fc.constantFrom(...'AZaz09+/=\r\n '), minLength: 8, maxLength: 60 }),
+      fc.string({ unit: 'grapheme', minLength: 8, maxLength: 30 }),
+    )
+    test.prop([
+      fc.constantFrom('PLAIN', 'LOGIN', 'CRAM-MD5', 'XOAUTH2'),
+      fc.string({ unit: fc.constantFrom(...'abc.@19'), minLength: 1, maxLength: 12 }),
+      text,
+      fc.boolean(),
+      fc.constantFrom('235 2.7.0 Ok\r\n', '535 5.7.8 No\r\n', '454 4.7.0 Later\r\n'),
+      fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 20 }),
+    ])(
+      'the secret, its base64 and the SASL responses appear in no line',
+      (mechanism, user, secret, initial, verdict, cuts) => {
+        fc.pre(secret.trim().length >= 8 && !user.includes(secret))
+        const turns: Turn[] = [
+          ...greeted,
+          ...exchange(mechanism, user, secret, initial),
+          ['S', verdict],
+          ['C', 'QUIT\r\n'],
+        ]
+        let k = 0
+        const cut = turns.flatMap(([dir, t]): Turn[] => {
+          const parts: Turn[] = []
+          for (let i = 0; i < t.length;) {
+            const n = cuts[k++ % cuts.length]!
+            parts.push([dir, t.slice(i, i + n)])
+            i += n
+          }
+          return parts
+        })
+        const written = transcript(cut).join('\n')
+        const sent = turns.filter(([dir, t]) => dir === 'C' && !/^(EHLO|QUIT)/.test(t)).map(([, t]) => t.trim())
+        for (const form of [secret, b64(secret), ...sent.map((t) => t.replace(/^AUTH \S+ ?/, ''))].filter(
+          (f) => f.length >= 8,
+        ))
+          expect(written).not.toContain(form)
+        expect(written).toContain('C: QUIT')
+      },
+    )
+  })
 })
