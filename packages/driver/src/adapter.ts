@@ -116,6 +116,8 @@ export interface ConnectOptions {
 /**
  * The options of `startClientSession` that come straight from `connectSmtp`'s: the logger, the
  * transcript, the server's host and port for the events, and `onError`.
+ * @example
+ * startClientSession(transport, { config: clientConfigOf(options), runtime, ...clientSessionOptionsOf(options) })
  */
 export const clientSessionOptionsOf = (
   options: ConnectOptions,
@@ -202,6 +204,9 @@ export const hooksOf = (options: Pick<SmtpServerOptions, 'hooks' | 'logger'>): S
  * A new server session's id and the transport it runs on: with the `transcript` option (and a logger),
  * one that writes each line it carries as a `transcript` event under that id (see `transcribed`).
  * The id is drawn here, so that the transcript and the session's other events carry the same one.
+ * @example
+ * const logged = loggedTransport(options, transport, runtime)
+ * startServerSession(logged.transport, { config, hooks, runtime, id: logged.id })
  */
 export const loggedTransport = (
   options: Pick<SmtpServerOptions, 'logger' | 'transcript'>,

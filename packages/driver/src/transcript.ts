@@ -67,8 +67,13 @@ class Lines {
 
 /**
  * Reads both directions of one session and writes a transcript line for each command and reply
- * (see the module comment for what is left out). `lmtp` replies per recipient after the data are
- * read as such once the client said LHLO (RFC 2033 4.2).
+ * (see the module comment for what is left out). After LHLO, the end of the data is answered once
+ * per accepted recipient (RFC 2033 4.2). Memory is bounded: two partial lines of at most 2048 octets
+ * and one entry per command awaiting its reply.
+ * @example
+ * const t = new Transcript((dir, line) => console.log(`${dir}: ${line}`))
+ * t.server(bytesFromServer) // S: 220 mx.example ESMTP
+ * t.client(bytesFromClient) // C: AUTH PLAIN ***
  */
 export class Transcript {
   private readonly clientLines = new Lines()
@@ -213,6 +218,9 @@ export class Transcript {
 /**
  * The same transport, writing the transcript of its session to `sink`. `role` says which side this
  * end is: a server reads the client's octets and writes its own replies; a client the other way.
+ * Everything but `start`, `write` and `startTls` is the transport's own, read through.
+ * @example
+ * const session = startServerSession(transcribed(transport, 'server', (dir, line) => log(dir, line)), options)
  */
 export const transcribed = (transport: Transport, role: 'client' | 'server', sink: TranscriptSink): Transport => {
   const transcript = new Transcript(sink)

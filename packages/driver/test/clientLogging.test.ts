@@ -21,12 +21,12 @@ describe('queueIdOf', () => {
 
 describe('replyLine', () => {
   it('shows a reply of many lines as its first and a count of the rest', () => {
-    expect(
-      replyLine({ code: 250, enhanced: undefined, lines: Array.from({ length: 201 }, (_, i) => `line ${i}`) }),
-    ).toBe('250 line 0 (200 more lines)')
+    expect(replyLine({ code: 250, lines: Array.from({ length: 201 }, (_, i) => `line ${i}`) })).toBe(
+      '250 line 0 (200 more lines)',
+    )
     expect(replyLine({ code: 550, enhanced: '5.1.1', lines: ['No such user', 'here'] })).toBe(
       '550 5.1.1 No such user (1 more line)',
     )
-    expect(replyLine({ code: 221, enhanced: undefined, lines: [] })).toBe('221')
+    expect(replyLine({ code: 221, lines: [] })).toBe('221')
   })
 })
