@@ -260,8 +260,10 @@ export const startClientSession = (connection: Transport, options: ClientSession
           becameReady = true
           break
         case 'BodyWanted':
-          if (o.id !== undefined) bodyStarted.add(o.id)
-          if (o.id !== undefined) pullBody(o.id)
+          if (o.id !== undefined) {
+            bodyStarted.add(o.id)
+            pullBody(o.id)
+          }
           break
         case 'RecipientResult':
           break
