@@ -151,7 +151,8 @@ export const startClientSession = (connection: Transport, options: ClientSession
   const log = options.logger === undefined ? undefined : new ClientLog(options.logger, runtime.randomToken())
   const transport =
     log !== undefined && options.transcript === true
-      ? transcribed(connection, 'client', transcriptTo(options.logger!, log.session))
+      ? // what the session writes while it authenticates is SASL data, whatever the replies looked like
+        transcribed(connection, 'client', transcriptTo(options.logger!, log.session), () => state.phase._tag === 'Auth')
       : connection
   const pieceOctets = Math.max(1, Math.floor(options.bodyPieceOctets ?? DEFAULT_BODY_PIECE))
   let state: ClientState

@@ -81,7 +81,7 @@ export class Transcript {
   /** Commands sent and not yet answered; the greeting is answered first. */
   private readonly queue: Pending[] = [{ verb: 'greeting', replies: 1 }]
   /** Between an AUTH command and its final reply. */
-  private sasl = false
+  private auth = false
   /** Message content: after DATA, how far CRLF "." CRLF is matched (0..5); for BDAT, octets left. */
   private body:
     | { readonly kind: 'data'; matched: number; octets: number }
@@ -91,7 +91,14 @@ export class Transcript {
   /** Recipients accepted in the transaction whose replies are being read. */
   private accepted = 0
 
-  constructor(private readonly sink: TranscriptSink) {}
+  /**
+   * `sasl`, when given, says whether the session itself is in an AUTH exchange (a client session
+   * knows): its lines are then hidden too, whatever the replies seemed to say.
+   */
+  constructor(
+    private readonly sink: TranscriptSink,
+    private readonly sasl?: () => boolean,
+  ) {}
 
   /** Octets the client sent. */
   client(bytes: Uint8Array): void {
@@ -108,23 +115,30 @@ export class Transcript {
     while (i < bytes.length) i = this.serverLines.feed(bytes, i, bytes.length, (line) => this.reply(line))
   }
 
-  /** TLS starts: what either side had half sent in clear is gone (RFC 3207 4). */
+  /**
+   * TLS starts: what either side had half sent in clear is gone, and so is anything pipelined behind
+   * STARTTLS (RFC 3207 4, 5.2): no command waits for a reply.
+   */
   restart(): void {
     this.clientLines.reset()
     this.serverLines.reset()
+    this.queue.length = 0
+    this.auth = false
+    this.body = undefined
   }
 
   private command(line: string): void {
-    if (this.sasl) {
+    const words = line.split(' ')
+    const verb = words[0]!.toUpperCase()
+    // the session's own word counts too, but an AUTH command (a word, a space) is never SASL data
+    if (this.auth || (this.sasl?.() === true && !(verb === 'AUTH' && words.length > 1))) {
       this.sink('C', REDACTED)
       return
     }
-    const words = line.split(' ')
-    const verb = words[0]!.toUpperCase()
     switch (verb) {
       case 'AUTH': {
         // RFC 4954 4: AUTH mechanism [initial-response]; from here on every client line is SASL data
-        this.sasl = true
+        this.auth = true
         const mechanism = words[1] ?? ''
         const shown = mechanismName.test(mechanism) ? ['AUTH', mechanism] : ['AUTH', REDACTED]
         this.sink('C', words.length > 2 && shown[1] !== REDACTED ? [...shown, REDACTED].join(' ') : shown.join(' '))
@@ -194,12 +208,13 @@ export class Transcript {
     const code = Number(line.slice(0, 3))
     const head = this.queue[0]
     if (head === undefined) return // a reply nobody asked for (421 before closing)
-    if (head.verb === 'AUTH' && code === 334) return // the SASL exchange goes on (RFC 4954 4)
+    // RFC 4954 4: a 334 answers nothing but AUTH, and says its exchange goes on
+    if (code === 334) return
     if (--head.replies > 0) return
     this.queue.shift()
     switch (head.verb) {
       case 'AUTH':
-        this.sasl = false
+        this.auth = false
         break
       case 'DATA':
         // refused: no content follows, what was taken for it was not (RFC 5321 4.1.1.4)
@@ -218,12 +233,18 @@ export class Transcript {
 /**
  * The same transport, writing the transcript of its session to `sink`. `role` says which side this
  * end is: a server reads the client's octets and writes its own replies; a client the other way.
- * Everything but `start`, `write` and `startTls` is the transport's own, read through.
+ * Everything but `start`, `write` and `startTls` is the transport's own, read through. `sasl`: see
+ * `Transcript`.
  * @example
  * const session = startServerSession(transcribed(transport, 'server', (dir, line) => log(dir, line)), options)
  */
-export const transcribed = (transport: Transport, role: 'client' | 'server', sink: TranscriptSink): Transport => {
-  const transcript = new Transcript(sink)
+export const transcribed = (
+  transport: Transport,
+  role: 'client' | 'server',
+  sink: TranscriptSink,
+  sasl?: () => boolean,
+): Transport => {
+  const transcript = new Transcript(sink, sasl)
   const read = (bytes: Uint8Array): void => (role === 'server' ? transcript.client(bytes) : transcript.server(bytes))
   const wrote = (bytes: Uint8Array): void => (role === 'server' ? transcript.server(bytes) : transcript.client(bytes))
   const own: Partial<Transport> = {

@@ -89,6 +89,65 @@ describe('Transcript', () => {
     })
   })
 
+  it('commands pipelined in clear behind STARTTLS wait for no reply once TLS starts (RFC 3207 5.2)', () => {
+    const lines: string[] = []
+    const t = new Transcript((dir, line) => lines.push(`${dir}: ${line}`))
+    const say = (dir: 'C' | 'S', text: string) =>
+      dir === 'C' ? t.client(new TextEncoder().encode(text)) : t.server(new TextEncoder().encode(text))
+    say('S', '220 mx.example ESMTP\r\n')
+    say('C', 'EHLO c.example\r\n')
+    say('S', '250 STARTTLS\r\n')
+    say('C', 'STARTTLS\r\nMAIL FROM:<x@y.example>\r\nRCPT TO:<z@y.example>\r\n')
+    say('S', '220 2.0.0 Ready\r\n')
+    t.restart()
+    for (const [dir, text] of [
+      ['C', 'EHLO c.example\r\n'],
+      ['S', '250 AUTH LOGIN\r\n'],
+      ['C', 'AUTH LOGIN\r\n'],
+      ['S', '334 VXNlcm5hbWU6\r\n'],
+      ['C', 'YWxpY2U=\r\n'],
+      ['S', '334 UGFzc3dvcmQ6\r\n'],
+      ['C', 'czNjcmV0\r\n'],
+      ['S', '235 2.7.0 Ok\r\n'],
+      ['C', 'MAIL FROM:<a@b.example>\r\n'],
+    ] as const)
+      say(dir, text)
+    expect(lines.slice(-5)).toEqual([
+      'C: ***',
+      'S: 334 UGFzc3dvcmQ6',
+      'C: ***',
+      'S: 235 2.7.0 Ok',
+      'C: MAIL FROM:<a@b.example>',
+    ])
+  })
+
+  it('a client session in its AUTH exchange hides its lines whatever the server replied', () => {
+    const lines: string[] = []
+    let authenticating = false
+    const t = new Transcript(
+      (dir, line) => lines.push(`${dir}: ${line}`),
+      () => authenticating,
+    )
+    t.server(new TextEncoder().encode('220 mx.example ESMTP\r\n'))
+    authenticating = true
+    t.client(new TextEncoder().encode('AUTH LOGIN\r\n'))
+    // a server that answers too often: its 250 takes the place of AUTH's final reply
+    t.server(new TextEncoder().encode('250 Ok\r\n334 VXNlcm5hbWU6\r\n'))
+    t.client(new TextEncoder().encode('YWxpY2U=\r\n'))
+    t.client(new TextEncoder().encode('AUTH\r\n'))
+    authenticating = false
+    t.client(new TextEncoder().encode('QUIT\r\n'))
+    expect(lines).toEqual([
+      'S: 220 mx.example ESMTP',
+      'C: AUTH LOGIN',
+      'S: 250 Ok',
+      'S: 334 VXNlcm5hbWU6',
+      'C: ***',
+      'C: ***',
+      'C: QUIT',
+    ])
+  })
+
   describe('message content (RFC 5321 4.1.1.4, RFC 3030 2)', () => {
     it('DATA: the content is one line with its size, whatever it holds', () => {
       const content = 'AUTH PLAIN c2VjcmV0\r\nMAIL FROM:<x@y>\r\n..dot\r\n'
