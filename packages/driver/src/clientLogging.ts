@@ -131,7 +131,7 @@ export class ClientLog {
       this.write(
         result === 'accepted' ? 'info' : 'warn',
         'auth',
-        { mechanism: b.mechanism, result, ...(code !== undefined ? { code } : {}) },
+        { mechanism: b.mechanism, result, ...(code !== undefined && result !== 'failed' ? { code } : {}) },
         `auth ${result}`,
       )
     }
