@@ -1,7 +1,9 @@
 // `smtpure send` when things go wrong, over real sockets against scripted servers: every failure is one
 // plain line (no internal names) with the server's reply when there was one, and the sysexits code that
 // fits: 75 temporary (4yz, lost), 69 refused or unavailable, 65 the message refused, 76 protocol, 77 auth.
+import * as tls from 'node:tls'
 import { describe, expect, it } from 'vitest'
+import { makeCerts } from '../../node/test/certs.js'
 import { runCli } from './cli.js'
 import { type Script, fakeServer, hangUp, willing } from './fakeServer.js'
 
@@ -167,5 +169,22 @@ describe('smtpure send: one plain line and the fitting exit code per failure', (
       stdout: '',
       stderr: 'smtpure send: cannot connect to the server at 127.0.0.1:1: connection refused (ECONNREFUSED)\n',
     })
+  })
+
+  it('--tls to a certificate no CA vouches for: one line with what to do, 69', async () => {
+    const certs = makeCerts()
+    const server = tls.createServer({ key: certs.key, cert: certs.cert }, (s) => s.end('220 tls.example ESMTP\r\n'))
+    server.on('tlsClientError', () => undefined)
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const port = (server.address() as { port: number }).port
+      const out = await send(port, '--tls')
+      expect(out.code).toBe(69)
+      expect(out.stderr).toMatch(
+        /^smtpure send: TLS with the server at 127\.0\.0\.1:\d+ failed: .*certificate.* \(--ca adds a trusted CA; --tls-insecure skips the check\)\n$/,
+      )
+    } finally {
+      server.close()
+    }
   })
 })
