@@ -20,6 +20,9 @@ export type TranscriptSink = (dir: Direction, line: string, fields?: Readonly<Re
 /** Written in place of each SASL line and of an AUTH command's initial response. */
 export const REDACTED = '***'
 
+/** CRLF "." CRLF: the end of the data (RFC 5321 4.1.1.4). */
+const END_OF_DATA = [0x0d, 0x0a, 0x2e, 0x0d, 0x0a]
+
 /** Longest line kept whole, in octets; the rest of a longer line is cut and counted. */
 const MAX_LINE = 2048
 
@@ -178,18 +181,25 @@ export class Transcript {
       if (b.left === 0) this.endOfContent(b.last, b.octets)
       return from + take
     }
-    const end = '\r\n.\r\n'
-    for (let i = from; i < bytes.length; i++) {
-      const c = bytes[i]!
-      b.matched = c === end.charCodeAt(b.matched) ? b.matched + 1 : c === 0x0d ? 1 : 0
+    // CRLF "." CRLF starts with a CR: between CRs the octets are only counted (a native search)
+    for (let i = from; i < bytes.length;) {
+      if (b.matched === 0) {
+        const cr = bytes.indexOf(0x0d, i)
+        const to = cr < 0 ? bytes.length : cr
+        b.octets += to - i
+        i = to
+        if (cr < 0) break
+      }
+      const c = bytes[i++]!
+      b.matched = c === END_OF_DATA[b.matched] ? b.matched + 1 : c === 0x0d ? 1 : 0
       b.octets++
-      if (b.matched === 5) {
+      if (b.matched === END_OF_DATA.length) {
         this.body = undefined
         // the octets counted are the content and its end line, "." CRLF (3 octets) written as a line
         this.sink('C', `[${b.octets - 3} octets of message content]`, { octets: b.octets - 3 })
         this.sink('C', '.')
         this.queue.push({ verb: '.', replies: this.lmtp ? Math.max(1, this.accepted) : 1 })
-        return i + 1
+        return i
       }
     }
     return bytes.length

@@ -228,6 +228,29 @@ describe('Transcript', () => {
     })
   })
 
+  test.prop([
+    fc.array(fc.string({ unit: fc.constantFrom('a', '.', '\n', '\r', ' '), maxLength: 30 }), { maxLength: 20 }),
+    fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 20 }),
+  ])('DATA: the content is counted to the octet, however it is made and cut (RFC 5321 4.5.2)', (lines, cuts) => {
+    // dot-stuffed as a client sends it: a leading dot doubled; no CRLF inside a line
+    const content = lines.map((l) => `${l.replace(/\r(?=\n)/g, '')}\r\n`.replace(/^\./, '..')).join('')
+    fc.pre(!content.includes('\r\n.\r\n') && !content.startsWith('.\r\n'))
+    const stream = `DATA\r\n${content}.\r\nQUIT\r\n`
+    const turns: Turn[] = [['S', '220 mx.example ESMTP\r\n']]
+    for (let i = 0, k = 0; i < stream.length; k++) {
+      const n = cuts[k % cuts.length]!
+      turns.push(['C', stream.slice(i, i + n)])
+      if (i === 0) turns.push(['S', '354 Go on\r\n'])
+      i += n
+    }
+    expect(transcript(turns).filter((l) => l.startsWith('C: '))).toEqual([
+      'C: DATA',
+      `C: [${content.length} octets of message content]`,
+      'C: .',
+      'C: QUIT',
+    ])
+  })
+
   it('a very long line is cut, and says by how much', () => {
     const lines = transcript([['S', `220 ${'x'.repeat(3000)}\r\n`]])
     expect(lines).toEqual([`S: 220 ${'x'.repeat(2044)}... (956 more octets)`])
