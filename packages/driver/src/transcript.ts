@@ -41,25 +41,26 @@ class Lines {
   private length = 0
   private cut = 0
   private cr = false
-  /** Feed `bytes[from, to)`; calls `line` for each complete line and returns where the next begins. */
-  feed(bytes: Uint8Array, from: number, to: number, line: (text: string) => void): number {
-    for (let i = from; i < to; i++) {
-      const b = bytes[i]!
-      if (b === 0x0a) {
-        // the CR of CRLF is not part of the line, whether it was kept or cut
-        const end = this.cut === 0 && this.cr ? this.length - 1 : this.length
-        const more = this.cut - (this.cut > 0 && this.cr ? 1 : 0)
-        // UTF-8 where it is (RFC 6531), octet for octet where it is not
-        const text = decodeUtf8(this.part, 0, end) ?? latin1(this.part, 0, end)
-        line(more > 0 ? `${text}... (${more} more octets)` : text)
-        this.reset()
-        return i + 1
-      }
-      this.cr = b === 0x0d
-      if (this.length < MAX_LINE) this.part[this.length++] = b
-      else this.cut++
+  /** Feed `bytes` from `from` up to its first LF; calls `line` if it ends one, returns where to go on. */
+  feed(bytes: Uint8Array, from: number, line: (text: string) => void): number {
+    const lf = bytes.indexOf(0x0a, from)
+    const end = lf < 0 ? bytes.length : lf
+    if (end > from) {
+      const keep = Math.min(end - from, MAX_LINE - this.length)
+      this.part.set(bytes.subarray(from, from + keep), this.length)
+      this.length += keep
+      this.cut += end - from - keep
+      this.cr = bytes[end - 1] === 0x0d
     }
-    return to
+    if (lf < 0) return bytes.length
+    // the CR of CRLF is not part of the line, whether it was kept or cut
+    const kept = this.cut === 0 && this.cr ? this.length - 1 : this.length
+    const more = this.cut - (this.cut > 0 && this.cr ? 1 : 0)
+    // UTF-8 where it is (RFC 6531), octet for octet where it is not
+    const text = decodeUtf8(this.part, 0, kept) ?? latin1(this.part, 0, kept)
+    line(more > 0 ? `${text}... (${more} more octets)` : text)
+    this.reset()
+    return lf + 1
   }
   reset(): void {
     this.length = 0
@@ -108,14 +109,14 @@ export class Transcript {
     let i = 0
     while (i < bytes.length) {
       if (this.body !== undefined) i = this.content(bytes, i)
-      else i = this.clientLines.feed(bytes, i, bytes.length, (line) => this.command(line))
+      else i = this.clientLines.feed(bytes, i, (line) => this.command(line))
     }
   }
 
   /** Octets the server sent. */
   server(bytes: Uint8Array): void {
     let i = 0
-    while (i < bytes.length) i = this.serverLines.feed(bytes, i, bytes.length, (line) => this.reply(line))
+    while (i < bytes.length) i = this.serverLines.feed(bytes, i, (line) => this.reply(line))
   }
 
   /**
