@@ -126,7 +126,7 @@ const tlsText = (server: string, reason: string): string =>
  * refusal permanent (RFC 5321 4.2.1); timeouts and lost connections may go better next time (75); a server
  * that breaks the protocol is 76; refused credentials 77; what the server lacks and we need is 69.
  */
-const failure = (e: ClientError, at: Context): { readonly text: string; readonly code: number } => {
+export const failure = (e: ClientError, at: Context): { readonly text: string; readonly code: number } => {
   const server = `the server at ${at.server}`
   const tls = tlsFailure(e)
   if (tls !== undefined) return { text: tlsText(at.server, tls), code: EX_UNAVAILABLE }

@@ -4,6 +4,8 @@
 import * as tls from 'node:tls'
 import { describe, expect, it } from 'vitest'
 import { makeCerts } from '../../node/test/certs.js'
+import type { ClientError } from '@smtpure/core'
+import { failure } from '../src/send.js'
 import { runCli } from './cli.js'
 import { type Script, fakeServer, hangUp, willing } from './fakeServer.js'
 
@@ -186,5 +188,68 @@ describe('smtpure send: one plain line and the fitting exit code per failure', (
     } finally {
       server.close()
     }
+  })
+})
+
+describe('failure: every error of a client session, in words', () => {
+  const r = (code: number, ...lines: string[]) => ({ code, enhanced: `${String(code)[0]}.0.0`, lines })
+  const at = { server: '192.0.2.1:25', user: 'bob' }
+  it.each<[ClientError, string, number]>([
+    [
+      { _tag: 'GreetingRefused', reply: r(554, 'No') },
+      'the server at 192.0.2.1:25 refused the connection: 554 5.0.0 No',
+      69,
+    ],
+    [
+      { _tag: 'HelloRefused', reply: r(451, 'Later') },
+      'the server at 192.0.2.1:25 refused our EHLO/HELO: 451 4.0.0 Later',
+      75,
+    ],
+    [{ _tag: 'TlsRequired' }, 'the server at 192.0.2.1:25 offers no STARTTLS and --starttls requires it', 69],
+    [{ _tag: 'TlsRefused', reply: r(501, 'No') }, 'the server at 192.0.2.1:25 refused STARTTLS: 501 5.0.0 No', 69],
+    [
+      { _tag: 'AuthUnavailable', reason: 'the server offers no AUTH' },
+      'cannot authenticate to the server at 192.0.2.1:25: the server offers no AUTH',
+      69,
+    ],
+    [
+      { _tag: 'AuthFailed', reply: r(535, 'Bad') },
+      'the server at 192.0.2.1:25 refused the credentials of bob: 535 5.0.0 Bad',
+      77,
+    ],
+    [
+      { _tag: 'AuthFailed', reply: r(454, 'Later') },
+      'the server at 192.0.2.1:25 refused the credentials of bob: 454 4.0.0 Later',
+      75,
+    ],
+    [
+      { _tag: 'ServiceClosing', reply: r(421, 'Bye') },
+      'the server at 192.0.2.1:25 closed the session: 421 4.0.0 Bye',
+      75,
+    ],
+    [
+      { _tag: 'Timeout', waitingFor: 'the greeting' },
+      'the server at 192.0.2.1:25 did not answer in time (waiting for the greeting)',
+      75,
+    ],
+    [{ _tag: 'ConnectionLost' }, 'the connection to the server at 192.0.2.1:25 was lost', 75],
+    [
+      { _tag: 'ProtocolError', reason: 'reply of more than 200 lines', reply: r(250, ...Array<string>(200).fill('x')) },
+      'the server at 192.0.2.1:25 broke the protocol: reply of more than 200 lines (250 2.0.0 x (199 more lines))',
+      76,
+    ],
+    [
+      { _tag: 'ProtocolError', reason: 'TLS handshake failed: self-signed certificate', reply: undefined },
+      'TLS with the server at 192.0.2.1:25 failed: self-signed certificate (--ca adds a trusted CA; --tls-insecure skips the check)',
+      69,
+    ],
+    [{ _tag: 'InvalidEnvelope', reason: 'bad address' }, 'the envelope cannot be sent: bad address', 65],
+    [
+      { _tag: 'Unsupported', extension: 'SMTPUTF8', reason: 'an address is not ASCII' },
+      'the server at 192.0.2.1:25 lacks SMTPUTF8, which this message needs: an address is not ASCII',
+      69,
+    ],
+  ])('%j', (error, text, code) => {
+    expect(failure(error, at)).toEqual({ text, code })
   })
 })
