@@ -217,8 +217,10 @@ describe('transcript', () => {
     ])
     expect(seen[data + 5]).toBe('C: .')
     expect(seen.slice(-2)).toEqual(['C: QUIT', expect.stringMatching(/^S: 221 /)])
-    // the server saw the same conversation, line for line
+    // the server saw the same conversation, line for line, under the id of its other events
     expect(lines(server.events)).toEqual(seen)
+    expect(new Set(server.events.map((e) => e.session)).size).toBe(1)
+    expect(new Set(client.events.map((e) => e.session)).size).toBe(1)
     for (const e of [...server.events, ...client.events]) {
       expect(serverEvents.includes(e.event as never) || clientEvents.includes(e.event as never)).toBe(true)
       expect(JSON.stringify(e)).not.toContain('secret plans')
