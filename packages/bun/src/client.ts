@@ -1,7 +1,13 @@
 // An SMTP client on Bun: Bun.connect, plain (STARTTLS later through `socket.upgradeTLS`) or with
 // TLS from the first byte (implicit TLS, port 465, RFC 8314 3.3), and a client session on it.
 import type { Socket, TLSOptions } from 'bun'
-import { type ClientSession, type ConnectOptions, clientConfigOf, startClientSession } from '@smtpure/driver'
+import {
+  type ClientSession,
+  type ConnectOptions,
+  clientConfigOf,
+  clientSessionOptionsOf,
+  startClientSession,
+} from '@smtpure/driver'
 import { BunTransport, type Slot, bunHandlers, bunTlsInfo } from './BunTransport.ts'
 import { bunRuntime } from './runtime.ts'
 
@@ -65,6 +71,6 @@ export const connectSmtp = async (options: ConnectOptions): Promise<ClientSessio
   return startClientSession(transport, {
     config,
     runtime: bunRuntime,
-    ...(options.onError ? { onError: options.onError } : {}),
+    ...clientSessionOptionsOf(options),
   })
 }

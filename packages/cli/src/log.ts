@@ -17,7 +17,8 @@ const textValue = (v: unknown): string => (typeof v === 'string' && /^[^\s"=]+$/
 
 /**
  * A pino-shaped logger writing one line per event with `write`: `json` gives
- * `{"time":…,"level":"info",…fields,"msg":…}`, `text` gives `time level msg key=value …`.
+ * `{"time":…,"level":"info",…fields,"msg":…}`, `text` gives `time level msg key=value …`, and for
+ * the transcript `time debug transcript session=… C: line` (the line last, as it was sent).
  * Debug events are written only when `verbose`.
  */
 export const lineLogger = (format: LogFormat, verbose: boolean, write: (line: string) => void): Logger => {
@@ -26,10 +27,21 @@ export const lineLogger = (format: LogFormat, verbose: boolean, write: (line: st
     (fields: Readonly<Record<string, unknown>>, msg: string): void => {
       if (level === 'debug' && !verbose) return
       const time = new Date().toISOString()
+      if (format === 'json') return write(JSON.stringify({ time, level, ...fields, msg }))
+      const { dir, line, ...rest } = fields
+      // a transcript line reads as the conversation does: who said it, then what was said
+      const said = fields.event === 'transcript' ? { rest, tail: [`${String(dir)}: ${String(line)}`] } : undefined
+      const shown = said?.rest ?? fields
       write(
-        format === 'json'
-          ? JSON.stringify({ time, level, ...fields, msg })
-          : [time, level, msg, ...Object.entries(fields).map(([k, v]) => `${k}=${textValue(v)}`)].join(' '),
+        [
+          time,
+          level,
+          said === undefined ? msg : 'transcript',
+          ...Object.entries(shown)
+            .filter(([k]) => said === undefined || (k !== 'event' && k !== 'octets'))
+            .map(([k, v]) => `${k}=${textValue(v)}`),
+          ...(said?.tail ?? []),
+        ].join(' '),
       )
     }
   return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') }

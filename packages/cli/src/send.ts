@@ -1,20 +1,26 @@
 // `smtpure send`: submit one message, print one line per recipient and one for the message, and
-// exit as sendmail does (sysexits): 0 all accepted, 75 try again later, 69 refused, 64 bad usage.
+// exit as sendmail does (sysexits): 0 all accepted, 75 try again later, 69 refused, 65 the message
+// refused, 76 the server broke the protocol, 77 the credentials refused, 64 bad usage. Every failure
+// is one plain line; `--log-format` writes the session's events on stderr, `--verbose` its transcript.
 import { readFile } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import {
-  type ClientError,
-  type MessageResult,
-  type Reply,
-  mechanisms,
-  parseMailbox,
-  parseMechanism,
-} from '@smtpure/core'
+import { type ClientError, type Reply, mechanisms, parseMailbox, parseMechanism } from '@smtpure/core'
 import type { Mechanism } from '@smtpure/core'
-import { SmtpClientError, describeClientError } from '@smtpure/driver'
+import { SmtpClientError, type SentMessage, replyLine } from '@smtpure/driver'
 import { loadClient } from './adapter.js'
-import { EX_OK, EX_TEMPFAIL, EX_UNAVAILABLE, InputError, UsageError } from './usage.js'
+import { lineLogger, logFormat } from './log.js'
+import {
+  EX_DATAERR,
+  EX_NOPERM,
+  EX_OK,
+  EX_PROTOCOL,
+  EX_TEMPFAIL,
+  EX_UNAVAILABLE,
+  InputError,
+  UsageError,
+  oneLine,
+} from './usage.js'
 
 export const sendHelp = `Usage: smtpure send --from ADDR --to ADDR [--to ADDR ...] [options] [FILE | -]
 
@@ -34,13 +40,27 @@ Options:
                         with a leading - is left out of the default set (--auth-mech=-CRAM-MD5)
   --allow-insecure-auth send credentials without TLS (only for test servers on loopback)
   --lmtp                speak LMTP
+  --log-format FORMAT   log the session's events on stderr: text (one line each) or json
+                        (one object per line, as pino writes); off when not given
+  --verbose             with --log-format, also log each command and reply line (AUTH data
+                        redacted, message content as its size only)
   -h, --help            show this help
   --version             print the version
 
-Prints one line per recipient (<addr> <code> <enhanced code> <text>), then the message's result.
-Exit status: 0 all accepted, 75 a temporary failure, 69 a permanent failure or a refusal before
-sending, 64 bad usage, 66 the message file cannot be read. Only a 5yz reply from the server is a
-permanent failure; timeouts, lost connections and replies that make no sense are temporary.
+Prints one line per recipient (<addr> <code> <enhanced code> <text>), then the message's result;
+a failure of the session is one line on stderr. A reply of several lines is shown as its first
+line and "(N more lines)".
+Exit status:
+  0   every recipient accepted
+  64  bad usage (a flag, an address)
+  65  the server refused the message itself with 5yz after its data (the envelope could not be sent)
+  66  the message file cannot be read
+  69  refused with 5yz before the data (greeting, EHLO, STARTTLS, sender, recipients), or the server
+      lacks what is needed (STARTTLS with --starttls, AUTH with --user, an extension the message
+      needs), or TLS failed
+  75  a temporary failure: a 4yz reply, no connection, a lost connection, no reply in time
+  76  the server broke the protocol (a reply that is not one, or out of place)
+  77  the server refused the credentials of --user with 5yz
 
 Examples:
   smtpure send --from bob@example.org --to alice@example.com message.eml
@@ -61,6 +81,8 @@ const options = {
   'auth-mech': { type: 'string', multiple: true },
   'allow-insecure-auth': { type: 'boolean' },
   lmtp: { type: 'boolean' },
+  'log-format': { type: 'string' },
+  verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const
@@ -71,33 +93,107 @@ const parseServer = (text: string): { host: string; port: number } => {
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) }
 }
 
-const replyText = (r: Reply | undefined): string =>
-  r === undefined
-    ? ''
-    : [String(r.code), r.enhanced, r.lines.join(' ')].filter((x) => x !== undefined && x !== '').join(' ')
+const replyText = (r: Reply | undefined): string => (r === undefined ? '' : replyLine(r))
+
+/** What the command knows of the session, to say where and why. */
+interface Context {
+  /** `host:port`, an IPv6 address in brackets. */
+  readonly server: string
+  readonly user: string | undefined
+}
+
+const is5yz = (r: Reply): boolean => r.code >= 500 && r.code < 600
+
+/** `refused` when the reply is 5yz, else try again later (RFC 5321 4.2.1: only 5yz is permanent). */
+const permanentOr = (r: Reply, refused: number): number => (is5yz(r) ? refused : EX_TEMPFAIL)
+
+/** A TLS handshake that failed in the driver: its reason, or undefined for any other failure. */
+const tlsFailure = (e: ClientError): string | undefined =>
+  e._tag === 'ProtocolError' && e.reason.startsWith('TLS handshake failed: ')
+    ? e.reason.slice('TLS handshake failed: '.length)
+    : undefined
+
+/** A certificate the client did not accept (Node's and OpenSSL's words for it). */
+const certificateProblem = (text: string): boolean => /certificate|CERT_|self[- ]signed|altname|issuer/i.test(text)
+
+const tlsText = (server: string, reason: string): string =>
+  `TLS with the server at ${server} failed: ${oneLine(reason)}${
+    certificateProblem(reason) ? ' (--ca adds a trusted CA; --tls-insecure skips the check)' : ''
+  }`
 
 /**
- * A session-level failure. Only a 5yz reply from the server makes it permanent (RFC 5321 4.2.1): a
- * reply that makes no sense, a timeout or a lost connection may go better next time. What we refuse
- * to do ourselves (a bad envelope, no TLS or AUTH as asked) would happen again, so it is 69 too.
+ * A session-level failure as one plain line and its exit code. Only a 5yz reply from the server makes a
+ * refusal permanent (RFC 5321 4.2.1); timeouts and lost connections may go better next time (75); a server
+ * that breaks the protocol is 76; refused credentials 77; what the server lacks and we need is 69.
  */
-const failureCode = (e: ClientError): number => {
+export const failure = (e: ClientError, at: Context): { readonly text: string; readonly code: number } => {
+  const server = `the server at ${at.server}`
+  const tls = tlsFailure(e)
+  if (tls !== undefined) return { text: tlsText(at.server, tls), code: EX_UNAVAILABLE }
   switch (e._tag) {
-    case 'ProtocolError':
-    case 'Timeout':
-    case 'ConnectionLost':
-    case 'ServiceClosing':
-      return EX_TEMPFAIL
     case 'GreetingRefused':
+      return {
+        text: `${server} refused the connection: ${replyText(e.reply)}`,
+        code: permanentOr(e.reply, EX_UNAVAILABLE),
+      }
     case 'HelloRefused':
-    case 'TlsRefused':
-    case 'AuthFailed':
-      return e.reply.code >= 500 && e.reply.code < 600 ? EX_UNAVAILABLE : EX_TEMPFAIL
-    case 'InvalidEnvelope':
-    case 'Unsupported':
+      return {
+        text: `${server} refused our EHLO/HELO: ${replyText(e.reply)}`,
+        code: permanentOr(e.reply, EX_UNAVAILABLE),
+      }
     case 'TlsRequired':
+      return { text: `${server} offers no STARTTLS and --starttls requires it`, code: EX_UNAVAILABLE }
+    case 'TlsRefused':
+      return { text: `${server} refused STARTTLS: ${replyText(e.reply)}`, code: permanentOr(e.reply, EX_UNAVAILABLE) }
     case 'AuthUnavailable':
-      return EX_UNAVAILABLE
+      return { text: `cannot authenticate to ${server}: ${e.reason}`, code: EX_UNAVAILABLE }
+    case 'AuthFailed':
+      return {
+        text: `${server} refused the credentials${at.user === undefined ? '' : ` of ${at.user}`}: ${replyText(e.reply)}`,
+        code: permanentOr(e.reply, EX_NOPERM),
+      }
+    case 'ServiceClosing':
+      return { text: `${server} closed the session: ${replyText(e.reply)}`, code: EX_TEMPFAIL }
+    case 'Timeout':
+      return { text: `${server} did not answer in time (waiting for ${e.waitingFor})`, code: EX_TEMPFAIL }
+    case 'ConnectionLost':
+      return { text: `the connection to ${server} was lost`, code: EX_TEMPFAIL }
+    case 'ProtocolError':
+      return {
+        text: `${server} broke the protocol: ${e.reason}${e.reply === undefined ? '' : ` (${replyText(e.reply)})`}`,
+        code: EX_PROTOCOL,
+      }
+    case 'InvalidEnvelope':
+      return { text: `the envelope cannot be sent: ${e.reason}`, code: EX_DATAERR }
+    case 'Unsupported':
+      return {
+        text: `${server} lacks ${e.extension}, which this message needs: ${e.reason}`,
+        code: EX_UNAVAILABLE,
+      }
+  }
+}
+
+/** Node's error codes for a connection that could not be made, in words. */
+const connectWords: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'the host name could not be looked up now',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'timed out',
+}
+
+/** Why a connection could not be made, as one line and an exit code (a TLS failure is 69, the rest 75). */
+const connectFailure = (e: unknown, at: Context, implicitTls: boolean): { text: string; code: number } => {
+  const message = oneLine(e instanceof Error ? e.message : String(e))
+  const code = typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : ''
+  if (implicitTls && (certificateProblem(`${code} ${message}`) || /SSL|TLS/.test(code)))
+    return { text: tlsText(at.server, message), code: EX_UNAVAILABLE }
+  const words = connectWords[code]
+  return {
+    text: `cannot connect to the server at ${at.server}: ${words === undefined ? message : `${words} (${code})`}`,
+    code: EX_TEMPFAIL,
   }
 }
 
@@ -129,11 +225,19 @@ const readMessage = async (file: string | undefined): Promise<Uint8Array> => {
   return Buffer.concat(parts)
 }
 
-/** Exit code from the results: permanent beats temporary, unknown counts as temporary. */
-const exitCode = (r: MessageResult): number => {
+/**
+ * Exit code from the results: a permanent refusal beats a temporary one, unknown counts as temporary.
+ * A 5yz to the message's data is 65 (the message itself refused), any other 5yz 69; a transaction that
+ * ended in a failure of the session takes that failure's code (a broken protocol is 76).
+ */
+const exitCode = (r: SentMessage): number => {
   const statuses = [r.status, ...r.recipients.map((x) => x.status)]
-  if (statuses.includes('permanent')) return EX_UNAVAILABLE
-  if (statuses.includes('temporary') || statuses.includes('unknown')) return EX_TEMPFAIL
+  const failed = r.error === undefined ? undefined : failure(r.error, { server: '', user: undefined }).code
+  if (statuses.includes('permanent')) {
+    if (r.error?._tag === 'Unsupported' || r.error?._tag === 'InvalidEnvelope') return failed!
+    return r.dataSent && r.reply !== undefined && is5yz(r.reply) ? EX_DATAERR : EX_UNAVAILABLE
+  }
+  if (statuses.includes('temporary') || statuses.includes('unknown')) return failed ?? EX_TEMPFAIL
   return EX_OK
 }
 
@@ -158,6 +262,8 @@ export const send = async (argv: ReadonlyArray<string>): Promise<number> => {
   if (v.to === undefined || v.to.length === 0) throw new UsageError('at least one --to is required')
   if (v.starttls && v.tls) throw new UsageError('--starttls and --tls exclude each other')
   if (positionals.length > 1) throw new UsageError('give one message FILE (or - for standard input)')
+  const format = logFormat(v['log-format'])
+  if (v.verbose && format === undefined) throw new UsageError('--verbose needs --log-format text or json')
   // the addresses are checked with the session's own grammar before anything connects
   if (v.from !== '') checkAddress('--from', v.from)
   for (const to of v.to) if (to.toLowerCase() !== 'postmaster') checkAddress('--to', to) // RFC 5321 4.1.1.3
@@ -180,6 +286,8 @@ export const send = async (argv: ReadonlyArray<string>): Promise<number> => {
   const message = await readMessage(positionals[0])
 
   const connectSmtp = await loadClient()
+  const at: Context = { server: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`, user: auth?.username }
+  const logger = format && lineLogger(format, v.verbose === true, (line) => process.stderr.write(`${line}\n`))
   let session
   try {
     session = await connectSmtp({
@@ -188,6 +296,7 @@ export const send = async (argv: ReadonlyArray<string>): Promise<number> => {
       security: v.tls ? 'implicit' : v.starttls ? 'starttls' : 'none',
       verify: v['tls-insecure'] !== true,
       ...(ca !== undefined ? { ca } : {}),
+      ...(logger ? { logger, transcript: v.verbose === true } : {}),
       smtp: {
         helo: v.helo ?? 'localhost',
         lmtp: v.lmtp === true,
@@ -199,8 +308,9 @@ export const send = async (argv: ReadonlyArray<string>): Promise<number> => {
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e)
     if (msg.startsWith('invalid client options')) throw new UsageError(msg.replace(/\n/g, '; '))
-    process.stderr.write(`smtpure send: cannot connect to ${host}:${port}: ${msg}\n`)
-    return EX_TEMPFAIL
+    const f = connectFailure(e, at, v.tls === true)
+    process.stderr.write(`smtpure send: ${f.text}\n`)
+    return f.code
   }
   try {
     await session.ready
@@ -210,7 +320,7 @@ export const send = async (argv: ReadonlyArray<string>): Promise<number> => {
     // not accepted, whatever the first answers said
     const status =
       result.status === 'accepted' && result.recipients.some((r) => r.status === 'unknown') ? 'unknown' : result.status
-    if (result.error !== undefined) process.stdout.write(`message ${status}: ${describeClientError(result.error)}\n`)
+    if (result.error !== undefined) process.stdout.write(`message ${status}: ${failure(result.error, at).text}\n`)
     else if (result.status === 'unknown')
       process.stdout.write('message unknown: the connection ended after the data; it may have been delivered\n')
     else if (result.reply !== undefined) process.stdout.write(`message ${result.status}: ${replyText(result.reply)}\n`)
@@ -223,7 +333,10 @@ export const send = async (argv: ReadonlyArray<string>): Promise<number> => {
     return exitCode(result)
   } catch (e) {
     if (!(e instanceof SmtpClientError)) throw e
-    process.stderr.write(`smtpure send: ${describeClientError(e.error)}\n`)
-    return failureCode(e.error)
+    const f = failure(e.error, at)
+    process.stderr.write(`smtpure send: ${f.text}\n`)
+    // the close event is logged before the command exits, unless the server is slow to answer QUIT
+    if (logger) await Promise.race([session.closed, new Promise((r) => setTimeout(r, 2000).unref())])
+    return f.code
   }
 }

@@ -69,7 +69,8 @@ Options:
   --metrics HOST:PORT   serve Prometheus metrics at /metrics and a health check at /health
   --log-format FORMAT   log each session's events on stderr: text (one line each) or json
                         (one object per line, as pino writes); off when not given
-  --verbose             with --log-format, also log debug events (each EHLO/HELO)
+  --verbose             with --log-format, also log debug events: each EHLO/HELO, and each command
+                        and reply line (AUTH data redacted, message content as its size only)
   -h, --help            show this help
   --version             print the version
 
@@ -272,7 +273,7 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
         limits: true,
       },
       ...(tls ? { tls } : {}),
-      ...(logger ? { logger } : {}),
+      ...(logger ? { logger, transcript: v.verbose === true } : {}),
       maxConnections: wholeNumber('max-connections', v['max-connections'], 1000),
       maxConnectionsPerAddress: wholeNumber('max-connections-per-address', v['max-connections-per-address'], 50),
       limitLoopback: v['limit-loopback'] === true,

@@ -1,11 +1,14 @@
 // Command-line errors and exit codes (sysexits.h): 64 bad usage, 69 unavailable, 75 temporary.
 export const EX_OK = 0
 export const EX_USAGE = 64
+export const EX_DATAERR = 65
 export const EX_NOINPUT = 66
 export const EX_UNAVAILABLE = 69
 export const EX_SOFTWARE = 70
 export const EX_CANTCREAT = 73
 export const EX_TEMPFAIL = 75
+export const EX_PROTOCOL = 76
+export const EX_NOPERM = 77
 export const EX_CONFIG = 78
 
 /** A usage error: printed as one line, exit 64. */

@@ -43,7 +43,7 @@ describe('QUIT after the results are final (RFC 5321 4.1.1.10)', () => {
   }, 30_000)
 })
 
-describe('send: failure classes (only a 5yz reply is permanent)', () => {
+describe('send: failure classes (only a 5yz reply is permanent; a broken protocol is 76)', () => {
   const after =
     (verb: RegExp, text: string): Script =>
     (line) =>
@@ -53,11 +53,11 @@ describe('send: failure classes (only a 5yz reply is permanent)', () => {
     ['a line that is no reply', after(/^MAIL/i, 'hello there\r\n'), /hello there/],
     ['a 421 that changes its code mid-reply', after(/^MAIL/i, '421-4.3.2 Going down\r\n250 Ok\r\n'), /Going down/],
   ])(
-    '%s is a temporary failure: exit 75, the server text shown',
+    '%s is a protocol failure: exit 76 (EX_PROTOCOL), the server text shown',
     async (_, script, text) => {
       const port = await fakeServer('220 odd.example ESMTP\r\n', script)
       const out = await sendTo(port)
-      expect(out.code).toBe(75)
+      expect(out.code).toBe(76)
       expect(`${out.stdout}${out.stderr}`).toMatch(text)
     },
     30_000,

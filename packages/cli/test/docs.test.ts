@@ -76,4 +76,13 @@ describe('docs/cli.md', () => {
     expect(helpFlags.length).toBeGreaterThan(8)
     expect(tableFlags).toEqual(helpFlags.filter((f) => f !== '--help'))
   })
+  it('lists the exit codes `smtpure send --help` lists', async () => {
+    const help = (await runCli(['send', '--help'])).stdout
+    const fromHelp = [...help.slice(help.indexOf('Exit status:')).matchAll(/^ {2}(\d+) /gm)].map((m) => m[1])
+    const docs = read('docs/cli.md')
+    const section = docs.slice(docs.indexOf('## `smtpure send`')).split(/\n## /)[0]!
+    const fromDocs = [...section.matchAll(/^\| (\d+) +\|/gm)].map((m) => m[1])
+    expect(fromHelp).toEqual(['0', '64', '65', '66', '69', '75', '76', '77'])
+    expect(fromDocs).toEqual(fromHelp)
+  })
 })

@@ -5,8 +5,16 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import * as net from 'node:net'
 import { afterEach } from 'vitest'
 
-/** What to write for a command line; undefined writes nothing (the server goes quiet). */
+/** What to write for a command line; undefined writes nothing (the server goes quiet), `hangUp` closes. */
 export type Script = (line: string) => string | undefined
+
+/** A script's answer that closes the connection at once, with nothing written. */
+export const hangUp = '\u0000hang up'
+
+const answer = (socket: net.Socket, r: string | undefined): void => {
+  if (r === hangUp) socket.destroy()
+  else if (r !== undefined) socket.write(r)
+}
 
 const open: Array<{ close: () => void }> = []
 afterEach(() => {
@@ -31,8 +39,7 @@ export const fakeServer = async (greeting: string, script: Script): Promise<numb
           if (end < 0) return
           buffer = buffer.slice(end + 5)
           inData = false
-          const r = script('.')
-          if (r !== undefined) socket.write(r)
+          answer(socket, script('.'))
           continue
         }
         const lf = buffer.indexOf('\n')
@@ -40,7 +47,7 @@ export const fakeServer = async (greeting: string, script: Script): Promise<numb
         const line = buffer.slice(0, lf).replace(/\r$/, '')
         buffer = buffer.slice(lf + 1)
         const r = script(line)
-        if (r !== undefined) socket.write(r)
+        answer(socket, r)
         if (/^DATA$/i.test(line) && r?.startsWith('354')) inData = true
       }
     })

@@ -72,7 +72,7 @@ describe('smtpure send --auth-mech and the AUTH fallback (RFC 4954 4)', () => {
     // Over TLS the next mechanism gets its one try (core test/client/failures.test.ts); here the session is plain.
     const seen: string[] = []
     const out = await runCli([...args(await brokenCram(seen)), '-'], message)
-    expect(out.code).toBe(69)
+    expect(out.code).toBe(77) // EX_NOPERM: the credentials refused
     expect(out.stderr).toMatch(/535 5\.7\.8/)
     expect(seen).toEqual(['AUTH CRAM-MD5'])
   })

@@ -82,7 +82,7 @@ describe('smtpure send', () => {
     )
     expect(out.code).toBe(75)
     expect(out.stderr.trim().split('\n')).toHaveLength(1)
-    expect(out.stderr).toMatch(/cannot connect to 127\.0\.0\.1:1: .*ECONNREFUSED/)
+    expect(out.stderr).toMatch(/cannot connect to the server at 127\.0\.0\.1:1: .*ECONNREFUSED/)
   })
 
   it('--starttls against a server without STARTTLS refuses to send in clear (69)', async () => {
@@ -92,7 +92,9 @@ describe('smtpure send', () => {
       message,
     )
     expect(out.code).toBe(69)
-    expect(out.stderr).toBe('smtpure send: TlsRequired\n')
+    expect(out.stderr).toBe(
+      `smtpure send: the server at 127.0.0.1:${r.port} offers no STARTTLS and --starttls requires it\n`,
+    )
   })
 
   it('--starttls with --tls-insecure and --user authenticate and deliver', async () => {
@@ -123,10 +125,17 @@ describe('smtpure send', () => {
     const ok = await runCli([...args, '--user', 'bob:pw', '-'], message)
     expect(ok.code).toBe(0)
     const bad = await runCli([...args, '--user', 'bob:wrong', '-'], message)
-    expect(bad.code).toBe(69)
-    expect(bad.stderr).toMatch(/^smtpure send: AuthFailed: 535 5\.7\.8 /)
+    expect(bad.code).toBe(77) // EX_NOPERM
+    expect(bad.stderr).toMatch(
+      /^smtpure send: the server at 127\.0\.0\.1:\d+ refused the credentials of bob: 535 5\.7\.8 /,
+    )
     const verified = await runCli([...args, '-'], message)
-    expect(verified.code).toBe(69) // without --tls-insecure the test CA is unknown
+    expect(verified.code).toBe(69) // no AUTH: the server requires it (530 to MAIL)
+    const unknownCa = await runCli([...args.filter((a) => a !== '--tls-insecure'), '--user', 'bob:pw', '-'], message)
+    expect(unknownCa.code).toBe(69) // without --tls-insecure the test CA is unknown
+    expect(unknownCa.stderr).toMatch(
+      /^smtpure send: TLS with the server at 127\.0\.0\.1:\d+ failed: .*certificate.* \(--ca adds a trusted CA; --tls-insecure skips the check\)\n$/,
+    )
   })
 
   it('bad usage is one line and exit 64', async () => {

@@ -5,6 +5,7 @@ import {
   type ConnectOptions,
   OptionsError,
   clientConfigOf,
+  clientSessionOptionsOf,
   startClientSession,
 } from '@smtpure/driver'
 import { DenoTransport } from './DenoTransport.ts'
@@ -43,7 +44,7 @@ export const connectSmtp = async (options: ConnectOptions): Promise<ClientSessio
     return startClientSession(transport, {
       config,
       runtime: denoRuntime,
-      ...(options.onError ? { onError: options.onError } : {}),
+      ...clientSessionOptionsOf(options),
     })
   } catch (e) {
     void connecting.then((c) => c.close()).catch(() => undefined)

@@ -16,33 +16,18 @@ import {
   encode,
   splitEnvelope,
 } from '@smtpure/core'
+import { ClientLog, describeClientError } from './clientLogging.js'
+import { type Logger, transcriptTo } from './logging.js'
+import { transcribed } from './transcript.js'
 import type { Runtime, Transport } from './Transport.js'
+
+export { describeClientError }
 
 /** The session ended with this error; `error` is the core's typed value. */
 export class SmtpClientError extends Error {
   constructor(readonly error: ClientError) {
     super(describeClientError(error))
     this.name = 'SmtpClientError'
-  }
-}
-
-/** One line that says what went wrong. */
-export const describeClientError = (e: ClientError): string => {
-  const reply =
-    'reply' in e && e.reply !== undefined
-      ? `: ${e.reply.code} ${[e.reply.enhanced, ...e.reply.lines].filter(Boolean).join(' ')}`
-      : ''
-  switch (e._tag) {
-    case 'InvalidEnvelope':
-    case 'ProtocolError':
-    case 'AuthUnavailable':
-      return `${e._tag}: ${e.reason}${reply}`
-    case 'Unsupported':
-      return `${e._tag}: ${e.extension}: ${e.reason}`
-    case 'Timeout':
-      return `Timeout waiting for ${e.waitingFor}`
-    default:
-      return `${e._tag}${reply}`
   }
 }
 
@@ -63,7 +48,14 @@ export interface OutgoingMessage {
  * into several transactions, `transactions` holds each one's own result, in order, and the fields above
  * merge them: every recipient's outcome in the order given, the best status, the first reply and error.
  */
-export type SentMessage = MessageResult & { readonly transactions?: ReadonlyArray<MessageResult> }
+export type SentMessage = MessageResult & {
+  readonly transactions?: ReadonlyArray<MessageResult>
+  /**
+   * The body went out (the server took DATA with 354, or BDAT chunks were sent): a refusal in `reply`
+   * is then the server's verdict on the message itself, not on its envelope.
+   */
+  readonly dataSent: boolean
+}
 
 export interface ClientSession {
   /** Resolves once the session can take messages (greeting, EHLO, STARTTLS, AUTH done). */
@@ -88,6 +80,22 @@ export interface ClientSessionOptions {
    * (`timeouts.dataBlock`) covers one piece, so it must be small enough to go out within it.
    */
   readonly bodyPieceOctets?: number
+  /**
+   * A logger shaped like pino's: the session's events go to it, each with `event` and `session` (an id
+   * drawn from the runtime): `connection` (`host`, `port`, `tls`), `tls` (`protocol`, `cipher`), `hello`
+   * (`greeting`, `verb`, `tls`, `capabilities`), `auth` (`mechanism`, `result`, `code`; never a
+   * credential), `message` (`transaction`, the server's `id` when its reply names one, `octets`,
+   * `recipients`, `accepted`, `refused`, `verdict`, `code`, `reply`), `close` (`cause`: `quit`, `error`
+   * or `closed`; `error`, `reason`, `reply`, `messages`). See docs/logging.md.
+   */
+  readonly logger?: Logger
+  /**
+   * With `logger`: also write each command and reply line as a `transcript` event at debug level,
+   * AUTH data redacted and message content left out (see `transcribed`). Default false.
+   */
+  readonly transcript?: boolean
+  /** The server's host and port, for the `connection` event. */
+  readonly peer?: { readonly host: string; readonly port: number }
 }
 
 /** Any octet above 127? */
@@ -138,8 +146,14 @@ const chunksOf = (body: MessageBody, max: number): AsyncIterator<Uint8Array> | I
  * await session.ready
  * const result = await session.send({ envelope: { from: 'bob@example.org', to: ['alice@example.com'] }, body: text })
  */
-export const startClientSession = (transport: Transport, options: ClientSessionOptions): ClientSession => {
+export const startClientSession = (connection: Transport, options: ClientSessionOptions): ClientSession => {
   const { runtime } = options
+  const log = options.logger === undefined ? undefined : new ClientLog(options.logger, runtime.randomToken())
+  const transport =
+    log !== undefined && options.transcript === true
+      ? // what the session writes while it authenticates is SASL data, whatever the replies looked like
+        transcribed(connection, 'client', transcriptTo(options.logger!, log.session), () => state.phase._tag === 'Auth')
+      : connection
   const pieceOctets = Math.max(1, Math.floor(options.bodyPieceOctets ?? DEFAULT_BODY_PIECE))
   let state: ClientState
   let failure: SmtpClientError | undefined
@@ -160,10 +174,12 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
   // while the previous waits for its final reply (results come back in order).
   interface InFlight {
     readonly body: AsyncIterator<Uint8Array> | Iterator<Uint8Array>
-    readonly done: (r: MessageResult) => void
+    readonly done: (r: SentMessage) => void
     readonly fail: (e: unknown) => void
   }
   const inflight = new Map<string, InFlight>()
+  /** Messages whose body the session asked for. */
+  const bodyStarted = new Set<string>()
   const queue: Array<() => void> = []
   let counter = 0
   /** A Ready came and nothing was submitted since: the session takes a message now. */
@@ -171,8 +187,10 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
 
   const dispatch = (input: ClientInput): void => {
     if (isClosed && input._tag !== 'PeerClosed') return
+    const before = state
     const [next, outputs] = clientStep(state, input)
     state = next
+    log?.step(before, next, outputs)
     run(outputs)
   }
 
@@ -189,6 +207,7 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
     }
     inflight.clear()
     for (const go of queue.splice(0)) go() // each sees the session closed and rejects
+    log?.closed(failure?.error)
     resolveClosed()
   }
 
@@ -208,7 +227,8 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
           lastWrite
             .then(() => transport.startTls())
             .then(
-              () => {
+              (tls) => {
+                log?.tlsStarted(tls)
                 transport.resume()
                 dispatch(ClientInput.tlsStarted)
               },
@@ -241,14 +261,18 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
           becameReady = true
           break
         case 'BodyWanted':
-          if (o.id !== undefined) pullBody(o.id)
+          if (o.id !== undefined) {
+            bodyStarted.add(o.id)
+            pullBody(o.id)
+          }
           break
         case 'RecipientResult':
           break
         case 'MessageResult': {
           const m = o.id === undefined ? undefined : inflight.get(o.id)
+          const dataSent = o.id !== undefined && bodyStarted.delete(o.id)
           if (o.id !== undefined) inflight.delete(o.id)
-          m?.done(o)
+          m?.done({ ...o, dataSent })
           break
         }
         case 'Failed':
@@ -269,7 +293,10 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
     lastWrite
       .then(() => c.body.next())
       .then(
-        (r) => dispatch(r.done ? ClientInput.bodyEnd : ClientInput.bodyChunk(r.value)),
+        (r) => {
+          if (!r.done) log?.body(id, r.value.byteLength)
+          dispatch(r.done ? ClientInput.bodyEnd : ClientInput.bodyChunk(r.value))
+        },
         (e) => {
           // the application's body failed: the message cannot be completed, so the connection goes
           options.onError?.(e)
@@ -281,8 +308,12 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
       )
   }
 
+  log?.connected(options.peer, transport.tls)
   transport.start({
-    data: (bytes) => dispatch(ClientInput.received(bytes)),
+    data: (bytes) => {
+      log?.read(bytes)
+      dispatch(ClientInput.received(bytes))
+    },
     closed: (e) => {
       if (e !== undefined) options.onError?.(e)
       dispatch(ClientInput.peerClosed)
@@ -300,8 +331,8 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
   }
 
   /** Submit one transaction once the session takes it (requests run in the order they were made). */
-  const submit = (message: OutgoingMessage): Promise<MessageResult> =>
-    new Promise<MessageResult>((resolve, reject) => {
+  const submit = (message: OutgoingMessage): Promise<SentMessage> =>
+    new Promise<SentMessage>((resolve, reject) => {
       enqueue(() => {
         if (isClosed) return reject(failure ?? new SmtpClientError({ _tag: 'ConnectionLost' }))
         const id = `m${++counter}`
@@ -335,6 +366,7 @@ export const startClientSession = (transport: Transport, options: ClientSessionO
       () =>
         enqueue(() => {
           canSubmit = false
+          log?.quit()
           dispatch(ClientInput.quitRequested)
         }),
       () => undefined,
@@ -357,7 +389,7 @@ const wholeBody = async (body: MessageBody): Promise<Uint8Array> => {
 const precedence: ReadonlyArray<MessageResult['status']> = ['accepted', 'unknown', 'temporary', 'permanent']
 
 /** One result for a message sent in several transactions (see `SentMessage`). */
-const mergeResults = (results: ReadonlyArray<MessageResult>): SentMessage => {
+const mergeResults = (results: ReadonlyArray<SentMessage>): SentMessage => {
   const recipients = results.flatMap((r) => r.recipients)
   const status = precedence.find((p) => recipients.some((r) => r.status === p)) ?? 'permanent'
   return {
@@ -368,5 +400,6 @@ const mergeResults = (results: ReadonlyArray<MessageResult>): SentMessage => {
     error: results.find((r) => r.error !== undefined)?.error,
     recipients,
     transactions: results,
+    dataSent: results.some((r) => r.dataSent),
   }
 }

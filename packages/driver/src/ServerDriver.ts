@@ -82,6 +82,8 @@ export interface ServerSessionOptions {
   readonly hookTimeoutMs?: number
   /** The client may send XCLIENT (a trusted proxy): its ADDR, NAME, HELO and PROTO then describe the client. */
   readonly xclient?: boolean
+  /** The session's id (default: a fresh token from the runtime). */
+  readonly id?: string
 }
 
 /** A running session: `done` settles when it ended; `stop` ends it with 421. */
@@ -104,7 +106,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
   let stop: (now?: boolean) => void = () => undefined
   const done = new Promise<void>((resolve) => {
     const { config, hooks, runtime } = options
-    const id = runtime.randomToken()
+    const id = options.id ?? runtime.randomToken()
     let state: ServerState | undefined
     let closed = false
     const timers = new Map<string, () => void>()

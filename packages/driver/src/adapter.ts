@@ -14,9 +14,11 @@ import {
 } from '@smtpure/core'
 import { ConnectionGate, defaultConnectionLimits } from './ConnectionGate.js'
 import type { ServerHooks } from './hooks.js'
-import { type Logger, loggedHooks } from './logging.js'
+import type { ClientSessionOptions } from './ClientDriver.js'
+import { type Logger, loggedHooks, transcriptTo } from './logging.js'
 import { type ServerSession, startServerSession } from './ServerDriver.js'
 import { OptionsError, ruleProblems, shown, typeProblems, unknownKeys } from './options.js'
+import { transcribed } from './transcript.js'
 import type { Runtime, Transport } from './Transport.js'
 
 /** A certificate chain and its private key, PEM. */
@@ -48,6 +50,11 @@ export interface SmtpServerOptions {
   readonly hooks?: ServerHooks
   /** A logger shaped like pino's: each session's events go to it (see `loggedHooks`). */
   readonly logger?: Logger
+  /**
+   * With `logger`: also write each command and reply line as a `transcript` event at debug level,
+   * AUTH data redacted and message content left out (see `transcribed`). Default false.
+   */
+  readonly transcript?: boolean
   /** Certificate and key: enables STARTTLS (or implicit TLS with `implicitTls`); `sni` maps names to others. */
   readonly tls?: TlsFiles & { readonly sni?: Readonly<Record<string, TlsFiles>> }
   /** TLS from the first byte, as on port 465 (RFC 8314 3.3). */
@@ -99,8 +106,31 @@ export interface ConnectOptions {
   readonly verify?: boolean
   /** Give up connecting after this many milliseconds (default 30000). */
   readonly connectTimeoutMs?: number
+  /** A logger shaped like pino's: the session's events go to it (see `ClientSessionOptions.logger`). */
+  readonly logger?: Logger
+  /** With `logger`: also log each command and reply line, AUTH data redacted (default false). */
+  readonly transcript?: boolean
   readonly onError?: (error: unknown) => void
 }
+
+/**
+ * The options of `startClientSession` that come straight from `connectSmtp`'s: the logger, the
+ * transcript, the server's host and port for the events, and `onError`.
+ * @example
+ * startClientSession(transport, { config: clientConfigOf(options), runtime, ...clientSessionOptionsOf(options) })
+ */
+export const clientSessionOptionsOf = (
+  options: ConnectOptions,
+): Pick<ClientSessionOptions, 'logger' | 'transcript' | 'peer' | 'onError'> => ({
+  ...(options.logger !== undefined
+    ? {
+        logger: options.logger,
+        transcript: options.transcript === true,
+        peer: { host: options.host, port: options.port },
+      }
+    : {}),
+  ...(options.onError !== undefined ? { onError: options.onError } : {}),
+})
 
 /** Unknown keys and values of the wrong type under `smtp`, one line each. */
 const smtpProblems = (codec: t.Mixed, smtp: unknown, hints?: Readonly<Record<string, string>>): string[] => {
@@ -170,6 +200,30 @@ const decodeClientConfig = (smtpOptions: unknown, security: string): ClientConfi
 export const hooksOf = (options: Pick<SmtpServerOptions, 'hooks' | 'logger'>): ServerHooks =>
   options.logger ? loggedHooks(options.hooks ?? {}, options.logger) : (options.hooks ?? {})
 
+/**
+ * A new server session's id and the transport it runs on: with the `transcript` option (and a logger),
+ * one that writes each line it carries as a `transcript` event under that id (see `transcribed`).
+ * The id is drawn here, so that the transcript and the session's other events carry the same one.
+ * @example
+ * const logged = loggedTransport(options, transport, runtime)
+ * startServerSession(logged.transport, { config, hooks, runtime, id: logged.id })
+ */
+export const loggedTransport = (
+  options: Pick<SmtpServerOptions, 'logger' | 'transcript'>,
+  transport: Transport,
+  runtime: Runtime,
+): { readonly id: string; readonly transport: Transport } => {
+  const id = runtime.randomToken()
+  const logger = options.logger
+  return {
+    id,
+    transport:
+      logger !== undefined && options.transcript === true
+        ? transcribed(transport, 'server', transcriptTo(logger, id))
+        : transport,
+  }
+}
+
 /** The sessions of one server: admission under the cap, and the graceful close. */
 export interface SessionPool {
   /** Run a session on a new connection, or write 421 and close it when the server is full. */
@@ -207,10 +261,12 @@ export const sessionPool = (options: SmtpServerOptions, config: ServerConfig, ru
         transport.close()
         return
       }
-      const session = startServerSession(transport, {
+      const logged = loggedTransport(options, transport, runtime)
+      const session = startServerSession(logged.transport, {
         config,
         hooks,
         runtime,
+        id: logged.id,
         ...(options.onError ? { onError: options.onError } : {}),
       })
       sessions.add(session)

@@ -31,9 +31,22 @@ export {
   type SmtpClientSessionOptions,
   type TlsFiles,
   clientConfigOf,
+  clientSessionOptionsOf,
   hooksOf,
+  loggedTransport,
   serverConfigOf,
   sessionPool,
 } from './adapter.js'
 export { OptionsError } from './options.js'
-export { type LogMethod, type Logger, loggedHooks } from './logging.js'
+export {
+  type ClientEvent,
+  type LogMethod,
+  type Logger,
+  type ServerEvent,
+  clientEvents,
+  loggedHooks,
+  replyLine,
+  serverEvents,
+} from './logging.js'
+export { queueIdOf } from './clientLogging.js'
+export { type Direction, REDACTED, Transcript, type TranscriptSink, transcribed } from './transcript.js'

@@ -15,6 +15,55 @@ export interface Logger {
   readonly debug: LogMethod
 }
 
+/**
+ * The `event` field of every event a server writes (see `loggedHooks`; `transcript` with the
+ * `transcript` option). The list is exported so that documentation can be checked against it.
+ */
+export const serverEvents = [
+  'connection',
+  'tls',
+  'hello',
+  'auth',
+  'message',
+  'hook-error',
+  'close',
+  'transcript',
+] as const
+export type ServerEvent = (typeof serverEvents)[number]
+
+/** The `event` field of every event a client session writes (see `ClientSessionOptions.logger`). */
+export const clientEvents = ['connection', 'tls', 'hello', 'auth', 'message', 'close', 'transcript'] as const
+export type ClientEvent = (typeof clientEvents)[number]
+
+/** Replies longer than this many lines are shown as their first line and a count of the rest. */
+const SHOWN_REPLY_LINES = 1
+
+/**
+ * A reply as one line for people and logs: `code enhanced text`, its first line only when it has
+ * more, followed by `(N more lines)`.
+ * @example
+ * replyLine({ code: 250, enhanced: '2.0.0', lines: ['Ok: queued as 4ABC'] }) // '250 2.0.0 Ok: queued as 4ABC'
+ */
+export const replyLine = (r: Pick<Reply, 'code' | 'enhanced' | 'lines'>): string => {
+  const shown = r.lines.slice(0, SHOWN_REPLY_LINES)
+  const more = r.lines.length - shown.length
+  return [String(r.code), r.enhanced, ...shown, more > 0 ? `(${more} more line${more === 1 ? '' : 's'})` : undefined]
+    .filter((x) => x !== undefined && x !== '')
+    .join(' ')
+}
+
+/**
+ * Where transcript lines go: `transcript` events at debug level, with `session`, `dir` (`C` or `S`),
+ * `line` and, for message content, `octets`.
+ */
+export const transcriptTo =
+  (logger: Logger, session: string) =>
+  (dir: 'C' | 'S', line: string, fields?: Readonly<Record<string, unknown>>): void =>
+    logger.debug(
+      { event: 'transcript' satisfies ServerEvent & ClientEvent, session, dir, line, ...fields },
+      `${dir}: ${line}`,
+    )
+
 /** Reply code of a hook's answer: its own reply, the one of an `SmtpError`, or undefined for "accepted". */
 const codeOf = (v: unknown): number | undefined =>
   typeof v === 'object' && v !== null && typeof (v as Reply).code === 'number' ? (v as Reply).code : undefined
@@ -40,6 +89,7 @@ const counted = (chunks: AsyncIterable<Uint8Array>, add: (n: number) => void): A
  *   `onMessage`, `verdict` (`accepted` or `refused`) and `code`;
  * - `hook-error` (error): a hook threw something other than `SmtpError` (the client got 451 or 454);
  * - `close` (info): `cause` and `reply` (see `CloseReason`), `messages` accepted and `authFailures`.
+ * With the server's `transcript` option, `transcript` (debug) events carry each line (see `transcribed`).
  * @example
  * createSmtpServer({ hooks: loggedHooks(hooks, pino()) })
  */
@@ -64,7 +114,10 @@ export const loggedHooks = (hooks: ServerHooks, logger: Logger): ServerHooks => 
       return hook === undefined ? undefined : await hook(...args)
     } catch (e) {
       if (!(e instanceof SmtpError))
-        logger.error({ event: 'hook-error', session: s.id, hook: name, error: String(e) }, `${name} failed`)
+        logger.error(
+          { event: 'hook-error' satisfies ServerEvent, session: s.id, hook: name, error: String(e) },
+          `${name} failed`,
+        )
       throw e
     }
   }
@@ -72,16 +125,22 @@ export const loggedHooks = (hooks: ServerHooks, logger: Logger): ServerHooks => 
     ...hooks,
     onConnect: (s) => {
       of(s)
-      logger.info({ event: 'connection', session: s.id, remoteAddress: s.remoteAddress, tls: s.tls }, 'connection')
+      logger.info(
+        { event: 'connection' satisfies ServerEvent, session: s.id, remoteAddress: s.remoteAddress, tls: s.tls },
+        'connection',
+      )
       return call('onConnect', s, hooks.onConnect, s)
     },
     onHello: (hello, s) => {
       const known = of(s)
       if (s.tls && !known.tls) {
         known.tls = true
-        logger.info({ event: 'tls', session: s.id }, 'TLS started')
+        logger.info({ event: 'tls' satisfies ServerEvent, session: s.id }, 'TLS started')
       }
-      logger.debug({ event: 'hello', session: s.id, verb: hello.verb, domain: hello.domain }, 'hello')
+      logger.debug(
+        { event: 'hello' satisfies ServerEvent, session: s.id, verb: hello.verb, domain: hello.domain },
+        'hello',
+      )
       return call('onHello', s, hooks.onHello, hello, s)
     },
     // without an onAuth hook AUTH is refused by the session itself: that stays as it is
@@ -90,7 +149,7 @@ export const loggedHooks = (hooks: ServerHooks, logger: Logger): ServerHooks => 
       : {
           onAuth: async (credentials: Credentials, s: SessionInfo) => {
             const fields = {
-              event: 'auth',
+              event: 'auth' satisfies ServerEvent,
               session: s.id,
               username: credentials.username,
               mechanism: credentials.mechanism,
@@ -115,7 +174,7 @@ export const loggedHooks = (hooks: ServerHooks, logger: Logger): ServerHooks => 
       known.transactions += 1
       let octets = 0
       const fields = () => ({
-        event: 'message',
+        event: 'message' satisfies ServerEvent,
         session: s.id,
         transaction: `${s.id}.${known.transactions}`,
         from: message.envelope.from === null ? '' : mailboxText(message.envelope.from),
@@ -152,7 +211,7 @@ export const loggedHooks = (hooks: ServerHooks, logger: Logger): ServerHooks => 
       sessions.delete(s.id)
       logger.info(
         {
-          event: 'close',
+          event: 'close' satisfies ServerEvent,
           session: s.id,
           ...(reason !== undefined ? { cause: reason.cause } : {}),
           ...(reason?.reply !== undefined ? { reply: reason.reply } : {}),

@@ -50,6 +50,51 @@ describe.each(runtimeNames)('smtpure on %s', (runtime) => {
     expect(out.stdout).toBe(`@smtpure/${runtime}\n`)
   })
 
+  it('send and serve with --log-format json --verbose: the events of each side and the same transcript', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smtpure-mail-'))
+    const r = await serve(runtime, ['--maildir', dir, '--log-format', 'json', '--verbose'])
+    const out = await runToEnd(
+      runtime,
+      main,
+      [
+        'send',
+        '--server',
+        `127.0.0.1:${r.port}`,
+        '--from',
+        'bob@example.org',
+        '--to',
+        'alice@example.com',
+        '--log-format',
+        'json',
+        '--verbose',
+        '-',
+      ],
+      message,
+    )
+    expect(out.code).toBe(0)
+    const events = (text: string) =>
+      text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+    const said = (es: Array<Record<string, unknown>>) =>
+      es.filter((e) => e.event === 'transcript').map((e) => `${e.dir as string}: ${e.line as string}`)
+    const client = events(out.stderr)
+    expect(client.filter((e) => e.event !== 'transcript').map((e) => e.event)).toEqual([
+      'connection',
+      'hello',
+      'message',
+      'close',
+    ])
+    expect(said(client)).toContainEqual(expect.stringMatching(/^C: \[\d+ octets of message content\]$/))
+    expect(said(client)).toContain('C: MAIL FROM:<bob@example.org>')
+    await expect.poll(() => r.stderr().includes('"event":"close"'), { timeout: 10000 }).toBe(true)
+    // each side writes each direction in the same order; how the two interleave depends on timing
+    const heard = said(events(r.stderr()))
+    for (const dir of ['C:', 'S:'])
+      expect(heard.filter((l) => l.startsWith(dir))).toEqual(said(client).filter((l) => l.startsWith(dir)))
+  })
+
   it('serve prints its one line; send delivers into the Maildir and prints one line per recipient (exit 0)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'smtpure-mail-'))
     const r = await serve(runtime, ['--maildir', dir])
@@ -127,7 +172,7 @@ describe.each(runtimeNames)('smtpure on %s', (runtime) => {
     )
     expect(out.code).toBe(75)
     expect(out.stdout).toBe('')
-    expect(out.stderr).toMatch(/^smtpure send: cannot connect to 127\.0\.0\.1:1: [^\n]+\n$/)
+    expect(out.stderr).toMatch(/^smtpure send: cannot connect to the server at 127\.0\.0\.1:1: [^\n]+\n$/)
   })
 
   it('bad usage: one line on stderr and exit 64', async () => {

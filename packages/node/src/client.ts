@@ -6,6 +6,7 @@ import {
   type ClientSession,
   type ConnectOptions as DriverConnectOptions,
   clientConfigOf,
+  clientSessionOptionsOf,
   startClientSession,
 } from '@smtpure/driver'
 import { NodeTransport } from './NodeTransport.js'
@@ -48,6 +49,6 @@ export const connectSmtp = async (options: ConnectOptions): Promise<ClientSessio
   return startClientSession(transport, {
     config,
     runtime: nodeRuntime,
-    ...(options.onError ? { onError: options.onError } : {}),
+    ...clientSessionOptionsOf(options),
   })
 }

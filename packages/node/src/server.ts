@@ -10,6 +10,7 @@ import {
   type TlsFiles as DriverTlsFiles,
   defaultConnectionLimits,
   hooksOf,
+  loggedTransport,
   serverConfigOf,
   startServerSession,
 } from '@smtpure/driver'
@@ -120,8 +121,10 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
               : undefined,
           )
         : base
-      const session = startServerSession(transport, {
+      const logged = loggedTransport(options, transport, nodeRuntime)
+      const session = startServerSession(logged.transport, {
         config,
+        id: logged.id,
         ...(mayXclient(transport.remoteAddress) ? { xclient: true } : {}),
         hooks,
         runtime: nodeRuntime,

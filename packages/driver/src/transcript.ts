@@ -1,0 +1,287 @@
+// The protocol transcript: every command and reply line of a session, as either side saw it, with
+// what must not be written left out. It reads the two byte streams of a connection (what the client
+// sent, what the server sent) and keeps just enough of SMTP's framing to know what each octet is:
+// - a reply ends at a line whose code is followed by a space (RFC 5321 4.2.1), and replies come in
+//   the order of the commands (RFC 2920 3.2), so each one is matched to its command in a queue;
+// - after DATA the client's octets are message content up to CRLF "." CRLF (RFC 5321 4.1.1.4);
+//   after `BDAT n` the next n octets are a chunk (RFC 3030 2); neither is written, only its size;
+// - from an AUTH command to its final (non-334) reply every client line is SASL data (RFC 4954 4):
+//   the initial response on the AUTH line and every line after it become `***`.
+// The transcript sits in the driver, outside the pure core, on the bytes the transport moves.
+import { decodeUtf8, latin1 } from '@smtpure/core'
+import type { Transport, TransportEvents } from './Transport.js'
+
+/** Who sent a line: `C` the client, `S` the server. */
+export type Direction = 'C' | 'S'
+
+/** What takes the lines: the direction, the line as written (without CRLF), and extra fields. */
+export type TranscriptSink = (dir: Direction, line: string, fields?: Readonly<Record<string, unknown>>) => void
+
+/** Written in place of each SASL line and of an AUTH command's initial response. */
+export const REDACTED = '***'
+
+/** CRLF "." CRLF: the end of the data (RFC 5321 4.1.1.4). */
+const END_OF_DATA = [0x0d, 0x0a, 0x2e, 0x0d, 0x0a]
+
+/** Longest line kept whole, in octets; the rest of a longer line is cut and counted. */
+const MAX_LINE = 2048
+
+/** A mechanism name (RFC 4954 4: 1 to 20 of A-Z, 0-9, '-' and '_'); anything else on an AUTH line is hidden too. */
+const mechanismName = /^[A-Za-z0-9_-]{1,20}$/
+
+/** One command waiting for its reply; `replies` > 1 for LMTP's end of data (one per accepted recipient). */
+interface Pending {
+  readonly verb: string
+  replies: number
+}
+
+/** Cuts a stream into lines, holding at most `MAX_LINE` octets of a partial line. */
+class Lines {
+  private readonly part = new Uint8Array(MAX_LINE)
+  private length = 0
+  private cut = 0
+  private cr = false
+  /** Feed `bytes` from `from` up to its first LF; calls `line` if it ends one, returns where to go on. */
+  feed(bytes: Uint8Array, from: number, line: (text: string) => void): number {
+    const lf = bytes.indexOf(0x0a, from)
+    const end = lf < 0 ? bytes.length : lf
+    if (end > from) {
+      const keep = Math.min(end - from, MAX_LINE - this.length)
+      this.part.set(bytes.subarray(from, from + keep), this.length)
+      this.length += keep
+      this.cut += end - from - keep
+      this.cr = bytes[end - 1] === 0x0d
+    }
+    if (lf < 0) return bytes.length
+    // the CR of CRLF is not part of the line, whether it was kept or cut
+    const kept = this.cut === 0 && this.cr ? this.length - 1 : this.length
+    const more = this.cut - (this.cut > 0 && this.cr ? 1 : 0)
+    // UTF-8 where it is (RFC 6531), octet for octet where it is not
+    const text = decodeUtf8(this.part, 0, kept) ?? latin1(this.part, 0, kept)
+    line(more > 0 ? `${text}... (${more} more octets)` : text)
+    this.reset()
+    return lf + 1
+  }
+  reset(): void {
+    this.length = 0
+    this.cut = 0
+    this.cr = false
+  }
+}
+
+/**
+ * Reads both directions of one session and writes a transcript line for each command and reply
+ * (see the module comment for what is left out). After LHLO, the end of the data is answered once
+ * per accepted recipient (RFC 2033 4.2). Memory is bounded: two partial lines of at most 2048 octets
+ * and one entry per command awaiting its reply.
+ * @example
+ * const t = new Transcript((dir, line) => console.log(`${dir}: ${line}`))
+ * t.server(bytesFromServer) // S: 220 mx.example ESMTP
+ * t.client(bytesFromClient) // C: AUTH PLAIN ***
+ */
+export class Transcript {
+  private readonly clientLines = new Lines()
+  private readonly serverLines = new Lines()
+  /** Commands sent and not yet answered; the greeting is answered first. */
+  private readonly queue: Pending[] = [{ verb: 'greeting', replies: 1 }]
+  /** Between an AUTH command and its final reply. */
+  private auth = false
+  /** Message content: after DATA, how far CRLF "." CRLF is matched (0..5); for BDAT, octets left. */
+  private body:
+    | { readonly kind: 'data'; matched: number; octets: number }
+    | { readonly kind: 'bdat'; left: number; octets: number; last: boolean }
+    | undefined
+  private lmtp = false
+  /** Recipients accepted in the transaction whose replies are being read. */
+  private accepted = 0
+
+  /**
+   * `sasl`, when given, says whether the session itself is in an AUTH exchange (a client session
+   * knows): its lines are then hidden too, whatever the replies seemed to say.
+   */
+  constructor(
+    private readonly sink: TranscriptSink,
+    private readonly sasl?: () => boolean,
+  ) {}
+
+  /** Octets the client sent. */
+  client(bytes: Uint8Array): void {
+    let i = 0
+    while (i < bytes.length) {
+      if (this.body !== undefined) i = this.content(bytes, i)
+      else i = this.clientLines.feed(bytes, i, (line) => this.command(line))
+    }
+  }
+
+  /** Octets the server sent. */
+  server(bytes: Uint8Array): void {
+    let i = 0
+    while (i < bytes.length) i = this.serverLines.feed(bytes, i, (line) => this.reply(line))
+  }
+
+  /**
+   * TLS starts: what either side had half sent in clear is gone, and so is anything pipelined behind
+   * STARTTLS (RFC 3207 4, 5.2): no command waits for a reply.
+   */
+  restart(): void {
+    this.clientLines.reset()
+    this.serverLines.reset()
+    this.queue.length = 0
+    this.auth = false
+    this.body = undefined
+  }
+
+  private command(line: string): void {
+    const words = line.split(' ')
+    const verb = words[0]!.toUpperCase()
+    // the session's own word counts too, but an AUTH command (a word, a space) is never SASL data
+    if (this.auth || (this.sasl?.() === true && !(verb === 'AUTH' && words.length > 1))) {
+      this.sink('C', REDACTED)
+      return
+    }
+    switch (verb) {
+      case 'AUTH': {
+        // RFC 4954 4: AUTH mechanism [initial-response]; from here on every client line is SASL data
+        this.auth = true
+        const mechanism = words[1] ?? ''
+        const shown = mechanismName.test(mechanism) ? ['AUTH', mechanism] : ['AUTH', REDACTED]
+        this.sink('C', words.length > 2 && shown[1] !== REDACTED ? [...shown, REDACTED].join(' ') : shown.join(' '))
+        break
+      }
+      case 'DATA':
+        this.sink('C', line)
+        // content follows at once, counted: the line's own CRLF is the first of CRLF "." CRLF
+        this.body = { kind: 'data', matched: 2, octets: 0 }
+        break
+      case 'BDAT': {
+        this.sink('C', line)
+        const size = /^[0-9]{1,15}$/.test(words[1] ?? '') ? Number(words[1]) : undefined
+        const last = (words[2] ?? '').toUpperCase() === 'LAST'
+        if (size === undefined) break // the server refuses it (501) and reads no chunk
+        if (size === 0) this.endOfContent(last, 0)
+        else this.body = { kind: 'bdat', left: size, octets: 0, last }
+        return
+      }
+      case 'LHLO':
+        this.lmtp = true
+        this.sink('C', line)
+        break
+      default:
+        this.sink('C', line)
+    }
+    this.queue.push({ verb, replies: 1 })
+  }
+
+  /** Message content from `from`: counted, never written; returns where commands start again. */
+  private content(bytes: Uint8Array, from: number): number {
+    const b = this.body!
+    if (b.kind === 'bdat') {
+      const take = Math.min(b.left, bytes.length - from)
+      b.left -= take
+      b.octets += take
+      if (b.left === 0) this.endOfContent(b.last, b.octets)
+      return from + take
+    }
+    // CRLF "." CRLF starts with a CR: between CRs the octets are only counted (a native search)
+    for (let i = from; i < bytes.length;) {
+      if (b.matched === 0) {
+        const cr = bytes.indexOf(0x0d, i)
+        const to = cr < 0 ? bytes.length : cr
+        b.octets += to - i
+        i = to
+        if (cr < 0) break
+      }
+      const c = bytes[i++]!
+      b.matched = c === END_OF_DATA[b.matched] ? b.matched + 1 : c === 0x0d ? 1 : 0
+      b.octets++
+      if (b.matched === END_OF_DATA.length) {
+        this.body = undefined
+        // the octets counted are the content and its end line, "." CRLF (3 octets) written as a line
+        this.sink('C', `[${b.octets - 3} octets of message content]`, { octets: b.octets - 3 })
+        this.sink('C', '.')
+        this.queue.push({ verb: '.', replies: this.lmtp ? Math.max(1, this.accepted) : 1 })
+        return i
+      }
+    }
+    return bytes.length
+  }
+
+  private endOfContent(last: boolean, octets: number): void {
+    this.body = undefined
+    if (octets > 0) this.sink('C', `[${octets} octets of message content]`, { octets })
+    this.queue.push({ verb: 'BDAT', replies: last && this.lmtp ? Math.max(1, this.accepted) : 1 })
+  }
+
+  private reply(line: string): void {
+    this.sink('S', line)
+    // RFC 5321 4.2.1: "ddd-" goes on, "ddd SP" or "ddd" alone is the last line of a reply
+    if (!/^[0-9]{3}(?: |$)/.test(line)) return
+    const code = Number(line.slice(0, 3))
+    const head = this.queue[0]
+    if (head === undefined) return // a reply nobody asked for (421 before closing)
+    // RFC 4954 4: a 334 answers nothing but AUTH, and says its exchange goes on
+    if (code === 334) return
+    if (--head.replies > 0) return
+    this.queue.shift()
+    switch (head.verb) {
+      case 'AUTH':
+        this.auth = false
+        break
+      case 'DATA':
+        // refused: no content follows, what was taken for it was not (RFC 5321 4.1.1.4)
+        if (code !== 354 && this.body?.kind === 'data') this.body = undefined
+        break
+      case 'MAIL':
+        this.accepted = 0
+        break
+      case 'RCPT':
+        if (code >= 200 && code < 300) this.accepted++
+        break
+    }
+  }
+}
+
+/**
+ * The same transport, writing the transcript of its session to `sink`. `role` says which side this
+ * end is: a server reads the client's octets and writes its own replies; a client the other way.
+ * Everything but `start`, `write` and `startTls` is the transport's own, read through. `sasl`: see
+ * `Transcript`.
+ * @example
+ * const session = startServerSession(transcribed(transport, 'server', (dir, line) => log(dir, line)), options)
+ */
+export const transcribed = (
+  transport: Transport,
+  role: 'client' | 'server',
+  sink: TranscriptSink,
+  sasl?: () => boolean,
+): Transport => {
+  const transcript = new Transcript(sink, sasl)
+  const read = (bytes: Uint8Array): void => (role === 'server' ? transcript.client(bytes) : transcript.server(bytes))
+  const wrote = (bytes: Uint8Array): void => (role === 'server' ? transcript.server(bytes) : transcript.client(bytes))
+  const own: Partial<Transport> = {
+    start: (events: TransportEvents) =>
+      transport.start({
+        ...events,
+        data: (bytes) => {
+          read(bytes)
+          events.data(bytes)
+        },
+      }),
+    write: (bytes) => {
+      wrote(bytes)
+      return transport.write(bytes)
+    },
+    startTls: () => {
+      transcript.restart()
+      return transport.startTls()
+    },
+  }
+  // everything else (addresses, TLS facts, pause, close, what a runtime adds) is the transport's own
+  return new Proxy(transport, {
+    get: (target, key) => {
+      if (Object.hasOwn(own, key)) return own[key as keyof Transport]
+      const value: unknown = Reflect.get(target, key, target)
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+    },
+  })
+}

@@ -1,0 +1,363 @@
+// The transcript reader on scripted conversations: which lines are written as they are, which are
+// redacted (SASL data, RFC 4954 4) and which are only counted (message content, RFC 5321 4.1.1.4 and
+// RFC 3030 2); the same lines however the bytes are cut.
+import { fc, test } from '@fast-check/vitest'
+import { describe, expect, it } from 'vitest'
+import { Transcript } from '../src/index.js'
+
+type Turn = readonly ['C' | 'S', string]
+
+/** The lines written for a conversation given as turns of raw text. */
+const transcript = (turns: ReadonlyArray<Turn>): string[] => {
+  const lines: string[] = []
+  const t = new Transcript((dir, line) => lines.push(`${dir}: ${line}`))
+  for (const [dir, text] of turns) {
+    const bytes = new TextEncoder().encode(text)
+    if (dir === 'C') t.client(bytes)
+    else t.server(bytes)
+  }
+  return lines
+}
+
+const greeted: Turn[] = [
+  ['S', '220 mx.example ESMTP\r\n'],
+  ['C', 'EHLO c.example\r\n'],
+  ['S', '250-mx.example\r\n250 AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2\r\n'],
+]
+
+describe('Transcript', () => {
+  describe('AUTH (RFC 4954 4)', () => {
+    it.each<[string, Turn[], string[]]>([
+      [
+        'the initial response on the AUTH line',
+        [
+          ['C', 'AUTH PLAIN AGFsaWNlAHMzY3JldA==\r\n'],
+          ['S', '235 2.7.0 Ok\r\n'],
+          ['C', 'MAIL FROM:<a@b.example>\r\n'],
+        ],
+        ['C: AUTH PLAIN ***', 'S: 235 2.7.0 Ok', 'C: MAIL FROM:<a@b.example>'],
+      ],
+      [
+        'every client line until the final reply, the challenges kept',
+        [
+          ['C', 'AUTH LOGIN\r\n'],
+          ['S', '334 VXNlcm5hbWU6\r\n'],
+          ['C', 'YWxpY2U=\r\n'],
+          ['S', '334 UGFzc3dvcmQ6\r\n'],
+          ['C', 'czNjcmV0\r\n'],
+          ['S', '535 5.7.8 No\r\n'],
+          ['C', 'QUIT\r\n'],
+        ],
+        [
+          'C: AUTH LOGIN',
+          'S: 334 VXNlcm5hbWU6',
+          'C: ***',
+          'S: 334 UGFzc3dvcmQ6',
+          'C: ***',
+          'S: 535 5.7.8 No',
+          'C: QUIT',
+        ],
+      ],
+      [
+        'credentials sent ahead of the 334, in the same write',
+        [
+          ['C', 'AUTH LOGIN\r\nYWxpY2U=\r\nczNjcmV0\r\n'],
+          ['S', '334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n235 Ok\r\n'],
+        ],
+        ['C: AUTH LOGIN', 'C: ***', 'C: ***', 'S: 334 VXNlcm5hbWU6', 'S: 334 UGFzc3dvcmQ6', 'S: 235 Ok'],
+      ],
+      [
+        'a cancelled exchange and an empty XOAUTH2 answer',
+        [
+          ['C', 'AUTH XOAUTH2 dXNlcj1hAWF1dGg9QmVhcmVyIHQBAQ==\r\n'],
+          ['S', '334 eyJzdGF0dXMiOiI0MDEifQ==\r\n'],
+          ['C', '\r\n'],
+          ['S', '535 5.7.8 No\r\n'],
+        ],
+        ['C: AUTH XOAUTH2 ***', 'S: 334 eyJzdGF0dXMiOiI0MDEifQ==', 'C: ***', 'S: 535 5.7.8 No'],
+      ],
+      [
+        'something that is no mechanism name',
+        [
+          ['C', 'AUTH hunter2-is-my-password!\r\n'],
+          ['S', '504 5.5.4 Unknown\r\n'],
+        ],
+        ['C: AUTH ***', 'S: 504 5.5.4 Unknown'],
+      ],
+    ])('redacts %s', (_, turns, lines) => {
+      expect(transcript([...greeted, ...turns]).slice(4)).toEqual(lines)
+    })
+  })
+
+  it('commands pipelined in clear behind STARTTLS wait for no reply once TLS starts (RFC 3207 5.2)', () => {
+    const lines: string[] = []
+    const t = new Transcript((dir, line) => lines.push(`${dir}: ${line}`))
+    const say = (dir: 'C' | 'S', text: string) =>
+      dir === 'C' ? t.client(new TextEncoder().encode(text)) : t.server(new TextEncoder().encode(text))
+    say('S', '220 mx.example ESMTP\r\n')
+    say('C', 'EHLO c.example\r\n')
+    say('S', '250 STARTTLS\r\n')
+    say('C', 'STARTTLS\r\nMAIL FROM:<x@y.example>\r\nRCPT TO:<z@y.example>\r\n')
+    say('S', '220 2.0.0 Ready\r\n')
+    t.restart()
+    for (const [dir, text] of [
+      ['C', 'EHLO c.example\r\n'],
+      ['S', '250 AUTH LOGIN\r\n'],
+      ['C', 'AUTH LOGIN\r\n'],
+      ['S', '334 VXNlcm5hbWU6\r\n'],
+      ['C', 'YWxpY2U=\r\n'],
+      ['S', '334 UGFzc3dvcmQ6\r\n'],
+      ['C', 'czNjcmV0\r\n'],
+      ['S', '235 2.7.0 Ok\r\n'],
+      ['C', 'MAIL FROM:<a@b.example>\r\n'],
+    ] as const)
+      say(dir, text)
+    expect(lines.slice(-5)).toEqual([
+      'C: ***',
+      'S: 334 UGFzc3dvcmQ6',
+      'C: ***',
+      'S: 235 2.7.0 Ok',
+      'C: MAIL FROM:<a@b.example>',
+    ])
+  })
+
+  it('a client session in its AUTH exchange hides its lines whatever the server replied', () => {
+    const lines: string[] = []
+    let authenticating = false
+    const t = new Transcript(
+      (dir, line) => lines.push(`${dir}: ${line}`),
+      () => authenticating,
+    )
+    t.server(new TextEncoder().encode('220 mx.example ESMTP\r\n'))
+    authenticating = true
+    t.client(new TextEncoder().encode('AUTH LOGIN\r\n'))
+    // a server that answers too often: its 250 takes the place of AUTH's final reply
+    t.server(new TextEncoder().encode('250 Ok\r\n334 VXNlcm5hbWU6\r\n'))
+    t.client(new TextEncoder().encode('YWxpY2U=\r\n'))
+    t.client(new TextEncoder().encode('AUTH\r\n'))
+    authenticating = false
+    t.client(new TextEncoder().encode('QUIT\r\n'))
+    expect(lines).toEqual([
+      'S: 220 mx.example ESMTP',
+      'C: AUTH LOGIN',
+      'S: 250 Ok',
+      'S: 334 VXNlcm5hbWU6',
+      'C: ***',
+      'C: ***',
+      'C: QUIT',
+    ])
+  })
+
+  describe('message content (RFC 5321 4.1.1.4, RFC 3030 2)', () => {
+    it('DATA: the content is one line with its size, whatever it holds', () => {
+      const content = 'AUTH PLAIN c2VjcmV0\r\nMAIL FROM:<x@y>\r\n..dot\r\n'
+      const lines = transcript([
+        ...greeted,
+        ['C', 'MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n'],
+        ['S', '250 Ok\r\n250 Ok\r\n354 Go on\r\n'],
+        ['C', content.slice(0, 7)],
+        ['C', `${content.slice(7)}.`],
+        ['C', '\r\nQUIT\r\n'],
+        ['S', '250 Queued\r\n221 Bye\r\n'],
+      ])
+      expect(lines.slice(4)).toEqual([
+        'C: MAIL FROM:<a@b.example>',
+        'C: RCPT TO:<c@d.example>',
+        'C: DATA',
+        'S: 250 Ok',
+        'S: 250 Ok',
+        'S: 354 Go on',
+        `C: [${content.length} octets of message content]`,
+        'C: .',
+        'C: QUIT',
+        'S: 250 Queued',
+        'S: 221 Bye',
+      ])
+    })
+
+    it('DATA refused: no content follows, the next commands are written', () => {
+      const lines = transcript([
+        ...greeted,
+        ['C', 'MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n'],
+        ['S', '250 Ok\r\n550 No\r\n554 No valid recipients\r\n'],
+        ['C', 'RSET\r\n'],
+        ['S', '250 Ok\r\n'],
+      ])
+      expect(lines.slice(-2)).toEqual(['C: RSET', 'S: 250 Ok'])
+    })
+
+    it('BDAT: each chunk is counted, CRLF "." CRLF inside it ends nothing', () => {
+      const lines = transcript([
+        ...greeted,
+        ['C', 'MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nBDAT 12\r\nab\r\n.\r\nAUTH '],
+        ['C', 'BDAT 3 LAST\r\nxyzNOOP\r\n'],
+        ['S', '250 Ok\r\n250 Ok\r\n250 12 octets\r\n250 Queued\r\n250 Ok\r\n'],
+      ])
+      expect(lines.slice(4)).toEqual([
+        'C: MAIL FROM:<a@b.example>',
+        'C: RCPT TO:<c@d.example>',
+        'C: BDAT 12',
+        'C: [12 octets of message content]',
+        'C: BDAT 3 LAST',
+        'C: [3 octets of message content]',
+        'C: NOOP',
+        'S: 250 Ok',
+        'S: 250 Ok',
+        'S: 250 12 octets',
+        'S: 250 Queued',
+        'S: 250 Ok',
+      ])
+    })
+
+    it('LMTP: one reply per accepted recipient after the data (RFC 2033 4.2), then a refused DATA', () => {
+      const lines = transcript([
+        ['S', '220 lmtp.example LMTP\r\n'],
+        ['C', 'LHLO c.example\r\n'],
+        ['S', '250 lmtp.example\r\n'],
+        ['C', 'MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nRCPT TO:<e@d.example>\r\nDATA\r\n'],
+        ['S', '250 Ok\r\n250 Ok\r\n250 Ok\r\n354 Go on\r\n'],
+        ['C', 'hello\r\n.\r\n'],
+        ['S', '250 c delivered\r\n'],
+        ['S', '452 e is full\r\n'],
+        ['C', 'MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n'],
+        ['S', '250 Ok\r\n550 No\r\n554 No valid recipients\r\n'],
+        ['C', 'QUIT\r\n'],
+      ])
+      expect(lines.at(-1)).toBe('C: QUIT')
+      expect(lines).toContain('C: [7 octets of message content]')
+    })
+  })
+
+  test.prop([
+    fc.array(fc.string({ unit: fc.constantFrom('a', '.', '\n', '\r', ' '), maxLength: 30 }), { maxLength: 20 }),
+    fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 20 }),
+  ])('DATA: the content is counted to the octet, however it is made and cut (RFC 5321 4.5.2)', (lines, cuts) => {
+    // dot-stuffed as a client sends it: a leading dot doubled; no CRLF inside a line
+    const content = lines.map((l) => `${l.replace(/\r(?=\n)/g, '')}\r\n`.replace(/^\./, '..')).join('')
+    fc.pre(!content.includes('\r\n.\r\n') && !content.startsWith('.\r\n'))
+    const stream = `DATA\r\n${content}.\r\nQUIT\r\n`
+    const turns: Turn[] = [['S', '220 mx.example ESMTP\r\n']]
+    for (let i = 0, k = 0; i < stream.length; k++) {
+      const n = cuts[k % cuts.length]!
+      turns.push(['C', stream.slice(i, i + n)])
+      if (i === 0) turns.push(['S', '354 Go on\r\n'])
+      i += n
+    }
+    expect(transcript(turns).filter((l) => l.startsWith('C: '))).toEqual([
+      'C: DATA',
+      `C: [${content.length} octets of message content]`,
+      'C: .',
+      'C: QUIT',
+    ])
+  })
+
+  it('a very long line is cut, and says by how much', () => {
+    const lines = transcript([['S', `220 ${'x'.repeat(3000)}\r\n`]])
+    expect(lines).toEqual([`S: 220 ${'x'.repeat(2044)}... (956 more octets)`])
+  })
+
+  const conversation: Turn[] = [
+    ...greeted,
+    ['C', 'AUTH PLAIN\r\n'],
+    ['S', '334 \r\n'],
+    ['C', 'AGFsaWNlAHMzY3JldA==\r\n'],
+    ['S', '235 Ok\r\n'],
+    ['C', 'MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n'],
+    ['S', '250 Ok\r\n250 Ok\r\n354 Go on\r\n'],
+    ['C', 'line one\r\n..two\r\n\r\n.\r\n'],
+    ['S', '250 Queued\r\n'],
+    ['C', 'BDAT 5 LAST\r\n\r\n.\r\nQUIT\r\n'],
+    ['S', '250 Queued\r\n221 Bye\r\n'],
+  ]
+  test.prop([fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 40 })])(
+    'the same lines however each write is cut',
+    (cuts) => {
+      let k = 0
+      const cut = conversation.flatMap(([dir, text]): Turn[] => {
+        const parts: Turn[] = []
+        for (let i = 0; i < text.length;) {
+          const n = cuts[k++ % cuts.length]!
+          parts.push([dir, text.slice(i, i + n)])
+          i += n
+        }
+        return parts
+      })
+      expect(transcript(cut)).toEqual(transcript(conversation))
+    },
+  )
+
+  describe('no secret in any line, however the exchange is cut (RFC 4954 4)', () => {
+    const b64 = (text: string) => Buffer.from(text).toString('base64')
+    /** The client's side of an AUTH exchange, as the mechanism sends it, and the server's replies. */
+    const exchange = (mechanism: string, user: string, secret: string, initial: boolean): Turn[] => {
+      switch (mechanism) {
+        case 'PLAIN':
+          return initial
+            ? [['C', `AUTH PLAIN ${b64(`\0${user}\0${secret}`)}\r\n`]]
+            : [
+                ['C', 'AUTH PLAIN\r\n'],
+                ['S', '334 \r\n'],
+                ['C', `${b64(`\0${user}\0${secret}`)}\r\n`],
+              ]
+        case 'LOGIN':
+          return [
+            ['C', 'AUTH LOGIN\r\n'],
+            ['S', '334 VXNlcm5hbWU6\r\n'],
+            ['C', `${b64(user)}\r\n`],
+            ['S', '334 UGFzc3dvcmQ6\r\n'],
+            ['C', `${b64(secret)}\r\n`],
+          ]
+        case 'XOAUTH2':
+          return [['C', `AUTH XOAUTH2 ${b64(`user=${user}\x01auth=Bearer ${secret}\x01\x01`)}\r\n`]]
+        default:
+          // CRAM-MD5: the digest stands in for the secret; a client that sends the secret itself is hidden too
+          return [
+            ['C', 'AUTH CRAM-MD5\r\n'],
+            ['S', '334 PDEyMzQ1QG14LmV4YW1wbGU+\r\n'],
+            ['C', `${b64(`${user} ${secret}`)}\r\n`],
+          ]
+      }
+    }
+    const text = fc.oneof(
+      fc.string({ minLength: 8, maxLength: 60 }),
+      fc.string({ unit: fc.constantFrom(...'AZaz09+/=\r\n '), minLength: 8, maxLength: 60 }),
+      fc.string({ unit: 'grapheme', minLength: 8, maxLength: 30 }),
+    )
+    test.prop([
+      fc.constantFrom('PLAIN', 'LOGIN', 'CRAM-MD5', 'XOAUTH2'),
+      fc.string({ unit: fc.constantFrom(...'abc.@19'), minLength: 1, maxLength: 12 }),
+      text,
+      fc.boolean(),
+      fc.constantFrom('235 2.7.0 Ok\r\n', '535 5.7.8 No\r\n', '454 4.7.0 Later\r\n'),
+      fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 20 }),
+    ])(
+      'the secret, its base64 and the SASL responses appear in no line',
+      (mechanism, user, secret, initial, verdict, cuts) => {
+        fc.pre(secret.trim().length >= 8 && !user.includes(secret))
+        const turns: Turn[] = [
+          ...greeted,
+          ...exchange(mechanism, user, secret, initial),
+          ['S', verdict],
+          ['C', 'QUIT\r\n'],
+        ]
+        let k = 0
+        const cut = turns.flatMap(([dir, t]): Turn[] => {
+          const parts: Turn[] = []
+          for (let i = 0; i < t.length;) {
+            const n = cuts[k++ % cuts.length]!
+            parts.push([dir, t.slice(i, i + n)])
+            i += n
+          }
+          return parts
+        })
+        const written = transcript(cut).join('\n')
+        const sent = turns.filter(([dir, t]) => dir === 'C' && !/^(EHLO|QUIT)/.test(t)).map(([, t]) => t.trim())
+        for (const form of [secret, b64(secret), ...sent.map((t) => t.replace(/^AUTH \S+ ?/, ''))].filter(
+          (f) => f.length >= 8,
+        ))
+          expect(written).not.toContain(form)
+        expect(written).toContain('C: QUIT')
+      },
+    )
+  })
+})
