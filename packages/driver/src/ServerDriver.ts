@@ -39,13 +39,14 @@ import * as t from 'io-ts'
 import { ChunkStream, MessageAbortedError } from './ChunkStream.js'
 import {
   type CloseReason,
+  type HookSignal,
   type IncomingMessage,
   type ServerHooks,
   type SessionInfo,
   SmtpError,
   type Verdict,
 } from './hooks.js'
-import type { Runtime, Transport } from './Transport.js'
+import type { Runtime, TlsInfo, Transport } from './Transport.js'
 
 /** Buffered message octets past which reading pauses until the application catches up. */
 const HIGH_WATER = 1024 * 1024
@@ -68,6 +69,36 @@ const verdictAnswer = (v: unknown, failure: Reply): Answer => {
 }
 const errorAnswer = (e: unknown, failure: Reply): Answer =>
   e instanceof SmtpError ? reject(e.reply, e.challenge) : reject(failure)
+
+/** `onAuth` may return `{ user, reply? }` (see `AuthVerdict`): the verdict is its reply, the user is kept. */
+const authVerdict = (v: unknown): { verdict: unknown; user?: unknown } =>
+  typeof v === 'object' && v !== null && !ReplyCodec.is(v) && 'user' in v
+    ? { verdict: (v as { reply?: unknown }).reply, user: (v as { user: unknown }).user }
+    : { verdict: v }
+
+/** A 4yz/5yz reply from a hook that refuses the connection (onSecure); 2yz or nothing lets it go on. */
+const refusal = (v: unknown): Reply | undefined =>
+  v === undefined || v === null || !ReplyCodec.is(v) || isPositive(v)
+    ? undefined
+    : v.code >= 400 && v.code <= 599
+      ? v
+      : closing
+
+const closing = reply(421, '4.3.0', 'Local error in processing, closing connection')
+
+/** One hook call's signal, and how the session aborts it. */
+interface CallSignal {
+  readonly signal: HookSignal
+  readonly abort: (reason: unknown) => void
+}
+// The driver's own build declares no runtime types; every runtime it runs on has AbortController.
+const callSignal = (): CallSignal =>
+  new (globalThis as unknown as { AbortController: new () => CallSignal }).AbortController()
+const abortedSignal = (reason: string): HookSignal => {
+  const c = callSignal()
+  c.abort(new Error(reason))
+  return c.signal
+}
 
 export interface ServerSessionOptions {
   readonly config: ServerConfig
@@ -110,24 +141,47 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     const timers = new Map<string, () => void>()
     const pauses = new Set<string>()
     let lastWrite: Promise<void> = Promise.resolve()
-    let message: { stream: ChunkStream; verdict: Promise<Verdict | ReadonlyArray<Verdict>> } | undefined
+    let message:
+      { stream: ChunkStream; verdict: Promise<Verdict | ReadonlyArray<Verdict>>; call: CallSignal } | undefined
     const report = (e: unknown): void => options.onError?.(e)
     let messages = 0
     let upgrading: Uint8Array[] | undefined // decrypted bytes that came during the TLS handshake
     let lastSent: Uint8Array | undefined // the last replies written, to tell why the session closed
     let peerGone = false
+    let secure: TlsInfo | undefined = transport.tls // what the last handshake told
+    let user: unknown // what onAuth returned as `user`, once AUTH succeeded
+    // Hook calls the session still waits for: each one's signal aborts when the session stops waiting.
+    const waitingFor = new Set<CallSignal>()
+    const track = (): CallSignal => {
+      const c = callSignal()
+      waitingFor.add(c)
+      return c
+    }
+    const stopWaiting = (c: CallSignal, reason?: string): void => {
+      if (!waitingFor.delete(c)) return
+      if (reason !== undefined) c.abort(new Error(reason))
+    }
 
     // Session facts come from the core: those a question or message start carried, or its account now.
-    const info = (told?: SessionFacts): SessionInfo => {
+    // XCLIENT's attributes describe the client (and the address it reached) in place of the connection's.
+    const info = (signal: HookSignal, told?: SessionFacts, tlsNow?: boolean): SessionInfo => {
       const facts = told ?? (state === undefined ? undefined : sessionFacts(state))
+      const x = facts?.xclient
+      const tls = tlsNow ?? facts?.tls ?? transport.tls !== undefined
       return {
         id,
-        remoteAddress: facts?.xclient?.address ?? transport.remoteAddress,
-        tls: facts?.tls ?? transport.tls !== undefined,
+        remoteAddress: x?.address ?? transport.remoteAddress,
+        remotePort: x?.address !== undefined ? x.port : transport.remotePort,
+        localAddress: x?.destAddress ?? transport.localAddress,
+        localPort: x?.destAddress !== undefined ? x.destPort : transport.localPort,
+        tls,
+        tlsInfo: tls ? (secure ?? transport.tls ?? {}) : undefined,
         authenticated: facts?.authenticated,
+        user: facts?.authenticated !== undefined ? user : undefined,
         hello: facts?.hello,
         authFailures: facts?.authFailures ?? 0,
         ...(transport.proxy !== undefined ? { proxy: transport.proxy } : {}),
+        signal,
       }
     }
     const pause = (why: string): void => {
@@ -143,9 +197,11 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       for (const cancel of timers.values()) cancel()
       timers.clear()
       message?.stream.fail(new MessageAbortedError('closed'))
+      // hooks still running will not be heard: the client left, or heard its last reply
+      for (const c of [...waitingFor]) stopWaiting(c, 'the session ended')
       transport.close()
       try {
-        hooks.onClose?.(info(), reason)
+        hooks.onClose?.(info(abortedSignal('the session ended')), reason)
       } catch (e) {
         report(e)
       }
@@ -200,6 +256,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
           }
           case 'MessageAborted':
             message?.stream.fail(new MessageAbortedError(o.reason))
+            if (message !== undefined) stopWaiting(message.call, 'the message was aborted')
             message = undefined
             unpause('message')
             break
@@ -212,7 +269,10 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
                 upgrading = []
                 return transport.startTls()
               })
-              .then(() => {
+              .then(async (told) => {
+                secure = told
+                // the application may refuse the connection on what the handshake told (a client certificate)
+                if (!(await secured())) return
                 const early = upgrading ?? []
                 upgrading = undefined
                 dispatch(tlsStarted)
@@ -280,25 +340,34 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
         date: now,
       })
       const incoming: IncomingMessage = { envelope, chunks: stream, received: receivedField }
+      const call = track()
       const verdict = hooks.onMessage
-        ? Promise.resolve().then(() => hooks.onMessage!(incoming, info(facts)))
+        ? Promise.resolve().then(() => hooks.onMessage!(incoming, info(call.signal, facts)))
         : drain(stream)
       // A hook that gives up early must not leave the session waiting on unread chunks.
       verdict.then(
         () => stream.fail(new MessageAbortedError('not read')), // a no-op once the message ended
         () => stream.fail(new MessageAbortedError('hook failed')),
       )
-      message = { stream, verdict }
+      message = { stream, verdict, call }
     }
 
     const ask = (q: Question): void => {
       const failure = q._tag === 'Auth' ? authError : localError
       let settled = false
       let cancel = (): void => undefined
+      // The message's hook was called when the message started; every other hook is called now.
+      let call: CallSignal | undefined
+      if (q._tag === 'Message') call = message?.call
+      else call = track()
+      let authUser: unknown
       // Only application code gets a deadline: a question without a hook is answered at once, untimed.
       const arm = (): void => {
         cancel = runtime.setTimer(options.hookTimeoutMs ?? 5 * 60 * 1000, () => {
           report(new Error(`hook for ${q._tag} did not answer in time`))
+          // the session answers in the hook's place: the hook's signal tells it so
+          if (call !== undefined)
+            stopWaiting(call, `no answer within hookTimeoutMs (the client was told ${failure.code})`)
           const r = reject(failure)
           answer(q._tag === 'Message' && config.lmtp ? perRecipient(q.recipients.map(() => r)) : r)
         })
@@ -307,6 +376,8 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
         if (settled) return // the timeout answered already
         settled = true
         cancel()
+        if (call !== undefined) stopWaiting(call)
+        if (q._tag === 'Auth' && a._tag === 'Accept') user = authUser
         // A hook's answer the session cannot take (a 2yz refusal, a bad enhanced code, the wrong
         // number of LMTP verdicts) becomes the failure reply: the client is never left waiting.
         const problem = state === undefined ? undefined : answerProblem(state, q.id, a)
@@ -318,7 +389,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
         }
         dispatch(answered(q.id, a))
       }
-      const call = (f: (() => Promise<unknown> | unknown) | undefined, failure: Reply, fallback: Answer): void => {
+      const callHook = (f: (() => Promise<unknown> | unknown) | undefined, failure: Reply, fallback: Answer): void => {
         if (f === undefined) {
           void Promise.resolve().then(() => answer(fallback))
           return
@@ -327,23 +398,32 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
         Promise.resolve()
           .then(f)
           .then(
-            (v) => answer(verdictAnswer(v, failure)),
+            (v) => {
+              if (q._tag !== 'Auth') return answer(verdictAnswer(v, failure))
+              const { verdict, user } = authVerdict(v)
+              authUser = user
+              answer(verdictAnswer(verdict, failure))
+            },
             (e) => {
               if (!(e instanceof SmtpError)) report(e)
               answer(errorAnswer(e, failure))
             },
           )
       }
-      const s = info(q.session)
+      const s = info(call?.signal ?? abortedSignal('no message'), q.session)
       switch (q._tag) {
         case 'Hello':
-          return call(hooks.onHello && (() => hooks.onHello!(q.hello, s)), localError, accept())
+          return callHook(hooks.onHello && (() => hooks.onHello!(q.hello, s)), localError, accept())
         case 'Auth':
-          return call(hooks.onAuth && (() => hooks.onAuth!(q.credentials, s)), authError, reject(noAuth))
+          return callHook(hooks.onAuth && (() => hooks.onAuth!(q.credentials, s)), authError, reject(noAuth))
         case 'Mail':
-          return call(hooks.onMailFrom && (() => hooks.onMailFrom!(q.from, q.params, s)), localError, accept())
+          return callHook(hooks.onMailFrom && (() => hooks.onMailFrom!(q.from, q.params, s)), localError, accept())
         case 'Rcpt':
-          return call(hooks.onRcptTo && (() => hooks.onRcptTo!(q.to, q.params, q.envelope, s)), localError, accept())
+          return callHook(
+            hooks.onRcptTo && (() => hooks.onRcptTo!(q.to, q.params, q.envelope, s)),
+            localError,
+            accept(),
+          )
         case 'Vrfy':
         case 'Expn': {
           const hook = q._tag === 'Vrfy' ? hooks.onVrfy : hooks.onExpn
@@ -401,39 +481,88 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       },
     })
     pause('greeting') // nothing is read until the greeting is decided
+
+    /**
+     * After a TLS handshake: ask `onSecure` (within the hook deadline, reading paused meanwhile). A refusal
+     * is sent and the connection closed; resolves whether the session goes on.
+     */
+    function secured(): Promise<boolean> {
+      const onSecure = hooks.onSecure
+      if (onSecure === undefined) return Promise.resolve(true)
+      const c = track()
+      pause('secure')
+      return new Promise<Reply | 'timeout' | undefined>((resolve) => {
+        const cancel = runtime.setTimer(options.hookTimeoutMs ?? 5 * 60 * 1000, () => {
+          report(new Error('hook for Secure did not answer in time'))
+          stopWaiting(c, 'no answer within hookTimeoutMs (the client was told 421)')
+          resolve('timeout')
+        })
+        Promise.resolve()
+          .then(() => onSecure(info(c.signal, undefined, true)))
+          .then(refusal, (e: unknown) =>
+            e instanceof SmtpError ? (refusal(e.reply) ?? closing) : (report(e), closing),
+          )
+          .then((r) => {
+            cancel()
+            resolve(r)
+          })
+      }).then((outcome) => {
+        const timedOut = outcome === 'timeout'
+        if (!timedOut && !waitingFor.has(c)) return false // the session ended meanwhile
+        stopWaiting(c)
+        if (closed) return false
+        if (outcome === undefined) {
+          unpause('secure')
+          return true
+        }
+        const r = timedOut ? closing : outcome
+        const bytes = encode(formatReply(r, config.enhancedStatusCodes))
+        lastSent = bytes
+        transport.write(bytes)
+        finish(timedOut ? { cause: 'hook-timeout' } : closedBy(bytes))
+        return false
+      })
+    }
     // The core says 421 between transactions, before any command pipelined behind the last one.
     stop = (now = false) => dispatch(now ? shutdown : stopRequested)
     afterDispatch = endIfDone
 
     // The connection hook decides the greeting (RFC 5321 3.1), within the hook deadline like any hook:
     // past it the client hears 421 (RFC 5321 3.8) rather than nothing at all.
-    const connectDeadline = runtime.setTimer(options.hookTimeoutMs ?? 5 * 60 * 1000, () => {
-      if (state !== undefined || closed) return
-      report(new Error('hook for Connect did not answer in time'))
-      transport.write(encode(formatReply(reply(421, '4.3.0', `${config.hostname} Service not available`), false)))
-      finish({ cause: 'hook-timeout' })
-    })
-    Promise.resolve()
-      .then(() => hooks.onConnect?.(info()))
-      .then(
-        (v) => (v === undefined || v === null || !ReplyCodec.is(v) || isPositive(v) ? undefined : v),
-        (e) => (e instanceof SmtpError ? e.reply : (report(e), undefined)),
-      )
-      .then((refuse) => {
-        connectDeadline()
-        if (closed) return
-        const [s, outputs] = init(config, {
-          tls: transport.tls !== undefined,
-          nonce: runtime.randomToken(),
-          ...(refuse ? { refuse: { ...refuse, code: 554 } } : {}),
-          ...(options.xclient === true ? { xclient: true } : {}),
-        })
-        state = s
-        run(outputs)
-        for (const input of early.splice(0)) dispatch(input)
-        unpause('greeting')
-        afterDispatch() // a stop() or an end of input that came during onConnect
+    const greet = async (): Promise<void> => {
+      // With implicit TLS the handshake came first, so onSecure does too (RFC 8314 3.3).
+      if (transport.tls !== undefined && !(await secured())) return
+      if (closed) return
+      const call = track()
+      const connectDeadline = runtime.setTimer(options.hookTimeoutMs ?? 5 * 60 * 1000, () => {
+        if (state !== undefined || closed) return
+        report(new Error('hook for Connect did not answer in time'))
+        stopWaiting(call, 'no answer within hookTimeoutMs (the client was told 421)')
+        transport.write(encode(formatReply(reply(421, '4.3.0', `${config.hostname} Service not available`), false)))
+        finish({ cause: 'hook-timeout' })
       })
+      const refuse = await Promise.resolve()
+        .then(() => hooks.onConnect?.(info(call.signal)))
+        .then(
+          (v) => (v === undefined || v === null || !ReplyCodec.is(v) || isPositive(v) ? undefined : v),
+          (e) => (e instanceof SmtpError ? e.reply : (report(e), undefined)),
+        )
+      connectDeadline()
+      stopWaiting(call)
+      if (closed) return
+      const [s, outputs] = init(config, {
+        tls: transport.tls !== undefined,
+        nonce: runtime.randomToken(),
+        ...(refuse ? { refuse: { ...refuse, code: 554 } } : {}),
+        ...(options.xclient === true ? { xclient: true } : {}),
+      })
+      state = s
+      run(outputs)
+      for (const input of early.splice(0)) dispatch(input)
+      unpause('greeting')
+      afterDispatch() // a stop() or an end of input that came during onConnect
+    }
+    void greet()
   })
   return { done, stop: (now) => stop(now) }
 }
