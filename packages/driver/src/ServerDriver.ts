@@ -285,10 +285,11 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
             break
           case 'SetTimer': {
             timers.get(o.timer)?.()
-            // While the application is behind on the message, reading is paused by the server, not the
-            // client: a deadline then waits another round instead of blaming the client for the stall.
+            // While the application is behind on the message, or judges a handshake (onSecure), reading is
+            // paused by the server, not the client: a deadline then waits another round instead of blaming
+            // the client for the stall (the hook has its own deadline).
             const fire = (): void => {
-              if (pauses.has('message')) timers.set(o.timer, runtime.setTimer(o.ms, fire))
+              if (pauses.has('message') || pauses.has('secure')) timers.set(o.timer, runtime.setTimer(o.ms, fire))
               else dispatch(timerFired(o.timer))
             }
             timers.set(o.timer, runtime.setTimer(o.ms, fire))
