@@ -49,9 +49,9 @@ export const tlsInfo = (s: tls.TLSSocket, server: boolean): TlsInfo => {
   const certificate = server ? peerCertificate(s.getPeerX509Certificate?.()) : undefined
   // tls.Server judges a client certificate itself; a TLSSocket made for STARTTLS leaves that to its owner,
   // who asks OpenSSL's verdict as tls.Server does (the handle's verifyError)
-  const judged = s.authorized || certificate === undefined ? undefined : verifyError(s)
-  const authorized = s.authorized || (judged !== undefined && judged === null)
-  const error: unknown = s.authorizationError ?? judged
+  const verdict = s.authorized || certificate === undefined ? undefined : verification(s)
+  const authorized = s.authorized || (verdict !== undefined && verdict.error === undefined)
+  const error: unknown = s.authorizationError ?? verdict?.error
   return {
     ...(protocol ? { protocol } : {}),
     ...(cipher ? { cipher: cipher.standardName ?? cipher.name } : {}),
@@ -62,10 +62,15 @@ export const tlsInfo = (s: tls.TLSSocket, server: boolean): TlsInfo => {
   }
 }
 
-/** OpenSSL's verdict on the peer's certificate: null when it verified, undefined when it cannot be asked. */
-const verifyError = (s: tls.TLSSocket): Error | null | undefined => {
-  const handle = (s as tls.TLSSocket & { _handle?: { verifyError?: () => Error | null } })._handle
-  return typeof handle?.verifyError === 'function' ? handle.verifyError() : undefined
+/**
+ * OpenSSL's verdict on the peer's certificate, from the handle as tls.Server reads it: `error` unset when it
+ * verified (Node says null, Deno's node:tls an empty value); undefined when the handle cannot be asked.
+ */
+const verification = (s: tls.TLSSocket): { error?: unknown } | undefined => {
+  const handle = (s as tls.TLSSocket & { _handle?: { verifyError?: () => unknown } })._handle
+  if (typeof handle?.verifyError !== 'function') return undefined
+  const error = handle.verifyError()
+  return error ? { error } : {}
 }
 
 const errorCode = (e: unknown): string =>
