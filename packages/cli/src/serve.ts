@@ -231,7 +231,7 @@ const isHangup = (e: unknown): boolean =>
  */
 export const deliverInto =
   (store: Maildir, lmtp: boolean) =>
-  async (m: IncomingMessage, session: Pick<SessionInfo, 'signal'>): Promise<Reply | Reply[]> => {
+  async (m: IncomingMessage, session: Pick<SessionInfo, 'signal' | 'aborted'>): Promise<Reply | Reply[]> => {
     const from = m.envelope.from === null ? null : mailboxText(m.envelope.from)
     const recipients = m.envelope.recipients.map((r) => RecipientPolicy.key(r.to))
     try {
@@ -242,7 +242,16 @@ export const deliverInto =
           head: traceBlock([formatReturnPath(from), formatDeliveredTo(rcpt), m.received]),
         })),
       )
-      await delivery.writeAll(m.chunks, session.signal)
+      // `aborted` is checked without making an AbortSignal per message (they cost Node memory)
+      const called = {
+        get aborted() {
+          return session.aborted
+        },
+        get reason() {
+          return session.signal.reason
+        },
+      }
+      await delivery.writeAll(m.chunks, called)
     } catch (e) {
       // A StoreError answers 452 (disk full) or 451, and nothing is left in new/; the operator hears why.
       if (e instanceof StoreError) process.stderr.write(`smtpure serve: store: ${String(e.cause)}\n`)

@@ -55,6 +55,12 @@ export interface SessionInfo {
    * your store). Each call has its own; in `onClose` it is already aborted.
    */
   readonly signal: HookSignal
+  /**
+   * `signal.aborted`, read without making the signal: on Node each AbortSignal costs memory, so a hook
+   * that only needs to check (a store before its commit) should read this instead. Read it when you check:
+   * it is live, a copy of the session object is not.
+   */
+  readonly aborted: boolean
 }
 
 /** The part of the standard `AbortSignal` hooks use: what a build without runtime or DOM types sees. */

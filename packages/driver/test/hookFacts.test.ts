@@ -114,10 +114,12 @@ describe('SessionInfo', () => {
   describe('signal', () => {
     it('aborts when the hook timeout answers 451 in the hook’s place', async () => {
       let signal: SessionInfo['signal'] | undefined
+      let session: SessionInfo | undefined
       const { transport, runtime } = start(
         {},
         {
           onMailFrom: (_f, _p, s) => {
+            session = s
             signal = s.signal
             return never()
           },
@@ -125,20 +127,20 @@ describe('SessionInfo', () => {
       )
       transport.send('EHLO c.example\r\nMAIL FROM:<a@b.example>\r\n')
       await tick()
-      expect(signal?.aborted).toBe(false)
+      expect([signal?.aborted, session?.aborted]).toEqual([false, false])
       runtime.fire()
       await transport.until(/451 4\.3\.0 Local error in processing\r\n$/)
-      expect(signal?.aborted).toBe(true)
+      expect([signal?.aborted, session?.aborted]).toEqual([true, true])
       expect(String(signal?.reason)).toMatch(/hookTimeoutMs.*451/)
     })
 
     it('an onMessage slower than the hook timeout: its signal aborts as the client hears 451', async () => {
-      let signal: SessionInfo['signal'] | undefined
+      let session: SessionInfo | undefined
       const { transport, runtime } = start(
         {},
         {
           onMessage: async (m, s) => {
-            signal = s.signal
+            session = s // the signal is not read before the abort: it is made aborted when read
             for await (const _ of m.chunks) void _
             return never()
           },
@@ -146,10 +148,12 @@ describe('SessionInfo', () => {
       )
       transport.send(`EHLO c.example\r\n${tx}`)
       await tick()
-      expect(signal?.aborted).toBe(false)
+      expect(session?.aborted).toBe(false)
       runtime.fire()
       await transport.until(/451 4\.3\.0 [^\r\n]*\r\n$/)
-      expect(signal?.aborted).toBe(true)
+      expect(session?.aborted).toBe(true)
+      expect(session?.signal.aborted).toBe(true)
+      expect(String(session?.signal.reason)).toMatch(/hookTimeoutMs/)
     })
 
     it('aborts when the session is stopped at the deadline (421) while onMessage runs', async () => {

@@ -98,16 +98,23 @@ const storeError = (e: unknown): StoreError => (e instanceof StoreError ? e : ne
 export class DeliveryAbortedError extends Error {
   override readonly cause: unknown
   constructor(cause: unknown) {
-    super(`delivery called off: ${cause instanceof Error ? cause.message : String(cause)}`)
+    super(
+      cause === undefined
+        ? 'delivery called off'
+        : `delivery called off: ${cause instanceof Error ? cause.message : String(cause)}`,
+    )
     this.name = 'DeliveryAbortedError'
     this.cause = cause
   }
 }
 
-/** The part of AbortSignal a delivery reads (the driver's `session.signal` fits). */
+/**
+ * The part of AbortSignal a delivery reads: `aborted` at each check, `reason` once it is. The driver's
+ * `session.signal` fits; so does a view of `session.aborted`, which makes no AbortSignal (see `SessionInfo`).
+ */
 export interface DeliverySignal {
   readonly aborted: boolean
-  readonly reason: unknown
+  readonly reason?: unknown
 }
 
 const stopIfAborted = (signal: DeliverySignal | undefined): void => {
