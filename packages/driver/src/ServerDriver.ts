@@ -3,6 +3,8 @@
 // All inputs go through `dispatch`, one at a time, so the reducer sees a single ordered history.
 import {
   type Answer,
+  type Hello,
+  type ProxyHeader,
   type Question,
   type Reply,
   type ServerConfig,
@@ -95,9 +97,9 @@ const Controller = (globalThis as unknown as { AbortController: new () => Contro
 
 /**
  * One hook call's signal and how the session aborts it. The AbortSignal is made only when the hook reads
- * it (most never do, and `aborted` answers without it): on Node an AbortSignal costs far more memory than
- * the rest of a call's bookkeeping (measured: `smtpure serve`'s peak RSS grew by 17 MB over 3000 messages
- * when each made one).
+ * it (most never do, and `aborted` answers without it): Node 20 gives each AbortSignal its prototype after
+ * making it, an object V8 cannot shape, and one per call made a loop of short-lived calls hold several
+ * times the memory.
  */
 class CallSignal {
   private controller: Controller | undefined
@@ -118,6 +120,39 @@ class CallSignal {
     this.controller?.abort(new Error(reason))
   }
 }
+/**
+ * The `SessionInfo` a hook call gets. A class, so that `signal` and `aborted` are getters of its prototype:
+ * an object literal with getters is an object V8 cannot shape, and costs as much memory as the signal would.
+ */
+class HookSession implements SessionInfo {
+  readonly #call: CallSignal
+  declare readonly proxy?: ProxyHeader
+  constructor(
+    call: CallSignal,
+    readonly id: string,
+    readonly remoteAddress: string,
+    readonly remotePort: number | undefined,
+    readonly localAddress: string | undefined,
+    readonly localPort: number | undefined,
+    readonly tls: boolean,
+    readonly tlsInfo: TlsInfo | undefined,
+    readonly authenticated: string | undefined,
+    readonly user: unknown,
+    readonly hello: Hello | undefined,
+    readonly authFailures: number,
+    proxy: ProxyHeader | undefined,
+  ) {
+    this.#call = call
+    if (proxy !== undefined) (this as { proxy?: ProxyHeader }).proxy = proxy
+  }
+  get signal(): HookSignal {
+    return this.#call.signal
+  }
+  get aborted(): boolean {
+    return this.#call.aborted
+  }
+}
+
 const abortedCall = (reason: string): CallSignal => {
   const c = new CallSignal()
   c.abort(reason)
@@ -192,26 +227,21 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       const facts = told ?? (state === undefined ? undefined : sessionFacts(state))
       const x = facts?.xclient
       const tls = tlsNow ?? facts?.tls ?? transport.tls !== undefined
-      return {
+      return new HookSession(
+        call,
         id,
-        remoteAddress: x?.address ?? transport.remoteAddress,
-        remotePort: x?.address !== undefined ? x.port : transport.remotePort,
-        localAddress: x?.destAddress ?? transport.localAddress,
-        localPort: x?.destAddress !== undefined ? x.destPort : transport.localPort,
+        x?.address ?? transport.remoteAddress,
+        x?.address !== undefined ? x.port : transport.remotePort,
+        x?.destAddress ?? transport.localAddress,
+        x?.destAddress !== undefined ? x.destPort : transport.localPort,
         tls,
-        tlsInfo: tls ? (secure ?? transport.tls ?? {}) : undefined,
-        authenticated: facts?.authenticated,
-        user: facts?.authenticated !== undefined ? user : undefined,
-        hello: facts?.hello,
-        authFailures: facts?.authFailures ?? 0,
-        ...(transport.proxy !== undefined ? { proxy: transport.proxy } : {}),
-        get signal() {
-          return call.signal
-        },
-        get aborted() {
-          return call.aborted
-        },
-      }
+        tls ? (secure ?? transport.tls ?? {}) : undefined,
+        facts?.authenticated,
+        facts?.authenticated !== undefined ? user : undefined,
+        facts?.hello,
+        facts?.authFailures ?? 0,
+        transport.proxy,
+      )
     }
     const pause = (why: string): void => {
       if (pauses.size === 0) transport.pause()

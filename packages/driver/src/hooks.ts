@@ -52,7 +52,8 @@ export interface SessionInfo {
    * 451, 454 or 421 in its place), the message was aborted, or the session ended (the client left, or
    * the server's close deadline came). Work the hook does after that is not reported to the client, so
    * a hook that stores something must not commit it once this aborted (pass it to fetch, timers, or
-   * your store). Each call has its own; in `onClose` it is already aborted.
+   * your store). Each call has its own; in `onClose` it is already aborted. `signal` and `aborted` are
+   * getters of the session object: a copy made with `{ ...session }` has neither.
    */
   readonly signal: HookSignal
   /**
