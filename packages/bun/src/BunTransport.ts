@@ -4,7 +4,7 @@
 // socket is detached, so no plaintext reaches the session.
 import type { Socket, SocketHandler, TLSOptions } from 'bun'
 import { concat } from '@smtpure/core'
-import type { TlsInfo, Transport, TransportEvents } from '@smtpure/driver'
+import type { PeerCertificate, TlsInfo, Transport, TransportEvents } from '@smtpure/driver'
 
 /** Octets gathered from one turn's writes past which they are written at once. */
 const BATCH_LIMIT = 16 * 1024
@@ -29,17 +29,41 @@ export const bunHandlers: SocketHandler<Slot> = {
   error: (s, e) => s.data?.transport?.onClose(e),
 }
 
-/** TLS facts of a Bun TLS socket. */
-export const bunTlsInfo = (s: Socket<Slot>, servername?: string): TlsInfo => {
+/**
+ * TLS facts of a Bun TLS socket. The server side (`server`) also reports the SNI name and the client's
+ * certificate, presented only when the server asked for one (`requestCert`).
+ */
+export const bunTlsInfo = (s: Socket<Slot>, server: boolean): TlsInfo => {
   const cipher = s.getCipher()
   const protocol = s.getTLSVersion()
+  const servername = server ? s.getServername() : undefined
+  const certificate = server ? peerCertificate(s.getPeerX509Certificate?.()) : undefined
+  // Bun reports an error for a missing client certificate too: only a presented one has a reason to be refused
+  const error = !s.authorized && certificate !== undefined ? s.getAuthorizationError?.() : undefined
   return {
     ...(protocol ? { protocol } : {}),
     ...(cipher ? { cipher: cipher.standardName ?? cipher.name } : {}),
     ...(servername ? { servername } : {}),
     authorized: s.authorized,
+    ...(error ? { authorizationError: String((error as Error & { code?: unknown }).code ?? error.message) } : {}),
+    ...(certificate !== undefined ? { peerCertificate: certificate } : {}),
   }
 }
+
+/** The peer's certificate in the driver's shape, from Bun's node:crypto X509Certificate. */
+const peerCertificate = (
+  x: ReturnType<Socket<Slot>['getPeerX509Certificate']> | undefined,
+): PeerCertificate | undefined =>
+  x === undefined || x === null
+    ? undefined
+    : {
+        der: new Uint8Array(x.raw.buffer, x.raw.byteOffset, x.raw.byteLength),
+        subject: x.subject,
+        issuer: x.issuer,
+        fingerprint256: x.fingerprint256,
+        serialNumber: x.serialNumber,
+        validTo: x.validTo,
+      }
 
 /**
  * The driver's Transport on one Bun socket. `role` says how STARTTLS upgrades it (none: the server
@@ -58,6 +82,9 @@ export class BunTransport implements Transport {
   private ended = false
   private closing = false
   readonly remoteAddress: string
+  readonly remotePort: number | undefined
+  readonly localAddress: string | undefined
+  readonly localPort: number | undefined
 
   constructor(
     private socket: Socket<Slot>,
@@ -65,6 +92,9 @@ export class BunTransport implements Transport {
     public tls: TlsInfo | undefined = undefined,
   ) {
     this.remoteAddress = socket.remoteAddress || 'unknown'
+    this.remotePort = socket.remotePort || undefined
+    this.localAddress = socket.localAddress || undefined
+    this.localPort = socket.localPort || undefined
     socket.data = { transport: this }
   }
 
@@ -194,7 +224,7 @@ export class BunTransport implements Transport {
               s.terminate()
               return
             }
-            this.tls = bunTlsInfo(s, role.server ? s.getServername() : undefined)
+            this.tls = bunTlsInfo(s, role.server)
             resolve(this.tls)
           },
         },

@@ -67,7 +67,7 @@ export const connectSmtp = async (options: ConnectOptions): Promise<ClientSessio
     }).catch(reject)
   })
   socket.setNoDelay(true)
-  const transport = new BunTransport(socket, { server: false, tls }, implicit ? bunTlsInfo(socket) : undefined)
+  const transport = new BunTransport(socket, { server: false, tls }, implicit ? bunTlsInfo(socket, false) : undefined)
   return startClientSession(transport, {
     config,
     runtime: bunRuntime,

@@ -9,7 +9,14 @@ import { bunRuntime } from './runtime.ts'
 const tlsOptions = (files: NonNullable<SmtpServerOptions['tls']>): TLSOptions => {
   if (files.sni !== undefined && Object.keys(files.sni).length > 0)
     throw new OptionsError('server', ['tls.sni: @smtpure/bun serves one certificate (Bun.listen has no SNI)'])
-  return { key: files.key, cert: files.cert }
+  const ca = files.ca === undefined ? undefined : Array.isArray(files.ca) ? [...files.ca] : [files.ca]
+  return {
+    key: files.key,
+    cert: files.cert,
+    ...(ca ? { ca: ca as TLSOptions['ca'] } : {}),
+    // a client certificate is asked for, never required: the application judges it (onSecure)
+    ...(files.requestCert === true ? { requestCert: true, rejectUnauthorized: false } : {}),
+  }
 }
 
 /**
@@ -28,7 +35,7 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
   const open = (socket: Socket<Slot>): void => {
     socket.setNoDelay(true)
     const role = tls && !implicit ? { server: true, tls } : undefined
-    pool.admit(new BunTransport(socket, role, implicit ? bunTlsInfo(socket, socket.getServername()) : undefined))
+    pool.admit(new BunTransport(socket, role, implicit ? bunTlsInfo(socket, true) : undefined))
   }
 
   return {

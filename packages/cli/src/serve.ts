@@ -17,7 +17,7 @@ import {
   traceBlock,
   verifyCramMd5,
 } from '@smtpure/core'
-import { SmtpError } from '@smtpure/driver'
+import { type IncomingMessage, type SessionInfo, SmtpError } from '@smtpure/driver'
 import { Maildir, StoreError } from '@smtpure/maildir'
 import { loadAdapter } from './adapter.js'
 import { lineLogger, logFormat, version } from './log.js'
@@ -224,6 +224,50 @@ const isHangup = (e: unknown): boolean =>
     String(e.code),
   )
 
+/**
+ * What the delivery checks before it commits: the session's `aborted`, which makes no AbortSignal (Node's
+ * cost memory, one per message), and the signal's reason only once it aborted. A class, for the same
+ * reason: an object literal with getters costs V8 as much.
+ */
+class CalledOff {
+  constructor(private readonly session: Pick<SessionInfo, 'signal' | 'aborted'>) {}
+  get aborted(): boolean {
+    return this.session.aborted
+  }
+  get reason(): unknown {
+    return this.session.aborted ? this.session.signal.reason : undefined
+  }
+}
+
+/**
+ * The message hook of `serve`: one copy per distinct recipient into its Maildir, with Return-Path,
+ * Delivered-To and Received before the message, all on disk before the 250 (one per recipient in LMTP).
+ * Once the session stops waiting (`session.signal`: past hookTimeoutMs the client heard 451, at the close
+ * deadline 421) the delivery is called off and nothing lands, so the client's retry is the only copy.
+ */
+export const deliverInto =
+  (store: Maildir, lmtp: boolean) =>
+  async (m: IncomingMessage, session: Pick<SessionInfo, 'signal' | 'aborted'>): Promise<Reply | Reply[]> => {
+    const from = m.envelope.from === null ? null : mailboxText(m.envelope.from)
+    const recipients = m.envelope.recipients.map((r) => RecipientPolicy.key(r.to))
+    try {
+      // two spellings of one mailbox get one copy (RFC 5321 4.1.2)
+      const delivery = store.begin(
+        [...new Set(recipients)].map((rcpt) => ({
+          address: rcpt,
+          head: traceBlock([formatReturnPath(from), formatDeliveredTo(rcpt), m.received]),
+        })),
+      )
+      await delivery.writeAll(m.chunks, new CalledOff(session))
+    } catch (e) {
+      // A StoreError answers 452 (disk full) or 451, and nothing is left in new/; the operator hears why.
+      if (e instanceof StoreError) process.stderr.write(`smtpure serve: store: ${String(e.cause)}\n`)
+      throw e
+    }
+    const ok: Reply = { code: 250, enhanced: '2.0.0', lines: ['Ok: delivered'] }
+    return lmtp ? recipients.map(() => ok) : ok
+  }
+
 const denied: Reply = { code: 535, enhanced: '5.7.8', lines: ['Authentication credentials invalid'] }
 
 /** Run the server until SIGTERM or SIGINT; resolves with the exit code. */
@@ -287,26 +331,7 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
         onRcptTo: (to) => {
           if (!policy.accepts(to)) throw new SmtpError(550, '5.1.1', `<${mailboxText(to)}>: no such mailbox here`)
         },
-        onMessage: async (m) => {
-          const from = m.envelope.from === null ? null : mailboxText(m.envelope.from)
-          const recipients = m.envelope.recipients.map((r) => RecipientPolicy.key(r.to))
-          try {
-            // two spellings of one mailbox get one copy (RFC 5321 4.1.2)
-            const delivery = store.begin(
-              [...new Set(recipients)].map((rcpt) => ({
-                address: rcpt,
-                head: traceBlock([formatReturnPath(from), formatDeliveredTo(rcpt), m.received]),
-              })),
-            )
-            await delivery.writeAll(m.chunks)
-          } catch (e) {
-            // A StoreError answers 452 (disk full) or 451, and nothing is left in new/; the operator hears why.
-            if (e instanceof StoreError) process.stderr.write(`smtpure serve: store: ${String(e.cause)}\n`)
-            throw e
-          }
-          const ok: Reply = { code: 250, enhanced: '2.0.0', lines: ['Ok: delivered'] }
-          return lmtp ? recipients.map(() => ok) : ok
-        },
+        onMessage: deliverInto(store, lmtp),
       }),
     }),
   )

@@ -1,2 +1,2 @@
-// The test CA and leaf certificate, made at test time with openssl (the Node adapter's helper).
-export { type TestCerts, makeCerts } from '../../node/test/certs.ts'
+// The test CA, leaf and client certificates, made at test time with openssl (the Node adapter's helper).
+export { type ClientCert, type TestCerts, makeCerts, makeClientCert } from '../../node/test/certs.ts'

@@ -1,6 +1,7 @@
 // A raw SMTP peer on node:net (available on Node, Bun and Deno alike): writes exactly the bytes a
 // test gives it and collects the replies, so a test can misbehave where a real client would not.
 import * as net from 'node:net'
+import * as tls from 'node:tls'
 
 const latin1 = new TextDecoder('latin1')
 
@@ -9,11 +10,13 @@ export class RawPeer {
   private waiters: Array<() => void> = []
   readonly closed: Promise<void>
 
-  private constructor(readonly socket: net.Socket) {
-    socket.on('data', (d: Uint8Array) => {
-      this.text += latin1.decode(d)
-      this.wake()
-    })
+  private readonly onData = (d: Uint8Array): void => {
+    this.text += latin1.decode(d)
+    this.wake()
+  }
+
+  private constructor(public socket: net.Socket) {
+    socket.on('data', this.onData)
     socket.on('error', () => undefined)
     this.closed = new Promise((resolve) =>
       socket.on('close', () => {
@@ -61,6 +64,26 @@ export class RawPeer {
 
   write(data: string | Uint8Array): boolean {
     return this.socket.write(data)
+  }
+
+  /**
+   * After the server's 220 to STARTTLS: the client side of the handshake (node:tls, on every runtime), with
+   * `options` (servername, ca, a client certificate). What the server says from then on is read decrypted.
+   */
+  startTls(options: tls.ConnectionOptions): Promise<tls.TLSSocket> {
+    const raw = this.socket
+    raw.off('data', this.onData)
+    return new Promise((resolve, reject) => {
+      const secure = tls.connect({ ...options, socket: raw }, () => {
+        secure.off('error', reject)
+        resolve(secure)
+      })
+      secure.once('error', reject)
+      secure.on('error', () => undefined)
+      secure.on('data', this.onData)
+      secure.on('close', () => this.wake())
+      this.socket = secure
+    })
   }
 
   /** Close at once, as a client that vanishes (no QUIT, no FIN wait). */

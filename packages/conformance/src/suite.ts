@@ -2,6 +2,7 @@
 // client or a raw peer over real sockets. Node (vitest), Bun (bun test) and Deno (deno test) each
 // turn the cases into tests of their runner (test/node.test.ts, packages/bun/test, packages/deno/test).
 import type { Adapter, Case } from './harness.ts'
+import { factCases } from './facts.ts'
 import { loadCases } from './load.ts'
 import { protocolCases } from './protocol.ts'
 
@@ -10,5 +11,6 @@ export type { Adapter, Case } from './harness.ts'
 /** Every case, for one adapter. */
 export const conformanceCases = (adapter: Adapter): ReadonlyArray<Case> => [
   ...protocolCases(adapter),
+  ...factCases(adapter),
   ...loadCases(adapter),
 ]

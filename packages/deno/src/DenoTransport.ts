@@ -37,13 +37,21 @@ export class DenoTransport implements Transport {
   private closing = false
   private cutOff: (() => void) | undefined
   readonly remoteAddress: string
+  readonly remotePort: number | undefined
+  readonly localAddress: string | undefined
+  readonly localPort: number | undefined
 
   constructor(
     private conn: Deno.Conn,
     private readonly role: DenoTlsRole | undefined,
     public tls: TlsInfo | undefined = undefined,
   ) {
-    this.remoteAddress = conn.remoteAddr.transport === 'tcp' ? conn.remoteAddr.hostname : 'unknown'
+    const remote = conn.remoteAddr.transport === 'tcp' ? conn.remoteAddr : undefined
+    const local = conn.localAddr.transport === 'tcp' ? conn.localAddr : undefined
+    this.remoteAddress = remote?.hostname ?? 'unknown'
+    this.remotePort = remote?.port
+    this.localAddress = local?.hostname
+    this.localPort = local?.port
   }
 
   start(events: TransportEvents): void {
@@ -147,6 +155,7 @@ export class DenoTransport implements Transport {
     })
     this.conn = upgraded
     await upgraded.handshake() // rustls verifies the chain and the name, or this throws
+    // Deno's handshake reports only the ALPN protocol: no version, cipher or certificate
     this.tls = { authorized: true }
     return this.tls
   }

@@ -20,6 +20,10 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
   if (files && !options.implicitTls) return createNodeSmtpServer(options as Parameters<typeof createNodeSmtpServer>[0])
   if (files?.sni !== undefined && Object.keys(files.sni).length > 0)
     throw new OptionsError('server', ['tls.sni: Deno.listenTls serves one certificate (no SNI with implicitTls)'])
+  if (files?.requestCert === true)
+    throw new OptionsError('server', [
+      'tls.requestCert: Deno.listenTls cannot ask for client certificates (STARTTLS, on node:tls, can)',
+    ])
   const config = serverConfigOf(options)
   const pool = sessionPool(options, config, denoRuntime)
   let listener: Deno.Listener | undefined
@@ -30,7 +34,8 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
         if (files === undefined) (conn as Deno.TcpConn).setNoDelay(true) // a TlsConn has no such switch
         if (files === undefined) pool.admit(new DenoTransport(conn, undefined))
         else
-          // the session starts once TLS is on, so it greets in TLS and knows it (RFC 8314 3.3)
+          // the session starts once TLS is on, so it greets in TLS and knows it (RFC 8314 3.3); Deno's
+          // handshake reports no version, cipher or SNI name, and it asks for no client certificate
           (conn as Deno.TlsConn).handshake().then(
             () => pool.admit(new DenoTransport(conn, undefined, { authorized: false })),
             (e: unknown) => {

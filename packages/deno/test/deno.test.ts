@@ -17,6 +17,13 @@ Deno.test('@smtpure/deno refuses SNI certificates with implicit TLS: Deno.listen
   )
 })
 
+Deno.test('@smtpure/deno refuses client certificates with implicit TLS (Deno.listenTls cannot ask for them)', () => {
+  assert.throws(
+    () => createSmtpServer({ implicitTls: true, tls: { key: 'k', cert: 'c', requestCert: true } }),
+    /tls\.requestCert: Deno\.listenTls cannot ask for client certificates/,
+  )
+})
+
 Deno.test('@smtpure/deno refuses verify: false (Deno verifies every certificate)', async () => {
   await assert.rejects(connectSmtp({ host: '127.0.0.1', port: 25, verify: false }), /verify: false is not available/)
 })

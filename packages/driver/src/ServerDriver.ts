@@ -3,6 +3,8 @@
 // All inputs go through `dispatch`, one at a time, so the reducer sees a single ordered history.
 import {
   type Answer,
+  type Hello,
+  type ProxyHeader,
   type Question,
   type Reply,
   type ServerConfig,
@@ -39,13 +41,14 @@ import * as t from 'io-ts'
 import { ChunkStream } from './ChunkStream.js'
 import {
   type CloseReason,
+  type HookSignal,
   type IncomingMessage,
   type ServerHooks,
   type SessionInfo,
   SmtpError,
   type Verdict,
 } from './hooks.js'
-import type { Runtime, Transport } from './Transport.js'
+import type { Runtime, TlsInfo, Transport } from './Transport.js'
 
 /** Buffered message octets past which reading pauses until the application catches up. */
 const HIGH_WATER = 1024 * 1024
@@ -68,6 +71,93 @@ const verdictAnswer = (v: unknown, failure: Reply): Answer => {
 }
 const errorAnswer = (e: unknown, failure: Reply): Answer =>
   e instanceof SmtpError ? reject(e.reply, e.challenge) : reject(failure)
+
+/** `onAuth` may return `{ user, reply? }` (see `AuthVerdict`): the verdict is its reply, the user is kept. */
+const authVerdict = (v: unknown): { verdict: unknown; user?: unknown } =>
+  typeof v === 'object' && v !== null && !ReplyCodec.is(v) && 'user' in v
+    ? { verdict: (v as { reply?: unknown }).reply, user: (v as { user: unknown }).user }
+    : { verdict: v }
+
+/** A 4yz/5yz reply from a hook that refuses the connection (onSecure); 2yz or nothing lets it go on. */
+const refusal = (v: unknown): Reply | undefined =>
+  v === undefined || v === null || !ReplyCodec.is(v) || isPositive(v)
+    ? undefined
+    : v.code >= 400 && v.code <= 599
+      ? v
+      : closing
+
+const closing = reply(421, '4.3.0', 'Local error in processing, closing connection')
+
+interface Controller {
+  readonly signal: HookSignal
+  readonly abort: (reason: unknown) => void
+}
+// The driver's own build declares no runtime types; every runtime it runs on has AbortController.
+const Controller = (globalThis as unknown as { AbortController: new () => Controller }).AbortController
+
+/**
+ * One hook call's signal and how the session aborts it. The AbortSignal is made only when the hook reads
+ * it (most never do, and `aborted` answers without it): Node 20 gives each AbortSignal its prototype after
+ * making it, an object V8 cannot shape, and one per call made a loop of short-lived calls hold several
+ * times the memory.
+ */
+class CallSignal {
+  private controller: Controller | undefined
+  private reason: string | undefined
+  get aborted(): boolean {
+    return this.reason !== undefined
+  }
+  get signal(): HookSignal {
+    if (this.controller === undefined) {
+      this.controller = new Controller()
+      if (this.reason !== undefined) this.controller.abort(new Error(this.reason))
+    }
+    return this.controller.signal
+  }
+  abort(reason: string): void {
+    if (this.reason !== undefined) return
+    this.reason = reason
+    this.controller?.abort(new Error(reason))
+  }
+}
+/**
+ * The `SessionInfo` a hook call gets. A class, so that `signal` and `aborted` are getters of its prototype:
+ * an object literal with getters is an object V8 cannot shape, and costs as much memory as the signal would.
+ */
+class HookSession implements SessionInfo {
+  readonly #call: CallSignal
+  declare readonly proxy?: ProxyHeader
+  constructor(
+    call: CallSignal,
+    readonly id: string,
+    readonly remoteAddress: string,
+    readonly remotePort: number | undefined,
+    readonly localAddress: string | undefined,
+    readonly localPort: number | undefined,
+    readonly tls: boolean,
+    readonly tlsInfo: TlsInfo | undefined,
+    readonly authenticated: string | undefined,
+    readonly user: unknown,
+    readonly hello: Hello | undefined,
+    readonly authFailures: number,
+    proxy: ProxyHeader | undefined,
+  ) {
+    this.#call = call
+    if (proxy !== undefined) (this as { proxy?: ProxyHeader }).proxy = proxy
+  }
+  get signal(): HookSignal {
+    return this.#call.signal
+  }
+  get aborted(): boolean {
+    return this.#call.aborted
+  }
+}
+
+const abortedCall = (reason: string): CallSignal => {
+  const c = new CallSignal()
+  c.abort(reason)
+  return c
+}
 
 export interface ServerSessionOptions {
   readonly config: ServerConfig
@@ -112,25 +202,48 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     const timers = new Map<string, () => void>()
     const pauses = new Set<string>()
     let lastWrite: Promise<void> = Promise.resolve()
-    let message: { stream: ChunkStream; verdict: Promise<Verdict | ReadonlyArray<Verdict>> } | undefined
+    let message:
+      { stream: ChunkStream; verdict: Promise<Verdict | ReadonlyArray<Verdict>>; call: CallSignal } | undefined
     const report = (e: unknown): void => options.onError?.(e)
     let messages = 0
     let upgrading: Uint8Array[] | undefined // decrypted bytes that came during the TLS handshake
     let lastSent: Uint8Array | undefined // the last replies written, to tell why the session closed
     let peerGone = false
+    let secure: TlsInfo | undefined = transport.tls // what the last handshake told
+    let user: unknown // what onAuth returned as `user`, once AUTH succeeded
+    // Hook calls the session still waits for: each one's signal aborts when the session stops waiting.
+    const waitingFor = new Set<CallSignal>()
+    const track = (): CallSignal => {
+      const c = new CallSignal()
+      waitingFor.add(c)
+      return c
+    }
+    const stopWaiting = (c: CallSignal, reason?: string): void => {
+      if (!waitingFor.delete(c)) return
+      if (reason !== undefined) c.abort(reason)
+    }
 
     // Session facts come from the core: those a question or message start carried, or its account now.
-    const info = (told?: SessionFacts): SessionInfo => {
+    // XCLIENT's attributes describe the client (and the address it reached) in place of the connection's.
+    const info = (call: CallSignal, told?: SessionFacts, tlsNow?: boolean): SessionInfo => {
       const facts = told ?? (state === undefined ? undefined : sessionFacts(state))
-      return {
+      const x = facts?.xclient
+      const tls = tlsNow ?? facts?.tls ?? transport.tls !== undefined
+      return new HookSession(
+        call,
         id,
-        remoteAddress: facts?.xclient?.address ?? transport.remoteAddress,
-        tls: facts?.tls ?? transport.tls !== undefined,
-        authenticated: facts?.authenticated,
-        hello: facts?.hello,
-        authFailures: facts?.authFailures ?? 0,
-        ...(transport.proxy !== undefined ? { proxy: transport.proxy } : {}),
-      }
+        x?.address ?? transport.remoteAddress,
+        x?.address !== undefined ? x.port : transport.remotePort,
+        x?.destAddress ?? transport.localAddress,
+        x?.destAddress !== undefined ? x.destPort : transport.localPort,
+        tls,
+        tls ? (secure ?? transport.tls ?? {}) : undefined,
+        facts?.authenticated,
+        facts?.authenticated !== undefined ? user : undefined,
+        facts?.hello,
+        facts?.authFailures ?? 0,
+        transport.proxy,
+      )
     }
     const pause = (why: string): void => {
       if (pauses.size === 0) transport.pause()
@@ -145,9 +258,11 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       for (const cancel of timers.values()) cancel()
       timers.clear()
       message?.stream.abort('closed')
+      // hooks still running will not be heard: the client left, or heard its last reply
+      for (const c of [...waitingFor]) stopWaiting(c, 'the session ended')
       transport.close()
       try {
-        hooks.onClose?.(info(), reason)
+        hooks.onClose?.(info(abortedCall('the session ended')), reason)
       } catch (e) {
         report(e)
       }
@@ -202,6 +317,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
           }
           case 'MessageAborted':
             message?.stream.abort(o.reason)
+            if (message !== undefined) stopWaiting(message.call, 'the message was aborted')
             message = undefined
             unpause('message')
             break
@@ -214,7 +330,10 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
                 upgrading = []
                 return transport.startTls()
               })
-              .then(() => {
+              .then(async (told) => {
+                secure = told
+                // the application may refuse the connection on what the handshake told (a client certificate)
+                if (!(await secured())) return
                 const early = upgrading ?? []
                 upgrading = undefined
                 dispatch(tlsStarted)
@@ -227,10 +346,11 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
             break
           case 'SetTimer': {
             timers.get(o.timer)?.()
-            // While the application is behind on the message, reading is paused by the server, not the
-            // client: a deadline then waits another round instead of blaming the client for the stall.
+            // While the application is behind on the message, or judges a handshake (onSecure), reading is
+            // paused by the server, not the client: a deadline then waits another round instead of blaming
+            // the client for the stall (the hook has its own deadline).
             const fire = (): void => {
-              if (pauses.has('message')) timers.set(o.timer, runtime.setTimer(o.ms, fire))
+              if (pauses.has('message') || pauses.has('secure')) timers.set(o.timer, runtime.setTimer(o.ms, fire))
               else dispatch(timerFired(o.timer))
             }
             timers.set(o.timer, runtime.setTimer(o.ms, fire))
@@ -282,25 +402,34 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
         date: now,
       })
       const incoming: IncomingMessage = { envelope, chunks: stream, received: receivedField }
+      const call = track()
       const verdict = hooks.onMessage
-        ? Promise.resolve().then(() => hooks.onMessage!(incoming, info(facts)))
+        ? Promise.resolve().then(() => hooks.onMessage!(incoming, info(call, facts)))
         : drain(stream)
       // A hook that gives up early must not leave the session waiting on unread chunks.
       verdict.then(
         () => stream.abort('not read'), // a no-op once the message ended
         () => stream.abort('hook failed'),
       )
-      message = { stream, verdict }
+      message = { stream, verdict, call }
     }
 
     const ask = (q: Question): void => {
       const failure = q._tag === 'Auth' ? authError : localError
       let settled = false
       let cancel = (): void => undefined
+      // The message's hook was called when the message started; every other hook is called now.
+      let call: CallSignal | undefined
+      if (q._tag === 'Message') call = message?.call
+      else call = track()
+      let authUser: unknown
       // Only application code gets a deadline: a question without a hook is answered at once, untimed.
       const arm = (): void => {
         cancel = runtime.setTimer(options.hookTimeoutMs ?? 5 * 60 * 1000, () => {
           report(new Error(`hook for ${q._tag} did not answer in time`))
+          // the session answers in the hook's place: the hook's signal tells it so
+          if (call !== undefined)
+            stopWaiting(call, `no answer within hookTimeoutMs (the client was told ${failure.code})`)
           const r = reject(failure)
           answer(q._tag === 'Message' && config.lmtp ? perRecipient(q.recipients.map(() => r)) : r)
         })
@@ -309,6 +438,8 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
         if (settled) return // the timeout answered already
         settled = true
         cancel()
+        if (call !== undefined) stopWaiting(call)
+        if (q._tag === 'Auth' && a._tag === 'Accept') user = authUser
         // A hook's answer the session cannot take (a 2yz refusal, a bad enhanced code, the wrong
         // number of LMTP verdicts) becomes the failure reply: the client is never left waiting.
         const problem = state === undefined ? undefined : answerProblem(state, q.id, a)
@@ -320,7 +451,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
         }
         dispatch(answered(q.id, a))
       }
-      const call = (f: (() => Promise<unknown> | unknown) | undefined, failure: Reply, fallback: Answer): void => {
+      const callHook = (f: (() => Promise<unknown> | unknown) | undefined, failure: Reply, fallback: Answer): void => {
         if (f === undefined) {
           void Promise.resolve().then(() => answer(fallback))
           return
@@ -329,23 +460,32 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
         Promise.resolve()
           .then(f)
           .then(
-            (v) => answer(verdictAnswer(v, failure)),
+            (v) => {
+              if (q._tag !== 'Auth') return answer(verdictAnswer(v, failure))
+              const { verdict, user } = authVerdict(v)
+              authUser = user
+              answer(verdictAnswer(verdict, failure))
+            },
             (e) => {
               if (!(e instanceof SmtpError)) report(e)
               answer(errorAnswer(e, failure))
             },
           )
       }
-      const s = info(q.session)
+      const s = info(call ?? abortedCall('no message'), q.session)
       switch (q._tag) {
         case 'Hello':
-          return call(hooks.onHello && (() => hooks.onHello!(q.hello, s)), localError, accept())
+          return callHook(hooks.onHello && (() => hooks.onHello!(q.hello, s)), localError, accept())
         case 'Auth':
-          return call(hooks.onAuth && (() => hooks.onAuth!(q.credentials, s)), authError, reject(noAuth))
+          return callHook(hooks.onAuth && (() => hooks.onAuth!(q.credentials, s)), authError, reject(noAuth))
         case 'Mail':
-          return call(hooks.onMailFrom && (() => hooks.onMailFrom!(q.from, q.params, s)), localError, accept())
+          return callHook(hooks.onMailFrom && (() => hooks.onMailFrom!(q.from, q.params, s)), localError, accept())
         case 'Rcpt':
-          return call(hooks.onRcptTo && (() => hooks.onRcptTo!(q.to, q.params, q.envelope, s)), localError, accept())
+          return callHook(
+            hooks.onRcptTo && (() => hooks.onRcptTo!(q.to, q.params, q.envelope, s)),
+            localError,
+            accept(),
+          )
         case 'Vrfy':
         case 'Expn': {
           const hook = q._tag === 'Vrfy' ? hooks.onVrfy : hooks.onExpn
@@ -403,39 +543,88 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       },
     })
     pause('greeting') // nothing is read until the greeting is decided
+
+    /**
+     * After a TLS handshake: ask `onSecure` (within the hook deadline, reading paused meanwhile). A refusal
+     * is sent and the connection closed; resolves whether the session goes on.
+     */
+    function secured(): Promise<boolean> {
+      const onSecure = hooks.onSecure
+      if (onSecure === undefined) return Promise.resolve(true)
+      const c = track()
+      pause('secure')
+      return new Promise<Reply | 'timeout' | undefined>((resolve) => {
+        const cancel = runtime.setTimer(options.hookTimeoutMs ?? 5 * 60 * 1000, () => {
+          report(new Error('hook for Secure did not answer in time'))
+          stopWaiting(c, 'no answer within hookTimeoutMs (the client was told 421)')
+          resolve('timeout')
+        })
+        Promise.resolve()
+          .then(() => onSecure(info(c, undefined, true)))
+          .then(refusal, (e: unknown) =>
+            e instanceof SmtpError ? (refusal(e.reply) ?? closing) : (report(e), closing),
+          )
+          .then((r) => {
+            cancel()
+            resolve(r)
+          })
+      }).then((outcome) => {
+        const timedOut = outcome === 'timeout'
+        if (!timedOut && !waitingFor.has(c)) return false // the session ended meanwhile
+        stopWaiting(c)
+        if (closed) return false
+        if (outcome === undefined) {
+          unpause('secure')
+          return true
+        }
+        const r = timedOut ? closing : outcome
+        const bytes = encode(formatReply(r, config.enhancedStatusCodes))
+        lastSent = bytes
+        transport.write(bytes)
+        finish(timedOut ? { cause: 'hook-timeout' } : closedBy(bytes))
+        return false
+      })
+    }
     // The core says 421 between transactions, before any command pipelined behind the last one.
     stop = (now = false) => dispatch(now ? shutdown : stopRequested)
     afterDispatch = endIfDone
 
     // The connection hook decides the greeting (RFC 5321 3.1), within the hook deadline like any hook:
     // past it the client hears 421 (RFC 5321 3.8) rather than nothing at all.
-    const connectDeadline = runtime.setTimer(options.hookTimeoutMs ?? 5 * 60 * 1000, () => {
-      if (state !== undefined || closed) return
-      report(new Error('hook for Connect did not answer in time'))
-      transport.write(encode(formatReply(reply(421, '4.3.0', `${config.hostname} Service not available`), false)))
-      finish({ cause: 'hook-timeout' })
-    })
-    Promise.resolve()
-      .then(() => hooks.onConnect?.(info()))
-      .then(
-        (v) => (v === undefined || v === null || !ReplyCodec.is(v) || isPositive(v) ? undefined : v),
-        (e) => (e instanceof SmtpError ? e.reply : (report(e), undefined)),
-      )
-      .then((refuse) => {
-        connectDeadline()
-        if (closed) return
-        const [s, outputs] = init(config, {
-          tls: transport.tls !== undefined,
-          nonce: runtime.randomToken(),
-          ...(refuse ? { refuse: { ...refuse, code: 554 } } : {}),
-          ...(options.xclient === true ? { xclient: true } : {}),
-        })
-        state = s
-        run(outputs)
-        for (const input of early.splice(0)) dispatch(input)
-        unpause('greeting')
-        afterDispatch() // a stop() or an end of input that came during onConnect
+    const greet = async (): Promise<void> => {
+      // With implicit TLS the handshake came first, so onSecure does too (RFC 8314 3.3).
+      if (transport.tls !== undefined && !(await secured())) return
+      if (closed) return
+      const call = track()
+      const connectDeadline = runtime.setTimer(options.hookTimeoutMs ?? 5 * 60 * 1000, () => {
+        if (state !== undefined || closed) return
+        report(new Error('hook for Connect did not answer in time'))
+        stopWaiting(call, 'no answer within hookTimeoutMs (the client was told 421)')
+        transport.write(encode(formatReply(reply(421, '4.3.0', `${config.hostname} Service not available`), false)))
+        finish({ cause: 'hook-timeout' })
       })
+      const refuse = await Promise.resolve()
+        .then(() => hooks.onConnect?.(info(call)))
+        .then(
+          (v) => (v === undefined || v === null || !ReplyCodec.is(v) || isPositive(v) ? undefined : v),
+          (e) => (e instanceof SmtpError ? e.reply : (report(e), undefined)),
+        )
+      connectDeadline()
+      stopWaiting(call)
+      if (closed) return
+      const [s, outputs] = init(config, {
+        tls: transport.tls !== undefined,
+        nonce: runtime.randomToken(),
+        ...(refuse ? { refuse: { ...refuse, code: 554 } } : {}),
+        ...(options.xclient === true ? { xclient: true } : {}),
+      })
+      state = s
+      run(outputs)
+      for (const input of early.splice(0)) dispatch(input)
+      unpause('greeting')
+      afterDispatch() // a stop() or an end of input that came during onConnect
+    }
+    void greet()
   })
   return { done, stop: (now) => stop(now) }
 }

@@ -16,13 +16,48 @@ export interface TransportEvents {
   readonly ended?: () => void
 }
 
-/** Facts about TLS once it is on. */
+/**
+ * The certificate the peer presented in the TLS handshake, in a shape every runtime can give: the DER
+ * octets, and the fields the runtime decoded from them (undefined where it decodes none).
+ */
+export interface PeerCertificate {
+  /** The certificate itself, DER (X.509, RFC 5280); parse it with any X.509 library for more. */
+  readonly der: Uint8Array
+  /** The subject's distinguished name, one `KEY=value` attribute per line (`CN=alice`), as OpenSSL prints it. */
+  readonly subject?: string
+  /** The issuer's distinguished name, in the same form. */
+  readonly issuer?: string
+  /** SHA-256 of `der`, upper-case hex octets joined by `:` (`AB:CD:...`). */
+  readonly fingerprint256?: string
+  /** The serial number, upper-case hex. */
+  readonly serialNumber?: string
+  /** The end of its validity, as the runtime prints it (`Nov 30 19:00:00 2026 GMT`). */
+  readonly validTo?: string
+}
+
+/**
+ * Facts about TLS once it is on. Each field is undefined where the runtime cannot tell it (see the
+ * adapter's guide: Deno's native TLS reports none of them).
+ */
 export interface TlsInfo {
+  /** The protocol version, such as `TLSv1.3`. */
   readonly protocol?: string
+  /** The cipher suite's standard (IANA) name, such as `TLS_AES_256_GCM_SHA384`. */
   readonly cipher?: string
-  /** The server name the client asked for (SNI), on the server side. */
+  /** The server name the client asked for (SNI, RFC 6066 3), on the server side. */
   readonly servername?: string
+  /**
+   * Whether the peer's certificate was verified against the trusted CAs: the server's certificate on the
+   * client side; on the server side the client's, so false when the client presented none.
+   */
   readonly authorized?: boolean
+  /** Why the peer's certificate was not verified (`unable to verify the first certificate`), when it was not. */
+  readonly authorizationError?: string
+  /**
+   * The peer's certificate, when it presented one: on the server side a client certificate, which clients
+   * present only when the server asks for it (`tls.requestCert`).
+   */
+  readonly peerCertificate?: PeerCertificate
 }
 
 export interface Transport {
@@ -47,6 +82,12 @@ export interface Transport {
   readonly close: () => void
   /** The peer's address, for trace headers. */
   readonly remoteAddress: string
+  /** The peer's port, where the runtime reports it. */
+  readonly remotePort?: number | undefined
+  /** The address of this end of the connection (the one the peer connected to), where the runtime reports it. */
+  readonly localAddress?: string | undefined
+  /** The port of this end, where the runtime reports it. */
+  readonly localPort?: number | undefined
   /** Set when the connection was TLS from the start (implicit TLS). */
   readonly tls: TlsInfo | undefined
   /** The PROXY protocol header a trusted load balancer sent before the session, if any. */

@@ -56,7 +56,17 @@ export interface SmtpServerOptions {
    */
   readonly transcript?: boolean
   /** Certificate and key: enables STARTTLS (or implicit TLS with `implicitTls`); `sni` maps names to others. */
-  readonly tls?: TlsFiles & { readonly sni?: Readonly<Record<string, TlsFiles>> }
+  readonly tls?: TlsFiles & {
+    readonly sni?: Readonly<Record<string, TlsFiles>>
+    /**
+     * Ask each client for a certificate in the handshake (default false). A client that presents none, or
+     * one that does not verify against `ca`, is not refused by the handshake: hooks see it in
+     * `session.tlsInfo` (`authorized`, `peerCertificate`) and `onSecure` decides.
+     */
+    readonly requestCert?: boolean
+    /** CA certificates (PEM) that client certificates are verified against (default: the runtime's trusted CAs). */
+    readonly ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array>
+  }
   /** TLS from the first byte, as on port 465 (RFC 8314 3.3). */
   readonly implicitTls?: boolean
   /** Connections at once; past it new ones get 421 and are closed (default 1000; 0 for no limit). */
@@ -65,6 +75,11 @@ export interface SmtpServerOptions {
   readonly maxConnectionsPerAddress?: number
   /** Hold loopback clients to `maxConnectionsPerAddress` too (default false). */
   readonly limitLoopback?: boolean
+  /**
+   * ms a hook may take before the client hears 451 (454 for AUTH, 421 for `onConnect` and `onSecure`) in its
+   * place (default 300000); the hook's `session.signal` then aborts.
+   */
+  readonly hookTimeoutMs?: number
   /** Implicit TLS: ms a new connection has to finish its handshake before it is dropped (default 10000). */
   readonly tlsHandshakeTimeoutMs?: number
   readonly onError?: (error: unknown) => void
@@ -268,6 +283,7 @@ export const sessionPool = (options: SmtpServerOptions, config: ServerConfig, ru
         runtime,
         id: logged.id,
         ...(options.onError ? { onError: options.onError } : {}),
+        ...(options.hookTimeoutMs !== undefined ? { hookTimeoutMs: options.hookTimeoutMs } : {}),
       })
       sessions.add(session)
       void session.done.then(() => {

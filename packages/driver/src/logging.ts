@@ -143,6 +143,8 @@ export const loggedHooks = (hooks: ServerHooks, logger: Logger): ServerHooks => 
       )
       return call('onHello', s, hooks.onHello, hello, s)
     },
+    // an onSecure hook makes the session wait for it after each handshake: wrapped only when there is one
+    ...(hooks.onSecure === undefined ? {} : { onSecure: (s: SessionInfo) => call('onSecure', s, hooks.onSecure, s) }),
     // without an onAuth hook AUTH is refused by the session itself: that stays as it is
     ...(hooks.onAuth === undefined
       ? {}

@@ -10,6 +10,9 @@ export class MemoryTransport implements Transport {
   closed = false
   tlsStarted = 0
   remoteAddress = '192.0.2.1'
+  remotePort = 40001
+  localAddress = '192.0.2.25'
+  localPort = 25
   tls: TlsInfo | undefined = undefined
   private waiters: Array<() => void> = []
 
@@ -32,7 +35,12 @@ export class MemoryTransport implements Transport {
   }
   startTls(): Promise<TlsInfo> {
     this.tlsStarted++
-    this.tls = { protocol: 'TLSv1.3' }
+    this.tls = {
+      protocol: 'TLSv1.3',
+      cipher: 'TLS_AES_128_GCM_SHA256',
+      servername: 'mx.example.com',
+      authorized: false,
+    }
     return Promise.resolve(this.tls)
   }
   close(): void {

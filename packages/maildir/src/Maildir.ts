@@ -103,6 +103,36 @@ export class StoreError extends SmtpError {
 
 const storeError = (e: unknown): StoreError => (e instanceof StoreError ? e : new StoreError(e))
 
+/**
+ * The delivery was called off by its signal (the SMTP session stopped waiting for it: its client heard 451
+ * or 421 and will send the message again), so it delivered nothing. `cause` is the signal's reason.
+ */
+export class DeliveryAbortedError extends Error {
+  override readonly cause: unknown
+  constructor(cause: unknown) {
+    super(
+      cause === undefined
+        ? 'delivery called off'
+        : `delivery called off: ${cause instanceof Error ? cause.message : String(cause)}`,
+    )
+    this.name = 'DeliveryAbortedError'
+    this.cause = cause
+  }
+}
+
+/**
+ * The part of AbortSignal a delivery reads: `aborted` at each check, `reason` once it is. The driver's
+ * `session.signal` fits; so does a view of `session.aborted`, which makes no AbortSignal (see `SessionInfo`).
+ */
+export interface DeliverySignal {
+  readonly aborted: boolean
+  readonly reason?: unknown
+}
+
+const stopIfAborted = (signal: DeliverySignal | undefined): void => {
+  if (signal?.aborted === true) throw new DeliveryAbortedError(signal.reason)
+}
+
 /** File names stay well below the usual 255-octet limit of one path component. */
 const MAX_NAME_OCTETS = 200
 
@@ -230,7 +260,7 @@ class FolderSyncer {
  * @example
  * const store = new Maildir('/var/mail/smtpure')
  * const delivery = store.begin([{ address: 'alice@example.com', head: traceBlock([received]) }])
- * await delivery.writeAll(message.chunks) // then 250; a failure throws a StoreError (451 or 452)
+ * await delivery.writeAll(message.chunks, session.signal) // then 250; a failure throws a StoreError (451 or 452)
  */
 export class Maildir {
   private readonly made = new Set<string>() // folders known to have cur, new and tmp
@@ -372,13 +402,20 @@ export class MaildirDelivery {
   /**
    * Write what is left, sync every copy, rename each into new/ and sync the new/ folders. If any step fails,
    * copies already in new/ are taken back out, so a failure (and the client's retry) delivers nothing twice.
+   *
+   * `signal` (the hook's `session.signal`) calls the delivery off: aborted before the renames, nothing reaches
+   * new/; aborted while they run, the copies are taken back out of new/ once they settle. Either way it throws
+   * `DeliveryAbortedError`. What remains: a mail reader that moved a copy out of new/ in the moments between its
+   * rename and that removal keeps it, and a crash in those moments leaves it delivered.
    */
-  async commit(): Promise<void> {
+  async commit(signal?: DeliverySignal): Promise<void> {
     const renamed: string[] = []
     try {
       await this.flush()
       const copies = this.copies
       await Promise.all(copies.map((c) => (c.file!.synced === true ? undefined : c.file!.sync())))
+      // the session stopped waiting: its client heard 451 or 421 and will send the message again
+      stopIfAborted(signal)
       // every rename settles before any is judged, so none lands in new/ after a failure was cleaned up
       const renames = await Promise.allSettled(
         copies.map((c) => call<void>((cb) => fs.rename(c.tmp, c.final, cb)).then(() => void renamed.push(c.final))),
@@ -387,12 +424,21 @@ export class MaildirDelivery {
       if (failed !== undefined) throw (failed as PromiseRejectedResult).reason
       // the data is on disk: a failed close loses nothing, so it runs beside the folder syncs
       const closed = Promise.all(copies.map(closeCopy)).catch(() => undefined)
-      await Promise.all([...new Set(copies.map((c) => join(c.dir, 'new')))].map((d) => this.store.folders.sync(d)))
+      const inboxes = [...new Set(copies.map((c) => join(c.dir, 'new')))]
+      await Promise.all(inboxes.map((d) => this.store.folders.sync(d)))
+      // called off while the copies were moving into new/: they come back out (below)
+      stopIfAborted(signal)
       this.copies = []
       await closed
     } catch (e) {
       await Promise.all(renamed.map((final) => unlink(final).catch(() => undefined)))
+      if (renamed.length > 0) {
+        // the removals reach the disk too, so that a crash does not bring the copies back
+        const inboxes = new Set(renamed.map((final) => join(final, '..')))
+        await Promise.all([...inboxes].map((d) => this.store.folders.sync(d).catch(() => undefined)))
+      }
       await this.abort()
+      if (e instanceof DeliveryAbortedError) throw e
       this.store.forget() // a folder removed behind our back is made again by the next delivery
       throw storeError(e)
     }
@@ -412,11 +458,17 @@ export class MaildirDelivery {
     )
   }
 
-  /** Write every chunk and commit; on any failure abort and throw (a StoreError for the file system). */
-  async writeAll(chunks: AsyncIterable<Uint8Array>): Promise<void> {
+  /**
+   * Write every chunk and commit; on any failure abort and throw (a StoreError for the file system). With
+   * `signal`, an abort stops the delivery and nothing is delivered (see `commit`): `DeliveryAbortedError`.
+   */
+  async writeAll(chunks: AsyncIterable<Uint8Array>, signal?: DeliverySignal): Promise<void> {
     try {
-      for await (const chunk of chunks) await this.write(chunk)
-      await this.commit()
+      for await (const chunk of chunks) {
+        stopIfAborted(signal)
+        await this.write(chunk)
+      }
+      await this.commit(signal)
     } catch (e) {
       await this.abort()
       throw e // a StoreError from the file system, or the message stream's own error

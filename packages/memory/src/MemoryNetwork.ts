@@ -45,6 +45,7 @@ interface Listener {
   readonly accept: Accept
   readonly tls: boolean
   readonly implicitTls: boolean
+  readonly port: number
 }
 
 /** A connection: two ends and the pieces in flight between them. */
@@ -62,8 +63,32 @@ export class Connection {
     to: string,
     listener: Listener,
   ) {
-    this.client = new MemoryTransport(this, from, network.address(to), true, listener.implicitTls)
-    this.server = new MemoryTransport(this, to, network.address(from), listener.tls, listener.implicitTls)
+    // the client's end gets the next ephemeral port (RFC 6335 6: 49152 and up); the server's is the listener's
+    const port = 49152 + (network.connectionCount % 16384)
+    const toAddress = network.address(to) // in this order, as before: simulations name hosts in it
+    const fromAddress = network.address(from)
+    this.client = new MemoryTransport(
+      this,
+      from,
+      toAddress,
+      true,
+      listener.implicitTls,
+      false,
+      listener.port,
+      fromAddress,
+      port,
+    )
+    this.server = new MemoryTransport(
+      this,
+      to,
+      fromAddress,
+      listener.tls,
+      listener.implicitTls,
+      true,
+      port,
+      toAddress,
+      listener.port,
+    )
     this.client.peer = this.server
     this.server.peer = this.client
   }
@@ -175,7 +200,7 @@ export class Connection {
       this.network.note(this, server.name, 'tls', 'TLS established')
       for (const end of [client, server]) {
         end.tlsMode = 'tls'
-        end.tls = this.network.tlsInfo()
+        end.tls = this.network.tlsInfo(end === server ? server.name : undefined)
         const h = end.handshake!
         end.handshake = undefined
         h.resolve(end.tls)
@@ -244,17 +269,38 @@ export class MemoryNetwork {
     return a
   }
 
-  tlsInfo(): TlsInfo {
-    return { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', authorized: true }
+  /** Connections made so far. */
+  get connectionCount(): number {
+    return this.connections
+  }
+
+  /**
+   * TLS facts as a real handshake would report them. The server's end (`servername`: its own host name,
+   * which the client asked for) heard no client certificate; the client's end verified the server's.
+   */
+  tlsInfo(servername?: string): TlsInfo {
+    return servername === undefined
+      ? { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', authorized: true }
+      : { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', servername, authorized: false }
   }
 
   /**
    * Accept connections to `name`. `tls`: the server end can upgrade (STARTTLS); `implicitTls`: every
-   * connection is TLS from its first octet. Returns the function that stops listening.
+   * connection is TLS from its first octet; `port` is the one both ends report (default 25, 465 with
+   * `implicitTls`). Returns the function that stops listening.
    */
-  listen(name: string, accept: Accept, options: { tls?: boolean; implicitTls?: boolean } = {}): () => void {
+  listen(
+    name: string,
+    accept: Accept,
+    options: { tls?: boolean; implicitTls?: boolean; port?: number } = {},
+  ): () => void {
     if (this.listeners.has(name)) throw new Error(`${name} is already listening`)
-    const listener = { accept, tls: options.tls ?? false, implicitTls: options.implicitTls ?? false }
+    const listener = {
+      accept,
+      tls: options.tls ?? false,
+      implicitTls: options.implicitTls ?? false,
+      port: options.port ?? (options.implicitTls ? 465 : 25),
+    }
     this.listeners.set(name, listener)
     return () => {
       if (this.listeners.get(name) === listener) this.listeners.delete(name)

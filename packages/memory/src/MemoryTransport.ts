@@ -47,10 +47,15 @@ export class MemoryTransport implements Transport {
     /** Whether this end can do TLS (a server without certificates cannot). */
     readonly canTls: boolean,
     implicitTls: boolean,
+    /** Whether this end is the server's (its TLS facts are the server side's). */
+    readonly serverSide = false,
+    readonly remotePort?: number,
+    readonly localAddress?: string,
+    readonly localPort?: number,
   ) {
     if (implicitTls) {
       this.tlsMode = 'tls'
-      this.tls = conn.network.tlsInfo()
+      this.tls = conn.network.tlsInfo(serverSide ? name : undefined)
     }
   }
 

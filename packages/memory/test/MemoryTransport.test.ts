@@ -168,4 +168,29 @@ describe('MemoryTransport', () => {
       expect(c.received()).not.toMatch(/injected/)
     })
   })
+
+  describe('what the ends report', () => {
+    it('addresses and ports of both ends, the same every run: TEST-NET addresses, an ephemeral port', async () => {
+      const facts = async () => {
+        const { client, server } = await pair(5)
+        return [client, server].map((t) => [t.localAddress, t.localPort, t.remoteAddress, t.remotePort])
+      }
+      const [client, server] = await facts()
+      expect(client).toEqual(['192.0.2.2', 49153, '192.0.2.1', 25])
+      expect(server).toEqual(['192.0.2.1', 25, '192.0.2.2', 49153])
+      expect(await facts()).toEqual([client, server])
+    })
+    it('TLS facts as a handshake reports them: the server end has its SNI name and no client certificate', async () => {
+      const { scheduler, client, server } = await pair(3, { tls: true })
+      const [c, s] = [client.startTls(), server.startTls()]
+      await scheduler.run(1000)
+      expect(await c).toEqual({ protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', authorized: true })
+      expect(await s).toEqual({
+        protocol: 'TLSv1.3',
+        cipher: 'TLS_AES_256_GCM_SHA384',
+        servername: 'server.example',
+        authorized: false,
+      })
+    })
+  })
 })

@@ -2,7 +2,7 @@
 // socket. STARTTLS follows RFC 3207: once the upgrade starts no plaintext is delivered.
 import type { Socket } from 'node:net'
 import * as tls from 'node:tls'
-import type { TlsInfo, Transport, TransportEvents } from '@smtpure/driver'
+import type { PeerCertificate, TlsInfo, Transport, TransportEvents } from '@smtpure/driver'
 
 /** How this end upgrades: as the TLS server (STARTTLS on a server) or the TLS client. */
 export type TlsRole =
@@ -10,19 +10,71 @@ export type TlsRole =
       readonly server: true
       readonly secureContext: tls.SecureContext
       readonly SNICallback?: tls.TlsOptions['SNICallback']
+      /** Ask the client for a certificate; one that does not verify is still let through (see `authorized`). */
+      readonly requestCert?: boolean
     }
   | { readonly server: false; readonly options: tls.ConnectionOptions }
 
-const tlsInfo = (s: tls.TLSSocket, servername?: string): TlsInfo => {
+/** The peer's certificate in the driver's shape, from node:crypto's X509Certificate (Bun's has the same fields). */
+export const peerCertificate = (x: X509Like | undefined): PeerCertificate | undefined =>
+  x === undefined
+    ? undefined
+    : {
+        der: new Uint8Array(x.raw.buffer, x.raw.byteOffset, x.raw.byteLength),
+        subject: x.subject,
+        issuer: x.issuer,
+        fingerprint256: x.fingerprint256,
+        serialNumber: x.serialNumber,
+        validTo: x.validTo,
+      }
+
+/** The fields of node:crypto's X509Certificate that `PeerCertificate` takes. */
+export interface X509Like {
+  readonly raw: Uint8Array
+  readonly subject: string
+  readonly issuer: string
+  readonly fingerprint256: string
+  readonly serialNumber: string
+  readonly validTo: string
+}
+
+/**
+ * TLS facts of a socket whose handshake is done. The server side also reports the client's certificate
+ * (presented only when the server asked for one).
+ */
+export const tlsInfo = (s: tls.TLSSocket, server: boolean): TlsInfo => {
   const cipher = s.getCipher()
   const protocol = s.getProtocol()
+  const servername = server ? (s as tls.TLSSocket & { servername?: string | false }).servername : undefined
+  const certificate = server ? peerCertificate(s.getPeerX509Certificate?.()) : undefined
+  // tls.Server judges a client certificate itself; a TLSSocket made for STARTTLS leaves that to its owner,
+  // who asks OpenSSL's verdict as tls.Server does (the handle's verifyError)
+  const verdict = s.authorized || certificate === undefined ? undefined : verification(s)
+  const authorized = s.authorized || (verdict !== undefined && verdict.error === undefined)
+  const error: unknown = s.authorizationError ?? verdict?.error
   return {
     ...(protocol ? { protocol } : {}),
     ...(cipher ? { cipher: cipher.standardName ?? cipher.name } : {}),
     ...(servername ? { servername } : {}),
-    authorized: s.authorized,
+    authorized,
+    ...(!authorized && error ? { authorizationError: errorCode(error) } : {}),
+    ...(certificate !== undefined ? { peerCertificate: certificate } : {}),
   }
 }
+
+/**
+ * OpenSSL's verdict on the peer's certificate, from the handle as tls.Server reads it: `error` unset when it
+ * verified (Node says null, Deno's node:tls an empty value); undefined when the handle cannot be asked.
+ */
+const verification = (s: tls.TLSSocket): { error?: unknown } | undefined => {
+  const handle = (s as tls.TLSSocket & { _handle?: { verifyError?: () => unknown } })._handle
+  if (typeof handle?.verifyError !== 'function') return undefined
+  const error = handle.verifyError()
+  return error ? { error } : {}
+}
+
+const errorCode = (e: unknown): string =>
+  e instanceof Error ? String((e as Error & { code?: unknown }).code ?? e.message) : String(e)
 
 export class NodeTransport implements Transport {
   private events: TransportEvents | undefined
@@ -31,15 +83,19 @@ export class NodeTransport implements Transport {
   private drained: Promise<void> | undefined
   tls: TlsInfo | undefined
   readonly remoteAddress: string
+  readonly remotePort: number | undefined
+  readonly localAddress: string | undefined
+  readonly localPort: number | undefined
 
   constructor(
     private socket: Socket,
     private readonly role: TlsRole | undefined,
   ) {
     this.remoteAddress = socket.remoteAddress ?? 'unknown'
-    if (socket instanceof tls.TLSSocket && socket.encrypted) {
-      this.tls = tlsInfo(socket, (socket as tls.TLSSocket & { servername?: string }).servername || undefined)
-    }
+    this.remotePort = socket.remotePort
+    this.localAddress = socket.localAddress
+    this.localPort = socket.localPort
+    if (socket instanceof tls.TLSSocket && socket.encrypted) this.tls = tlsInfo(socket, role?.server !== false)
   }
 
   start(events: TransportEvents): void {
@@ -124,6 +180,8 @@ export class NodeTransport implements Transport {
             isServer: true,
             secureContext: role.secureContext,
             ...(role.SNICallback ? { SNICallback: role.SNICallback } : {}),
+            // the application judges the client's certificate (onSecure), so none is refused here
+            ...(role.requestCert ? { requestCert: true, rejectUnauthorized: false } : {}),
           })
         : tls.connect({ ...role.options, socket: raw })
       const failed = (e: Error): void => {
@@ -135,8 +193,7 @@ export class NodeTransport implements Transport {
       upgraded.once(role.server ? 'secure' : 'secureConnect', () => {
         upgraded.off('error', failed)
         this.socket = upgraded
-        const servername = role.server ? (upgraded as tls.TLSSocket & { servername?: string }).servername : undefined
-        this.tls = tlsInfo(upgraded, servername || undefined)
+        this.tls = tlsInfo(upgraded, role.server)
         this.attach(upgraded)
         resolve(this.tls)
       })

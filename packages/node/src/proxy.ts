@@ -4,6 +4,7 @@
 import * as net from 'node:net'
 import * as tls from 'node:tls'
 import {
+  type ProxyEndpoint,
   type ProxyHeader,
   type ProxyScanner,
   encode,
@@ -125,6 +126,14 @@ export const proxiedTransport = (
   untrusted?: { readonly maxHeaderBytes?: number; readonly onForged: (reason: string) => void },
 ): Transport => {
   let scanner: ProxyScanner | undefined = untrusted ? proxyScanner(untrusted.maxHeaderBytes) : undefined
+  // a header that names the connection's endpoints describes both sides; otherwise the socket's are right
+  const ip = (e: ProxyEndpoint): e is Extract<ProxyEndpoint, { port: number }> => e.family !== 'Unix'
+  const relayed = header?._tag === 'Proxied' ? header : undefined
+  const source = relayed && ip(relayed.source) ? relayed.source : undefined
+  const destination = relayed && ip(relayed.destination) ? relayed.destination : undefined
+  const remotePort = relayed ? source?.port : inner.remotePort
+  const localAddress = relayed ? destination?.address : inner.localAddress
+  const localPort = relayed ? destination?.port : inner.localPort
   return {
     start: (events) =>
       inner.start({
@@ -149,6 +158,9 @@ export const proxiedTransport = (
     startTls: () => inner.startTls(),
     close: () => inner.close(),
     remoteAddress,
+    ...(remotePort !== undefined ? { remotePort } : {}),
+    ...(localAddress !== undefined ? { localAddress } : {}),
+    ...(localPort !== undefined ? { localPort } : {}),
     ...(header !== undefined ? { proxy: header } : {}),
     get tls() {
       return inner.tls
@@ -162,7 +174,12 @@ export const proxiedTransport = (
  */
 export const upgradeImplicitTls = (
   socket: net.Socket,
-  options: { secureContext: tls.SecureContext; SNICallback: tls.TlsOptions['SNICallback'] },
+  options: {
+    secureContext: tls.SecureContext
+    SNICallback: tls.TlsOptions['SNICallback']
+    requestCert?: boolean
+    rejectUnauthorized?: boolean
+  },
   timeoutMs: number,
 ): Promise<tls.TLSSocket | undefined> =>
   new Promise((resolve) => {

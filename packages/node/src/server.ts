@@ -62,13 +62,17 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
   const files = options.tls
   const config = serverConfigOf(options)
   const hooks = hooksOf(options)
-  const context = files ? tls.createSecureContext({ key: pem(files.key), cert: pem(files.cert) }) : undefined
+  // the CAs that verify client certificates go into every context, the SNI ones too
+  const ca = files?.ca === undefined ? {} : { ca: (Array.isArray(files.ca) ? files.ca : [files.ca]).map(pem) }
+  const context = files ? tls.createSecureContext({ key: pem(files.key), cert: pem(files.cert), ...ca }) : undefined
   const sniContexts = new Map(
     Object.entries(files?.sni ?? {}).map(([name, f]) => [
       name.toLowerCase(),
-      tls.createSecureContext({ key: pem(f.key), cert: pem(f.cert) }),
+      tls.createSecureContext({ key: pem(f.key), cert: pem(f.cert), ...ca }),
     ]),
   )
+  // a client certificate is asked for, never required: onSecure judges it
+  const requestCert = files?.requestCert === true ? { requestCert: true, rejectUnauthorized: false } : {}
   const SNICallback = (name: string, cb: (e: Error | null, ctx?: tls.SecureContext) => void): void =>
     cb(null, sniContexts.get(name.toLowerCase()) ?? context)
   const proxy = options.proxy
@@ -99,7 +103,9 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
       return
     }
     socket.once('close', admission.release)
-    const role = context ? { server: true as const, secureContext: context, SNICallback } : undefined
+    const role = context
+      ? { server: true as const, secureContext: context, SNICallback, requestCert: files?.requestCert === true }
+      : undefined
     const peer = socket.remoteAddress ?? 'unknown'
     const start = (
       remoteAddress: string | undefined,
@@ -129,6 +135,7 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
         hooks,
         runtime: nodeRuntime,
         ...(options.onError ? { onError: options.onError } : {}),
+        ...(options.hookTimeoutMs !== undefined ? { hookTimeoutMs: options.hookTimeoutMs } : {}),
       })
       sessions.add(session)
       void session.done.then(() => sessions.delete(session))
@@ -150,7 +157,11 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
       const clientAddress = outcome._tag === 'Header' ? outcome.clientAddress : undefined
       const header = outcome._tag === 'Header' ? outcome.header : undefined
       if (!proxiedTls) return start(clientAddress, socket, false, header)
-      const secure = await upgradeImplicitTls(socket, { secureContext: context!, SNICallback }, handshakeMs)
+      const secure = await upgradeImplicitTls(
+        socket,
+        { secureContext: context!, SNICallback, ...requestCert },
+        handshakeMs,
+      )
       if (secure === undefined || closing) return void socket.destroy()
       start(clientAddress ?? peer, secure, true, header)
     })
@@ -163,6 +174,8 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
           {
             key: pem(files!.key),
             cert: pem(files!.cert),
+            ...ca,
+            ...requestCert,
             SNICallback,
             handshakeTimeout: handshakeMs,
           },
