@@ -6,7 +6,10 @@
 // - after DATA the client's octets are message content up to CRLF "." CRLF (RFC 5321 4.1.1.4);
 //   after `BDAT n` the next n octets are a chunk (RFC 3030 2); neither is written, only its size;
 // - from an AUTH command to its final (non-334) reply every client line is SASL data (RFC 4954 4):
-//   the initial response on the AUTH line and every line after it become `***`.
+//   the initial response on the AUTH line and every line after it become `***`. A hidden line may be
+//   a command pipelined behind a refused AUTH, even another AUTH, so each one waits for a reply of its
+//   own (a 334 or a final reply, as a server answers every line once) and lines stay hidden while
+//   any of them waits or the last one was answered with 334.
 // The transcript sits in the driver, outside the pure core, on the bytes the transport moves.
 import { decodeUtf8, latin1 } from '@smtpure/core'
 import type { Transport, TransportEvents } from './Transport.js'
@@ -29,7 +32,10 @@ const MAX_LINE = 2048
 /** A mechanism name (RFC 4954 4: 1 to 20 of A-Z, 0-9, '-' and '_'); anything else on an AUTH line is hidden too. */
 const mechanismName = /^[A-Za-z0-9_-]{1,20}$/
 
-/** One command waiting for its reply; `replies` > 1 for LMTP's end of data (one per accepted recipient). */
+/**
+ * One command waiting for its reply; `replies` > 1 for LMTP's end of data (one per accepted recipient).
+ * `verb` is `AUTH` for an AUTH command and `***` for a hidden line.
+ */
 interface Pending {
   readonly verb: string
   replies: number
@@ -84,8 +90,10 @@ export class Transcript {
   private readonly serverLines = new Lines()
   /** Commands sent and not yet answered; the greeting is answered first. */
   private readonly queue: Pending[] = [{ verb: 'greeting', replies: 1 }]
-  /** Between an AUTH command and its final reply. */
-  private auth = false
+  /** Lines of an AUTH exchange (the AUTH command and hidden lines) waiting for their reply. */
+  private saslWaiting = 0
+  /** The last line of an AUTH exchange to be answered was answered with 334: the next line is SASL data. */
+  private continued = false
   /** Message content: after DATA, how far CRLF "." CRLF is matched (0..5); for BDAT, octets left. */
   private body:
     | { readonly kind: 'data'; matched: number; octets: number }
@@ -97,7 +105,7 @@ export class Transcript {
 
   /**
    * `sasl`, when given, says whether the session itself is in an AUTH exchange (a client session
-   * knows): its lines are then hidden too, whatever the replies seemed to say.
+   * knows): it alone then says which lines are SASL data, whatever the replies seemed to say.
    */
   constructor(
     private readonly sink: TranscriptSink,
@@ -127,22 +135,30 @@ export class Transcript {
     this.clientLines.reset()
     this.serverLines.reset()
     this.queue.length = 0
-    this.auth = false
+    this.saslWaiting = 0
+    this.continued = false
     this.body = undefined
   }
 
   private command(line: string): void {
     const words = line.split(' ')
     const verb = words[0]!.toUpperCase()
-    // the session's own word counts too, but an AUTH command (a word, a space) is never SASL data
-    if (this.auth || (this.sasl?.() === true && !(verb === 'AUTH' && words.length > 1))) {
+    // a session that knows its own AUTH phase decides alone, else the replies tell; an AUTH command
+    // (a word, a space) is never SASL data
+    const hidden =
+      this.sasl !== undefined
+        ? this.sasl() && !(verb === 'AUTH' && words.length > 1)
+        : this.saslWaiting > 0 || this.continued
+    if (hidden) {
       this.sink('C', REDACTED)
+      this.saslWaiting++
+      this.queue.push({ verb: REDACTED, replies: 1 })
       return
     }
     switch (verb) {
       case 'AUTH': {
         // RFC 4954 4: AUTH mechanism [initial-response]; from here on every client line is SASL data
-        this.auth = true
+        this.saslWaiting++
         const mechanism = words[1] ?? ''
         const shown = mechanismName.test(mechanism) ? ['AUTH', mechanism] : ['AUTH', REDACTED]
         this.sink('C', words.length > 2 && shown[1] !== REDACTED ? [...shown, REDACTED].join(' ') : shown.join(' '))
@@ -219,14 +235,16 @@ export class Transcript {
     const code = Number(line.slice(0, 3))
     const head = this.queue[0]
     if (head === undefined) return // a reply nobody asked for (421 before closing)
-    // RFC 4954 4: a 334 answers nothing but AUTH, and says its exchange goes on
-    if (code === 334) return
+    const sasl = head.verb === 'AUTH' || head.verb === REDACTED
+    // RFC 4954 4: a 334 answers nothing but AUTH and its SASL lines, and says the exchange goes on
+    if (code === 334 && !sasl) return
     if (--head.replies > 0) return
     this.queue.shift()
+    if (sasl) {
+      this.saslWaiting--
+      this.continued = code === 334
+    }
     switch (head.verb) {
-      case 'AUTH':
-        this.auth = false
-        break
       case 'DATA':
         // refused: no content follows, what was taken for it was not (RFC 5321 4.1.1.4)
         if (code !== 354 && this.body?.kind === 'data') this.body = undefined
