@@ -29,6 +29,12 @@ const END_OF_DATA = [0x0d, 0x0a, 0x2e, 0x0d, 0x0a]
 /** Longest line kept whole, in octets; the rest of a longer line is cut and counted. */
 const MAX_LINE = 2048
 
+/**
+ * A BDAT line whose chunk the server reads (RFC 3030 2: 1*DIGIT, leading zeros allowed): it also reads the
+ * chunk of a line it refuses only for its white space (two spaces, a tab), so the framing holds.
+ */
+const chunkLine = /^BDAT[ \t]+([0-9]{1,40})(?:[ \t]+(LAST))?[ \t]*$/i
+
 /** A mechanism name (RFC 4954 4: 1 to 20 of A-Z, 0-9, '-' and '_'); anything else on an AUTH line is hidden too. */
 const mechanismName = /^[A-Za-z0-9_-]{1,20}$/
 
@@ -142,7 +148,7 @@ export class Transcript {
 
   private command(line: string): void {
     const words = line.split(' ')
-    const verb = words[0]!.toUpperCase()
+    const verb = /^BDAT\t/i.test(line) ? 'BDAT' : words[0]!.toUpperCase()
     // a session that knows its own AUTH phase decides alone, else the replies tell; an AUTH command
     // (a word, a space) is never SASL data
     const hidden =
@@ -171,9 +177,11 @@ export class Transcript {
         break
       case 'BDAT': {
         this.sink('C', line)
-        const size = /^[0-9]{1,15}$/.test(words[1] ?? '') ? Number(words[1]) : undefined
-        const last = (words[2] ?? '').toUpperCase() === 'LAST'
-        if (size === undefined) break // the server refuses it (501) and reads no chunk
+        const m = chunkLine.exec(line)
+        const size = m === null ? undefined : Number(m[1])
+        const last = m?.[2] !== undefined
+        // no size one can count on: the server refuses it and reads no chunk, or closes
+        if (size === undefined || !Number.isSafeInteger(size)) break
         if (size === 0) this.endOfContent(last, 0)
         else this.body = { kind: 'bdat', left: size, octets: 0, last }
         return

@@ -254,6 +254,21 @@ describe('Transcript', () => {
       ])
     })
 
+    it.each([
+      ['leading zeros past 15 digits', 'BDAT 0000000000000000005 LAST'],
+      ['two spaces (refused, the chunk read all the same)', 'BDAT  5'],
+      ['a tab (refused, the chunk read all the same)', 'BDAT\t5'],
+    ])('BDAT with %s: the chunk is counted as the server frames it', (_, command) => {
+      const lines = transcript([
+        ...greeted,
+        ['C', 'MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n'],
+        ['S', '250 Ok\r\n250 Ok\r\n'],
+        ['C', `${command}\r\nhello`],
+        ['C', 'NOOP\r\n'],
+      ])
+      expect(lines.slice(-3)).toEqual([`C: ${command}`, 'C: [5 octets of message content]', 'C: NOOP'])
+    })
+
     it('LMTP: one reply per accepted recipient after the data (RFC 2033 4.2), then a refused DATA', () => {
       const lines = transcript([
         ['S', '220 lmtp.example LMTP\r\n'],
