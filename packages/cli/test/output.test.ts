@@ -186,3 +186,23 @@ describe('errors found before anything runs: one line and the sysexits code (doc
     expect(r.stdout).not.toContain('Usage: smtpure serve')
   })
 })
+
+describe('send with its output closed (`smtpure send ... | head -0`)', () => {
+  it('no stack trace: the exit code still says the message was accepted', async () => {
+    const { spawn } = await import('node:child_process')
+    const { mainJs } = await import('./cli.js')
+    const port = await fakeServer('220 fake.example\r\n', willing)
+    const child = spawn(
+      process.execPath,
+      [mainJs, 'send', '--server', `127.0.0.1:${port}`, '--from', 'a@b.example', '--to', 'r@x.example', '-'],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    )
+    child.stdout.destroy() // the reader is gone before anything is written: each write fails with EPIPE
+    let stderr = ''
+    child.stderr.on('data', (d) => (stderr += d))
+    child.stdin.end(msg)
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)))
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+  })
+})
