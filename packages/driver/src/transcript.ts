@@ -26,6 +26,12 @@ export const REDACTED = '***'
 /** CRLF "." CRLF: the end of the data (RFC 5321 4.1.1.4). */
 const END_OF_DATA = [0x0d, 0x0a, 0x2e, 0x0d, 0x0a]
 
+/**
+ * Most octets held after DATA until its reply says what they are: content (354) or pipelined commands
+ * (any other reply). Past this they are taken for content.
+ */
+const MAX_EARLY = 64 * 1024
+
 /** Longest line kept whole, in octets; the rest of a longer line is cut and counted. */
 const MAX_LINE = 2048
 
@@ -45,6 +51,8 @@ const mechanismName = /^[A-Za-z0-9_-]{1,20}$/
 interface Pending {
   readonly verb: string
   replies: number
+  /** A hidden line that was DATA: if it gets a 354 it was a command, and content follows. */
+  readonly data?: boolean
 }
 
 /** Cuts a stream into lines, holding at most `MAX_LINE` octets of a partial line. */
@@ -84,8 +92,8 @@ class Lines {
 /**
  * Reads both directions of one session and writes a transcript line for each command and reply
  * (see the module comment for what is left out). After LHLO, the end of the data is answered once
- * per accepted recipient (RFC 2033 4.2). Memory is bounded: two partial lines of at most 2048 octets
- * and one entry per command awaiting its reply.
+ * per accepted recipient (RFC 2033 4.2). Memory is bounded: two partial lines of at most 2048 octets,
+ * one entry per command awaiting its reply, and at most 64 KiB sent after DATA before its reply.
  * @example
  * const t = new Transcript((dir, line) => console.log(`${dir}: ${line}`))
  * t.server(bytesFromServer) // S: 220 mx.example ESMTP
@@ -105,6 +113,8 @@ export class Transcript {
     | { readonly kind: 'data'; matched: number; octets: number }
     | { readonly kind: 'bdat'; left: number; octets: number; last: boolean }
     | undefined
+  /** Octets sent after DATA before its reply came (see `MAX_EARLY`), and how many. */
+  private early: { readonly chunks: Uint8Array[]; octets: number } | undefined
   private lmtp = false
   /** Recipients accepted in the transaction whose replies are being read. */
   private accepted = 0
@@ -122,6 +132,7 @@ export class Transcript {
   client(bytes: Uint8Array): void {
     let i = 0
     while (i < bytes.length) {
+      if (this.early !== undefined) return this.hold(bytes.subarray(i))
       if (this.body !== undefined) i = this.content(bytes, i)
       else i = this.clientLines.feed(bytes, i, (line) => this.command(line))
     }
@@ -144,6 +155,22 @@ export class Transcript {
     this.saslWaiting = 0
     this.continued = false
     this.body = undefined
+    this.early = undefined
+  }
+
+  /** Octets after DATA whose reply has not come: kept, up to `MAX_EARLY`, then taken for content. */
+  private hold(bytes: Uint8Array): void {
+    this.early!.chunks.push(bytes.slice())
+    this.early!.octets += bytes.length
+    if (this.early!.octets > MAX_EARLY) this.settle(true)
+  }
+
+  /** DATA's reply came (`content` is true for 354): read what was held as content or as commands. */
+  private settle(content: boolean): void {
+    const held = this.early!.chunks
+    this.early = undefined
+    if (!content) this.body = undefined
+    for (const bytes of held) this.client(bytes)
   }
 
   private command(line: string): void {
@@ -158,7 +185,7 @@ export class Transcript {
     if (hidden) {
       this.sink('C', REDACTED)
       this.saslWaiting++
-      this.queue.push({ verb: REDACTED, replies: 1 })
+      this.queue.push({ verb: REDACTED, replies: 1, data: verb === 'DATA' })
       return
     }
     switch (verb) {
@@ -172,8 +199,10 @@ export class Transcript {
       }
       case 'DATA':
         this.sink('C', line)
-        // content follows at once, counted: the line's own CRLF is the first of CRLF "." CRLF
+        // content follows, counted: the line's own CRLF is the first of CRLF "." CRLF; what comes before the
+        // reply is held, as a refused DATA makes it commands (RFC 5321 4.1.1.4, RFC 2920 3.1)
         this.body = { kind: 'data', matched: 2, octets: 0 }
+        this.early = { chunks: [], octets: 0 }
         break
       case 'BDAT': {
         this.sink('C', line)
@@ -252,10 +281,14 @@ export class Transcript {
       this.saslWaiting--
       this.continued = code === 334
     }
+    // a 354 answers nothing but DATA (RFC 5321 4.1.1.4): a hidden DATA was a command, its content follows
+    if (head.data === true && code === 354 && this.body === undefined)
+      this.body = { kind: 'data', matched: 2, octets: 0 }
     switch (head.verb) {
       case 'DATA':
-        // refused: no content follows, what was taken for it was not (RFC 5321 4.1.1.4)
-        if (code !== 354 && this.body?.kind === 'data') this.body = undefined
+        // refused: no content follows, and what was held for it was commands (RFC 5321 4.1.1.4)
+        if (this.early !== undefined) this.settle(code === 354)
+        else if (code !== 354 && this.body?.kind === 'data') this.body = undefined
         break
       case 'MAIL':
         this.accepted = 0

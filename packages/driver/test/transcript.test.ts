@@ -231,6 +231,48 @@ describe('Transcript', () => {
       expect(lines.slice(-2)).toEqual(['C: RSET', 'S: 250 Ok'])
     })
 
+    it('commands pipelined behind a refused DATA are read as commands: an AUTH among them hides its exchange', () => {
+      const lines = transcript([
+        ...greeted,
+        ['C', 'DATA\r\nAUTH PLAIN\r\n'],
+        ['S', '503 5.5.1 Need MAIL\r\n334 \r\n'],
+        ['C', 'AGFsaWNlAHMzY3JldA==\r\n'],
+        ['S', '235 2.7.0 Ok\r\n'],
+        ['C', 'QUIT\r\n'],
+      ])
+      expect(lines.slice(4)).toEqual([
+        'C: DATA',
+        'S: 503 5.5.1 Need MAIL',
+        'C: AUTH PLAIN',
+        'S: 334 ',
+        'C: ***',
+        'S: 235 2.7.0 Ok',
+        'C: QUIT',
+      ])
+    })
+
+    it('content sent before the 354 is still counted, not written', () => {
+      const lines = transcript([
+        ...greeted,
+        ['C', 'MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\nSubject: x\r\n'],
+        ['C', '\r\nprivate\r\n.\r\nQUIT\r\n'],
+        ['S', '250 Ok\r\n250 Ok\r\n354 Go on\r\n250 Queued\r\n221 Bye\r\n'],
+      ])
+      expect(lines.slice(4)).toEqual([
+        'C: MAIL FROM:<a@b.example>',
+        'C: RCPT TO:<c@d.example>',
+        'C: DATA',
+        'S: 250 Ok',
+        'S: 250 Ok',
+        'S: 354 Go on',
+        'C: [23 octets of message content]',
+        'C: .',
+        'C: QUIT',
+        'S: 250 Queued',
+        'S: 221 Bye',
+      ])
+    })
+
     it('BDAT: each chunk is counted, CRLF "." CRLF inside it ends nothing', () => {
       const lines = transcript([
         ...greeted,
@@ -251,6 +293,26 @@ describe('Transcript', () => {
         'S: 250 12 octets',
         'S: 250 Queued',
         'S: 250 Ok',
+      ])
+    })
+
+    it('a transaction pipelined behind a refused AUTH: hidden, and its content counted once DATA has its 354', () => {
+      const lines = transcript([
+        ...greeted,
+        ['C', 'AUTH BOGUS\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n'],
+        ['S', '504 5.5.4 Unknown\r\n250 Ok\r\n250 Ok\r\n354 Go on\r\n'],
+        ['C', 'Subject: private\r\n\r\nnot for the log\r\n.\r\n'],
+        ['S', '250 Queued\r\n'],
+        ['C', 'QUIT\r\n'],
+      ])
+      expect(lines.slice(4).filter((l) => l.startsWith('C: '))).toEqual([
+        'C: AUTH BOGUS',
+        'C: ***',
+        'C: ***',
+        'C: ***',
+        'C: [37 octets of message content]',
+        'C: .',
+        'C: QUIT',
       ])
     })
 
@@ -300,7 +362,8 @@ describe('Transcript', () => {
     for (let i = 0, k = 0; i < stream.length; k++) {
       const n = cuts[k % cuts.length]!
       turns.push(['C', stream.slice(i, i + n)])
-      if (i === 0) turns.push(['S', '354 Go on\r\n'])
+      // the server answers DATA once it has read the whole line
+      if (i < 6 && i + n >= 6) turns.push(['S', '354 Go on\r\n'])
       i += n
     }
     expect(transcript(turns).filter((l) => l.startsWith('C: '))).toEqual([
@@ -424,6 +487,7 @@ describe('Transcript', () => {
 
 // The real server session reads what a client pipelines around AUTH exchanges, and a second one is fed
 // the same lines one at a time to tell which of them it took as SASL data: every such line is hidden.
+// DATA comes without a transaction, so it is refused and the lines behind it are commands.
 describe('Transcript against the server session', () => {
   const options = serverConfig({
     authMechanisms: ['PLAIN', 'LOGIN', 'CRAM-MD5'],
@@ -438,8 +502,7 @@ describe('Transcript against the server session', () => {
     let [state, outs] = init(options.right, { nonce: 'n' })
     let asked = 0
     let sent = ''
-    const run = (input: ServerInput): void => {
-      ;[state, outs] = step(state, input)
+    const take = (): void => {
       for (const o of outs) {
         if (o._tag === 'Send') sent += new TextDecoder().decode(o.bytes)
         if (o._tag === 'Ask') {
@@ -448,6 +511,11 @@ describe('Transcript against the server session', () => {
         }
       }
     }
+    const run = (input: ServerInput): void => {
+      ;[state, outs] = step(state, input)
+      take()
+    }
+    take() // the greeting
     return {
       feed: (text: string) => run(received(new TextEncoder().encode(text))),
       inSasl: () => state.phase._tag === 'Sasl',
@@ -455,7 +523,7 @@ describe('Transcript against the server session', () => {
     }
   }
   const line = fc.oneof(
-    fc.constantFrom('AUTH PLAIN', 'AUTH LOGIN', 'AUTH BOGUS', 'AUTH CRAM-MD5', 'NOOP', '*', 'EHLO c.example'),
+    fc.constantFrom('AUTH PLAIN', 'AUTH LOGIN', 'AUTH BOGUS', 'AUTH CRAM-MD5', 'NOOP', '*', 'EHLO c.example', 'DATA'),
     fc.nat(9).map(b64),
     fc.nat(9).map((n) => `AUTH PLAIN ${b64(n)}`),
   )
