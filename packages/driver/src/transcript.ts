@@ -30,7 +30,7 @@ const END_OF_DATA = [0x0d, 0x0a, 0x2e, 0x0d, 0x0a]
  * Most octets held after DATA until its reply says what they are: content (354) or pipelined commands
  * (any other reply). Past this they are taken for content.
  */
-const MAX_EARLY = 64 * 1024
+const MAX_EARLY = 8 * 1024
 
 /** Longest line kept whole, in octets; the rest of a longer line is cut and counted. */
 const MAX_LINE = 2048
@@ -93,7 +93,7 @@ class Lines {
  * Reads both directions of one session and writes a transcript line for each command and reply
  * (see the module comment for what is left out). After LHLO, the end of the data is answered once
  * per accepted recipient (RFC 2033 4.2). Memory is bounded: two partial lines of at most 2048 octets,
- * one entry per command awaiting its reply, and at most 64 KiB sent after DATA before its reply.
+ * one entry per command awaiting its reply, and at most 8 KiB sent after DATA before its reply.
  * @example
  * const t = new Transcript((dir, line) => console.log(`${dir}: ${line}`))
  * t.server(bytesFromServer) // S: 220 mx.example ESMTP

@@ -273,6 +273,15 @@ describe('Transcript', () => {
       ])
     })
 
+    it('content sent before the 354 past 8 KiB is taken for content at once, not held', () => {
+      const content = 'x'.repeat(100) + '\r\n'
+      const lines = transcript([
+        ...greeted,
+        ['C', `MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n${content.repeat(90)}.\r\n`],
+      ])
+      expect(lines.slice(-2)).toEqual([`C: [${content.length * 90} octets of message content]`, 'C: .'])
+    })
+
     it('BDAT: each chunk is counted, CRLF "." CRLF inside it ends nothing', () => {
       const lines = transcript([
         ...greeted,
