@@ -13,12 +13,25 @@ export const logFormat = (value: string | undefined): LogFormat | undefined => {
   throw new UsageError(`--log-format: expected text or json, given ${JSON.stringify(value)}`)
 }
 
+// eslint-disable-next-line no-control-regex -- what a terminal acts on: C0 controls but TAB, DEL, C1 controls, line separators
+const unprintable = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]/g
+
+/** A peer's line as it was sent, but with what a terminal would act on written as an escape (`\r`, `\x1b`). */
+const printable = (line: string): string =>
+  line.replace(unprintable, (c) => {
+    const code = c.charCodeAt(0)
+    if (c === '\r') return '\\r'
+    if (c === '\n') return '\\n'
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`
+  })
+
 const textValue = (v: unknown): string => (typeof v === 'string' && /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v))
 
 /**
  * A pino-shaped logger writing one line per event with `write`: `json` gives
  * `{"time":…,"level":"info",…fields,"msg":…}`, `text` gives `time level msg key=value …`, and for
- * the transcript `time debug transcript session=… C: line` (the line last, as it was sent).
+ * the transcript `time debug transcript session=… C: line` (the line last, as it was sent, control
+ * characters written as escapes so that a peer cannot act on the terminal or forge a line).
  * Debug events are written only when `verbose`.
  */
 export const lineLogger = (format: LogFormat, verbose: boolean, write: (line: string) => void): Logger => {
@@ -30,7 +43,8 @@ export const lineLogger = (format: LogFormat, verbose: boolean, write: (line: st
       if (format === 'json') return write(JSON.stringify({ time, level, ...fields, msg }))
       const { dir, line, ...rest } = fields
       // a transcript line reads as the conversation does: who said it, then what was said
-      const said = fields.event === 'transcript' ? { rest, tail: [`${String(dir)}: ${String(line)}`] } : undefined
+      const said =
+        fields.event === 'transcript' ? { rest, tail: [`${String(dir)}: ${printable(String(line))}`] } : undefined
       const shown = said?.rest ?? fields
       write(
         [

@@ -23,6 +23,31 @@ describe('send prints what the server said, but never control characters (a serv
   })
 })
 
+describe("the text log shows a peer's control characters escaped, never as they are", () => {
+  it('send --log-format text --verbose: a greeting with ESC, CR and BEL cannot reach the terminal', async () => {
+    const port = await fakeServer('220 fake.example \x1b[2J\rforged\x07\r\n', willing)
+    const r = await runCli(
+      [
+        'send',
+        '--server',
+        `127.0.0.1:${port}`,
+        '--from',
+        'a@b.example',
+        '--to',
+        'r@x.example',
+        '--log-format',
+        'text',
+        '--verbose',
+        '-',
+      ],
+      msg,
+    )
+    expect(r.code).toBe(0)
+    expect(controls(r.stderr)).toEqual([])
+    expect(r.stderr).toContain(String.raw`S: 220 fake.example \x1b[2J\rforged\x07`)
+  })
+})
+
 describe('LMTP: the message line agrees with the recipients (docs/cli.md, send)', () => {
   it('a connection lost after one of two LMTP replies is not reported as "message accepted"', async () => {
     const net = await import('node:net')
