@@ -25,7 +25,15 @@ const printable = (line: string): string =>
     return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`
   })
 
-const textValue = (v: unknown): string => (typeof v === 'string' && /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v))
+/**
+ * A field's value: as it is when it is one plain word, else as JSON, with what JSON leaves as it is (DEL, C1
+ * controls, line separators) escaped too, as a peer may have chosen it (an AUTH username).
+ */
+const textValue = (v: unknown): string => {
+  if (typeof v === 'string' && /^[^\s"=]+$/.test(v) && v.search(unprintable) === -1) return v
+  const json = JSON.stringify(v) as string | undefined // undefined for undefined and functions
+  return json === undefined ? String(json) : printable(json)
+}
 
 /**
  * A pino-shaped logger writing one line per event with `write`: `json` gives
