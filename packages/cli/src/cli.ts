@@ -65,6 +65,13 @@ const exitCodeOf = (e: unknown): number =>
           ? EX_CONFIG
           : EX_SOFTWARE
 
+// A reader that went away (`smtpure send ... | head -0`) is no failure of the command: what it would have
+// read is dropped, and the exit code still says what happened.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e
+  })
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {

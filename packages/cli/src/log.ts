@@ -13,12 +13,33 @@ export const logFormat = (value: string | undefined): LogFormat | undefined => {
   throw new UsageError(`--log-format: expected text or json, given ${JSON.stringify(value)}`)
 }
 
-const textValue = (v: unknown): string => (typeof v === 'string' && /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v))
+// eslint-disable-next-line no-control-regex -- what a terminal acts on: C0 controls but TAB, DEL, C1 controls, line separators
+const unprintable = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]/g
+
+/** A peer's line as it was sent, but with what a terminal would act on written as an escape (`\r`, `\x1b`). */
+const printable = (line: string): string =>
+  line.replace(unprintable, (c) => {
+    const code = c.charCodeAt(0)
+    if (c === '\r') return '\\r'
+    if (c === '\n') return '\\n'
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`
+  })
+
+/**
+ * A field's value: as it is when it is one plain word, else as JSON, with what JSON leaves as it is (DEL, C1
+ * controls, line separators) escaped too, as a peer may have chosen it (an AUTH username).
+ */
+const textValue = (v: unknown): string => {
+  if (typeof v === 'string' && /^[^\s"=]+$/.test(v) && v.search(unprintable) === -1) return v
+  const json = JSON.stringify(v) as string | undefined // undefined for undefined and functions
+  return json === undefined ? String(json) : printable(json)
+}
 
 /**
  * A pino-shaped logger writing one line per event with `write`: `json` gives
  * `{"time":…,"level":"info",…fields,"msg":…}`, `text` gives `time level msg key=value …`, and for
- * the transcript `time debug transcript session=… C: line` (the line last, as it was sent).
+ * the transcript `time debug transcript session=… C: line` (the line last, as it was sent, control
+ * characters written as escapes so that a peer cannot act on the terminal or forge a line).
  * Debug events are written only when `verbose`.
  */
 export const lineLogger = (format: LogFormat, verbose: boolean, write: (line: string) => void): Logger => {
@@ -30,7 +51,8 @@ export const lineLogger = (format: LogFormat, verbose: boolean, write: (line: st
       if (format === 'json') return write(JSON.stringify({ time, level, ...fields, msg }))
       const { dir, line, ...rest } = fields
       // a transcript line reads as the conversation does: who said it, then what was said
-      const said = fields.event === 'transcript' ? { rest, tail: [`${String(dir)}: ${String(line)}`] } : undefined
+      const said =
+        fields.event === 'transcript' ? { rest, tail: [`${String(dir)}: ${printable(String(line))}`] } : undefined
       const shown = said?.rest ?? fields
       write(
         [

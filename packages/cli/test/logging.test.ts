@@ -194,3 +194,16 @@ describe('smtpure send --log-format', () => {
     expect(out).toEqual({ code: 64, stdout: '', stderr: line })
   })
 })
+
+describe('--log-format text and what a peer chose', () => {
+  it('a field with control characters (a username from AUTH) is quoted and escaped, never written as it is', async () => {
+    const { lineLogger } = await import('../src/log.js')
+    const lines: string[] = []
+    const logger = lineLogger('text', false, (l) => lines.push(l))
+    logger.warn({ event: 'auth', username: 'bob\x1b[2J\x07\u009b31m\u2028x', code: 535 }, 'auth refused')
+    expect(lines).toHaveLength(1)
+    // eslint-disable-next-line no-control-regex -- the characters a terminal acts on
+    expect(lines[0]).not.toMatch(/[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]/)
+    expect(lines[0]).toContain(String.raw`username="bob\u001b[2J\u0007\x9b31m\u2028x"`)
+  })
+})

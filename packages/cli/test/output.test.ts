@@ -23,6 +23,31 @@ describe('send prints what the server said, but never control characters (a serv
   })
 })
 
+describe("the text log shows a peer's control characters escaped, never as they are", () => {
+  it('send --log-format text --verbose: a greeting with ESC, CR and BEL cannot reach the terminal', async () => {
+    const port = await fakeServer('220 fake.example \x1b[2J\rforged\x07\r\n', willing)
+    const r = await runCli(
+      [
+        'send',
+        '--server',
+        `127.0.0.1:${port}`,
+        '--from',
+        'a@b.example',
+        '--to',
+        'r@x.example',
+        '--log-format',
+        'text',
+        '--verbose',
+        '-',
+      ],
+      msg,
+    )
+    expect(r.code).toBe(0)
+    expect(controls(r.stderr)).toEqual([])
+    expect(r.stderr).toContain(String.raw`S: 220 fake.example \x1b[2J\rforged\x07`)
+  })
+})
+
 describe('LMTP: the message line agrees with the recipients (docs/cli.md, send)', () => {
   it('a connection lost after one of two LMTP replies is not reported as "message accepted"', async () => {
     const net = await import('node:net')
@@ -184,5 +209,25 @@ describe('errors found before anything runs: one line and the sysexits code (doc
     expect(r.code).toBe(0)
     expect(r.stdout).toContain('Commands:')
     expect(r.stdout).not.toContain('Usage: smtpure serve')
+  })
+})
+
+describe('send with its output closed (`smtpure send ... | head -0`)', () => {
+  it('no stack trace: the exit code still says the message was accepted', async () => {
+    const { spawn } = await import('node:child_process')
+    const { mainJs } = await import('./cli.js')
+    const port = await fakeServer('220 fake.example\r\n', willing)
+    const child = spawn(
+      process.execPath,
+      [mainJs, 'send', '--server', `127.0.0.1:${port}`, '--from', 'a@b.example', '--to', 'r@x.example', '-'],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    )
+    child.stdout.destroy() // the reader is gone before anything is written: each write fails with EPIPE
+    let stderr = ''
+    child.stderr.on('data', (d) => (stderr += d))
+    child.stdin.end(msg)
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)))
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
   })
 })

@@ -6,7 +6,10 @@
 // - after DATA the client's octets are message content up to CRLF "." CRLF (RFC 5321 4.1.1.4);
 //   after `BDAT n` the next n octets are a chunk (RFC 3030 2); neither is written, only its size;
 // - from an AUTH command to its final (non-334) reply every client line is SASL data (RFC 4954 4):
-//   the initial response on the AUTH line and every line after it become `***`.
+//   the initial response on the AUTH line and every line after it become `***`. A hidden line may be
+//   a command pipelined behind a refused AUTH, even another AUTH, so each one waits for a reply of its
+//   own (a 334 or a final reply, as a server answers every line once) and lines stay hidden while
+//   any of them waits or the last one was answered with 334.
 // The transcript sits in the driver, outside the pure core, on the bytes the transport moves.
 import { decodeUtf8, latin1 } from '@smtpure/core'
 import type { Transport, TransportEvents } from './Transport.js'
@@ -23,16 +26,33 @@ export const REDACTED = '***'
 /** CRLF "." CRLF: the end of the data (RFC 5321 4.1.1.4). */
 const END_OF_DATA = [0x0d, 0x0a, 0x2e, 0x0d, 0x0a]
 
+/**
+ * Most octets held after DATA until its reply says what they are: content (354) or pipelined commands
+ * (any other reply). Past this they are taken for content.
+ */
+const MAX_EARLY = 8 * 1024
+
 /** Longest line kept whole, in octets; the rest of a longer line is cut and counted. */
 const MAX_LINE = 2048
+
+/**
+ * A BDAT line whose chunk the server reads (RFC 3030 2: 1*DIGIT, leading zeros allowed): it also reads the
+ * chunk of a line it refuses only for its white space (two spaces, a tab), so the framing holds.
+ */
+const chunkLine = /^BDAT[ \t]+([0-9]{1,40})(?:[ \t]+(LAST))?[ \t]*$/i
 
 /** A mechanism name (RFC 4954 4: 1 to 20 of A-Z, 0-9, '-' and '_'); anything else on an AUTH line is hidden too. */
 const mechanismName = /^[A-Za-z0-9_-]{1,20}$/
 
-/** One command waiting for its reply; `replies` > 1 for LMTP's end of data (one per accepted recipient). */
+/**
+ * One command waiting for its reply; `replies` > 1 for LMTP's end of data (one per accepted recipient).
+ * `verb` is `AUTH` for an AUTH command and `***` for a hidden line.
+ */
 interface Pending {
   readonly verb: string
   replies: number
+  /** A hidden line that was DATA: if it gets a 354 it was a command, and content follows. */
+  readonly data?: boolean
 }
 
 /** Cuts a stream into lines, holding at most `MAX_LINE` octets of a partial line. */
@@ -72,8 +92,8 @@ class Lines {
 /**
  * Reads both directions of one session and writes a transcript line for each command and reply
  * (see the module comment for what is left out). After LHLO, the end of the data is answered once
- * per accepted recipient (RFC 2033 4.2). Memory is bounded: two partial lines of at most 2048 octets
- * and one entry per command awaiting its reply.
+ * per accepted recipient (RFC 2033 4.2). Memory is bounded: two partial lines of at most 2048 octets,
+ * one entry per command awaiting its reply, and at most 8 KiB sent after DATA before its reply.
  * @example
  * const t = new Transcript((dir, line) => console.log(`${dir}: ${line}`))
  * t.server(bytesFromServer) // S: 220 mx.example ESMTP
@@ -84,20 +104,24 @@ export class Transcript {
   private readonly serverLines = new Lines()
   /** Commands sent and not yet answered; the greeting is answered first. */
   private readonly queue: Pending[] = [{ verb: 'greeting', replies: 1 }]
-  /** Between an AUTH command and its final reply. */
-  private auth = false
+  /** Lines of an AUTH exchange (the AUTH command and hidden lines) waiting for their reply. */
+  private saslWaiting = 0
+  /** The last line of an AUTH exchange to be answered was answered with 334: the next line is SASL data. */
+  private continued = false
   /** Message content: after DATA, how far CRLF "." CRLF is matched (0..5); for BDAT, octets left. */
   private body:
     | { readonly kind: 'data'; matched: number; octets: number }
     | { readonly kind: 'bdat'; left: number; octets: number; last: boolean }
     | undefined
+  /** Octets sent after DATA before its reply came (see `MAX_EARLY`), and how many. */
+  private early: { readonly chunks: Uint8Array[]; octets: number } | undefined
   private lmtp = false
   /** Recipients accepted in the transaction whose replies are being read. */
   private accepted = 0
 
   /**
    * `sasl`, when given, says whether the session itself is in an AUTH exchange (a client session
-   * knows): its lines are then hidden too, whatever the replies seemed to say.
+   * knows): it alone then says which lines are SASL data, whatever the replies seemed to say.
    */
   constructor(
     private readonly sink: TranscriptSink,
@@ -108,6 +132,7 @@ export class Transcript {
   client(bytes: Uint8Array): void {
     let i = 0
     while (i < bytes.length) {
+      if (this.early !== undefined) return this.hold(bytes.subarray(i))
       if (this.body !== undefined) i = this.content(bytes, i)
       else i = this.clientLines.feed(bytes, i, (line) => this.command(line))
     }
@@ -127,22 +152,46 @@ export class Transcript {
     this.clientLines.reset()
     this.serverLines.reset()
     this.queue.length = 0
-    this.auth = false
+    this.saslWaiting = 0
+    this.continued = false
     this.body = undefined
+    this.early = undefined
+  }
+
+  /** Octets after DATA whose reply has not come: kept, up to `MAX_EARLY`, then taken for content. */
+  private hold(bytes: Uint8Array): void {
+    this.early!.chunks.push(bytes.slice())
+    this.early!.octets += bytes.length
+    if (this.early!.octets > MAX_EARLY) this.settle(true)
+  }
+
+  /** DATA's reply came (`content` is true for 354): read what was held as content or as commands. */
+  private settle(content: boolean): void {
+    const held = this.early!.chunks
+    this.early = undefined
+    if (!content) this.body = undefined
+    for (const bytes of held) this.client(bytes)
   }
 
   private command(line: string): void {
     const words = line.split(' ')
-    const verb = words[0]!.toUpperCase()
-    // the session's own word counts too, but an AUTH command (a word, a space) is never SASL data
-    if (this.auth || (this.sasl?.() === true && !(verb === 'AUTH' && words.length > 1))) {
+    const verb = /^BDAT\t/i.test(line) ? 'BDAT' : words[0]!.toUpperCase()
+    // a session that knows its own AUTH phase decides alone, else the replies tell; an AUTH command
+    // (a word, a space) is never SASL data
+    const hidden =
+      this.sasl !== undefined
+        ? this.sasl() && !(verb === 'AUTH' && words.length > 1)
+        : this.saslWaiting > 0 || this.continued
+    if (hidden) {
       this.sink('C', REDACTED)
+      this.saslWaiting++
+      this.queue.push({ verb: REDACTED, replies: 1, data: verb === 'DATA' })
       return
     }
     switch (verb) {
       case 'AUTH': {
         // RFC 4954 4: AUTH mechanism [initial-response]; from here on every client line is SASL data
-        this.auth = true
+        this.saslWaiting++
         const mechanism = words[1] ?? ''
         const shown = mechanismName.test(mechanism) ? ['AUTH', mechanism] : ['AUTH', REDACTED]
         this.sink('C', words.length > 2 && shown[1] !== REDACTED ? [...shown, REDACTED].join(' ') : shown.join(' '))
@@ -150,14 +199,18 @@ export class Transcript {
       }
       case 'DATA':
         this.sink('C', line)
-        // content follows at once, counted: the line's own CRLF is the first of CRLF "." CRLF
+        // content follows, counted: the line's own CRLF is the first of CRLF "." CRLF; what comes before the
+        // reply is held, as a refused DATA makes it commands (RFC 5321 4.1.1.4, RFC 2920 3.1)
         this.body = { kind: 'data', matched: 2, octets: 0 }
+        this.early = { chunks: [], octets: 0 }
         break
       case 'BDAT': {
         this.sink('C', line)
-        const size = /^[0-9]{1,15}$/.test(words[1] ?? '') ? Number(words[1]) : undefined
-        const last = (words[2] ?? '').toUpperCase() === 'LAST'
-        if (size === undefined) break // the server refuses it (501) and reads no chunk
+        const m = chunkLine.exec(line)
+        const size = m === null ? undefined : Number(m[1])
+        const last = m?.[2] !== undefined
+        // no size one can count on: the server refuses it and reads no chunk, or closes
+        if (size === undefined || !Number.isSafeInteger(size)) break
         if (size === 0) this.endOfContent(last, 0)
         else this.body = { kind: 'bdat', left: size, octets: 0, last }
         return
@@ -219,17 +272,23 @@ export class Transcript {
     const code = Number(line.slice(0, 3))
     const head = this.queue[0]
     if (head === undefined) return // a reply nobody asked for (421 before closing)
-    // RFC 4954 4: a 334 answers nothing but AUTH, and says its exchange goes on
-    if (code === 334) return
+    const sasl = head.verb === 'AUTH' || head.verb === REDACTED
+    // RFC 4954 4: a 334 answers nothing but AUTH and its SASL lines, and says the exchange goes on
+    if (code === 334 && !sasl) return
     if (--head.replies > 0) return
     this.queue.shift()
+    if (sasl) {
+      this.saslWaiting--
+      this.continued = code === 334
+    }
+    // a 354 answers nothing but DATA (RFC 5321 4.1.1.4): a hidden DATA was a command, its content follows
+    if (head.data === true && code === 354 && this.body === undefined)
+      this.body = { kind: 'data', matched: 2, octets: 0 }
     switch (head.verb) {
-      case 'AUTH':
-        this.auth = false
-        break
       case 'DATA':
-        // refused: no content follows, what was taken for it was not (RFC 5321 4.1.1.4)
-        if (code !== 354 && this.body?.kind === 'data') this.body = undefined
+        // refused: no content follows, and what was held for it was commands (RFC 5321 4.1.1.4)
+        if (this.early !== undefined) this.settle(code === 354)
+        else if (code !== 354 && this.body?.kind === 'data') this.body = undefined
         break
       case 'MAIL':
         this.accepted = 0

@@ -3,7 +3,8 @@
 // RFC 3030 2); the same lines however the bytes are cut.
 import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
-import { Transcript } from '../src/index.js'
+import { accept, answered, init, received, reject, reply, serverConfig, step, type ServerInput } from '@smtpure/core'
+import { REDACTED, Transcript } from '../src/index.js'
 
 type Turn = readonly ['C' | 'S', string]
 
@@ -75,6 +76,50 @@ describe('Transcript', () => {
           ['S', '535 5.7.8 No\r\n'],
         ],
         ['C: AUTH XOAUTH2 ***', 'S: 334 eyJzdGF0dXMiOiI0MDEifQ==', 'C: ***', 'S: 535 5.7.8 No'],
+      ],
+      [
+        'a second AUTH pipelined behind a refused one: its exchange goes on after the first one ends',
+        [
+          ['C', 'AUTH BOGUS\r\nAUTH PLAIN\r\n'],
+          ['S', '504 5.5.4 Unrecognized authentication type\r\n334 \r\n'],
+          ['C', 'AGFsaWNlAHMzY3JldA==\r\n'],
+          ['S', '235 2.7.0 Ok\r\n'],
+          ['C', 'NOOP\r\n'],
+        ],
+        [
+          'C: AUTH BOGUS',
+          'C: ***',
+          'S: 504 5.5.4 Unrecognized authentication type',
+          'S: 334 ',
+          'C: ***',
+          'S: 235 2.7.0 Ok',
+          'C: NOOP',
+        ],
+      ],
+      [
+        'a command pipelined behind a refused AUTH, then another AUTH',
+        [
+          ['C', 'AUTH BOGUS\r\nNOOP\r\nAUTH LOGIN\r\n'],
+          ['S', '504 5.5.4 Unrecognized authentication type\r\n250 2.0.0 Ok\r\n334 VXNlcm5hbWU6\r\n'],
+          ['C', 'YWxpY2U=\r\n'],
+          ['S', '334 UGFzc3dvcmQ6\r\n'],
+          ['C', 'czNjcmV0\r\n'],
+          ['S', '235 2.7.0 Ok\r\n'],
+          ['C', 'QUIT\r\n'],
+        ],
+        [
+          'C: AUTH BOGUS',
+          'C: ***',
+          'C: ***',
+          'S: 504 5.5.4 Unrecognized authentication type',
+          'S: 250 2.0.0 Ok',
+          'S: 334 VXNlcm5hbWU6',
+          'C: ***',
+          'S: 334 UGFzc3dvcmQ6',
+          'C: ***',
+          'S: 235 2.7.0 Ok',
+          'C: QUIT',
+        ],
       ],
       [
         'something that is no mechanism name',
@@ -186,6 +231,57 @@ describe('Transcript', () => {
       expect(lines.slice(-2)).toEqual(['C: RSET', 'S: 250 Ok'])
     })
 
+    it('commands pipelined behind a refused DATA are read as commands: an AUTH among them hides its exchange', () => {
+      const lines = transcript([
+        ...greeted,
+        ['C', 'DATA\r\nAUTH PLAIN\r\n'],
+        ['S', '503 5.5.1 Need MAIL\r\n334 \r\n'],
+        ['C', 'AGFsaWNlAHMzY3JldA==\r\n'],
+        ['S', '235 2.7.0 Ok\r\n'],
+        ['C', 'QUIT\r\n'],
+      ])
+      expect(lines.slice(4)).toEqual([
+        'C: DATA',
+        'S: 503 5.5.1 Need MAIL',
+        'C: AUTH PLAIN',
+        'S: 334 ',
+        'C: ***',
+        'S: 235 2.7.0 Ok',
+        'C: QUIT',
+      ])
+    })
+
+    it('content sent before the 354 is still counted, not written', () => {
+      const lines = transcript([
+        ...greeted,
+        ['C', 'MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\nSubject: x\r\n'],
+        ['C', '\r\nprivate\r\n.\r\nQUIT\r\n'],
+        ['S', '250 Ok\r\n250 Ok\r\n354 Go on\r\n250 Queued\r\n221 Bye\r\n'],
+      ])
+      expect(lines.slice(4)).toEqual([
+        'C: MAIL FROM:<a@b.example>',
+        'C: RCPT TO:<c@d.example>',
+        'C: DATA',
+        'S: 250 Ok',
+        'S: 250 Ok',
+        'S: 354 Go on',
+        'C: [23 octets of message content]',
+        'C: .',
+        'C: QUIT',
+        'S: 250 Queued',
+        'S: 221 Bye',
+      ])
+    })
+
+    it('content sent before the 354 past 8 KiB is taken for content at once, not held', () => {
+      const content = 'x'.repeat(100) + '\r\n'
+      const lines = transcript([
+        ...greeted,
+        ['C', `MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n${content.repeat(90)}.\r\n`],
+      ])
+      expect(lines.slice(-2)).toEqual([`C: [${content.length * 90} octets of message content]`, 'C: .'])
+    })
+
     it('BDAT: each chunk is counted, CRLF "." CRLF inside it ends nothing', () => {
       const lines = transcript([
         ...greeted,
@@ -207,6 +303,41 @@ describe('Transcript', () => {
         'S: 250 Queued',
         'S: 250 Ok',
       ])
+    })
+
+    it('a transaction pipelined behind a refused AUTH: hidden, and its content counted once DATA has its 354', () => {
+      const lines = transcript([
+        ...greeted,
+        ['C', 'AUTH BOGUS\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n'],
+        ['S', '504 5.5.4 Unknown\r\n250 Ok\r\n250 Ok\r\n354 Go on\r\n'],
+        ['C', 'Subject: private\r\n\r\nnot for the log\r\n.\r\n'],
+        ['S', '250 Queued\r\n'],
+        ['C', 'QUIT\r\n'],
+      ])
+      expect(lines.slice(4).filter((l) => l.startsWith('C: '))).toEqual([
+        'C: AUTH BOGUS',
+        'C: ***',
+        'C: ***',
+        'C: ***',
+        'C: [37 octets of message content]',
+        'C: .',
+        'C: QUIT',
+      ])
+    })
+
+    it.each([
+      ['leading zeros past 15 digits', 'BDAT 0000000000000000005 LAST'],
+      ['two spaces (refused, the chunk read all the same)', 'BDAT  5'],
+      ['a tab (refused, the chunk read all the same)', 'BDAT\t5'],
+    ])('BDAT with %s: the chunk is counted as the server frames it', (_, command) => {
+      const lines = transcript([
+        ...greeted,
+        ['C', 'MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n'],
+        ['S', '250 Ok\r\n250 Ok\r\n'],
+        ['C', `${command}\r\nhello`],
+        ['C', 'NOOP\r\n'],
+      ])
+      expect(lines.slice(-3)).toEqual([`C: ${command}`, 'C: [5 octets of message content]', 'C: NOOP'])
     })
 
     it('LMTP: one reply per accepted recipient after the data (RFC 2033 4.2), then a refused DATA', () => {
@@ -240,7 +371,8 @@ describe('Transcript', () => {
     for (let i = 0, k = 0; i < stream.length; k++) {
       const n = cuts[k % cuts.length]!
       turns.push(['C', stream.slice(i, i + n)])
-      if (i === 0) turns.push(['S', '354 Go on\r\n'])
+      // the server answers DATA once it has read the whole line
+      if (i < 6 && i + n >= 6) turns.push(['S', '354 Go on\r\n'])
       i += n
     }
     expect(transcript(turns).filter((l) => l.startsWith('C: '))).toEqual([
@@ -359,5 +491,76 @@ describe('Transcript', () => {
         expect(written).toContain('C: QUIT')
       },
     )
+  })
+})
+
+// The real server session reads what a client pipelines around AUTH exchanges, and a second one is fed
+// the same lines one at a time to tell which of them it took as SASL data: every such line is hidden.
+// DATA comes without a transaction, so it is refused and the lines behind it are commands.
+describe('Transcript against the server session', () => {
+  const options = serverConfig({
+    authMechanisms: ['PLAIN', 'LOGIN', 'CRAM-MD5'],
+    allowInsecureAuth: true,
+    maxBadCommands: 0,
+    maxAuthFailures: 100,
+  })
+  if (options._tag === 'Left') throw new Error('bad options')
+  const b64 = (n: number) => Buffer.from(`\0user\0s3cret-${n}`).toString('base64')
+  /** A server session that answers each AUTH question with the next verdict, at once. */
+  const server = (verdicts: readonly boolean[]) => {
+    let [state, outs] = init(options.right, { nonce: 'n' })
+    let asked = 0
+    let sent = ''
+    const take = (): void => {
+      for (const o of outs) {
+        if (o._tag === 'Send') sent += new TextDecoder().decode(o.bytes)
+        if (o._tag === 'Ask') {
+          const ok = o.question._tag !== 'Auth' || verdicts[asked++ % verdicts.length]!
+          run(answered(o.question.id, ok ? accept() : reject(reply(535, '5.7.8', 'No'))))
+        }
+      }
+    }
+    const run = (input: ServerInput): void => {
+      ;[state, outs] = step(state, input)
+      take()
+    }
+    take() // the greeting
+    return {
+      feed: (text: string) => run(received(new TextEncoder().encode(text))),
+      inSasl: () => state.phase._tag === 'Sasl',
+      take: () => [sent, (sent = '')][0]!,
+    }
+  }
+  const line = fc.oneof(
+    fc.constantFrom('AUTH PLAIN', 'AUTH LOGIN', 'AUTH BOGUS', 'AUTH CRAM-MD5', 'NOOP', '*', 'EHLO c.example', 'DATA'),
+    fc.nat(9).map(b64),
+    fc.nat(9).map((n) => `AUTH PLAIN ${b64(n)}`),
+  )
+  test.prop(
+    [
+      fc.array(fc.array(line, { minLength: 1, maxLength: 4 }), { maxLength: 10 }),
+      fc.array(fc.boolean(), { minLength: 1, maxLength: 4 }),
+    ],
+    { numRuns: 300 },
+  )('every line the server takes as SASL data is hidden, however the client pipelines', (writes, verdicts) => {
+    const written: string[] = []
+    const t = new Transcript((dir, text) => dir === 'C' && written.push(text))
+    const real = server(verdicts)
+    const shadow = server(verdicts)
+    const sasl: boolean[] = []
+    t.server(new TextEncoder().encode(real.take()))
+    for (const lines of [['EHLO c.example'], ...writes]) {
+      for (const l of lines) {
+        sasl.push(shadow.inSasl())
+        shadow.feed(`${l}\r\n`)
+      }
+      const text = lines.map((l) => `${l}\r\n`).join('')
+      t.client(new TextEncoder().encode(text))
+      real.feed(text)
+      t.server(new TextEncoder().encode(real.take()))
+    }
+    expect(written).toHaveLength(sasl.length)
+    sasl.forEach((hidden, i) => hidden && expect(written[i]).toBe(REDACTED))
+    expect(written.join('\n')).not.toMatch(/AUTH PLAIN [^*]/)
   })
 })

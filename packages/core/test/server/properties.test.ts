@@ -94,6 +94,29 @@ describe('server session', () => {
         expect(run(cut(bytes, cuts))).toEqual(run([bytes]))
       },
     )
+    test.prop([session, fc.array(fc.nat(), { maxLength: 12 }), fc.array(fc.nat(3), { maxLength: 40 })])(
+      'answers that come late, after more input was held, give the same replies and messages',
+      (bytes, cuts, waits) => {
+        // no answer at once: after each piece, up to `waits[i]` pending questions are answered, the rest later
+        const h = new Harness(options, () => undefined)
+        const answerOne = () => {
+          const q = h.pending!
+          h.answer(answerer(q as Parameters<typeof answerer>[0]))
+        }
+        cut(bytes, cuts).forEach((piece, i) => {
+          h.feed(piece)
+          for (let n = waits[i] ?? 0; n > 0 && h.pending !== undefined; n--) answerOne()
+        })
+        while (h.pending !== undefined) answerOne()
+        expect({
+          sent: h.sent,
+          messages: h.delivered.map((d) => latin1(d.body)),
+          questions: h.questions.map((q) => q._tag),
+          aborted: h.aborted,
+          closed: h.closed,
+        }).toEqual(run([bytes]))
+      },
+    )
     test.prop([session])('one byte at a time gives the same replies and messages', (bytes) => {
       expect(run(cut(bytes, [...bytes.keys()]))).toEqual(run([bytes]))
     })
