@@ -4,7 +4,7 @@
 // socket is detached, so no plaintext reaches the session.
 import type { Socket, SocketHandler, TLSOptions } from 'bun'
 import { concat } from '@smtpure/core'
-import type { PeerCertificate, TlsInfo, Transport, TransportEvents } from '@smtpure/driver'
+import { type TlsInfo, type Transport, type TransportEvents, peerCertificate } from '@smtpure/driver'
 
 /** Octets gathered from one turn's writes past which they are written at once. */
 const BATCH_LIMIT = 16 * 1024
@@ -49,21 +49,6 @@ export const bunTlsInfo = (s: Socket<Slot>, server: boolean): TlsInfo => {
     ...(certificate !== undefined ? { peerCertificate: certificate } : {}),
   }
 }
-
-/** The peer's certificate in the driver's shape, from Bun's node:crypto X509Certificate. */
-const peerCertificate = (
-  x: ReturnType<Socket<Slot>['getPeerX509Certificate']> | undefined,
-): PeerCertificate | undefined =>
-  x === undefined || x === null
-    ? undefined
-    : {
-        der: new Uint8Array(x.raw.buffer, x.raw.byteOffset, x.raw.byteLength),
-        subject: x.subject,
-        issuer: x.issuer,
-        fingerprint256: x.fingerprint256,
-        serialNumber: x.serialNumber,
-        validTo: x.validTo,
-      }
 
 /**
  * The driver's Transport on one Bun socket. `role` says how STARTTLS upgrades it (none: the server

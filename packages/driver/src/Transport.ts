@@ -35,6 +35,29 @@ export interface PeerCertificate {
   readonly validTo?: string
 }
 
+/** The fields of an X509Certificate (node:crypto's, which Bun and Deno's node:tls give too) that `PeerCertificate` takes. */
+export interface X509Like {
+  readonly raw: Uint8Array
+  readonly subject: string
+  readonly issuer: string
+  readonly fingerprint256: string
+  readonly serialNumber: string
+  readonly validTo: string
+}
+
+/** A peer's certificate in the driver's shape; undefined (or null) when none was presented. Adapters share it. */
+export const peerCertificate = (x: X509Like | null | undefined): PeerCertificate | undefined =>
+  x === undefined || x === null
+    ? undefined
+    : {
+        der: new Uint8Array(x.raw.buffer, x.raw.byteOffset, x.raw.byteLength),
+        subject: x.subject,
+        issuer: x.issuer,
+        fingerprint256: x.fingerprint256,
+        serialNumber: x.serialNumber,
+        validTo: x.validTo,
+      }
+
 /**
  * Facts about TLS once it is on. Each field is undefined where the runtime cannot tell it (see the
  * adapter's guide: Deno's native TLS reports none of them).

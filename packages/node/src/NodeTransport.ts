@@ -2,7 +2,7 @@
 // socket. STARTTLS follows RFC 3207: once the upgrade starts no plaintext is delivered.
 import type { Socket } from 'node:net'
 import * as tls from 'node:tls'
-import type { PeerCertificate, TlsInfo, Transport, TransportEvents } from '@smtpure/driver'
+import { type TlsInfo, type Transport, type TransportEvents, peerCertificate } from '@smtpure/driver'
 
 /** How this end upgrades: as the TLS server (STARTTLS on a server) or the TLS client. */
 export type TlsRole =
@@ -14,29 +14,6 @@ export type TlsRole =
       readonly requestCert?: boolean
     }
   | { readonly server: false; readonly options: tls.ConnectionOptions }
-
-/** The peer's certificate in the driver's shape, from node:crypto's X509Certificate (Bun's has the same fields). */
-export const peerCertificate = (x: X509Like | undefined): PeerCertificate | undefined =>
-  x === undefined
-    ? undefined
-    : {
-        der: new Uint8Array(x.raw.buffer, x.raw.byteOffset, x.raw.byteLength),
-        subject: x.subject,
-        issuer: x.issuer,
-        fingerprint256: x.fingerprint256,
-        serialNumber: x.serialNumber,
-        validTo: x.validTo,
-      }
-
-/** The fields of node:crypto's X509Certificate that `PeerCertificate` takes. */
-export interface X509Like {
-  readonly raw: Uint8Array
-  readonly subject: string
-  readonly issuer: string
-  readonly fingerprint256: string
-  readonly serialNumber: string
-  readonly validTo: string
-}
 
 /**
  * TLS facts of a socket whose handshake is done. The server side also reports the client's certificate
