@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util'
 const here = import.meta.dirname
 const MAX_SIZE = 104857600
 const servers = {
-  smtpure: [resolve(here, '../../cli/dist/bin/main.js'), 'serve'],
+  smtpure: [resolve(here, '../../cli/dist/main.js'), 'serve'],
   peer: [join(here, 'peer-server.mjs')],
 }
 // smtp-source arguments as the harness gives them (-d keeps each session's connection for its next message)
