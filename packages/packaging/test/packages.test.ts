@@ -16,9 +16,10 @@ const filesIn = (pkg: string): string[] =>
     .split('\n')
     .filter((f) => f !== '')
 
-// Bun's and Deno's adapters ship their TypeScript source (both runtimes load .ts directly), so no
-// declaration files exist to check; attw still resolves their `exports` to a typed file under the
-// node16 and bundler rules, which is what it checks for them. The command has no library entry
+// Bun's adapter ships its TypeScript source (Bun loads .ts from node_modules); Deno's ships JavaScript
+// built from it (Deno strips types only outside node_modules, see deno-app.test.ts) with the source as
+// its types. Neither has declaration files; attw still resolves their `exports` to a typed file under
+// the node16 and bundler rules, which is what it checks for them. The command has no library entry
 // point (only `bin`), so there is nothing for attw to resolve.
 const typed = published.filter((p) => p !== 'cli')
 
