@@ -2,7 +2,7 @@
 // gathered by wrapping the server's hooks, and an HTTP endpoint with /metrics and /health.
 import * as http from 'node:http'
 import type { Reply } from '@smtpure/core'
-import { type ServerHooks, type SessionInfo, SmtpError, type Verdict } from '@smtpure/driver'
+import { type ServerHooks, type SessionInfo, SmtpError, type Verdict, authReplyOf } from '@smtpure/driver'
 import { AggregatorRegistry, Counter, Gauge, Histogram, type Registry, register } from 'prom-client'
 import { UsageError } from './usage.js'
 
@@ -62,11 +62,16 @@ export const createServeMetrics = (registry: Registry = register): ServeMetrics 
   const result = (code: string): string => (code.startsWith('2') ? 'accepted' : 'refused')
 
   /** Time `f` under `hook`; `count` sees the outcome as a reply code. */
-  const timed = async <R>(hook: string, f: () => Promise<R> | R, count?: (code: string) => void): Promise<R> => {
+  const timed = async <R>(
+    hook: string,
+    f: () => Promise<R> | R,
+    count?: (code: string) => void,
+    verdictOf: (v: R) => unknown = (v) => v,
+  ): Promise<R> => {
     const end = latency.startTimer({ hook })
     try {
       const v = await f()
-      count?.(codeOf(v as Verdict))
+      count?.(codeOf(verdictOf(v) as Verdict))
       return v
     } catch (e) {
       count?.(thrownCode(e, 451))
@@ -97,6 +102,7 @@ export const createServeMetrics = (registry: Registry = register): ServeMetrics 
             ? h.onAuth(c, s)
             : ({ code: 535, enhanced: '5.7.8', lines: ['Authentication credentials invalid'] } as Reply),
         (code) => auth.inc({ result: code.startsWith('2') ? 'success' : 'failure', mechanism: c.mechanism }),
+        authReplyOf, // `{ user, reply }` counts as its reply does
       ),
     ...(h.onMailFrom ? { onMailFrom: (f, p, s) => timed('mail', () => h.onMailFrom!(f, p, s)) } : {}),
     onRcptTo: (to, p, e, s) =>

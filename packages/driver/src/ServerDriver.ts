@@ -47,6 +47,7 @@ import {
   type SessionInfo,
   SmtpError,
   type Verdict,
+  authReplyOf,
 } from './hooks.js'
 import type { Runtime, TlsInfo, Transport } from './Transport.js'
 
@@ -73,10 +74,10 @@ const errorAnswer = (e: unknown, failure: Reply): Answer =>
   e instanceof SmtpError ? reject(e.reply, e.challenge) : reject(failure)
 
 /** `onAuth` may return `{ user, reply? }` (see `AuthVerdict`): the verdict is its reply, the user is kept. */
-const authVerdict = (v: unknown): { verdict: unknown; user?: unknown } =>
-  typeof v === 'object' && v !== null && !ReplyCodec.is(v) && 'user' in v
-    ? { verdict: (v as { reply?: unknown }).reply, user: (v as { user: unknown }).user }
-    : { verdict: v }
+const authVerdict = (v: unknown): { verdict: unknown; user?: unknown } => {
+  const verdict = authReplyOf(v)
+  return verdict === v ? { verdict } : { verdict, user: (v as { user: unknown }).user }
+}
 
 /** A 4yz/5yz reply from a hook that refuses the connection (onSecure); 2yz or nothing lets it go on. */
 const refusal = (v: unknown): Reply | undefined =>

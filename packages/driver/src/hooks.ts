@@ -122,6 +122,17 @@ export type Verdict = void | Reply
  */
 export type AuthVerdict = Verdict | { readonly user: unknown; readonly reply?: Reply }
 
+/**
+ * The reply part of what `onAuth` returned: the `reply` of `{ user, reply? }`, or the verdict itself. For
+ * wrappers of `onAuth` (loggers, metrics) that judge the verdict as the session does.
+ * @example
+ * authReplyOf({ user: account, reply: { code: 535, enhanced: '5.7.8', lines: ['No'] } }) // the 535
+ */
+export const authReplyOf = (v: unknown): unknown =>
+  typeof v === 'object' && v !== null && typeof (v as { code?: unknown }).code !== 'number' && 'user' in v
+    ? (v as { reply?: unknown }).reply
+    : v
+
 type Hook<A extends unknown[], R = Verdict> = (...args: A) => Promise<R> | R
 
 /**

@@ -2,7 +2,14 @@
 // application passes the logger it already has. The events come from wrapping the hooks: nothing
 // about the session changes, and no credential other than the user name is ever written.
 import { type Credentials, type Reply, mailboxText } from '@smtpure/core'
-import { type IncomingMessage, type ServerHooks, type SessionInfo, SmtpError, type Verdict } from './hooks.js'
+import {
+  type IncomingMessage,
+  type ServerHooks,
+  type SessionInfo,
+  SmtpError,
+  type Verdict,
+  authReplyOf,
+} from './hooks.js'
 
 /** A log method as pino has it: the event's fields first, then a short message. */
 export type LogMethod = (fields: Readonly<Record<string, unknown>>, message: string) => void
@@ -135,7 +142,17 @@ export const loggedHooks = (hooks: ServerHooks, logger: Logger): ServerHooks => 
       const known = of(s)
       if (s.tls && !known.tls) {
         known.tls = true
-        logger.info({ event: 'tls' satisfies ServerEvent, session: s.id }, 'TLS started')
+        const t = s.tlsInfo
+        logger.info(
+          {
+            event: 'tls' satisfies ServerEvent,
+            session: s.id,
+            ...(t?.protocol !== undefined ? { protocol: t.protocol } : {}),
+            ...(t?.cipher !== undefined ? { cipher: t.cipher } : {}),
+            ...(t?.servername !== undefined ? { servername: t.servername } : {}),
+          },
+          'TLS started',
+        )
       }
       logger.debug(
         { event: 'hello' satisfies ServerEvent, session: s.id, verb: hello.verb, domain: hello.domain },
@@ -158,7 +175,7 @@ export const loggedHooks = (hooks: ServerHooks, logger: Logger): ServerHooks => 
             }
             try {
               const v = await call('onAuth', s, hooks.onAuth, credentials, s)
-              const code = codeOf(v)
+              const code = codeOf(authReplyOf(v)) // `{ user, reply }` refuses when its reply does
               if (code !== undefined && code >= 400) logger.warn({ ...fields, result: 'refused', code }, 'auth refused')
               else logger.info({ ...fields, result: 'accepted' }, 'auth accepted')
               return v

@@ -62,7 +62,14 @@ describe('logger', () => {
     expect(events.every((e) => e.session === id)).toBe(true)
     expect(events.filter((e) => e.level !== 'debug').map(({ session: _, ...e }) => e)).toEqual([
       { level: 'info', event: 'connection', remoteAddress: '127.0.0.1', tls: false, msg: 'connection' },
-      { level: 'info', event: 'tls', msg: 'TLS started' },
+      {
+        level: 'info',
+        event: 'tls',
+        protocol: expect.stringMatching(/^TLSv1\.[23]$/),
+        cipher: expect.stringMatching(/^TLS_/),
+        servername: 'localhost',
+        msg: 'TLS started',
+      },
       { level: 'info', event: 'auth', username: 'alice', mechanism: 'PLAIN', result: 'accepted', msg: 'auth accepted' },
       {
         level: 'info',
@@ -89,6 +96,26 @@ describe('logger', () => {
       { level: 'info', event: 'close', cause: 'quit', messages: 1, authFailures: 0, msg: 'connection closed' },
     ])
     expect(lines.join('\n')).not.toContain('s3cret-pw')
+  })
+
+  it('logs an onAuth { user, reply } with a refusal as refused, as the session answers it', async () => {
+    const { lines, logger } = capture()
+    const server = createSmtpServer({
+      smtp: { hostname: 'localhost', authMechanisms: ['PLAIN'], allowInsecureAuth: true },
+      logger,
+      hooks: { onAuth: () => ({ user: { id: 7 }, reply: { code: 535, enhanced: '5.7.8', lines: ['No'] } }) },
+    })
+    const { port } = await server.listen(0, '127.0.0.1')
+    const session = await connectSmtp({
+      host: '127.0.0.1',
+      port,
+      smtp: { helo: 'client.example', allowInsecureAuth: true, auth: { username: 'mallory', password: 'pw' } },
+    })
+    await session.ready.catch(() => undefined)
+    await closed(lines, 1)
+    await server.close(1000)
+    const auth = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.event === 'auth')
+    expect(auth).toMatchObject({ level: 'warn', result: 'refused', code: 535, msg: 'auth refused' })
   })
 
   it('says why a session closed: the client hung up, or the server closed with a reply', async () => {
