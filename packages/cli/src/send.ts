@@ -235,7 +235,11 @@ const exitCode = (r: SentMessage): number => {
   const failed = r.error === undefined ? undefined : failure(r.error, { server: '', user: undefined }).code
   if (statuses.includes('permanent')) {
     if (r.error?._tag === 'Unsupported' || r.error?._tag === 'InvalidEnvelope') return failed!
-    return r.dataSent && r.reply !== undefined && is5yz(r.reply) ? EX_DATAERR : EX_UNAVAILABLE
+    // the data refused: SMTP's one reply to it, or in LMTP any recipient's own (RFC 2033 4.2)
+    const dataRefused =
+      (r.dataSent && r.reply !== undefined && is5yz(r.reply)) ||
+      r.recipients.some((x) => x.afterData && x.status === 'permanent')
+    return dataRefused ? EX_DATAERR : EX_UNAVAILABLE
   }
   if (statuses.includes('temporary') || statuses.includes('unknown')) return failed ?? EX_TEMPFAIL
   return EX_OK

@@ -253,3 +253,48 @@ describe('failure: every error of a client session, in words', () => {
     expect(failure(error, at)).toEqual({ text, code })
   })
 })
+
+describe('smtpure send --lmtp: a recipient refused after the data is the message refused (RFC 2033 4.2)', () => {
+  const lmtp =
+    (rcpt: (line: string) => string, afterData: string): Script =>
+    (line) =>
+      /^LHLO/i.test(line)
+        ? '250-fake.example\r\n250 PIPELINING\r\n'
+        : /^RCPT/i.test(line)
+          ? rcpt(line)
+          : line === '.'
+            ? afterData
+            : willing(line)
+  const twoRecipients = (port: number) =>
+    runCli(
+      ['send', '--lmtp', '--server', `127.0.0.1:${port}`, '--from', 'bob@example.org'].concat([
+        '--to',
+        'alice@example.com',
+        '--to',
+        'carol@example.com',
+        '-',
+      ]),
+      message,
+    )
+  it('65 when one recipient refuses the message with 5yz after its data', async () => {
+    const port = await fakeServer(
+      '220 fake.example LMTP\r\n',
+      lmtp(() => '250 2.1.5 Ok\r\n', '250 2.0.0 Delivered\r\n550 5.2.2 Mailbox full\r\n'),
+    )
+    const out = await twoRecipients(port)
+    expect(out.stdout).toMatch(/carol@example\.com 550 5\.2\.2 Mailbox full/)
+    expect(out.code).toBe(65)
+  })
+  it('69 when a recipient was refused at RCPT and the other took the message', async () => {
+    const port = await fakeServer(
+      '220 fake.example LMTP\r\n',
+      lmtp(
+        (line) => (/carol/.test(line) ? '550 5.1.1 No such user\r\n' : '250 2.1.5 Ok\r\n'),
+        '250 2.0.0 Delivered\r\n',
+      ),
+    )
+    const out = await twoRecipients(port)
+    expect(out.stdout).toMatch(/carol@example\.com 550 5\.1\.1 No such user/)
+    expect(out.code).toBe(69)
+  })
+})

@@ -19,6 +19,11 @@ export interface RecipientOutcome {
   readonly address: string
   readonly status: DeliveryStatus
   readonly reply: Reply | undefined
+  /**
+   * `reply` answered the message data (SMTP's one reply after the end of data, RFC 5321 4.1.1.4, or this
+   * recipient's own in LMTP, RFC 2033 4.2), not MAIL or RCPT: a refusal then is of the message itself.
+   */
+  readonly afterData: boolean
 }
 
 /** Why a transaction could not be sent as asked; the session goes on. */

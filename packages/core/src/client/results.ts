@@ -29,18 +29,19 @@ export const hasRecipients = (tx: Tx): boolean =>
 /** In LMTP, how many replies follow the end of the data: one per accepted recipient (RFC 2033 4.2). */
 export const acceptedCount = (tx: Tx): number => tx.rcpts.filter(isPositive).length
 
-const outcome = (address: string, status: DeliveryStatus, reply: Reply | undefined): RecipientOutcome => ({
-  address,
-  status,
-  reply,
-})
+const outcome = (
+  address: string,
+  status: DeliveryStatus,
+  reply: Reply | undefined,
+  afterData = false,
+): RecipientOutcome => ({ address, status, reply, afterData })
 
 const fromEnding = (address: string, ending: Ending, lmtp: boolean, k: number): RecipientOutcome => {
   if (ending._tag === 'Failed')
     return outcome(address, ending.reply === undefined ? ending.status : statusOf(ending.reply), ending.reply)
   // SMTP: one reply for the whole message. LMTP: the k-th reply is the k-th accepted recipient's.
   const r = ending.replies[lmtp ? k : 0]
-  return r === undefined ? outcome(address, 'unknown', undefined) : outcome(address, statusOf(r), r)
+  return r === undefined ? outcome(address, 'unknown', undefined) : outcome(address, statusOf(r), r, true)
 }
 
 /** Each recipient's result, in the order given. */

@@ -22,6 +22,7 @@ export const onSubmitted = (s: ClientState, out: Out, e: ClientEnvelope, id: str
       address: typeof t === 'string' ? t : t.address,
       status: 'permanent' as const,
       reply: undefined,
+      afterData: false,
     }))
     out.push(messageResult({ id, status: 'permanent', reply: undefined, error, recipients }))
     if (s.phase._tag === 'Final') {
