@@ -419,10 +419,10 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       const failure = q._tag === 'Auth' ? authError : localError
       let settled = false
       let cancel = (): void => undefined
-      // The message's hook was called when the message started; every other hook is called now.
-      let call: CallSignal | undefined
-      if (q._tag === 'Message') call = message?.call
-      else call = track()
+      // The message's hook was called when the message started; every other hook is called now, and its
+      // call is tracked (and its session made) only when there is a hook to call.
+      let call: CallSignal | undefined = q._tag === 'Message' ? message?.call : undefined
+      const session = (): SessionInfo => info((call ??= track()), q.session)
       let authUser: unknown
       // Only application code gets a deadline: a question without a hook is answered at once, untimed.
       const arm = (): void => {
@@ -457,6 +457,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
           void Promise.resolve().then(() => answer(fallback))
           return
         }
+        call ??= track()
         arm()
         Promise.resolve()
           .then(f)
@@ -473,26 +474,32 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
             },
           )
       }
-      const s = info(call ?? abortedCall('no message'), q.session)
       switch (q._tag) {
         case 'Hello':
-          return callHook(hooks.onHello && (() => hooks.onHello!(q.hello, s)), localError, accept())
+          return callHook(hooks.onHello && (() => hooks.onHello!(q.hello, session())), localError, accept())
         case 'Auth':
-          return callHook(hooks.onAuth && (() => hooks.onAuth!(q.credentials, s)), authError, reject(noAuth))
+          return callHook(hooks.onAuth && (() => hooks.onAuth!(q.credentials, session())), authError, reject(noAuth))
         case 'Mail':
-          return callHook(hooks.onMailFrom && (() => hooks.onMailFrom!(q.from, q.params, s)), localError, accept())
+          return callHook(
+            hooks.onMailFrom && (() => hooks.onMailFrom!(q.from, q.params, session())),
+            localError,
+            accept(),
+          )
         case 'Rcpt':
           return callHook(
-            hooks.onRcptTo && (() => hooks.onRcptTo!(q.to, q.params, q.envelope, s)),
+            hooks.onRcptTo && (() => hooks.onRcptTo!(q.to, q.params, q.envelope, session())),
             localError,
             accept(),
           )
         case 'Vrfy':
         case 'Expn': {
           const hook = q._tag === 'Vrfy' ? hooks.onVrfy : hooks.onExpn
-          if (hook !== undefined) arm()
+          if (hook !== undefined) {
+            call ??= track()
+            arm()
+          }
           Promise.resolve()
-            .then(() => (hook ? hook(q.argument, s) : undefined))
+            .then(() => (hook ? hook(q.argument, session()) : undefined))
             .then(
               (r) => answer(ReplyCodec.is(r) ? respond(r) : accept()),
               (e) => answer(e instanceof SmtpError ? respond(e.reply) : reject(localError)),
