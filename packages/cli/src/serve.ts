@@ -214,8 +214,11 @@ const usageOf = <T>(make: () => T): T => {
 }
 
 /** Errors of the listening socket itself: `listen` rejects with them, and that is where they are reported. */
+// the listen promise reports these itself, as the one line `cannot listen on ...`; a --host that is
+// no address is looked up as a name first, so its failure comes from getaddrinfo
 const isListenFailure = (e: unknown): boolean =>
-  ['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL'].includes(String((e as { code?: unknown } | null)?.code))
+  ['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL'].includes(String((e as { code?: unknown } | null)?.code)) ||
+  (e as { syscall?: unknown } | null)?.syscall === 'getaddrinfo'
 
 const isHangup = (e: unknown): boolean =>
   e instanceof Error &&

@@ -184,4 +184,13 @@ s.quit()`)
     expect(badNumber.code).toBe(64)
     expect(badNumber.stderr).toBe('smtpure: --port needs a whole number, got "eighty"\n')
   })
+
+  it('an address it cannot listen on is one line and exit 69', async () => {
+    // 999.1.1.1 is no IPv4 address: node:net looks it up as a name and the lookup fails
+    const dir = mkdtempSync(join(tmpdir(), 'smtpure-listen-'))
+    const failed = await runCli(['serve', '--host', '999.1.1.1', '--port', '0', '--maildir', dir])
+    rmSync(dir, { recursive: true, force: true })
+    expect(failed.code).toBe(69)
+    expect(failed.stderr).toMatch(/^smtpure: cannot listen on 999\.1\.1\.1:0: .+\n$/)
+  })
 })

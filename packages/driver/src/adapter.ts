@@ -154,14 +154,69 @@ const smtpProblems = (codec: t.Mixed, smtp: unknown, hints?: Readonly<Record<str
   return [...unknownKeys(codec, smtp, 'smtp.', hints), ...typeProblems(codec, smtp, 'smtp.')]
 }
 
+/** `name: ...` when a given value is not a whole number from `min` to `max`. */
+const wholeProblem = (options: object, name: string, min: number, max = Number.MAX_SAFE_INTEGER): string[] => {
+  const value: unknown = (options as Record<string, unknown>)[name]
+  return value === undefined || (Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max)
+    ? []
+    : [`${name}: expected a whole number from ${min} to ${max}, given ${shown(value)}`]
+}
+
+/** `tls.key` and `tls.cert` must both be PEM, as text or octets. */
+const tlsProblems = (tls: unknown): string[] => {
+  if (tls === undefined) return []
+  if (typeof tls !== 'object' || tls === null) return [`tls: expected { key, cert }, given ${shown(tls)}`]
+  const pem = (v: unknown): boolean => typeof v === 'string' || v instanceof Uint8Array
+  return (['key', 'cert'] as const).flatMap((k) => {
+    const v = (tls as Record<string, unknown>)[k]
+    return pem(v) ? [] : [`tls.${k}: expected PEM as a string or Uint8Array, given ${shown(v)}`]
+  })
+}
+
+/** The server's own options beside `smtp` (limits and timeouts in milliseconds), one line per problem. */
+const serverProblems = (options: object): string[] => [
+  ...tlsProblems((options as { tls?: unknown }).tls),
+  ...wholeProblem(options, 'maxConnections', 0),
+  ...wholeProblem(options, 'maxConnectionsPerAddress', 0),
+  // node:timers takes at most 2^31 - 1 ms
+  ...wholeProblem(options, 'hookTimeoutMs', 1, 2 ** 31 - 1),
+  ...wholeProblem(options, 'tlsHandshakeTimeoutMs', 1, 2 ** 31 - 1),
+]
+
+const securityModes: ReadonlyArray<unknown> = ['none', 'opportunistic', 'starttls', 'implicit']
+
+/**
+ * The client's own options beside `smtp`, one line per problem: an unknown `security` would
+ * otherwise be taken as `none` and send in clear.
+ */
+const connectProblems = (options: object): string[] => {
+  const o = options as Record<string, unknown>
+  return [
+    ...(o.security === undefined || securityModes.includes(o.security)
+      ? []
+      : [`security: expected one of none, opportunistic, starttls, implicit, given ${shown(o.security)}`]),
+    ...('host' in o && (typeof o.host !== 'string' || o.host === '')
+      ? [`host: expected a host name or address, given ${shown(o.host)}`]
+      : []),
+    ...('port' in o ? wholeProblem({ port: o.port ?? null }, 'port', 1, 65535) : []),
+    ...wholeProblem(o, 'connectTimeoutMs', 1, 2 ** 31 - 1),
+  ]
+}
+
 /**
  * The server session's config from the options: STARTTLS is offered when there is a certificate
  * and TLS is not implicit.
- * @throws OptionsError listing every problem (`smtp.maxMesageSize: unknown option ...`) when the options do not fit.
+ * @throws OptionsError listing every problem (`smtp.maxMesageSize: unknown option ...`, `hookTimeoutMs: ...`)
+ * when the options do not fit.
  */
-export const serverConfigOf = (options: Pick<SmtpServerOptions, 'smtp' | 'tls' | 'implicitTls'>): ServerConfig => {
+export const serverConfigOf = (
+  options: Pick<SmtpServerOptions, 'smtp' | 'tls' | 'implicitTls'> &
+    Partial<
+      Pick<SmtpServerOptions, 'maxConnections' | 'maxConnectionsPerAddress' | 'hookTimeoutMs' | 'tlsHandshakeTimeoutMs'>
+    >,
+): ServerConfig => {
   const smtp: unknown = options.smtp ?? {}
-  const problems = smtpProblems(ServerOptions, smtp)
+  const problems = [...serverProblems(options), ...smtpProblems(ServerOptions, smtp)]
   if (problems.length > 0) throw new OptionsError('server', problems)
   const decoded = serverConfig({
     ...(options.tls && !options.implicitTls ? { startTls: true } : {}),
@@ -177,7 +232,12 @@ const setBySecurity = { tls: ' (set by `security`)', implicitTls: ' (set by `sec
  * The client session's config from the options.
  * @throws OptionsError listing every problem when the options do not fit.
  */
-export const clientConfigOf = (options: Pick<ConnectOptions, 'smtp' | 'security'>): ClientConfig => {
+export const clientConfigOf = (
+  options: Pick<ConnectOptions, 'smtp' | 'security'> &
+    Partial<Pick<ConnectOptions, 'host' | 'port' | 'connectTimeoutMs'>>,
+): ClientConfig => {
+  const own = connectProblems(options)
+  if (own.length > 0) throw new OptionsError('client', own)
   const security = options.security ?? 'none'
   // One decoding per `smtp` object and security mode: a client that opens a connection per message should
   // not pay for io-ts each time (the object is read once; to change the options, pass a new one).

@@ -117,6 +117,34 @@ describe('adapter', () => {
     })
   })
 
+  describe('the adapter options beside smtp', () => {
+    const client = (o: Record<string, unknown>) => () =>
+      clientConfigOf({ host: '127.0.0.1', port: 25, ...o } as Parameters<typeof clientConfigOf>[0])
+    const server = (o: Record<string, unknown>) => () => serverConfigOf(o as Parameters<typeof serverConfigOf>[0])
+    it('refuses a security mode it does not know, rather than sending in clear', () => {
+      expect(client({ security: 'tls' })).toThrow(OptionsError)
+      expect(client({ security: 'tls' })).toThrow(/^security: expected .*given "tls"$/m)
+    })
+    it('refuses a port or connect timeout that is not a whole number in range', () => {
+      expect(client({ port: 70000 })).toThrow(/^port: .*given 70000$/m)
+      expect(client({ connectTimeoutMs: -5 })).toThrow(/^connectTimeoutMs: .*given -5$/m)
+      expect(client({ host: '' })).toThrow(/^host: .*given ""$/m)
+      expect(client({ security: 'starttls', port: 587, connectTimeoutMs: 1000 })).not.toThrow()
+    })
+    it('refuses limits and timeouts that are not whole numbers in range', () => {
+      expect(server({ hookTimeoutMs: -1 })).toThrow(/^hookTimeoutMs: .*given -1$/m)
+      expect(server({ hookTimeoutMs: Number.NaN })).toThrow(/^hookTimeoutMs: /m)
+      expect(server({ maxConnections: 1.5 })).toThrow(/^maxConnections: .*given 1.5$/m)
+      expect(server({ maxConnectionsPerAddress: -1 })).toThrow(/^maxConnectionsPerAddress: /m)
+      expect(server({ tlsHandshakeTimeoutMs: 'x', tls: files })).toThrow(/^tlsHandshakeTimeoutMs: .*given "x"$/m)
+      expect(server({ maxConnections: 0, hookTimeoutMs: 1000 })).not.toThrow()
+    })
+    it('refuses a certificate without its key, and the other way round', () => {
+      expect(server({ tls: { key: 'key' } })).toThrow(/^tls.cert: .*given undefined$/m)
+      expect(server({ tls: { cert: 'cert' } })).toThrow(/^tls.key: /m)
+    })
+  })
+
   describe('sessionPool', () => {
     it('past maxConnections a new connection gets 421 and is closed (RFC 5321 3.8)', async () => {
       const config = serverConfigOf({ smtp: { hostname: 'mx.example.com' } })

@@ -38,10 +38,10 @@ export const connectSmtp = async (options: ConnectOptions): Promise<ClientSessio
       security === 'implicit'
         ? tls.connect({ host: options.host, port: options.port, ...tlsOptions }, () => resolve(s))
         : net.connect({ host: options.host, port: options.port }, () => resolve(s))
+    s.once('error', reject)
     s.setTimeout(options.connectTimeoutMs ?? 30000, () =>
       s.destroy(new Error(`connect timed out: ${options.host}:${options.port}`)),
     )
-    s.once('error', reject)
   })
   socket.setTimeout(0)
   socket.setNoDelay(true)

@@ -202,3 +202,24 @@ describe('connectSmtp against the npm smtp-server', () => {
     ])
   })
 })
+
+describe('connectSmtp with bad options of its own', () => {
+  it('throws OptionsError before connecting, and no socket error is left unheard', async () => {
+    const uncaught: unknown[] = []
+    const hear = (e: unknown): void => void uncaught.push(e)
+    process.on('uncaughtException', hear)
+    try {
+      // port 1 on loopback refuses: a socket opened before the check would emit ECONNREFUSED with no listener
+      const options: unknown = { host: '127.0.0.1', port: 1, connectTimeoutMs: -5 }
+      await expect(connectSmtp(options as Parameters<typeof connectSmtp>[0])).rejects.toThrow(
+        /^invalid client options:\nconnectTimeoutMs: .*given -5$/,
+      )
+      const typo: unknown = { host: '127.0.0.1', port: 1, security: 'tls' }
+      await expect(connectSmtp(typo as Parameters<typeof connectSmtp>[0])).rejects.toThrow(/security: .*given "tls"/)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(uncaught).toEqual([])
+    } finally {
+      process.off('uncaughtException', hear)
+    }
+  })
+})
