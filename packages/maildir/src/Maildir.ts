@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import { mkdir, readdir, stat, unlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
-import { join } from 'node:path'
+import { join, sep } from 'node:path'
 import { SmtpError } from '@smtpure/driver'
 
 /** The file operations the store uses on one temporary file. */
@@ -35,26 +35,34 @@ const { O_WRONLY, O_CREAT, O_EXCL, O_DSYNC } = fs.constants
  * write returns once its data (and the size needed to read it back) is on disk, as fdatasync would leave it:
  * the write and the sync are one round trip to the thread pool instead of two.
  */
-const openStoreFile = async (path: string): Promise<StoreFile> => {
-  const flags = O_DSYNC === undefined ? 'wx' : O_WRONLY | O_CREAT | O_EXCL | O_DSYNC
-  const fd = await call<number>((cb) => fs.open(path, flags, 0o600, cb))
-  return {
-    writev: (buffers) => call<number>((cb) => fs.writev(fd, buffers as NodeJS.ArrayBufferView[], null, cb)),
-    sync: () => call<void>((cb) => fs.fsync(fd, cb)),
-    // With O_DSYNC every octet is on disk before close, which then has nothing to write and returns at
-    // once: calling it directly saves a thread-pool round trip per copy. Without O_DSYNC close stays async.
-    close:
-      O_DSYNC === undefined
-        ? () => call<void>((cb) => fs.close(fd, cb))
-        : () => {
-            try {
-              fs.closeSync(fd)
-              return Promise.resolve()
-            } catch (e) {
-              return Promise.reject(e as Error)
-            }
-          },
-    synced: O_DSYNC !== undefined,
+const openStoreFile = (path: string): Promise<StoreFile> =>
+  call<number>((cb) =>
+    fs.open(path, O_DSYNC === undefined ? 'wx' : O_WRONLY | O_CREAT | O_EXCL | O_DSYNC, 0o600, cb),
+  ).then((fd) => new NodeStoreFile(fd))
+
+/** A temporary file by its descriptor; its methods are on the prototype, so a copy costs one object. */
+class NodeStoreFile implements StoreFile {
+  readonly synced = O_DSYNC !== undefined
+  constructor(private readonly fd: number) {}
+
+  writev(buffers: ReadonlyArray<Uint8Array>): Promise<number> {
+    return call<number>((cb) => fs.writev(this.fd, buffers as NodeJS.ArrayBufferView[], null, cb))
+  }
+
+  sync(): Promise<void> {
+    return call<void>((cb) => fs.fsync(this.fd, cb))
+  }
+
+  // With O_DSYNC every octet is on disk before close, which then has nothing to write and returns at once:
+  // calling it directly saves a thread-pool round trip per copy. Without O_DSYNC close stays async.
+  close(): Promise<void> {
+    if (!this.synced) return call<void>((cb) => fs.close(this.fd, cb))
+    try {
+      fs.closeSync(this.fd)
+      return Promise.resolve()
+    } catch (e) {
+      return Promise.reject(e as Error)
+    }
   }
 }
 
@@ -69,18 +77,24 @@ export const writeFully = async (
   file: Pick<StoreFile, 'writev'>,
   buffers: ReadonlyArray<Uint8Array>,
 ): Promise<void> => {
+  let total = 0
+  for (const b of buffers) total += b.length
+  if (total === 0) return
+  // the common case: one writev takes everything
+  let written = await file.writev(buffers)
+  if (written === total) return
   let rest = buffers.filter((b) => b.length > 0)
-  while (rest.length > 0) {
-    let written = await file.writev(rest)
+  for (;;) {
     if (!(written > 0)) throw noProgress()
     let i = 0
     while (i < rest.length && written >= rest[i]!.length) written -= rest[i++]!.length
     rest = rest.slice(i)
+    if (rest.length === 0) return
     if (written > 0) rest[0] = rest[0]!.subarray(written)
+    written = await file.writev(rest)
   }
 }
 
-/** RFC 3463 4.3.1 (mail system full) and RFC 5321 4.2.2 (452: insufficient system storage) for a full disk. */
 const isFull = (e: unknown): boolean => {
   const code = (e as { code?: unknown } | null)?.code
   return code === 'ENOSPC' || code === 'EDQUOT'
@@ -176,19 +190,26 @@ export interface MaildirOptions {
   readonly openFile?: (path: string) => Promise<StoreFile>
   /** Octets gathered in memory before they are written out (default 256 KiB); the rest waits for commit. */
   readonly flushOctets?: number
+  /**
+   * How many folders keep a handle open for their syncs (default 256), the least recently synced closed
+   * first. A folder synced without one costs an open and a close more, so a message for more recipients
+   * than this pays them for every copy; each handle is one file descriptor for as long as the store runs.
+   */
+  readonly folderHandles?: number
 }
+
+/** Folder names remembered by address before the memory starts again. */
+const MAX_NAMED = 4096
 
 /** Maildir's advice: files left in tmp/ for 36 hours belong to writers that died (maildir(5)). */
 export const STALE_TMP_MS = 36 * 60 * 60 * 1000
-
-/** Folders whose sync handle stays open; past this many the oldest is closed. */
-const MAX_FOLDER_HANDLES = 64
 
 /**
  * Syncs folders with a handle kept open per folder, and lets every rename that finished before a sync
  * started share that sync (a group commit): callers that come while one runs wait for the next one.
  */
 class FolderSyncer {
+  constructor(private readonly handles = 256) {}
   private readonly fds = new Map<string, Promise<number>>()
   private readonly running = new Map<string, Promise<void>>()
   private readonly next = new Map<string, Promise<void>>()
@@ -224,8 +245,13 @@ class FolderSyncer {
 
   private fd(dir: string): Promise<number> {
     const known = this.fds.get(dir)
-    if (known !== undefined) return known
-    if (this.fds.size >= MAX_FOLDER_HANDLES) this.drop(this.fds.keys().next().value!)
+    if (known !== undefined) {
+      // most recently used last: the map's first key is the one to close
+      this.fds.delete(dir)
+      this.fds.set(dir, known)
+      return known
+    }
+    if (this.fds.size >= this.handles) this.drop(this.fds.keys().next().value!)
     const opened = call<number>((cb) => fs.open(dir, 'r', cb))
     this.fds.set(dir, opened)
     return opened
@@ -266,7 +292,9 @@ export class Maildir {
   private readonly made = new Set<string>() // folders known to have cur, new and tmp
   readonly openFile: (path: string) => Promise<StoreFile>
   readonly flushOctets: number
-  readonly folders = new FolderSyncer()
+  readonly folders: FolderSyncer
+  private readonly prefix: string // the root and a separator
+  private readonly named = new Map<string, string>() // address to folder, for the addresses of recent messages
 
   constructor(
     readonly root: string,
@@ -274,11 +302,19 @@ export class Maildir {
   ) {
     this.openFile = options.openFile ?? openStoreFile
     this.flushOctets = options.flushOctets ?? 256 * 1024
+    this.folders = new FolderSyncer(options.folderHandles)
+    const base = join(root)
+    this.prefix = base.endsWith(sep) ? base : base + sep
   }
 
   /** The Maildir folder of an address. */
   folder(address: string): string {
-    return join(this.root, maildirFolderName(address))
+    const known = this.named.get(address)
+    if (known !== undefined) return known
+    if (this.named.size >= MAX_NAMED) this.named.clear()
+    const dir = this.prefix + maildirFolderName(address)
+    this.named.set(address, dir)
+    return dir
   }
 
   /** Make `dir` a Maildir (cur, new, tmp) unless this store made it already. */
@@ -335,6 +371,8 @@ export class Maildir {
 interface Copy {
   readonly head: Uint8Array
   readonly dir: string
+  /** Its new/ folder, synced once the copy is renamed into it. */
+  readonly inbox: string
   readonly tmp: string
   readonly final: string
   /** Open while it is being written; undefined before it is opened and once it is closed. */
@@ -361,18 +399,27 @@ export class MaildirDelivery {
     private readonly store: Maildir,
     targets: ReadonlyArray<MaildirTarget>,
   ) {
+    // A name need only be unique within its folder: the copies share one, and a folder named twice gets another.
+    const name = uniqueName()
+    const named = new Set<string>()
     this.copies = targets.map((t) => {
       const dir = store.folder(t.address)
-      const name = uniqueName()
-      return { head: t.head, dir, tmp: join(dir, 'tmp', name), final: join(dir, 'new', name) }
+      const own = named.has(dir) ? uniqueName() : name
+      named.add(dir)
+      const inbox = `${dir}${sep}new`
+      return { head: t.head, dir, inbox, tmp: `${dir}${sep}tmp${sep}${own}`, final: `${inbox}${sep}${own}` }
     })
-    const copies = this.copies
-    this.opening = Promise.all(
-      copies.map(async (c) => {
-        await store.ensure(c.dir)
-        c.file = await store.openFile(c.tmp)
-      }),
-    ).then(() => undefined)
+    const open = (c: Copy): Promise<void> =>
+      store
+        .ensure(c.dir)
+        .then(() => store.openFile(c.tmp))
+        .then((file) => {
+          c.file = file
+        })
+    // Every open settles before the first failure is told, so that abort finds each file that was opened.
+    this.opening = Promise.allSettled(this.copies.map(open)).then((opened) => {
+      for (const o of opened) if (o.status === 'rejected') throw o.reason
+    })
     this.opening.catch(() => undefined) // awaited by flush and abort; never left unhandled
   }
 
@@ -424,7 +471,7 @@ export class MaildirDelivery {
       if (failed !== undefined) throw (failed as PromiseRejectedResult).reason
       // the data is on disk: a failed close loses nothing, so it runs beside the folder syncs
       const closed = Promise.all(copies.map(closeCopy)).catch(() => undefined)
-      const inboxes = [...new Set(copies.map((c) => join(c.dir, 'new')))]
+      const inboxes = [...new Set(copies.map((c) => c.inbox))]
       await Promise.all(inboxes.map((d) => this.store.folders.sync(d)))
       // called off while the copies were moving into new/: they come back out (below)
       stopIfAborted(signal)
