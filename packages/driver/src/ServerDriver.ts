@@ -604,22 +604,33 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       if (transport.tls !== undefined && !(await secured())) return
       if (closed) return
       const call = track()
+      const unavailable = (): Uint8Array =>
+        encode(formatReply(reply(421, '4.3.0', `${config.hostname} Service not available`), false))
       const connectDeadline = runtime.setTimer(options.hookTimeoutMs ?? 5 * 60 * 1000, () => {
         if (state !== undefined || closed) return
         report(new Error('hook for Connect did not answer in time'))
         stopWaiting(call, 'no answer within hookTimeoutMs (the client was told 421)')
-        transport.write(encode(formatReply(reply(421, '4.3.0', `${config.hostname} Service not available`), false)))
+        transport.write(unavailable())
         finish({ cause: 'hook-timeout' })
       })
       const refuse = await Promise.resolve()
         .then(() => hooks.onConnect?.(info(call)))
         .then(
           (v) => (v === undefined || v === null || !ReplyCodec.is(v) || isPositive(v) ? undefined : v),
-          (e) => (e instanceof SmtpError ? e.reply : (report(e), undefined)),
+          (e) => (e instanceof SmtpError ? e.reply : (report(e), 'failed' as const)),
         )
       connectDeadline()
       stopWaiting(call)
       if (closed) return
+      // A connection check that failed (a bug, a database down) admits no one: the client hears 421 and
+      // tries again later (RFC 5321 3.8), as when the check does not answer in time.
+      if (refuse === 'failed') {
+        const bytes = unavailable()
+        lastSent = bytes
+        transport.write(bytes)
+        finish(closedBy(bytes))
+        return
+      }
       const [s, outputs] = init(config, {
         tls: transport.tls !== undefined,
         nonce: runtime.randomToken(),

@@ -135,6 +135,20 @@ describe('runServerSession', () => {
       )
       await transport.until(/^554 mx\.example\.com No SMTP service here\r\n/)
     })
+    it('an onConnect hook that throws admits no one: 421, then close, and the error is reported', async () => {
+      const { transport, done, errors } = start(
+        {},
+        {
+          onConnect: () => {
+            throw new Error('blocklist unreachable')
+          },
+        },
+      )
+      await done
+      expect(transport.text()).toBe('421 mx.example.com Service not available\r\n')
+      expect(transport.closed).toBe(true)
+      expect(errors.map(String)).toEqual(['Error: blocklist unreachable'])
+    })
     it('an AUTH hook that throws gives 454 (RFC 4954 6)', async () => {
       const { transport } = start(
         { authMechanisms: ['PLAIN'], allowInsecureAuth: true },
