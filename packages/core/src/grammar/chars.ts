@@ -76,10 +76,23 @@ export const utf8Octets = (text: string): number => {
  * Upper-case ASCII letters only. `String.prototype.toUpperCase` maps some non-ASCII letters onto ASCII
  * (U+017F to `S`, U+0131 to `I`), which would let look-alikes match protocol keywords.
  */
-export const asciiUpper = (text: string): string => text.replace(/[a-z]+/g, (s) => s.toUpperCase())
+export const asciiUpper = (text: string): string =>
+  hasCodeIn(text, 0x61, 0x7a) ? text.replace(/[a-z]+/g, upper) : text
 
 /** Lower-case ASCII letters only (see {@link asciiUpper}). */
-export const asciiLower = (text: string): string => text.replace(/[A-Z]+/g, (s) => s.toLowerCase())
+export const asciiLower = (text: string): string =>
+  hasCodeIn(text, 0x41, 0x5a) ? text.replace(/[A-Z]+/g, lower) : text
+
+/** Is some UTF-16 code unit of `text` within `[from, to]`? Most protocol words need no case change at all. */
+const hasCodeIn = (text: string, from: number, to: number): boolean => {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c >= from && c <= to) return true
+  }
+  return false
+}
+const upper = (s: string): string => s.toUpperCase()
+const lower = (s: string): string => s.toLowerCase()
 
 /** Shorten client-supplied ASCII text before echoing it in a reply line (RFC 5321 4.5.3.1.5 caps reply lines). */
 export const shown = (text: string, max = 40): string => (text.length > max ? `${text.slice(0, max)}...` : text)

@@ -1,6 +1,7 @@
 // The server side of each SASL exchange (RFC 4954 4) as pure steps over decoded bytes: PLAIN (RFC 4616 2),
 // LOGIN, CRAM-MD5 (RFC 2195 2) and XOAUTH2. The SMTP session does the base64, the "*" cancel and the 334 lines.
 
+import { asciiLower } from '../grammar/chars.js'
 import { decodeUtf8, encode, encodeUtf8 } from '../wire/bytes.js'
 import type { Mechanism } from './Mechanism.js'
 import { hmacMd5, toHex } from './md5.js'
@@ -161,8 +162,6 @@ export const saslServerNext = (state: SaslServerState, response: Uint8Array): Sa
       return xoauth2(response)
   }
 }
-
-const asciiLower = (text: string): string => text.replace(/[A-Z]+/g, (run) => run.toLowerCase())
 
 /**
  * Does `digest` answer the CRAM-MD5 `challenge` for `password` (RFC 2195 2)? Hex case is ignored. The

@@ -23,7 +23,8 @@ export const verbs = [
 ] as const
 export type Verb = (typeof verbs)[number]
 
-export const isVerb = (word: string): word is Verb => (verbs as ReadonlyArray<string>).includes(word)
+const verbSet: ReadonlySet<string> = new Set(verbs)
+export const isVerb = (word: string): word is Verb => verbSet.has(word)
 
 /** The phases in which a line is a command. */
 export type CommandPhase = 'Refused' | 'AwaitHello' | 'Idle' | 'Envelope'

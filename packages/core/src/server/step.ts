@@ -4,6 +4,7 @@
 import { absurd } from 'fp-ts/lib/function.js'
 import type { ServerConfig } from '../Config.js'
 import { type Reply, Replies, formatReply, isEnhancedFor, isReplyCode } from '../Reply.js'
+import { asciiUpper } from '../grammar/chars.js'
 import { concat, decodeUtf8, latin1 } from '../wire/bytes.js'
 import { answerAuth, onAuth, onSaslLine } from './commands/auth.js'
 import { feedBdat, feedDiscard, onBdat, refuseBdat } from './commands/bdat.js'
@@ -235,7 +236,8 @@ const onLine = (s: ServerState, out: Out, buf: Uint8Array, start: number, end: n
   const text = ascii ? latin1(buf, start, bodyEnd) : decodeUtf8(buf.subarray(start, bodyEnd))
   if (text === undefined) return refuse(Replies.badUtf8)
   const space = text.indexOf(' ')
-  const word = (space === -1 ? text : text.slice(0, space)).toUpperCase() // verbs are case-blind (RFC 5321 2.4)
+  // verbs are case-blind in ASCII only (RFC 5321 2.4): `QUıT` must not become QUIT
+  const word = asciiUpper(space === -1 ? text : text.slice(0, space))
   const arg = space === -1 ? '' : text.slice(space)
   if (word !== 'AUTH' && end - start > s.config.maxLineLength) return refuse(Replies.lineTooLong)
   if (!isVerb(word)) return bad(s, out, Replies.unrecognized)

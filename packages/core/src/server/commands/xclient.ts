@@ -2,6 +2,7 @@
 // tells the session who the real client is. The command is allowed only on connections the driver
 // marked trusted; success resets the session to the greeting stage and answers 220.
 import * as E from 'fp-ts/lib/Either.js'
+import { asciiUpper } from '../../grammar/chars.js'
 import { xtextDecode } from '../../grammar/xtext.js'
 import { type Reply, formatReply, reply } from '../../Reply.js'
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6, strictDecimal } from '../../proxy/address.js'
@@ -20,7 +21,7 @@ type Changes = { -readonly [K in keyof ClientAttributes]?: ClientAttributes[K] |
 
 /** `[UNAVAILABLE]` (any case) clears an attribute; NAME also takes `[TEMPUNAVAIL]` (XCLIENT_README). */
 const unavailable = (v: string, name: AttributeName): boolean => {
-  const u = v.toUpperCase()
+  const u = asciiUpper(v)
   return u === '[UNAVAILABLE]' || (name === 'NAME' && u === '[TEMPUNAVAIL]')
 }
 
@@ -65,7 +66,7 @@ const setAttribute = (c: Changes, name: AttributeName, v: string): string | unde
       return undefined
     }
     case 'PROTO': {
-      const u = v.toUpperCase()
+      const u = asciiUpper(v)
       if (u !== 'SMTP' && u !== 'ESMTP') return 'PROTO is SMTP or ESMTP'
       c.proto = u
       return undefined
@@ -92,7 +93,7 @@ export const parseXclient = (arg: string): E.Either<Reply, Changes> => {
   const c: Changes = {}
   for (const w of words) {
     const eq = w.indexOf('=')
-    const name = (eq === -1 ? w : w.slice(0, eq)).toUpperCase()
+    const name = asciiUpper(eq === -1 ? w : w.slice(0, eq))
     if (!(xclientAttributes as ReadonlyArray<string>).includes(name))
       return E.left(syntax(`unknown attribute ${JSON.stringify(name)}`))
     if (eq === -1) return E.left(syntax(`${name} needs =value`))

@@ -17,6 +17,12 @@ describe('server session', () => {
       h.feed('MAIL FROM:<a@b.example>\r\nRSET\r\nRCPT TO:<x@y.example>\r\nMAIL FROM:<a@b.example>\r\n')
       expect(h.read()).toBe('250 2.1.0 Ok\r\n250 2.0.0 Ok\r\n503 5.5.1 Need MAIL command\r\n250 2.1.0 Ok\r\n')
     })
+    it('verbs are case-blind in ASCII only (RFC 5321 2.4): a dotless ı or a long ſ makes no verb', () => {
+      const h = greeted()
+      // toUpperCase would turn these into QUIT and RSET
+      h.feed('QU\u0131T\r\nR\u017fET\r\nquit\r\n')
+      expect(h.read()).toMatch(/^500 5\.5\.1 [^\r]*\r\n500 5\.5\.1 [^\r]*\r\n221 /)
+    })
     it('NOOP ignores its argument; RSET and QUIT with one get 501 (RFC 5321 4.3.2)', () => {
       const h = greeted()
       h.feed('NOOP anything\r\nRSET x\r\nQUIT x\r\n')

@@ -82,6 +82,8 @@ describe('server session', () => {
       ['an address in brackets', 'XCLIENT ADDR=[192.0.2.1]'],
       ['a port above 65535', 'XCLIENT PORT=65536'],
       ['PROTO that is not SMTP or ESMTP', 'XCLIENT PROTO=LMTP'],
+      ['PROTO that is ESMTP only once upper-cased beyond ASCII', 'XCLIENT PROTO=e\u017fmtp'],
+      ['a name that is DESTADDR only once upper-cased beyond ASCII', 'XCLIENT DE\u017fTADDR=192.0.2.1'],
       ['a value that is not xtext', 'XCLIENT NAME=a=b'],
       ['a bad hexchar', 'XCLIENT HELO=a+2'],
       ['a NAME over 255 characters', `XCLIENT NAME=${'a'.repeat(256)}`],
