@@ -132,6 +132,13 @@ describe('client session', () => {
       ])
       expect(h.of('Ready')).toEqual([])
     })
+    it('a 2yz other than 235 to AUTH is no success (RFC 4954 4): the session ends with a protocol error', () => {
+      const h = greet(new ClientHarness({ helo, implicitTls: true, auth }, [message]), ['AUTH PLAIN'])
+      h.read()
+      h.feed('250 2.0.0 Ok\r\n')
+      expect(h.of('Ready')).toEqual([])
+      expect(h.of('Failed')).toMatchObject([{ error: { _tag: 'ProtocolError', reply: { code: 250 } } }])
+    })
     it.each([
       ['a challenge that is not base64 (RFC 4954 4)', ['AUTH LOGIN'], '334 not*base64'],
       ['a PLAIN challenge with content', ['AUTH PLAIN'], '334 aGVsbG8='],

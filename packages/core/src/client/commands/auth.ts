@@ -1,7 +1,7 @@
 // AUTH for the client (RFC 4954 4, 6): the strongest mechanism both sides allow, never in clear unless
 // allowed, 334 challenges answered in base64 ("*" to give up), 235 for success. A 5yz refusal gets one try
 // of the next allowed mechanism; any other failure, or a second refusal, ends the session.
-import { type Reply, isPositive } from '../../Reply.js'
+import type { Reply } from '../../Reply.js'
 import { chooseMechanism, decodeBase64, encodeBase64, saslClientNext, saslClientStart } from '../../sasl/index.js'
 import type { Mechanism, SaslSecret } from '../../sasl/index.js'
 import type { ClientAuth } from '../Config.js'
@@ -87,7 +87,8 @@ const cancel = (s: ClientState, out: Out, p: AuthPhase): ClientState => {
 
 /** A reply during AUTH: 235 done, 334 a challenge, anything else a failure. */
 export const onAuthReply = (s: ClientState, out: Out, p: AuthPhase, r: Reply): ClientState => {
-  if (isPositive(r) && !p.cancelled) return becomeReady(update(s, { authenticated: true }), out)
+  // RFC 4954 4: success is 235 and nothing else; another 2yz is a reply the client cannot place
+  if (r.code === 235 && !p.cancelled) return becomeReady(update(s, { authenticated: true }), out)
   if (r.code === 334 && !p.cancelled) {
     // RFC 4954 4: the challenge is the base64 text after "334 "; one that does not decode is cancelled.
     const challenge = decodeBase64((r.lines[0] ?? '').trim())
