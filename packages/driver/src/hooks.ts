@@ -117,8 +117,9 @@ export type Verdict = void | Reply
 
 /**
  * What `onAuth` returns: a `Verdict`, or `{ user }` to accept and keep a value of the application's
- * (an account record, a user id) that later hooks see as `session.user`. With `reply` (a 2yz) that
- * reply is sent instead of the default 235.
+ * (an account record, a user id) that later hooks see as `session.user`. With `reply` (a 235 of the
+ * application's wording: RFC 4954 4 allows no other success, and another 2yz becomes 454) that reply is
+ * sent instead of the default 235; a 4yz/5yz `reply` refuses.
  */
 export type AuthVerdict = Verdict | { readonly user: unknown; readonly reply?: Reply }
 

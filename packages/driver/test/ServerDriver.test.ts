@@ -324,6 +324,15 @@ describe('runServerSession', () => {
       await transport.until(/451 4\.3\.0 Local error in processing\r\n$/)
       expect(errors.map(String).join()).toMatch(/hook answer refused: invalid reply/)
     })
+    it('an AUTH success other than 235 becomes 454: clients take nothing else as success (RFC 4954 4)', async () => {
+      const { transport, errors } = start(
+        { authMechanisms: ['PLAIN'], allowInsecureAuth: true },
+        { onAuth: () => ({ user: 'u', reply: { code: 250, lines: ['fine'] } }) },
+      )
+      transport.send(`EHLO c.example\r\nAUTH PLAIN ${Buffer.from('\0u\0p').toString('base64')}\r\n`)
+      await transport.until(/454 4\.7\.0 Temporary authentication failure\r\n$/)
+      expect(errors.map(String).join()).toMatch(/hook answer refused: Accept to AUTH needs a 235 reply/)
+    })
     it('LMTP verdicts of the wrong number become 451 for every recipient', async () => {
       const { transport } = start(
         { lmtp: true },

@@ -225,7 +225,7 @@ s.quit()`,
     expect(hook('connect')!.user).toBeUndefined()
   })
 
-  it('onAuth may accept with its own 2yz reply beside the user, and refuse as before', async () => {
+  it('onAuth may accept with its own 235 reply beside the user, and refuse as before', async () => {
     const { port } = await start(
       { smtp: { authMechanisms: ['PLAIN'], allowInsecureAuth: true } },
       {

@@ -372,6 +372,9 @@ export const answerProblem = (s: ServerState, id: number, a: Answer): string | u
   for (const d of decisions) {
     if (tell) break
     if (d._tag === 'Accept' && d.reply !== undefined && d.reply.code >= 300) return 'Accept needs a 2yz reply'
+    // RFC 4954 4: a successful AUTH is answered 235, and clients take nothing else as success
+    if (q._tag === 'Auth' && d._tag === 'Accept' && d.reply !== undefined && d.reply.code !== 235)
+      return 'Accept to AUTH needs a 235 reply'
     if (d._tag === 'Reject' && d.reply.code < 400) return 'Reject needs a 4yz or 5yz reply'
   }
   return undefined
