@@ -201,24 +201,29 @@ const MAX_LINE = 78 // RFC 5322 2.1.1: lines SHOULD stay within 78 characters, C
 const fold = (name: string, groups: ReadonlyArray<ReadonlyArray<string>>): string => {
   let out = ''
   let line = name
-  const room = (s: string) => line.length + (line === '\t' ? 0 : 1) + s.length <= MAX_LINE
+  let bare = true // the line holds the field name alone, or only the TAB of a fold
+  let named = true // the line is the field name alone
+  const room = (s: string) => line.length + (bare && !named ? 0 : 1) + s.length <= MAX_LINE
   const add = (s: string) => {
-    line += (line === '\t' ? '' : ' ') + s
+    line += bare && !named ? s : ' ' + s
+    bare = false
+    named = false
   }
   // RFC 5322 2.2.3: a fold is a CRLF put before white space; a line is never left holding only white space.
   const breakLine = () => {
     out += line + '\r\n'
     line = '\t'
+    bare = true
   }
   for (const group of groups) {
-    const whole = group.join(' ')
+    const whole = group.length === 1 ? group[0]! : group.join(' ')
     if (room(whole)) add(whole)
-    else if (line !== '\t' && line !== name && 1 + whole.length <= MAX_LINE) {
+    else if (!bare && 1 + whole.length <= MAX_LINE) {
       breakLine()
       add(whole)
     } else {
       for (const word of group) {
-        if (line !== '\t' && !room(word)) breakLine()
+        if (!(bare && !named) && !room(word)) breakLine()
         add(word)
       }
     }
