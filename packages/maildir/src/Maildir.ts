@@ -6,7 +6,9 @@
 // Theory of operation: each step is a round trip to the thread pool, so a message takes as few as it
 // can. Octets are gathered in memory (up to `flushOctets`) and written with one writev per copy; the
 // copies of a message for several recipients go in parallel; a folder's sync is shared by every rename
-// that happened before it started (group commit), through a handle kept open per folder.
+// that happened before it started (group commit), through a handle kept open per folder (for the
+// `folderHandles` most recently synced folders: a message for more recipients than that would otherwise
+// open and close a folder for every copy).
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import { mkdir, readdir, stat, unlink } from 'node:fs/promises'
@@ -95,6 +97,7 @@ export const writeFully = async (
   }
 }
 
+/** RFC 3463 4.3.1 (mail system full) and RFC 5321 4.2.2 (452: insufficient system storage) for a full disk. */
 const isFull = (e: unknown): boolean => {
   const code = (e as { code?: unknown } | null)?.code
   return code === 'ENOSPC' || code === 'EDQUOT'
@@ -185,6 +188,7 @@ export interface MaildirTarget {
   readonly head: Uint8Array
 }
 
+/** How a store works; `new Maildir` throws a RangeError for a count that is not a whole number from 1 up. */
 export interface MaildirOptions {
   /** Open a new file for writing; the default is `open(path, 'wx', 0o600)`. Tests wrap it to fail. */
   readonly openFile?: (path: string) => Promise<StoreFile>
@@ -198,6 +202,12 @@ export interface MaildirOptions {
   readonly folderHandles?: number
 }
 
+/** A count option: a whole number from 1 up, or a RangeError that names it. */
+const atLeastOne = (name: string, n: number): number => {
+  if (Number.isSafeInteger(n) && n >= 1) return n
+  throw new RangeError(`Maildir option ${name} must be a whole number of at least 1, not ${String(n)}`)
+}
+
 /** Folder names remembered by address before the memory starts again. */
 const MAX_NAMED = 4096
 
@@ -209,7 +219,7 @@ export const STALE_TMP_MS = 36 * 60 * 60 * 1000
  * started share that sync (a group commit): callers that come while one runs wait for the next one.
  */
 class FolderSyncer {
-  constructor(private readonly handles = 256) {}
+  constructor(private readonly handles: number) {}
   private readonly fds = new Map<string, Promise<number>>()
   private readonly running = new Map<string, Promise<void>>()
   private readonly next = new Map<string, Promise<void>>()
@@ -301,8 +311,8 @@ export class Maildir {
     options: MaildirOptions = {},
   ) {
     this.openFile = options.openFile ?? openStoreFile
-    this.flushOctets = options.flushOctets ?? 256 * 1024
-    this.folders = new FolderSyncer(options.folderHandles)
+    this.flushOctets = atLeastOne('flushOctets', options.flushOctets ?? 256 * 1024)
+    this.folders = new FolderSyncer(atLeastOne('folderHandles', options.folderHandles ?? 256))
     const base = join(root)
     this.prefix = base.endsWith(sep) ? base : base + sep
   }

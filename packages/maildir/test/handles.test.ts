@@ -61,6 +61,19 @@ describe('folder handles kept for syncing', () => {
   })
 })
 
+describe('options', () => {
+  it.each([
+    ['folderHandles', 0],
+    ['folderHandles', Number.NaN],
+    ['folderHandles', 2.5],
+    ['flushOctets', -1],
+  ])('%s %s is a RangeError that names it, not a store that never closes a handle', (name, value) => {
+    expect(() => new Maildir(join(tmpdir(), 'smtpure-never-made'), { [name]: value })).toThrow(
+      new RegExp(`Maildir option ${name} must be`),
+    )
+  })
+})
+
 describe('file names', () => {
   it('the same address given twice gets two copies with different names, not a failed exclusive open', async () => {
     const root = scratch()
