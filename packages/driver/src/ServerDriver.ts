@@ -187,6 +187,9 @@ export interface ServerSession {
   readonly stop: (now?: boolean) => void
 }
 
+/** What `lastWrite` is while nothing waits to be written: one promise for every session and every write. */
+const written: Promise<void> = Promise.resolve()
+
 /**
  * Run one SMTP (or LMTP) server session on a connected transport.
  * @example
@@ -202,7 +205,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     let closed = false
     const timers = new Map<string, () => void>()
     const pauses = new Set<string>()
-    let lastWrite: Promise<void> = Promise.resolve()
+    let lastWrite: Promise<void> = written
     let message:
       { stream: ChunkStream; verdict: Promise<Verdict | ReadonlyArray<Verdict>>; call: CallSignal } | undefined
     const report = (e: unknown): void => options.onError?.(e)
@@ -291,7 +294,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
           case 'Send': {
             lastSent = o.bytes
             const taken = transport.write(o.bytes)
-            if (taken === true) lastWrite = Promise.resolve()
+            if (taken === true) lastWrite = written
             else {
               // a peer that does not read must not make us buffer without end: stop reading too
               pause('write')
