@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { maildir, runCli } from './cli.js'
 
-describe('smtpure simulate', () => {
+// A run of hundreds of seeds takes seconds alone, and many times that on a machine busy with other work.
+describe('smtpure simulate', { timeout: 120_000 }, () => {
   it('runs seeds on worker threads and prints the summary table', async () => {
     const out = await runCli(['simulate', '--seeds', '400', '--profile', 'faulty', '--workers', '2'])
     expect(out.stderr.match(/^400\/400 seeds$/gm)).toHaveLength(1)
