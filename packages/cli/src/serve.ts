@@ -1,7 +1,7 @@
 // `smtpure serve`: a small final-destination SMTP (or LMTP) server that delivers every accepted
 // message into MAILDIR/<recipient>/new/ before it says 250 (RFC 5321 6.1).
-import { mkdirSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import {
   type Credentials,
@@ -19,7 +19,7 @@ import {
 } from '@smtpure/core'
 import { type IncomingMessage, type SessionInfo, SmtpError } from '@smtpure/driver'
 import { Maildir, StoreError } from '@smtpure/maildir'
-import { loadAdapter } from './adapter.js'
+import { adapterName, loadAdapter } from './adapter.js'
 import { lineLogger, logFormat, version } from './log.js'
 import {
   CantCreateError,
@@ -186,14 +186,18 @@ const readInput = (flag: string, path: string): Buffer => {
   }
 }
 
-/** The Maildir root exists (it is made) and can be written, or a one-line error (exit 73) before listening. */
-const checkMaildirRoot = (root: string): void => {
+/**
+ * The Maildir root exists (it is made) and a folder can be made in it, or a one-line error (exit 73) before
+ * listening. A root under /proc is an error too, not a hang (see `makeDirectory` in @smtpure/maildir).
+ */
+const prepareMaildir = async (root: string): Promise<Maildir> => {
+  const store = new Maildir(root)
   try {
-    mkdirSync(root, { recursive: true })
-    rmdirSync(mkdtempSync(join(root, '.write-check-'))) // can it write there? (works without uid access on Deno)
+    await store.prepare()
   } catch (e) {
     throw new CantCreateError(`--maildir: cannot use ${root}: ${e instanceof Error ? e.message : String(e)}`)
   }
+  return store
 }
 
 const usageOf = <T>(make: () => T): T => {
@@ -290,19 +294,23 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
   if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined))
     throw new UsageError('--tls-cert and --tls-key go together')
   const ops = operations(v)
-  if (v.workers !== undefined && isPrimary()) return runWorkers(workerCount(v.workers), v.metrics)
+  // @smtpure/bun and @smtpure/deno refuse these options (they would otherwise read a balancer's header as SMTP)
+  for (const flag of ['proxy-trusted', 'xclient-trusted'] as const)
+    if (v[flag] !== undefined && adapterName() !== '@smtpure/node')
+      throw new UsageError(`--${flag} works on Node only (this is ${'Bun' in globalThis ? 'Bun' : 'Deno'})`)
+  const workers = v.workers === undefined ? undefined : workerCount(v.workers)
   const port = wholeNumber('port', v.port, 2525, 65535)
   const host = v.host ?? '127.0.0.1'
   const hostname = v.hostname ?? 'localhost'
-  const root = resolve(v.maildir ?? './mail')
-  checkMaildirRoot(root)
-  const store = new Maildir(root)
   const policy = new RecipientPolicy(v.mailbox, hostname)
   const users = parseUsers(v.user ?? [])
   const tls =
     v['tls-cert'] !== undefined && v['tls-key'] !== undefined
       ? { cert: readInput('--tls-cert', v['tls-cert']), key: readInput('--tls-key', v['tls-key']) }
       : undefined
+  // checked in the primary of --workers too: one line from the command, not one from each worker
+  const store = await prepareMaildir(resolve(v.maildir ?? './mail'))
+  if (workers !== undefined && isPrimary()) return runWorkers(workers, v.metrics)
   const lmtp = v.lmtp === true
 
   const { createSmtpServer } = await loadAdapter()
