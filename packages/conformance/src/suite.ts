@@ -4,6 +4,7 @@
 import type { Adapter, Case } from './harness.ts'
 import { factCases } from './facts.ts'
 import { loadCases } from './load.ts'
+import { optionCases } from './options.ts'
 import { protocolCases } from './protocol.ts'
 
 export type { Adapter, Case } from './harness.ts'
@@ -13,4 +14,5 @@ export const conformanceCases = (adapter: Adapter): ReadonlyArray<Case> => [
   ...protocolCases(adapter),
   ...factCases(adapter),
   ...loadCases(adapter),
+  ...optionCases(adapter),
 ]
