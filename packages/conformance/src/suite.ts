@@ -2,6 +2,7 @@
 // client or a raw peer over real sockets. Node (vitest), Bun (bun test) and Deno (deno test) each
 // turn the cases into tests of their runner (test/node.test.ts, packages/bun/test, packages/deno/test).
 import type { Adapter, Case } from './harness.ts'
+import { deadlineCases } from './deadlines.ts'
 import { factCases } from './facts.ts'
 import { loadCases } from './load.ts'
 import { optionCases } from './options.ts'
@@ -15,4 +16,5 @@ export const conformanceCases = (adapter: Adapter): ReadonlyArray<Case> => [
   ...factCases(adapter),
   ...loadCases(adapter),
   ...optionCases(adapter),
+  ...deadlineCases(adapter),
 ]
