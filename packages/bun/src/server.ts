@@ -84,6 +84,10 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
             handshaking.get(socket)?.end()
             bunHandlers.close?.(socket, error)
           },
+          error: (socket: Socket<Slot>, error: Error) => {
+            handshaking.get(socket)?.end()
+            bunHandlers.error?.(socket, error)
+          },
         }
       : {}),
   }
