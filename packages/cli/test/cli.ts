@@ -40,7 +40,7 @@ export const runCli = (
   input?: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> =>
   new Promise((resolve) => {
-    const child = execFile(process.execPath, [mainJs, ...args], { timeout: 20000 }, (err, stdout, stderr) =>
+    const child = execFile(process.execPath, [mainJs, ...args], { timeout: 60000 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     )
     if (input !== undefined) child.stdin!.end(input)
@@ -56,7 +56,7 @@ export const runCliEnv = (
     const child = execFile(
       process.execPath,
       [mainJs, ...args],
-      { timeout: 20000, env: { ...process.env, ...env } },
+      { timeout: 60000, env: { ...process.env, ...env } },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     )
     child.stdin!.end(input)

@@ -229,7 +229,7 @@ describe('errors found before anything runs: one line and the sysexits code (doc
         execFile(
           line[0]!,
           [...line.slice(1), 'serve', '--port', '0', ...args],
-          { timeout: 30000 },
+          { timeout: 60000 },
           (e, stdout, stderr) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, stdout, stderr }),
         ),
       )

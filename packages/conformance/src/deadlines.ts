@@ -52,7 +52,7 @@ export const deadlineCases = (adapter: Adapter): ReadonlyArray<Case> => {
         const s = await serve(adapter, { tls: tlsFiles(), implicitTls: true, tlsHandshakeTimeoutMs: 500 })
         try {
           const peer = await RawPeer.connect(s.port)
-          await within(peer.closed, 5000, 'the silent connection closed')
+          await within(peer.closed, 8000, 'the silent connection closed')
           assert.equal(peer.received, '')
         } finally {
           await s.server.close(1000)
@@ -69,8 +69,8 @@ export const deadlineCases = (adapter: Adapter): ReadonlyArray<Case> => {
           peer.socket.write('EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nDATA\r\nhalf\r\n')
           while (!peer.said().includes('354 ')) await sleep(10)
           const started = Date.now()
-          await within(s.server.close(1000), 3000, 'close(1000) settled')
-          assert.ok(await cutOff(peer.socket, 3000 - (Date.now() - started)), 'the connection is still open')
+          await within(s.server.close(1000), 5000, 'close(1000) settled')
+          assert.ok(await cutOff(peer.socket, 5000 - (Date.now() - started)), 'the connection is still open')
           assert.match(peer.said(), /421 4\.3\.2 [^\r\n]*\r\n$/)
           assert.equal(s.stored.length, 0)
         } finally {
@@ -90,8 +90,8 @@ export const deadlineCases = (adapter: Adapter): ReadonlyArray<Case> => {
           peer.write('EHLO c.example\r\n' + `VRFY ${'someone'.padEnd(400, '.')}\r\n`.repeat(2000))
           await sleep(1000)
           const started = Date.now()
-          await within(s.server.close(1000), 3000, 'close(1000) settled')
-          assert.ok(await cutOff(peer.socket, 3000 - (Date.now() - started)), 'the connection is still open')
+          await within(s.server.close(1000), 5000, 'close(1000) settled')
+          assert.ok(await cutOff(peer.socket, 5000 - (Date.now() - started)), 'the connection is still open')
         } finally {
           peer.vanish()
         }
@@ -106,8 +106,8 @@ export const deadlineCases = (adapter: Adapter): ReadonlyArray<Case> => {
         try {
           await sleep(200)
           const started = Date.now()
-          await within(s.server.close(1000), 3000, 'close(1000) settled')
-          await within(peer.closed, 3000 - (Date.now() - started), 'the connection closed')
+          await within(s.server.close(1000), 5000, 'close(1000) settled')
+          await within(peer.closed, 5000 - (Date.now() - started), 'the connection closed')
           assert.equal(peer.received, '')
         } finally {
           peer.vanish()
