@@ -1,6 +1,5 @@
 // `smtpure serve`: a small final-destination SMTP (or LMTP) server that delivers every accepted
 // message into MAILDIR/<recipient>/new/ before it says 250 (RFC 5321 6.1).
-import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import {
@@ -29,6 +28,7 @@ import {
   UnavailableError,
   UsageError,
   oneLine,
+  readSmallFile,
   wholeNumber,
 } from './usage.js'
 import { operations, operationsOptions } from './operations.js'
@@ -176,11 +176,10 @@ const flagOf: Record<string, string> = {
   maxMessageSize: '--max-size',
 }
 
-/** Run `make`; options it refuses become one usage line naming the flags. */
-/** A file a flag names, or a one-line error (exit 66) naming the flag. */
+/** A file a flag names (at most 1 MiB), or a one-line error (exit 66) naming the flag. */
 const readInput = (flag: string, path: string): Buffer => {
   try {
-    return readFileSync(path)
+    return readSmallFile(path)
   } catch (e) {
     throw new InputError(`${flag}: cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`)
   }
@@ -200,6 +199,7 @@ const prepareMaildir = async (root: string): Promise<Maildir> => {
   return store
 }
 
+/** Run `make`; options it refuses become one usage line naming the flags. */
 const usageOf = <T>(make: () => T): T => {
   try {
     return make()

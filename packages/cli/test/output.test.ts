@@ -206,6 +206,22 @@ describe('errors found before anything runs: one line and the sysexits code (doc
     expect(r.stderr).toMatch(/^smtpure: --maildir: cannot use [^\n]+\n$/)
   })
 
+  it('serve with a certificate file that never ends (/dev/zero): one line and 66, not all memory', async () => {
+    const r = await runCli([
+      'serve',
+      '--port',
+      '0',
+      '--maildir',
+      maildir(),
+      '--tls-cert',
+      '/dev/zero',
+      '--tls-key',
+      '/dev/zero',
+    ])
+    expect(r.code).toBe(66)
+    expect(r.stderr).toBe('smtpure: --tls-cert: cannot read /dev/zero: larger than 1048576 octets\n')
+  })
+
   // Node's recursive mkdir spins for ever under /proc (mkdir says ENOENT for the child, EEXIST for /proc)
   it.each([
     ['under /proc', ['--maildir', '/proc/smtpure-nope']],
