@@ -206,7 +206,7 @@ const nodeOnly = {
 }
 
 /** Keys of other SMTP clients (nodemailer's `secure`, `auth`) and where their meaning lives here. */
-const tlsBySecurity = {
+const otherClientKeys = {
   tls: ' (TLS is chosen by security: starttls, implicit or opportunistic)',
   secure: ' (TLS from the first byte is security: implicit)',
   auth: ' (credentials go in smtp.auth)',
@@ -340,7 +340,7 @@ export const clientConfigOf = (
   options: Pick<ConnectOptions, 'smtp' | 'security'> &
     Partial<Pick<ConnectOptions, 'host' | 'port' | 'connectTimeoutMs'>>,
 ): ClientConfig => {
-  const own = [...keyProblems('client', connectOptionKeys, options, tlsBySecurity), ...connectProblems(options)]
+  const own = [...keyProblems('client', connectOptionKeys, options, otherClientKeys), ...connectProblems(options)]
   if (own.length > 0) throw new OptionsError('client', own)
   const security = options.security ?? 'none'
   // One decoding per `smtp` object and security mode: a client that opens a connection per message should
