@@ -168,7 +168,6 @@ class RecipientPolicy {
   }
 }
 
-/** A peer that hangs up early is a normal network event, not an error worth a line on stderr. */
 /** The flag each session option comes from, to name it when the option is refused. */
 const flagOf: Record<string, string> = {
   hostname: '--hostname',
@@ -224,6 +223,7 @@ const isListenFailure = (e: unknown): boolean =>
   ['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL'].includes(String((e as { code?: unknown } | null)?.code)) ||
   (e as { syscall?: unknown } | null)?.syscall === 'getaddrinfo'
 
+/** A peer that hangs up early is a normal network event, not an error worth a line on stderr. */
 const isHangup = (e: unknown): boolean =>
   e instanceof Error &&
   'code' in e &&
