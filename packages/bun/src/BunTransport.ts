@@ -66,6 +66,9 @@ export class BunTransport implements Transport {
   private drained: { promise: Promise<void>; resolve: () => void } | undefined
   private ended = false
   private closing = false
+  private settleGone!: () => void
+  /** Settles once the connection is closed, by either end. */
+  readonly gone = new Promise<void>((resolve) => (this.settleGone = resolve))
   readonly remoteAddress: string
   readonly remotePort: number | undefined
   readonly localAddress: string | undefined
@@ -107,7 +110,14 @@ export class BunTransport implements Transport {
     this.ended = true
     this.queue = []
     this.settleDrain()
+    this.settleGone()
     this.events?.closed(error ?? undefined)
+  }
+
+  /** Close the connection at once, whatever is still queued and whether or not the peer reads (a server's close deadline). */
+  cut(): void {
+    this.socket.terminate()
+    this.onClose()
   }
 
   /** @internal the kernel took what was written: write what is queued, in order */

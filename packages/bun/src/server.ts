@@ -1,6 +1,6 @@
 // An SMTP server on Bun: Bun.listen (with `tls` for implicit TLS, RFC 8314 3.3), one driver session
 // per connection, STARTTLS through `socket.upgradeTLS`, a connection limit (421) and a graceful close.
-import type { Socket, TCPSocketListener, TLSOptions } from 'bun'
+import type { Socket, SocketHandler, TCPSocketListener, TLSOptions } from 'bun'
 import { OptionsError, type SmtpServer, type SmtpServerOptions, serverConfigOf, sessionPool } from '@smtpure/driver'
 import { BunTransport, type Slot, bunHandlers, bunTlsInfo } from './BunTransport.ts'
 import { bunRuntime } from './runtime.ts'
@@ -29,13 +29,67 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
   const config = serverConfigOf(options)
   const tls = options.tls ? tlsOptions(options.tls) : undefined
   const implicit = options.implicitTls === true && tls !== undefined
+  const handshakeMs = options.tlsHandshakeTimeoutMs ?? 10000
   const pool = sessionPool(options, config, bunRuntime)
   let listener: TCPSocketListener<Slot> | undefined
+  let closing = false
+  // Every connection until it is closed, to cut at close's deadline: those with a session, and (implicit TLS)
+  // those still in their handshake, each with the end of its handshake deadline.
+  const transports = new Set<BunTransport>()
+  const handshaking = new Map<Socket<Slot>, { readonly over: Promise<void>; readonly end: () => void }>()
+
+  const admit = (socket: Socket<Slot>): void => {
+    if (closing) return socket.terminate()
+    const role = tls && !implicit ? { server: true, tls } : undefined
+    const transport = new BunTransport(socket, role, implicit ? bunTlsInfo(socket, true) : undefined)
+    transports.add(transport)
+    void transport.gone.then(() => transports.delete(transport))
+    pool.admit(transport)
+  }
+
+  /** Implicit TLS: the connection has `tlsHandshakeTimeoutMs` to finish its handshake, or it is dropped. */
+  const awaitHandshake = (socket: Socket<Slot>): void => {
+    let end!: () => void
+    const over = new Promise<void>((resolve) => {
+      const cancel = bunRuntime.setTimer(handshakeMs, () => socket.terminate())
+      end = () => {
+        cancel()
+        handshaking.delete(socket)
+        resolve()
+      }
+    })
+    handshaking.set(socket, { over, end })
+  }
 
   const open = (socket: Socket<Slot>): void => {
     socket.setNoDelay(true)
-    const role = tls && !implicit ? { server: true, tls } : undefined
-    pool.admit(new BunTransport(socket, role, implicit ? bunTlsInfo(socket, true) : undefined))
+    if (implicit) awaitHandshake(socket)
+    else admit(socket)
+  }
+
+  const handlers: SocketHandler<Slot> = {
+    ...bunHandlers,
+    open,
+    ...(implicit
+      ? {
+          // with this handler Bun opens the socket at once (so the deadline starts at the first byte), and
+          // calls it when the handshake is over; `ok` is false only for a handshake that failed (a client
+          // certificate that did not verify still has `ok`: the application judges it, in onSecure)
+          handshake: (socket: Socket<Slot>, ok: boolean) => {
+            handshaking.get(socket)?.end()
+            if (ok) admit(socket)
+            else socket.terminate()
+          },
+          close: (socket: Socket<Slot>, error?: Error) => {
+            handshaking.get(socket)?.end()
+            bunHandlers.close?.(socket, error)
+          },
+          error: (socket: Socket<Slot>, error: Error) => {
+            handshaking.get(socket)?.end()
+            bunHandlers.error?.(socket, error)
+          },
+        }
+      : {}),
   }
 
   return {
@@ -48,15 +102,24 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
         // a client may half-close after QUIT and still be owed its replies
         allowHalfOpen: true,
         data: { transport: undefined },
-        // without a handshake handler, Bun opens a TLS socket once its handshake is done
-        socket: { ...bunHandlers, open },
+        socket: handlers,
         ...(implicit ? { tls } : {}),
       })
       return { address: listener.hostname, family: host.includes(':') ? 'IPv6' : 'IPv4', port: listener.port }
     },
     close: async (deadlineMs = 10000) => {
+      closing = true
       listener?.stop(false)
-      await pool.close(deadlineMs)
+      // the 421 goes out a little before the deadline, so that it can leave before the connections are cut
+      const grace = Math.min(1000, Math.floor(deadlineMs / 4))
+      const cut = bunRuntime.setTimer(deadlineMs, () => {
+        listener?.stop(true)
+        for (const t of transports) t.cut()
+        for (const socket of handshaking.keys()) socket.terminate()
+      })
+      await pool.close(deadlineMs - grace)
+      await Promise.all([...[...transports].map((t) => t.gone), ...[...handshaking.values()].map((h) => h.over)])
+      cut()
     },
   }
 }

@@ -3,7 +3,6 @@
 // refused, 76 the server broke the protocol, 77 the credentials refused, 64 bad usage. Every failure
 // is one plain line; `--log-format` writes the session's events on stderr, `--verbose` its transcript.
 import { readFile } from 'node:fs/promises'
-import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { type ClientError, type Reply, mechanisms, parseMailbox, parseMechanism } from '@smtpure/core'
 import type { Mechanism } from '@smtpure/core'
@@ -20,6 +19,7 @@ import {
   InputError,
   UsageError,
   oneLine,
+  readSmallFile,
 } from './usage.js'
 
 export const sendHelp = `Usage: smtpure send --from ADDR --to ADDR [--to ADDR ...] [options] [FILE | -]
@@ -282,7 +282,7 @@ export const send = async (argv: ReadonlyArray<string>): Promise<number> => {
   let ca: Buffer | undefined
   if (v.ca !== undefined) {
     try {
-      ca = readFileSync(v.ca)
+      ca = readSmallFile(v.ca)
     } catch (e) {
       throw new InputError(`cannot read ${v.ca}: ${e instanceof Error ? e.message : String(e)}`)
     }

@@ -1,7 +1,6 @@
 // `smtpure serve`: a small final-destination SMTP (or LMTP) server that delivers every accepted
 // message into MAILDIR/<recipient>/new/ before it says 250 (RFC 5321 6.1).
-import { mkdirSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import {
   type Credentials,
@@ -19,7 +18,7 @@ import {
 } from '@smtpure/core'
 import { type IncomingMessage, type SessionInfo, SmtpError } from '@smtpure/driver'
 import { Maildir, StoreError } from '@smtpure/maildir'
-import { loadAdapter } from './adapter.js'
+import { adapterName, loadAdapter } from './adapter.js'
 import { lineLogger, logFormat, version } from './log.js'
 import {
   CantCreateError,
@@ -29,6 +28,7 @@ import {
   UnavailableError,
   UsageError,
   oneLine,
+  readSmallFile,
   wholeNumber,
 } from './usage.js'
 import { operations, operationsOptions } from './operations.js'
@@ -168,7 +168,6 @@ class RecipientPolicy {
   }
 }
 
-/** A peer that hangs up early is a normal network event, not an error worth a line on stderr. */
 /** The flag each session option comes from, to name it when the option is refused. */
 const flagOf: Record<string, string> = {
   hostname: '--hostname',
@@ -176,26 +175,30 @@ const flagOf: Record<string, string> = {
   maxMessageSize: '--max-size',
 }
 
-/** Run `make`; options it refuses become one usage line naming the flags. */
-/** A file a flag names, or a one-line error (exit 66) naming the flag. */
+/** A file a flag names (at most 1 MiB), or a one-line error (exit 66) naming the flag. */
 const readInput = (flag: string, path: string): Buffer => {
   try {
-    return readFileSync(path)
+    return readSmallFile(path)
   } catch (e) {
     throw new InputError(`${flag}: cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`)
   }
 }
 
-/** The Maildir root exists (it is made) and can be written, or a one-line error (exit 73) before listening. */
-const checkMaildirRoot = (root: string): void => {
+/**
+ * The Maildir root exists (it is made) and a folder can be made in it, or a one-line error (exit 73) before
+ * listening. A root under /proc is an error too, not a hang (see `makeDirectory` in @smtpure/maildir).
+ */
+const prepareMaildir = async (root: string): Promise<Maildir> => {
+  const store = new Maildir(root)
   try {
-    mkdirSync(root, { recursive: true })
-    rmdirSync(mkdtempSync(join(root, '.write-check-'))) // can it write there? (works without uid access on Deno)
+    await store.prepare()
   } catch (e) {
     throw new CantCreateError(`--maildir: cannot use ${root}: ${e instanceof Error ? e.message : String(e)}`)
   }
+  return store
 }
 
+/** Run `make`; options it refuses become one usage line naming the flags. */
 const usageOf = <T>(make: () => T): T => {
   try {
     return make()
@@ -220,6 +223,7 @@ const isListenFailure = (e: unknown): boolean =>
   ['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL'].includes(String((e as { code?: unknown } | null)?.code)) ||
   (e as { syscall?: unknown } | null)?.syscall === 'getaddrinfo'
 
+/** A peer that hangs up early is a normal network event, not an error worth a line on stderr. */
 const isHangup = (e: unknown): boolean =>
   e instanceof Error &&
   'code' in e &&
@@ -290,19 +294,23 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
   if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined))
     throw new UsageError('--tls-cert and --tls-key go together')
   const ops = operations(v)
-  if (v.workers !== undefined && isPrimary()) return runWorkers(workerCount(v.workers), v.metrics)
+  // @smtpure/bun and @smtpure/deno refuse these options (they would otherwise read a balancer's header as SMTP)
+  for (const flag of ['proxy-trusted', 'xclient-trusted'] as const)
+    if (v[flag] !== undefined && adapterName() !== '@smtpure/node')
+      throw new UsageError(`--${flag} works on Node only (this is ${'Bun' in globalThis ? 'Bun' : 'Deno'})`)
+  const workers = v.workers === undefined ? undefined : workerCount(v.workers)
   const port = wholeNumber('port', v.port, 2525, 65535)
   const host = v.host ?? '127.0.0.1'
   const hostname = v.hostname ?? 'localhost'
-  const root = resolve(v.maildir ?? './mail')
-  checkMaildirRoot(root)
-  const store = new Maildir(root)
   const policy = new RecipientPolicy(v.mailbox, hostname)
   const users = parseUsers(v.user ?? [])
   const tls =
     v['tls-cert'] !== undefined && v['tls-key'] !== undefined
       ? { cert: readInput('--tls-cert', v['tls-cert']), key: readInput('--tls-key', v['tls-key']) }
       : undefined
+  // checked in the primary of --workers too: one line from the command, not one from each worker
+  const store = await prepareMaildir(resolve(v.maildir ?? './mail'))
+  if (workers !== undefined && isPrimary()) return runWorkers(workers, v.metrics)
   const lmtp = v.lmtp === true
 
   const { createSmtpServer } = await loadAdapter()

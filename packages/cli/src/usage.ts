@@ -1,4 +1,5 @@
 // Command-line errors and exit codes (sysexits.h): 64 bad usage, 69 unavailable, 75 temporary.
+import { closeSync, openSync, readSync } from 'node:fs'
 export const EX_OK = 0
 export const EX_USAGE = 64
 export const EX_DATAERR = 65
@@ -67,4 +68,29 @@ export const wholeNumber = (
   const n = Number(value)
   if (!Number.isSafeInteger(n) || n > max) throw new UsageError(`--${flag} is at most ${max}, got ${value}`)
   return n
+}
+
+/** The most a certificate, key or CA file may hold: a chain of PEM certificates is a few KiB. */
+export const MAX_PEM_OCTETS = 1024 * 1024
+
+/**
+ * A small file read whole, or an error once it passes `maxOctets`: a path such as /dev/zero never ends, and
+ * reading it whole would take all memory before failing.
+ */
+export const readSmallFile = (path: string, maxOctets = MAX_PEM_OCTETS): Buffer => {
+  const fd = openSync(path, 'r')
+  try {
+    const parts: Buffer[] = []
+    let total = 0
+    for (;;) {
+      const part = Buffer.alloc(64 * 1024)
+      const n = readSync(fd, part)
+      if (n === 0) return Buffer.concat(parts, total)
+      total += n
+      if (total > maxOctets) throw new Error(`larger than ${maxOctets} octets`)
+      parts.push(part.subarray(0, n))
+    }
+  } finally {
+    closeSync(fd)
+  }
 }

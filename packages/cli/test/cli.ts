@@ -56,7 +56,7 @@ export const runCliEnv = (
     const child = execFile(
       process.execPath,
       [mainJs, ...args],
-      { timeout: 20000, env: { ...process.env, ...env } },
+      { timeout: 60000, env: { ...process.env, ...env } },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     )
     child.stdin!.end(input)

@@ -1,7 +1,9 @@
 // The command's output as a user sees it (docs/cli.md): no control characters from a server, a message line
 // that agrees with the recipients, one line and the right exit code for bad flags and survived errors.
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type Running, maildir, runCli, startServe } from './cli.js'
+import { type Running, mainJs, maildir, runCli, startServe } from './cli.js'
 import { fakeServer, willing } from './fakeServer.js'
 
 const msg = 'Subject: x\r\n\r\nhi\r\n'
@@ -204,6 +206,65 @@ describe('errors found before anything runs: one line and the sysexits code (doc
     expect(r.stderr).toMatch(/^smtpure: --maildir: cannot use [^\n]+\n$/)
   })
 
+  it('serve with a certificate file that never ends (/dev/zero): one line and 66, not all memory', async () => {
+    const r = await runCli([
+      'serve',
+      '--port',
+      '0',
+      '--maildir',
+      maildir(),
+      '--tls-cert',
+      '/dev/zero',
+      '--tls-key',
+      '/dev/zero',
+    ])
+    expect(r.code).toBe(66)
+    expect(r.stderr).toBe('smtpure: --tls-cert: cannot read /dev/zero: larger than 1048576 octets\n')
+  })
+
+  // Node's recursive mkdir spins for ever under /proc (mkdir says ENOENT for the child, EEXIST for /proc)
+  it.each([
+    ['under /proc', ['--maildir', '/proc/smtpure-nope']],
+    ['two levels under /proc', ['--maildir', '/proc/smtpure-nope/mail']],
+    ['under /proc, with --workers', ['--maildir', '/proc/smtpure-nope', '--workers', '2']],
+  ])('serve with a Maildir root %s: one line and 73, no hang', async (_, args) => {
+    const r = await runCli(['serve', '--port', '0', ...args])
+    expect(r.code).toBe(73)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toMatch(/^smtpure: --maildir: cannot use \/proc\/smtpure-nope[^\n]*: ENOENT[^\n]+\n$/)
+  })
+
+  /** The pinned `bun` and `deno` of the workspace. */
+  const bin = (name: string) => fileURLToPath(new URL(`../../../node_modules/.bin/${name}`, import.meta.url))
+  describe.each([
+    ['bun', [bin('bun'), mainJs]],
+    ['deno', [bin('deno'), 'run', '--allow-net', '--allow-read', '--allow-write', '--allow-sys=hostname', mainJs]],
+  ])('serve on %s', (_, line) => {
+    const run = (args: ReadonlyArray<string>) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(
+          line[0]!,
+          [...line.slice(1), 'serve', '--port', '0', ...args],
+          { timeout: 60000 },
+          (e, stdout, stderr) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        ),
+      )
+    it('a Maildir root under /proc: one line and 73, no hang', async () => {
+      const r = await run(['--maildir', '/proc/smtpure-nope'])
+      expect(r.code).toBe(73)
+      expect(r.stderr).toMatch(/^smtpure: --maildir: cannot use \/proc\/smtpure-nope: [^\n]+\n$/)
+    })
+    it.each(['--proxy-trusted', '--xclient-trusted'])(
+      '%s, which needs the Node adapter: one line and 64',
+      async (flag) => {
+        const r = await run([flag, '127.0.0.1', '--maildir', maildir()])
+        expect(r.code).toBe(64)
+        expect(r.stdout).toBe('')
+        expect(r.stderr).toMatch(new RegExp(`^smtpure: ${flag} works on Node only \\(this is (Bun|Deno)\\)\n$`))
+      },
+    )
+  })
+
   it('smtpure --help shows the commands only', async () => {
     const r = await runCli(['--help'])
     expect(r.code).toBe(0)
@@ -215,7 +276,6 @@ describe('errors found before anything runs: one line and the sysexits code (doc
 describe('send with its output closed (`smtpure send ... | head -0`)', () => {
   it('no stack trace: the exit code still says the message was accepted', async () => {
     const { spawn } = await import('node:child_process')
-    const { mainJs } = await import('./cli.js')
     const port = await fakeServer('220 fake.example\r\n', willing)
     const child = spawn(
       process.execPath,

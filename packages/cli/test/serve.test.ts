@@ -1,7 +1,16 @@
 // `smtpure serve` as a process: Maildir delivery, recipients, signals, failed writes.
 import { execFile } from 'node:child_process'
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as net from 'node:net'
 import { join } from 'node:path'
@@ -136,6 +145,28 @@ s.quit()`)
         expect(readFileSync(join(inbox, f), 'latin1')).toMatch(/Subject: fill\r\n\r\n(x{510}\r\n){32}$/)
       expect(r.stderr()).toMatch(/smtpure serve: store: .*(ENOSPC|no space left)/)
     })
+  })
+
+  it('a Maildir root that becomes a link to /proc while serving: 451 4.3.0 at once, not a hang; then 250 once repaired', async () => {
+    const dir = maildir()
+    const r = await serve(['--maildir', dir])
+    rmSync(dir, { recursive: true })
+    symlinkSync('/proc', dir) // mkdir says ENOENT below it and EEXIST for it: node:fs's recursive mkdir spins
+    const send = (rcpt: string) =>
+      python(`
+import smtplib
+s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=10)
+s.ehlo('c.example')
+s.mail('a@b.example'); s.rcpt('${rcpt}')
+code, text = s.data(b'Subject: x\\r\\n\\r\\nhi\\r\\n')
+print(code, text.decode())
+s.quit()`)
+    expect((await send('alice@example.com')).trim()).toMatch(/^451 4\.3\.0 /)
+    expect(r.stderr()).toMatch(/^smtpure serve: store: Error: ENOENT: [^\n]+\n$/)
+    rmSync(dir)
+    mkdirSync(dir)
+    expect((await send('bob@example.com')).trim()).toMatch(/^250 /)
+    expect(files(join(dir, 'bob@example.com', 'new'))).toHaveLength(1)
   })
 
   it('--max-connections-per-address with --limit-loopback: the second connection gets 421', async () => {

@@ -2,8 +2,10 @@
 // client or a raw peer over real sockets. Node (vitest), Bun (bun test) and Deno (deno test) each
 // turn the cases into tests of their runner (test/node.test.ts, packages/bun/test, packages/deno/test).
 import type { Adapter, Case } from './harness.ts'
+import { deadlineCases } from './deadlines.ts'
 import { factCases } from './facts.ts'
 import { loadCases } from './load.ts'
+import { optionCases } from './options.ts'
 import { protocolCases } from './protocol.ts'
 
 export type { Adapter, Case } from './harness.ts'
@@ -13,4 +15,6 @@ export const conformanceCases = (adapter: Adapter): ReadonlyArray<Case> => [
   ...protocolCases(adapter),
   ...factCases(adapter),
   ...loadCases(adapter),
+  ...optionCases(adapter),
+  ...deadlineCases(adapter),
 ]

@@ -1,5 +1,5 @@
 // The Transport for Deno: bytes, pause/resume, client-side STARTTLS and close on a Deno.Conn
-// (Deno.listen, Deno.listenTls, Deno.connect, Deno.connectTls). Deno's reads and writes are
+// (Deno.listen, Deno.connect, Deno.startTls). Deno's reads and writes are
 // promises, so reading is one loop that waits while paused, and writing is one queue drained in
 // order. Deno.startTls upgrades only the client side of a connection.
 import { concat } from '@smtpure/core'
@@ -19,8 +19,8 @@ export interface DenoTlsRole {
 
 /**
  * The driver's Transport on one Deno connection. `role` lets the client upgrade with STARTTLS
- * (servers that offer STARTTLS run on node:tls, see server.ts); `tls` is set for a connection that
- * is TLS from the start (Deno.listenTls, or a client that upgraded at once).
+ * (servers with a certificate run on node:tls, see server.ts); `tls` is set for a connection that
+ * is TLS from the start (a client that upgraded at once).
  * @example
  * const session = startClientSession(new DenoTransport(await Deno.connect({ port: 25 }), { hostname: 'mx.example.com' }), options)
  */
@@ -36,6 +36,9 @@ export class DenoTransport implements Transport {
   private eof = false
   private closing = false
   private cutOff: (() => void) | undefined
+  private settleGone!: () => void
+  /** Settles once the connection is closed, by either end. */
+  readonly gone = new Promise<void>((resolve) => (this.settleGone = resolve))
   readonly remoteAddress: string
   readonly remotePort: number | undefined
   readonly localAddress: string | undefined
@@ -95,7 +98,13 @@ export class DenoTransport implements Transport {
     } catch {
       // closed already
     }
+    this.settleGone()
     this.events?.closed(error)
+  }
+
+  /** Close the connection at once, whatever is still queued and whether or not the peer reads (a server's close deadline). */
+  cut(): void {
+    this.onClose()
   }
 
   private settleDrain(): void {

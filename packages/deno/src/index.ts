@@ -1,5 +1,5 @@
-// @smtpure/deno: smtpure on Deno.listen, Deno.listenTls, Deno.connect and Deno.startTls, with the
-// application API of every adapter.
+// @smtpure/deno: smtpure on Deno.listen, Deno.connect and Deno.startTls (servers with a certificate on
+// Deno's node:tls), with the application API of every adapter.
 export { DenoTransport, type DenoTlsRole } from './DenoTransport.ts'
 export { denoRuntime } from './runtime.ts'
 export { createSmtpServer } from './server.ts'

@@ -1,13 +1,13 @@
-// An SMTP server on Deno: Deno.listen for plain SMTP and Deno.listenTls for implicit TLS (RFC 8314
-// 3.3), one driver session per connection, a connection limit (421) and a graceful close. Deno
-// cannot turn an accepted connection into the TLS server side, so a server that offers STARTTLS
-// (RFC 3207) runs on Deno's node:net and node:tls through @smtpure/node.
+// An SMTP server on Deno: Deno.listen for plain SMTP, one driver session per connection, a connection
+// limit (421) and a graceful close that cuts what is left at its deadline. A server with a certificate
+// (STARTTLS, RFC 3207, or implicit TLS, RFC 8314 3.3) runs on Deno's node:net and node:tls through
+// @smtpure/node: Deno cannot make an accepted connection the server side of TLS (Deno.startTls is
+// client-only), and a Deno.listenTls connection still in its handshake cannot be closed (Deno finishes the
+// handshake before it closes, so a client that never sends one would keep it open: no handshake deadline).
 import { createSmtpServer as createNodeSmtpServer } from '@smtpure/node'
-import { OptionsError, type SmtpServer, type SmtpServerOptions, serverConfigOf, sessionPool } from '@smtpure/driver'
+import { type SmtpServer, type SmtpServerOptions, serverConfigOf, sessionPool } from '@smtpure/driver'
 import { DenoTransport } from './DenoTransport.ts'
-import { denoRuntime } from './runtime.ts'
-
-const pem = (x: string | Uint8Array): string => (typeof x === 'string' ? x : new TextDecoder().decode(x))
+import { denoRuntime, unrefTimeout } from './runtime.ts'
 
 /**
  * Create an SMTP server on Deno. Options and behaviour are those of `@smtpure/node`.
@@ -16,33 +16,26 @@ const pem = (x: string | Uint8Array): string => (typeof x === 'string' ? x : new
  * await server.listen(2525, '127.0.0.1')
  */
 export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
-  const files = options.tls
-  if (files && !options.implicitTls) return createNodeSmtpServer(options as Parameters<typeof createNodeSmtpServer>[0])
-  if (files?.sni !== undefined && Object.keys(files.sni).length > 0)
-    throw new OptionsError('server', ['tls.sni: Deno.listenTls serves one certificate (no SNI with implicitTls)'])
-  if (files?.requestCert === true)
-    throw new OptionsError('server', [
-      'tls.requestCert: Deno.listenTls cannot ask for client certificates (STARTTLS, on node:tls, can)',
-    ])
+  // checked here first, on every path: the keys Deno's server takes are not all the keys Node's takes (proxy)
   const config = serverConfigOf(options)
+  if (options.tls !== undefined) return createNodeSmtpServer(options)
   const pool = sessionPool(options, config, denoRuntime)
-  let listener: Deno.Listener | undefined
+  let listener: Deno.TcpListener | undefined
+  let closing = false
+  const transports = new Set<DenoTransport>() // every connection until it is closed, to cut at close's deadline
 
-  const accept = async (l: Deno.Listener): Promise<void> => {
+  const accept = async (l: Deno.TcpListener): Promise<void> => {
     try {
       for await (const conn of l) {
-        if (files === undefined) (conn as Deno.TcpConn).setNoDelay(true) // a TlsConn has no such switch
-        if (files === undefined) pool.admit(new DenoTransport(conn, undefined))
-        else
-          // the session starts once TLS is on, so it greets in TLS and knows it (RFC 8314 3.3); Deno's
-          // handshake reports no version, cipher or SNI name, and it asks for no client certificate
-          (conn as Deno.TlsConn).handshake().then(
-            () => pool.admit(new DenoTransport(conn, undefined, { authorized: false })),
-            (e: unknown) => {
-              options.onError?.(e)
-              conn.close()
-            },
-          )
+        if (closing) {
+          conn.close()
+          continue
+        }
+        conn.setNoDelay(true)
+        const transport = new DenoTransport(conn, undefined)
+        transports.add(transport)
+        void transport.gone.then(() => transports.delete(transport))
+        pool.admit(transport)
       }
     } catch (e) {
       if (!(e instanceof Deno.errors.BadResource)) options.onError?.(e)
@@ -53,22 +46,25 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
     config,
     connections: pool.size,
     listen: async (port, host = '127.0.0.1') => {
-      const l =
-        files === undefined
-          ? Deno.listen({ hostname: host, port })
-          : Deno.listenTls({ hostname: host, port, cert: pem(files.cert), key: pem(files.key) })
+      const l = Deno.listen({ hostname: host, port })
       listener = l
       void accept(l)
       const addr = l.addr as Deno.NetAddr
       return { address: addr.hostname, family: addr.hostname.includes(':') ? 'IPv6' : 'IPv4', port: addr.port }
     },
     close: async (deadlineMs = 10000) => {
+      closing = true
       try {
         listener?.close()
       } catch {
         // closed already
       }
-      await pool.close(deadlineMs)
+      // the 421 goes out a little before the deadline, so that it can leave before the connections are cut
+      const grace = Math.min(1000, Math.floor(deadlineMs / 4))
+      const cut = unrefTimeout(() => transports.forEach((t) => t.cut()), deadlineMs)
+      await pool.close(deadlineMs - grace)
+      await Promise.all([...transports].map((t) => t.gone))
+      cut()
     },
   }
 }

@@ -2,7 +2,7 @@
 // that name no runtime, so a program moves between Node, Bun and Deno by changing one import; and
 // the bookkeeping their servers share: options decoded at the edge, a connection cap (421, RFC 5321
 // 3.8) and a graceful close.
-import type * as t from 'io-ts'
+import * as t from 'io-ts'
 import {
   type ClientConfig,
   ClientOptions,
@@ -147,6 +147,101 @@ export const clientSessionOptionsOf = (
   ...(options.onError !== undefined ? { onError: options.onError } : {}),
 })
 
+/** The keys of one options object, for the unknown-key check (made by `optionKeys`). */
+export type OptionKeys = t.Mixed
+
+/**
+ * The keys an options object may have: `true` for a value whose inside is checked elsewhere or is not
+ * options (a function, a logger, a list), or the `OptionKeys` of the object inside it.
+ * @example
+ * optionKeys({ trusted: true, timeoutMs: true, maxHeaderBytes: true } satisfies Record<keyof ProxyOptions, true>)
+ */
+export const optionKeys = (table: Readonly<Record<string, true | OptionKeys>>): OptionKeys =>
+  t.partial(Object.fromEntries(Object.entries(table).map(([k, v]) => [k, v === true ? t.unknown : v])))
+
+// The `satisfies` clauses hold each table to its interface: a key added to one must be added here.
+const tlsFiles = { key: true, cert: true } as const satisfies Record<keyof TlsFiles, true>
+const hookKeys = {
+  onConnect: true,
+  onSecure: true,
+  onHello: true,
+  onAuth: true,
+  onMailFrom: true,
+  onRcptTo: true,
+  onVrfy: true,
+  onExpn: true,
+  onMessage: true,
+  onClose: true,
+} as const satisfies Record<keyof ServerHooks, true>
+
+/**
+ * Every key `createSmtpServer` takes on every runtime (`SmtpServerOptions`), with the keys of `hooks` and
+ * `tls` (and of each `tls.sni` entry); `smtp` is checked against the core's `ServerOptions`. An adapter
+ * with more options (Node's `proxy`, `xclient`) adds its own to these and passes them to `serverConfigOf`.
+ */
+export const serverOptionKeys = {
+  smtp: true,
+  hooks: optionKeys(hookKeys),
+  logger: true,
+  transcript: true,
+  tls: optionKeys({
+    ...tlsFiles,
+    sni: t.record(t.string, optionKeys(tlsFiles)),
+    requestCert: true,
+    ca: true,
+  } satisfies Record<keyof NonNullable<SmtpServerOptions['tls']>, true | OptionKeys>),
+  implicitTls: true,
+  maxConnections: true,
+  maxConnectionsPerAddress: true,
+  limitLoopback: true,
+  hookTimeoutMs: true,
+  tlsHandshakeTimeoutMs: true,
+  onError: true,
+} as const satisfies Record<keyof SmtpServerOptions, true | OptionKeys>
+
+/** Options only `@smtpure/node` takes, refused elsewhere with a reason. */
+const nodeOnly = {
+  proxy: ' (only @smtpure/node reads PROXY headers)',
+  xclient: ' (only @smtpure/node offers XCLIENT)',
+}
+
+/** Keys of other SMTP clients (nodemailer's `secure`, `auth`) and where their meaning lives here. */
+const otherClientKeys = {
+  tls: ' (TLS is chosen by security: starttls, implicit or opportunistic)',
+  secure: ' (TLS from the first byte is security: implicit)',
+  auth: ' (credentials go in smtp.auth)',
+}
+
+/** Every key `connectSmtp` takes (`ConnectOptions`); `smtp` is checked against the core's `ClientOptions`. */
+const connectOptionKeys = optionKeys({
+  host: true,
+  port: true,
+  security: true,
+  smtp: true,
+  servername: true,
+  ca: true,
+  verify: true,
+  connectTimeoutMs: true,
+  logger: true,
+  transcript: true,
+  onError: true,
+} satisfies Record<keyof ConnectOptions, true>)
+
+/**
+ * Keys no table names, at any depth (`hoks`, `tls.kye`, `hooks.onMesage`), one line each.
+ * @throws OptionsError when the options are not an object at all.
+ */
+const keyProblems = (
+  what: 'server' | 'client',
+  codec: t.Mixed,
+  options: unknown,
+  hints?: Readonly<Record<string, string>>,
+): string[] => {
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw new OptionsError(what, [`(options): expected an object of options, given ${shown(options)}`])
+  return unknownKeys(codec, options, '', hints)
+}
+
 /** Unknown keys and values of the wrong type under `smtp`, one line each. */
 const smtpProblems = (codec: t.Mixed, smtp: unknown, hints?: Readonly<Record<string, string>>): string[] => {
   if (typeof smtp !== 'object' || smtp === null || Array.isArray(smtp))
@@ -205,18 +300,27 @@ const connectProblems = (options: object): string[] => {
 
 /**
  * The server session's config from the options: STARTTLS is offered when there is a certificate
- * and TLS is not implicit.
- * @throws OptionsError listing every problem (`smtp.maxMesageSize: unknown option ...`, `hookTimeoutMs: ...`)
- * when the options do not fit.
+ * and TLS is not implicit. `keys` are the option keys this adapter takes (default `serverOptionKeys`), and
+ * `hints` a reason for keys it refuses that another adapter takes.
+ * @throws OptionsError listing every problem (`hoks: unknown option ...`, `smtp.maxMesageSize: unknown option
+ * ...`, `hookTimeoutMs: ...`) when the options do not fit.
  */
 export const serverConfigOf = (
   options: Pick<SmtpServerOptions, 'smtp' | 'tls' | 'implicitTls'> &
     Partial<
       Pick<SmtpServerOptions, 'maxConnections' | 'maxConnectionsPerAddress' | 'hookTimeoutMs' | 'tlsHandshakeTimeoutMs'>
     >,
+  keys: {
+    readonly table: Readonly<Record<string, true | OptionKeys>>
+    readonly hints?: Readonly<Record<string, string>>
+  } = {
+    table: serverOptionKeys,
+    hints: nodeOnly,
+  },
 ): ServerConfig => {
+  const own = keyProblems('server', optionKeys(keys.table), options, keys.hints)
   const smtp: unknown = options.smtp ?? {}
-  const problems = [...serverProblems(options), ...smtpProblems(ServerOptions, smtp)]
+  const problems = [...own, ...serverProblems(options), ...smtpProblems(ServerOptions, smtp)]
   if (problems.length > 0) throw new OptionsError('server', problems)
   const decoded = serverConfig({
     ...(options.tls && !options.implicitTls ? { startTls: true } : {}),
@@ -236,7 +340,7 @@ export const clientConfigOf = (
   options: Pick<ConnectOptions, 'smtp' | 'security'> &
     Partial<Pick<ConnectOptions, 'host' | 'port' | 'connectTimeoutMs'>>,
 ): ClientConfig => {
-  const own = connectProblems(options)
+  const own = [...keyProblems('client', connectOptionKeys, options, otherClientKeys), ...connectProblems(options)]
   if (own.length > 0) throw new OptionsError('client', own)
   const security = options.security ?? 'none'
   // One decoding per `smtp` object and security mode: a client that opens a connection per message should

@@ -30,11 +30,14 @@ export {
   type SmtpServerSessionOptions,
   type SmtpClientSessionOptions,
   type TlsFiles,
+  type OptionKeys,
   clientConfigOf,
   clientSessionOptionsOf,
   hooksOf,
   loggedTransport,
+  optionKeys,
   serverConfigOf,
+  serverOptionKeys,
   sessionPool,
 } from './adapter.js'
 export { OptionsError } from './options.js'

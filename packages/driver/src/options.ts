@@ -98,8 +98,16 @@ export const unknownKeys = (
   path: string,
   hints: Readonly<Record<string, string>> = {},
 ): string[] => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return []
+  const inner = unwrapped(codec) as Codec & { codomain?: Codec }
+  // a record (such as `tls.sni`, names to certificates): any key, each value checked by the codomain
+  if (inner._tag === 'DictionaryType' && inner.codomain !== undefined) {
+    const each = inner.codomain
+    const at = path.replace(/\.$/, '')
+    return Object.entries(value).flatMap(([k, v]) => unknownKeys(each, v, `${at}[${JSON.stringify(k)}].`))
+  }
   const props = propsOf(codec)
-  if (props === undefined || typeof value !== 'object' || value === null || Array.isArray(value)) return []
+  if (props === undefined) return []
   return Object.entries(value).flatMap(([k, v]) => {
     const sub = Object.hasOwn(props, k) && !Object.hasOwn(hints, k) ? props[k] : undefined
     if (sub === undefined)

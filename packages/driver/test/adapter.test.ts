@@ -5,7 +5,9 @@ import {
   type SmtpClientSessionOptions,
   type SmtpServerSessionOptions,
   clientConfigOf,
+  optionKeys,
   serverConfigOf,
+  serverOptionKeys,
   sessionPool,
 } from '../src/index.js'
 import { MemoryTransport, testRuntime } from './MemoryTransport.js'
@@ -86,15 +88,15 @@ describe('adapter', () => {
 
     it('shows in docs/node.md what it reports', () => {
       const doc = readFileSync(new URL('../../../docs/node.md', import.meta.url), 'utf8')
-      const message = (smtp: unknown): string => {
+      const message = (smtp: unknown, others: object = {}): string => {
         try {
-          serverConfigOf({ smtp: smtp as SmtpServerSessionOptions })
+          serverConfigOf({ ...others, smtp: smtp as SmtpServerSessionOptions })
         } catch (e) {
           return (e as Error).message
         }
         return ''
       }
-      expect(doc).toContain('```text\n' + message({ maxMesageSize: 10, hostname: 7 }) + '\n```')
+      expect(doc).toContain('```text\n' + message({ maxMesageSize: 10, hostname: 7 }, { hoks: {} }) + '\n```')
       expect(doc).toContain('```text\n' + message({ maxRecipients: 0 }) + '\n```')
     })
 
@@ -142,6 +144,84 @@ describe('adapter', () => {
     it('refuses a certificate without its key, and the other way round', () => {
       expect(server({ tls: { key: 'key' } })).toThrow(/^tls.cert: .*given undefined$/m)
       expect(server({ tls: { cert: 'cert' } })).toThrow(/^tls.key: /m)
+    })
+  })
+
+  describe('unknown option keys, at any depth (docs/node.md, "Bad options")', () => {
+    const server = (o: unknown, keys?: Parameters<typeof serverConfigOf>[1]) => () =>
+      serverConfigOf(o as Parameters<typeof serverConfigOf>[0], keys)
+    const problems = (make: () => unknown): ReadonlyArray<string> => {
+      try {
+        make()
+      } catch (e) {
+        if (e instanceof OptionsError) return e.problems
+        throw e
+      }
+      return []
+    }
+    it.each([
+      [{ hoks: {} }, 'hoks: unknown option, given {} (did you mean hooks?)'],
+      [{ tsl: files }, 'tsl: unknown option, given {"key":"key","cert":"cert"} (did you mean tls?)'],
+      [{ hooks: { onMesage: () => 1 } }, 'hooks.onMesage: unknown option, given a function (did you mean onMessage?)'],
+      [{ tls: { ...files, kye: 'x' } }, 'tls.kye: unknown option, given "x" (did you mean key?)'],
+      [
+        { tls: { ...files, sni: { 'a.example': { ...files, crt: 'c' } } } },
+        'tls.sni["a.example"].crt: unknown option, given "c" (did you mean cert?)',
+      ],
+      [
+        { proxy: { trusted: [] } },
+        'proxy: unknown option, given {"trusted":[]} (only @smtpure/node reads PROXY headers)',
+      ],
+      [null, '(options): expected an object of options, given null'],
+    ])('server %j: %s', (options, line) => {
+      expect(problems(server(options))).toEqual([line])
+    })
+    it('lists every problem at once, the session options with them', () => {
+      expect(problems(server({ hoks: {}, maxConnections: -1, smtp: { maxMesageSize: 1 } }))).toEqual([
+        'hoks: unknown option, given {} (did you mean hooks?)',
+        'maxConnections: expected a whole number from 0 to 9007199254740991, given -1',
+        'smtp.maxMesageSize: unknown option, given 1 (did you mean maxMessageSize?)',
+      ])
+    })
+    it('an adapter with options of its own passes their keys, and those are checked inside too', () => {
+      const keys = { table: { ...serverOptionKeys, proxy: optionKeys({ trusted: true }) } }
+      expect(server({ proxy: { trusted: [] } }, keys)).not.toThrow()
+      expect(problems(server({ proxy: { trusted: [], timeout: 1 } }, keys))).toEqual([
+        'proxy.timeout: unknown option, given 1',
+      ])
+    })
+    it('every key of SmtpServerOptions is known', () => {
+      const all = {
+        smtp: {},
+        hooks: { onConnect: () => undefined, onMessage: () => undefined, onClose: () => undefined },
+        logger: {
+          info: () => undefined,
+          warn: () => undefined,
+          error: () => undefined,
+          debug: () => undefined,
+          extra: 1,
+        },
+        transcript: true,
+        tls: { ...files, sni: { 'a.example': files }, requestCert: true, ca: 'ca' },
+        implicitTls: false,
+        maxConnections: 1,
+        maxConnectionsPerAddress: 1,
+        limitLoopback: true,
+        hookTimeoutMs: 1,
+        tlsHandshakeTimeoutMs: 1,
+        onError: () => undefined,
+      }
+      expect(server(all)).not.toThrow()
+    })
+    it.each([
+      [{ secruity: 'starttls' }, 'secruity: unknown option, given "starttls" (did you mean security?)'],
+      [{ secure: true }, 'secure: unknown option, given true (TLS from the first byte is security: implicit)'],
+      [
+        { auth: { user: 'a', pass: 'b' } },
+        'auth: unknown option, given {"user":"a","pass":"b"} (credentials go in smtp.auth)',
+      ],
+    ])('client %j: %s', (options, line) => {
+      expect(problems(() => clientConfigOf({ host: 'mx.example', port: 25, ...options }))).toEqual([line])
     })
   })
 

@@ -11,9 +11,9 @@
 // open and close a folder for every copy).
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
-import { mkdir, readdir, stat, unlink } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rmdir, stat, unlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
-import { join, sep } from 'node:path'
+import { dirname, join, sep } from 'node:path'
 import { SmtpError } from '@smtpure/driver'
 
 /** The file operations the store uses on one temporary file. */
@@ -30,7 +30,13 @@ export interface StoreFile {
 const call = <T>(f: (cb: (e: NodeJS.ErrnoException | null, v: T) => void) => void): Promise<T> =>
   new Promise((resolve, reject) => f((e, v) => (e ? reject(e) : resolve(v))))
 
-const { O_WRONLY, O_CREAT, O_EXCL, O_DSYNC } = fs.constants
+const { O_WRONLY, O_CREAT, O_EXCL, O_DSYNC, O_RDONLY, O_DIRECTORY } = fs.constants
+
+/**
+ * A folder is opened (to sync it) with O_DIRECTORY where the system has it: whatever else is found at its
+ * path fails at once with ENOTDIR, where opening a named pipe would wait for a writer and never settle.
+ */
+const FOLDER_FLAGS = O_DIRECTORY === undefined ? 'r' : O_RDONLY | O_DIRECTORY
 
 /**
  * The default: a new file, created exclusively, readable by its owner only. Where the system has O_DSYNC, a
@@ -97,9 +103,43 @@ export const writeFully = async (
   }
 }
 
+const codeOf = (e: unknown): unknown => (e as { code?: unknown } | null)?.code
+
+/** `mkdir(path)`, where a directory (or a link to one) already there counts as made by someone else. */
+const mkdirOnce = async (path: string): Promise<boolean> => {
+  try {
+    await mkdir(path)
+    return true
+  } catch (e) {
+    if (codeOf(e) !== 'EEXIST') throw e
+    // stat follows a link: a dangling one fails here with its own ENOENT
+    if ((await stat(path)).isDirectory()) return false
+    throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${path}'`), { code: 'ENOTDIR', path })
+  }
+}
+
+/**
+ * `mkdir -p`: make `path` and any missing parents; resolves with the first directory it made, or undefined
+ * when `path` was there already. Unlike node:fs's `recursive` option (which mkdirp uses too), it tries each
+ * directory at most twice, so it ends with an error where a parent exists but can hold no children: under
+ * /proc `mkdir` says ENOENT for the child and EEXIST for its parent, time after time, and Node's loop (20.x)
+ * spins on in the thread pool and never settles.
+ */
+export const makeDirectory = async (path: string): Promise<string | undefined> => {
+  try {
+    return (await mkdirOnce(path)) ? path : undefined
+  } catch (e) {
+    const parent = dirname(path)
+    if (codeOf(e) !== 'ENOENT' || parent === path) throw e
+    const first = await makeDirectory(parent)
+    // once more, and only once: ENOENT again means the parent cannot hold it
+    return (await mkdirOnce(path)) ? (first ?? path) : first
+  }
+}
+
 /** RFC 3463 4.3.1 (mail system full) and RFC 5321 4.2.2 (452: insufficient system storage) for a full disk. */
 const isFull = (e: unknown): boolean => {
-  const code = (e as { code?: unknown } | null)?.code
+  const code = codeOf(e)
   return code === 'ENOSPC' || code === 'EDQUOT'
 }
 
@@ -262,7 +302,7 @@ class FolderSyncer {
       return known
     }
     if (this.fds.size >= this.handles) this.drop(this.fds.keys().next().value!)
-    const opened = call<number>((cb) => fs.open(dir, 'r', cb))
+    const opened = call<number>((cb) => fs.open(dir, FOLDER_FLAGS, cb))
     this.fds.set(dir, opened)
     return opened
   }
@@ -330,10 +370,20 @@ export class Maildir {
   /** Make `dir` a Maildir (cur, new, tmp) unless this store made it already. */
   async ensure(dir: string): Promise<void> {
     if (this.made.has(dir)) return
-    const made = await Promise.all(['cur', 'new', 'tmp'].map((d) => mkdir(join(dir, d), { recursive: true })))
+    const made = await Promise.all(['cur', 'new', 'tmp'].map((d) => makeDirectory(join(dir, d))))
     // a new Maildir's own entries and its entry in the root are synced too: a 250 must survive a crash
     if (made.some((m) => m !== undefined)) await Promise.all([this.folders.sync(dir), this.folders.sync(this.root)])
     this.made.add(dir)
+  }
+
+  /**
+   * Make the root (and its missing parents) and check that a folder can be made in it, so that a root the
+   * store cannot use is found before the first message. Rejects with the file system's error (ENOENT,
+   * ENOTDIR, EACCES, EROFS, ...); it never hangs on a root under /proc or below a dangling link.
+   */
+  async prepare(): Promise<void> {
+    await makeDirectory(this.root)
+    await rmdir(await mkdtemp(join(this.root, '.write-check-')))
   }
 
   /** Close the folder handles the store keeps for syncing (call it when the server stops). */

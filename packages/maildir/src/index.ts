@@ -10,5 +10,6 @@ export {
   StoreError,
   type StoreFile,
   maildirFolderName,
+  makeDirectory,
   writeFully,
 } from './Maildir.js'

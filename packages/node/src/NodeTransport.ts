@@ -27,7 +27,10 @@ export const tlsInfo = (s: tls.TLSSocket, server: boolean): TlsInfo => {
   // tls.Server judges a client certificate itself; a TLSSocket made for STARTTLS leaves that to its owner,
   // who asks OpenSSL's verdict as tls.Server does (the handle's verifyError)
   const verdict = s.authorized || certificate === undefined ? undefined : verification(s)
-  const authorized = s.authorized || (verdict !== undefined && verdict.error === undefined)
+  // on a server, `authorized` speaks of the client's certificate: without one it is false (Deno's tls.Server
+  // says true when none was asked for)
+  const presented = !server || certificate !== undefined
+  const authorized = presented && (s.authorized || (verdict !== undefined && verdict.error === undefined))
   const error: unknown = s.authorizationError ?? verdict?.error
   return {
     ...(protocol ? { protocol } : {}),

@@ -23,8 +23,8 @@ export type ConnectOptions = DriverConnectOptions
  * await session.ready
  */
 export const connectSmtp = async (options: ConnectOptions): Promise<ClientSession> => {
-  const security = options.security ?? 'none'
   const config = clientConfigOf(options)
+  const security = options.security ?? 'none'
   const servername = options.servername ?? (net.isIP(options.host) ? undefined : options.host)
   const tlsOptions: tls.ConnectionOptions = {
     // the name (or address) the certificate must match when no servername is given (RFC 3207 4.1)

@@ -11,7 +11,9 @@ import {
   defaultConnectionLimits,
   hooksOf,
   loggedTransport,
+  optionKeys,
   serverConfigOf,
+  serverOptionKeys,
   startServerSession,
 } from '@smtpure/driver'
 import { NodeTransport } from './NodeTransport.js'
@@ -41,6 +43,16 @@ export interface SmtpServerOptions extends DriverServerOptions {
   readonly xclient?: { readonly trusted: ReadonlyArray<string> }
 }
 
+/** Every key Node's `createSmtpServer` takes: every runtime's, and `proxy` and `xclient`. */
+const nodeOptionKeys = {
+  ...serverOptionKeys,
+  proxy: optionKeys({ trusted: true, timeoutMs: true, maxHeaderBytes: true } satisfies Record<
+    keyof ProxyOptions,
+    true
+  >),
+  xclient: optionKeys({ trusted: true } satisfies Record<keyof NonNullable<SmtpServerOptions['xclient']>, true>),
+} satisfies Record<keyof SmtpServerOptions, unknown>
+
 export interface SmtpServer {
   readonly listen: (port: number, host?: string) => Promise<net.AddressInfo>
   /**
@@ -59,8 +71,8 @@ export interface SmtpServer {
  * await server.listen(2525, '127.0.0.1')
  */
 export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
+  const config = serverConfigOf(options, { table: nodeOptionKeys })
   const files = options.tls
-  const config = serverConfigOf(options)
   const hooks = hooksOf(options)
   // the CAs that verify client certificates go into every context, the SNI ones too
   const ca = files?.ca === undefined ? {} : { ca: (Array.isArray(files.ca) ? files.ca : [files.ca]).map(pem) }

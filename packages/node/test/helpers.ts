@@ -16,9 +16,9 @@ export const startServer = async (
 ): Promise<{ server: SmtpServer; port: number; stored: Stored[]; errors: unknown[] }> => {
   const stored: Stored[] = []
   const errors: unknown[] = []
-  const users = options.users ?? {}
+  const { users = {}, ...serverOptions } = options
   const server = createSmtpServer({
-    ...options,
+    ...serverOptions,
     onError: (e) => errors.push(e),
     hooks: {
       onAuth: (c: Credentials) => {

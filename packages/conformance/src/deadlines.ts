@@ -1,0 +1,118 @@
+// Conformance cases of the deadlines before and after the sessions: an implicit-TLS handshake that does not
+// finish in `tlsHandshakeTimeoutMs` is dropped (RFC 8314 3.3 connections start with TLS; one that never does
+// must not hold a slot), and `close(deadline)` cuts every connection still open at its deadline, whatever
+// the client does (one that keeps its side open, one that does not read, one still in its handshake).
+import * as assert from 'node:assert/strict'
+import * as net from 'node:net'
+import { type Adapter, type Case, context, serve, sleep } from './harness.ts'
+import { RawPeer } from './peer.ts'
+
+/** Resolves with `promise`, or rejects once `ms` passed: the check that a deadline held, with room to spare. */
+const within = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * Whether the server's end of `socket` is closed: a client that keeps writing to a closed connection hears a
+ * reset (a paused or half-open socket may not notice a close otherwise). Writes a NOOP every 100 ms until the
+ * socket closes, for at most `ms`.
+ */
+const cutOff = async (socket: net.Socket, ms: number): Promise<boolean> => {
+  const closed = new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', resolve)))
+  const deadline = Date.now() + ms
+  while (!socket.destroyed && Date.now() < deadline) {
+    socket.write('NOOP\r\n')
+    await Promise.race([closed, sleep(100)])
+  }
+  return socket.destroyed
+}
+
+/** A client that keeps its side open when the server closes its own (half-close), as a stalled one would. */
+const halfOpenPeer = (port: number): Promise<{ socket: net.Socket; said: () => string }> =>
+  new Promise((resolve, reject) => {
+    let said = ''
+    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true }, () =>
+      resolve({ socket, said: () => said }),
+    )
+    socket.on('data', (d: Uint8Array) => (said += new TextDecoder('latin1').decode(d)))
+    socket.on('error', () => undefined)
+    socket.once('error', reject)
+  })
+
+export const deadlineCases = (adapter: Adapter): ReadonlyArray<Case> => {
+  const { tlsFiles } = context(adapter)
+  return [
+    {
+      name: 'implicit TLS: a connection that never starts its handshake is dropped at tlsHandshakeTimeoutMs (RFC 8314 3.3)',
+      run: async () => {
+        const s = await serve(adapter, { tls: tlsFiles(), implicitTls: true, tlsHandshakeTimeoutMs: 500 })
+        try {
+          const peer = await RawPeer.connect(s.port)
+          await within(peer.closed, 8000, 'the silent connection closed')
+          assert.equal(peer.received, '')
+        } finally {
+          await s.server.close(1000)
+        }
+      },
+    },
+    {
+      name: 'close(deadline): a client stalled in DATA that keeps its side open gets 421 and is cut by the deadline',
+      run: async () => {
+        const s = await serve(adapter)
+        const peer = await halfOpenPeer(s.port)
+        try {
+          while (!peer.said().startsWith('220 ')) await sleep(10)
+          peer.socket.write('EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nDATA\r\nhalf\r\n')
+          while (!peer.said().includes('354 ')) await sleep(10)
+          const started = Date.now()
+          await within(s.server.close(1000), 5000, 'close(1000) settled')
+          assert.ok(await cutOff(peer.socket, 5000 - (Date.now() - started)), 'the connection is still open')
+          assert.match(peer.said(), /421 4\.3\.2 [^\r\n]*\r\n$/)
+          assert.equal(s.stored.length, 0)
+        } finally {
+          peer.socket.destroy()
+        }
+      },
+    },
+    {
+      name: 'close(deadline): a client that does not read, whose replies back up, is cut by the deadline',
+      run: async () => {
+        const big = { code: 252, enhanced: '2.1.5', lines: Array.from({ length: 50 }, () => 'v'.repeat(400)) }
+        const s = await serve(adapter, { smtp: { maxJunkCommands: 0 } }, { onVrfy: () => big })
+        const peer = await RawPeer.connect(s.port)
+        try {
+          await peer.until(/^220 /)
+          peer.socket.pause() // reads nothing: the server's replies (20 KB per command) fill the socket and wait
+          peer.write('EHLO c.example\r\n' + `VRFY ${'someone'.padEnd(400, '.')}\r\n`.repeat(2000))
+          await sleep(1000)
+          const started = Date.now()
+          await within(s.server.close(1000), 5000, 'close(1000) settled')
+          assert.ok(await cutOff(peer.socket, 5000 - (Date.now() - started)), 'the connection is still open')
+        } finally {
+          peer.vanish()
+        }
+      },
+    },
+    {
+      name: 'close(deadline): an implicit-TLS connection still in its handshake is cut by the deadline',
+      run: async () => {
+        const s = await serve(adapter, { tls: tlsFiles(), implicitTls: true, tlsHandshakeTimeoutMs: 60000 })
+        // silent (a byte from it would fail the handshake at once), and it hears the server's close
+        const peer = await RawPeer.connect(s.port)
+        try {
+          await sleep(200)
+          const started = Date.now()
+          await within(s.server.close(1000), 5000, 'close(1000) settled')
+          await within(peer.closed, 5000 - (Date.now() - started), 'the connection closed')
+          assert.equal(peer.received, '')
+        } finally {
+          peer.vanish()
+        }
+      },
+    },
+  ]
+}
