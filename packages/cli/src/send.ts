@@ -2,13 +2,12 @@
 // exit as sendmail does (sysexits): 0 all accepted, 75 try again later, 69 refused, 65 the message
 // refused, 76 the server broke the protocol, 77 the credentials refused, 64 bad usage. Every failure
 // is one plain line; `--log-format` writes the session's events on stderr, `--verbose` its transcript.
-import { readFile } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { type ClientError, type Reply, mechanisms, parseMailbox, parseMechanism } from '@smtpure/core'
 import type { Mechanism } from '@smtpure/core'
 import { SmtpClientError, type SentMessage, replyLine } from '@smtpure/driver'
-import { loadClient } from './adapter.js'
+import type { ConnectSmtp } from './client.js'
 import { lineLogger, logFormat } from './log.js'
 import {
   EX_DATAERR,
@@ -217,9 +216,11 @@ const authMechanisms = (values: ReadonlyArray<string>): ReadonlyArray<Mechanism>
 
 const readMessage = async (file: string | undefined): Promise<Uint8Array> => {
   if (file !== undefined && file !== '-')
-    return readFile(file).catch((e: unknown) => {
+    try {
+      return readFileSync(file)
+    } catch (e) {
       throw new InputError(`cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`)
-    })
+    }
   const parts: Buffer[] = []
   for await (const chunk of process.stdin) parts.push(chunk as Buffer)
   return Buffer.concat(parts)
@@ -252,7 +253,11 @@ const checkAddress = (flag: string, text: string): void => {
     throw new UsageError(`${flag} ${JSON.stringify(text)} is not a mailbox: ${parsed.left.text}`)
 }
 
-export const send = async (argv: ReadonlyArray<string>): Promise<number> => {
+/**
+ * `smtpure send` with the arguments after `send`; resolves to its exit code. `loadClient` gives the runtime's
+ * client (client.ts), asked for once the message is read.
+ */
+export const send = async (argv: ReadonlyArray<string>, loadClient: () => Promise<ConnectSmtp>): Promise<number> => {
   const { values: v, positionals } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true })
   if (v.help) {
     process.stdout.write(sendHelp)
