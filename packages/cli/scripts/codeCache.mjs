@@ -3,6 +3,7 @@
 // command exits writes the code V8 compiled for the script, the functions the run called included, to
 // SCRIPT.cache: main.ts hands it to V8, which then compiles almost nothing at start-up.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -61,5 +62,6 @@ process.on('exit', (code) => {
 setTimeout(() => process.exit(1), 30000).unref()
 const module = { exports: {} }
 // the `require` main.ts gives: Node's own modules only
-const require = (id) => process.getBuiltinModule(id)
+const require =
+  typeof process.getBuiltinModule === 'function' ? (id) => process.getBuiltinModule(id) : createRequire(file)
 script.runInThisContext()(module.exports, require, module, file, dirname(file))

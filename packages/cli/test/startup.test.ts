@@ -56,6 +56,7 @@ describe('smtpure send on Node', () => {
       ['--server', '127.0.0.1:1', '--from', 'bob@example.org', '--to', 'alice@example.com', '-'],
       ['--bogus'],
       ['--version'],
+      ['--help'],
     ]
     // log lines carry times and session ids that differ from run to run
     const steady = (r: Result): Result => ({
