@@ -1,6 +1,7 @@
 // The `smtpure` command: `smtpure serve`, `smtpure send` and `smtpure simulate`. `main.ts` starts it.
 import { loadClient } from './client.js'
 import { runCommand } from './command.js'
+import { guard } from './output.js'
 import { EX_USAGE, UsageError } from './usage.js'
 
 const help = `Usage: smtpure <command> [options]
@@ -42,4 +43,10 @@ const main = async (argv: ReadonlyArray<string>): Promise<number> => {
   }
 }
 
-runCommand(() => main(process.argv.slice(2)))
+// serve and simulate write on the streams: a reader that went away is no failure of theirs (output.ts)
+guard(process.stdout)
+guard(process.stderr)
+runCommand(
+  () => main(process.argv.slice(2)),
+  (text) => process.stderr.write(text),
+)

@@ -28,20 +28,17 @@ const exitCodeOf = (e: unknown): number =>
           ? EX_CONFIG
           : EX_SOFTWARE
 
-/** Run `command` and exit the process with its exit code, or with one line and the error's code. */
-export const runCommand = (command: () => Promise<number>): void => {
-  // A reader that went away (`smtpure send ... | head -0`) is no failure of the command: what it would have
-  // read is dropped, and the exit code still says what happened.
-  for (const stream of [process.stdout, process.stderr])
-    stream.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e
-    })
+/**
+ * Run `command` and exit the process with its exit code, or with one line written by `errorLine` (on standard
+ * error: the stream, or output.ts where the command writes by that) and the error's code.
+ */
+export const runCommand = (command: () => Promise<number>, errorLine: (text: string) => void): void => {
   command().then(
     (code) => process.exit(code),
     (e: unknown) => {
       const usage =
         e instanceof UsageError || (e instanceof Error && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))
-      process.stderr.write(`smtpure: ${oneLine(e instanceof Error ? e.message : String(e))}\n`)
+      errorLine(`smtpure: ${oneLine(e instanceof Error ? e.message : String(e))}\n`)
       process.exit(usage ? EX_USAGE : exitCodeOf(e))
     },
   )

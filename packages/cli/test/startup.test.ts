@@ -1,6 +1,6 @@
 // How dist/main.js starts `smtpure send` on Node: the script of its own (dist/bin/send.cjs) with its code
 // cache, used only while it matches the compiled modules, and behaving as the modules do.
-import { execFile, execFileSync } from 'node:child_process'
+import { execFile, execFileSync, spawn } from 'node:child_process'
 import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -144,5 +144,25 @@ describe('smtpure send on Node', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+
+  it('writes its output at once: a megabyte to a pipe read slowly arrives whole before the process exits', async () => {
+    const write = [
+      `import { stdout } from ${JSON.stringify(join(cli, 'dist/output.js'))}`,
+      "stdout('x'.repeat(1 << 20) + '\\n')",
+      'process.exit(0)',
+    ].join('\n')
+    const child = spawn(process.execPath, ['--input-type=module', '-e', write], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let got = 0
+    child.stdout.on('data', (d: Buffer) => {
+      got += d.length
+      // a reader slower than the writer: the pipe fills, and each write waits for room
+      child.stdout.pause()
+      setTimeout(() => child.stdout.resume(), 1)
+    })
+    const code = await new Promise((resolve) => child.on('close', resolve))
+    expect({ code, got }).toEqual({ code: 0, got: (1 << 20) + 1 })
   })
 })
