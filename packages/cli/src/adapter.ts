@@ -23,12 +23,3 @@ export const loadAdapter = async (): Promise<Adapter> =>
     : 'Deno' in globalThis
       ? await import(denoAdapter)
       : await import('@smtpure/node')) as Adapter
-
-/**
- * Load only this runtime's client. On Node it comes through a module that names `connectSmtp` alone, so
- * the bundled command loads the client side without the server's code (`smtpure send` starts faster).
- */
-export const loadClient = async (): Promise<Adapter['connectSmtp']> =>
-  'Bun' in globalThis || 'Deno' in globalThis
-    ? (await loadAdapter()).connectSmtp
-    : (await import('./nodeClient.js')).connectSmtp

@@ -1,18 +1,8 @@
 // The `smtpure` command: `smtpure serve`, `smtpure send` and `smtpure simulate`. `main.ts` starts it.
-import {
-  CantCreateError,
-  ConfigError,
-  EX_CANTCREAT,
-  EX_CONFIG,
-  EX_NOINPUT,
-  EX_SOFTWARE,
-  EX_UNAVAILABLE,
-  EX_USAGE,
-  InputError,
-  UnavailableError,
-  UsageError,
-  oneLine,
-} from './usage.js'
+import { loadClient } from './client.js'
+import { runCommand } from './command.js'
+import { guard } from './output.js'
+import { EX_USAGE, UsageError } from './usage.js'
 
 const help = `Usage: smtpure <command> [options]
 
@@ -32,7 +22,7 @@ const main = async (argv: ReadonlyArray<string>): Promise<number> => {
     case 'serve':
       return (await import('./serve.js')).serve(rest)
     case 'send':
-      return (await import('./send.js')).send(rest)
+      return (await import('./send.js')).send(rest, loadClient)
     case 'simulate':
       return (await import('./simulate.js')).simulate(rest)
     case '--version':
@@ -53,31 +43,10 @@ const main = async (argv: ReadonlyArray<string>): Promise<number> => {
   }
 }
 
-/** The sysexits code for an error the command stopped on. */
-const exitCodeOf = (e: unknown): number =>
-  e instanceof InputError
-    ? EX_NOINPUT
-    : e instanceof UnavailableError
-      ? EX_UNAVAILABLE
-      : e instanceof CantCreateError
-        ? EX_CANTCREAT
-        : e instanceof ConfigError
-          ? EX_CONFIG
-          : EX_SOFTWARE
-
-// A reader that went away (`smtpure send ... | head -0`) is no failure of the command: what it would have
-// read is dropped, and the exit code still says what happened.
-for (const stream of [process.stdout, process.stderr])
-  stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e
-  })
-
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    const usage =
-      e instanceof UsageError || (e instanceof Error && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))
-    process.stderr.write(`smtpure: ${oneLine(e instanceof Error ? e.message : String(e))}\n`)
-    process.exit(usage ? EX_USAGE : exitCodeOf(e))
-  },
+// serve and simulate write on the streams: a reader that went away is no failure of theirs (output.ts)
+guard(process.stdout)
+guard(process.stderr)
+runCommand(
+  () => main(process.argv.slice(2)),
+  (text) => process.stderr.write(text),
 )

@@ -2,13 +2,14 @@
 // exit as sendmail does (sysexits): 0 all accepted, 75 try again later, 69 refused, 65 the message
 // refused, 76 the server broke the protocol, 77 the credentials refused, 64 bad usage. Every failure
 // is one plain line; `--log-format` writes the session's events on stderr, `--verbose` its transcript.
-import { readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { type ClientError, type Reply, mechanisms, parseMailbox, parseMechanism } from '@smtpure/core'
 import type { Mechanism } from '@smtpure/core'
 import { SmtpClientError, type SentMessage, replyLine } from '@smtpure/driver'
-import { loadClient } from './adapter.js'
+import type { ConnectSmtp } from './client.js'
 import { lineLogger, logFormat } from './log.js'
+import { stderr, stdout } from './output.js'
 import {
   EX_DATAERR,
   EX_NOPERM,
@@ -217,9 +218,11 @@ const authMechanisms = (values: ReadonlyArray<string>): ReadonlyArray<Mechanism>
 
 const readMessage = async (file: string | undefined): Promise<Uint8Array> => {
   if (file !== undefined && file !== '-')
-    return readFile(file).catch((e: unknown) => {
+    try {
+      return readFileSync(file)
+    } catch (e) {
       throw new InputError(`cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`)
-    })
+    }
   const parts: Buffer[] = []
   for await (const chunk of process.stdin) parts.push(chunk as Buffer)
   return Buffer.concat(parts)
@@ -252,14 +255,18 @@ const checkAddress = (flag: string, text: string): void => {
     throw new UsageError(`${flag} ${JSON.stringify(text)} is not a mailbox: ${parsed.left.text}`)
 }
 
-export const send = async (argv: ReadonlyArray<string>): Promise<number> => {
+/**
+ * `smtpure send` with the arguments after `send`; resolves to its exit code. `loadClient` gives the runtime's
+ * client (client.ts), asked for once the message is read.
+ */
+export const send = async (argv: ReadonlyArray<string>, loadClient: () => Promise<ConnectSmtp>): Promise<number> => {
   const { values: v, positionals } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true })
   if (v.help) {
-    process.stdout.write(sendHelp)
+    stdout(sendHelp)
     return EX_OK
   }
   if (v.version) {
-    process.stdout.write(`smtpure ${(await import('./log.js')).version()}\n`)
+    stdout(`smtpure ${(await import('./log.js')).version()}\n`)
     return EX_OK
   }
   if (v.from === undefined) throw new UsageError('--from is required (use --from "" for the null reverse path)')
@@ -291,7 +298,7 @@ export const send = async (argv: ReadonlyArray<string>): Promise<number> => {
 
   const connectSmtp = await loadClient()
   const at: Context = { server: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`, user: auth?.username }
-  const logger = format && lineLogger(format, v.verbose === true, (line) => process.stderr.write(`${line}\n`))
+  const logger = format && lineLogger(format, v.verbose === true, (line) => stderr(`${line}\n`))
   let session
   try {
     session = await connectSmtp({
@@ -313,32 +320,32 @@ export const send = async (argv: ReadonlyArray<string>): Promise<number> => {
     const msg = e instanceof Error ? e.message : String(e)
     if (msg.startsWith('invalid client options')) throw new UsageError(msg.replace(/\n/g, '; '))
     const f = connectFailure(e, at, v.tls === true)
-    process.stderr.write(`smtpure send: ${f.text}\n`)
+    stderr(`smtpure send: ${f.text}\n`)
     return f.code
   }
   try {
     await session.ready
     const result = await session.send({ envelope: { from: v.from === '' ? null : v.from, to: v.to }, body: message })
-    for (const r of result.recipients) process.stdout.write(`${r.address} ${replyText(r.reply) || r.status}\n`)
+    for (const r of result.recipients) stdout(`${r.address} ${replyText(r.reply) || r.status}\n`)
     // LMTP answers per recipient: when the connection ends between those answers, the message as a whole is
     // not accepted, whatever the first answers said
     const status =
       result.status === 'accepted' && result.recipients.some((r) => r.status === 'unknown') ? 'unknown' : result.status
-    if (result.error !== undefined) process.stdout.write(`message ${status}: ${failure(result.error, at).text}\n`)
+    if (result.error !== undefined) stdout(`message ${status}: ${failure(result.error, at).text}\n`)
     else if (result.status === 'unknown')
-      process.stdout.write('message unknown: the connection ended after the data; it may have been delivered\n')
-    else if (result.reply !== undefined) process.stdout.write(`message ${result.status}: ${replyText(result.reply)}\n`)
+      stdout('message unknown: the connection ended after the data; it may have been delivered\n')
+    else if (result.reply !== undefined) stdout(`message ${result.status}: ${replyText(result.reply)}\n`)
     else {
       // no reply of its own: every recipient was refused, or LMTP answered per recipient (above)
       const accepted = result.recipients.filter((r) => r.status === 'accepted').length
-      process.stdout.write(`message ${result.status}: ${accepted} of ${result.recipients.length} recipients accepted\n`)
+      stdout(`message ${result.status}: ${accepted} of ${result.recipients.length} recipients accepted\n`)
     }
     await session.quit().catch(() => undefined)
     return exitCode(result)
   } catch (e) {
     if (!(e instanceof SmtpClientError)) throw e
     const f = failure(e.error, at)
-    process.stderr.write(`smtpure send: ${f.text}\n`)
+    stderr(`smtpure send: ${f.text}\n`)
     // the close event is logged before the command exits, unless the server is slow to answer QUIT
     if (logger) await Promise.race([session.closed, new Promise((r) => setTimeout(r, 2000).unref())])
     return f.code

@@ -21,9 +21,11 @@ export const isControl = (c: number): boolean => c < 0x20 || c === 0x7f || (c >=
 
 // Outside Net-Unicode (RFC 5198 2, which RFC 6532 3.2 asks of header text): controls, format characters
 // (bidi overrides, zero-width characters, the byte order mark), line and paragraph separators, noncharacters.
-const notNetUnicode = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Noncharacter_Code_Point}]/u
+// Both patterns are made when first needed: a Unicode property class loads the engine's Unicode data, which
+// ASCII text never needs (a process that sends one message starts faster).
+let notNetUnicode: RegExp | undefined
 // RFC 5892 (IDNA2008) disallows in U-labels also every space, private use and unassigned code points.
-const notInULabel = /[\p{Z}\p{Co}\p{Cn}]/u
+let notInULabel: RegExp | undefined
 
 /**
  * A non-ASCII code point that may appear where RFC 6531 3.3 allows UTF8-non-ascii: above U+009F, not a lone
@@ -31,10 +33,13 @@ const notInULabel = /[\p{Z}\p{Co}\p{Cn}]/u
  * as it is: one that hid a line separator or a bidi override could show another address than it names.
  */
 export const isUtf8NonAscii = (c: number): boolean =>
-  c >= 0xa0 && !(c >= 0xd800 && c <= 0xdfff) && !notNetUnicode.test(String.fromCodePoint(c))
+  c >= 0xa0 &&
+  !(c >= 0xd800 && c <= 0xdfff) &&
+  !(notNetUnicode ??= /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Noncharacter_Code_Point}]/u).test(String.fromCodePoint(c))
 
 /** A non-ASCII code point a U-label may hold (RFC 5890 2.3.2.1, RFC 5892): no spaces, private use or unassigned. */
-export const isULabelChar = (c: number): boolean => isUtf8NonAscii(c) && !notInULabel.test(String.fromCodePoint(c))
+export const isULabelChar = (c: number): boolean =>
+  isUtf8NonAscii(c) && !(notInULabel ??= /[\p{Z}\p{Co}\p{Cn}]/u).test(String.fromCodePoint(c))
 
 const ATEXT_SPECIALS = "!#$%&'*+-/=?^_`{|}~"
 /** 1 for each ASCII code that is `atext`: letters, digits and the specials above. */
