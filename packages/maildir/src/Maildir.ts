@@ -97,6 +97,16 @@ export const writeFully = async (
   }
 }
 
+/**
+ * Wait for every step, then throw the first failure. A copy's file is closed once its step is over: with
+ * Promise.all, a failure in one copy would close the others' descriptors under their running writes or syncs,
+ * and a descriptor number reused by the next open would take those octets into another file.
+ */
+const settleAll = async (steps: ReadonlyArray<Promise<unknown> | undefined>): Promise<void> => {
+  const settled = await Promise.allSettled(steps)
+  for (const s of settled) if (s.status === 'rejected') throw s.reason
+}
+
 /** RFC 3463 4.3.1 (mail system full) and RFC 5321 4.2.2 (452: insufficient system storage) for a full disk. */
 const isFull = (e: unknown): boolean => {
   const code = (e as { code?: unknown } | null)?.code
@@ -240,17 +250,31 @@ class FolderSyncer {
   }
 
   private start(dir: string): Promise<void> {
-    const run = this.fd(dir)
+    const run = (this.closed ? this.once(dir) : this.kept(dir)).finally(() => {
+      if (this.running.get(dir) === run) this.running.delete(dir)
+    })
+    this.running.set(dir, run)
+    return run
+  }
+
+  /** Sync through the handle kept for `dir`. */
+  private kept(dir: string): Promise<void> {
+    return this.fd(dir)
       .then((fd) => call<void>((cb) => fs.fsync(fd, cb)))
       .catch((e: unknown) => {
         this.drop(dir) // a folder removed meanwhile is opened again next time
         throw e
       })
-      .finally(() => {
-        if (this.running.get(dir) === run) this.running.delete(dir)
-      })
-    this.running.set(dir, run)
-    return run
+  }
+
+  /** Once closed, the store keeps no handle: a delivery still running opens, syncs and closes one. */
+  private async once(dir: string): Promise<void> {
+    const fd = await call<number>((cb) => fs.open(dir, 'r', cb))
+    try {
+      await call<void>((cb) => fs.fsync(fd, cb))
+    } finally {
+      await call<void>((cb) => fs.close(fd, cb)).catch(() => undefined)
+    }
   }
 
   private fd(dir: string): Promise<number> {
@@ -267,8 +291,11 @@ class FolderSyncer {
     return opened
   }
 
-  /** Close every handle kept open. */
+  private closed = false
+
+  /** Close every handle kept open; syncs asked for later open a handle and close it again. */
   async close(): Promise<void> {
+    this.closed = true
     await Promise.all([...this.running.values()].map((r) => r.catch(() => undefined)))
     for (const dir of [...this.fds.keys()]) this.drop(dir)
     await Promise.all([...this.closing])
@@ -336,7 +363,10 @@ export class Maildir {
     this.made.add(dir)
   }
 
-  /** Close the folder handles the store keeps for syncing (call it when the server stops). */
+  /**
+   * Close the folder handles the store keeps for syncing (call it when the server stops). Deliveries still
+   * running go on: from then on each sync opens a handle of its own and closes it again.
+   */
   close(): Promise<void> {
     return this.folders.close()
   }
@@ -402,6 +432,8 @@ export class MaildirDelivery {
   private gathered: Uint8Array[] = []
   private octets = 0
   private headsWritten = false
+  /** The writes of the last flush: abort lets them end before it closes the files. */
+  private writing: Promise<void> = Promise.resolve()
   /** The copies' files being opened: started at once, so that opening overlaps the message's arrival. */
   private readonly opening: Promise<void>
 
@@ -427,9 +459,7 @@ export class MaildirDelivery {
           c.file = file
         })
     // Every open settles before the first failure is told, so that abort finds each file that was opened.
-    this.opening = Promise.allSettled(this.copies.map(open)).then((opened) => {
-      for (const o of opened) if (o.status === 'rejected') throw o.reason
-    })
+    this.opening = settleAll(this.copies.map(open))
     this.opening.catch(() => undefined) // awaited by flush and abort; never left unhandled
   }
 
@@ -449,7 +479,8 @@ export class MaildirDelivery {
       await this.opening
       const heads = !this.headsWritten
       this.headsWritten = true
-      await Promise.all(this.copies.map((c) => writeFully(c.file!, heads ? [c.head, ...body] : body)))
+      this.writing = settleAll(this.copies.map((c) => writeFully(c.file!, heads ? [c.head, ...body] : body)))
+      await this.writing
     } catch (e) {
       this.store.forget()
       throw storeError(e)
@@ -470,15 +501,13 @@ export class MaildirDelivery {
     try {
       await this.flush()
       const copies = this.copies
-      await Promise.all(copies.map((c) => (c.file!.synced === true ? undefined : c.file!.sync())))
+      await settleAll(copies.map((c) => (c.file!.synced === true ? undefined : c.file!.sync())))
       // the session stopped waiting: its client heard 451 or 421 and will send the message again
       stopIfAborted(signal)
       // every rename settles before any is judged, so none lands in new/ after a failure was cleaned up
-      const renames = await Promise.allSettled(
+      await settleAll(
         copies.map((c) => call<void>((cb) => fs.rename(c.tmp, c.final, cb)).then(() => void renamed.push(c.final))),
       )
-      const failed = renames.find((r) => r.status === 'rejected')
-      if (failed !== undefined) throw (failed as PromiseRejectedResult).reason
       // the data is on disk: a failed close loses nothing, so it runs beside the folder syncs
       const closed = Promise.all(copies.map(closeCopy)).catch(() => undefined)
       const inboxes = [...new Set(copies.map((c) => c.inbox))]
@@ -501,9 +530,10 @@ export class MaildirDelivery {
     }
   }
 
-  /** Remove the temporary files; nothing reaches new/. */
+  /** Remove the temporary files; nothing reaches new/. Writes still running end before their files are closed. */
   async abort(): Promise<void> {
     await this.opening.catch(() => undefined) // files still being opened are closed and removed too
+    await this.writing.catch(() => undefined) // and files being written to are closed once the writes end
     const copies = this.copies
     this.copies = []
     this.gathered = []
