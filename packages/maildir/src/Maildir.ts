@@ -357,9 +357,11 @@ export class Maildir {
   /** Make `dir` a Maildir (cur, new, tmp) unless this store made it already. */
   async ensure(dir: string): Promise<void> {
     if (this.made.has(dir)) return
-    const made = await Promise.all(['cur', 'new', 'tmp'].map((d) => mkdir(join(dir, d), { recursive: true })))
-    // a new Maildir's own entries and its entry in the root are synced too: a 250 must survive a crash
-    if (made.some((m) => m !== undefined)) await Promise.all([this.folders.sync(dir), this.folders.sync(this.root)])
+    await Promise.all(['cur', 'new', 'tmp'].map((d) => mkdir(join(dir, d), { recursive: true })))
+    // A Maildir's own entries and its entry in the root are synced too, since a 250 must survive a crash
+    // (RFC 5321 6.1). Even when the folders were there already: another process, or a delivery running
+    // beside this one, may have made them moments ago and not synced them yet. Once per folder per store.
+    await Promise.all([this.folders.sync(dir), this.folders.sync(this.root)])
     this.made.add(dir)
   }
 
