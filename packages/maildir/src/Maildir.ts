@@ -293,6 +293,11 @@ class FolderSyncer {
 
   private closed = false
 
+  /** Close every handle kept open, to be opened again when next needed. */
+  forget(): void {
+    for (const dir of [...this.fds.keys()]) this.drop(dir)
+  }
+
   /** Close every handle kept open; syncs asked for later open a handle and close it again. */
   async close(): Promise<void> {
     this.closed = true
@@ -373,9 +378,14 @@ export class Maildir {
     return this.folders.close()
   }
 
-  /** Forget which folders exist, so that they are made again (after a failure, one may have been removed). */
+  /**
+   * Forget which folders exist, so that they are made again (after a failure, one may have been removed), and
+   * close the folder handles: a handle on a removed folder still syncs, but the removed folder, not the one
+   * made again in its place, so a rename into the new one would be answered 250 without reaching the disk.
+   */
   forget(): void {
     this.made.clear()
+    this.folders.forget()
   }
 
   /** Start a message for these targets: its files are opened at once; octets are gathered (see `flushOctets`). */

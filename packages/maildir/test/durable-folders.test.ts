@@ -1,7 +1,7 @@
 // A 250 must survive a crash (RFC 5321 6.1), and so must the folder the message went into: a Maildir that
 // another process (a second `serve --workers` worker) or a concurrent delivery made moments ago may not be
 // on disk yet, so the store syncs a folder and its root the first time it delivers there, whoever made it.
-import { mkdirSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
@@ -16,7 +16,7 @@ vi.mock('node:fs', async (original) => {
   return { ...fs, default: { ...fs, fsync }, fsync }
 })
 
-const { Maildir } = await import('../src/index.js')
+const { Maildir, StoreError } = await import('../src/index.js')
 
 async function* chunks(...parts: Uint8Array[]): AsyncIterable<Uint8Array> {
   yield* parts
@@ -60,6 +60,24 @@ describe('a folder made by someone else', () => {
     await Promise.all([one, two])
     expect(order).toEqual(['done true', 'done true'])
     expect(synced).toContain(dir)
+    await store.close()
+    rmSync(root, { recursive: true })
+  })
+})
+
+describe('a folder removed while its handle is open', () => {
+  it('is synced through a new handle once made again, not through the one on the removed folder', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-durable-'))
+    const store = new Maildir(root)
+    const target = [{ address: 'carol@x.example', head }]
+    await store.begin(target).writeAll(chunks(body))
+    const inbox = join(store.folder('carol@x.example'), 'new')
+    rmSync(inbox, { recursive: true })
+    await expect(store.begin(target).writeAll(chunks(body))).rejects.toBeInstanceOf(StoreError)
+    synced.length = 0
+    await store.begin(target).writeAll(chunks(body)) // new/ is made again
+    expect(readdirSync(inbox)).toHaveLength(1)
+    expect(synced.filter((p) => p.startsWith(inbox))).toEqual([inbox]) // not "... (deleted)"
     await store.close()
     rmSync(root, { recursive: true })
   })
