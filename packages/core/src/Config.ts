@@ -47,7 +47,7 @@ const fields = {
   maxLineLength: LineLimit,
   /** AUTH command and response line limit in octets (RFC 4954 4: 12288). */
   maxAuthLineLength: LineLimit,
-  /** Text line limit in message data with CRLF (RFC 5321 4.5.3.1.6: 1000); 0 for none. */
+  /** Text line limit in message data with CRLF, without a stuffing dot (RFC 5321 4.5.3.1.6: 1000); 0 for none. */
   maxTextLineLength: Count,
   /** Recipients per transaction (RFC 5321 4.5.3.1.8: at least 100 must be accepted). */
   maxRecipients: Count,
