@@ -43,7 +43,11 @@ const fields = {
   requireTls: t.boolean,
   /** 530 to MAIL until AUTH succeeded (RFC 4954 6). */
   requireAuth: t.boolean,
-  /** Command line limit in octets with CRLF (RFC 5321 4.5.3.1.4: at least 512). */
+  /**
+   * Command line limit in octets with CRLF (RFC 5321 4.5.3.1.4: at least 512). MAIL and RCPT may be longer by
+   * what the parameters of the extensions on offer add (SIZE 26, BODY 16, SMTPUTF8 10, DSN 116 and 530 for
+   * RCPT, AUTH= 500, REQUIRETLS 11).
+   */
   maxLineLength: LineLimit,
   /** AUTH command and response line limit in octets (RFC 4954 4: 12288). */
   maxAuthLineLength: LineLimit,
