@@ -8,7 +8,8 @@
 // copies of a message for several recipients go in parallel; a folder's sync is shared by every rename
 // that happened before it started (group commit), through a handle kept open per folder (for the
 // `folderHandles` most recently synced folders: a message for more recipients than that would otherwise
-// open and close a folder for every copy).
+// open and close a folder for every copy). The temporary files open across the store are bounded
+// (`openFiles`): a message waits for its turn rather than running the process out of descriptors.
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import { mkdir, readdir, stat, unlink } from 'node:fs/promises'
@@ -210,6 +211,12 @@ export interface MaildirOptions {
    * than this pays them for every copy; each handle is one file descriptor for as long as the store runs.
    */
   readonly folderHandles?: number
+  /**
+   * How many temporary files the store keeps open at once (default 256), one per copy being written. A
+   * message takes the files for all its copies in one go, in turn; one for more recipients than this takes
+   * them all. Past it, deliveries wait instead of failing with EMFILE (no descriptors left: 451 for all).
+   */
+  readonly openFiles?: number
 }
 
 /** A count option: a whole number from 1 up, or a RangeError that names it. */
@@ -324,6 +331,57 @@ class FolderSyncer {
 }
 
 /**
+ * Counts the temporary files open across a store. A message takes what all its copies need at once, and
+ * messages are served in the order they asked, so none holds some files while it waits for more (no two
+ * messages can wait for each other) and a large one is not passed over forever.
+ */
+class FileSlots {
+  private free: number
+  private readonly waiting: Array<{ readonly n: number; readonly go: () => void }> = []
+  constructor(private readonly size: number) {
+    this.free = size
+  }
+
+  /** Wait for `want` files (at most the whole store's); resolves with how many were taken. */
+  take(want: number): { readonly taken: Promise<number>; readonly cancel: () => void } {
+    const n = Math.min(want, this.size)
+    if (this.waiting.length === 0 && this.free >= n) {
+      this.free -= n
+      return { taken: Promise.resolve(n), cancel: () => undefined }
+    }
+    let entry: { readonly n: number; readonly go: () => void } | undefined
+    let settle: (n: number) => void = () => undefined
+    const taken = new Promise<number>((resolve) => {
+      settle = resolve
+      entry = { n, go: () => resolve(n) }
+      this.waiting.push(entry)
+    })
+    // leaving the queue settles with nothing taken; once served, the files taken are given back as usual
+    const cancel = (): void => {
+      const at = this.waiting.indexOf(entry!)
+      if (at === -1) return
+      this.waiting.splice(at, 1)
+      settle(0)
+      this.serve() // the next one may fit now
+    }
+    return { taken, cancel }
+  }
+
+  give(n: number): void {
+    this.free += n
+    this.serve()
+  }
+
+  private serve(): void {
+    while (this.waiting.length > 0 && this.free >= this.waiting[0]!.n) {
+      const next = this.waiting.shift()!
+      this.free -= next.n
+      next.go()
+    }
+  }
+}
+
+/**
  * A root folder holding one Maildir per recipient address.
  * @example
  * const store = new Maildir('/var/mail/smtpure')
@@ -335,6 +393,7 @@ export class Maildir {
   readonly openFile: (path: string) => Promise<StoreFile>
   readonly flushOctets: number
   readonly folders: FolderSyncer
+  readonly slots: FileSlots
   private readonly prefix: string // the root and a separator
   private readonly named = new Map<string, string>() // address to folder, for the addresses of recent messages
 
@@ -345,6 +404,7 @@ export class Maildir {
     this.openFile = options.openFile ?? openStoreFile
     this.flushOctets = atLeastOne('flushOctets', options.flushOctets ?? 256 * 1024)
     this.folders = new FolderSyncer(atLeastOne('folderHandles', options.folderHandles ?? 256))
+    this.slots = new FileSlots(atLeastOne('openFiles', options.openFiles ?? 256))
     const base = join(root)
     this.prefix = base.endsWith(sep) ? base : base + sep
   }
@@ -470,9 +530,29 @@ export class MaildirDelivery {
         .then((file) => {
           c.file = file
         })
-    // Every open settles before the first failure is told, so that abort finds each file that was opened.
-    this.opening = settleAll(this.copies.map(open))
+    // The message's turn (see `openFiles`), then every open settles before the first failure is told, so that
+    // abort finds each file that was opened.
+    const turn = store.slots.take(this.copies.length)
+    this.cancelTurn = turn.cancel
+    this.opening = turn.taken.then((n) => {
+      this.held = n
+      this.cancelTurn = undefined
+      if (this.copies.length > 0) return settleAll(this.copies.map(open))
+      this.giveBack() // called off while its turn was on the way
+      return undefined
+    })
     this.opening.catch(() => undefined) // awaited by flush and abort; never left unhandled
+  }
+
+  /** Files taken from the store's `openFiles`, given back once every copy is closed. */
+  private held = 0
+  /** Leave the queue for a turn not yet given. */
+  private cancelTurn: (() => void) | undefined
+
+  private giveBack(): void {
+    const n = this.held
+    this.held = 0
+    if (n > 0) this.store.slots.give(n)
   }
 
   /** Append octets to every copy; they are written out once `flushOctets` have gathered. */
@@ -528,6 +608,7 @@ export class MaildirDelivery {
       stopIfAborted(signal)
       this.copies = []
       await closed
+      this.giveBack()
     } catch (e) {
       await Promise.all(renamed.map((final) => unlink(final).catch(() => undefined)))
       if (renamed.length > 0) {
@@ -544,6 +625,14 @@ export class MaildirDelivery {
 
   /** Remove the temporary files; nothing reaches new/. Writes still running end before their files are closed. */
   async abort(): Promise<void> {
+    if (this.cancelTurn !== undefined) {
+      // still waiting for its turn: nothing was made or opened, and nothing will be
+      this.cancelTurn()
+      this.cancelTurn = undefined
+      this.copies = []
+      this.gathered = []
+      return
+    }
     await this.opening.catch(() => undefined) // files still being opened are closed and removed too
     await this.writing.catch(() => undefined) // and files being written to are closed once the writes end
     const copies = this.copies
@@ -555,6 +644,7 @@ export class MaildirDelivery {
         await unlink(c.tmp).catch(() => undefined) // ENOENT when it was never opened, or renamed already
       }),
     )
+    this.giveBack()
   }
 
   /**
