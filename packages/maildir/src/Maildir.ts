@@ -108,6 +108,15 @@ const settleAll = async (steps: ReadonlyArray<Promise<unknown> | undefined>): Pr
   for (const s of settled) if (s.status === 'rejected') throw s.reason
 }
 
+/** A call as a promise, a synchronous throw as its rejection (so that `settleAll` still waits for the others). */
+const attempt = <T>(f: () => Promise<T>): Promise<T> => {
+  try {
+    return f()
+  } catch (e) {
+    return Promise.reject(e as Error)
+  }
+}
+
 /** RFC 3463 4.3.1 (mail system full) and RFC 5321 4.2.2 (452: insufficient system storage) for a full disk. */
 const isFull = (e: unknown): boolean => {
   const code = (e as { code?: unknown } | null)?.code
@@ -495,7 +504,7 @@ interface Copy {
 const closeCopy = (c: Copy): Promise<void> => {
   const file = c.file
   c.file = undefined
-  return file === undefined ? Promise.resolve() : file.close()
+  return file === undefined ? Promise.resolve() : attempt(() => file.close())
 }
 
 /** One message being written into several Maildirs at once. Every method throws StoreError on failure. */
@@ -593,7 +602,7 @@ export class MaildirDelivery {
     try {
       await this.flush()
       const copies = this.copies
-      await settleAll(copies.map((c) => (c.file!.synced === true ? undefined : c.file!.sync())))
+      await settleAll(copies.map((c) => (c.file!.synced === true ? undefined : attempt(() => c.file!.sync()))))
       // the session stopped waiting: its client heard 451 or 421 and will send the message again
       stopIfAborted(signal)
       // every rename settles before any is judged, so none lands in new/ after a failure was cleaned up

@@ -32,7 +32,7 @@ const openUnder = (root: string): string[] =>
  * A store whose file for `bad@` fails `step` at once while the other files take 100 ms for the same step;
  * `late` lists the steps that ran on a file already closed.
  */
-const failing = (root: string, step: 'writev' | 'sync') => {
+const failing = (root: string, step: 'writev' | 'sync', thrown = false) => {
   const late: string[] = []
   const store = new Maildir(root, {
     openFile: (path: string): Promise<StoreFile> => {
@@ -51,7 +51,11 @@ const failing = (root: string, step: 'writev' | 'sync') => {
             'writev',
             buffers.reduce((n, b) => n + b.length, 0),
           ),
-        sync: () => slow('sync', undefined),
+        sync: () => {
+          // a wrapper may throw before it returns a promise at all
+          if (thrown && bad) throw Object.assign(new Error('injected'), { code: 'EIO' })
+          return slow('sync', undefined)
+        },
         close: () => {
           closed = true
           return Promise.resolve()
@@ -76,6 +80,45 @@ describe('a copy that fails does not close the others under their running steps'
       rmSync(root, { recursive: true })
     },
   )
+})
+
+describe('a copy whose sync throws at once', () => {
+  it('does not close the other copies under their running syncs', async () => {
+    const root = scratch()
+    const { store, late } = failing(root, 'sync', true)
+    // the failing copy comes last, so the others' syncs are running when it throws
+    const targets = ['r1@x.example', 'r2@x.example', 'bad@x.example'].map((address) => ({ address, head }))
+    await expect(store.begin(targets).writeAll(chunks(body))).rejects.toBeInstanceOf(StoreError)
+    await sleep(300)
+    expect(late).toEqual([])
+    await store.close()
+    rmSync(root, { recursive: true })
+  })
+})
+
+describe('a close that throws at once', () => {
+  it('after the data is on disk, loses nothing: the message is delivered', async () => {
+    const root = scratch()
+    const real = new Maildir(root).openFile
+    const store = new Maildir(root, {
+      openFile: async (path: string): Promise<StoreFile> => {
+        const file = await real(path)
+        return {
+          ...(file.synced !== undefined ? { synced: file.synced } : {}),
+          writev: (b) => file.writev(b),
+          sync: () => file.sync(),
+          close: () => {
+            void file.close()
+            throw Object.assign(new Error('injected'), { code: 'EIO' })
+          },
+        }
+      },
+    })
+    await store.begin([{ address: 'r1@x.example', head }]).writeAll(chunks(body))
+    expect(readdirSync(join(store.folder('r1@x.example'), 'new'))).toHaveLength(1)
+    await store.close()
+    rmSync(root, { recursive: true })
+  })
 })
 
 describe('abort', () => {
