@@ -191,6 +191,16 @@ export const maildirFolderName = (address: string): string => {
   return `${prefix}%~${createHash('sha256').update(address).digest('hex').slice(0, 32)}`
 }
 
+/**
+ * A folder path as a case- and normalization-insensitive file system compares it. Only ever used to give two
+ * copies different names, so folding too much costs nothing but a name.
+ */
+const sameOnDisk = (dir: string): string => {
+  for (let i = 0; i < dir.length; i++)
+    if (dir.charCodeAt(i) > 0x7f) return dir.normalize('NFD').toUpperCase().toLowerCase()
+  return dir.toLowerCase()
+}
+
 let counter = 0
 const host = hostname().replace(/[/:]/g, '_')
 
@@ -524,11 +534,14 @@ export class MaildirDelivery {
   ) {
     // A name need only be unique within its folder: the copies share one, and a folder named twice gets another.
     const name = uniqueName()
+    // Folders are told apart as a file system that ignores case and Unicode normalization would (macOS, Windows):
+    // there `Ü@x` and `ü@x` are one folder, and a shared name would fail the second exclusive open every time.
     const named = new Set<string>()
     this.copies = targets.map((t) => {
       const dir = store.folder(t.address)
-      const own = named.has(dir) ? uniqueName() : name
-      named.add(dir)
+      const folded = sameOnDisk(dir)
+      const own = named.has(folded) ? uniqueName() : name
+      named.add(folded)
       const inbox = `${dir}${sep}new`
       return { head: t.head, dir, inbox, tmp: `${dir}${sep}tmp${sep}${own}`, final: `${inbox}${sep}${own}` }
     })

@@ -87,6 +87,34 @@ describe('file names', () => {
   })
 })
 
+describe('file names on a file system that ignores case and normalization', () => {
+  it('addresses that differ only in case or Unicode form get different names, so no exclusive open fails', async () => {
+    const root = scratch()
+    const real = new Maildir(root).openFile
+    // as on macOS or Windows: paths that fold to one are one file
+    const opened = new Set<string>()
+    const store = new Maildir(root, {
+      openFile: (path: string): Promise<StoreFile> => {
+        const key = path.normalize('NFD').toUpperCase().toLowerCase()
+        if (opened.has(key)) return Promise.reject(Object.assign(new Error('exists'), { code: 'EEXIST' }))
+        opened.add(key)
+        return real(path)
+      },
+    })
+    await deliver(
+      store,
+      'Bob@x.example',
+      'bob@x.example',
+      '\u00dcrs@x.example',
+      'U\u0308rs@x.example',
+      '\u00fcrs@x.example',
+    )
+    expect(opened.size).toBe(5)
+    await store.close()
+    rmSync(root, { recursive: true })
+  })
+})
+
 describe('a message whose files fail to open part way', () => {
   it('leaves no file in any tmp/ and no descriptor open, even for the opens that finished after the failure', async () => {
     const root = scratch()
