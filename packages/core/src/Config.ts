@@ -43,11 +43,15 @@ const fields = {
   requireTls: t.boolean,
   /** 530 to MAIL until AUTH succeeded (RFC 4954 6). */
   requireAuth: t.boolean,
-  /** Command line limit in octets with CRLF (RFC 5321 4.5.3.1.4: at least 512). */
+  /**
+   * Command line limit in octets with CRLF (RFC 5321 4.5.3.1.4: at least 512). MAIL and RCPT may be longer by
+   * what the parameters of the extensions on offer add (SIZE 26, BODY 16, SMTPUTF8 10, DSN 116 and 530 for
+   * RCPT, AUTH= 500, REQUIRETLS 11).
+   */
   maxLineLength: LineLimit,
   /** AUTH command and response line limit in octets (RFC 4954 4: 12288). */
   maxAuthLineLength: LineLimit,
-  /** Text line limit in message data with CRLF (RFC 5321 4.5.3.1.6: 1000); 0 for none. */
+  /** Text line limit in message data with CRLF, without a stuffing dot (RFC 5321 4.5.3.1.6: 1000); 0 for none. */
   maxTextLineLength: Count,
   /** Recipients per transaction (RFC 5321 4.5.3.1.8: at least 100 must be accepted). */
   maxRecipients: Count,

@@ -123,8 +123,73 @@ function* cut(chunks: Iterable<Uint8Array>, max: number): Generator<Uint8Array> 
   for (const chunk of chunks) for (let i = 0; i < chunk.length; i += max) yield chunk.subarray(i, i + max)
 }
 
-async function* cutAsync(chunks: AsyncIterable<Uint8Array>, max: number): AsyncGenerator<Uint8Array> {
-  for await (const chunk of chunks) yield* cut([chunk], max)
+/**
+ * Pieces of at most `max` octets of an async body. Its iterator is taken at once, so that `return()` ends
+ * it (a read stream is destroyed, its file closed) whether or not reading began.
+ */
+const cutAsync = (chunks: AsyncIterable<Uint8Array>, max: number): AsyncIterator<Uint8Array> => {
+  const source = chunks[Symbol.asyncIterator]()
+  let chunk: Uint8Array | undefined
+  let at = 0
+  let ended = false
+  const over: IteratorReturnResult<undefined> = { value: undefined, done: true }
+  return {
+    next: async () => {
+      while (chunk === undefined || at >= chunk.length) {
+        if (ended) return over
+        const r = await source.next()
+        if (r.done === true) {
+          ended = true
+          return over
+        }
+        chunk = r.value
+        at = 0
+      }
+      const piece = chunk.subarray(at, at + max)
+      at += max
+      return { value: piece, done: false }
+    },
+    return: async () => {
+      if (!ended) {
+        ended = true
+        if (chunk === undefined) endUnread(chunks)
+        await source.return?.()
+      }
+      return over
+    },
+  }
+}
+
+/**
+ * A Node stream holds its file before it is read, and its iterator (an async generator) lets go of it only once
+ * started: one never read is destroyed. Web streams and generators are ended by their iterator's `return()`.
+ */
+const endUnread = (body: AsyncIterable<Uint8Array>): void => {
+  const destroy = (body as { destroy?: unknown }).destroy
+  if (typeof destroy === 'function') destroy.call(body)
+}
+
+/**
+ * Let go of a body the session is done with: sent, refused before DATA, or cut off. An async one that was
+ * not read to its end is ended (a file's read stream is destroyed, so its descriptor is closed).
+ */
+const release = (body: AsyncIterator<Uint8Array> | Iterator<Uint8Array>, onError?: (e: unknown) => void): void => {
+  try {
+    void Promise.resolve(body.return?.()).catch((e: unknown) => onError?.(e))
+  } catch (e) {
+    onError?.(e)
+  }
+}
+
+/** A body that never reached the session (the session closed first), let go of the same way. */
+const releaseUnsent = (body: MessageBody, onError?: (e: unknown) => void): void => {
+  if (typeof body === 'string' || body instanceof Uint8Array || !(Symbol.asyncIterator in body)) return
+  try {
+    endUnread(body)
+    release(body[Symbol.asyncIterator](), onError)
+  } catch (e) {
+    onError?.(e)
+  }
 }
 
 /**
@@ -205,6 +270,7 @@ export const startClientSession = (connection: Transport, options: ClientSession
       rejectReady(error)
       for (const m of inflight.values()) m.fail(error)
     }
+    for (const m of inflight.values()) release(m.body, options.onError)
     inflight.clear()
     for (const go of queue.splice(0)) go() // each sees the session closed and rejects
     log?.closed(failure?.error)
@@ -272,6 +338,7 @@ export const startClientSession = (connection: Transport, options: ClientSession
           const m = o.id === undefined ? undefined : inflight.get(o.id)
           const dataSent = o.id !== undefined && bodyStarted.delete(o.id)
           if (o.id !== undefined) inflight.delete(o.id)
+          if (m !== undefined) release(m.body, options.onError) // read to its end, refused unread, or cut off
           m?.done({ ...o, dataSent })
           break
         }
@@ -334,7 +401,10 @@ export const startClientSession = (connection: Transport, options: ClientSession
   const submit = (message: OutgoingMessage): Promise<SentMessage> =>
     new Promise<SentMessage>((resolve, reject) => {
       enqueue(() => {
-        if (isClosed) return reject(failure ?? new SmtpClientError({ _tag: 'ConnectionLost' }))
+        if (isClosed) {
+          releaseUnsent(message.body, options.onError)
+          return reject(failure ?? new SmtpClientError({ _tag: 'ConnectionLost' }))
+        }
         const id = `m${++counter}`
         inflight.set(id, { body: chunksOf(message.body, pieceOctets), done: resolve, fail: reject })
         canSubmit = false
@@ -343,22 +413,28 @@ export const startClientSession = (connection: Transport, options: ClientSession
     })
 
   const send = (message: OutgoingMessage): Promise<SentMessage> =>
-    ready.then(() => {
-      const parts = splitEnvelope(message.envelope, state.capabilities ?? { limits: {} })
-      if (parts.length === 1) return submit(message)
-      // Every part is queued now, in order, so a later request (another send, QUIT) waits for all of them.
-      // The same body goes in each transaction: a streamed one is read whole once, first.
-      const whole =
-        typeof message.body === 'string' || message.body instanceof Uint8Array ? undefined : wholeBody(message.body)
-      whole?.catch(() => undefined) // a body that fails is reported by the transaction that reads it
-      const bodyOf = (): MessageBody =>
-        whole === undefined
-          ? message.body
-          : (async function* () {
-              yield await whole
-            })()
-      return Promise.all(parts.map((envelope) => submit({ envelope, body: bodyOf() }))).then(mergeResults)
-    })
+    ready.then(
+      () => {
+        const parts = splitEnvelope(message.envelope, state.capabilities ?? { limits: {} })
+        if (parts.length === 1) return submit(message)
+        // Every part is queued now, in order, so a later request (another send, QUIT) waits for all of them.
+        // The same body goes in each transaction: a streamed one is read whole once, first.
+        const whole =
+          typeof message.body === 'string' || message.body instanceof Uint8Array ? undefined : wholeBody(message.body)
+        whole?.catch(() => undefined) // a body that fails is reported by the transaction that reads it
+        const bodyOf = (): MessageBody =>
+          whole === undefined
+            ? message.body
+            : (async function* () {
+                yield await whole
+              })()
+        return Promise.all(parts.map((envelope) => submit({ envelope, body: bodyOf() }))).then(mergeResults)
+      },
+      (e: unknown) => {
+        releaseUnsent(message.body, options.onError) // the session never started: the body goes unread
+        throw e
+      },
+    )
 
   // QUIT waits behind every send asked for before it (their `ready.then` callbacks run first).
   const quit = (): Promise<void> => {

@@ -627,8 +627,11 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       if (closed) return
       // A connection check that failed (a bug, a database down) admits no one: the client hears 421 and
       // tries again later (RFC 5321 3.8), as when the check does not answer in time.
-      if (refuse === 'failed') {
-        const bytes = unavailable()
+      // A 4yz refusal is for now (too busy, a rate limit): 421 with its text, and close (RFC 5321 3.8, 4.2.2).
+      // Only a 5yz is the 554 greeting, which tells the client this host will not take its mail (RFC 5321 3.1).
+      const later = refuse !== undefined && refuse !== 'failed' && refuse.code < 500
+      if (refuse === 'failed' || later) {
+        const bytes = later ? encode(formatReply({ code: 421, lines: refuse.lines }, false)) : unavailable()
         lastSent = bytes
         transport.write(bytes)
         finish(closedBy(bytes))

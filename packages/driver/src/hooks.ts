@@ -141,7 +141,11 @@ type Hook<A extends unknown[], R = Verdict> = (...args: A) => Promise<R> | R
  * with an `AbortSignal` for the call.
  */
 export interface ServerHooks {
-  /** Before the greeting; a 4yz/5yz reply refuses service (554, RFC 5321 3.1). */
+  /**
+   * Before the greeting. A 5yz reply refuses service: the greeting is 554 with its text and only QUIT is
+   * taken (RFC 5321 3.1). A 4yz refuses for now: the client hears 421 with its text and the connection is
+   * closed (RFC 5321 3.8).
+   */
   readonly onConnect?: Hook<[session: SessionInfo]>
   /**
    * After each TLS handshake (STARTTLS, RFC 3207; or implicit TLS, RFC 8314 3.3, before `onConnect`), with

@@ -135,6 +135,24 @@ describe('runServerSession', () => {
       )
       await transport.until(/^554 mx\.example\.com No SMTP service here\r\n/)
     })
+    it.each([
+      ['returns', () => ({ code: 421, lines: ['mx.example.com Too busy, try again later'] })],
+      [
+        'throws',
+        () => {
+          throw new SmtpError(450, '4.7.1', 'mx.example.com Too busy, try again later')
+        },
+      ],
+    ])(
+      'a connection hook that %s a 4yz refuses for now: 421 with its text, then close (RFC 5321 3.8)',
+      async (_, hook) => {
+        // a 554 greeting would tell the client that this host will never take its mail
+        const { transport, done } = start({}, { onConnect: hook })
+        await done
+        expect(transport.text()).toBe('421 mx.example.com Too busy, try again later\r\n')
+        expect(transport.closed).toBe(true)
+      },
+    )
     it('an onConnect hook that throws admits no one: 421, then close, and the error is reported', async () => {
       const { transport, done, errors } = start(
         {},

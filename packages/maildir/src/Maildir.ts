@@ -8,7 +8,8 @@
 // copies of a message for several recipients go in parallel; a folder's sync is shared by every rename
 // that happened before it started (group commit), through a handle kept open per folder (for the
 // `folderHandles` most recently synced folders: a message for more recipients than that would otherwise
-// open and close a folder for every copy).
+// open and close a folder for every copy). The temporary files open across the store are bounded
+// (`openFiles`): a message waits for its turn rather than running the process out of descriptors.
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import { mkdir, mkdtemp, readdir, rmdir, stat, unlink } from 'node:fs/promises'
@@ -137,6 +138,25 @@ export const makeDirectory = async (path: string): Promise<string | undefined> =
   }
 }
 
+/**
+ * Wait for every step, then throw the first failure. A copy's file is closed once its step is over: with
+ * Promise.all, a failure in one copy would close the others' descriptors under their running writes or syncs,
+ * and a descriptor number reused by the next open would take those octets into another file.
+ */
+const settleAll = async (steps: ReadonlyArray<Promise<unknown> | undefined>): Promise<void> => {
+  const settled = await Promise.allSettled(steps)
+  for (const s of settled) if (s.status === 'rejected') throw s.reason
+}
+
+/** A call as a promise, a synchronous throw as its rejection (so that `settleAll` still waits for the others). */
+const attempt = <T>(f: () => Promise<T>): Promise<T> => {
+  try {
+    return f()
+  } catch (e) {
+    return Promise.reject(e as Error)
+  }
+}
+
 /** RFC 3463 4.3.1 (mail system full) and RFC 5321 4.2.2 (452: insufficient system storage) for a full disk. */
 const isFull = (e: unknown): boolean => {
   const code = codeOf(e)
@@ -211,6 +231,16 @@ export const maildirFolderName = (address: string): string => {
   return `${prefix}%~${createHash('sha256').update(address).digest('hex').slice(0, 32)}`
 }
 
+/**
+ * A folder path as a case- and normalization-insensitive file system compares it. Only ever used to give two
+ * copies different names, so folding too much costs nothing but a name.
+ */
+const sameOnDisk = (dir: string): string => {
+  for (let i = 0; i < dir.length; i++)
+    if (dir.charCodeAt(i) > 0x7f) return dir.normalize('NFD').toUpperCase().toLowerCase()
+  return dir.toLowerCase()
+}
+
 let counter = 0
 const host = hostname().replace(/[/:]/g, '_')
 
@@ -240,6 +270,12 @@ export interface MaildirOptions {
    * than this pays them for every copy; each handle is one file descriptor for as long as the store runs.
    */
   readonly folderHandles?: number
+  /**
+   * How many temporary files the store keeps open at once (default 256), one per copy being written. A
+   * message takes the files for all its copies in one go, in turn; one for more recipients than this takes
+   * them all. Past it, deliveries wait instead of failing with EMFILE (no descriptors left: 451 for all).
+   */
+  readonly openFiles?: number
 }
 
 /** A count option: a whole number from 1 up, or a RangeError that names it. */
@@ -280,17 +316,31 @@ class FolderSyncer {
   }
 
   private start(dir: string): Promise<void> {
-    const run = this.fd(dir)
+    const run = (this.closed ? this.once(dir) : this.kept(dir)).finally(() => {
+      if (this.running.get(dir) === run) this.running.delete(dir)
+    })
+    this.running.set(dir, run)
+    return run
+  }
+
+  /** Sync through the handle kept for `dir`. */
+  private kept(dir: string): Promise<void> {
+    return this.fd(dir)
       .then((fd) => call<void>((cb) => fs.fsync(fd, cb)))
       .catch((e: unknown) => {
         this.drop(dir) // a folder removed meanwhile is opened again next time
         throw e
       })
-      .finally(() => {
-        if (this.running.get(dir) === run) this.running.delete(dir)
-      })
-    this.running.set(dir, run)
-    return run
+  }
+
+  /** Once closed, the store keeps no handle: a delivery still running opens, syncs and closes one. */
+  private async once(dir: string): Promise<void> {
+    const fd = await call<number>((cb) => fs.open(dir, 'r', cb))
+    try {
+      await call<void>((cb) => fs.fsync(fd, cb))
+    } finally {
+      await call<void>((cb) => fs.close(fd, cb)).catch(() => undefined)
+    }
   }
 
   private fd(dir: string): Promise<number> {
@@ -307,8 +357,16 @@ class FolderSyncer {
     return opened
   }
 
-  /** Close every handle kept open. */
+  private closed = false
+
+  /** Close every handle kept open, to be opened again when next needed. */
+  forget(): void {
+    for (const dir of [...this.fds.keys()]) this.drop(dir)
+  }
+
+  /** Close every handle kept open; syncs asked for later open a handle and close it again. */
   async close(): Promise<void> {
+    this.closed = true
     await Promise.all([...this.running.values()].map((r) => r.catch(() => undefined)))
     for (const dir of [...this.fds.keys()]) this.drop(dir)
     await Promise.all([...this.closing])
@@ -332,6 +390,57 @@ class FolderSyncer {
 }
 
 /**
+ * Counts the temporary files open across a store. A message takes what all its copies need at once, and
+ * messages are served in the order they asked, so none holds some files while it waits for more (no two
+ * messages can wait for each other) and a large one is not passed over forever.
+ */
+class FileSlots {
+  private free: number
+  private readonly waiting: Array<{ readonly n: number; readonly go: () => void }> = []
+  constructor(private readonly size: number) {
+    this.free = size
+  }
+
+  /** Wait for `want` files (at most the whole store's); resolves with how many were taken. */
+  take(want: number): { readonly taken: Promise<number>; readonly cancel: () => void } {
+    const n = Math.min(want, this.size)
+    if (this.waiting.length === 0 && this.free >= n) {
+      this.free -= n
+      return { taken: Promise.resolve(n), cancel: () => undefined }
+    }
+    let entry: { readonly n: number; readonly go: () => void } | undefined
+    let settle: (n: number) => void = () => undefined
+    const taken = new Promise<number>((resolve) => {
+      settle = resolve
+      entry = { n, go: () => resolve(n) }
+      this.waiting.push(entry)
+    })
+    // leaving the queue settles with nothing taken; once served, the files taken are given back as usual
+    const cancel = (): void => {
+      const at = this.waiting.indexOf(entry!)
+      if (at === -1) return
+      this.waiting.splice(at, 1)
+      settle(0)
+      this.serve() // the next one may fit now
+    }
+    return { taken, cancel }
+  }
+
+  give(n: number): void {
+    this.free += n
+    this.serve()
+  }
+
+  private serve(): void {
+    while (this.waiting.length > 0 && this.free >= this.waiting[0]!.n) {
+      const next = this.waiting.shift()!
+      this.free -= next.n
+      next.go()
+    }
+  }
+}
+
+/**
  * A root folder holding one Maildir per recipient address.
  * @example
  * const store = new Maildir('/var/mail/smtpure')
@@ -343,6 +452,7 @@ export class Maildir {
   readonly openFile: (path: string) => Promise<StoreFile>
   readonly flushOctets: number
   readonly folders: FolderSyncer
+  readonly slots: FileSlots
   private readonly prefix: string // the root and a separator
   private readonly named = new Map<string, string>() // address to folder, for the addresses of recent messages
 
@@ -353,6 +463,7 @@ export class Maildir {
     this.openFile = options.openFile ?? openStoreFile
     this.flushOctets = atLeastOne('flushOctets', options.flushOctets ?? 256 * 1024)
     this.folders = new FolderSyncer(atLeastOne('folderHandles', options.folderHandles ?? 256))
+    this.slots = new FileSlots(atLeastOne('openFiles', options.openFiles ?? 256))
     const base = join(root)
     this.prefix = base.endsWith(sep) ? base : base + sep
   }
@@ -370,9 +481,11 @@ export class Maildir {
   /** Make `dir` a Maildir (cur, new, tmp) unless this store made it already. */
   async ensure(dir: string): Promise<void> {
     if (this.made.has(dir)) return
-    const made = await Promise.all(['cur', 'new', 'tmp'].map((d) => makeDirectory(join(dir, d))))
-    // a new Maildir's own entries and its entry in the root are synced too: a 250 must survive a crash
-    if (made.some((m) => m !== undefined)) await Promise.all([this.folders.sync(dir), this.folders.sync(this.root)])
+    await Promise.all(['cur', 'new', 'tmp'].map((d) => makeDirectory(join(dir, d))))
+    // A Maildir's own entries and its entry in the root are synced too, since a 250 must survive a crash
+    // (RFC 5321 6.1). Even when the folders were there already: another process, or a delivery running
+    // beside this one, may have made them moments ago and not synced them yet. Once per folder per store.
+    await Promise.all([this.folders.sync(dir), this.folders.sync(this.root)])
     this.made.add(dir)
   }
 
@@ -386,14 +499,22 @@ export class Maildir {
     await rmdir(await mkdtemp(join(this.root, '.write-check-')))
   }
 
-  /** Close the folder handles the store keeps for syncing (call it when the server stops). */
+  /**
+   * Close the folder handles the store keeps for syncing (call it when the server stops). Deliveries still
+   * running go on: from then on each sync opens a handle of its own and closes it again.
+   */
   close(): Promise<void> {
     return this.folders.close()
   }
 
-  /** Forget which folders exist, so that they are made again (after a failure, one may have been removed). */
+  /**
+   * Forget which folders exist, so that they are made again (after a failure, one may have been removed), and
+   * close the folder handles: a handle on a removed folder still syncs, but the removed folder, not the one
+   * made again in its place, so a rename into the new one would be answered 250 without reaching the disk.
+   */
   forget(): void {
     this.made.clear()
+    this.folders.forget()
   }
 
   /** Start a message for these targets: its files are opened at once; octets are gathered (see `flushOctets`). */
@@ -443,7 +564,7 @@ interface Copy {
 const closeCopy = (c: Copy): Promise<void> => {
   const file = c.file
   c.file = undefined
-  return file === undefined ? Promise.resolve() : file.close()
+  return file === undefined ? Promise.resolve() : attempt(() => file.close())
 }
 
 /** One message being written into several Maildirs at once. Every method throws StoreError on failure. */
@@ -452,6 +573,8 @@ export class MaildirDelivery {
   private gathered: Uint8Array[] = []
   private octets = 0
   private headsWritten = false
+  /** The writes of the last flush: abort lets them end before it closes the files. */
+  private writing: Promise<void> = Promise.resolve()
   /** The copies' files being opened: started at once, so that opening overlaps the message's arrival. */
   private readonly opening: Promise<void>
 
@@ -461,11 +584,14 @@ export class MaildirDelivery {
   ) {
     // A name need only be unique within its folder: the copies share one, and a folder named twice gets another.
     const name = uniqueName()
+    // Folders are told apart as a file system that ignores case and Unicode normalization would (macOS, Windows):
+    // there `Ü@x` and `ü@x` are one folder, and a shared name would fail the second exclusive open every time.
     const named = new Set<string>()
     this.copies = targets.map((t) => {
       const dir = store.folder(t.address)
-      const own = named.has(dir) ? uniqueName() : name
-      named.add(dir)
+      const folded = sameOnDisk(dir)
+      const own = named.has(folded) ? uniqueName() : name
+      named.add(folded)
       const inbox = `${dir}${sep}new`
       return { head: t.head, dir, inbox, tmp: `${dir}${sep}tmp${sep}${own}`, final: `${inbox}${sep}${own}` }
     })
@@ -476,11 +602,29 @@ export class MaildirDelivery {
         .then((file) => {
           c.file = file
         })
-    // Every open settles before the first failure is told, so that abort finds each file that was opened.
-    this.opening = Promise.allSettled(this.copies.map(open)).then((opened) => {
-      for (const o of opened) if (o.status === 'rejected') throw o.reason
+    // The message's turn (see `openFiles`), then every open settles before the first failure is told, so that
+    // abort finds each file that was opened.
+    const turn = store.slots.take(this.copies.length)
+    this.cancelTurn = turn.cancel
+    this.opening = turn.taken.then((n) => {
+      this.held = n
+      this.cancelTurn = undefined
+      if (this.copies.length > 0) return settleAll(this.copies.map(open))
+      this.giveBack() // called off while its turn was on the way
+      return undefined
     })
     this.opening.catch(() => undefined) // awaited by flush and abort; never left unhandled
+  }
+
+  /** Files taken from the store's `openFiles`, given back once every copy is closed. */
+  private held = 0
+  /** Leave the queue for a turn not yet given. */
+  private cancelTurn: (() => void) | undefined
+
+  private giveBack(): void {
+    const n = this.held
+    this.held = 0
+    if (n > 0) this.store.slots.give(n)
   }
 
   /** Append octets to every copy; they are written out once `flushOctets` have gathered. */
@@ -499,7 +643,8 @@ export class MaildirDelivery {
       await this.opening
       const heads = !this.headsWritten
       this.headsWritten = true
-      await Promise.all(this.copies.map((c) => writeFully(c.file!, heads ? [c.head, ...body] : body)))
+      this.writing = settleAll(this.copies.map((c) => writeFully(c.file!, heads ? [c.head, ...body] : body)))
+      await this.writing
     } catch (e) {
       this.store.forget()
       throw storeError(e)
@@ -520,15 +665,13 @@ export class MaildirDelivery {
     try {
       await this.flush()
       const copies = this.copies
-      await Promise.all(copies.map((c) => (c.file!.synced === true ? undefined : c.file!.sync())))
+      await settleAll(copies.map((c) => (c.file!.synced === true ? undefined : attempt(() => c.file!.sync()))))
       // the session stopped waiting: its client heard 451 or 421 and will send the message again
       stopIfAborted(signal)
       // every rename settles before any is judged, so none lands in new/ after a failure was cleaned up
-      const renames = await Promise.allSettled(
+      await settleAll(
         copies.map((c) => call<void>((cb) => fs.rename(c.tmp, c.final, cb)).then(() => void renamed.push(c.final))),
       )
-      const failed = renames.find((r) => r.status === 'rejected')
-      if (failed !== undefined) throw (failed as PromiseRejectedResult).reason
       // the data is on disk: a failed close loses nothing, so it runs beside the folder syncs
       const closed = Promise.all(copies.map(closeCopy)).catch(() => undefined)
       const inboxes = [...new Set(copies.map((c) => c.inbox))]
@@ -537,6 +680,7 @@ export class MaildirDelivery {
       stopIfAborted(signal)
       this.copies = []
       await closed
+      this.giveBack()
     } catch (e) {
       await Promise.all(renamed.map((final) => unlink(final).catch(() => undefined)))
       if (renamed.length > 0) {
@@ -551,9 +695,18 @@ export class MaildirDelivery {
     }
   }
 
-  /** Remove the temporary files; nothing reaches new/. */
+  /** Remove the temporary files; nothing reaches new/. Writes still running end before their files are closed. */
   async abort(): Promise<void> {
+    if (this.cancelTurn !== undefined) {
+      // still waiting for its turn: nothing was made or opened, and nothing will be
+      this.cancelTurn()
+      this.cancelTurn = undefined
+      this.copies = []
+      this.gathered = []
+      return
+    }
     await this.opening.catch(() => undefined) // files still being opened are closed and removed too
+    await this.writing.catch(() => undefined) // and files being written to are closed once the writes end
     const copies = this.copies
     this.copies = []
     this.gathered = []
@@ -563,6 +716,7 @@ export class MaildirDelivery {
         await unlink(c.tmp).catch(() => undefined) // ENOENT when it was never opened, or renamed already
       }),
     )
+    this.giveBack()
   }
 
   /**

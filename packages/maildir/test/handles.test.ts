@@ -33,11 +33,9 @@ const openInboxes = (root: string): string[] =>
 describe('folder handles kept for syncing', () => {
   it('keeps one per new/ folder up to folderHandles, closing the least recently synced first', async () => {
     const root = scratch()
-    // the folders exist already, so that making them (and syncing the root) takes no handle here
-    const first = new Maildir(root)
-    await deliver(first, 'a@x.example', 'b@x.example', 'c@x.example')
-    await first.close()
     const store = new Maildir(root, { folderHandles: 2 })
+    // the first delivery into each folder syncs the folder and the root too; the syncs after it are new/ alone
+    await deliver(store, 'a@x.example', 'b@x.example', 'c@x.example')
     await deliver(store, 'a@x.example')
     await deliver(store, 'b@x.example')
     await deliver(store, 'a@x.example') // a is now the most recently synced
@@ -84,6 +82,34 @@ describe('file names', () => {
     expect(a).toHaveLength(2)
     expect(b).toHaveLength(1)
     expect(a).toContain(b[0]) // copies in different folders share a name
+    await store.close()
+    rmSync(root, { recursive: true })
+  })
+})
+
+describe('file names on a file system that ignores case and normalization', () => {
+  it('addresses that differ only in case or Unicode form get different names, so no exclusive open fails', async () => {
+    const root = scratch()
+    const real = new Maildir(root).openFile
+    // as on macOS or Windows: paths that fold to one are one file
+    const opened = new Set<string>()
+    const store = new Maildir(root, {
+      openFile: (path: string): Promise<StoreFile> => {
+        const key = path.normalize('NFD').toUpperCase().toLowerCase()
+        if (opened.has(key)) return Promise.reject(Object.assign(new Error('exists'), { code: 'EEXIST' }))
+        opened.add(key)
+        return real(path)
+      },
+    })
+    await deliver(
+      store,
+      'Bob@x.example',
+      'bob@x.example',
+      '\u00dcrs@x.example',
+      'U\u0308rs@x.example',
+      '\u00fcrs@x.example',
+    )
+    expect(opened.size).toBe(5)
     await store.close()
     rmSync(root, { recursive: true })
   })

@@ -10,7 +10,7 @@ import { answerAuth, onAuth, onSaslLine } from './commands/auth.js'
 import { feedBdat, feedDiscard, onBdat, refuseBdat } from './commands/bdat.js'
 import { answerMessage, feedData, onData } from './commands/data.js'
 import { answerHello, onHello } from './commands/hello.js'
-import { answerMail, answerRcpt, onMail, onRcpt } from './commands/mail.js'
+import { answerMail, answerRcpt, onMail, onRcpt, paramSupport } from './commands/mail.js'
 import { answerVerify, onHelp, onNoop, onQuit, onRset, onVerify } from './commands/misc.js'
 import { onStartTls, onTlsStarted } from './commands/starttls.js'
 import { onXclient } from './commands/xclient.js'
@@ -186,7 +186,8 @@ const consume = (s0: ServerState, out: Out, bytes: Uint8Array, pos0: number): re
 
 /** Cut one line (up to LF) out of the input, or keep the partial line for the next input. */
 const takeLine = (s: ServerState, out: Out, bytes: Uint8Array, pos: number): readonly [ServerState, number] => {
-  const cap = s.config.maxAuthLineLength
+  // the longest line any command may have: AUTH's, or MAIL's with every parameter (see lineLimit)
+  const cap = Math.max(s.config.maxAuthLineLength, s.config.maxLineLength + MAIL_ROOM)
   const lf = bytes.indexOf(LF, pos)
   const had = s.partial?.length ?? 0
   if (lf === -1) {
@@ -239,10 +240,33 @@ const onLine = (s: ServerState, out: Out, buf: Uint8Array, start: number, end: n
   // verbs are case-blind in ASCII only (RFC 5321 2.4): `QUıT` must not become QUIT
   const word = asciiUpper(space === -1 ? text : text.slice(0, space))
   const arg = space === -1 ? '' : text.slice(space)
-  if (word !== 'AUTH' && end - start > s.config.maxLineLength) return refuse(Replies.lineTooLong)
+  if (word !== 'AUTH' && end - start > s.config.maxLineLength && end - start > lineLimit(s, word))
+    return refuse(Replies.lineTooLong)
   if (!isVerb(word)) return bad(s, out, Replies.unrecognized)
   return onCommand(s, out, word, arg)
 }
+
+/**
+ * The longest line this command may have: `maxLineLength`, plus what each extension on offer adds to MAIL or
+ * RCPT for its parameters (RFC 5321 4.5.3.1.4; RFC 3461 5 asks for room for any combination of them).
+ */
+const lineLimit = (s: ServerState, word: string): number => {
+  if (word !== 'MAIL' && word !== 'RCPT') return s.config.maxLineLength
+  const p = paramSupport(s)
+  if (word === 'RCPT') return s.config.maxLineLength + (p.dsn ? 530 : 0) // RFC 3461 5: ORCPT and NOTIFY
+  return (
+    s.config.maxLineLength +
+    (p.size ? 26 : 0) + // RFC 1870 5
+    (p.eightBitMime || p.binaryMime ? 16 : 0) + // RFC 3030 3 (8): BODY=BINARYMIME, the longest BODY
+    (p.smtpUtf8 ? 10 : 0) + // RFC 6531 3.1 (5)
+    (p.dsn ? 116 : 0) + // RFC 3461 4.3, 4.4: RET=HDRS, and ENVID= with up to 100 characters
+    (p.auth ? 500 : 0) + // RFC 4954 3 (5)
+    (p.requireTls ? 11 : 0) // RFC 8689 4 (5)
+  )
+}
+
+/** The most `lineLimit` adds to any command (MAIL with every parameter on offer). */
+const MAIL_ROOM = 26 + 16 + 10 + 116 + 500 + 11
 
 /** Does the line being cut (its kept part, then the input from `pos`) start like a BDAT command? */
 const startsBdat = (s: ServerState, bytes: Uint8Array, pos: number): boolean =>

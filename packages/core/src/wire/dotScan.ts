@@ -21,7 +21,7 @@ export type DataFault = 'bareLineEnding' | 'lineTooLong'
 
 export interface DotScan {
   readonly at: ScanAt
-  /** Octets of the current line so far, as sent (with any stuffing dot). */
+  /** Octets of the current line so far, as sent but without a stuffing dot (RFC 5321 4.5.3.1.6). */
   readonly lineLength: number
   /** The first fault seen, if any. */
   readonly fault: DataFault | undefined
@@ -125,7 +125,7 @@ export const scanData = (scan: DotScan, buf: Uint8Array, pos: number, policy: Sc
         flush(i) // the dot is stuffing or the terminator: never message data (4.5.2)
         i++
         seg = i
-        lineLength = 1
+        lineLength = 0 // RFC 5321 4.5.3.1.6: the line limit does not count the dot doubled for transparency
         at = 'dot'
         continue
       }

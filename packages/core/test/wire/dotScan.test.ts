@@ -71,6 +71,24 @@ describe('dotScan', () => {
       expect(r.fault).toBe('bareLineEnding')
     })
   })
+  describe('text line limit (RFC 5321 4.5.3.1.6: 1000 octets with CRLF, the stuffing dot not counted)', () => {
+    const line = (n: number, first = 'x') => first + 'x'.repeat(n - 1)
+    it.each([
+      ['998 octets', line(998), undefined],
+      ['999 octets', line(999), 'lineTooLong'],
+      ['998 octets after a stuffing dot', `.${line(998, '.')}`, undefined],
+      ['999 octets after a stuffing dot', `.${line(999, '.')}`, 'lineTooLong'],
+      ['998 octets after a stuffing dot, then a CR', `.${line(997, '.')}\r`, 'bareLineEnding'],
+    ])('%s', (_n, text, fault) => {
+      const wire = encode(`${text}\r\n.\r\n`)
+      // whole, and cut at every octet
+      for (let at = 0; at <= wire.length; at++) {
+        const r = scanAll([wire.subarray(0, at), wire.subarray(at)], strict)
+        expect(r.fault).toBe(fault)
+        expect(r.end).toBe(wire.length)
+      }
+    })
+  })
   describe('properties', () => {
     test.prop([bodyBytes, fc.array(fc.nat(), { maxLength: 8 })])(
       'unstuff(stuff(body)) is the body with CRLF line ends, for any chunking (RFC 5321 4.5.2)',

@@ -87,6 +87,41 @@ describe('server session', () => {
       h.feed('NOOP\r\n')
       expect(h.read()).toBe('250 2.0.0 Ok\r\n')
     })
+    it('the extensions offered lengthen MAIL and RCPT lines by what their RFCs add (RFC 5321 4.5.3.1.4)', () => {
+      const path = `<${'a'.repeat(64)}@${Array.from({ length: 3 }, () => 'd'.repeat(59)).join('.')}.example>` // 254 octets
+      // RCPT: 512, and 530 for NOTIFY and ORCPT (RFC 3461 5); a whole ORCPT (500) on a 254-octet path is 794
+      const rcpt = (n: number) => {
+        const head = `RCPT TO:${path} NOTIFY=SUCCESS,FAILURE,DELAY ORCPT=rfc822;`
+        return `${head}${'b'.repeat(n - head.length - '@x.example\r\n'.length)}@x.example\r\n`
+      }
+      // MAIL: 512, and 26 for SIZE (RFC 1870), 16 for BODY (RFC 3030), 10 for SMTPUTF8 (RFC 6531), 116 for
+      // RET and ENVID (RFC 3461), 500 for AUTH= (RFC 4954): 1180
+      const mail = (n: number) => {
+        const head = `MAIL FROM:${path} SIZE=1000 AUTH=`
+        return `${head}${'c'.repeat(n - head.length - '@x.example\r\n'.length)}@x.example\r\n`
+      }
+      expect(rcpt(794)).toHaveLength(794)
+      expect(mail(1180)).toHaveLength(1180)
+      const h = greeted({ dsn: true, authMechanisms: ['PLAIN'], allowInsecureAuth: true })
+      h.feed(mail(1181))
+      expect(h.read()).toBe('500 5.5.2 Line too long\r\n')
+      h.feed(mail(1180))
+      expect(h.read()).toBe('250 2.1.0 Ok\r\n')
+      h.feed(rcpt(1043))
+      expect(h.read()).toBe('500 5.5.2 Line too long\r\n')
+      h.feed(rcpt(794))
+      expect(h.read()).toBe('250 2.1.5 Ok\r\n')
+      // AUTH's own limit does not cut them short
+      const tight = greeted({ dsn: true, authMechanisms: ['PLAIN'], allowInsecureAuth: true, maxAuthLineLength: 512 })
+      tight.feed(mail(1180))
+      expect(tight.read()).toBe('250 2.1.0 Ok\r\n')
+      // without the extensions, 512 is the limit
+      const plain = greeted()
+      plain.feed('MAIL FROM:<a@b.example>\r\n')
+      plain.read()
+      plain.feed(rcpt(513))
+      expect(plain.read()).toBe('500 5.5.2 Line too long\r\n')
+    })
     it('an endless line is dropped as it streams and answered with one 500 at its end', () => {
       const h = greeted()
       for (let i = 0; i < 100; i++) h.feed('x'.repeat(10000))
