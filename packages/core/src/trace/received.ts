@@ -138,17 +138,23 @@ export interface ReceivedFields {
 
 /** Drops C0 controls (CR, LF, NUL, TAB...), DEL, C1 controls and the Unicode line and paragraph separators. */
 const dropControls = (s: string): string => {
-  let out = ''
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029) continue
-    out += s[i]
-  }
+  let i = 0
+  while (i < s.length && !isControl(s.charCodeAt(i))) i++
+  if (i === s.length) return s // the usual case: nothing to drop, nothing to copy
+  let out = s.slice(0, i)
+  for (; i < s.length; i++) if (!isControl(s.charCodeAt(i))) out += s[i]
   return out
 }
 
+const isControl = (c: number): boolean => c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029
+
 /** A single token of the Stamp (domain, atom, msg-id): no spaces, no comment parentheses, no `;`. */
-const token = (s: string): string => dropControls(s).replace(/[\s()\\;]/gu, '')
+const token = (s: string): string => {
+  const t = dropControls(s)
+  return notInToken.test(t) ? t.replace(notInTokenAll, '') : t
+}
+const notInToken = /[\s()\\;]/u
+const notInTokenAll = /[\s()\\;]/gu
 
 /**
  * Text inside a comment: parentheses and backslashes would end or escape it (RFC 5322 3.2.2), and a `;` could
@@ -178,7 +184,8 @@ const quotedLength = (s: string): number => {
 const pathText = (s: string): string => {
   const text = dropControls(s).trim()
   const q = quotedLength(text)
-  return text.slice(0, q) + text.slice(q).replace(/[<>]/g, '').trim()
+  const rest = text.slice(q)
+  return q === 0 && !/[<>]/.test(rest) ? rest : text.slice(0, q) + rest.replace(/[<>]/g, '').trim()
 }
 
 /** An address literal for the TCP-info (RFC 5321 4.1.3): IPv6 addresses are tagged `IPv6:`. */
