@@ -144,6 +144,11 @@ export const makeDirectory = async (path: string): Promise<string | undefined> =
  * and a descriptor number reused by the next open would take those octets into another file.
  */
 const settleAll = async (steps: ReadonlyArray<Promise<unknown> | undefined>): Promise<void> => {
+  // one step (a message for one recipient, the common case) needs no list of outcomes
+  if (steps.length === 1) {
+    await steps[0]
+    return
+  }
   const settled = await Promise.allSettled(steps)
   for (const s of settled) if (s.status === 'rejected') throw s.reason
 }
