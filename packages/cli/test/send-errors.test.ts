@@ -314,6 +314,8 @@ describe('smtpure send --lmtp: a recipient refused after the data is the message
     )
     const out = await twoRecipients(port)
     expect(out.stdout).toMatch(/carol@example\.com 550 5\.1\.1 No such user/)
+    // docs/cli.md: with no one reply for the message, its line counts the recipients
+    expect(out.stdout).toMatch(/\nmessage accepted: 1 of 2 recipients accepted\n$/)
     expect(out.code).toBe(69)
   })
 })
