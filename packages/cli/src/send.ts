@@ -20,6 +20,7 @@ import {
   InputError,
   UsageError,
   oneLine,
+  onceEach,
   readSmallFile,
 } from './usage.js'
 
@@ -55,7 +56,7 @@ Exit status:
   0   every recipient accepted
   64  bad usage (a flag, an address)
   65  the server refused the message itself with 5yz after its data (the envelope could not be sent)
-  66  the message file cannot be read
+  66  the message file or the --ca file cannot be read
   69  refused with 5yz before the data (greeting, EHLO, STARTTLS, sender, recipients), or the server
       lacks what is needed (STARTTLS with --starttls, AUTH with --user, an extension the message
       needs), or TLS failed
@@ -101,6 +102,8 @@ interface Context {
   /** `host:port`, an IPv6 address in brackets. */
   readonly server: string
   readonly user: string | undefined
+  /** The session speaks LMTP: its greeting is LHLO (RFC 2033 4.1). */
+  readonly lmtp?: boolean
 }
 
 const is5yz = (r: Reply): boolean => r.code >= 500 && r.code < 600
@@ -139,7 +142,7 @@ export const failure = (e: ClientError, at: Context): { readonly text: string; r
       }
     case 'HelloRefused':
       return {
-        text: `${server} refused our EHLO/HELO: ${replyText(e.reply)}`,
+        text: `${server} refused our ${at.lmtp === true ? 'LHLO' : 'EHLO/HELO'}: ${replyText(e.reply)}`,
         code: permanentOr(e.reply, EX_UNAVAILABLE),
       }
     case 'TlsRequired':
@@ -260,7 +263,18 @@ const checkAddress = (flag: string, text: string): void => {
  * client (client.ts), asked for once the message is read.
  */
 export const send = async (argv: ReadonlyArray<string>, loadClient: () => Promise<ConnectSmtp>): Promise<number> => {
-  const { values: v, positionals } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true })
+  const {
+    values: v,
+    positionals,
+    tokens,
+  } = parseArgs({
+    args: [...argv],
+    options,
+    allowPositionals: true,
+    strict: true,
+    tokens: true,
+  })
+  onceEach(options, tokens)
   if (v.help) {
     stdout(sendHelp)
     return EX_OK
@@ -297,7 +311,11 @@ export const send = async (argv: ReadonlyArray<string>, loadClient: () => Promis
   const message = await readMessage(positionals[0])
 
   const connectSmtp = await loadClient()
-  const at: Context = { server: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`, user: auth?.username }
+  const at: Context = {
+    server: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
+    user: auth?.username,
+    lmtp: v.lmtp === true,
+  }
   const logger = format && lineLogger(format, v.verbose === true, (line) => stderr(`${line}\n`))
   let session
   try {

@@ -28,6 +28,7 @@ import {
   UnavailableError,
   UsageError,
   oneLine,
+  onceEach,
   readSmallFile,
   wholeNumber,
 } from './usage.js'
@@ -284,7 +285,14 @@ const denied: Reply = { code: 535, enhanced: '5.7.8', lines: ['Authentication cr
 
 /** Run the server until SIGTERM or SIGINT; resolves with the exit code. */
 export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
-  const { values: v } = parseArgs({ args: [...argv], options, allowPositionals: false, strict: true })
+  const { values: v, tokens } = parseArgs({
+    args: [...argv],
+    options,
+    allowPositionals: false,
+    strict: true,
+    tokens: true,
+  })
+  onceEach(options, tokens)
   if (v.help) {
     process.stdout.write(serveHelp)
     return EX_OK

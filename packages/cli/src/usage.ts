@@ -20,6 +20,26 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * A flag that takes one value (a string option without `multiple`), given more than once, is a usage error:
+ * the last one winning in silence could send from, to or listen on the wrong place. `tokens` are
+ * `parseArgs`'s with `tokens: true`.
+ * @throws UsageError naming the flag.
+ */
+export const onceEach = (
+  options: Readonly<Record<string, { readonly type: string; readonly multiple?: boolean }>>,
+  tokens: ReadonlyArray<{ readonly kind: string; readonly name?: string }>,
+): void => {
+  const seen = new Set<string>()
+  for (const t of tokens) {
+    if (t.kind !== 'option' || t.name === undefined) continue
+    const spec = options[t.name]
+    if (spec === undefined || spec.type !== 'string' || spec.multiple === true) continue
+    if (seen.has(t.name)) throw new UsageError(`--${t.name} is given twice; it takes one value`)
+    seen.add(t.name)
+  }
+}
+
 /** A service the command needs cannot be had (the port is taken): one line, exit 69. */
 export class UnavailableError extends Error {
   constructor(message: string) {

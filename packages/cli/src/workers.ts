@@ -43,11 +43,12 @@ export const runWorkers = async (count: number, metrics: string | undefined): Pr
         current.add(w)
         resolve(w)
       })
-      w.once('exit', (code) => {
+      w.once('exit', (code: number | null, signal: string | null) => {
         current.delete(w)
         if (stopping || retiring.delete(w)) return
         if (address === undefined) return failed?.(code ?? EX_SOFTWARE) // it never came up: give up
-        process.stderr.write(`smtpure serve: worker ${w.process.pid} exited (${code}); starting another\n`)
+        const how = code === null ? `was ended by ${signal ?? 'a signal'}` : `exited (${code})`
+        process.stderr.write(`smtpure serve: worker ${w.process.pid} ${how}; starting another\n`)
         void fork()
       })
     })

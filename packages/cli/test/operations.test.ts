@@ -131,6 +131,27 @@ print('ok')`)
     expect(await workers()).toEqual([])
   })
 
+  it('--workers: a worker that dies is replaced, and the line says what ended it (a signal, not "null")', async () => {
+    const r = await serve(['--maildir', maildir(), '--workers', '1'])
+    const workers = async () =>
+      new Promise<string[]>((resolve) =>
+        execFile('ps', ['--ppid', String(r.child.pid), '-o', 'pid='], (_e, out) =>
+          resolve(out.trim().split(/\s+/).filter(Boolean)),
+        ),
+      )
+    const [first] = await workers()
+    process.kill(Number(first), 'SIGKILL')
+    let now: string[] = []
+    for (let i = 0; i < 100 && !(now.length === 1 && now[0] !== first); i++) {
+      await new Promise((w) => setTimeout(w, 100))
+      now = await workers()
+    }
+    expect(now).toHaveLength(1)
+    expect(r.stderr()).toBe(`smtpure serve: worker ${first} was ended by SIGKILL; starting another\n`)
+    r.child.kill('SIGTERM')
+    expect(await r.exited).toBe(0)
+  })
+
   it('--xclient-trusted: a trusted proxy (Python smtplib) passes its client; the stored Received shows it', async () => {
     const dir = maildir()
     const r = await serve(['--maildir', dir, '--hostname', 'mx.example', '--xclient-trusted', '127.0.0.0/8'])

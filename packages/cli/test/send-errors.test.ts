@@ -254,6 +254,25 @@ describe('failure: every error of a client session, in words', () => {
   })
 })
 
+describe('smtpure send --lmtp names the greeting it sent', () => {
+  it('a refused LHLO is called LHLO, not EHLO/HELO (RFC 2033 4.1)', () => {
+    const refused: ClientError = {
+      _tag: 'HelloRefused',
+      reply: { code: 500, enhanced: '5.5.1', lines: ['Command unrecognized'] },
+    }
+    expect(failure(refused, { server: '127.0.0.1:2525', user: undefined, lmtp: true })).toEqual({
+      text: 'the server at 127.0.0.1:2525 refused our LHLO: 500 5.5.1 Command unrecognized',
+      code: 69,
+    })
+  })
+  it('an SMTP server that does not know LHLO is told apart over a socket', async () => {
+    const port = await fakeServer('220 fake.example ESMTP\r\n', after(/^LHLO/i, '500 5.5.1 Command unrecognized\r\n'))
+    const out = await send(port, '--lmtp')
+    expect(out.code).toBe(69)
+    expect(out.stderr).toMatch(/^smtpure send: the server at 127\.0\.0\.1:\d+ refused our LHLO: 500 5\.5\.1 /)
+  })
+})
+
 describe('smtpure send --lmtp: a recipient refused after the data is the message refused (RFC 2033 4.2)', () => {
   const lmtp =
     (rcpt: (line: string) => string, afterData: string): Script =>
@@ -295,6 +314,8 @@ describe('smtpure send --lmtp: a recipient refused after the data is the message
     )
     const out = await twoRecipients(port)
     expect(out.stdout).toMatch(/carol@example\.com 550 5\.1\.1 No such user/)
+    // docs/cli.md: with no one reply for the message, its line counts the recipients
+    expect(out.stdout).toMatch(/\nmessage accepted: 1 of 2 recipients accepted\n$/)
     expect(out.code).toBe(69)
   })
 })

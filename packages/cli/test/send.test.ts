@@ -152,6 +152,21 @@ describe('smtpure send', () => {
     const help = await runCli(['send', '--help'])
     expect(help.code).toBe(0)
     expect(help.stdout).toContain('Examples:')
+    // docs/cli.md: 66 is the message file or the --ca file
+    expect(help.stdout).toMatch(/^ {2}66 {2}the message file or the --ca file cannot be read$/m)
+  })
+
+  it('a flag that takes one value, given twice, is bad usage (64), not the last one silently', async () => {
+    for (const [flag, a, b] of [
+      ['--from', 'a@b.example', 'c@d.example'],
+      ['--server', '127.0.0.1:1', '127.0.0.1:2'],
+      ['--user', 'bob:pw', 'eve:pw'],
+    ]) {
+      const envelope = flag === '--from' ? ['--to', 'c@d.example'] : ['--from', 'x@y.example', '--to', 'c@d.example']
+      const out = await runCli(['send', flag!, a!, flag!, b!, ...envelope, '-'], '')
+      expect(out.code).toBe(64)
+      expect(out.stderr).toBe(`smtpure: ${flag} is given twice; it takes one value\n`)
+    }
   })
 
   it('a message file that cannot be read is one line and exit 66 (EX_NOINPUT)', async () => {

@@ -163,5 +163,7 @@ describe('smtpure serve: the Received field', () => {
     const inbox = join(dir, 'bob@example.com', 'new')
     const text = readFileSync(join(inbox, readdirSync(inbox)[0]!), 'latin1')
     expect(text).toMatch(/^Received: from client\.example \(\[127\.0\.0\.1\]\)/m)
+    // docs/cli.md: one recipient is named with `for` (RFC 5321 4.4)
+    expect(text).toMatch(/^Received: [^;]*\sid \S+ for <bob@example\.com>;/m)
   })
 })

@@ -214,6 +214,10 @@ s.quit()`)
     const badNumber = await runCli(['serve', '--port', 'eighty'])
     expect(badNumber.code).toBe(64)
     expect(badNumber.stderr).toBe('smtpure: --port needs a whole number, got "eighty"\n')
+    // the second --maildir would otherwise win in silence, and mail go where it was not meant to
+    const twice = await runCli(['serve', '--port', '0', '--maildir', '/tmp/a', '--maildir', '/tmp/b'])
+    expect(twice.code).toBe(64)
+    expect(twice.stderr).toBe('smtpure: --maildir is given twice; it takes one value\n')
   })
 
   it('an address it cannot listen on is one line and exit 69', async () => {

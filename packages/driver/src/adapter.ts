@@ -268,9 +268,43 @@ const tlsProblems = (tls: unknown): string[] => {
   })
 }
 
+/** `name: ...` when a given value is not `true` or `false` (a truthy `0` or `"no"` would be read the wrong way). */
+const flagProblem = (options: object, name: string): string[] => {
+  const value: unknown = (options as Record<string, unknown>)[name]
+  return value === undefined || typeof value === 'boolean'
+    ? []
+    : [`${name}: expected true or false, given ${shown(value)}`]
+}
+
+/** `name: ...` when a given value is not a function; `path` prefixes the name (`hooks.`). */
+const functionProblem = (options: object, name: string, path = ''): string[] => {
+  const value: unknown = (options as Record<string, unknown>)[name]
+  return value === undefined || typeof value === 'function'
+    ? []
+    : [`${path}${name}: expected a function, given ${shown(value)}`]
+}
+
+/** Each hook must be a function: one that is not would answer every client 451, or crash at the first error. */
+const hookProblems = (hooks: unknown): string[] => {
+  if (hooks === undefined) return []
+  if (typeof hooks !== 'object' || hooks === null || Array.isArray(hooks))
+    return [`hooks: expected an object of hooks, given ${shown(hooks)}`]
+  return Object.keys(hooks).flatMap((name) => functionProblem(hooks, name, 'hooks.'))
+}
+
 /** The server's own options beside `smtp` (limits and timeouts in milliseconds), one line per problem. */
 const serverProblems = (options: object): string[] => [
   ...tlsProblems((options as { tls?: unknown }).tls),
+  ...hookProblems((options as { hooks?: unknown }).hooks),
+  ...functionProblem(options, 'onError'),
+  ...flagProblem(options, 'implicitTls'),
+  // RFC 8314 3.3: implicit TLS is TLS from the first octet; without a certificate it would listen in clear
+  ...((options as { implicitTls?: unknown; tls?: unknown }).implicitTls === true &&
+  (options as { tls?: unknown }).tls === undefined
+    ? ['implicitTls: needs tls (a certificate and key)']
+    : []),
+  ...flagProblem(options, 'limitLoopback'),
+  ...flagProblem(options, 'transcript'),
   ...wholeProblem(options, 'maxConnections', 0),
   ...wholeProblem(options, 'maxConnectionsPerAddress', 0),
   // node:timers takes at most 2^31 - 1 ms
@@ -295,6 +329,10 @@ const connectProblems = (options: object): string[] => {
       : []),
     ...('port' in o ? wholeProblem({ port: o.port ?? null }, 'port', 1, 65535) : []),
     ...wholeProblem(o, 'connectTimeoutMs', 1, 2 ** 31 - 1),
+    // a `"false"` or `0` from a configuration file would be taken as checking the certificate, silently
+    ...flagProblem(o, 'verify'),
+    ...flagProblem(o, 'transcript'),
+    ...functionProblem(o, 'onError'),
   ]
 }
 

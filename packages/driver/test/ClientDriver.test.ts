@@ -67,6 +67,32 @@ describe('startClientSession', () => {
     expect(bodies).toEqual(['Subject: one\r\n\r\n.leading dot\r\nlast line without break\r\n', 'a\r\nb\r\n'])
   })
 
+  it('a body iterable that throws rejects send with its own error; the message is never completed (docs/api.md)', async () => {
+    let completed = false
+    const { session, serverSession } = connect(
+      {},
+      {},
+      {
+        onMessage: async (m) => {
+          for await (const c of m.chunks) void c
+          completed = true
+        },
+      },
+    )
+    await session.ready
+    const failing = new Error('the disk went away')
+    async function* body(): AsyncIterable<Uint8Array> {
+      yield new TextEncoder().encode('Subject: cut\r\n\r\nhalf\r\n')
+      throw failing
+    }
+    await expect(session.send({ envelope: { from: null, to: ['alice@example.com'] }, body: body() })).rejects.toBe(
+      failing,
+    )
+    await session.closed
+    await serverSession.done
+    expect(completed).toBe(false) // the server never saw the message end: its chunks ended in an abort
+  })
+
   it('a whole body with 8-bit octets is declared BODY=8BITMIME (RFC 6152 3)', async () => {
     const bodies: Array<string | undefined> = []
     const { session } = connect({}, {}, { onMailFrom: (_f, params) => void bodies.push(params.body) })

@@ -141,6 +141,34 @@ describe('adapter', () => {
       expect(server({ tlsHandshakeTimeoutMs: 'x', tls: files })).toThrow(/^tlsHandshakeTimeoutMs: .*given "x"$/m)
       expect(server({ maxConnections: 0, hookTimeoutMs: 1000 })).not.toThrow()
     })
+    it('refuses hooks and onError that are not functions, which would fail only once a client comes', () => {
+      expect(server({ onError: 'x' })).toThrow(/^onError: expected a function, given "x"$/m)
+      expect(server({ hooks: { onMessage: 5, onRcptTo: 'nope' } })).toThrow(
+        /^hooks.onMessage: expected a function, given 5$/m,
+      )
+      expect(server({ hooks: { onMessage: 5, onRcptTo: 'nope' } })).toThrow(/^hooks.onRcptTo: expected a function/m)
+      expect(server({ hooks: 'x' })).toThrow(/^hooks: expected an object of hooks, given "x"$/m)
+      expect(
+        server({ hooks: { onMessage: async () => undefined, onClose: undefined }, onError: () => {} }),
+      ).not.toThrow()
+      expect(client({ onError: 1 })).toThrow(/^onError: expected a function, given 1$/m)
+    })
+    it('refuses implicitTls without a certificate, rather than listening in clear (RFC 8314 3.3)', () => {
+      expect(server({ implicitTls: true })).toThrow(/^implicitTls: needs tls \(a certificate and key\)$/m)
+      expect(server({ implicitTls: 'yes', tls: files })).toThrow(/^implicitTls: expected true or false, given "yes"$/m)
+      expect(server({ implicitTls: true, tls: files })).not.toThrow()
+      expect(server({ implicitTls: false })).not.toThrow()
+    })
+    it('refuses a verify that is not true or false, rather than guessing what 0 or "no" meant', () => {
+      expect(client({ verify: 0 })).toThrow(/^verify: expected true or false, given 0$/m)
+      expect(client({ verify: 'no' })).toThrow(/^verify: expected true or false, given "no"$/m)
+      expect(client({ verify: false })).not.toThrow()
+    })
+    it('refuses flags that are not true or false', () => {
+      expect(server({ limitLoopback: 1 })).toThrow(/^limitLoopback: expected true or false, given 1$/m)
+      expect(server({ transcript: 'yes' })).toThrow(/^transcript: expected true or false, given "yes"$/m)
+      expect(client({ transcript: 1 })).toThrow(/^transcript: expected true or false, given 1$/m)
+    })
     it('refuses a certificate without its key, and the other way round', () => {
       expect(server({ tls: { key: 'key' } })).toThrow(/^tls.cert: .*given undefined$/m)
       expect(server({ tls: { cert: 'cert' } })).toThrow(/^tls.key: /m)
