@@ -4,7 +4,7 @@ import type { Socket, TLSOptions } from 'bun'
 import {
   type ClientSession,
   type ConnectOptions,
-  clientConfigOf,
+  connectConfigOf,
   clientSessionOptionsOf,
   startClientSession,
 } from '@smtpure/driver'
@@ -21,7 +21,7 @@ const isIp = (host: string): boolean => /^[0-9.]+$/.test(host) || host.includes(
  * await session.ready
  */
 export const connectSmtp = async (options: ConnectOptions): Promise<ClientSession> => {
-  const config = clientConfigOf(options)
+  const config = connectConfigOf(options)
   const servername = options.servername ?? (isIp(options.host) ? undefined : options.host)
   const ca = options.ca === undefined ? undefined : Array.isArray(options.ca) ? [...options.ca] : [options.ca]
   const tls: TLSOptions = {

@@ -45,6 +45,17 @@ export const optionCases = (adapter: Adapter): ReadonlyArray<Case> => {
       },
     },
     {
+      name: 'connectSmtp without host or port is OptionsError, not a connection to the local machine',
+      run: async () => {
+        const bare = (options: Record<string, unknown>) => () =>
+          adapter.connectSmtp(options as unknown as ConnectOptions)
+        await refuses(bare({ port: 25 }), /^host: required/)
+        await refuses(bare({ host: '127.0.0.1' }), /^port: required/)
+        // the other problems are told with it
+        await refuses(bare({ port: 25, secure: true }), /^secure: unknown option/)
+      },
+    },
+    {
       name: "PROXY and XCLIENT are Node's alone: elsewhere `proxy` and `xclient` are refused, not ignored",
       run: async () => {
         const { key, cert } = tlsFiles()

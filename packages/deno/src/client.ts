@@ -4,7 +4,7 @@ import {
   type ClientSession,
   type ConnectOptions,
   OptionsError,
-  clientConfigOf,
+  connectConfigOf,
   clientSessionOptionsOf,
   startClientSession,
 } from '@smtpure/driver'
@@ -22,7 +22,7 @@ const pem = (x: string | Uint8Array): string => (typeof x === 'string' ? x : new
  * await session.ready
  */
 export const connectSmtp = async (options: ConnectOptions): Promise<ClientSession> => {
-  const config = clientConfigOf(options)
+  const config = connectConfigOf(options)
   if (options.verify === false)
     throw new OptionsError('client', [
       'verify: false is not available on Deno (run deno with --unsafely-ignore-certificate-errors=HOST)',

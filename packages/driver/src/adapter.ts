@@ -396,6 +396,28 @@ export const clientConfigOf = (
 }
 
 const decodedClientConfigs = new WeakMap<object, Map<string, ClientConfig>>()
+
+/**
+ * `connectSmtp`'s config: `clientConfigOf`, and where to connect must be given, since `host` and `port` have no
+ * default (a missing host would otherwise reach the local machine without a word).
+ * @throws OptionsError with `host: required ...` or `port: required ...` among the other problems.
+ */
+export const connectConfigOf = (options: ConnectOptions): ClientConfig => {
+  const o = options as Partial<ConnectOptions> | null
+  const missing = [
+    ...(o?.host === undefined ? ['host: required: the name or address of the server'] : []),
+    ...(o?.port === undefined ? ['port: required: the port of the server (25, 465 or 587 for instance)'] : []),
+  ]
+  if (missing.length === 0) return clientConfigOf(options)
+  let others: ReadonlyArray<string> = []
+  try {
+    clientConfigOf(options)
+  } catch (e) {
+    if (!(e instanceof OptionsError)) throw e
+    others = e.problems
+  }
+  throw new OptionsError('client', [...missing, ...others])
+}
 const noSmtpOptions = {}
 
 const decodeClientConfig = (smtpOptions: unknown, security: string): ClientConfig => {

@@ -32,6 +32,7 @@ export {
   type TlsFiles,
   type OptionKeys,
   clientConfigOf,
+  connectConfigOf,
   clientSessionOptionsOf,
   hooksOf,
   loggedTransport,

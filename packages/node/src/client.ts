@@ -5,7 +5,7 @@ import * as tls from 'node:tls'
 import {
   type ClientSession,
   type ConnectOptions as DriverConnectOptions,
-  clientConfigOf,
+  connectConfigOf,
   clientSessionOptionsOf,
   startClientSession,
 } from '@smtpure/driver'
@@ -23,7 +23,7 @@ export type ConnectOptions = DriverConnectOptions
  * await session.ready
  */
 export const connectSmtp = async (options: ConnectOptions): Promise<ClientSession> => {
-  const config = clientConfigOf(options)
+  const config = connectConfigOf(options)
   const security = options.security ?? 'none'
   const servername = options.servername ?? (net.isIP(options.host) ? undefined : options.host)
   const tlsOptions: tls.ConnectionOptions = {
