@@ -14,6 +14,8 @@ const MAX_SIZE = 104857600
 const servers = {
   smtpure: [resolve(here, '../../cli/dist/main.js'), 'serve'],
   peer: [join(here, 'peer-server.mjs')],
+  // the bound: plain Node with the same durable Maildir steps and nothing else (floor-server.mjs)
+  floor: [join(here, 'floor-server.mjs')],
 }
 // smtp-source arguments as the harness gives them (-d keeps each session's connection for its next message)
 const workloads = [
@@ -92,17 +94,21 @@ const main = async () => {
   }
   const only = v.only?.split(',')
   process.stdout.write(
-    `smtp-source load: smtpure serve vs smtp-server (same Maildir store), ${v.rounds} rounds, medians\n`,
+    `smtp-source load: smtpure serve vs smtp-server (same Maildir store), ${v.rounds} rounds, medians;\n` +
+      'floor: plain Node with the same durable file steps and no SMTP work, the bound for a Node server\n' +
+      `${'workload'.padEnd(36)} ${'unit'.padEnd(6)} ${'smtpure'.padStart(9)} ${'peer'.padStart(9)} ratio ` +
+      `${'floor'.padStart(9)} of floor\n`,
   )
   for (const w of workloads.filter((x) => only === undefined || only.includes(x.id))) {
-    const rates = { smtpure: [], peer: [] }
+    const rates = { smtpure: [], peer: [], floor: [] }
     for (let r = 0; r < Number(v.rounds); r++)
-      for (const name of r % 2 === 0 ? ['smtpure', 'peer'] : ['peer', 'smtpure'])
+      for (const name of r % 2 === 0 ? ['smtpure', 'peer', 'floor'] : ['floor', 'peer', 'smtpure'])
         rates[name].push(await once(bin, name, w))
-    const [s, p] = [median(rates.smtpure), median(rates.peer)]
+    const [s, p, f] = [median(rates.smtpure), median(rates.peer), median(rates.floor)]
     const unit = w.mb ? 'MB/s' : 'msgs/s'
     process.stdout.write(
-      `${w.title.padEnd(36)} ${unit.padEnd(6)} ${s.toFixed(1).padStart(9)} ${p.toFixed(1).padStart(9)} ${(s / p).toFixed(2)}x\n`,
+      `${w.title.padEnd(36)} ${unit.padEnd(6)} ${s.toFixed(1).padStart(9)} ${p.toFixed(1).padStart(9)} ` +
+        `${(s / p).toFixed(2)}x ${f.toFixed(1).padStart(9)} ${(s / f).toFixed(2)}\n`,
     )
   }
 }
