@@ -377,8 +377,28 @@ const setBySecurity = { tls: ' (set by `security`)', implicitTls: ' (set by `sec
 export const clientConfigOf = (
   options: Pick<ConnectOptions, 'smtp' | 'security'> &
     Partial<Pick<ConnectOptions, 'host' | 'port' | 'connectTimeoutMs'>>,
+): ClientConfig => checkedClientConfig(options, [])
+
+/**
+ * `connectSmtp`'s config: `clientConfigOf`, and where to connect must be given, since `host` and `port` have no
+ * default (a missing host would otherwise reach the local machine without a word).
+ * @throws OptionsError with `host: required ...` or `port: required ...` among the other problems.
+ */
+export const connectConfigOf = (options: ConnectOptions): ClientConfig => checkedClientConfig(options, ['host', 'port'])
+
+const required: Readonly<Record<'host' | 'port', string>> = {
+  host: 'host: required: the name or address of the server',
+  port: 'port: required: the port of the server (25, 465 or 587 for instance)',
+}
+
+/** The client config, once the options have the keys `needed` and no problem else. */
+const checkedClientConfig = (
+  options: Parameters<typeof clientConfigOf>[0],
+  needed: ReadonlyArray<'host' | 'port'>,
 ): ClientConfig => {
-  const own = [...keyProblems('client', connectOptionKeys, options, otherClientKeys), ...connectProblems(options)]
+  const keys = keyProblems('client', connectOptionKeys, options, otherClientKeys) // throws for a non-object
+  const missing = needed.filter((k) => options[k] === undefined).map((k) => required[k])
+  const own = [...missing, ...keys, ...connectProblems(options)]
   if (own.length > 0) throw new OptionsError('client', own)
   const security = options.security ?? 'none'
   // One decoding per `smtp` object and security mode: a client that opens a connection per message should
@@ -397,27 +417,6 @@ export const clientConfigOf = (
 
 const decodedClientConfigs = new WeakMap<object, Map<string, ClientConfig>>()
 
-/**
- * `connectSmtp`'s config: `clientConfigOf`, and where to connect must be given, since `host` and `port` have no
- * default (a missing host would otherwise reach the local machine without a word).
- * @throws OptionsError with `host: required ...` or `port: required ...` among the other problems.
- */
-export const connectConfigOf = (options: ConnectOptions): ClientConfig => {
-  const o = options as Partial<ConnectOptions> | null
-  const missing = [
-    ...(o?.host === undefined ? ['host: required: the name or address of the server'] : []),
-    ...(o?.port === undefined ? ['port: required: the port of the server (25, 465 or 587 for instance)'] : []),
-  ]
-  if (missing.length === 0) return clientConfigOf(options)
-  let others: ReadonlyArray<string> = []
-  try {
-    clientConfigOf(options)
-  } catch (e) {
-    if (!(e instanceof OptionsError)) throw e
-    others = e.problems
-  }
-  throw new OptionsError('client', [...missing, ...others])
-}
 const noSmtpOptions = {}
 
 const decodeClientConfig = (smtpOptions: unknown, security: string): ClientConfig => {
