@@ -27,6 +27,11 @@ export interface StoreFile {
   readonly synced?: boolean
 }
 
+/** What a step that finished at once resolves with: one promise for every caller. */
+const resolved: Promise<void> = Promise.resolve()
+
+const noop = (): void => undefined
+
 /** A node:fs callback call as a promise. */
 const call = <T>(f: (cb: (e: NodeJS.ErrnoException | null, v: T) => void) => void): Promise<T> =>
   new Promise((resolve, reject) => f((e, v) => (e ? reject(e) : resolve(v))))
@@ -68,7 +73,7 @@ class NodeStoreFile implements StoreFile {
     if (!this.synced) return call<void>((cb) => fs.close(this.fd, cb))
     try {
       fs.closeSync(this.fd)
-      return Promise.resolve()
+      return resolved
     } catch (e) {
       return Promise.reject(e as Error)
     }
@@ -82,16 +87,20 @@ const noProgress = (): Error =>
  * Write all of `buffers`, in order, looping over short writes. A write that makes no progress fails with
  * an error whose `code` is `ENOSPC`, so a full file system can never leave a silently truncated file.
  */
-export const writeFully = async (
-  file: Pick<StoreFile, 'writev'>,
-  buffers: ReadonlyArray<Uint8Array>,
-): Promise<void> => {
+export const writeFully = (file: Pick<StoreFile, 'writev'>, buffers: ReadonlyArray<Uint8Array>): Promise<void> => {
   let total = 0
   for (const b of buffers) total += b.length
-  if (total === 0) return
+  if (total === 0) return resolved
   // the common case: one writev takes everything
-  let written = await file.writev(buffers)
-  if (written === total) return
+  return file.writev(buffers).then((written) => (written === total ? undefined : writeRest(file, buffers, written)))
+}
+
+/** The rest of `writeFully` after a short write of `written` octets. */
+const writeRest = async (
+  file: Pick<StoreFile, 'writev'>,
+  buffers: ReadonlyArray<Uint8Array>,
+  written: number,
+): Promise<void> => {
   let rest = buffers.filter((b) => b.length > 0)
   for (;;) {
     if (!(written > 0)) throw noProgress()
@@ -143,13 +152,10 @@ export const makeDirectory = async (path: string): Promise<string | undefined> =
  * Promise.all, a failure in one copy would close the others' descriptors under their running writes or syncs,
  * and a descriptor number reused by the next open would take those octets into another file.
  */
-const settleAll = async (steps: ReadonlyArray<Promise<unknown> | undefined>): Promise<void> => {
-  // one step (a message for one recipient, the common case) needs no list of outcomes
-  if (steps.length === 1) {
-    await steps[0]
-    return
-  }
-  const settled = await Promise.allSettled(steps)
+const settleAll = (steps: ReadonlyArray<Promise<unknown>>): Promise<void> =>
+  Promise.allSettled(steps).then(firstFailure)
+
+const firstFailure = (settled: ReadonlyArray<PromiseSettledResult<unknown>>): void => {
   for (const s of settled) if (s.status === 'rejected') throw s.reason
 }
 
@@ -401,34 +407,30 @@ class FolderSyncer {
  */
 class FileSlots {
   private free: number
-  private readonly waiting: Array<{ readonly n: number; readonly go: () => void }> = []
+  private readonly waiting: Array<{ readonly n: number; readonly go: (n: number) => void }> = []
   constructor(private readonly size: number) {
     this.free = size
   }
 
-  /** Wait for `want` files (at most the whole store's); resolves with how many were taken. */
-  take(want: number): { readonly taken: Promise<number>; readonly cancel: () => void } {
+  /**
+   * Take `want` files (at most the whole store's) and call `go` with how many were taken: at once when they
+   * are free and no one waits before, otherwise in turn. Returns how to leave the queue while still in it.
+   */
+  take(want: number, go: (n: number) => void): (() => void) | undefined {
     const n = Math.min(want, this.size)
     if (this.waiting.length === 0 && this.free >= n) {
       this.free -= n
-      return { taken: Promise.resolve(n), cancel: () => undefined }
+      go(n)
+      return undefined
     }
-    let entry: { readonly n: number; readonly go: () => void } | undefined
-    let settle: (n: number) => void = () => undefined
-    const taken = new Promise<number>((resolve) => {
-      settle = resolve
-      entry = { n, go: () => resolve(n) }
-      this.waiting.push(entry)
-    })
-    // leaving the queue settles with nothing taken; once served, the files taken are given back as usual
-    const cancel = (): void => {
-      const at = this.waiting.indexOf(entry!)
+    const entry = { n, go }
+    this.waiting.push(entry)
+    return () => {
+      const at = this.waiting.indexOf(entry)
       if (at === -1) return
       this.waiting.splice(at, 1)
-      settle(0)
       this.serve() // the next one may fit now
     }
-    return { taken, cancel }
   }
 
   give(n: number): void {
@@ -440,7 +442,7 @@ class FileSlots {
     while (this.waiting.length > 0 && this.free >= this.waiting[0]!.n) {
       const next = this.waiting.shift()!
       this.free -= next.n
-      next.go()
+      next.go(next.n)
     }
   }
 }
@@ -483,9 +485,12 @@ export class Maildir {
     return dir
   }
 
-  /** Make `dir` a Maildir (cur, new, tmp) unless this store made it already. */
-  async ensure(dir: string): Promise<void> {
-    if (this.made.has(dir)) return
+  /** Make `dir` a Maildir (cur, new and tmp) unless this store made it already. */
+  ensure(dir: string): Promise<void> {
+    return this.made.has(dir) ? resolved : this.make(dir)
+  }
+
+  private async make(dir: string): Promise<void> {
     await Promise.all(['cur', 'new', 'tmp'].map((d) => makeDirectory(join(dir, d))))
     // A Maildir's own entries and its entry in the root are synced too, since a 250 must survive a crash
     // (RFC 5321 6.1). Even when the folders were there already: another process, or a delivery running
@@ -505,8 +510,9 @@ export class Maildir {
   }
 
   /**
-   * Close the folder handles the store keeps for syncing (call it when the server stops). Deliveries still
-   * running go on: from then on each sync opens a handle of its own and closes it again.
+   * Close the folder handles the store keeps for syncing (call it when the server stops); resolves once the
+   * syncs running have ended. Deliveries still running go on: from then on each sync opens a handle of its
+   * own and closes it again.
    */
   close(): Promise<void> {
     return this.folders.close()
@@ -554,77 +560,149 @@ export class Maildir {
   }
 }
 
-interface Copy {
-  readonly head: Uint8Array
-  readonly dir: string
-  /** Its new/ folder, synced once the copy is renamed into it. */
-  readonly inbox: string
-  readonly tmp: string
-  readonly final: string
+/** One copy of a message: a file in the recipient's tmp/, renamed into its new/. */
+class Copy {
   /** Open while it is being written; undefined before it is opened and once it is closed. */
-  file?: StoreFile | undefined
+  file: StoreFile | undefined = undefined
+  constructor(
+    readonly head: Uint8Array,
+    readonly dir: string,
+    /** Its new/ folder, synced once the copy is renamed into it. */
+    readonly inbox: string,
+    readonly tmp: string,
+    readonly final: string,
+  ) {}
 }
+
+/** The copies of a message, one per target. */
+const copiesOf = (store: Maildir, targets: ReadonlyArray<MaildirTarget>): Copy[] => {
+  // A name need only be unique within its folder: the copies share one, and a folder named twice gets another.
+  // Folders are told apart as a file system that ignores case and Unicode normalization would (macOS, Windows):
+  // there `Ü@x` and `ü@x` are one folder, and a shared name would fail the second exclusive open every time.
+  const name = uniqueName()
+  const named = targets.length > 1 ? new Set<string>() : undefined
+  return targets.map((t) => {
+    const dir = store.folder(t.address)
+    let own = name
+    if (named !== undefined) {
+      const folded = sameOnDisk(dir)
+      if (named.has(folded)) own = uniqueName()
+      named.add(folded)
+    }
+    const inbox = dir + sep + 'new'
+    return new Copy(t.head, dir, inbox, dir + sep + 'tmp' + sep + own, inbox + sep + own)
+  })
+}
+
+/** Make the copy's Maildir if need be and open its file; `done(true)` once open, `done(false, e)` on failure. */
+const openCopy = (store: Maildir, c: Copy, done: (ok: boolean, e?: unknown) => void): void => {
+  const opened = (file: StoreFile): void => {
+    c.file = file
+    done(true)
+  }
+  const failed = (e: unknown): void => done(false, e)
+  store
+    .ensure(c.dir)
+    .then(() => store.openFile(c.tmp))
+    .then(opened, failed)
+}
+
+/** Write the heads (the first time) and `body` to one copy. */
+const writeCopy = (c: Copy, body: ReadonlyArray<Uint8Array>, heads: boolean): Promise<void> => {
+  const file = c.file
+  if (file === undefined) return Promise.reject(new Error('the file was closed (the delivery was aborted)'))
+  return attempt(() => writeFully(file, heads ? [c.head, ...body] : body))
+}
+
+/** Rename a copy into new/; it is listed in `renamed` once it is there. */
+const renameCopy = (c: Copy, renamed: Copy[]): Promise<void> =>
+  new Promise((resolve, reject) =>
+    fs.rename(c.tmp, c.final, (e) => {
+      if (e !== null) return reject(e)
+      renamed.push(c)
+      resolve()
+    }),
+  )
 
 /** Close a copy's file once, whatever happens after (a file descriptor closed twice may be another's). */
 const closeCopy = (c: Copy): Promise<void> => {
   const file = c.file
   c.file = undefined
-  return file === undefined ? Promise.resolve() : attempt(() => file.close())
+  return file === undefined ? resolved : attempt(() => file.close())
 }
 
-/** One message being written into several Maildirs at once. Every method throws StoreError on failure. */
+/** Close every copy's file; resolves when all are closed (failures are passed over: the data is on disk). */
+const closeAll = (copies: ReadonlyArray<Copy>): Promise<void> => {
+  let running: Array<Promise<void>> | undefined
+  for (const c of copies) {
+    const closing = closeCopy(c)
+    if (closing !== resolved) (running ??= []).push(closing.catch(noop))
+  }
+  return running === undefined ? resolved : Promise.all(running).then(noop)
+}
+
+/** One step per copy: one copy's step as it is, several settled together (see `settleAll`). */
+const eachCopy = (copies: ReadonlyArray<Copy>, step: (c: Copy) => Promise<void>): Promise<void> =>
+  copies.length === 1 ? step(copies[0]!) : settleAll(copies.map(step))
+
+/**
+ * One message being written into several Maildirs at once. Every method throws StoreError on failure.
+ *
+ * Theory of operation: past `writeAll`'s loop, a message's path is one chain of promises with no async function
+ * on it, and each copy is an object of one class. A store that has just started spends more time warming its
+ * code than running it; that code is now smaller, and no change of a copy's shape throws it away once it is
+ * optimized (the copies' `file`, added late, did so three times per run).
+ */
 export class MaildirDelivery {
   private copies: Copy[]
   private gathered: Uint8Array[] = []
   private octets = 0
   private headsWritten = false
-  /** The writes of the last flush: abort lets them end before it closes the files. */
-  private writing: Promise<void> = Promise.resolve()
+  /** The writes of the last flush (and the opens before them): abort lets them end before it closes the files. */
+  private writing: Promise<void> = resolved
   /** The copies' files being opened: started at once, so that opening overlaps the message's arrival. */
   private readonly opening: Promise<void>
-
-  constructor(
-    private readonly store: Maildir,
-    targets: ReadonlyArray<MaildirTarget>,
-  ) {
-    // A name need only be unique within its folder: the copies share one, and a folder named twice gets another.
-    const name = uniqueName()
-    // Folders are told apart as a file system that ignores case and Unicode normalization would (macOS, Windows):
-    // there `Ü@x` and `ü@x` are one folder, and a shared name would fail the second exclusive open every time.
-    const named = new Set<string>()
-    this.copies = targets.map((t) => {
-      const dir = store.folder(t.address)
-      const folded = sameOnDisk(dir)
-      const own = named.has(folded) ? uniqueName() : name
-      named.add(folded)
-      const inbox = `${dir}${sep}new`
-      return { head: t.head, dir, inbox, tmp: `${dir}${sep}tmp${sep}${own}`, final: `${inbox}${sep}${own}` }
-    })
-    const open = (c: Copy): Promise<void> =>
-      store
-        .ensure(c.dir)
-        .then(() => store.openFile(c.tmp))
-        .then((file) => {
-          c.file = file
-        })
-    // The message's turn (see `openFiles`), then every open settles before the first failure is told, so that
-    // abort finds each file that was opened.
-    const turn = store.slots.take(this.copies.length)
-    this.cancelTurn = turn.cancel
-    this.opening = turn.taken.then((n) => {
-      this.held = n
-      this.cancelTurn = undefined
-      if (this.copies.length > 0) return settleAll(this.copies.map(open))
-      this.giveBack() // called off while its turn was on the way
-      return undefined
-    })
-    this.opening.catch(() => undefined) // awaited by flush and abort; never left unhandled
-  }
-
   /** Files taken from the store's `openFiles`, given back once every copy is closed. */
   private held = 0
   /** Leave the queue for a turn not yet given. */
-  private cancelTurn: (() => void) | undefined
+  private cancelTurn: (() => void) | undefined = undefined
+  private readonly store: Maildir
+
+  constructor(store: Maildir, targets: ReadonlyArray<MaildirTarget>) {
+    this.store = store
+    const copies = copiesOf(store, targets)
+    this.copies = copies
+    let opened: () => void = noop
+    let failed: (e: unknown) => void = noop
+    this.opening = new Promise<void>((resolve, reject) => {
+      opened = resolve
+      failed = reject
+    })
+    this.opening.catch(noop) // awaited by flush and abort; never left unhandled
+    // The message's turn (see `openFiles`), then every open settles before the first failure is told, so that
+    // abort finds each file that was opened.
+    const go = (n: number): void => {
+      this.held = n
+      this.cancelTurn = undefined
+      let left = copies.length
+      if (left === 0) return opened()
+      let failure: { readonly e: unknown } | undefined
+      const one = (ok: boolean, e?: unknown): void => {
+        if (!ok) failure ??= { e }
+        if (--left > 0) return
+        if (failure === undefined) opened()
+        else failed(failure.e)
+      }
+      for (const c of copies) openCopy(store, c, one)
+    }
+    const cancel = store.slots.take(copies.length, go)
+    // called off while waiting: nothing was made or opened, and nothing will be
+    if (cancel !== undefined)
+      this.cancelTurn = () => {
+        cancel()
+        opened()
+      }
+  }
 
   private giveBack(): void {
     const n = this.held
@@ -633,27 +711,28 @@ export class MaildirDelivery {
   }
 
   /** Append octets to every copy; they are written out once `flushOctets` have gathered. */
-  async write(chunk: Uint8Array): Promise<void> {
+  write(chunk: Uint8Array): Promise<void> {
     this.gathered.push(chunk)
     this.octets += chunk.length
-    if (this.octets >= this.store.flushOctets) await this.flush()
+    return this.octets >= this.store.flushOctets ? this.flush() : resolved
   }
 
   /** Open the copies (the first time) and write what has gathered to each, in parallel. */
-  private async flush(): Promise<void> {
+  private flush(): Promise<void> {
     const body = this.gathered
     this.gathered = []
     this.octets = 0
-    try {
-      await this.opening
-      const heads = !this.headsWritten
-      this.headsWritten = true
-      this.writing = settleAll(this.copies.map((c) => writeFully(c.file!, heads ? [c.head, ...body] : body)))
-      await this.writing
-    } catch (e) {
-      this.store.forget()
-      throw storeError(e)
-    }
+    const heads = !this.headsWritten
+    this.headsWritten = true
+    const copies = this.copies
+    const writing = this.opening.then(() => eachCopy(copies, (c) => writeCopy(c, body, heads)))
+    this.writing = writing
+    return writing.catch(this.flushFailed)
+  }
+
+  private readonly flushFailed = (e: unknown): never => {
+    this.store.forget()
+    throw storeError(e)
   }
 
   /**
@@ -665,39 +744,51 @@ export class MaildirDelivery {
    * `DeliveryAbortedError`. What remains: a mail reader that moved a copy out of new/ in the moments between its
    * rename and that removal keeps it, and a crash in those moments leaves it delivered.
    */
-  async commit(signal?: DeliverySignal): Promise<void> {
-    const renamed: string[] = []
-    try {
-      await this.flush()
-      const copies = this.copies
-      await settleAll(copies.map((c) => (c.file!.synced === true ? undefined : attempt(() => c.file!.sync()))))
-      // the session stopped waiting: its client heard 451 or 421 and will send the message again
-      stopIfAborted(signal)
-      // every rename settles before any is judged, so none lands in new/ after a failure was cleaned up
-      await settleAll(
-        copies.map((c) => call<void>((cb) => fs.rename(c.tmp, c.final, cb)).then(() => void renamed.push(c.final))),
-      )
-      // the data is on disk: a failed close loses nothing, so it runs beside the folder syncs
-      const closed = Promise.all(copies.map(closeCopy)).catch(() => undefined)
-      const inboxes = [...new Set(copies.map((c) => c.inbox))]
-      await Promise.all(inboxes.map((d) => this.store.folders.sync(d)))
-      // called off while the copies were moving into new/: they come back out (below)
-      stopIfAborted(signal)
-      this.copies = []
-      await closed
-      this.giveBack()
-    } catch (e) {
-      await Promise.all(renamed.map((final) => unlink(final).catch(() => undefined)))
-      if (renamed.length > 0) {
-        // the removals reach the disk too, so that a crash does not bring the copies back
-        const inboxes = new Set(renamed.map((final) => join(final, '..')))
-        await Promise.all([...inboxes].map((d) => this.store.folders.sync(d).catch(() => undefined)))
-      }
-      await this.abort()
-      if (e instanceof DeliveryAbortedError) throw e
-      this.store.forget() // a folder removed behind our back is made again by the next delivery
-      throw storeError(e)
+  commit(signal?: DeliverySignal): Promise<void> {
+    const renamed: Copy[] = []
+    const copies = this.copies
+    return this.flush()
+      .then(() => syncCopies(copies))
+      .then(() => {
+        // the session stopped waiting: its client heard 451 or 421 and will send the message again
+        stopIfAborted(signal)
+        // every rename settles before any is judged, so none lands in new/ after a failure was cleaned up
+        return eachCopy(copies, (c) => renameCopy(c, renamed))
+      })
+      .then(() => this.syncInboxes(copies))
+      .then(() => {
+        // called off while the copies were moving into new/: they come back out (below)
+        stopIfAborted(signal)
+        this.copies = []
+        this.giveBack()
+      })
+      .catch((e: unknown) => this.undo(e, renamed))
+  }
+
+  /** Close the files (the data is on disk: a failed close loses nothing, so it runs beside) and sync new/. */
+  private syncInboxes(copies: ReadonlyArray<Copy>): Promise<void> {
+    const closed = closeAll(copies)
+    const folders = this.store.folders
+    const synced =
+      copies.length === 1
+        ? folders.sync(copies[0]!.inbox)
+        : Promise.all([...new Set(copies.map((c) => c.inbox))].map((d) => folders.sync(d))).then(noop)
+    return closed === resolved ? synced : Promise.all([synced, closed]).then(noop)
+  }
+
+  /** After a failure: take copies already renamed back out of new/, remove the rest, and throw. */
+  private async undo(e: unknown, renamed: ReadonlyArray<Copy>): Promise<never> {
+    if (renamed.length > 0) {
+      const gone = [...renamed]
+      await Promise.all(gone.map((c) => unlink(c.final).catch(noop)))
+      // the removals reach the disk too, so that a crash does not bring the copies back
+      const inboxes = new Set(gone.map((c) => c.inbox))
+      await Promise.all([...inboxes].map((d) => this.store.folders.sync(d).catch(noop)))
     }
+    await this.abort()
+    if (e instanceof DeliveryAbortedError) throw e
+    this.store.forget() // a folder removed behind our back is made again by the next delivery
+    throw storeError(e)
   }
 
   /** Remove the temporary files; nothing reaches new/. Writes still running end before their files are closed. */
@@ -710,15 +801,15 @@ export class MaildirDelivery {
       this.gathered = []
       return
     }
-    await this.opening.catch(() => undefined) // files still being opened are closed and removed too
-    await this.writing.catch(() => undefined) // and files being written to are closed once the writes end
+    await this.opening.catch(noop) // files still being opened are closed and removed too
+    await this.writing.catch(noop) // and files being written to are closed once the writes end
     const copies = this.copies
     this.copies = []
     this.gathered = []
     await Promise.all(
       copies.map(async (c) => {
-        await closeCopy(c).catch(() => undefined)
-        await unlink(c.tmp).catch(() => undefined) // ENOENT when it was never opened, or renamed already
+        await closeCopy(c).catch(noop)
+        await unlink(c.tmp).catch(noop) // ENOENT when it was never opened, or renamed already
       }),
     )
     this.giveBack()
@@ -732,7 +823,8 @@ export class MaildirDelivery {
     try {
       for await (const chunk of chunks) {
         stopIfAborted(signal)
-        await this.write(chunk)
+        const written = this.write(chunk)
+        if (written !== resolved) await written
       }
       await this.commit(signal)
     } catch (e) {
@@ -740,4 +832,13 @@ export class MaildirDelivery {
       throw e // a StoreError from the file system, or the message stream's own error
     }
   }
+}
+
+/** Sync the copies whose files do not write through (opened without O_DSYNC). */
+const syncCopies = (copies: ReadonlyArray<Copy>): Promise<void> => {
+  let all = true
+  for (const c of copies) if (c.file?.synced !== true) all = false
+  return all
+    ? resolved
+    : settleAll(copies.map((c) => (c.file?.synced === true ? resolved : attempt(() => c.file!.sync()))))
 }
