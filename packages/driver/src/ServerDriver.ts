@@ -73,6 +73,26 @@ const verdictAnswer = (v: unknown, failure: Reply): Answer => {
 const errorAnswer = (e: unknown, failure: Reply): Answer =>
   e instanceof SmtpError ? reject(e.reply, e.challenge) : reject(failure)
 
+const accepted = accept()
+
+/**
+ * The answer to a question when the application has no hook for it: MAIL, RCPT and the greeting are accepted
+ * as the session's own checks left them. Any other question (AUTH, VRFY, EXPN, the message) goes the way of
+ * a hook's, even without one.
+ */
+const unhooked = (q: Question, hooks: ServerHooks): Answer | undefined => {
+  switch (q._tag) {
+    case 'Hello':
+      return hooks.onHello === undefined ? accepted : undefined
+    case 'Mail':
+      return hooks.onMailFrom === undefined ? accepted : undefined
+    case 'Rcpt':
+      return hooks.onRcptTo === undefined ? accepted : undefined
+    default:
+      return undefined
+  }
+}
+
 /** `onAuth` may return `{ user, reply? }` (see `AuthVerdict`): the verdict is its reply, the user is kept. */
 const authVerdict = (v: unknown): { verdict: unknown; user?: unknown } => {
   const verdict = authReplyOf(v)
@@ -280,11 +300,19 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
         early.push(input)
         return
       }
-      const [next, outputs] = step(state, input)
-      state = next
-      run(outputs)
+      let next: ServerInput | undefined = input
+      while (next !== undefined) {
+        const [after, outputs] = step(state, next)
+        state = after
+        run(outputs)
+        // a question no hook answers: its answer is the next input, once this step's outputs have all run
+        next = answerNow
+        answerNow = undefined
+        if (closed) return
+      }
       afterDispatch()
     }
+    let answerNow: ServerInput | undefined
     let afterDispatch = (): void => undefined
 
     const run = (outputs: ReadonlyArray<ServerOutput>): void => {
@@ -419,6 +447,12 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     }
 
     const ask = (q: Question): void => {
+      // No hook for MAIL, RCPT or the greeting: the session's own answer, with no promise, timer or call to track
+      const own = unhooked(q, hooks)
+      if (own !== undefined) {
+        answerNow = answered(q.id, own)
+        return
+      }
       const failure = q._tag === 'Auth' ? authError : localError
       let settled = false
       let cancel = (): void => undefined
@@ -645,6 +679,11 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       })
       state = s
       run(outputs)
+      if (answerNow !== undefined) {
+        const a = answerNow
+        answerNow = undefined
+        dispatch(a)
+      }
       for (const input of early.splice(0)) dispatch(input)
       unpause('greeting')
       afterDispatch() // a stop() or an end of input that came during onConnect

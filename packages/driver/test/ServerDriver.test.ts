@@ -317,6 +317,26 @@ describe('runServerSession', () => {
     })
   })
 
+  describe('questions no hook answers', () => {
+    it('EHLO, MAIL and RCPT without hooks are answered in the turn their line came in, in order', async () => {
+      const { transport } = start({}, { onMessage: async () => undefined })
+      await transport.until(/^220 /)
+      transport.send('EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nRCPT TO:<z@y.example>\r\n')
+      // no await: no promise stands between a line and its reply
+      expect(transport.text()).toMatch(/250 BINARYMIME\r\n250 2\.1\.0 Ok\r\n250 2\.1\.5 Ok\r\n250 2\.1\.5 Ok\r\n$/)
+    })
+
+    it('a hook for one of them is still asked, and the others wait for its answer', async () => {
+      const seen: string[] = []
+      const { transport } = start({}, { onRcptTo: async (to) => void seen.push(to.localPart) })
+      await transport.until(/^220 /)
+      transport.send('EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nNOOP\r\n')
+      expect(transport.text()).toMatch(/250 2\.1\.0 Ok\r\n$/)
+      await transport.until(/250 2\.1\.5 Ok\r\n250 2\.0\.0 Ok\r\n$/)
+      expect(seen).toEqual(['x'])
+    })
+  })
+
   describe('robustness', () => {
     it('a peer that does not read: reading pauses while a write is blocked', async () => {
       const { transport } = start({})
