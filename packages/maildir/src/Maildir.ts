@@ -618,7 +618,8 @@ const writeCopy = (c: Copy, body: ReadonlyArray<Uint8Array>, heads: boolean): Pr
 const renameCopy = (c: Copy, renamed: Copy[]): Promise<void> =>
   new Promise((resolve, reject) =>
     fs.rename(c.tmp, c.final, (e) => {
-      if (e !== null) return reject(e)
+      // Deno's node:fs calls back with undefined, not null, when the rename succeeded
+      if (e) return reject(e)
       renamed.push(c)
       resolve()
     }),
