@@ -108,9 +108,9 @@ describe('client session', () => {
       })
       const before = fc.oneof(
         fc.uint8Array({ maxLength: 64 }).map(ClientInput.received),
-        fc.constantFrom('250 2.0.0 Ok\r\n', '421 4.4.2 Timeout\r\n', '221 Bye\r\n').map((r) =>
-          ClientInput.received(encode(r)),
-        ),
+        fc
+          .constantFrom('250 2.0.0 Ok\r\n', '421 4.4.2 Timeout\r\n', '221 Bye\r\n')
+          .map((r) => ClientInput.received(encode(r))),
         fc.constantFrom(
           ClientInput.timerFired('reply'),
           ClientInput.peerClosed,
@@ -120,11 +120,14 @@ describe('client session', () => {
           ClientInput.submitted({ from: 'bob@example.org', to: ['alice@example.com'] }),
         ),
       )
-      test.prop([fc.array(before, { maxLength: 10 })])('no input but the handshake makes the client write', (inputs) => {
-        const h = waiting()
-        for (const i of inputs) h.input(i)
-        expect(h.read()).toBe('')
-      })
+      test.prop([fc.array(before, { maxLength: 10 })])(
+        'no input but the handshake makes the client write',
+        (inputs) => {
+          const h = waiting()
+          for (const i of inputs) h.input(i)
+          expect(h.read()).toBe('')
+        },
+      )
     })
     it('TlsStarted nobody asked for is misuse and changes nothing', () => {
       const h = manual({ helo })

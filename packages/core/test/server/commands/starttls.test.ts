@@ -25,9 +25,9 @@ const afterStartTls = (): Harness => {
 // Whatever may happen to a session before its handshake is done, other than the handshake itself.
 const beforeHandshake: fc.Arbitrary<ServerInput> = fc.oneof(
   fc.uint8Array({ maxLength: 64 }).map(received),
-  fc.constantFrom('EHLO c.example\r\n', 'QUIT\r\n', 'NOOP\r\n', 'MAIL FROM:<a@b.example>\r\n').map((c) =>
-    received(new TextEncoder().encode(c)),
-  ),
+  fc
+    .constantFrom('EHLO c.example\r\n', 'QUIT\r\n', 'NOOP\r\n', 'MAIL FROM:<a@b.example>\r\n')
+    .map((c) => received(new TextEncoder().encode(c))),
   fc.constantFrom('idle' as const, 'data' as const, 'authDelay' as const).map(timerFired),
   fc.constantFrom(shutdown, stopRequested, peerClosed),
   fc.nat({ max: 5 }).map((id) => answered(id, accept())),
@@ -129,7 +129,7 @@ describe('server session', () => {
       expect(h.read()).toBe('')
       expect(h.closed).toBe(false)
       h.input(tlsStarted)
-      // no EHLO yet over TLS, so no enhanced code (RFC 2034 3)
+      // no EHLO yet over TLS: the session writes no enhanced code before one (see usesEnhanced)
       expect(h.read()).toBe('421 Service shutting down, closing transmission channel\r\n')
       expect(h.closed).toBe(true)
     })
