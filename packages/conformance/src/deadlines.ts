@@ -88,6 +88,24 @@ export const deadlineCases = (adapter: Adapter): ReadonlyArray<Case> => {
       },
     },
     {
+      name: 'close(): a client between the 220 to STARTTLS and its handshake may finish it, then hears 421 over TLS (RFC 5321 3.8)',
+      run: async () => {
+        const files = tlsFiles()
+        const s = await serve(adapter, { tls: files })
+        const { peer, heard } = await toStartTls(s.port)
+        try {
+          const closing = s.server.close(30000) // its last call (421 to every session) is far off
+          await sleep(200)
+          assert.equal(peer.received, heard) // the stop waits for TLS: nothing in clear
+          await peer.startTls({ servername: 'localhost', ca: files.ca })
+          await peer.until(/\r\n220 2\.0\.0 [^\r\n]*\r\n421 [^\r\n]*\r\n$/, 10000) // read decrypted
+          await within(closing, 10000, 'close(30000) settled once the session said 421')
+        } finally {
+          peer.vanish()
+        }
+      },
+    },
+    {
       name: 'STARTTLS: a handshake that fails (plaintext after the 220) ends the connection with no SMTP reply in clear',
       run: async () => {
         const s = await serve(adapter, { tls: tlsFiles(), smtp: { idleTimeoutMs: 2000 } })
