@@ -76,8 +76,7 @@ export const streaming = (p: Phase): boolean =>
  */
 export const closeWith = (s: ServerState, out: Out, r: Reply | undefined, reason: AbortReason): ServerState => {
   if (streaming(s.phase)) out.push(messageAborted(reason))
-  // RFC 3207 4: after the 220 the client's next octets are its TLS handshake, and no SMTP is spoken until
-  // TLS is up; a reply in clear there would land in the handshake (and tell an onlooker why we hung up).
+  // RFC 3207 4: after the 220 the client's next octets are its TLS handshake; a reply in clear would land in it
   if (r !== undefined && s.phase._tag !== 'TlsWait') say(s, out, r)
   out.push(close)
   return update(s, {
