@@ -2,6 +2,8 @@
 // finish in `tlsHandshakeTimeoutMs` is dropped (RFC 8314 3.3 connections start with TLS; one that never does
 // must not hold a slot), and `close(deadline)` cuts every connection still open at its deadline, whatever
 // the client does (one that keeps its side open, one that does not read, one still in its handshake).
+// Between the 220 to STARTTLS and the handshake the wire belongs to TLS (RFC 3207 4): a deadline, a close or
+// a failed handshake there ends the connection with no SMTP reply in clear.
 import * as assert from 'node:assert/strict'
 import * as net from 'node:net'
 import { type Adapter, type Case, context, serve, sleep } from './harness.ts'
@@ -43,9 +45,82 @@ const halfOpenPeer = (port: number): Promise<{ socket: net.Socket; said: () => s
     socket.once('error', reject)
   })
 
+/** A raw peer through EHLO and STARTTLS that stops at the 220: what it heard until then. */
+const toStartTls = async (port: number): Promise<{ peer: RawPeer; heard: string }> => {
+  const peer = await RawPeer.connect(port)
+  await peer.until(/^220 /)
+  peer.write('EHLO c.example\r\n')
+  assert.match(await peer.until(/\r\n250 [^\r\n]*\r\n$/), /250[- ]STARTTLS\r\n/)
+  peer.write('STARTTLS\r\n')
+  return { peer, heard: await peer.until(/\r\n220 2\.0\.0 [^\r\n]*\r\n$/) }
+}
+
 export const deadlineCases = (adapter: Adapter): ReadonlyArray<Case> => {
   const { tlsFiles } = context(adapter)
   return [
+    {
+      name: 'STARTTLS: a client silent after the 220 is cut at the command deadline, with no 421 in clear (RFC 3207 4)',
+      run: async () => {
+        const s = await serve(adapter, { tls: tlsFiles(), smtp: { idleTimeoutMs: 500 } })
+        const { peer, heard } = await toStartTls(s.port)
+        try {
+          await within(peer.closed, 8000, 'the connection closed')
+          assert.equal(peer.received, heard) // not one octet after the 220
+        } finally {
+          peer.vanish()
+          await s.server.close(1000)
+        }
+      },
+    },
+    {
+      name: 'close(deadline): a connection between the 220 to STARTTLS and its handshake is cut, with no 421 in clear',
+      run: async () => {
+        const s = await serve(adapter, { tls: tlsFiles() })
+        const { peer, heard } = await toStartTls(s.port)
+        try {
+          const started = Date.now()
+          await within(s.server.close(1000), 5000, 'close(1000) settled')
+          await within(peer.closed, 5000 - (Date.now() - started), 'the connection closed')
+          assert.equal(peer.received, heard)
+        } finally {
+          peer.vanish()
+        }
+      },
+    },
+    {
+      name: 'close(): a client between the 220 to STARTTLS and its handshake may finish it, then hears 421 over TLS (RFC 5321 3.8)',
+      run: async () => {
+        const files = tlsFiles()
+        const s = await serve(adapter, { tls: files })
+        const { peer, heard } = await toStartTls(s.port)
+        try {
+          const closing = s.server.close(30000) // its last call (421 to every session) is far off
+          await sleep(200)
+          assert.equal(peer.received, heard) // the stop waits for TLS: nothing in clear
+          await peer.startTls({ servername: 'localhost', ca: files.ca })
+          await peer.until(/\r\n220 2\.0\.0 [^\r\n]*\r\n421 [^\r\n]*\r\n$/, 10000) // read decrypted
+          await within(closing, 10000, 'close(30000) settled once the session said 421')
+        } finally {
+          peer.vanish()
+        }
+      },
+    },
+    {
+      name: 'STARTTLS: a handshake that fails (plaintext after the 220) ends the connection with no SMTP reply in clear',
+      run: async () => {
+        const s = await serve(adapter, { tls: tlsFiles(), smtp: { idleTimeoutMs: 2000 } })
+        const { peer, heard } = await toStartTls(s.port)
+        try {
+          peer.write('EHLO c.example\r\n') // not a TLS record: the server's TLS layer refuses it
+          await within(peer.closed, 8000, 'the connection closed')
+          // a TLS alert may come back (binary, no CRLF); an SMTP reply line must not
+          assert.doesNotMatch(peer.received.slice(heard.length), /\d{3}[ -][^\r\n]*\r\n/)
+        } finally {
+          peer.vanish()
+          await s.server.close(1000)
+        }
+      },
+    },
     {
       name: 'implicit TLS: a connection that never starts its handshake is dropped at tlsHandshakeTimeoutMs (RFC 8314 3.3)',
       run: async () => {

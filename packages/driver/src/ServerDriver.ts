@@ -231,6 +231,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     const report = (e: unknown): void => options.onError?.(e)
     let messages = 0
     let upgrading: Uint8Array[] | undefined // decrypted bytes that came during the TLS handshake
+    let handshaking = false // from the 220 to STARTTLS until the session hears TLS is up
     let lastSent: Uint8Array | undefined // the last replies written, to tell why the session closed
     let peerGone = false
     let secure: TlsInfo | undefined = transport.tls // what the last handshake told
@@ -354,6 +355,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
             unpause('message')
             break
           case 'StartTls':
+            handshaking = true
             lastWrite
               .then(() => {
                 // From this call on the transport delivers only decrypted bytes; some runtimes (Node's
@@ -368,6 +370,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
                 if (!(await secured())) return
                 const early = upgrading ?? []
                 upgrading = undefined
+                handshaking = false
                 dispatch(tlsStarted)
                 for (const bytes of early) dispatch(received(bytes))
               })
@@ -399,7 +402,9 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
             unpause('held')
             break
           case 'Close':
-            finish(peerGone ? { cause: 'client' } : closedBy(lastSent)) // the transport writes what it holds before it closes
+            // the transport writes what it holds before it closes; a close before TLS is up (the deadline or a
+            // shutdown came first: the session then says nothing, RFC 3207 4) is the handshake's failure
+            finish(peerGone ? { cause: 'client' } : handshaking ? { cause: 'tls' } : closedBy(lastSent))
             break
           case 'Misuse':
             report(new Error(`smtpure misuse: ${o.message}`))

@@ -270,6 +270,55 @@ describe('runServerSession', () => {
       const out = await transport.until(/220 2\.0\.0 [^\r\n]*\r\n250-mx\.example\.com[\s\S]*\r\n250 [A-Z0-9]+\r\n$/)
       expect(out.split('STARTTLS').length).toBe(2) // the second EHLO was answered in TLS
     })
+    describe('between the 220 to STARTTLS and the end of the handshake nothing is written (RFC 3207 4)', () => {
+      /** A session whose handshake hangs (or fails, with `fail`) once the 220 to STARTTLS is out. */
+      const upgrading = async (fail?: Error) => {
+        const closes: unknown[] = []
+        const config = serverConfig({ hostname: 'mx.example.com', startTls: true })
+        if (config._tag === 'Left') throw new Error(config.left.errors.join())
+        const transport = new MemoryTransport()
+        const runtime = testRuntime()
+        transport.startTls = () => {
+          transport.tlsStarted++
+          return fail === undefined ? new Promise(() => undefined) : Promise.reject(fail)
+        }
+        const hooks: ServerHooks = { onClose: (_session, reason) => void closes.push(reason) }
+        const session = startServerSession(transport, {
+          config: config.right,
+          hooks,
+          runtime,
+          onError: () => undefined,
+        })
+        transport.send('EHLO c.example\r\nSTARTTLS\r\n')
+        await transport.until(/220 2\.0\.0 Ready to start TLS\r\n$/)
+        await new Promise((r) => setTimeout(r, 10))
+        expect(transport.tlsStarted).toBe(1)
+        return { transport, runtime, session, closes, sent: transport.text() }
+      }
+      it('the idle deadline closes the connection, and onClose hears the handshake did not finish', async () => {
+        const { transport, runtime, session, closes, sent } = await upgrading()
+        transport.send('QUIT\r\n') // bytes in clear after the 220 are no command
+        runtime.fire()
+        await session.done
+        expect(transport.text()).toBe(sent)
+        expect(transport.closed).toBe(true)
+        expect(closes).toEqual([{ cause: 'tls' }])
+      })
+      it('stop(true) closes the connection', async () => {
+        const { transport, session, closes, sent } = await upgrading()
+        session.stop()
+        session.stop(true)
+        await session.done
+        expect(transport.text()).toBe(sent)
+        expect(closes).toEqual([{ cause: 'tls' }])
+      })
+      it('a failed handshake closes the connection', async () => {
+        const { transport, session, closes, sent } = await upgrading(new Error('wrong version number'))
+        await session.done
+        expect(transport.text()).toBe(sent)
+        expect(closes).toEqual([{ cause: 'tls' }])
+      })
+    })
     it('a fired idle timer closes with 421 (RFC 5321 4.5.3.2.7)', async () => {
       const { transport, runtime, done } = start({})
       await transport.until(/^220 /)

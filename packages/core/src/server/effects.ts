@@ -70,10 +70,14 @@ export const streaming = (p: Phase): boolean =>
   (p._tag === 'Bdat' && !p.tooBig) ||
   (p._tag === 'Envelope' && p.chunked !== undefined && !p.chunked.failed)
 
-/** End the session: abort a message in flight, send `r` if given, and close. */
+/**
+ * End the session: abort a message in flight, send `r` if given, and close. Between the 220 to STARTTLS and
+ * the handshake `r` is not sent: the wire then belongs to TLS, so a deadline or a shutdown there just closes.
+ */
 export const closeWith = (s: ServerState, out: Out, r: Reply | undefined, reason: AbortReason): ServerState => {
   if (streaming(s.phase)) out.push(messageAborted(reason))
-  if (r !== undefined) say(s, out, r)
+  // RFC 3207 4: after the 220 the client's next octets are its TLS handshake; a reply in clear would land in it
+  if (r !== undefined && s.phase._tag !== 'TlsWait') say(s, out, r)
   out.push(close)
   return update(s, {
     phase: { _tag: 'Closed' },

@@ -56,7 +56,8 @@ export const step = (s: ServerState, input: ServerInput): readonly [ServerState,
     }
     case 'TlsStarted':
       if (s.phase._tag !== 'TlsWait') return [s, [misuse('TlsStarted without a StartTls output')]]
-      next = armTimers(onTlsStarted(s), s, out, true) // the handshake is done: a whole deadline for EHLO
+      // the handshake is done: a whole deadline for EHLO, or the 421 of a stop asked for during it, now over TLS
+      next = armTimers(stopIfQuiet(onTlsStarted(s), out), s, out, true)
       break
     case 'TimerFired':
       next = armTimers(onTimer(s, out, input.timer), s, out)

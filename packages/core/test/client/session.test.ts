@@ -2,7 +2,9 @@
 // RFC 2033 4.1), the STARTTLS policy (RFC 3207 4), AUTH (RFC 4954 4, 6), QUIT (4.1.1.10), 421 (3.8),
 // protocol errors, and application misuse.
 import { describe, expect, it } from 'vitest'
+import { fc, test } from '@fast-check/vitest'
 import { ClientInput } from '../../src/client/index.js'
+import { encode } from '../../src/wire/bytes.js'
 import { ClientHarness, greet, manual } from './harness.js'
 
 const helo = 'client.example.org'
@@ -80,6 +82,52 @@ describe('client session', () => {
       const h = greet(manual(options), ['STARTTLS'])
       expect(h.read()).toBe(`EHLO ${helo}\r\n`)
       expect(h.of('Ready')).toMatchObject([{ tls }])
+    })
+    describe('between the 220 to STARTTLS and the handshake nothing goes out in clear (RFC 3207 4)', () => {
+      const waiting = (): ReturnType<typeof manual> => {
+        const h = greet(manual({ helo, tls: 'required' }), ['STARTTLS'])
+        h.feed('220 2.0.0 Ready to start TLS\r\n')
+        expect(h.read()).toBe(`EHLO ${helo}\r\nSTARTTLS\r\n`)
+        expect(h.startTls).toBe(1)
+        return h
+      }
+      it('a handshake that runs past the command timeout closes the connection without QUIT', () => {
+        const h = waiting()
+        h.input(ClientInput.timerFired('reply'))
+        expect(h.read()).toBe('')
+        expect(h.closed).toBe(true)
+        expect(h.of('Failed')).toMatchObject([{ error: { _tag: 'Timeout', waitingFor: 'the TLS handshake' } }])
+      })
+      it('QUIT asked for during the handshake waits for TLS and goes out over it', () => {
+        const h = waiting()
+        h.input(ClientInput.quitRequested)
+        expect(h.read()).toBe('')
+        h.input(ClientInput.tlsStarted)
+        h.feed('250 mx.example.com\r\n')
+        expect(h.read()).toBe(`EHLO ${helo}\r\nQUIT\r\n`)
+      })
+      const before = fc.oneof(
+        fc.uint8Array({ maxLength: 64 }).map(ClientInput.received),
+        fc
+          .constantFrom('250 2.0.0 Ok\r\n', '421 4.4.2 Timeout\r\n', '221 Bye\r\n')
+          .map((r) => ClientInput.received(encode(r))),
+        fc.constantFrom(
+          ClientInput.timerFired('reply'),
+          ClientInput.peerClosed,
+          ClientInput.quitRequested,
+          ClientInput.bodyEnd,
+          ClientInput.bodyChunk(encode('x')),
+          ClientInput.submitted({ from: 'bob@example.org', to: ['alice@example.com'] }),
+        ),
+      )
+      test.prop([fc.array(before, { maxLength: 10 })])(
+        'no input but the handshake makes the client write',
+        (inputs) => {
+          const h = waiting()
+          for (const i of inputs) h.input(i)
+          expect(h.read()).toBe('')
+        },
+      )
     })
     it('TlsStarted nobody asked for is misuse and changes nothing', () => {
       const h = manual({ helo })

@@ -1,6 +1,37 @@
 import { describe, expect, it } from 'vitest'
-import { accept, tlsStarted } from '../../../src/index.js'
+import { fc, test } from '@fast-check/vitest'
+import {
+  type ServerInput,
+  accept,
+  answered,
+  peerClosed,
+  received,
+  shutdown,
+  stopRequested,
+  timerFired,
+  tlsStarted,
+} from '../../../src/index.js'
 import { Harness } from '../harness.js'
+
+/** A session that has just said 220 to STARTTLS: the next octets on the wire are the TLS handshake. */
+const afterStartTls = (): Harness => {
+  const h = new Harness({ startTls: true, idleTimeoutMs: 1000 })
+  h.feed('EHLO c.example\r\n')
+  h.feed('STARTTLS\r\n')
+  expect(h.read()).toMatch(/\r\n220 2\.0\.0 Ready to start TLS\r\n$/)
+  return h
+}
+
+// Whatever may happen to a session before its handshake is done, other than the handshake itself.
+const beforeHandshake: fc.Arbitrary<ServerInput> = fc.oneof(
+  fc.uint8Array({ maxLength: 64 }).map(received),
+  fc
+    .constantFrom('EHLO c.example\r\n', 'QUIT\r\n', 'NOOP\r\n', 'MAIL FROM:<a@b.example>\r\n')
+    .map((c) => received(new TextEncoder().encode(c))),
+  fc.constantFrom('idle' as const, 'data' as const, 'authDelay' as const).map(timerFired),
+  fc.constantFrom(shutdown, stopRequested, peerClosed),
+  fc.nat({ max: 5 }).map((id) => answered(id, accept())),
+)
 
 describe('server session', () => {
   describe('STARTTLS (RFC 3207 4)', () => {
@@ -74,5 +105,51 @@ describe('server session', () => {
       expect(h.state).toBe(before)
       expect(h.outputs.at(-1)).toMatchObject({ _tag: 'Misuse' })
     })
+  })
+
+  describe('between the 220 to STARTTLS and the handshake (RFC 3207 4)', () => {
+    // After the 220 the client's next octets are a TLS ClientHello: an SMTP reply in clear there is garbage
+    // to its TLS layer, and RFC 3207 4 lets no SMTP be spoken until TLS is up.
+    it('the command deadline closes the connection without a 421 in clear (RFC 5321 4.5.3.2.7)', () => {
+      const h = afterStartTls()
+      h.input(timerFired('idle'))
+      expect(h.read()).toBe('')
+      expect(h.closed).toBe(true)
+      expect(h.state.phase._tag).toBe('Closed')
+    })
+    it('an immediate shutdown closes without a 421 in clear', () => {
+      const h = afterStartTls()
+      h.input(shutdown)
+      expect(h.read()).toBe('')
+      expect(h.closed).toBe(true)
+    })
+    it('a graceful stop waits for the handshake, then says 421 over TLS at once (RFC 5321 3.8)', () => {
+      const h = afterStartTls()
+      h.input(stopRequested)
+      expect(h.read()).toBe('')
+      expect(h.closed).toBe(false)
+      h.input(tlsStarted)
+      // no EHLO yet over TLS: the session writes no enhanced code before one (see usesEnhanced)
+      expect(h.read()).toBe('421 Service shutting down, closing transmission channel\r\n')
+      expect(h.closed).toBe(true)
+    })
+    it('a command pipelined behind STARTTLS, or sent in clear after it, gets no reply (RFC 3207 4, 5.2)', () => {
+      const h = new Harness({ startTls: true })
+      h.feed('EHLO c.example\r\n')
+      h.read()
+      h.feed('STARTTLS\r\nQUIT\r\n')
+      expect(h.read()).toBe('220 2.0.0 Ready to start TLS\r\n')
+      h.feed('NOOP\r\nQUIT\r\n')
+      expect(h.read()).toBe('')
+      expect(h.closed).toBe(false)
+    })
+    test.prop([fc.array(beforeHandshake, { maxLength: 12 })])(
+      'no input but the handshake makes the server write anything (RFC 3207 4)',
+      (inputs) => {
+        const h = afterStartTls()
+        for (const i of inputs) h.input(i)
+        expect(h.read()).toBe('') // an answer nobody asked for is Misuse, which writes nothing either
+      },
+    )
   })
 })
