@@ -91,8 +91,10 @@ export const writeFully = (file: Pick<StoreFile, 'writev'>, buffers: ReadonlyArr
   let total = 0
   for (const b of buffers) total += b.length
   if (total === 0) return resolved
-  // the common case: one writev takes everything
-  return file.writev(buffers).then((written) => (written === total ? undefined : writeRest(file, buffers, written)))
+  // the common case: one writev takes everything (a writev that throws is a rejection, as in writeRest)
+  return attempt(() => file.writev(buffers)).then((written) =>
+    written === total ? undefined : writeRest(file, buffers, written),
+  )
 }
 
 /** The rest of `writeFully` after a short write of `written` octets. */
