@@ -660,7 +660,10 @@ export class MaildirDelivery {
   private gathered: Uint8Array[] = []
   private octets = 0
   private headsWritten = false
-  /** The writes of the last flush (and the opens before them): abort lets them end before it closes the files. */
+  /**
+   * The opens, then every flush's writes in turn (each flush waits for the one before, so octets stay in order
+   * and a commit waits for every write): abort lets them end before it closes the files.
+   */
   private writing: Promise<void> = resolved
   /** The copies' files being opened: started at once, so that opening overlaps the message's arrival. */
   private readonly opening: Promise<void>
@@ -681,6 +684,7 @@ export class MaildirDelivery {
       failed = reject
     })
     this.opening.catch(noop) // awaited by flush and abort; never left unhandled
+    this.writing = this.opening
     // The message's turn (see `openFiles`), then every open settles before the first failure is told, so that
     // abort finds each file that was opened.
     const go = (n: number): void => {
@@ -727,7 +731,8 @@ export class MaildirDelivery {
     const heads = !this.headsWritten
     this.headsWritten = true
     const copies = this.copies
-    const writing = this.opening.then(() => eachCopy(copies, (c) => writeCopy(c, body, heads)))
+    // after the flush before (and the opens): a write not awaited is never overtaken, nor left running
+    const writing = this.writing.then(() => eachCopy(copies, (c) => writeCopy(c, body, heads)))
     this.writing = writing
     return writing.catch(this.flushFailed)
   }
