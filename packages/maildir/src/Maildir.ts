@@ -665,6 +665,8 @@ export class MaildirDelivery {
    * and a commit waits for every write): abort lets them end before it closes the files.
    */
   private writing: Promise<void> = resolved
+  /** The commit, once asked for: a second call gets the same outcome. */
+  private committing: Promise<void> | undefined = undefined
   /** The copies' files being opened: started at once, so that opening overlaps the message's arrival. */
   private readonly opening: Promise<void>
   /** Files taken from the store's `openFiles`, given back once every copy is closed. */
@@ -716,8 +718,12 @@ export class MaildirDelivery {
     if (n > 0) this.store.slots.give(n)
   }
 
-  /** Append octets to every copy; they are written out once `flushOctets` have gathered. */
+  /**
+   * Append octets to every copy; they are written out once `flushOctets` have gathered. Once `commit` was
+   * called it rejects with an Error: the octets could reach no file.
+   */
   write(chunk: Uint8Array): Promise<void> {
+    if (this.committing !== undefined) return Promise.reject(new Error('write after commit: the message is sealed'))
     this.gathered.push(chunk)
     this.octets += chunk.length
     return this.octets >= this.store.flushOctets ? this.flush() : resolved
@@ -749,9 +755,14 @@ export class MaildirDelivery {
    * `signal` (the hook's `session.signal`) calls the delivery off: aborted before the renames, nothing reaches
    * new/; aborted while they run, the copies are taken back out of new/ once they settle. Either way it throws
    * `DeliveryAbortedError`. What remains: a mail reader that moved a copy out of new/ in the moments between its
-   * rename and that removal keeps it, and a crash in those moments leaves it delivered.
+   * rename and that removal keeps it, and a crash in those moments leaves it delivered. Called again, it
+   * returns the first call's outcome.
    */
   commit(signal?: DeliverySignal): Promise<void> {
+    return (this.committing ??= this.commitOnce(signal))
+  }
+
+  private commitOnce(signal: DeliverySignal | undefined): Promise<void> {
     const renamed: Copy[] = []
     const copies = this.copies
     return this.flush()
