@@ -195,7 +195,8 @@ const storeError = (e: unknown): StoreError => (e instanceof StoreError ? e : ne
 
 /**
  * The delivery was called off by its signal (the SMTP session stopped waiting for it: its client heard 451
- * or 421 and will send the message again), so it delivered nothing. `cause` is the signal's reason.
+ * or 421 and will send the message again), or by `abort()`, so it delivered nothing. `cause` is the signal's
+ * reason (undefined for `abort()`).
  */
 export class DeliveryAbortedError extends Error {
   override readonly cause: unknown
@@ -665,8 +666,12 @@ export class MaildirDelivery {
    * and a commit waits for every write): abort lets them end before it closes the files.
    */
   private writing: Promise<void> = resolved
-  /** The commit, once asked for: a second call gets the same outcome. */
+  /** Set by `abort()`: no write starts after it, and a commit running stops before it delivers. */
+  private aborted = false
+  /** The commit, once asked for: a second call gets the same outcome, and abort waits for it. */
   private committing: Promise<void> | undefined = undefined
+  /** The files closed and removed, once begun (after an abort or a failed commit). */
+  private cleaning: Promise<void> | undefined = undefined
   /** The copies' files being opened: started at once, so that opening overlaps the message's arrival. */
   private readonly opening: Promise<void>
   /** Files taken from the store's `openFiles`, given back once every copy is closed. */
@@ -719,11 +724,12 @@ export class MaildirDelivery {
   }
 
   /**
-   * Append octets to every copy; they are written out once `flushOctets` have gathered. Once `commit` was
-   * called it rejects with an Error: the octets could reach no file.
+   * Append octets to every copy; they are written out once `flushOctets` have gathered. After `commit` was
+   * called it rejects with an Error (the octets could reach no file), after `abort` with DeliveryAbortedError.
    */
   write(chunk: Uint8Array): Promise<void> {
     if (this.committing !== undefined) return Promise.reject(new Error('write after commit: the message is sealed'))
+    if (this.aborted) return Promise.reject(new DeliveryAbortedError(undefined))
     this.gathered.push(chunk)
     this.octets += chunk.length
     return this.octets >= this.store.flushOctets ? this.flush() : resolved
@@ -738,12 +744,17 @@ export class MaildirDelivery {
     this.headsWritten = true
     const copies = this.copies
     // after the flush before (and the opens): a write not awaited is never overtaken, nor left running
-    const writing = this.writing.then(() => eachCopy(copies, (c) => writeCopy(c, body, heads)))
+    const writing = this.writing.then(() =>
+      this.aborted
+        ? Promise.reject(new DeliveryAbortedError(undefined))
+        : eachCopy(copies, (c) => writeCopy(c, body, heads)),
+    )
     this.writing = writing
     return writing.catch(this.flushFailed)
   }
 
   private readonly flushFailed = (e: unknown): never => {
+    if (e instanceof DeliveryAbortedError) throw e
     this.store.forget()
     throw storeError(e)
   }
@@ -755,11 +766,17 @@ export class MaildirDelivery {
    * `signal` (the hook's `session.signal`) calls the delivery off: aborted before the renames, nothing reaches
    * new/; aborted while they run, the copies are taken back out of new/ once they settle. Either way it throws
    * `DeliveryAbortedError`. What remains: a mail reader that moved a copy out of new/ in the moments between its
-   * rename and that removal keeps it, and a crash in those moments leaves it delivered. Called again, it
-   * returns the first call's outcome.
+   * rename and that removal keeps it, and a crash in those moments leaves it delivered. `abort()` called while
+   * the commit runs stops it the same way. Called again, it returns the first call's outcome.
    */
   commit(signal?: DeliverySignal): Promise<void> {
     return (this.committing ??= this.commitOnce(signal))
+  }
+
+  /** Stop if the delivery was called off, by its signal or by `abort()`. */
+  private stopIfCalledOff(signal: DeliverySignal | undefined): void {
+    stopIfAborted(signal)
+    if (this.aborted) throw new DeliveryAbortedError(undefined)
   }
 
   private commitOnce(signal: DeliverySignal | undefined): Promise<void> {
@@ -769,14 +786,14 @@ export class MaildirDelivery {
       .then(() => syncCopies(copies))
       .then(() => {
         // the session stopped waiting: its client heard 451 or 421 and will send the message again
-        stopIfAborted(signal)
+        this.stopIfCalledOff(signal)
         // every rename settles before any is judged, so none lands in new/ after a failure was cleaned up
         return eachCopy(copies, (c) => renameCopy(c, renamed))
       })
       .then(() => this.syncInboxes(copies))
       .then(() => {
         // called off while the copies were moving into new/: they come back out (below)
-        stopIfAborted(signal)
+        this.stopIfCalledOff(signal)
         this.copies = []
         this.giveBack()
       })
@@ -803,22 +820,36 @@ export class MaildirDelivery {
       const inboxes = new Set(gone.map((c) => c.inbox))
       await Promise.all([...inboxes].map((d) => this.store.folders.sync(d).catch(noop)))
     }
-    await this.abort()
+    await this.cleanUp()
     if (e instanceof DeliveryAbortedError) throw e
     this.store.forget() // a folder removed behind our back is made again by the next delivery
     throw storeError(e)
   }
 
-  /** Remove the temporary files; nothing reaches new/. Writes still running end before their files are closed. */
+  /**
+   * Remove the temporary files; nothing reaches new/. Writes still running end before their files are closed.
+   * A commit running stops (it rejects with DeliveryAbortedError and takes back any copy it renamed) and has
+   * settled when this resolves; a commit that resolved first has delivered, and this then does nothing.
+   */
   async abort(): Promise<void> {
+    this.aborted = true
     if (this.cancelTurn !== undefined) {
       // still waiting for its turn: nothing was made or opened, and nothing will be
       this.cancelTurn()
       this.cancelTurn = undefined
       this.copies = []
       this.gathered = []
-      return
     }
+    if (this.committing !== undefined) await this.committing.catch(noop)
+    await this.cleanUp()
+  }
+
+  /** Close and remove the files, once: a second caller waits for the first's closes too. */
+  private cleanUp(): Promise<void> {
+    return (this.cleaning ??= this.closeAndRemove())
+  }
+
+  private async closeAndRemove(): Promise<void> {
     await this.opening.catch(noop) // files still being opened are closed and removed too
     await this.writing.catch(noop) // and files being written to are closed once the writes end
     const copies = this.copies

@@ -95,10 +95,13 @@ export const fakeFiles = (options: FakeOptions = {}) => {
         if (running > 0) ledger.wrong.push(`closed under a running step ${name}`)
         const first = !closed
         closed = true
-        if (first) ledger.open -= 1
         const f = fault('close', path)
-        // the descriptor is given back whatever the close reports, as close(2) does
-        const done = first ? handle.close() : Promise.resolve()
+        // the descriptor is given back whatever the close reports, as close(2) does; it counts as open till then
+        const done = first
+          ? Promise.resolve(options.before?.('close', path))
+              .then(() => handle.close())
+              .finally(() => (ledger.open -= 1))
+          : Promise.resolve()
         if (f !== undefined && 'fail' in f) {
           void done.catch(() => undefined)
           if (f.fail === 'throw') throw injected(f.code)
