@@ -38,10 +38,15 @@ export const fakeFiles = (options: FakeOptions = {}) => {
   const counts: Record<Step, number> = { open: 0, writev: 0, sync: 0, close: 0 }
   const fault = (step: Step, path: string): Fault => options.fault?.(step, path, counts[step]++)
 
-  const openFile = async (path: string): Promise<StoreFile> => {
+  /** Like a wrapper that checks before it returns a promise, a fault `throw` throws at once. */
+  const openFile = (path: string): Promise<StoreFile> => {
     ledger.steps.push(`open ${path}`)
     const f = fault('open', path)
     if (f !== undefined && 'fail' in f && f.fail === 'throw') throw injected(f.code)
+    return opened(path, f)
+  }
+
+  const opened = async (path: string, f: Fault): Promise<StoreFile> => {
     await options.before?.('open', path)
     if (f !== undefined && 'fail' in f) throw injected(f.code)
     const handle = await open(path, 'wx', 0o600)
