@@ -19,6 +19,8 @@ export interface Ledger {
   readonly wrong: string[]
   /** Every step in the order it started, as `step path`. */
   readonly steps: string[]
+  /** Called as each step of a file ends well (`open`, `writev`, `sync`), with the path. */
+  done?: (step: Step, path: string) => void
 }
 
 export interface FakeOptions {
@@ -68,7 +70,9 @@ export const fakeFiles = (options: FakeOptions = {}) => {
         try {
           await options.before?.(kind, path)
           if (f !== undefined && 'fail' in f) throw injected(f.code)
-          return await body(f)
+          const value = await body(f)
+          ledger.done?.(kind, path)
+          return value
         } finally {
           running -= 1
         }
