@@ -22,7 +22,9 @@ const head = new TextEncoder().encode('Delivered-To: x\r\n')
 
 type Failure =
   | { readonly kind: 'step'; readonly step: Step; readonly nth: number; readonly fault: NonNullable<Fault> }
-  | { readonly kind: 'rename' | 'inbox'; readonly copy: number }
+  | { readonly kind: 'rename'; readonly copy: number }
+  // the sync of a new/ folder after the renames, or of a Maildir the first time the store delivers there
+  | { readonly kind: 'inbox' | 'maildir'; readonly copy: number; readonly code: string }
 
 const failureArb: fc.Arbitrary<Failure> = fc.oneof(
   fc.record({
@@ -37,13 +39,19 @@ const failureArb: fc.Arbitrary<Failure> = fc.oneof(
       fc.record({ short: fc.constantFrom(0, 1, 5) }),
     ),
   }),
-  fc.record({ kind: fc.constantFrom('rename' as const, 'inbox' as const), copy: fc.nat({ max: 3 }) }),
+  fc.record({ kind: fc.constant('rename' as const), copy: fc.nat({ max: 3 }) }),
+  fc.record({
+    kind: fc.constantFrom('inbox' as const, 'maildir' as const),
+    copy: fc.nat({ max: 3 }),
+    code: fc.constantFrom('EIO', 'ENOSPC', 'EDQUOT'),
+  }),
 )
 
 /** The reply a delivery with this failure must end in: delivered, or a StoreError with this code. */
 const expected = (f: Failure, fired: boolean): 'delivered' | 451 | 452 => {
   if (!fired) return 'delivered'
-  if (f.kind !== 'step') return 451
+  if (f.kind === 'rename') return 451 // ENOENT
+  if (f.kind !== 'step') return f.code === 'ENOSPC' || f.code === 'EDQUOT' ? 452 : 451
   // a short count means something for writev alone
   if ('short' in f.fault) return f.step === 'writev' && f.fault.short === 0 ? 452 : 'delivered'
   if (f.step === 'close') return 'delivered' // the data is on disk already
@@ -76,17 +84,21 @@ describe('a delivery with one failure anywhere', () => {
           const addresses = Array.from({ length: copies }, (_, i) => `r${i}@x.example`)
           const targets = addresses.map((address) => ({ address, head }))
           const dirs = addresses.map((a) => store.folder(a))
-          await Promise.all(dirs.map((d) => store.ensure(d)))
+          // the Maildirs are made beforehand, except for a failure in their first sync
+          if (failure.kind !== 'maildir') await Promise.all(dirs.map((d) => store.ensure(d)))
           if (failure.kind === 'rename' && failure.copy < copies) {
             rmSync(join(dirs[failure.copy]!, 'new'), { recursive: true })
             fired = true
           }
           const sync = store.folders.sync.bind(store.folders)
           store.folders.sync = (dir: string) => {
-            if (armed && failure.kind === 'inbox' && dir === join(dirs[failure.copy] ?? '', 'new')) {
+            const failed =
+              (failure.kind === 'inbox' && dir === join(dirs[failure.copy] ?? '', 'new')) ||
+              (failure.kind === 'maildir' && dir === dirs[failure.copy])
+            if (armed && failed) {
               armed = false
               fired = true
-              return Promise.reject(Object.assign(new Error('injected'), { code: 'EIO' }))
+              return Promise.reject(Object.assign(new Error('injected'), { code: failure.code }))
             }
             return sync(dir)
           }
