@@ -649,7 +649,8 @@ const eachCopy = (copies: ReadonlyArray<Copy>, step: (c: Copy) => Promise<void>)
   copies.length === 1 ? step(copies[0]!) : settleAll(copies.map(step))
 
 /**
- * One message being written into several Maildirs at once. Every method throws StoreError on failure.
+ * One message being written into several Maildirs at once. Every method throws StoreError when the file system
+ * fails, and DeliveryAbortedError once the delivery was called off (by its signal or by `abort()`).
  *
  * Theory of operation: past `writeAll`'s loop, a message's path is one chain of promises with no async function
  * on it, and each copy is an object of one class. A store that has just started spends more time warming its
