@@ -755,6 +755,8 @@ export class MaildirDelivery {
   }
 
   private readonly flushFailed = (e: unknown): never => {
+    // the delivery can no longer succeed: its files are closed and removed now, whether or not abort follows
+    void this.cleanUp()
     if (e instanceof DeliveryAbortedError) throw e
     this.store.forget()
     throw storeError(e)

@@ -80,3 +80,26 @@ describe('a delivery that is over', () => {
     rmSync(root, { recursive: true })
   })
 })
+
+describe('a write that fails', () => {
+  it('closes and removes the files and gives back openFiles, even when the delivery is then dropped', async () => {
+    const root = scratch()
+    const { openFile, ledger } = fakeFiles({
+      fault: (step, path) => (step === 'writev' && path.includes('/b@') ? { fail: 'reject' } : undefined),
+    })
+    const store = new Maildir(root, { openFile, flushOctets: 1, openFiles: 3 })
+    const d = store.begin(targets)
+    await expect(d.write(body)).rejects.toBeInstanceOf(StoreError) // and no abort() after it
+    // the files taken are given back: a message for as many recipients gets its turn and lands
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<'stuck'>((r) => (timer = setTimeout(() => r('stuck'), 10000)))
+    const next = store.begin(['x@x.example', 'y@x.example', 'z@x.example'].map((address) => ({ address, head })))
+    expect(await Promise.race([next.commit().then(() => 'delivered'), deadline])).toBe('delivered')
+    clearTimeout(timer)
+    expect(ledger.open).toBe(0)
+    expect(ledger.wrong).toEqual([])
+    expect(count(store, 'tmp')).toEqual([0, 0, 0])
+    await store.close()
+    rmSync(root, { recursive: true })
+  })
+})
