@@ -16,6 +16,8 @@ import { fakeFiles } from './fake-file.js'
 const log: string[] = []
 /** Renames into these paths fail with EIO (and do nothing). */
 const failRenames = new Set<string>()
+/** Called as each rename starts and as it ends well. */
+const onRename: { f: (moment: 'start' | 'done') => void } = { f: () => undefined }
 
 vi.mock('node:fs', async (original) => {
   const fs = await original<typeof import('node:fs')>()
@@ -36,16 +38,18 @@ vi.mock('node:fs', async (original) => {
   }
   const rename = (from: string, to: string, cb: (e: NodeJS.ErrnoException | null) => void): void => {
     log.push(`rename-start ${to}`)
+    onRename.f('start')
     if (failRenames.has(to)) return void setImmediate(() => cb(Object.assign(new Error('injected'), { code: 'EIO' })))
     fs.rename(from, to, (e) => {
       if (e === null) log.push(`rename-done ${to}`)
+      if (e === null) onRename.f('done')
       cb(e)
     })
   }
   return { ...fs, default: { ...fs, fsync, rename }, fsync, rename }
 })
 
-const { Maildir, StoreError } = await import('../src/index.js')
+const { DeliveryAbortedError, Maildir, StoreError } = await import('../src/index.js')
 
 async function* chunks(parts: ReadonlyArray<Uint8Array>): AsyncIterable<Uint8Array> {
   yield* parts
@@ -145,6 +149,59 @@ describe('the durable steps of a delivery', () => {
         },
       ),
       { numRuns: 100 },
+    )
+  })
+})
+
+describe('a delivery called off while its copies are renamed', () => {
+  it('by its signal or by abort(), at any rename: DeliveryAbortedError, nothing in new/, the removal synced', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 4 }),
+        fc.nat({ max: 7 }),
+        fc.constantFrom('signal' as const, 'abort' as const),
+        async (copies, at, by) => {
+          const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-order-'))
+          log.length = 0
+          failRenames.clear()
+          const store = new Maildir(root)
+          const targets = Array.from({ length: copies }, (_, i) => ({ address: `r${i}@x.example`, head }))
+          const dirs = targets.map((t) => store.folder(t.address))
+          await Promise.all(dirs.map((d) => store.ensure(d)))
+          const controller = new AbortController()
+          const d = store.begin(targets)
+          let aborting: Promise<void> | undefined
+          let n = 0
+          // the renames' starts and ends, in turn: the call lands at the at-th of them
+          onRename.f = () => {
+            if (n++ !== Math.min(at, 2 * copies - 1)) return
+            if (by === 'signal') controller.abort(new Error('close deadline'))
+            else aborting = d.abort()
+          }
+          const outcome = await d.writeAll(chunks([new TextEncoder().encode('hi\r\n')]), controller.signal).then(
+            () => 'resolved',
+            (e: unknown) => e,
+          )
+          await aborting
+          onRename.f = () => undefined
+          log.push('settled')
+          expect(outcome).toBeInstanceOf(DeliveryAbortedError)
+          for (const dir of dirs) {
+            expect(readdirSync(join(dir, 'new'))).toEqual([])
+            expect(readdirSync(join(dir, 'tmp'))).toEqual([])
+            // the last sync of this new/ began with the folder empty, and ended before the outcome
+            let last = -1
+            log.forEach((e, i) => (e.startsWith(`fsync-start ${join(dir, 'new')} [`) ? (last = i) : undefined))
+            if (log.some((e) => e.startsWith(`rename-done ${join(dir, 'new')}`))) {
+              expect(log[last]).toBe(`fsync-start ${join(dir, 'new')} []`)
+              expect(findFrom(last, (e) => e === `fsync-end ${join(dir, 'new')}`)).toBeLessThan(log.indexOf('settled'))
+            }
+          }
+          await store.close()
+          rmSync(root, { recursive: true })
+        },
+      ),
+      { numRuns: 60 },
     )
   })
 })
