@@ -5,9 +5,12 @@ import type { StoreFile } from '../src/index.js'
 
 export type Step = 'open' | 'writev' | 'sync' | 'close'
 
-/** What a test does to one step: nothing, a failure (thrown at once or as a rejection), or a short count. */
+/**
+ * What a test does to one step: nothing, a failure with this `code` (thrown at once or as a rejection), or, for
+ * writev alone, a short count (at most this many octets taken; 0 is a write that makes no progress).
+ */
 export type Fault =
-  undefined | { readonly fail: 'throw' | 'reject'; readonly code?: string } | { readonly short: number } // writev only: take at most this many octets (0: no progress)
+  undefined | { readonly fail: 'throw' | 'reject'; readonly code?: string } | { readonly short: number }
 
 export interface Ledger {
   /** Files open now, and the most ever open at once. */
@@ -19,7 +22,7 @@ export interface Ledger {
   readonly wrong: string[]
   /** Every step in the order it started, as `step path`. */
   readonly steps: string[]
-  /** Called as each step of a file ends well (`open`, `writev`, `sync`), with the path. */
+  /** Called as each writev or sync of a file ends well, with the file's path. */
   done?: (step: Step, path: string) => void
 }
 
