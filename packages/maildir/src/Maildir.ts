@@ -621,7 +621,8 @@ const writeCopy = (c: Copy, body: ReadonlyArray<Uint8Array>, heads: boolean): Pr
 const renameCopy = (c: Copy, renamed: Copy[]): Promise<void> =>
   new Promise((resolve, reject) =>
     fs.rename(c.tmp, c.final, (e) => {
-      if (e !== null) return reject(e)
+      // Node says null on success, Deno (2.x) passes no argument at all: any error is an object
+      if (e) return reject(e)
       renamed.push(c)
       resolve()
     }),
