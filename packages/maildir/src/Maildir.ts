@@ -672,7 +672,7 @@ export class MaildirDelivery {
   private aborted = false
   /** The commit, once asked for: a second call gets the same outcome, and abort waits for it. */
   private committing: Promise<void> | undefined = undefined
-  /** The files closed and removed, once begun (after an abort or a failed commit). */
+  /** The files closed and removed, once begun (by abort, or by a failed write or commit). */
   private cleaning: Promise<void> | undefined = undefined
   /** The copies' files being opened: started at once, so that opening overlaps the message's arrival. */
   private readonly opening: Promise<void>
