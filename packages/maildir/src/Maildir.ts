@@ -91,8 +91,10 @@ export const writeFully = (file: Pick<StoreFile, 'writev'>, buffers: ReadonlyArr
   let total = 0
   for (const b of buffers) total += b.length
   if (total === 0) return resolved
-  // the common case: one writev takes everything
-  return file.writev(buffers).then((written) => (written === total ? undefined : writeRest(file, buffers, written)))
+  // the common case: one writev takes everything (a writev that throws is a rejection, as in writeRest)
+  return attempt(() => file.writev(buffers)).then((written) =>
+    written === total ? undefined : writeRest(file, buffers, written),
+  )
 }
 
 /** The rest of `writeFully` after a short write of `written` octets. */
@@ -193,7 +195,8 @@ const storeError = (e: unknown): StoreError => (e instanceof StoreError ? e : ne
 
 /**
  * The delivery was called off by its signal (the SMTP session stopped waiting for it: its client heard 451
- * or 421 and will send the message again), so it delivered nothing. `cause` is the signal's reason.
+ * or 421 and will send the message again), or by `abort()`, so it delivered nothing. `cause` is the signal's
+ * reason (undefined for `abort()`).
  */
 export class DeliveryAbortedError extends Error {
   override readonly cause: unknown
@@ -618,7 +621,7 @@ const writeCopy = (c: Copy, body: ReadonlyArray<Uint8Array>, heads: boolean): Pr
 const renameCopy = (c: Copy, renamed: Copy[]): Promise<void> =>
   new Promise((resolve, reject) =>
     fs.rename(c.tmp, c.final, (e) => {
-      // Deno's node:fs calls back with undefined, not null, when the rename succeeded
+      // Node says null on success, Deno (2.x) passes no argument at all: any error is an object
       if (e) return reject(e)
       renamed.push(c)
       resolve()
@@ -647,7 +650,8 @@ const eachCopy = (copies: ReadonlyArray<Copy>, step: (c: Copy) => Promise<void>)
   copies.length === 1 ? step(copies[0]!) : settleAll(copies.map(step))
 
 /**
- * One message being written into several Maildirs at once. Every method throws StoreError on failure.
+ * One message being written into several Maildirs at once. Every method throws StoreError when the file system
+ * fails, and DeliveryAbortedError once the delivery was called off (by its signal or by `abort()`).
  *
  * Theory of operation: past `writeAll`'s loop, a message's path is one chain of promises with no async function
  * on it, and each copy is an object of one class. A store that has just started spends more time warming its
@@ -659,8 +663,17 @@ export class MaildirDelivery {
   private gathered: Uint8Array[] = []
   private octets = 0
   private headsWritten = false
-  /** The writes of the last flush (and the opens before them): abort lets them end before it closes the files. */
+  /**
+   * The opens, then every flush's writes in turn (each flush waits for the one before, so octets stay in order
+   * and a commit waits for every write): abort lets them end before it closes the files.
+   */
   private writing: Promise<void> = resolved
+  /** Set by `abort()`: no write starts after it, and a commit running stops before it delivers. */
+  private aborted = false
+  /** The commit, once asked for: a second call gets the same outcome, and abort waits for it. */
+  private committing: Promise<void> | undefined = undefined
+  /** The files closed and removed, once begun (by abort, or by a failed write or commit). */
+  private cleaning: Promise<void> | undefined = undefined
   /** The copies' files being opened: started at once, so that opening overlaps the message's arrival. */
   private readonly opening: Promise<void>
   /** Files taken from the store's `openFiles`, given back once every copy is closed. */
@@ -680,6 +693,7 @@ export class MaildirDelivery {
       failed = reject
     })
     this.opening.catch(noop) // awaited by flush and abort; never left unhandled
+    this.writing = this.opening
     // The message's turn (see `openFiles`), then every open settles before the first failure is told, so that
     // abort finds each file that was opened.
     const go = (n: number): void => {
@@ -711,8 +725,13 @@ export class MaildirDelivery {
     if (n > 0) this.store.slots.give(n)
   }
 
-  /** Append octets to every copy; they are written out once `flushOctets` have gathered. */
+  /**
+   * Append octets to every copy; they are written out once `flushOctets` have gathered. After `commit` was
+   * called it rejects with an Error (the octets could reach no file), after `abort` with DeliveryAbortedError.
+   */
   write(chunk: Uint8Array): Promise<void> {
+    if (this.committing !== undefined) return Promise.reject(new Error('write after commit: the message is sealed'))
+    if (this.aborted) return Promise.reject(new DeliveryAbortedError(undefined))
     this.gathered.push(chunk)
     this.octets += chunk.length
     return this.octets >= this.store.flushOctets ? this.flush() : resolved
@@ -726,12 +745,20 @@ export class MaildirDelivery {
     const heads = !this.headsWritten
     this.headsWritten = true
     const copies = this.copies
-    const writing = this.opening.then(() => eachCopy(copies, (c) => writeCopy(c, body, heads)))
+    // after the flush before (and the opens): a write not awaited is never overtaken, nor left running
+    const writing = this.writing.then(() =>
+      this.aborted
+        ? Promise.reject(new DeliveryAbortedError(undefined))
+        : eachCopy(copies, (c) => writeCopy(c, body, heads)),
+    )
     this.writing = writing
     return writing.catch(this.flushFailed)
   }
 
   private readonly flushFailed = (e: unknown): never => {
+    // the delivery can no longer succeed: its files are closed and removed now, whether or not abort follows
+    void this.cleanUp()
+    if (e instanceof DeliveryAbortedError) throw e
     this.store.forget()
     throw storeError(e)
   }
@@ -743,23 +770,34 @@ export class MaildirDelivery {
    * `signal` (the hook's `session.signal`) calls the delivery off: aborted before the renames, nothing reaches
    * new/; aborted while they run, the copies are taken back out of new/ once they settle. Either way it throws
    * `DeliveryAbortedError`. What remains: a mail reader that moved a copy out of new/ in the moments between its
-   * rename and that removal keeps it, and a crash in those moments leaves it delivered.
+   * rename and that removal keeps it, and a crash in those moments leaves it delivered. `abort()` called while
+   * the commit runs stops it the same way. Called again, it returns the first call's outcome.
    */
   commit(signal?: DeliverySignal): Promise<void> {
+    return (this.committing ??= this.commitOnce(signal))
+  }
+
+  /** Stop if the delivery was called off, by its signal or by `abort()`. */
+  private stopIfCalledOff(signal: DeliverySignal | undefined): void {
+    stopIfAborted(signal)
+    if (this.aborted) throw new DeliveryAbortedError(undefined)
+  }
+
+  private commitOnce(signal: DeliverySignal | undefined): Promise<void> {
     const renamed: Copy[] = []
     const copies = this.copies
     return this.flush()
       .then(() => syncCopies(copies))
       .then(() => {
         // the session stopped waiting: its client heard 451 or 421 and will send the message again
-        stopIfAborted(signal)
+        this.stopIfCalledOff(signal)
         // every rename settles before any is judged, so none lands in new/ after a failure was cleaned up
         return eachCopy(copies, (c) => renameCopy(c, renamed))
       })
       .then(() => this.syncInboxes(copies))
       .then(() => {
         // called off while the copies were moving into new/: they come back out (below)
-        stopIfAborted(signal)
+        this.stopIfCalledOff(signal)
         this.copies = []
         this.giveBack()
       })
@@ -786,22 +824,36 @@ export class MaildirDelivery {
       const inboxes = new Set(gone.map((c) => c.inbox))
       await Promise.all([...inboxes].map((d) => this.store.folders.sync(d).catch(noop)))
     }
-    await this.abort()
+    await this.cleanUp()
     if (e instanceof DeliveryAbortedError) throw e
     this.store.forget() // a folder removed behind our back is made again by the next delivery
     throw storeError(e)
   }
 
-  /** Remove the temporary files; nothing reaches new/. Writes still running end before their files are closed. */
+  /**
+   * Remove the temporary files; nothing reaches new/. Writes still running end before their files are closed.
+   * A commit running stops (it rejects with DeliveryAbortedError and takes back any copy it renamed) and has
+   * settled when this resolves; a commit that resolved first has delivered, and this then does nothing.
+   */
   async abort(): Promise<void> {
+    this.aborted = true
     if (this.cancelTurn !== undefined) {
       // still waiting for its turn: nothing was made or opened, and nothing will be
       this.cancelTurn()
       this.cancelTurn = undefined
       this.copies = []
       this.gathered = []
-      return
     }
+    if (this.committing !== undefined) await this.committing.catch(noop)
+    await this.cleanUp()
+  }
+
+  /** Close and remove the files, once: a second caller waits for the first's closes too. */
+  private cleanUp(): Promise<void> {
+    return (this.cleaning ??= this.closeAndRemove())
+  }
+
+  private async closeAndRemove(): Promise<void> {
     await this.opening.catch(noop) // files still being opened are closed and removed too
     await this.writing.catch(noop) // and files being written to are closed once the writes end
     const copies = this.copies

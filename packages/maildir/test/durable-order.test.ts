@@ -1,0 +1,207 @@
+// The order of a delivery's durable steps (RFC 5321 6.1: a 250 means the message is safe), over any number
+// of copies, flushes and slow steps (a property), from a log of the file steps, renames and folder syncs:
+//   - a copy is renamed into new/ only once every write on it has ended (and its sync, for a file that does
+//     not write through), never while one still runs;
+//   - the delivery resolves only once, for every copy, a sync of its new/ folder started after its rename
+//     and ended;
+//   - when a rename fails, the copies renamed already are removed from new/, and a sync of their new/ that
+//     started after the removal ends before the delivery rejects.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { basename, dirname, join } from 'node:path'
+import fc from 'fast-check'
+import { describe, expect, it, vi } from 'vitest'
+import { fakeFiles } from './fake-file.js'
+
+const log: string[] = []
+/** Renames into these paths fail with EIO (and do nothing). */
+const failRenames = new Set<string>()
+/** Called as each rename starts and as it ends well. */
+const onRename: { f: (moment: 'start' | 'done') => void } = { f: () => undefined }
+
+vi.mock('node:fs', async (original) => {
+  const fs = await original<typeof import('node:fs')>()
+  const fsync = (fd: number, cb: (e: NodeJS.ErrnoException | null) => void): void => {
+    let path = ''
+    try {
+      path = fs.readlinkSync(`/proc/self/fd/${fd}`)
+    } catch {
+      // not a path
+    }
+    // what the folder holds as its sync starts: the sync makes (at least) that state durable
+    const held = path.endsWith('/new') ? fs.readdirSync(path).join(',') : ''
+    log.push(`fsync-start ${path} [${held}]`)
+    fs.fsync(fd, (e) => {
+      log.push(`fsync-end ${path}`)
+      cb(e)
+    })
+  }
+  const rename = (from: string, to: string, cb: (e: NodeJS.ErrnoException | null) => void): void => {
+    log.push(`rename-start ${to}`)
+    onRename.f('start')
+    if (failRenames.has(to)) return void setImmediate(() => cb(Object.assign(new Error('injected'), { code: 'EIO' })))
+    fs.rename(from, to, (e) => {
+      if (e === null) log.push(`rename-done ${to}`)
+      if (e === null) onRename.f('done')
+      cb(e)
+    })
+  }
+  return { ...fs, default: { ...fs, fsync, rename }, fsync, rename }
+})
+
+const { DeliveryAbortedError, Maildir, StoreError } = await import('../src/index.js')
+
+async function* chunks(parts: ReadonlyArray<Uint8Array>): AsyncIterable<Uint8Array> {
+  yield* parts
+}
+const head = new TextEncoder().encode('Delivered-To: x\r\n')
+const tick = () => new Promise<void>((r) => setImmediate(r))
+
+/** The index of the first entry at or after `from` that `test` accepts, or -1. */
+const findFrom = (from: number, test: (s: string) => boolean): number => {
+  for (let i = Math.max(0, from); i < log.length; i++) if (test(log[i]!)) return i
+  return -1
+}
+
+describe('the durable steps of a delivery', () => {
+  it('come in order: writes and syncs, rename, new/ synced after it, then the outcome', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 4 }),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 40 }),
+        fc.array(fc.uint8Array({ minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 4 }),
+        fc.option(fc.nat({ max: 3 })),
+        fc.boolean(),
+        async (copies, synced, flushOctets, parts, failing, slow) => {
+          const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-order-'))
+          log.length = 0
+          failRenames.clear()
+          const { openFile, ledger } = fakeFiles({ synced, before: () => (slow ? tick() : undefined) })
+          ledger.done = (step, path) => log.push(`${step}-done ${path}`)
+          const store = new Maildir(root, { openFile, flushOctets })
+          const addresses = Array.from({ length: copies }, (_, i) => `r${i}@x.example`)
+          const targets = addresses.map((address) => ({ address, head }))
+          const d = store.begin(targets)
+          // the final paths are known once the files are open (their names in tmp/)
+          const stream = async function* (): AsyncIterable<Uint8Array> {
+            yield* chunks(parts)
+          }
+          const opened = new Promise<void>((resolve) => {
+            const check = (): void => (ledger.closes.size === copies ? resolve() : void setImmediate(check))
+            check()
+          })
+          await opened
+          const tmps = [...ledger.closes.keys()]
+          const finals = tmps.map((t) => join(dirname(dirname(t)), 'new', basename(t)))
+          if (failing !== null && failing < copies) failRenames.add(finals[failing]!)
+          const outcome = await d.writeAll(stream()).then(
+            () => 'resolved',
+            (e: unknown) => e,
+          )
+          log.push(typeof outcome === 'string' ? 'resolved' : 'rejected')
+          const end = log.length - 1
+
+          for (const [i, final] of finals.entries()) {
+            const tmp = tmps[i]!
+            const started = findFrom(0, (s) => s === `rename-start ${final}`)
+            expect(started).toBeGreaterThan(-1)
+            // every step on the file started before the rename has ended before it
+            const before = log.slice(0, started)
+            const writes = ledger.steps.filter((s) => s === `writev ${tmp}`).length
+            expect(before.filter((s) => s === `writev-done ${tmp}`).length).toBe(writes)
+            if (!synced) {
+              const lastWrite = before.lastIndexOf(`writev-done ${tmp}`)
+              expect(before.lastIndexOf(`sync-done ${tmp}`)).toBeGreaterThan(lastWrite)
+            }
+          }
+          const inboxOf = (final: string) => dirname(final)
+          if (outcome === 'resolved') {
+            expect(failing === null || failing >= copies).toBe(true)
+            for (const final of finals) {
+              const renamed = findFrom(0, (s) => s === `rename-done ${final}`)
+              const syncStart = findFrom(renamed, (s) => s.startsWith(`fsync-start ${inboxOf(final)} [`))
+              expect(syncStart).toBeGreaterThan(renamed)
+              const syncEnd = findFrom(syncStart, (s) => s === `fsync-end ${inboxOf(final)}`)
+              expect(syncEnd).toBeGreaterThan(syncStart)
+              expect(syncEnd).toBeLessThan(end)
+            }
+          } else {
+            expect(outcome).toBeInstanceOf(StoreError)
+            for (const final of finals) {
+              expect(readdirSync(inboxOf(final))).not.toContain(basename(final))
+              const renamed = findFrom(0, (s) => s === `rename-done ${final}`)
+              if (renamed === -1) continue
+              // a sync of its new/ that began once the copy was gone, ended before the outcome
+              const gone = findFrom(
+                renamed,
+                (s) =>
+                  s.startsWith(`fsync-start ${inboxOf(final)} [`) && !s.slice(s.indexOf('[')).includes(basename(final)),
+              )
+              expect(gone).toBeGreaterThan(renamed)
+              const syncEnd = findFrom(gone, (s) => s === `fsync-end ${inboxOf(final)}`)
+              expect(syncEnd).toBeGreaterThan(gone)
+              expect(syncEnd).toBeLessThan(end)
+            }
+          }
+          await store.close()
+          rmSync(root, { recursive: true })
+        },
+      ),
+      { numRuns: 100 },
+    )
+  })
+})
+
+describe('a delivery called off while its copies are renamed', () => {
+  it('by its signal or by abort(), at any rename: DeliveryAbortedError, nothing in new/, the removal synced', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 4 }),
+        fc.nat({ max: 7 }),
+        fc.constantFrom('signal' as const, 'abort' as const),
+        async (copies, at, by) => {
+          const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-order-'))
+          log.length = 0
+          failRenames.clear()
+          const store = new Maildir(root)
+          const targets = Array.from({ length: copies }, (_, i) => ({ address: `r${i}@x.example`, head }))
+          const dirs = targets.map((t) => store.folder(t.address))
+          await Promise.all(dirs.map((d) => store.ensure(d)))
+          const controller = new AbortController()
+          const d = store.begin(targets)
+          let aborting: Promise<void> | undefined
+          let n = 0
+          // the renames' starts and ends, in turn: the call lands at the at-th of them
+          onRename.f = () => {
+            if (n++ !== Math.min(at, 2 * copies - 1)) return
+            if (by === 'signal') controller.abort(new Error('close deadline'))
+            else aborting = d.abort()
+          }
+          const outcome = await d.writeAll(chunks([new TextEncoder().encode('hi\r\n')]), controller.signal).then(
+            () => 'resolved',
+            (e: unknown) => e,
+          )
+          await aborting
+          onRename.f = () => undefined
+          log.push('settled')
+          expect(outcome).toBeInstanceOf(DeliveryAbortedError)
+          for (const dir of dirs) {
+            expect(readdirSync(join(dir, 'new'))).toEqual([])
+            expect(readdirSync(join(dir, 'tmp'))).toEqual([])
+            // the last sync of this new/ began with the folder empty, and ended before the outcome
+            let last = -1
+            log.forEach((e, i) => (e.startsWith(`fsync-start ${join(dir, 'new')} [`) ? (last = i) : undefined))
+            if (log.some((e) => e.startsWith(`rename-done ${join(dir, 'new')}`))) {
+              expect(log[last]).toBe(`fsync-start ${join(dir, 'new')} []`)
+              expect(findFrom(last, (e) => e === `fsync-end ${join(dir, 'new')}`)).toBeLessThan(log.indexOf('settled'))
+            }
+          }
+          await store.close()
+          rmSync(root, { recursive: true })
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+})
