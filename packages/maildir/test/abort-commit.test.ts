@@ -1,32 +1,20 @@
 // abort() while a commit runs, or before it: an abort that comes before the commit has delivered takes the
 // message back (commit rejects with DeliveryAbortedError, nothing stays in new/ or tmp/), no file is closed
 // while a write or sync still runs on it, and a commit after abort() is never a 250.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readdirSync, rmSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { DeliveryAbortedError, Maildir, type MaildirDelivery } from '../src/index.js'
 import { fakeFiles } from './fake-file.js'
+import { body, count, head, outcome, scratch, targets } from './three-copies.js'
 
-const scratch = (): string => mkdtempSync(join(tmpdir(), 'smtpure-maildir-abort-commit-'))
 async function* chunks(...parts: Uint8Array[]): AsyncIterable<Uint8Array> {
   yield* parts
 }
-const head = new TextEncoder().encode('Delivered-To: x\r\n')
-const body = new TextEncoder().encode('Subject: x\r\n\r\nhi\r\n')
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
-const addresses = ['a@x.example', 'b@x.example', 'c@x.example']
-const targets = addresses.map((address) => ({ address, head }))
-const count = (store: Maildir, d: 'new' | 'tmp') => addresses.map((a) => readdirSync(join(store.folder(a), d)).length)
-const outcome = (p: Promise<void>): Promise<unknown> =>
-  p.then(
-    () => 'delivered',
-    (e: unknown) => e,
-  )
 
 describe('abort() while commit runs (no signal)', () => {
   it('during the new/ syncs, after every rename: the copies come back out and commit rejects', async () => {
-    const root = scratch()
+    const root = scratch('abort-commit')
     const store = new Maildir(root)
     await store.begin(targets).writeAll(chunks(body)) // the folders exist, one message each
     const d = store.begin(targets)
@@ -47,7 +35,7 @@ describe('abort() while commit runs (no signal)', () => {
   })
 
   it('during the copies syncs (files without O_DSYNC): no file is closed under its sync, nothing delivered', async () => {
-    const root = scratch()
+    const root = scratch('abort-commit')
     const the: { d?: MaildirDelivery } = {}
     let aborted: Promise<void> | undefined
     const { openFile, ledger } = fakeFiles({
@@ -76,7 +64,7 @@ describe('abort() while commit runs (no signal)', () => {
   })
 
   it('once abort() has resolved, the commit has settled: it never delivers after', async () => {
-    const root = scratch()
+    const root = scratch('abort-commit')
     const { openFile } = fakeFiles({ synced: false, before: (step) => (step === 'sync' ? sleep(30) : undefined) })
     const store = new Maildir(root, { openFile })
     const d = store.begin(targets)
@@ -95,7 +83,7 @@ describe('abort() while commit runs (no signal)', () => {
 
 describe('commit after abort()', () => {
   it('commit after abort() rejects: it is not a 250 for a message written nowhere', async () => {
-    const root = scratch()
+    const root = scratch('abort-commit')
     const store = new Maildir(root)
     const d = store.begin(targets)
     await d.write(body)
@@ -107,7 +95,7 @@ describe('commit after abort()', () => {
   })
 
   it('commit after abort() while the message waited for its turn rejects too', async () => {
-    const root = scratch()
+    const root = scratch('abort-commit')
     const store = new Maildir(root, { openFiles: 1 })
     const first = store.begin([{ address: 'a@x.example', head }])
     const d = store.begin([{ address: 'b@x.example', head }]) // waits: `first` holds the only file
@@ -122,7 +110,7 @@ describe('commit after abort()', () => {
 
 describe('abort() and writes', () => {
   it('write after abort() is refused, and writes nothing', async () => {
-    const root = scratch()
+    const root = scratch('abort-commit')
     const { openFile, ledger } = fakeFiles()
     const store = new Maildir(root, { openFile, flushOctets: 1 })
     const d = store.begin(targets)
@@ -136,7 +124,7 @@ describe('abort() and writes', () => {
   })
 
   it('abort() called twice at once: each resolves only once every file is closed', async () => {
-    const root = scratch()
+    const root = scratch('abort-commit')
     const { openFile, ledger } = fakeFiles({ before: (step) => (step === 'close' ? sleep(30) : undefined) })
     const store = new Maildir(root, { openFile })
     const d = store.begin(targets)

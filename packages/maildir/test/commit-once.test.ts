@@ -1,28 +1,15 @@
 // A delivery is committed once: commit called again (at once, or after it failed) gets the first call's
 // outcome, never a 250 for a message that was not delivered, and a write after commit is refused rather
 // than dropped (a commit would otherwise say 250 for a message without those octets).
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { rmSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { Maildir, StoreError } from '../src/index.js'
 import { fakeFiles } from './fake-file.js'
-
-const scratch = (): string => mkdtempSync(join(tmpdir(), 'smtpure-maildir-commit-once-'))
-const head = new TextEncoder().encode('Delivered-To: x\r\n')
-const body = new TextEncoder().encode('Subject: x\r\n\r\nhi\r\n')
-const addresses = ['a@x.example', 'b@x.example', 'c@x.example']
-const targets = addresses.map((address) => ({ address, head }))
-const count = (store: Maildir, d: 'new' | 'tmp') => addresses.map((a) => readdirSync(join(store.folder(a), d)).length)
-const outcome = (p: Promise<void>): Promise<unknown> =>
-  p.then(
-    () => 'delivered',
-    (e: unknown) => e,
-  )
+import { body, count, head, outcome, scratch, targets } from './three-copies.js'
 
 describe('a delivery that is over', () => {
   it('commit again after a failed commit rejects again (it delivered nothing)', async () => {
-    const root = scratch()
+    const root = scratch('commit-once')
     // the writes succeed, one copy's sync fails: the failure is not in the chain of writes
     const { openFile } = fakeFiles({
       synced: false,
@@ -41,7 +28,7 @@ describe('a delivery that is over', () => {
   })
 
   it('commit called twice at once delivers one copy per recipient and both calls agree', async () => {
-    const root = scratch()
+    const root = scratch('commit-once')
     const { openFile, ledger } = fakeFiles({ synced: false })
     const store = new Maildir(root, { openFile })
     const d = store.begin(targets)
@@ -56,7 +43,7 @@ describe('a delivery that is over', () => {
   })
 
   it('write after commit is refused: its octets could reach no file', async () => {
-    const root = scratch()
+    const root = scratch('commit-once')
     const store = new Maildir(root, { flushOctets: 1 })
     const d = store.begin(targets)
     await d.write(body)
@@ -68,7 +55,7 @@ describe('a delivery that is over', () => {
   })
 
   it('write during commit is refused: commit does not say 250 for a message without it', async () => {
-    const root = scratch()
+    const root = scratch('commit-once')
     const store = new Maildir(root)
     const d = store.begin(targets)
     await d.write(body)
@@ -83,7 +70,7 @@ describe('a delivery that is over', () => {
 
 describe('a write that fails', () => {
   it('closes and removes the files and gives back openFiles, even when the delivery is then dropped', async () => {
-    const root = scratch()
+    const root = scratch('commit-once')
     const { openFile, ledger } = fakeFiles({
       fault: (step, path) => (step === 'writev' && path.includes('/b@') ? { fail: 'reject' } : undefined),
     })
