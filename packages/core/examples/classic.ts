@@ -7,6 +7,8 @@ export type Answerer = (q: Question) => Answer
 export const classicOptions: ServerOptions = {
   hostname: 'smtp.example.com',
   greeting: 'smtp.example.com ESMTP Postfix',
+  // the example's server shows no enhanced status codes: it does not offer the extension (RFC 2034 4)
+  enhancedStatusCodes: false,
 }
 
 /** The application's side: the texts the example shows are the application's to choose. */

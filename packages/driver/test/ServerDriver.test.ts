@@ -324,7 +324,7 @@ describe('runServerSession', () => {
       await transport.until(/^220 /)
       runtime.fire()
       await done
-      expect(transport.text()).toMatch(/421 Timeout, closing transmission channel\r\n$/) // before EHLO: no enhanced code
+      expect(transport.text()).toMatch(/421 4\.4\.2 Timeout, closing transmission channel\r\n$/) // before EHLO too (RFC 2034 4)
     })
   })
 
@@ -484,7 +484,7 @@ describe('runServerSession', () => {
       go()
       await session.done
       expect(transport.text()).toBe(
-        '220 mx.example.com ESMTP\r\n421 Service shutting down, closing transmission channel\r\n',
+        '220 mx.example.com ESMTP\r\n421 4.3.2 Service shutting down, closing transmission channel\r\n',
       )
     })
   })

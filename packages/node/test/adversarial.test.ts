@@ -45,23 +45,25 @@ describe('adversarial clients over sockets', () => {
     const { port } = await open()
     const junk = `${'Z'.repeat(998)}\r\n`
     const got = await rawSession(port, [junk, junk, 'NOOP\r\nQUIT\r\n'])
-    expect(got).toMatch(/^220 [^\r]*\r\n500 Line too long\r\n500 Line too long\r\n250 Ok\r\n221 Bye\r\n$/)
+    expect(got).toMatch(
+      /^220 [^\r]*\r\n500 5\.5\.2 Line too long\r\n500 5\.5\.2 Line too long\r\n250 2\.0\.0 Ok\r\n221 2\.0\.0 Bye\r\n$/,
+    )
   })
 
   it('binary junk never crashes the server; the next client is served', async () => {
     const { port } = await open({ maxBadCommands: 5 })
     const junk = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256))
     const got = await rawSession(port, [junk])
-    expect(got).toMatch(/421 Too many errors, closing transmission channel\r\n$/)
+    expect(got).toMatch(/421 4\.7\.0 Too many errors, closing transmission channel\r\n$/)
     const next = await rawSession(port, ['QUIT\r\n'])
-    expect(next).toMatch(/221 Bye\r\n$/)
+    expect(next).toMatch(/221 2\.0\.0 Bye\r\n$/)
   })
 
   it('HTTP sent to the port gets 500s, not a crash', async () => {
     const { port } = await open()
     const got = await rawSession(port, ['GET / HTTP/1.1\r\nHost: mx.example.com\r\n\r\n'], 800)
     expect(got).toMatch(
-      /^220 [^\r]*\r\n500 Command unrecognized\r\n500 Command unrecognized\r\n500 Command unrecognized\r\n$/,
+      /^220 [^\r]*\r\n500 5\.5\.1 Command unrecognized\r\n500 5\.5\.1 Command unrecognized\r\n500 5\.5\.1 Command unrecognized\r\n$/,
     )
   })
 

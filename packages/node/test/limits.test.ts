@@ -64,7 +64,7 @@ describe('slowloris (RFC 5321 4.5.3.2.7)', () => {
     const drip = setInterval(() => c.socket.writable && c.socket.write('N'), 100)
     await c.closed
     clearInterval(drip)
-    expect(c.state.got).toMatch(/^220 [^\r]*\r\n421 Timeout, closing transmission channel\r\n$/)
+    expect(c.state.got).toMatch(/^220 [^\r]*\r\n421 4\.4\.2 Timeout, closing transmission channel\r\n$/)
     expect(c.state.closedAt - started).toBeLessThan(3000)
   })
 

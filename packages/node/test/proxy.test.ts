@@ -109,7 +109,7 @@ describe('createSmtpServer proxy option', () => {
   it('an untrusted source that speaks SMTP gets an ordinary session, every byte kept (even a first "P")', async () => {
     const { port, seen } = await start(5000, ['192.0.2.0/24'])
     const got = await talk(port, [Buffer.from('P'), Buffer.from('ING\r\nEHLO c.example\r\nQUIT\r\n')])
-    expect(got).toMatch(/^220 [^\r]*\r\n500 Command unrecognized\r\n250-localhost\r\n[\s\S]*221 /)
+    expect(got).toMatch(/^220 [^\r]*\r\n500 5\.5\.1 Command unrecognized\r\n250-localhost\r\n[\s\S]*221 /)
     expect(seen).toEqual(['127.0.0.1'])
   })
   it('refuses a trusted list entry that is not an address or CIDR block', () => {

@@ -25,11 +25,12 @@ export class Out extends Outbox<ServerOutput> {
   }
 }
 
-/** Enhanced codes are written once the client greeted with EHLO or LHLO and the extension is on. */
-export const usesEnhanced = (s: ServerState): boolean => {
-  const hello = helloOf(s.phase)
-  return (s.config.enhancedStatusCodes || s.config.lmtp) && hello !== undefined && hello.verb !== 'HELO'
-}
+/**
+ * Enhanced codes are written whenever the extension is on (always in LMTP), whether the client greeted with
+ * EHLO, with HELO or not yet (RFC 2034 4). The greeting and the replies to HELO and EHLO carry none (RFC 2034 3):
+ * those are formatted plain where they are made.
+ */
+export const usesEnhanced = (s: ServerState): boolean => s.config.enhancedStatusCodes || s.config.lmtp
 
 /** Send a reply in the session's current style. */
 export const say = (s: ServerState, out: Out, r: Reply): void => out.reply(formatReply(r, usesEnhanced(s)))

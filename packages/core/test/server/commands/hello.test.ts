@@ -23,9 +23,9 @@ describe('server session', () => {
         h,
         `S: 554 mx.example.com No service
          C: EHLO client.example
-         S: 503 Service refused; only QUIT is accepted
+         S: 503 5.5.1 Service refused; only QUIT is accepted
          C: QUIT
-         S: 221 Bye`,
+         S: 221 2.0.0 Bye`,
       )
       expect(h.closed).toBe(true)
     })
@@ -121,7 +121,7 @@ describe('server session', () => {
       const h = new Harness({}, (q) => (q._tag === 'Hello' ? reject(reply(550, '5.7.1', 'Go away')) : undefined))
       h.read()
       h.feed('EHLO c.example\r\nMAIL FROM:<a@b.example>\r\n')
-      expect(h.read()).toBe('550 Go away\r\n503 Send HELO or EHLO first\r\n')
+      expect(h.read()).toBe('550 Go away\r\n503 5.5.1 Send HELO or EHLO first\r\n')
     })
     it('a new EHLO ends the transaction (RFC 5321 4.1.4)', () => {
       const h = new Harness({})
@@ -131,7 +131,7 @@ describe('server session', () => {
   })
 
   describe('HELO (RFC 5321 4.1.1.1)', () => {
-    it('replies with one line and the session then uses no enhanced codes (RFC 2034 3)', () => {
+    it('replies with one plain line, and the replies after it carry enhanced codes all the same (RFC 2034 3, 4)', () => {
       const h = new Harness({ hostname: 'mx.example.com' })
       transcript(
         h,
@@ -139,7 +139,15 @@ describe('server session', () => {
          C: HELO c.example
          S: 250 mx.example.com
          C: MAIL FROM:<a@b.example>
-         S: 250 Ok`,
+         S: 250 2.1.0 Ok`,
+      )
+    })
+    it('a server without the extension replies plain to HELO and EHLO sessions alike', () => {
+      const h = new Harness({ hostname: 'mx.example.com', enhancedStatusCodes: false })
+      h.read()
+      h.feed('MAIL FROM:<a@b.example>\r\nHELO c.example\r\nMAIL FROM:<a@b.example>\r\nEHLO c.example\r\nNOOP\r\n')
+      expect(h.read()).toMatch(
+        /^503 Send HELO or EHLO first\r\n250 mx\.example\.com\r\n250 Ok\r\n250-[^]*\r\n250 Ok\r\n$/,
       )
     })
   })
@@ -164,11 +172,11 @@ describe('server session', () => {
       const lmtp = new Harness({ lmtp: true })
       lmtp.read()
       lmtp.feed('EHLO c.example\r\nHELO c.example\r\n')
-      expect(lmtp.read()).toBe('500 Command unrecognized\r\n500 Command unrecognized\r\n')
+      expect(lmtp.read()).toBe('500 5.5.1 Command unrecognized\r\n500 5.5.1 Command unrecognized\r\n')
       const smtp = new Harness({})
       smtp.read()
       smtp.feed('LHLO c.example\r\n')
-      expect(smtp.read()).toBe('500 Command unrecognized\r\n')
+      expect(smtp.read()).toBe('500 5.5.1 Command unrecognized\r\n')
     })
   })
 })

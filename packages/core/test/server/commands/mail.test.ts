@@ -15,7 +15,7 @@ describe('server session', () => {
       const h = new Harness({})
       h.read()
       h.feed('MAIL FROM:<a@b.example>\r\n')
-      expect(h.read()).toBe('503 Send HELO or EHLO first\r\n')
+      expect(h.read()).toBe('503 5.5.1 Send HELO or EHLO first\r\n')
     })
     it('asks the application with the parsed path and parameters', () => {
       const h = ehlo()

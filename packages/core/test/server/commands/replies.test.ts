@@ -18,7 +18,7 @@ describe('server replies belong to their command and protocol', () => {
       const h = new Harness({ lmtp: true })
       h.read()
       h.feed('MAIL FROM:<a@example.org>\r\n')
-      expect(h.read()).toBe('503 Send LHLO first\r\n')
+      expect(h.read()).toBe('503 5.5.1 Send LHLO first\r\n')
     })
     it('HELP points to the LMTP RFC, not to SMTP alone', () => {
       const h = new Harness({ lmtp: true })

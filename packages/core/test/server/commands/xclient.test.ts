@@ -23,7 +23,7 @@ describe('server session', () => {
          C: XCLIENT NAME=spike.porcupine.org ADDR=168.100.189.2
          S: 220 mx.example.com ESMTP
          C: MAIL FROM:<wietse@porcupine.org>
-         S: 503 Send HELO or EHLO first`,
+         S: 503 5.5.1 Send HELO or EHLO first`,
       )
       h.feed('EHLO spike.porcupine.org\r\n')
       expect(h.read()).toMatch(/^250-mx\.example\.com\r\n/)
