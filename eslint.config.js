@@ -27,6 +27,11 @@ export default tseslint.config(
     },
   },
   {
+    // a CommonJS module (the command's entry point) loads what it needs with require
+    files: ['**/*.cts'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // plain JavaScript scripts (benchmarks) run on Node
     files: ['**/*.mjs'],
     languageOptions: {

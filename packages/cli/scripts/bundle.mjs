@@ -3,7 +3,7 @@
 // - cli.js: every command, each its own chunk (loaded when run); the simulation's worker is an entry of its own.
 // - send.cjs: `smtpure send` alone (sendMain.ts), one file with no chunks to resolve, and its V8 code cache
 //   (send.cjs.cache), made by a training run of the bundle, so that start-up compiles almost nothing.
-// - tsbuildinfo: what the bundles were made from, for main.ts to tell a stale bundle (see there).
+// - tsbuildinfo: what the bundles were made from, for main.cts to tell a stale bundle (see there).
 // Bun's and Deno's adapters are loaded by name at run time on their runtimes, so they stay outside.
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
@@ -79,7 +79,7 @@ await build({
   },
 })
 
-// `smtpure send`: a script whose one expression is a function of a CommonJS module's arguments, which main.ts
+// `smtpure send`: a script whose one expression is a function of a CommonJS module's arguments, which main.cts
 // compiles with node:vm and its code cache, then calls with a `require` of Node's own modules only (all the
 // script may require, checked here). In strict mode, as the ES modules it is made of.
 const send = await build({
@@ -123,7 +123,7 @@ if (training.status !== 0)
     `bundle: no code cache for dist/bin/send.cjs (training run: ${training.status ?? training.error})\n`,
   )
 
-// main.ts runs the bundles only when they were made from the compiled modules here now: the compiler rewrites
+// main.cts runs the bundles only when they were made from the compiled modules here now: the compiler rewrites
 // its build info whenever it compiles anything of this package (file times do not tell, as a build cache
 // restores files in any order), and a copy of it says what the bundles were made from
 writeFileSync('dist/bin/tsbuildinfo', existsSync('tsconfig.tsbuildinfo') ? readFileSync('tsconfig.tsbuildinfo') : '')

@@ -1,7 +1,7 @@
 // The training run of the `smtpure send` bundle (scripts/bundle.mjs): node scripts/codeCache.mjs SCRIPT.
-// Runs SCRIPT as main.ts does, sending one message to a small SMTP responder on loopback, and when the
+// Runs SCRIPT as main.cts does, sending one message to a small SMTP responder on loopback, and when the
 // command exits writes the code V8 compiled for the script, the functions the run called included, to
-// SCRIPT.cache: main.ts hands it to V8, which then compiles almost nothing at start-up.
+// SCRIPT.cache: main.cts hands it to V8, which then compiles almost nothing at start-up.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
@@ -61,7 +61,7 @@ process.on('exit', (code) => {
 })
 setTimeout(() => process.exit(1), 30000).unref()
 const module = { exports: {} }
-// the `require` main.ts gives: Node's own modules only
+// the `require` main.cts gives: Node's own modules only
 const require =
   typeof process.getBuiltinModule === 'function' ? (id) => process.getBuiltinModule(id) : createRequire(file)
 script.runInThisContext()(module.exports, require, module, file, dirname(file))

@@ -1,4 +1,4 @@
-// The `smtpure` command: `smtpure serve`, `smtpure send` and `smtpure simulate`. `main.ts` starts it.
+// The `smtpure` command: `smtpure serve`, `smtpure send` and `smtpure simulate`. `main.cts` starts it.
 import { loadClient } from './client.js'
 import { runCommand } from './command.js'
 import { guard } from './output.js'

@@ -1,4 +1,4 @@
-// `smtpure send` alone, on Node: the entry of the bundle main.ts runs for `send` (scripts/bundle.mjs), which
+// `smtpure send` alone, on Node: the entry of the bundle main.cts runs for `send` (scripts/bundle.mjs), which
 // carries the Node client and nothing of serve, simulate or the metrics. It behaves as `smtpure send` of cli.ts.
 import { runCommand } from './command.js'
 import { connectSmtp } from './nodeClient.js'

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { afterEach } from 'vitest'
 import { fileURLToPath } from 'node:url'
 
-export const mainJs = fileURLToPath(new URL('../dist/main.js', import.meta.url))
+export const mainJs = fileURLToPath(new URL('../dist/main.cjs', import.meta.url))
 
 export interface Running {
   readonly child: ChildProcess

@@ -1,4 +1,4 @@
-// How dist/main.js starts `smtpure send` on Node: the script of its own (dist/bin/send.cjs) with its code
+// How dist/main.cjs starts `smtpure send` on Node: the script of its own (dist/bin/send.cjs) with its code
 // cache, used only while it matches the compiled modules, and behaving as the modules do.
 import { execFile, execFileSync, spawn } from 'node:child_process'
 import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
@@ -64,7 +64,7 @@ describe('smtpure send on Node', () => {
       stderr: r.stderr.replace(/^\S+Z (\w+) /gm, '<time> $1 ').replace(/(session|transaction)=[^\s.]+/g, '$1=<id>'),
     })
     for (const args of cases) {
-      const bundled = await run(join(cli, 'dist/main.js'), ['send', ...args], 'Subject: hi\r\n\r\nHello.\r\n')
+      const bundled = await run(join(cli, 'dist/main.cjs'), ['send', ...args], 'Subject: hi\r\n\r\nHello.\r\n')
       const modules = await run(join(cli, 'dist/cli.js'), ['send', ...args], 'Subject: hi\r\n\r\nHello.\r\n')
       expect(steady(bundled), args.join(' ')).toEqual(steady(modules))
     }
@@ -83,7 +83,7 @@ describe('smtpure send on Node', () => {
         "(function (exports, require) { process.stdout.write('the send script\\n') })",
       )
       rmSync(join(pkg, 'dist/bin/send.cjs.cache'))
-      const main = join(pkg, 'dist/main.js')
+      const main = join(pkg, 'dist/main.cjs')
       const info = (text: string): void => writeFileSync(join(pkg, 'tsconfig.tsbuildinfo'), text)
       writeFileSync(join(pkg, 'dist/bin/tsbuildinfo'), '{"version":"1"}')
 
@@ -121,7 +121,7 @@ describe('smtpure send on Node', () => {
     try {
       const send = (...more: string[]): Promise<Result> =>
         run(
-          join(cli, 'dist/main.js'),
+          join(cli, 'dist/main.cjs'),
           [
             'send',
             '--server',

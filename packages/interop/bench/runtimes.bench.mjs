@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util'
 const here = import.meta.dirname
 const root = resolve(here, '../../..')
 const nodeBench = join(root, 'packages/node/bench')
-const cli = join(root, 'packages/cli/dist/main.js')
+const cli = join(root, 'packages/cli/dist/main.cjs')
 const bin = (name) => join(root, 'node_modules/.bin', name)
 const denoRun = ['run', '--allow-net', '--allow-read', '--allow-write', '--allow-sys=hostname', '--allow-env']
 const MiB = 1024 * 1024

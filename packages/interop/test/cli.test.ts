@@ -24,7 +24,7 @@ import {
   startListening,
 } from '../src/runtimes.ts'
 
-const main = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url))
+const main = fileURLToPath(new URL('../../cli/dist/main.cjs', import.meta.url))
 const message = 'From: bob@example.org\r\nSubject: Test message\r\n\r\nHello Alice.\r\n.leading dot\r\n'
 const certs = makeCerts()
 // the test CA, trusted the way each runtime takes extra CAs from the environment
@@ -251,6 +251,6 @@ describe('bunx', () => {
 describe('docs/deno.md', () => {
   it('gives the command the permissions it is tested with', () => {
     const page = readFileSync(fileURLToPath(new URL('../../../docs/deno.md', import.meta.url)), 'utf8')
-    expect(page).toContain(`deno run ${denoPermissions.join(' ')} packages/cli/dist/main.js serve`)
+    expect(page).toContain(`deno run ${denoPermissions.join(' ')} packages/cli/dist/main.cjs serve`)
   })
 })

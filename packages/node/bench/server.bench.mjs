@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util'
 import { buildMessage } from './load.mjs'
 
 const here = import.meta.dirname
-const cli = resolve(here, '../../cli/dist/main.js')
+const cli = resolve(here, '../../cli/dist/main.cjs')
 const MiB = 1024 * 1024
 const MAX_SIZE = 64 * MiB // both servers get the same limit, above the 50 MB message of (c)
 const BUDGET_SECONDS = 50 // per scenario, for the measured rounds; the whole run stays under about 3 minutes

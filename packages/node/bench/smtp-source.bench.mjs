@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util'
 const here = import.meta.dirname
 const MAX_SIZE = 104857600
 const servers = {
-  smtpure: [resolve(here, '../../cli/dist/main.js'), 'serve'],
+  smtpure: [resolve(here, '../../cli/dist/main.cjs'), 'serve'],
   peer: [join(here, 'peer-server.mjs')],
   // the bound: plain Node with the same durable Maildir steps and nothing else (floor-server.mjs)
   floor: [join(here, 'floor-server.mjs')],

@@ -316,7 +316,7 @@ it('builds no address by hand in the docs and examples: mailboxText writes a Mai
 describe('docs/cli.md against the command', () => {
   const cli = read('docs/cli.md')
   const help = (command: string): string =>
-    execFileSync(process.execPath, [join(workspaceRoot, 'packages/cli/dist/main.js'), command, '--help'], {
+    execFileSync(process.execPath, [join(workspaceRoot, 'packages/cli/dist/main.cjs'), command, '--help'], {
       encoding: 'utf8',
     })
   /** Each option's default as `--help` states it: `--port N  ... (default 2525; ...)`. */

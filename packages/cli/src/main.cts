@@ -4,25 +4,18 @@
 // build made for it, every other command the bundle of them all. One file costs far less to load than the
 // separate modules, which matters to `send` run once per message. Bun and Deno load their own adapters by
 // name and run the separate modules.
+//
+// This file is CommonJS: an ES module as the entry point makes Node set up its module loader first, about
+// 4 ms of a `smtpure send` that takes 64 (Node 20), and `send` runs as CommonJS all the same.
 
 const onNode = !('Bun' in globalThis) && !('Deno' in globalThis)
-
-/**
- * Node's own modules, by name. `process.getBuiltinModule` (Node 20.16) costs least: importing node:fs here
- * would load parts of it no command uses, and a `require` made by node:module costs more than the rest of
- * this file.
- */
-const builtin = async (): Promise<(id: string) => unknown> =>
-  typeof process.getBuiltinModule === 'function'
-    ? (id) => process.getBuiltinModule(id)
-    : (await import('node:module')).createRequire(import.meta.url)
 
 /** The file's bytes, or undefined when it cannot be read. */
 const reader =
   (fs: typeof import('node:fs')) =>
-  (url: URL): Buffer | undefined => {
+  (path: string): Buffer | undefined => {
     try {
-      return fs.readFileSync(url)
+      return fs.readFileSync(path)
     } catch {
       return undefined
     }
@@ -34,10 +27,10 @@ const reader =
  * whenever it compiles anything of this package; file times cannot tell, as a build cache restores files in
  * any order. An installed package has no build info: its bundles are used.
  */
-const fresh = (read: (url: URL) => Buffer | undefined): boolean => {
-  const made = read(new URL('./bin/tsbuildinfo', import.meta.url))
+const fresh = (read: (path: string) => Buffer | undefined, join: (...parts: string[]) => string): boolean => {
+  const made = read(join(__dirname, 'bin', 'tsbuildinfo'))
   if (made === undefined) return false
-  const info = read(new URL('../tsconfig.tsbuildinfo', import.meta.url))
+  const info = read(join(__dirname, '..', 'tsconfig.tsbuildinfo'))
   return info === undefined || info.equals(made)
 }
 
@@ -46,29 +39,21 @@ const fresh = (read: (url: URL) => Buffer | undefined): boolean => {
  * is one (V8 rejects a cache another version made, and compiles the text), then called as a CommonJS module
  * whose `require` gives Node's own modules, all it requires.
  */
-const runScript = (require: (id: string) => unknown, url: URL, text: string, cache: Buffer | undefined): void => {
+const runScript = (file: string, text: string, cache: Buffer | undefined, dirname: string): void => {
   const { Script } = require('node:vm') as typeof import('node:vm')
-  const { fileURLToPath } = require('node:url') as typeof import('node:url')
-  const file = fileURLToPath(url)
   const script = new Script(text, { filename: file, ...(cache !== undefined ? { cachedData: cache } : {}) })
   const module = { exports: {} }
-  ;(script.runInThisContext() as (...args: unknown[]) => void)(
-    module.exports,
-    require,
-    module,
-    file,
-    fileURLToPath(new URL('.', url)),
-  )
+  ;(script.runInThisContext() as (...args: unknown[]) => void)(module.exports, require, module, file, dirname)
 }
 
 if (onNode) {
-  const require = await builtin()
+  const { join } = require('node:path') as typeof import('node:path')
   const read = reader(require('node:fs') as typeof import('node:fs'))
-  const bundled = fresh(read)
-  const sendScript = new URL('./bin/send.cjs', import.meta.url)
+  const bundled = fresh(read, join)
+  const sendScript = join(__dirname, 'bin', 'send.cjs')
   const text = bundled && process.argv[2] === 'send' ? read(sendScript)?.toString() : undefined
-  if (text !== undefined) runScript(require, sendScript, text, read(new URL(`${sendScript.href}.cache`)))
+  if (text !== undefined) runScript(sendScript, text, read(`${sendScript}.cache`), join(__dirname, 'bin'))
   // a specifier in a variable: the bundle is made after compiling, so there is nothing to type-check
-  else if (bundled) await import(new URL('./bin/cli.js', import.meta.url).href)
-  else await import('./cli.js')
-} else await import('./cli.js')
+  else if (bundled) void import(require('node:url').pathToFileURL(join(__dirname, 'bin', 'cli.js')).href)
+  else void import('./cli.js')
+} else void import('./cli.js')
