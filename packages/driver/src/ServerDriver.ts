@@ -75,15 +75,19 @@ const errorAnswer = (e: unknown, failure: Reply): Answer =>
 
 const accepted = accept()
 
+const refused = reject(noAuth)
+
 /**
  * The answer to a question when the application has no hook for it: MAIL, RCPT and the greeting are accepted
- * as the session's own checks left them. Any other question (AUTH, VRFY, EXPN, the message) goes the way of
- * a hook's, even without one.
+ * as the session's own checks left them, and AUTH fails (535: nothing can check the credentials). VRFY, EXPN
+ * and the message go the way of a hook's, even without one.
  */
 const unhooked = (q: Question, hooks: ServerHooks): Answer | undefined => {
   switch (q._tag) {
     case 'Hello':
       return hooks.onHello === undefined ? accepted : undefined
+    case 'Auth':
+      return hooks.onAuth === undefined ? refused : undefined
     case 'Mail':
       return hooks.onMailFrom === undefined ? accepted : undefined
     case 'Rcpt':
@@ -494,11 +498,8 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
         }
         dispatch(answered(q.id, a))
       }
-      const callHook = (f: (() => Promise<unknown> | unknown) | undefined, failure: Reply, fallback: Answer): void => {
-        if (f === undefined) {
-          void Promise.resolve().then(() => answer(fallback))
-          return
-        }
+      // a hook there is (`unhooked` answered for the questions without one)
+      const callHook = (f: () => Promise<unknown> | unknown, failure: Reply): void => {
         call ??= track()
         arm()
         Promise.resolve()
@@ -518,21 +519,13 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       }
       switch (q._tag) {
         case 'Hello':
-          return callHook(hooks.onHello && (() => hooks.onHello!(q.hello, session())), localError, accept())
+          return callHook(() => hooks.onHello!(q.hello, session()), localError)
         case 'Auth':
-          return callHook(hooks.onAuth && (() => hooks.onAuth!(q.credentials, session())), authError, reject(noAuth))
+          return callHook(() => hooks.onAuth!(q.credentials, session()), authError)
         case 'Mail':
-          return callHook(
-            hooks.onMailFrom && (() => hooks.onMailFrom!(q.from, q.params, session())),
-            localError,
-            accept(),
-          )
+          return callHook(() => hooks.onMailFrom!(q.from, q.params, session()), localError)
         case 'Rcpt':
-          return callHook(
-            hooks.onRcptTo && (() => hooks.onRcptTo!(q.to, q.params, q.envelope, session())),
-            localError,
-            accept(),
-          )
+          return callHook(() => hooks.onRcptTo!(q.to, q.params, q.envelope, session()), localError)
         case 'Vrfy':
         case 'Expn': {
           const hook = q._tag === 'Vrfy' ? hooks.onVrfy : hooks.onExpn
