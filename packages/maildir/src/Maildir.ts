@@ -32,7 +32,10 @@ const resolved: Promise<void> = Promise.resolve()
 
 const noop = (): void => undefined
 
-/** A node:fs callback call as a promise. */
+/**
+ * A node:fs callback call as a promise. Any error is an object: Node passes null on success, Deno (2.x) no
+ * argument at all.
+ */
 const call = <T>(f: (cb: (e: NodeJS.ErrnoException | null, v: T) => void) => void): Promise<T> =>
   new Promise((resolve, reject) => f((e, v) => (e ? reject(e) : resolve(v))))
 
@@ -614,19 +617,12 @@ const openCopy = (store: Maildir, c: Copy, done: (ok: boolean, e?: unknown) => v
 const writeCopy = (c: Copy, body: ReadonlyArray<Uint8Array>, heads: boolean): Promise<void> => {
   const file = c.file
   if (file === undefined) return Promise.reject(new Error('the file was closed (the delivery was aborted)'))
-  return attempt(() => writeFully(file, heads ? [c.head, ...body] : body))
+  return writeFully(file, heads ? [c.head, ...body] : body)
 }
 
 /** Rename a copy into new/; it is listed in `renamed` once it is there. */
 const renameCopy = (c: Copy, renamed: Copy[]): Promise<void> =>
-  new Promise((resolve, reject) =>
-    fs.rename(c.tmp, c.final, (e) => {
-      // Node says null on success, Deno (2.x) passes no argument at all: any error is an object
-      if (e) return reject(e)
-      renamed.push(c)
-      resolve()
-    }),
-  )
+  call<void>((cb) => fs.rename(c.tmp, c.final, cb)).then(() => void renamed.push(c))
 
 /** Close a copy's file once, whatever happens after (a file descriptor closed twice may be another's). */
 const closeCopy = (c: Copy): Promise<void> => {
