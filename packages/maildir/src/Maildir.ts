@@ -352,7 +352,7 @@ class FolderSyncer {
 
   /** Once closed, the store keeps no handle: a delivery still running opens, syncs and closes one. */
   private async once(dir: string): Promise<void> {
-    const fd = await call<number>((cb) => fs.open(dir, 'r', cb))
+    const fd = await call<number>((cb) => fs.open(dir, FOLDER_FLAGS, cb))
     try {
       await call<void>((cb) => fs.fsync(fd, cb))
     } finally {

@@ -117,4 +117,14 @@ describe('a folder that is not a folder when it is synced', () => {
     expect(r.error).toMatchObject({ code: 'ENOTDIR' })
     await store.close()
   })
+
+  it('so does it once the store is closed, when each sync opens a handle of its own', async () => {
+    const root = scratch()
+    mkdirSync(join(root, 'a'))
+    execFileSync('mkfifo', [join(root, 'a', 'new')])
+    const store = new Maildir(root)
+    await store.close()
+    const r = await settled(store.folders.sync(join(root, 'a', 'new')))
+    expect(r.error).toMatchObject({ code: 'ENOTDIR' })
+  })
 })
