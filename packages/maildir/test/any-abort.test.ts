@@ -6,13 +6,13 @@
 //   - once abort() has resolved, a delivery not yet resolved never resolves;
 //   - no tmp/ holds anything, every file is closed exactly once and never under a running step, and the
 //     files taken from `openFiles` are given back (the message waiting behind is delivered).
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { DeliveryAbortedError, Maildir, type MaildirDelivery } from '../src/index.js'
-import { fakeFiles } from './fake-file.js'
+import { fakeFiles, newFiles } from './fake-file.js'
 
 const head = new TextEncoder().encode('Delivered-To: x\r\n')
 const tick = () => new Promise<void>((r) => setImmediate(r))
@@ -97,11 +97,7 @@ describe('a delivery called off at any moment', () => {
             readdirSync(root).includes(d.slice(root.length + 1)) ? readdirSync(join(d, sub)) : []
           if (state.outcome === 'delivered') {
             const message = Buffer.concat([head, ...parts])
-            for (const d of dirs) {
-              const names = readdirSync(join(d, 'new'))
-              expect(names).toHaveLength(1)
-              expect(readFileSync(join(d, 'new', names[0]!))).toEqual(message)
-            }
+            expect(newFiles(dirs)).toEqual(dirs.map(() => [message]))
           } else {
             expect(failure).toBeInstanceOf(DeliveryAbortedError)
             for (const d of dirs) expect(present(d, 'new')).toEqual([])

@@ -7,13 +7,13 @@
 //     message whole, once per recipient;
 //   - either way every file is closed exactly once, never under a running step, and the files taken from
 //     `openFiles` are given back (the next message is delivered).
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Maildir, StoreError } from '../src/index.js'
-import { type Fault, type Step, fakeFiles } from './fake-file.js'
+import { type Fault, type Step, fakeFiles, newFiles } from './fake-file.js'
 
 async function* chunks(parts: ReadonlyArray<Uint8Array>): AsyncIterable<Uint8Array> {
   yield* parts
@@ -117,11 +117,7 @@ describe('a delivery with one failure anywhere', () => {
           if (want === 'delivered') {
             expect(outcome).toBe('delivered')
             const message = Buffer.concat([head, ...parts])
-            for (const d of dirs) {
-              const names = readdirSync(join(d, 'new'))
-              expect(names).toHaveLength(1)
-              expect(readFileSync(join(d, 'new', names[0]!))).toEqual(message)
-            }
+            expect(newFiles(dirs)).toEqual(dirs.map(() => [message]))
           } else {
             expect(outcome).toBeInstanceOf(StoreError)
             expect((outcome as StoreError).reply).toMatchObject({

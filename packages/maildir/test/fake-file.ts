@@ -1,6 +1,8 @@
 // A StoreFile over a real file (so that the store's renames and removals act on it) that keeps a ledger of
 // what the store did with it, and lets a test delay or fail each step.
+import { readFileSync, readdirSync } from 'node:fs'
 import { open } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { StoreFile } from '../src/index.js'
 
 export type Step = 'open' | 'writev' | 'sync' | 'close'
@@ -125,3 +127,7 @@ export const fakeFiles = (options: FakeOptions = {}) => {
   }
   return { openFile, ledger }
 }
+
+/** What each Maildir's new/ holds, file by file: one entry `[message]` per folder for a delivery that landed once. */
+export const newFiles = (dirs: ReadonlyArray<string>): Buffer[][] =>
+  dirs.map((d) => readdirSync(join(d, 'new')).map((name) => readFileSync(join(d, 'new', name))))
