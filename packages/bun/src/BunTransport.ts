@@ -66,6 +66,7 @@ export class BunTransport implements Transport {
   private drained: { promise: Promise<void>; resolve: () => void } | undefined
   private ended = false
   private closing = false
+  private cutOff: ReturnType<typeof setTimeout> | undefined // after our FIN, for a peer that never closes
   private settleGone!: () => void
   /** Settles once the connection is closed, by either end. */
   readonly gone = new Promise<void>((resolve) => (this.settleGone = resolve))
@@ -108,6 +109,7 @@ export class BunTransport implements Transport {
   onClose(error?: unknown): void {
     if (this.ended) return
     this.ended = true
+    clearTimeout(this.cutOff)
     this.queue = []
     this.settleDrain()
     this.settleGone()
@@ -238,10 +240,15 @@ export class BunTransport implements Transport {
 
   /** End our side after the queued writes; a peer that never closes its side is cut off after 5 s. */
   private finish(): void {
+    // once: a drain after our FIN must not start a second timer (onClose clears only the last one)
+    if (this.ended || this.cutOff !== undefined) return
     const socket = this.socket
-    socket.end()
-    setTimeout(() => {
+    // the timer first: end() may close the socket and call onClose, which clears it, before it returns.
+    // A timer left pending would keep this transport, and its session, for its 5 s.
+    this.cutOff = setTimeout(() => {
       if (!this.ended) socket.terminate()
-    }, 5000).unref()
+    }, 5000)
+    this.cutOff.unref()
+    socket.end()
   }
 }

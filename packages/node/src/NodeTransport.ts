@@ -182,8 +182,11 @@ export class NodeTransport implements Transport {
 
   close(): void {
     if (this.socket.destroyed) return
-    this.socket.end()
-    // a peer that never closes its side must not keep the socket forever
-    setTimeout(() => this.socket.destroy(), 5000).unref()
+    const socket = this.socket
+    socket.end()
+    // a peer that never closes its side must not keep the socket forever; a peer that does must not leave
+    // the timer holding the socket (and its session) for 5 s after it is gone
+    const cut = setTimeout(() => socket.destroy(), 5000).unref()
+    socket.once('close', () => clearTimeout(cut))
   }
 }
