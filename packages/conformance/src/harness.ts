@@ -85,9 +85,9 @@ export const withServer = async (
 
 /**
  * A full garbage collection, by whatever the runtime offers: `globalThis.gc` where the runtime was started
- * with `--expose-gc` (the Deno tests are), `Bun.gc(true)` on Bun, or on Node the flag set at run time and
- * the function taken from a fresh context. Throws where none of these exists, so a case that needs it fails
- * instead of passing without collecting.
+ * with `--expose-gc`, `Bun.gc(true)` on Bun, or (Node, Deno) V8's flag set at run time and the function
+ * taken from a fresh context. Throws where none of these works, so a case that needs it fails instead of
+ * passing without collecting.
  */
 export const collectGarbage = async (): Promise<void> => {
   const g = globalThis as { gc?: () => void; Bun?: { gc: (force: boolean) => void } }
