@@ -4,6 +4,7 @@
 import { absurd } from 'fp-ts/lib/function.js'
 import type { ServerConfig } from '../Config.js'
 import { type Reply, Replies, formatReply, isEnhancedFor, isReplyCode } from '../Reply.js'
+import type { ParamSupport } from '../grammar/index.js'
 import { asciiUpper } from '../grammar/chars.js'
 import { concat, decodeUtf8, latin1 } from '../wire/bytes.js'
 import { answerAuth, onAuth, onSaslLine } from './commands/auth.js'
@@ -187,8 +188,8 @@ const consume = (s0: ServerState, out: Out, bytes: Uint8Array, pos0: number): re
 
 /** Cut one line (up to LF) out of the input, or keep the partial line for the next input. */
 const takeLine = (s: ServerState, out: Out, bytes: Uint8Array, pos: number): readonly [ServerState, number] => {
-  // the longest line any command may have: AUTH's, or MAIL's with every parameter (see lineLimit)
-  const cap = Math.max(s.config.maxAuthLineLength, s.config.maxLineLength + MAIL_ROOM)
+  // the longest line any command may have: AUTH's, or MAIL's or RCPT's with every parameter (see lineLimit)
+  const cap = Math.max(s.config.maxAuthLineLength, s.config.maxLineLength + PARAM_ROOM)
   const lf = bytes.indexOf(LF, pos)
   const had = s.partial?.length ?? 0
   if (lf === -1) {
@@ -251,23 +252,35 @@ const onLine = (s: ServerState, out: Out, buf: Uint8Array, start: number, end: n
  * The longest line this command may have: `maxLineLength`, plus what each extension on offer adds to MAIL or
  * RCPT for its parameters (RFC 5321 4.5.3.1.4; RFC 3461 5 asks for room for any combination of them).
  */
-const lineLimit = (s: ServerState, word: string): number => {
-  if (word !== 'MAIL' && word !== 'RCPT') return s.config.maxLineLength
-  const p = paramSupport(s)
-  if (word === 'RCPT') return s.config.maxLineLength + (p.dsn ? 530 : 0) // RFC 3461 5: ORCPT and NOTIFY
-  return (
-    s.config.maxLineLength +
-    (p.size ? 26 : 0) + // RFC 1870 5
-    (p.eightBitMime || p.binaryMime ? 16 : 0) + // RFC 3030 3 (8): BODY=BINARYMIME, the longest BODY
-    (p.smtpUtf8 ? 10 : 0) + // RFC 6531 3.1 (5)
-    (p.dsn ? 116 : 0) + // RFC 3461 4.3, 4.4: RET=HDRS, and ENVID= with up to 100 characters
-    (p.auth ? 500 : 0) + // RFC 4954 3 (5)
-    (p.requireTls ? 11 : 0) // RFC 8689 4 (5)
-  )
-}
+const lineLimit = (s: ServerState, word: string): number =>
+  word === 'MAIL' || word === 'RCPT'
+    ? s.config.maxLineLength + paramRoom(paramSupport(s), word)
+    : s.config.maxLineLength
 
-/** The most `lineLimit` adds to any command (MAIL with every parameter on offer). */
-const MAIL_ROOM = 26 + 16 + 10 + 116 + 500 + 11
+/** Octets the parameters of the extensions in `p` may add to a MAIL or RCPT line. */
+const paramRoom = (p: ParamSupport, word: 'MAIL' | 'RCPT'): number =>
+  word === 'RCPT'
+    ? p.dsn
+      ? 530 // RFC 3461 5: ORCPT and NOTIFY
+      : 0
+    : (p.size ? 26 : 0) + // RFC 1870 5
+      (p.eightBitMime || p.binaryMime ? 16 : 0) + // RFC 3030 3 (8): BODY=BINARYMIME, the longest BODY
+      (p.smtpUtf8 ? 10 : 0) + // RFC 6531 3.1 (5)
+      (p.dsn ? 116 : 0) + // RFC 3461 4.3, 4.4: RET=HDRS, and ENVID= with up to 100 characters
+      (p.auth ? 500 : 0) + // RFC 4954 3 (5)
+      (p.requireTls ? 11 : 0) // RFC 8689 4 (5)
+
+/** The most `lineLimit` adds to any command: MAIL or RCPT with every extension on offer. */
+const everyParam: ParamSupport = {
+  size: true,
+  eightBitMime: true,
+  binaryMime: true,
+  smtpUtf8: true,
+  dsn: true,
+  auth: true,
+  requireTls: true,
+}
+const PARAM_ROOM = Math.max(paramRoom(everyParam, 'MAIL'), paramRoom(everyParam, 'RCPT'))
 
 /** Does the line being cut (its kept part, then the input from `pos`) start like a BDAT command? */
 const startsBdat = (s: ServerState, bytes: Uint8Array, pos: number): boolean =>
