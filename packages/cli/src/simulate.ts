@@ -14,7 +14,7 @@ import {
   svgSequence,
 } from '@smtpure/memory'
 import { runSeeds, type SeedsDone } from './simulateWorker.js'
-import { EX_OK, UsageError, wholeNumber } from './usage.js'
+import { EX_OK, UsageError, onceEach, wholeNumber } from './usage.js'
 
 export const simulateHelp = `Usage: smtpure simulate [--seeds N | --seed S] [options]
 
@@ -80,7 +80,14 @@ const table = (done: SeedsDone, seconds: number): string => {
 
 /** Run `smtpure simulate` with its arguments; resolves to the exit code. */
 export const simulate = async (argv: ReadonlyArray<string>): Promise<number> => {
-  const { values } = parseArgs({ args: [...argv], options, allowPositionals: false, strict: true })
+  const { values, tokens } = parseArgs({
+    args: [...argv],
+    options,
+    allowPositionals: false,
+    strict: true,
+    tokens: true,
+  })
+  onceEach(options, tokens)
   if (values.help) {
     process.stdout.write(simulateHelp)
     return EX_OK

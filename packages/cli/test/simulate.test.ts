@@ -72,6 +72,8 @@ describe('smtpure simulate', { timeout: 120_000 }, () => {
     [['--trace', 'x.mmd'], '--trace needs --seed'],
     [['--seed', '1', '--seeds', '5'], '--seed replays one seed'],
     [['--scenario', 'mesh'], '--scenario must be one of direct, relay'],
+    [['--seed', '1', '--seed', '2'], '--seed is given twice; it takes one value'],
+    [['--profile', 'calm', '--profile', 'brutal'], '--profile is given twice; it takes one value'],
   ])('refuses %j in one line with exit 64', async (args, message) => {
     const out = await runCli(['simulate', ...args])
     expect(out.code).toBe(64)
