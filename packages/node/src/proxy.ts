@@ -191,9 +191,13 @@ export const upgradeImplicitTls = (
     }
     const timer = setTimeout(fail, timeoutMs)
     secure.once('error', fail)
+    // the socket is half-open: a FIN before the handshake is done comes only as 'end', and the handshake
+    // can no longer finish, so the timer must not hold the connection to its deadline
+    secure.once('end', fail)
     secure.once('secure', () => {
       clearTimeout(timer)
       secure.off('error', fail)
+      secure.off('end', fail)
       resolve(secure)
     })
   })
