@@ -76,6 +76,7 @@ export const readProxyHeader = (socket: net.Socket, options: ProxyOptions, requi
     const done = (outcome: ProxyOutcome): void => {
       clearTimeout(timer)
       socket.off('data', onData)
+      socket.off('end', onClose)
       socket.off('close', onClose)
       resolve(outcome)
     }
@@ -109,6 +110,8 @@ export const readProxyHeader = (socket: net.Socket, options: ProxyOptions, requi
       }
     }
     socket.on('data', onData)
+    // the socket is half-open: a FIN comes only as 'end', and no header can follow it
+    socket.on('end', onClose)
     socket.on('close', onClose)
   })
 

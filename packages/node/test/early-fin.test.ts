@@ -1,7 +1,8 @@
-// A client that closes its side (FIN) before its TLS handshake is done can never finish it: the server
-// lets the connection go at once, not at a deadline minutes away. The server listens half-open (a client
-// may half-close after QUIT), and there Node reports such a FIN on the TLS socket only as 'end': no
-// 'error', no 'close'. Both ways into TLS: STARTTLS (RFC 3207), and implicit TLS behind a PROXY header.
+// A client that closes its side (FIN) before its TLS handshake or its PROXY header is done can never finish
+// it: the server lets the connection go at once, not at a deadline seconds or minutes away. The server listens
+// half-open (a client may half-close after QUIT), and there Node reports such a FIN only as 'end': no 'error',
+// no 'close'. Both ways into TLS: STARTTLS (RFC 3207), and implicit TLS behind a PROXY header; and a PROXY
+// header cut short (PROXY protocol 2.1, 2.2).
 import * as net from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createSmtpServer } from '../src/index.js'
@@ -50,7 +51,7 @@ const finAfter = (port: number, first: Buffer | string, until: RegExp | undefine
     if (until === undefined) finish()
   })
 
-describe('a FIN before the TLS handshake is done ends the connection at once', () => {
+describe('a FIN before the TLS handshake or the PROXY header is done ends the connection at once', () => {
   it.each([
     ['right after the 220 to STARTTLS', undefined],
     ['halfway through the ClientHello', halfHello],
@@ -83,5 +84,23 @@ describe('a FIN before the TLS handshake is done ends the connection at once', (
     const peer = await finAfter(port, Buffer.concat([Buffer.from(header), halfHello]), undefined, undefined)
     expect(await eventually(() => peer.closed() && server.connections() === 0, 5000)).toBe(true)
     expect(peer.heard()).toBe('') // no TLS record, no reply in clear
+  })
+
+  it.each([
+    ['nothing', ''],
+    ['half a version 1 header', 'PROXY TCP4 203.0.113.5 '],
+    ['half a version 2 header', '\r\n\r\n\0\r\nQUIT\n\x21\x11\0\x0c'],
+  ])('a trusted source that sends %s, then FIN: dropped, not at the PROXY deadline', async (_name, sent) => {
+    const errors: string[] = []
+    const server = createSmtpServer({
+      proxy: { trusted: ['127.0.0.1'], timeoutMs: 120_000 },
+      onError: (e) => errors.push(String(e)),
+    })
+    servers.push(server)
+    const { port } = await server.listen(0)
+    const peer = await finAfter(port, Buffer.from(sent, 'latin1'), undefined, undefined)
+    expect(await eventually(() => peer.closed() && server.connections() === 0, 5000)).toBe(true)
+    expect(peer.heard()).toBe('') // the specification says to abort, with no reply
+    expect(errors.join()).toContain('PROXY from 127.0.0.1: closed before the PROXY header')
   })
 })
