@@ -73,6 +73,24 @@ export const deadlineCases = (adapter: Adapter): ReadonlyArray<Case> => {
       },
     },
     {
+      name: 'STARTTLS: a client that closes its side (FIN) after the 220 ends its session at once, not at the command deadline',
+      run: async () => {
+        // the handshake can never come; the session, its socket and its connection slot must not wait minutes
+        const s = await serve(adapter, { tls: tlsFiles(), smtp: { idleTimeoutMs: 120_000 } })
+        const { peer, heard } = await toStartTls(s.port)
+        try {
+          peer.socket.end()
+          await within(peer.closed, 5000, 'the connection closed')
+          for (let i = 0; i < 100 && s.server.connections() > 0; i++) await sleep(20)
+          assert.equal(s.server.connections(), 0)
+          assert.equal(peer.received, heard) // not one octet after the 220
+        } finally {
+          peer.vanish()
+          await s.server.close(1000)
+        }
+      },
+    },
+    {
       name: 'close(deadline): a connection between the 220 to STARTTLS and its handshake is cut, with no 421 in clear',
       run: async () => {
         const s = await serve(adapter, { tls: tlsFiles() })

@@ -169,9 +169,15 @@ export class NodeTransport implements Transport {
         this.attach(upgraded)
         reject(e)
       }
+      // A peer that closes its side before the handshake is done can never finish it. On a half-open socket
+      // (the server's) Node reports that FIN only as 'end', with no 'error' or 'close': fail the handshake
+      // now rather than keep the session until its idle deadline.
+      const cut = (): void => void upgraded.destroy(new Error('connection closed during the TLS handshake'))
       upgraded.once('error', failed)
+      upgraded.once('end', cut)
       upgraded.once(role.server ? 'secure' : 'secureConnect', () => {
         upgraded.off('error', failed)
+        upgraded.off('end', cut)
         this.socket = upgraded
         this.tls = tlsInfo(upgraded, role.server)
         this.attach(upgraded)

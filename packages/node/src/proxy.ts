@@ -76,6 +76,7 @@ export const readProxyHeader = (socket: net.Socket, options: ProxyOptions, requi
     const done = (outcome: ProxyOutcome): void => {
       clearTimeout(timer)
       socket.off('data', onData)
+      socket.off('end', onClose)
       socket.off('close', onClose)
       resolve(outcome)
     }
@@ -109,6 +110,8 @@ export const readProxyHeader = (socket: net.Socket, options: ProxyOptions, requi
       }
     }
     socket.on('data', onData)
+    // the socket is half-open: a FIN comes only as 'end', and no header can follow it
+    socket.on('end', onClose)
     socket.on('close', onClose)
   })
 
@@ -191,9 +194,13 @@ export const upgradeImplicitTls = (
     }
     const timer = setTimeout(fail, timeoutMs)
     secure.once('error', fail)
+    // the socket is half-open: a FIN before the handshake is done comes only as 'end', and the handshake
+    // can no longer finish, so the timer must not hold the connection to its deadline
+    secure.once('end', fail)
     secure.once('secure', () => {
       clearTimeout(timer)
       secure.off('error', fail)
+      secure.off('end', fail)
       resolve(secure)
     })
   })
