@@ -214,10 +214,15 @@ export class BunTransport implements Transport {
             reject(e)
             s.data?.transport?.onClose(e)
           },
-          // the server side reports the missing client certificate here; only the client checks
+          // On the server `ok` is false only for a handshake that failed (the client left, or spoke something
+          // else): a client certificate that did not verify still has `ok`, and the application judges it in
+          // onSecure. On the client `ok` is also false for a server certificate that did not verify.
           handshake: (s, ok, error) => {
-            if (!role.server && !ok && role.tls.rejectUnauthorized !== false) {
-              reject(error ?? new Error('the server certificate was not verified'))
+            if (!ok && (role.server || role.tls.rejectUnauthorized !== false)) {
+              reject(
+                error ??
+                  new Error(role.server ? 'the TLS handshake failed' : 'the server certificate was not verified'),
+              )
               s.terminate()
               return
             }

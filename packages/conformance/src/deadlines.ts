@@ -76,7 +76,12 @@ export const deadlineCases = (adapter: Adapter): ReadonlyArray<Case> => {
       name: 'STARTTLS: a client that closes its side (FIN) after the 220 ends its session at once, not at the command deadline',
       run: async () => {
         // the handshake can never come; the session, its socket and its connection slot must not wait minutes
-        const s = await serve(adapter, { tls: tlsFiles(), smtp: { idleTimeoutMs: 120_000 } })
+        const causes: string[] = []
+        const s = await serve(
+          adapter,
+          { tls: tlsFiles(), smtp: { idleTimeoutMs: 120_000 } },
+          { onClose: (_s, reason) => void causes.push(reason?.cause ?? 'none') },
+        )
         const { peer, heard } = await toStartTls(s.port)
         try {
           peer.socket.end()
@@ -84,6 +89,7 @@ export const deadlineCases = (adapter: Adapter): ReadonlyArray<Case> => {
           for (let i = 0; i < 100 && s.server.connections() > 0; i++) await sleep(20)
           assert.equal(s.server.connections(), 0)
           assert.equal(peer.received, heard) // not one octet after the 220
+          assert.deepEqual(causes, ['tls'], 'the handshake failed: onClose hears tls, on every runtime')
         } finally {
           peer.vanish()
           await s.server.close(1000)
@@ -126,13 +132,24 @@ export const deadlineCases = (adapter: Adapter): ReadonlyArray<Case> => {
     {
       name: 'STARTTLS: a handshake that fails (plaintext after the 220) ends the connection with no SMTP reply in clear',
       run: async () => {
-        const s = await serve(adapter, { tls: tlsFiles(), smtp: { idleTimeoutMs: 2000 } })
+        const heardHooks: string[] = []
+        const s = await serve(
+          adapter,
+          { tls: tlsFiles(), smtp: { idleTimeoutMs: 2000 } },
+          {
+            onSecure: () => void heardHooks.push('onSecure'),
+            onClose: (_s, reason) => void heardHooks.push(`onClose ${reason?.cause ?? 'none'}`),
+          },
+        )
         const { peer, heard } = await toStartTls(s.port)
         try {
           peer.write('EHLO c.example\r\n') // not a TLS record: the server's TLS layer refuses it
           await within(peer.closed, 8000, 'the connection closed')
           // a TLS alert may come back (binary, no CRLF); an SMTP reply line must not
           assert.doesNotMatch(peer.received.slice(heard.length), /\d{3}[ -][^\r\n]*\r\n/)
+          for (let i = 0; i < 100 && s.server.connections() > 0; i++) await sleep(20)
+          // no TLS came up, so there is nothing for onSecure to judge
+          assert.deepEqual(heardHooks, ['onClose tls'])
         } finally {
           peer.vanish()
           await s.server.close(1000)

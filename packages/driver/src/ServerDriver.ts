@@ -236,6 +236,8 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     let messages = 0
     let upgrading: Uint8Array[] | undefined // decrypted bytes that came during the TLS handshake
     let handshaking = false // from the 220 to STARTTLS until the session hears TLS is up
+    // a client that leaves between the 220 to STARTTLS and the end of its handshake failed the handshake
+    const clientLeft = (): CloseReason => (handshaking ? { cause: 'tls' } : { cause: 'client' })
     let lastSent: Uint8Array | undefined // the last replies written, to tell why the session closed
     let peerGone = false
     let secure: TlsInfo | undefined = transport.tls // what the last handshake told
@@ -408,7 +410,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
           case 'Close':
             // the transport writes what it holds before it closes; a close before TLS is up (the deadline or a
             // shutdown came first: the session then says nothing, RFC 3207 4) is the handshake's failure
-            finish(peerGone ? { cause: 'client' } : handshaking ? { cause: 'tls' } : closedBy(lastSent))
+            finish(peerGone || handshaking ? clientLeft() : closedBy(lastSent))
             break
           case 'Misuse':
             report(new Error(`smtpure misuse: ${o.message}`))
@@ -570,7 +572,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       if (!inputEnded || closed || state === undefined || waiting(state)) return
       peerGone = true
       dispatch(peerClosed)
-      finish({ cause: 'client' })
+      finish(clientLeft())
     }
     transport.start({
       data: (bytes) => (upgrading ? upgrading.push(bytes) : dispatch(received(bytes))),
@@ -578,7 +580,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
         if (e !== undefined) report(e)
         peerGone = true
         dispatch(peerClosed)
-        finish({ cause: 'client' })
+        finish(clientLeft())
       },
       ended: () => {
         inputEnded = true

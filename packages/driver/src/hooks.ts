@@ -82,8 +82,9 @@ export type HookSignal = typeof globalThis extends { AbortSignal: { prototype: i
 /**
  * Why a session ended, as `onClose` hears it: `quit` (221 after QUIT), `server` (the server closed
  * with `reply`, such as a 421 on a timeout or at shutdown), `client` (the client hung up), `tls`
- * (the STARTTLS handshake failed, or was not done when the command deadline or a shutdown came: nothing
- * is said in clear after the 220, RFC 3207 4) or `hook-timeout` (`onConnect` or `onSecure` did not answer in time).
+ * (the STARTTLS handshake failed, the client left before it was done, or it was not done when the command
+ * deadline or a shutdown came: nothing is said in clear after the 220, RFC 3207 4) or `hook-timeout`
+ * (`onConnect` or `onSecure` did not answer in time).
  * An `onSecure` refusal is `server`, with its reply.
  */
 export interface CloseReason {
