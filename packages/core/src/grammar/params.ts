@@ -25,6 +25,17 @@ export interface ParamSupport {
   readonly requireTls: boolean
 }
 
+/** Every extension's parameters taken: for parsing back lines of our own, and for the most room a line may need. */
+export const everyParam: ParamSupport = {
+  size: true,
+  eightBitMime: true,
+  binaryMime: true,
+  smtpUtf8: true,
+  dsn: true,
+  auth: true,
+  requireTls: true,
+}
+
 /** The values of the BODY parameter (RFC 6152 2, RFC 3030 3). */
 export type BodyType = '7BIT' | '8BITMIME' | 'BINARYMIME'
 

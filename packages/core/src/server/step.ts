@@ -4,7 +4,7 @@
 import { absurd } from 'fp-ts/lib/function.js'
 import type { ServerConfig } from '../Config.js'
 import { type Reply, Replies, formatReply, isEnhancedFor, isReplyCode } from '../Reply.js'
-import type { ParamSupport } from '../grammar/index.js'
+import { type ParamSupport, everyParam } from '../grammar/params.js'
 import { asciiUpper } from '../grammar/chars.js'
 import { concat, decodeUtf8, latin1 } from '../wire/bytes.js'
 import { answerAuth, onAuth, onSaslLine } from './commands/auth.js'
@@ -271,15 +271,6 @@ const paramRoom = (p: ParamSupport, word: 'MAIL' | 'RCPT'): number =>
       (p.requireTls ? 11 : 0) // RFC 8689 4 (5)
 
 /** The most `lineLimit` adds to any command: MAIL or RCPT with every extension on offer. */
-const everyParam: ParamSupport = {
-  size: true,
-  eightBitMime: true,
-  binaryMime: true,
-  smtpUtf8: true,
-  dsn: true,
-  auth: true,
-  requireTls: true,
-}
 const PARAM_ROOM = Math.max(paramRoom(everyParam, 'MAIL'), paramRoom(everyParam, 'RCPT'))
 
 /** Does the line being cut (its kept part, then the input from `pos`) start like a BDAT command? */

@@ -5,7 +5,6 @@
 import * as E from 'fp-ts/lib/Either.js'
 import {
   type MailParams,
-  type ParamSupport,
   formatMailParams,
   formatPath,
   formatRcptParams,
@@ -14,6 +13,7 @@ import {
   parseRcptTo,
   rcptParams,
 } from '../../grammar/index.js'
+import { everyParam } from '../../grammar/params.js'
 import { type ServerCapabilities, noCapabilities } from '../capabilities.js'
 import type { ClientEnvelope, ClientMailParams, ClientRecipient } from '../Input.js'
 import type { TransactionError } from '../Output.js'
@@ -25,24 +25,13 @@ const invalid = (reason: string): E.Either<TransactionError, never> => E.left({ 
 const unsupported = (extension: string, reason: string): E.Either<TransactionError, never> =>
   E.left({ _tag: 'Unsupported', extension, reason })
 
-/** Every parameter is known when parsing our own lines back: only the round trip is checked there. */
-const everything: ParamSupport = {
-  size: true,
-  eightBitMime: true,
-  binaryMime: true,
-  smtpUtf8: true,
-  dsn: true,
-  auth: true,
-  requireTls: true,
-}
-
 /** `MAIL FROM:<path> params`, parsed back to the same text, or why not. */
 const mailLine = (from: string | null, params: MailParams): E.Either<TransactionError, string> => {
   const path = from === null ? '<>' : `<${from}>`
   const arg = ` FROM:${path}${formatMailParams(params)}`
   const parsed = parseMailFrom(arg)
   if (E.isLeft(parsed)) return invalid(`sender ${JSON.stringify(from)}: ${parsed.left.text}`)
-  const decoded = mailParams(parsed.right.params, everything)
+  const decoded = mailParams(parsed.right.params, everyParam)
   // The path and the parameters must come back exactly as meant: no text can smuggle in another parameter.
   if (
     formatPath(parsed.right.path) !== path ||
@@ -59,7 +48,7 @@ const rcptLine = (to: ClientRecipient): E.Either<TransactionError, { line: strin
   const arg = ` TO:${path}${formatRcptParams(params)}`
   const parsed = parseRcptTo(arg)
   if (E.isLeft(parsed)) return invalid(`recipient ${JSON.stringify(to.address)}: ${parsed.left.text}`)
-  const decoded = rcptParams(parsed.right.params, everything)
+  const decoded = rcptParams(parsed.right.params, everyParam)
   if (
     formatPath(parsed.right.path) !== path ||
     E.isLeft(decoded) ||
