@@ -177,10 +177,16 @@ export const loadCases = (adapter: Adapter): ReadonlyArray<Case> => {
           await deliver(false)
           for (let i = 0; i < 100 && server.connections() > 0; i++) await sleep(20)
           assert.equal(server.connections(), 0)
-          await collectGarbage()
           assert.equal(kept.length, 51)
-          const live = kept.map((r) => (r.deref() === undefined ? '.' : 'x')).join('')
-          assert.equal(live, '.'.repeat(51), `what the sessions kept (x) outlives them: ${live}`)
+          // Collected within half a second, well inside the 5 s a leftover deadline would hold them: a few
+          // rounds, since a stale word on a conservatively scanned stack (Bun) can hold one for a round.
+          const live = (): string => kept.map((r) => (r.deref() === undefined ? '.' : 'x')).join('')
+          for (let round = 0; round < 5; round++) {
+            await collectGarbage()
+            if (!live().includes('x')) break
+            await sleep(50)
+          }
+          assert.equal(live(), '.'.repeat(51), `what the sessions kept (x) outlives them: ${live()}`)
         })
       },
     },
