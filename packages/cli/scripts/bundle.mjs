@@ -8,25 +8,11 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { build } from 'esbuild'
+import { fpTsEsModules, thirdPartyNotices, workspaceModules } from '../../../scripts/esbuild-shared.mjs'
 
 // chunk names carry a content hash: clear the last build's, or the package ships every old chunk
 await rm('dist/bin', { recursive: true, force: true })
-
-// The packages import fp-ts and io-ts by their CommonJS paths, which Node loads unbundled; bundled, the ES
-// module builds of the same versions let unused code be left out.
-const require = createRequire(import.meta.url)
-const esModules = {
-  name: 'fp-ts-io-ts-es6',
-  setup(b) {
-    b.onResolve({ filter: /^(fp-ts|io-ts)(\/lib\/.*)?$/ }, (args) => {
-      const [, pkg, sub] = /^(fp-ts|io-ts)(?:\/lib\/(.*))?$/.exec(args.path)
-      const file = sub === undefined ? 'index.js' : sub.endsWith('.js') ? sub : `${sub}.js`
-      return { path: require.resolve(`${pkg}/es6/${file}`, { paths: [args.resolveDir] }) }
-    })
-  },
-}
 
 // node:tls and node:crypto for the `send` script, each loaded when first used: a message sent in clear (no
 // --tls, no --starttls) needs neither (crypto makes the log's session ids), and loading them costs more than
@@ -56,7 +42,7 @@ const lazyBuiltins = {
 }
 
 const common = {
-  plugins: [esModules],
+  plugins: [workspaceModules, fpTsEsModules],
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -67,7 +53,7 @@ const common = {
   logLevel: 'error',
 }
 
-await build({
+const commands = await build({
   ...common,
   entryPoints: ['dist/cli.js', 'dist/simulateWorker.js'],
   outdir: 'dist/bin',
@@ -77,6 +63,7 @@ await build({
   banner: {
     js: "import { createRequire as __smtpureRequire } from 'node:module'; const require = __smtpureRequire(import.meta.url);",
   },
+  metafile: true,
 })
 
 // `smtpure send`: a script whose one expression is a function of a CommonJS module's arguments, which main.cts
@@ -84,7 +71,7 @@ await build({
 // script may require, checked here). In strict mode, as the ES modules it is made of.
 const send = await build({
   ...common,
-  plugins: [esModules, lazyBuiltins],
+  plugins: [workspaceModules, fpTsEsModules, lazyBuiltins],
   entryPoints: ['dist/sendMain.js'],
   outfile: 'dist/bin/send.cjs',
   format: 'cjs',
@@ -122,6 +109,13 @@ if (training.status !== 0)
   process.stderr.write(
     `bundle: no code cache for dist/bin/send.cjs (training run: ${training.status ?? training.error})\n`,
   )
+
+// the licenses of the third-party code the bundles took in (fp-ts, io-ts, prom-client and its own) ask for
+// their notices to go with it
+writeFileSync(
+  'dist/bin/THIRD-PARTY-NOTICES.txt',
+  `The bundles in dist/bin/ include code of these packages:\n\n${thirdPartyNotices([commands.metafile, send.metafile])}`,
+)
 
 // main.cts runs the bundles only when they were made from the compiled modules here now: the compiler rewrites
 // its build info whenever it compiles anything of this package (file times do not tell, as a build cache

@@ -2,8 +2,9 @@
 // license and readme inside it, the metadata a registry page shows, and caret ranges for runtime
 // dependencies (exact pins are for tools only).
 import { execFileSync, spawnSync } from 'node:child_process'
-import { readFileSync, readdirSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { describe, expect, inject, it } from 'vitest'
 import { published, workspaceRoot } from './packAll.js'
 
@@ -55,6 +56,49 @@ describe.each(published)('@smtpure/%s', (pkg) => {
     if (scripts.build !== undefined) expect(scripts.prepack).toBe('npm run build')
     for (const [name, range] of Object.entries((m.dependencies ?? {}) as Record<string, string>))
       expect(range, name).toMatch(/^\^\d/)
+  })
+})
+
+// The library packages' entry point is one bundle of their compiled modules (scripts/bundle-library.mjs):
+// Node then loads one file per package, not dozens. It must import no module of its own package (that would
+// load a second copy), take in fp-ts and io-ts with their notices, and export what the modules export.
+const bundled = ['core', 'driver', 'node', 'maildir', 'memory']
+const importsOf = (text: string): string[] =>
+  [...text.matchAll(/(?:^|[;\n])\s*(?:import|export)\s*(?:[^'";]*?\sfrom\s*)?["']([^"']+)["']/g)].map((x) => x[1]!)
+
+describe.each(bundled)('@smtpure/%s entry point', (pkg) => {
+  const dir = join(workspaceRoot, 'packages', pkg)
+
+  it('is dist/bundle.js, importing only Node, other packages and dependencies, with their notices', () => {
+    const m = manifest(pkg)
+    expect(m.main).toBe('./dist/bundle.js')
+    expect((m.exports as Record<string, Record<string, string>>)['.']!.default).toBe('./dist/bundle.js')
+    const text = readFileSync(join(dir, 'dist', 'bundle.js'), 'utf8')
+    const dependencies = Object.keys((m.dependencies ?? {}) as Record<string, string>)
+    const imports = importsOf(text)
+    // the pattern finds what a bundle imports: core imports nothing, the others at least another package
+    expect(imports.length > 0).toBe(pkg !== 'core')
+    for (const specifier of imports) {
+      expect(specifier, 'a relative import would load the unbundled modules too').not.toMatch(/^\./)
+      expect(specifier, 'fp-ts and io-ts are taken in').not.toMatch(/^(fp-ts|io-ts)(\/|$)/)
+      if (!specifier.startsWith('node:'))
+        expect(dependencies, specifier).toContain(specifier.replace(/^((?:@[^/]+\/)?[^/]+).*$/, '$1'))
+    }
+    const inlined = dependencies.filter((d) => d === 'fp-ts' || d === 'io-ts')
+    const notices = join(dir, 'dist', 'THIRD-PARTY-NOTICES.txt')
+    if (inlined.length === 0) expect(existsSync(notices)).toBe(false)
+    else
+      for (const d of inlined)
+        expect(readFileSync(notices, 'utf8')).toMatch(
+          new RegExp(`^${d} \\d+\\.\\d+\\.\\d+ \\(MIT\\)\\n\\nMIT License`, 'm'),
+        )
+  })
+
+  it('exports the same names as its compiled modules', async () => {
+    const url = (file: string): string => pathToFileURL(join(dir, 'dist', file)).href
+    const bundle = (await import(url('bundle.js'))) as Record<string, unknown>
+    const modules = (await import(url('index.js'))) as Record<string, unknown>
+    expect(Object.keys(bundle).sort()).toEqual(Object.keys(modules).sort())
   })
 })
 
