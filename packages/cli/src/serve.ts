@@ -264,11 +264,15 @@ export const deliverInto =
     const from = m.envelope.from === null ? null : mailboxText(m.envelope.from)
     const recipients = m.envelope.recipients.map((r) => RecipientPolicy.key(r.to))
     try {
+      // Each copy's head: Return-Path, its own Delivered-To, the Received field. The pieces every copy shares
+      // are encoded once, which a message for 100 recipients feels.
+      const returnPath = traceBlock([formatReturnPath(from)])
+      const received = traceBlock([m.received])
       // two spellings of one mailbox get one copy (RFC 5321 4.1.2)
       const delivery = store.begin(
         [...new Set(recipients)].map((rcpt) => ({
           address: rcpt,
-          head: traceBlock([formatReturnPath(from), formatDeliveredTo(rcpt), m.received]),
+          head: [returnPath, traceBlock([formatDeliveredTo(rcpt)]), received],
         })),
       )
       await delivery.writeAll(m.chunks, new CalledOff(session))

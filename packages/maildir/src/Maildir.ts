@@ -271,8 +271,12 @@ const uniqueName = (): string => {
 /** Where one copy of the message goes: the recipient's address and the header octets put before the body. */
 export interface MaildirTarget {
   readonly address: string
-  /** Header fields written before the message, as octets (see `traceBlock` in @smtpure/core). */
-  readonly head: Uint8Array
+  /**
+   * Header fields written before the message, as octets (see `traceBlock` in @smtpure/core), or as pieces
+   * written one after another: the copies of a message can then share the pieces that are the same for every
+   * recipient (its Received field) and differ only in their own (Delivered-To).
+   */
+  readonly head: Uint8Array | ReadonlyArray<Uint8Array>
 }
 
 /** How a store works; `new Maildir` throws a RangeError for a count that is not a whole number from 1 up. */
@@ -571,7 +575,8 @@ class Copy {
   /** Open while it is being written; undefined before it is opened and once it is closed. */
   file: StoreFile | undefined = undefined
   constructor(
-    readonly head: Uint8Array,
+    /** The header octets, in pieces written in order. */
+    readonly head: ReadonlyArray<Uint8Array>,
     readonly dir: string,
     /** Its new/ folder, synced once the copy is renamed into it. */
     readonly inbox: string,
@@ -596,7 +601,8 @@ const copiesOf = (store: Maildir, targets: ReadonlyArray<MaildirTarget>): Copy[]
       named.add(folded)
     }
     const inbox = dir + sep + 'new'
-    return new Copy(t.head, dir, inbox, dir + sep + 'tmp' + sep + own, inbox + sep + own)
+    const head = t.head instanceof Uint8Array ? [t.head] : t.head
+    return new Copy(head, dir, inbox, dir + sep + 'tmp' + sep + own, inbox + sep + own)
   })
 }
 
@@ -617,7 +623,7 @@ const openCopy = (store: Maildir, c: Copy, done: (ok: boolean, e?: unknown) => v
 const writeCopy = (c: Copy, body: ReadonlyArray<Uint8Array>, heads: boolean): Promise<void> => {
   const file = c.file
   if (file === undefined) return Promise.reject(new Error('the file was closed (the delivery was aborted)'))
-  return writeFully(file, heads ? [c.head, ...body] : body)
+  return writeFully(file, heads ? [...c.head, ...body] : body)
 }
 
 /** Rename a copy into new/; it is listed in `renamed` once it is there. */

@@ -85,6 +85,27 @@ describe('Maildir', () => {
     )
   })
 
+  it('writes a head given in pieces in order, before the body, the shared pieces into every copy', async () => {
+    const root = scratch()
+    const store = new Maildir(root, { openFile: shortWriting(5) })
+    const text = (s: string): Uint8Array => new TextEncoder().encode(s)
+    const shared = text('Received: from x\r\n')
+    const d = store.begin(
+      ['a@example.com', 'b@example.com'].map((address) => ({
+        address,
+        head: [text('Return-Path: <>\r\n'), text(`Delivered-To: ${address}\r\n`), shared],
+      })),
+    )
+    await d.writeAll(chunks(text('body\r\n')))
+    for (const address of ['a@example.com', 'b@example.com']) {
+      const inbox = join(store.folder(address), 'new')
+      const [name] = files(inbox)
+      expect(readFileSync(join(inbox, name!), 'utf8')).toBe(
+        `Return-Path: <>\r\nDelivered-To: ${address}\r\nReceived: from x\r\nbody\r\n`,
+      )
+    }
+  })
+
   it('50 messages committed at once to one folder all land whole (the folder syncs are shared)', async () => {
     const store = new Maildir(scratch(), { flushOctets: 100 })
     await Promise.all(

@@ -44,8 +44,13 @@ const canonicalLiteral = (literal: string): string => {
   return literal
 }
 
+/** An ASCII domain is its labels in lower case, dots and all: one pass, no list of labels. */
 const canonicalDomain = (domain: string): string =>
-  domain.startsWith('[') ? canonicalLiteral(domain) : domain.split('.').map(canonicalLabel).join('.')
+  domain.startsWith('[')
+    ? canonicalLiteral(domain)
+    : hasNonAscii(domain)
+      ? domain.split('.').map(canonicalLabel).join('.')
+      : asciiLower(domain)
 
 /**
  * The canonical form of a mailbox: minimal quoting of the local part (its case kept), the domain in lower
