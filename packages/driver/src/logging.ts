@@ -42,6 +42,12 @@ export type ServerEvent = (typeof serverEvents)[number]
 export const clientEvents = ['connection', 'tls', 'hello', 'auth', 'message', 'close', 'transcript'] as const
 export type ClientEvent = (typeof clientEvents)[number]
 
+/** Why the session stopped waiting for a hook call, as its signal says. */
+const stopReason = (s: SessionInfo): string => {
+  const r: unknown = s.signal.reason
+  return r instanceof Error ? r.message : String(r)
+}
+
 /** Replies longer than this many lines are shown as their first line and a count of the rest. */
 const SHOWN_REPLY_LINES = 1
 
@@ -93,8 +99,11 @@ const counted = (chunks: AsyncIterable<Uint8Array>, add: (n: number) => void): A
  * - `auth` (info when accepted, warn when refused): `username`, `mechanism`, `result`, `code`; never a password,
  *   token, digest or challenge;
  * - `message` (info): `transaction` (`<session>.<n>`), `from`, `recipients` (count), `octets` read by
- *   `onMessage`, `verdict` (`accepted` or `refused`) and `code`;
- * - `hook-error` (error): a hook threw something other than `SmtpError` (the client got 451 or 454);
+ *   `onMessage`, `verdict` (`accepted` or `refused`) and `code`; `verdict` is `abandoned`, with `reason`
+ *   and no code, when the session stopped waiting for the hook (the client left, the message was aborted,
+ *   the hook's deadline answered in its place);
+ * - `hook-error` (error): a hook threw something other than `SmtpError` (the client got 451 or 454); at
+ *   debug level, with `abandoned` (the reason), when the session had stopped waiting for it;
  * - `close` (info): `cause` and `reply` (see `CloseReason`), `messages` accepted and `authFailures`.
  * With the server's `transcript` option, `transcript` (debug) events carry each line (see `transcribed`).
  * @example
@@ -110,7 +119,11 @@ export const loggedHooks = (hooks: ServerHooks, logger: Logger): ServerHooks => 
     }
     return known
   }
-  /** Run a hook; log what it threw unless it is a refusal. */
+  /**
+   * Run a hook; log what it threw unless it is a refusal. Once the session stopped waiting for the call (the
+   * client left, the message was aborted, the hook's deadline answered), no client hears what the hook threw,
+   * which is most often that stop itself (a message stream that ended early): then it is only a debug event.
+   */
   const call = async <A extends unknown[], R>(
     name: string,
     s: SessionInfo,
@@ -120,11 +133,12 @@ export const loggedHooks = (hooks: ServerHooks, logger: Logger): ServerHooks => 
     try {
       return hook === undefined ? undefined : await hook(...args)
     } catch (e) {
-      if (!(e instanceof SmtpError))
-        logger.error(
-          { event: 'hook-error' satisfies ServerEvent, session: s.id, hook: name, error: String(e) },
-          `${name} failed`,
-        )
+      if (!(e instanceof SmtpError)) {
+        const fields = { event: 'hook-error' satisfies ServerEvent, session: s.id, hook: name, error: String(e) }
+        if (s.aborted)
+          logger.debug({ ...fields, abandoned: stopReason(s) }, `${name} failed after the session stopped waiting`)
+        else logger.error(fields, `${name} failed`)
+      }
       throw e
     }
   }
@@ -201,6 +215,12 @@ export const loggedHooks = (hooks: ServerHooks, logger: Logger): ServerHooks => 
         octets,
       })
       const seen: IncomingMessage = { ...message, chunks: counted(message.chunks, (n) => (octets += n)) }
+      // the session stopped waiting for the verdict: the client heard another reply, or none
+      const abandoned = (): boolean => {
+        if (!s.aborted) return false
+        logger.info({ ...fields(), verdict: 'abandoned', reason: stopReason(s) }, 'message abandoned')
+        return true
+      }
       try {
         // without an onMessage hook the message is read to its end and accepted, as the session does
         const v = hooks.onMessage
@@ -208,6 +228,7 @@ export const loggedHooks = (hooks: ServerHooks, logger: Logger): ServerHooks => 
           : await (async () => {
               for await (const chunk of seen.chunks) void chunk
             })()
+        if (abandoned()) return v
         const verdicts: ReadonlyArray<Verdict> = Array.isArray(v) ? v : [v as Verdict]
         const codes = verdicts.map((x) => codeOf(x) ?? 250)
         const accepted = codes.some((c) => c < 400)
@@ -218,10 +239,11 @@ export const loggedHooks = (hooks: ServerHooks, logger: Logger): ServerHooks => 
         )
         return v
       } catch (e) {
-        logger.info(
-          { ...fields(), verdict: 'refused', code: e instanceof SmtpError ? e.reply.code : 451 },
-          'message refused',
-        )
+        if (!abandoned())
+          logger.info(
+            { ...fields(), verdict: 'refused', code: e instanceof SmtpError ? e.reply.code : 451 },
+            'message refused',
+          )
         throw e
       }
     },

@@ -140,6 +140,51 @@ describe('logger', () => {
     ])
   })
 
+  it('logs a message whose client left mid-data as abandoned, with no hook error and no reply code', async () => {
+    const { lines, logger } = capture()
+    const server = createSmtpServer({
+      smtp: { hostname: 'localhost' },
+      logger,
+      hooks: {
+        // the store of a real server: it reads to the end, so the stream's early end is what it throws
+        onMessage: async (m) => {
+          for await (const chunk of m.chunks) void chunk
+        },
+      },
+    })
+    const { port } = await server.listen(0, '127.0.0.1')
+    const client = net.connect(port, '127.0.0.1')
+    let heard = ''
+    client.on('data', (d) => {
+      heard += d.toString('latin1')
+      // the 354 heard: part of a message, then gone
+      if (heard.includes('354 ')) client.end('Subject: x\r\n\r\npart of a body\r\n')
+    })
+    client.write('HELO client.example\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n')
+    await closed(lines, 1)
+    await expect.poll(() => lines.some((l) => l.includes('"event":"message"')), { timeout: 10000 }).toBe(true)
+    await server.close(1000)
+    const events = lines.map((l) => JSON.parse(l) as Record<string, unknown>)
+    expect(events.filter((e) => e.level === 'error')).toEqual([])
+    expect(events.find((e) => e.event === 'message')).toEqual({
+      level: 'info',
+      event: 'message',
+      session: expect.any(String),
+      transaction: expect.stringMatching(/\.1$/),
+      from: 'a@example.com',
+      recipients: 1,
+      octets: expect.any(Number),
+      verdict: 'abandoned',
+      reason: 'the message was aborted',
+      msg: 'message abandoned',
+    })
+    expect(events.find((e) => e.event === 'hook-error')).toMatchObject({
+      level: 'debug',
+      hook: 'onMessage',
+      abandoned: 'the message was aborted',
+    })
+  })
+
   describe('never writes an AUTH secret', () => {
     const { lines, logger } = capture()
     let server: SmtpServer
