@@ -97,7 +97,7 @@ const counted = (chunks: AsyncIterable<Uint8Array>, add: (n: number) => void): A
  * - `tls` (info): the first greeting after STARTTLS;
  * - `hello` (debug): `verb`, `domain`;
  * - `auth` (info when accepted, warn when refused): `username`, `mechanism`, `result`, `code`; never a password,
- *   token, digest or challenge;
+ *   token, digest or challenge; `result` is `abandoned`, with `reason` (info), when the session stopped waiting;
  * - `message` (info): `transaction` (`<session>.<n>`), `from`, `recipients` (count), `octets` read by
  *   `onMessage`, `verdict` (`accepted` or `refused`) and `code`; `verdict` is `abandoned`, with `reason`
  *   and no code, when the session stopped waiting for the hook (the client left, the message was aborted,
@@ -187,17 +187,25 @@ export const loggedHooks = (hooks: ServerHooks, logger: Logger): ServerHooks => 
               username: credentials.username,
               mechanism: credentials.mechanism,
             }
+            // the session stopped waiting for the verdict: the client heard 454 (the deadline) or nothing
+            const abandoned = (): boolean => {
+              if (!s.aborted) return false
+              logger.info({ ...fields, result: 'abandoned', reason: stopReason(s) }, 'auth abandoned')
+              return true
+            }
             try {
               const v = await call('onAuth', s, hooks.onAuth, credentials, s)
+              if (abandoned()) return v
               const code = codeOf(authReplyOf(v)) // `{ user, reply }` refuses when its reply does
               if (code !== undefined && code >= 400) logger.warn({ ...fields, result: 'refused', code }, 'auth refused')
               else logger.info({ ...fields, result: 'accepted' }, 'auth accepted')
               return v
             } catch (e) {
-              logger.warn(
-                { ...fields, result: 'refused', code: e instanceof SmtpError ? e.reply.code : 454 },
-                'auth refused',
-              )
+              if (!abandoned())
+                logger.warn(
+                  { ...fields, result: 'refused', code: e instanceof SmtpError ? e.reply.code : 454 },
+                  'auth refused',
+                )
               throw e
             }
           },

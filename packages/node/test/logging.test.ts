@@ -118,6 +118,47 @@ describe('logger', () => {
     expect(auth).toMatchObject({ level: 'warn', result: 'refused', code: 535, msg: 'auth refused' })
   })
 
+  it('logs an onAuth that answers past its deadline as abandoned, not as the acceptance no client heard', async () => {
+    const { lines, logger } = capture()
+    let late: () => void = () => undefined
+    const answered = new Promise<void>((resolve) => (late = resolve))
+    const server = createSmtpServer({
+      smtp: { hostname: 'localhost', authMechanisms: ['PLAIN'], allowInsecureAuth: true },
+      hookTimeoutMs: 200,
+      logger,
+      hooks: {
+        // accepts, but only once the session has answered 454 in its place
+        onAuth: async (_c, s) => {
+          await new Promise<void>((resolve) => s.signal.addEventListener('abort', () => resolve()))
+          late()
+        },
+      },
+    })
+    const { port } = await server.listen(0, '127.0.0.1')
+    const session = await connectSmtp({
+      host: '127.0.0.1',
+      port,
+      smtp: { helo: 'client.example', allowInsecureAuth: true, auth: { username: 'slow', password: 'pw' } },
+    })
+    await expect(session.ready).rejects.toThrow(/454/)
+    await answered
+    await expect.poll(() => lines.some((l) => l.includes('"event":"auth"')), { timeout: 10000 }).toBe(true)
+    await server.close(1000)
+    const auth = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.event === 'auth')
+    expect(auth).toEqual([
+      {
+        level: 'info',
+        event: 'auth',
+        session: expect.any(String),
+        username: 'slow',
+        mechanism: 'PLAIN',
+        result: 'abandoned',
+        reason: expect.stringContaining('hookTimeoutMs'),
+        msg: 'auth abandoned',
+      },
+    ])
+  })
+
   it('says why a session closed: the client hung up, or the server closed with a reply', async () => {
     const { lines, logger } = capture()
     const server = createSmtpServer({ smtp: { hostname: 'mx.example.com', idleTimeoutMs: 300 }, logger })
