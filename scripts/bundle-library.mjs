@@ -16,7 +16,11 @@ import { fpTsEsModules, thirdPartyNotices } from './esbuild-shared.mjs'
 
 const manifest = JSON.parse(readFileSync('package.json', 'utf8'))
 const inlined = new Set(['fp-ts', 'io-ts'])
-const external = Object.keys(manifest.dependencies ?? {}).filter((name) => !inlined.has(name))
+const external = Object.keys({
+  ...manifest.dependencies,
+  ...manifest.peerDependencies,
+  ...manifest.optionalDependencies,
+}).filter((name) => !inlined.has(name))
 
 const result = await build({
   entryPoints: ['dist/index.js'],
@@ -34,10 +38,25 @@ const result = await build({
   logLevel: 'error',
 })
 
+/** Stop the build, leaving no bundle behind that a later `tsc -b` alone would go on using. */
+const refuse = (why) => {
+  for (const f of ['dist/bundle.js', 'dist/bundle.js.map']) rmSync(f, { force: true })
+  throw new Error(why)
+}
+
 // a relative import left in the bundle would load the unbundled modules beside it (a second copy of each)
 const [output] = Object.values(result.metafile.outputs).filter((o) => o.entryPoint !== undefined)
 const strays = output.imports.filter((i) => !i.external || i.path.startsWith('.'))
-if (strays.length > 0) throw new Error(`dist/bundle.js imports ${strays.map((i) => i.path).join(', ')}`)
+if (strays.length > 0) refuse(`dist/bundle.js imports ${strays.map((i) => i.path).join(', ')}`)
+// and a module taken in from outside the package (another @smtpure package its manifest does not list as a
+// dependency) would be a second copy of that package, with classes of its own
+const outside = Object.keys(output.inputs).filter(
+  (f) => !f.startsWith('dist/') && !/(^|\/)node_modules\/(fp-ts|io-ts)\//.test(f),
+)
+if (outside.length > 0)
+  refuse(
+    `dist/bundle.js would take in ${outside.join(', ')}: list the package it belongs to in the dependencies of ${manifest.name}`,
+  )
 
 const notices = thirdPartyNotices([result.metafile])
 if (notices === '') rmSync('dist/THIRD-PARTY-NOTICES.txt', { force: true })

@@ -13,6 +13,11 @@ import { workspaceRoot } from './packAll.js'
 import { publicTypes } from './publicTypes.js'
 
 const read = (path: string): string => readFileSync(join(workspaceRoot, path), 'utf8')
+interface PackageManifest {
+  readonly name: string
+  readonly exports?: Record<string, { readonly default?: string }>
+  readonly scripts?: Record<string, string>
+}
 const pages = ['README.md', ...readdirSync(join(workspaceRoot, 'docs')).map((f) => `docs/${f}`)].filter((p) =>
   p.endsWith('.md'),
 )
@@ -282,6 +287,21 @@ describe('docs/architecture.md', () => {
   it('lists the inputs and outputs of the client session that the core has', () => {
     expect(named(client, 'input')).toEqual(tagsOf('ClientInput'))
     expect(named(client, 'output')).toEqual(tagsOf('ClientOutput'))
+  })
+
+  it("names every package entered through dist/bundle.js, whose build makes it after the compiler's", () => {
+    const doc = read('docs/architecture.md')
+    const paragraph = doc.slice(doc.indexOf('### Loading'), doc.indexOf('## Files'))
+    const bundled = packageDirs
+      .map((p) => JSON.parse(read(`packages/${p}/package.json`)) as PackageManifest)
+      .filter((m) => m.exports?.['.']?.default === './dist/bundle.js')
+    expect(bundled.length).toBeGreaterThan(0)
+    expect(
+      codeSpans(paragraph)
+        .filter((c) => c.startsWith('@smtpure/'))
+        .sort(),
+    ).toEqual(bundled.map((m) => m.name).sort())
+    for (const m of bundled) expect(m.scripts?.build).toBe('tsc -b && node ../../scripts/bundle-library.mjs')
   })
 
   it('lists the questions the core asks', () => {
