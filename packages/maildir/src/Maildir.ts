@@ -601,7 +601,8 @@ const copiesOf = (store: Maildir, targets: ReadonlyArray<MaildirTarget>): Copy[]
       named.add(folded)
     }
     const inbox = dir + sep + 'new'
-    const head = t.head instanceof Uint8Array ? [t.head] : t.head
+    // an array of pieces, or one piece (a Uint8Array of any realm: a vm context's fails instanceof)
+    const head: ReadonlyArray<Uint8Array> = Array.isArray(t.head) ? t.head : [t.head as Uint8Array]
     return new Copy(head, dir, inbox, dir + sep + 'tmp' + sep + own, inbox + sep + own)
   })
 }

@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, 
 import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { runInNewContext } from 'node:vm'
 import { afterAll, describe, expect, it } from 'vitest'
 import { fc, test } from '@fast-check/vitest'
 import { Maildir, StoreError, type StoreFile, maildirFolderName, writeFully } from '../src/index.js'
@@ -104,6 +105,17 @@ describe('Maildir', () => {
         `Return-Path: <>\r\nDelivered-To: ${address}\r\nReceived: from x\r\nbody\r\n`,
       )
     }
+  })
+
+  it('takes a head made in another realm (a vm context) as one piece', async () => {
+    const store = new Maildir(scratch())
+    const head = runInNewContext('new Uint8Array(octets)', {
+      octets: [...new TextEncoder().encode('X-Realm: other\r\n')],
+    }) as Uint8Array
+    expect(head instanceof Uint8Array).toBe(false) // what the store must not rely on
+    await store.begin([{ address: 'bob@example.com', head }]).writeAll(chunks(new TextEncoder().encode('body\r\n')))
+    const inbox = join(store.folder('bob@example.com'), 'new')
+    expect(readFileSync(join(inbox, files(inbox)[0]!), 'utf8')).toBe('X-Realm: other\r\nbody\r\n')
   })
 
   it('50 messages committed at once to one folder all land whole (the folder syncs are shared)', async () => {
