@@ -94,6 +94,23 @@ describe.each(bundled)('@smtpure/%s entry point', (pkg) => {
         )
   })
 
+  it('ships the bundle, its map, the declarations and the sources, not the modules the bundle was made of', () => {
+    const dist = filesIn(pkg)
+      .map((f) => f.replace(/^package\//, ''))
+      .filter((f) => f.startsWith('dist/'))
+    expect(dist).toContain('dist/bundle.js')
+    expect(dist).toContain('dist/bundle.js.map')
+    expect(dist).toContain('dist/index.d.ts')
+    const other = dist.filter((f) => !/\.d\.ts(\.map)?$/.test(f))
+    expect(other.sort()).toEqual(
+      [
+        'dist/bundle.js',
+        'dist/bundle.js.map',
+        ...(existsSync(join(dir, 'dist', 'THIRD-PARTY-NOTICES.txt')) ? ['dist/THIRD-PARTY-NOTICES.txt'] : []),
+      ].sort(),
+    )
+  })
+
   it('exports the same names as its compiled modules', async () => {
     const url = (file: string): string => pathToFileURL(join(dir, 'dist', file)).href
     const bundle = (await import(url('bundle.js'))) as Record<string, unknown>
