@@ -3,7 +3,6 @@
 // refused, 76 the server broke the protocol, 77 the credentials refused, 64 bad usage. Every failure
 // is one plain line; `--log-format` writes the session's events on stderr, `--verbose` its transcript.
 import { readFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
 import { type ClientError, type Reply, mechanisms, parseMailbox, parseMechanism } from '@smtpure/core'
 import type { Mechanism } from '@smtpure/core'
 import { SmtpClientError, type SentMessage, replyLine } from '@smtpure/driver'
@@ -20,7 +19,7 @@ import {
   InputError,
   UsageError,
   oneLine,
-  onceEach,
+  parseFlags,
   readSmallFile,
 } from './usage.js'
 
@@ -263,18 +262,7 @@ const checkAddress = (flag: string, text: string): void => {
  * client (client.ts), asked for once the message is read.
  */
 export const send = async (argv: ReadonlyArray<string>, loadClient: () => Promise<ConnectSmtp>): Promise<number> => {
-  const {
-    values: v,
-    positionals,
-    tokens,
-  } = parseArgs({
-    args: [...argv],
-    options,
-    allowPositionals: true,
-    strict: true,
-    tokens: true,
-  })
-  onceEach(options, tokens)
+  const { values: v, positionals } = parseFlags(argv, options, true)
   if (v.help) {
     stdout(sendHelp)
     return EX_OK

@@ -1,7 +1,6 @@
 // `smtpure serve`: a small final-destination SMTP (or LMTP) server that delivers every accepted
 // message into MAILDIR/<recipient>/new/ before it says 250 (RFC 5321 6.1).
 import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import {
   type Credentials,
   type Mailbox,
@@ -28,7 +27,7 @@ import {
   UnavailableError,
   UsageError,
   oneLine,
-  onceEach,
+  parseFlags,
   readSmallFile,
   wholeNumber,
 } from './usage.js'
@@ -289,14 +288,7 @@ const denied: Reply = { code: 535, enhanced: '5.7.8', lines: ['Authentication cr
 
 /** Run the server until SIGTERM or SIGINT; resolves with the exit code. */
 export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
-  const { values: v, tokens } = parseArgs({
-    args: [...argv],
-    options,
-    allowPositionals: false,
-    strict: true,
-    tokens: true,
-  })
-  onceEach(options, tokens)
+  const { values: v } = parseFlags(argv, options, false)
   if (v.help) {
     process.stdout.write(serveHelp)
     return EX_OK

@@ -3,7 +3,6 @@
 // `--seed S` replays one seed; with `--trace FILE` its conversation is written as a sequence diagram.
 import { writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
-import { parseArgs } from 'node:util'
 import { Worker } from 'node:worker_threads'
 import {
   type PlantedBug,
@@ -14,7 +13,7 @@ import {
   svgSequence,
 } from '@smtpure/memory'
 import { runSeeds, type SeedsDone } from './simulateWorker.js'
-import { EX_OK, UsageError, onceEach, wholeNumber } from './usage.js'
+import { EX_OK, UsageError, parseFlags, wholeNumber } from './usage.js'
 
 export const simulateHelp = `Usage: smtpure simulate [--seeds N | --seed S] [options]
 
@@ -80,14 +79,7 @@ const table = (done: SeedsDone, seconds: number): string => {
 
 /** Run `smtpure simulate` with its arguments; resolves to the exit code. */
 export const simulate = async (argv: ReadonlyArray<string>): Promise<number> => {
-  const { values, tokens } = parseArgs({
-    args: [...argv],
-    options,
-    allowPositionals: false,
-    strict: true,
-    tokens: true,
-  })
-  onceEach(options, tokens)
+  const { values } = parseFlags(argv, options, false)
   if (values.help) {
     process.stdout.write(simulateHelp)
     return EX_OK

@@ -1,5 +1,6 @@
 // Command-line errors and exit codes (sysexits.h): 64 bad usage, 69 unavailable, 75 temporary.
 import { closeSync, openSync, readSync } from 'node:fs'
+import { type ParseArgsConfig, parseArgs } from 'node:util'
 export const EX_OK = 0
 export const EX_USAGE = 64
 export const EX_DATAERR = 65
@@ -26,8 +27,8 @@ export class UsageError extends Error {
  * `parseArgs`'s with `tokens: true`.
  * @throws UsageError naming the flag.
  */
-export const onceEach = (
-  options: Readonly<Record<string, { readonly type: string; readonly multiple?: boolean }>>,
+const onceEach = (
+  options: Readonly<Record<string, { readonly type: string; readonly multiple?: boolean | undefined }>>,
   tokens: ReadonlyArray<{ readonly kind: string; readonly name?: string }>,
 ): void => {
   const seen = new Set<string>()
@@ -38,6 +39,20 @@ export const onceEach = (
     if (seen.has(t.name)) throw new UsageError(`--${t.name} is given twice; it takes one value`)
     seen.add(t.name)
   }
+}
+
+/**
+ * A command's flags: `parseArgs`, strict (an unknown flag or a missing value is a usage error), with every
+ * one-value flag given at most once (`onceEach`). Positional arguments only where `allowPositionals` says.
+ */
+export const parseFlags = <O extends NonNullable<ParseArgsConfig['options']>, P extends boolean>(
+  argv: ReadonlyArray<string>,
+  options: O,
+  allowPositionals: P,
+): ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: P; strict: true; tokens: true }>> => {
+  const parsed = parseArgs({ args: [...argv], options, allowPositionals, strict: true, tokens: true })
+  onceEach(options, parsed.tokens)
+  return parsed
 }
 
 /** A service the command needs cannot be had (the port is taken): one line, exit 69. */
