@@ -6,6 +6,7 @@ import { fc, test } from '@fast-check/vitest'
 import * as E from 'fp-ts/lib/Either.js'
 import { parseMailFrom, parseRcptTo } from '../../src/grammar/address.js'
 import {
+  everyParam as all,
   formatMailParams,
   formatRcptParams,
   mailParams,
@@ -17,15 +18,6 @@ import {
   type RcptParams,
 } from '../../src/grammar/params.js'
 
-const all: ParamSupport = {
-  size: true,
-  eightBitMime: true,
-  binaryMime: true,
-  smtpUtf8: true,
-  dsn: true,
-  auth: true,
-  requireTls: true,
-}
 const none: ParamSupport = {
   size: false,
   eightBitMime: false,
@@ -37,6 +29,19 @@ const none: ParamSupport = {
 }
 const only = (key: keyof ParamSupport): ParamSupport => ({ ...none, [key]: true })
 const without = (key: keyof ParamSupport): ParamSupport => ({ ...all, [key]: false })
+
+it('everyParam, the support the cases below start from, takes every extension', () => {
+  expect(Object.values(all)).toEqual(Object.values(all).map(() => true))
+  expect(Object.keys(all).sort()).toEqual([
+    'auth',
+    'binaryMime',
+    'dsn',
+    'eightBitMime',
+    'requireTls',
+    'size',
+    'smtpUtf8',
+  ])
+})
 
 /** The parameters of a well-formed parameter text; fails the test if the text is malformed. */
 const paramsOf = (text: string): ReadonlyArray<EsmtpParam> => {
