@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Maildir, StoreError } from '../src/index.js'
-import { type Fault, type Step, fakeFiles, newFiles } from './fake-file.js'
+import { type Fault, type Step, deliveryShape, fakeFiles, newFiles } from './fake-file.js'
 
 async function* chunks(parts: ReadonlyArray<Uint8Array>): AsyncIterable<Uint8Array> {
   yield* parts
@@ -61,86 +61,79 @@ const expected = (f: Failure, fired: boolean): 'delivered' | 451 | 452 => {
 describe('a delivery with one failure anywhere', () => {
   it('ends as documented and leaves nothing behind', async () => {
     await fc.assert(
-      fc.asyncProperty(
-        fc.integer({ min: 1, max: 4 }),
-        fc.boolean(),
-        fc.integer({ min: 1, max: 40 }),
-        fc.array(fc.uint8Array({ minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 4 }),
-        failureArb,
-        async (copies, synced, flushOctets, parts, failure) => {
-          const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-any-failure-'))
-          let armed = true
-          let fired = false
-          const { openFile, ledger } = fakeFiles({
-            synced,
-            fault: (step, _path, nth) => {
-              if (!armed || failure.kind !== 'step' || failure.step !== step || failure.nth !== nth) return undefined
-              // a short write of 1 or 5 octets is only short when more than that was offered
-              fired = true
-              return failure.fault
-            },
-          })
-          const store = new Maildir(root, { openFile, flushOctets, openFiles: copies })
-          const addresses = Array.from({ length: copies }, (_, i) => `r${i}@x.example`)
-          const targets = addresses.map((address) => ({ address, head }))
-          const dirs = addresses.map((a) => store.folder(a))
-          // the Maildirs are made beforehand, except for a failure in their first sync
-          if (failure.kind !== 'maildir') await Promise.all(dirs.map((d) => store.ensure(d)))
-          if (failure.kind === 'rename' && failure.copy < copies) {
-            rmSync(join(dirs[failure.copy]!, 'new'), { recursive: true })
+      fc.asyncProperty(...deliveryShape, failureArb, async (copies, synced, flushOctets, parts, failure) => {
+        const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-any-failure-'))
+        let armed = true
+        let fired = false
+        const { openFile, ledger } = fakeFiles({
+          synced,
+          fault: (step, _path, nth) => {
+            if (!armed || failure.kind !== 'step' || failure.step !== step || failure.nth !== nth) return undefined
+            // a short write of 1 or 5 octets is only short when more than that was offered
             fired = true
+            return failure.fault
+          },
+        })
+        const store = new Maildir(root, { openFile, flushOctets, openFiles: copies })
+        const addresses = Array.from({ length: copies }, (_, i) => `r${i}@x.example`)
+        const targets = addresses.map((address) => ({ address, head }))
+        const dirs = addresses.map((a) => store.folder(a))
+        // the Maildirs are made beforehand, except for a failure in their first sync
+        if (failure.kind !== 'maildir') await Promise.all(dirs.map((d) => store.ensure(d)))
+        if (failure.kind === 'rename' && failure.copy < copies) {
+          rmSync(join(dirs[failure.copy]!, 'new'), { recursive: true })
+          fired = true
+        }
+        const sync = store.folders.sync.bind(store.folders)
+        const syncedAfter: string[] = [] // folders synced once the failure is over
+        store.folders.sync = (dir: string) => {
+          if (!armed) syncedAfter.push(dir)
+          const failed =
+            (failure.kind === 'inbox' && dir === join(dirs[failure.copy] ?? '', 'new')) ||
+            (failure.kind === 'maildir' && dir === dirs[failure.copy])
+          if (armed && failed) {
+            armed = false
+            fired = true
+            return Promise.reject(Object.assign(new Error('injected'), { code: failure.code }))
           }
-          const sync = store.folders.sync.bind(store.folders)
-          const syncedAfter: string[] = [] // folders synced once the failure is over
-          store.folders.sync = (dir: string) => {
-            if (!armed) syncedAfter.push(dir)
-            const failed =
-              (failure.kind === 'inbox' && dir === join(dirs[failure.copy] ?? '', 'new')) ||
-              (failure.kind === 'maildir' && dir === dirs[failure.copy])
-            if (armed && failed) {
-              armed = false
-              fired = true
-              return Promise.reject(Object.assign(new Error('injected'), { code: failure.code }))
-            }
-            return sync(dir)
-          }
+          return sync(dir)
+        }
 
-          const outcome = await store
-            .begin(targets)
-            .writeAll(chunks(parts))
-            .then(
-              () => 'delivered' as const,
-              (e: unknown) => e,
-            )
-          armed = false
-          const want = expected(failure, fired)
-          if (want === 'delivered') {
-            expect(outcome).toBe('delivered')
-            const message = Buffer.concat([head, ...parts])
-            expect(newFiles(dirs)).toEqual(dirs.map(() => [message]))
-          } else {
-            expect(outcome).toBeInstanceOf(StoreError)
-            expect((outcome as StoreError).reply).toMatchObject({
-              code: want,
-              enhanced: want === 452 ? '4.3.1' : '4.3.0',
-            })
-            // (the new/ removed to fail a rename is made again by the next delivery)
-            for (const d of dirs) if (readdirSync(d).includes('new')) expect(readdirSync(join(d, 'new'))).toEqual([])
-          }
-          for (const d of dirs) expect(readdirSync(join(d, 'tmp'))).toEqual([])
-          expect(ledger.wrong).toEqual([])
-          expect(ledger.open).toBe(0)
-          expect([...ledger.closes.values()].every((n) => n === 1)).toBe(true)
-          // the files taken from openFiles were given back: the next message gets its turn and lands
-          syncedAfter.length = 0
-          await store.begin(targets).writeAll(chunks(parts))
-          for (const d of dirs) expect(readdirSync(join(d, 'new')).length).toBeGreaterThanOrEqual(1)
-          // a Maildir whose first sync failed is not taken as made: the next delivery syncs it
-          if (failure.kind === 'maildir' && fired) expect(syncedAfter).toContain(dirs[failure.copy])
-          await store.close()
-          rmSync(root, { recursive: true })
-        },
-      ),
+        const outcome = await store
+          .begin(targets)
+          .writeAll(chunks(parts))
+          .then(
+            () => 'delivered' as const,
+            (e: unknown) => e,
+          )
+        armed = false
+        const want = expected(failure, fired)
+        if (want === 'delivered') {
+          expect(outcome).toBe('delivered')
+          const message = Buffer.concat([head, ...parts])
+          expect(newFiles(dirs)).toEqual(dirs.map(() => [message]))
+        } else {
+          expect(outcome).toBeInstanceOf(StoreError)
+          expect((outcome as StoreError).reply).toMatchObject({
+            code: want,
+            enhanced: want === 452 ? '4.3.1' : '4.3.0',
+          })
+          // (the new/ removed to fail a rename is made again by the next delivery)
+          for (const d of dirs) if (readdirSync(d).includes('new')) expect(readdirSync(join(d, 'new'))).toEqual([])
+        }
+        for (const d of dirs) expect(readdirSync(join(d, 'tmp'))).toEqual([])
+        expect(ledger.wrong).toEqual([])
+        expect(ledger.open).toBe(0)
+        expect([...ledger.closes.values()].every((n) => n === 1)).toBe(true)
+        // the files taken from openFiles were given back: the next message gets its turn and lands
+        syncedAfter.length = 0
+        await store.begin(targets).writeAll(chunks(parts))
+        for (const d of dirs) expect(readdirSync(join(d, 'new')).length).toBeGreaterThanOrEqual(1)
+        // a Maildir whose first sync failed is not taken as made: the next delivery syncs it
+        if (failure.kind === 'maildir' && fired) expect(syncedAfter).toContain(dirs[failure.copy])
+        await store.close()
+        rmSync(root, { recursive: true })
+      }),
       { numRuns: 150 },
     )
   })

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
-import { fakeFiles } from './fake-file.js'
+import { deliveryShape, fakeFiles } from './fake-file.js'
 
 const log: string[] = []
 /** Renames into these paths fail with EIO (and do nothing). */
@@ -67,10 +67,7 @@ describe('the durable steps of a delivery', () => {
   it('come in order: writes and syncs, rename, new/ synced after it, then the outcome', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.integer({ min: 1, max: 4 }),
-        fc.boolean(),
-        fc.integer({ min: 1, max: 40 }),
-        fc.array(fc.uint8Array({ minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 4 }),
+        ...deliveryShape,
         fc.option(fc.nat({ max: 3 })),
         fc.boolean(),
         async (copies, synced, flushOctets, parts, failing, slow) => {

@@ -3,6 +3,7 @@
 import { readFileSync, readdirSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
+import fc from 'fast-check'
 import type { StoreFile } from '../src/index.js'
 
 export type Step = 'open' | 'writev' | 'sync' | 'close'
@@ -131,3 +132,14 @@ export const fakeFiles = (options: FakeOptions = {}) => {
 /** What each Maildir's new/ holds, file by file: one entry `[message]` per folder for a delivery that landed once. */
 export const newFiles = (dirs: ReadonlyArray<string>): Buffer[][] =>
   dirs.map((d) => readdirSync(join(d, 'new')).map((name) => readFileSync(join(d, 'new', name))))
+
+/**
+ * The message a property delivers: how many copies (recipients), whether the files write through (O_DSYNC),
+ * the store's `flushOctets`, and the message's chunks. Spread into `fc.asyncProperty`.
+ */
+export const deliveryShape = [
+  fc.integer({ min: 1, max: 4 }),
+  fc.boolean(),
+  fc.integer({ min: 1, max: 40 }),
+  fc.array(fc.uint8Array({ minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 4 }),
+] as const
