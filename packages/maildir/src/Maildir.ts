@@ -3,8 +3,9 @@
 // new/ folder synced, all before the server may say 250 (RFC 5321 6.1: a 250 means the message is safe).
 // Failures become replies: no room (ENOSPC, EDQUOT) is 452 4.3.1, anything else 451 4.3.0.
 //
-// Theory of operation: each step is a round trip to the thread pool, so a message takes as few as it
-// can. Octets are gathered in memory (up to `flushOctets`) and written with one writev per copy; the
+// Theory of operation: each step that waits for the disk is a round trip to the thread pool, so a message
+// takes as few as it can; the quick steps (creating a file, renaming it) run on the event loop while they
+// stay quick (see MetadataSteps.ts). Octets are gathered in memory (up to `flushOctets`) and written with one writev per copy; the
 // copies of a message for several recipients go in parallel; a folder's sync is shared by every rename
 // that happened before it started (group commit), through a handle kept open per folder (for the
 // `folderHandles` most recently synced folders: a message for more recipients than that would otherwise
@@ -16,6 +17,7 @@ import { mkdir, mkdtemp, readdir, rmdir, stat, unlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join, sep } from 'node:path'
 import { SmtpError } from '@smtpure/driver'
+import { MetadataSteps } from './MetadataSteps.js'
 
 /** The file operations the store uses on one temporary file. */
 export interface StoreFile {
@@ -47,15 +49,21 @@ const { O_WRONLY, O_CREAT, O_EXCL, O_DSYNC, O_RDONLY, O_DIRECTORY } = fs.constan
  */
 const FOLDER_FLAGS = O_DIRECTORY === undefined ? 'r' : O_RDONLY | O_DIRECTORY
 
+/** A new file, created exclusively, readable by its owner only, every write on disk when it returns (below). */
+const STORE_FILE_FLAGS = O_DSYNC === undefined ? 'wx' : O_WRONLY | O_CREAT | O_EXCL | O_DSYNC
+
 /**
- * The default: a new file, created exclusively, readable by its owner only. Where the system has O_DSYNC, a
- * write returns once its data (and the size needed to read it back) is on disk, as fdatasync would leave it:
- * the write and the sync are one round trip to the thread pool instead of two.
+ * The default `openFile`, run as one of the store's metadata steps. Where the system has O_DSYNC, a write
+ * returns once its data (and the size needed to read it back) is on disk, as fdatasync would leave it: the
+ * write and the sync are one round trip to the thread pool instead of two.
  */
-const openStoreFile = (path: string): Promise<StoreFile> =>
-  call<number>((cb) =>
-    fs.open(path, O_DSYNC === undefined ? 'wx' : O_WRONLY | O_CREAT | O_EXCL | O_DSYNC, 0o600, cb),
-  ).then((fd) => new NodeStoreFile(fd))
+const openStoreFile = (steps: MetadataSteps, path: string): Promise<StoreFile> =>
+  steps
+    .run(
+      () => fs.openSync(path, STORE_FILE_FLAGS, 0o600),
+      (cb) => fs.open(path, STORE_FILE_FLAGS, 0o600, cb),
+    )
+    .then((fd) => new NodeStoreFile(fd))
 
 /** A temporary file by its descriptor; its methods are on the prototype, so a copy costs one object. */
 class NodeStoreFile implements StoreFile {
@@ -281,8 +289,17 @@ export interface MaildirTarget {
 
 /** How a store works; `new Maildir` throws a RangeError for a count that is not a whole number from 1 up. */
 export interface MaildirOptions {
-  /** Open a new file for writing; the default is `open(path, 'wx', 0o600)`. Tests wrap it to fail. */
+  /**
+   * Open a new file for writing; the default is `open(path, 'wx', 0o600)` with O_DSYNC, run as one of the
+   * `metadataSteps`. Tests wrap it to fail.
+   */
   readonly openFile?: (path: string) => Promise<StoreFile>
+  /**
+   * Where the quick steps (opening a new file, renaming it into new/) run: on the event loop while they take
+   * under 50 µs on average, and in the thread pool for a second after they do not (the default), or as the
+   * given `MetadataSteps` decides; `new MetadataSteps({ inline: false })` keeps them in the thread pool.
+   */
+  readonly metadataSteps?: MetadataSteps
   /** Octets gathered in memory before they are written out (default 256 KiB); the rest waits for commit. */
   readonly flushOctets?: number
   /**
@@ -467,6 +484,7 @@ class FileSlots {
 export class Maildir {
   private readonly made = new Set<string>() // folders known to have cur, new and tmp
   readonly openFile: (path: string) => Promise<StoreFile>
+  readonly steps: MetadataSteps
   readonly flushOctets: number
   readonly folders: FolderSyncer
   readonly slots: FileSlots
@@ -477,7 +495,9 @@ export class Maildir {
     readonly root: string,
     options: MaildirOptions = {},
   ) {
-    this.openFile = options.openFile ?? openStoreFile
+    const steps = options.metadataSteps ?? new MetadataSteps()
+    this.steps = steps
+    this.openFile = options.openFile ?? ((path) => openStoreFile(steps, path))
     this.flushOctets = atLeastOne('flushOctets', options.flushOctets ?? 256 * 1024)
     this.folders = new FolderSyncer(atLeastOne('folderHandles', options.folderHandles ?? 256))
     this.slots = new FileSlots(atLeastOne('openFiles', options.openFiles ?? 256))
@@ -627,9 +647,14 @@ const writeCopy = (c: Copy, body: ReadonlyArray<Uint8Array>, heads: boolean): Pr
   return writeFully(file, heads ? [...c.head, ...body] : body)
 }
 
-/** Rename a copy into new/; it is listed in `renamed` once it is there. */
-const renameCopy = (c: Copy, renamed: Copy[]): Promise<void> =>
-  call<void>((cb) => fs.rename(c.tmp, c.final, cb)).then(() => void renamed.push(c))
+/** Rename a copy into new/ (a metadata step); it is listed in `renamed` once it is there. */
+const renameCopy = (steps: MetadataSteps, c: Copy, renamed: Copy[]): Promise<void> =>
+  steps
+    .run(
+      () => fs.renameSync(c.tmp, c.final),
+      (cb) => fs.rename(c.tmp, c.final, cb),
+    )
+    .then(() => void renamed.push(c))
 
 /** Close a copy's file once, whatever happens after (a file descriptor closed twice may be another's). */
 const closeCopy = (c: Copy): Promise<void> => {
@@ -795,7 +820,7 @@ export class MaildirDelivery {
         // the session stopped waiting: its client heard 451 or 421 and will send the message again
         this.stopIfCalledOff(signal)
         // every rename settles before any is judged, so none lands in new/ after a failure was cleaned up
-        return eachCopy(copies, (c) => renameCopy(c, renamed))
+        return eachCopy(copies, (c) => renameCopy(this.store.steps, c, renamed))
       })
       .then(() => this.syncInboxes(copies))
       .then(() => {

@@ -1,0 +1,133 @@
+// Where the store's quick steps (open a new file, rename it) run: in place while a running average of their
+// times stays under slowMs, in the thread pool for poolMs once it does not, then in place again. Driven by a
+// fake clock that each step moves on by the time it "took".
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fc, test } from '@fast-check/vitest'
+import { describe, expect, it } from 'vitest'
+import { Maildir, MetadataSteps } from '../src/index.js'
+
+/** A clock and steps on it: `step(ms)` runs one step that takes `ms`, and says where it ran. */
+const onClock = (options: { slowMs?: number; poolMs?: number } = {}) => {
+  let t = 0
+  const steps = new MetadataSteps({ ...options, now: () => t })
+  type Where = 'in place' | 'pool'
+  const step = async (ms: number): Promise<Where> =>
+    steps.run<Where>(
+      () => {
+        t += ms
+        return 'in place'
+      },
+      (done) => setImmediate(() => done(null, 'pool')),
+    )
+  return { steps, step, wait: (ms: number) => void (t += ms) }
+}
+
+describe('MetadataSteps', () => {
+  it('keeps quick steps in place', async () => {
+    const { steps, step } = onClock()
+    for (let i = 0; i < 200; i++) expect(await step(0.01)).toBe('in place')
+    expect([steps.inlineSteps, steps.pooledSteps]).toEqual([200, 0])
+  })
+
+  it('sends steps to the thread pool once their average passes slowMs, and tries in place again after poolMs', async () => {
+    const { steps, step, wait } = onClock({ slowMs: 0.05, poolMs: 1000 })
+    const where: string[] = []
+    for (let i = 0; i < 8; i++) where.push(await step(0.3))
+    // each slow time counts as at most 0.2 ms: the average passes 0.05 ms on the fifth
+    expect(where).toEqual(['in place', 'in place', 'in place', 'in place', 'in place', 'pool', 'pool', 'pool'])
+    wait(999)
+    expect(await step(0.01)).toBe('pool')
+    wait(1)
+    expect(await step(0.01)).toBe('in place')
+    expect(await step(0.01)).toBe('in place') // the average started again from nothing
+    expect([steps.inlineSteps, steps.pooledSteps]).toEqual([7, 4])
+  })
+
+  it('does not leave for the pool over one stalled step among quick ones', async () => {
+    const { step } = onClock()
+    for (let i = 0; i < 50; i++) await step(0.005)
+    expect(await step(20)).toBe('in place') // preempted, say: it counts as 0.2 ms
+    for (let i = 0; i < 50; i++) expect(await step(0.005)).toBe('in place')
+  })
+
+  test.prop([fc.array(fc.double({ min: 0, max: 5, noNaN: true }), { maxLength: 300 })])(
+    'never runs a step in place while the clamped average it keeps is past slowMs',
+    async (times) => {
+      const { step } = onClock({ slowMs: 0.05, poolMs: 1e9 })
+      let average = 0
+      for (const ms of times) {
+        const where = await step(ms)
+        if (average > 0.05) expect(where).toBe('pool')
+        else {
+          expect(where).toBe('in place')
+          average += (Math.min(ms, 0.2) - average) / 16
+        }
+      }
+    },
+  )
+
+  it('with inline false, runs every step in the thread pool', async () => {
+    const steps = new MetadataSteps({ inline: false, now: () => 0 })
+    const got = await steps.run(
+      () => 'in place',
+      (done) => done(null, 'pool'),
+    )
+    expect(got).toBe('pool')
+    expect([steps.inlineSteps, steps.pooledSteps]).toEqual([0, 1])
+  })
+
+  it("gives the file system's error either way, as a rejection", async () => {
+    const error = Object.assign(new Error('EEXIST: file already exists'), { code: 'EEXIST' })
+    const inPlace = new MetadataSteps({ now: () => 0 })
+    const pooled = new MetadataSteps({ inline: false })
+    const fail = (): number => {
+      throw error
+    }
+    await expect(inPlace.run(fail, (done) => done(error, 0))).rejects.toBe(error)
+    await expect(pooled.run(fail, (done) => done(error, 0))).rejects.toBe(error)
+  })
+
+  it('refuses a slowMs or poolMs that is not a number above 0', () => {
+    expect(() => new MetadataSteps({ slowMs: 0 })).toThrow(RangeError)
+    expect(() => new MetadataSteps({ poolMs: Number.NaN })).toThrow(/poolMs/)
+  })
+})
+
+describe('a store on steps that look slow', () => {
+  it('moves them to the thread pool and still delivers every copy, byte for byte', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-steps-'))
+    let t = 0
+    // every reading of the clock is a millisecond later: each step in place seems to take 1 ms
+    const steps = new MetadataSteps({ now: () => (t += 1), poolMs: 1e9 })
+    const store = new Maildir(root, { metadataSteps: steps })
+    const head = new TextEncoder().encode('Delivered-To: a@x.example\r\n')
+    const body = new TextEncoder().encode('Subject: hi\r\n\r\nhello\r\n')
+    for (let i = 0; i < 10; i++) {
+      const d = store.begin([
+        { address: 'a@x.example', head },
+        { address: 'b@x.example', head },
+      ])
+      await d.writeAll(
+        (async function* () {
+          yield body
+        })(),
+      )
+    }
+    // 20 opens and 20 renames: five in place before the average passed 0.05 ms, the rest in the pool
+    expect([steps.inlineSteps, steps.pooledSteps]).toEqual([5, 35])
+    for (const who of ['a', 'b']) {
+      const inbox = join(store.folder(`${who}@x.example`), 'new')
+      const names = readdirSync(inbox)
+      expect(names).toHaveLength(10)
+      for (const n of names)
+        expect(readFileSync(join(inbox, n), 'utf8')).toBe(
+          'Delivered-To: a@x.example\r\n' + 'Subject: hi\r\n\r\nhello\r\n',
+        )
+      expect(readdirSync(join(store.folder(`${who}@x.example`), 'tmp'))).toEqual([])
+    }
+    await store.close()
+    rmSync(root, { recursive: true })
+  })
+})
