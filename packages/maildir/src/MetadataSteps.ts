@@ -4,9 +4,11 @@
 // callback, tens of microseconds of its own time, where creating a file or renaming it on tmpfs or on a local
 // disk that is not busy takes a few. But the same step can wait for milliseconds on a file system under load (a
 // journal commit, a network mount), and on the event loop that wait would stall every session. So each step run
-// in place is timed, and once a running average of those times passes `slowMs` the steps go to the thread pool
-// for `poolMs`; then they are tried in place again. Each time counts at most four times `slowMs` in the average,
-// so that one step whose thread was preempted does not count as many. Steps that wait for the disk by design
+// in place is timed, and once a running average of those times passes `slowMs`, or one step takes twenty times
+// that, the steps go to the thread pool for `poolMs`; then they are tried in place again. Each time counts at
+// most four times `slowMs` in the average, so that one step whose thread was preempted does not count as many;
+// a step that slow still sends the steps away at once, so a probe of a slow file system stalls the event loop
+// for one step, or a few that are each under a millisecond. Steps that wait for the disk by design
 // (writes to a file opened with O_DSYNC, fsync) never come here: they always run in the thread pool.
 
 /** How `MetadataSteps` decides; every field is optional. */
@@ -84,7 +86,7 @@ export class MetadataSteps {
 
   private took(ms: number): void {
     this.average += (Math.min(ms, 4 * this.slowMs) - this.average) * WEIGHT
-    if (this.average > this.slowMs) this.pooledUntil = this.now() + this.poolMs
+    if (this.average > this.slowMs || ms > 20 * this.slowMs) this.pooledUntil = this.now() + this.poolMs
   }
 }
 

@@ -45,25 +45,28 @@ describe('MetadataSteps', () => {
     expect([steps.inlineSteps, steps.pooledSteps]).toEqual([7, 4])
   })
 
-  it('does not leave for the pool over one stalled step among quick ones', async () => {
-    const { step } = onClock()
+  it('sends steps to the pool at once after one step of more than twenty times slowMs', async () => {
+    const { step, wait } = onClock({ slowMs: 0.05, poolMs: 1000 })
     for (let i = 0; i < 50; i++) await step(0.005)
-    expect(await step(20)).toBe('in place') // preempted, say: it counts as 0.2 ms
-    for (let i = 0; i < 50; i++) expect(await step(0.005)).toBe('in place')
+    expect(await step(1)).toBe('in place') // exactly twenty times: the average decides, and it is low
+    expect(await step(0.005)).toBe('in place')
+    expect(await step(1.01)).toBe('in place')
+    expect(await step(0.005)).toBe('pool')
+    wait(1000)
+    expect(await step(0.005)).toBe('in place')
   })
 
   test.prop([fc.array(fc.double({ min: 0, max: 5, noNaN: true }), { maxLength: 300 })])(
-    'never runs a step in place while the clamped average it keeps is past slowMs',
+    'runs steps in place until the clamped average passes slowMs or one step passes twenty times it',
     async (times) => {
       const { step } = onClock({ slowMs: 0.05, poolMs: 1e9 })
+      let away = false
       let average = 0
       for (const ms of times) {
-        const where = await step(ms)
-        if (average > 0.05) expect(where).toBe('pool')
-        else {
-          expect(where).toBe('in place')
-          average += (Math.min(ms, 0.2) - average) / 16
-        }
+        expect(await step(ms)).toBe(away ? 'pool' : 'in place')
+        if (away) continue
+        average += (Math.min(ms, 0.2) - average) / 16
+        away = average > 0.05 || ms > 1
       }
     },
   )
@@ -99,8 +102,8 @@ describe('a store on steps that look slow', () => {
   it('moves them to the thread pool and still delivers every copy, byte for byte', async () => {
     const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-steps-'))
     let t = 0
-    // every reading of the clock is a millisecond later: each step in place seems to take 1 ms
-    const steps = new MetadataSteps({ now: () => (t += 1), poolMs: 1e9 })
+    // every reading of the clock is 0.1 ms later: each step in place seems to take that long
+    const steps = new MetadataSteps({ now: () => (t += 0.1), poolMs: 1e9 })
     const store = new Maildir(root, { metadataSteps: steps })
     const head = new TextEncoder().encode('Delivered-To: a@x.example\r\n')
     const body = new TextEncoder().encode('Subject: hi\r\n\r\nhello\r\n')
@@ -115,8 +118,8 @@ describe('a store on steps that look slow', () => {
         })(),
       )
     }
-    // 20 opens and 20 renames: five in place before the average passed 0.05 ms, the rest in the pool
-    expect([steps.inlineSteps, steps.pooledSteps]).toEqual([5, 35])
+    // 20 opens and 20 renames: eleven in place before the average of 0.1 ms times passed 0.05 ms, the rest in the pool
+    expect([steps.inlineSteps, steps.pooledSteps]).toEqual([11, 29])
     for (const who of ['a', 'b']) {
       const inbox = join(store.folder(`${who}@x.example`), 'new')
       const names = readdirSync(inbox)
