@@ -4,12 +4,18 @@
 // callback, tens of microseconds of its own time, where creating a file or renaming it on tmpfs or on a local
 // disk that is not busy takes a few. But the same step can wait for milliseconds on a file system under load (a
 // journal commit, a network mount), and on the event loop that wait would stall every session. So each step run
-// in place is timed, and once a running average of those times passes `slowMs`, or one step takes twenty times
-// that, the steps go to the thread pool for `poolMs`; then they are tried in place again. Each time counts at
-// most four times `slowMs` in the average, so that one step whose thread was preempted does not count as many;
-// a step that slow still sends the steps away at once, so a probe of a slow file system stalls the event loop
-// for one step, or a few that are each under a millisecond. Steps that wait for the disk by design
-// (writes to a file opened with O_DSYNC, fsync) never come here: they always run in the thread pool.
+// in place is timed. Once a running average of those times passes `slowMs`, or one step takes twenty times that,
+// the steps go to the thread pool for a while, and then are tried in place again. Each time counts at most four
+// times `slowMs` in the average, so that a few slow steps among many quick ones do not tip it.
+//
+// A busy machine preempts the event loop's thread now and then, in the middle of a step on the quickest file
+// system: one step then seems to take milliseconds. The while is therefore short (`poolMs`) after a spell of
+// `SPELL` steps or more in place, and doubles, up to `maxPoolMs`, after a spell shorter than that: a file system
+// that stays slow is tried less and less often, and each try stalls the event loop for one slow step (or a few
+// that each took under twenty times `slowMs`).
+//
+// Steps that wait for the disk by design (writes to a file opened with O_DSYNC, fsync) never come here: they
+// always run in the thread pool.
 
 /** How `MetadataSteps` decides; every field is optional. */
 export interface MetadataStepsOptions {
@@ -20,8 +26,10 @@ export interface MetadataStepsOptions {
   readonly inline?: boolean
   /** The average time of a step run in place above which steps go to the thread pool, in milliseconds (default 0.05). */
   readonly slowMs?: number
-  /** How long steps stay in the thread pool before they are tried in place again, in milliseconds (default 1000). */
+  /** How long steps first stay in the thread pool before they are tried in place again, in milliseconds (default 50). */
   readonly poolMs?: number
+  /** The longest they stay there, in milliseconds (default 5000). */
+  readonly maxPoolMs?: number
   /** A monotonic clock in milliseconds (default `performance.now`). */
   readonly now?: () => number
 }
@@ -29,11 +37,15 @@ export interface MetadataStepsOptions {
 /** Weight of the newest time in the running average: 1/16. */
 const WEIGHT = 1 / 16
 
+/** Steps in place after which a file system counts as quick again: the next while in the pool is `poolMs`. */
+const SPELL = 64
+
 /**
  * Runs the metadata steps of a store (opening a new file, renaming a file) either in place, synchronously and
  * timed, or in the thread pool; see the theory of operation above. Either way a step is a promise: the value,
  * or the file system's error (the same `code`, `syscall` and `path` as node:fs gives).
  * `inlineSteps` and `pooledSteps` count the steps run each way.
+ * @throws RangeError from the constructor for a `slowMs`, `poolMs` or `maxPoolMs` that is not a number above 0.
  */
 export class MetadataSteps {
   inlineSteps = 0
@@ -41,16 +53,22 @@ export class MetadataSteps {
   private readonly inline: boolean
   private readonly slowMs: number
   private readonly poolMs: number
+  private readonly maxPoolMs: number
   private readonly now: () => number
   /** Running average of the times of steps run in place, in milliseconds. */
   private average = 0
+  /** Steps run in place since they were last tried there. */
+  private spell = 0
+  /** The last while in the pool, in milliseconds. */
+  private lastPoolMs = 0
   /** Steps go to the thread pool until this time (of `now`). */
   private pooledUntil = -Infinity
 
   constructor(options: MetadataStepsOptions = {}) {
     this.inline = options.inline ?? true
     this.slowMs = positive('slowMs', options.slowMs ?? 0.05)
-    this.poolMs = positive('poolMs', options.poolMs ?? 1000)
+    this.poolMs = positive('poolMs', options.poolMs ?? 50)
+    this.maxPoolMs = Math.max(this.poolMs, positive('maxPoolMs', options.maxPoolMs ?? 5000))
     this.now = options.now ?? (() => performance.now())
   }
 
@@ -61,6 +79,7 @@ export class MetadataSteps {
     if (this.now() < this.pooledUntil) return false
     this.pooledUntil = -Infinity // try in place again, with a fresh average
     this.average = 0
+    this.spell = 0
     return true
   }
 
@@ -85,8 +104,12 @@ export class MetadataSteps {
   }
 
   private took(ms: number): void {
+    this.spell += 1
     this.average += (Math.min(ms, 4 * this.slowMs) - this.average) * WEIGHT
-    if (this.average > this.slowMs || ms > 20 * this.slowMs) this.pooledUntil = this.now() + this.poolMs
+    if (this.average <= this.slowMs && ms <= 20 * this.slowMs) return
+    this.lastPoolMs =
+      this.spell >= SPELL ? this.poolMs : Math.min(this.maxPoolMs, Math.max(this.poolMs, 2 * this.lastPoolMs))
+    this.pooledUntil = this.now() + this.lastPoolMs
   }
 }
 

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
-import { Maildir, MetadataSteps } from '../src/index.js'
+import { Maildir, MetadataSteps, type MetadataStepsOptions } from '../src/index.js'
 
 /** A clock and steps on it: `step(ms)` runs one step that takes `ms`, and says where it ran. */
-const onClock = (options: { slowMs?: number; poolMs?: number } = {}) => {
+const onClock = (options: Omit<MetadataStepsOptions, 'now'> = {}) => {
   let t = 0
   const steps = new MetadataSteps({ ...options, now: () => t })
   type Where = 'in place' | 'pool'
@@ -32,12 +32,12 @@ describe('MetadataSteps', () => {
   })
 
   it('sends steps to the thread pool once their average passes slowMs, and tries in place again after poolMs', async () => {
-    const { steps, step, wait } = onClock({ slowMs: 0.05, poolMs: 1000 })
+    const { steps, step, wait } = onClock({ slowMs: 0.05, poolMs: 50 })
     const where: string[] = []
     for (let i = 0; i < 8; i++) where.push(await step(0.3))
     // each slow time counts as at most 0.2 ms: the average passes 0.05 ms on the fifth
     expect(where).toEqual(['in place', 'in place', 'in place', 'in place', 'in place', 'pool', 'pool', 'pool'])
-    wait(999)
+    wait(49)
     expect(await step(0.01)).toBe('pool')
     wait(1)
     expect(await step(0.01)).toBe('in place')
@@ -46,20 +46,47 @@ describe('MetadataSteps', () => {
   })
 
   it('sends steps to the pool at once after one step of more than twenty times slowMs', async () => {
-    const { step, wait } = onClock({ slowMs: 0.05, poolMs: 1000 })
+    const { step, wait } = onClock({ slowMs: 0.05, poolMs: 50 })
     for (let i = 0; i < 50; i++) await step(0.005)
     expect(await step(1)).toBe('in place') // exactly twenty times: the average decides, and it is low
     expect(await step(0.005)).toBe('in place')
     expect(await step(1.01)).toBe('in place')
     expect(await step(0.005)).toBe('pool')
-    wait(1000)
+    wait(50)
     expect(await step(0.005)).toBe('in place')
+  })
+
+  it('doubles the while in the pool, up to maxPoolMs, while each try in place is short; a long one starts it again', async () => {
+    const { step, wait } = onClock({ slowMs: 0.05, poolMs: 50, maxPoolMs: 300 })
+    /** How long the steps stay in the pool, in whole milliseconds; the quick step that ends it runs in place. */
+    const away = async (): Promise<number> => {
+      let ms = 0
+      while ((await step(0.005)) === 'pool') {
+        wait(1)
+        ms += 1
+      }
+      return ms
+    }
+    // a spell of 100 quick steps, then a preempted one: 50 ms
+    for (let i = 0; i < 100; i++) await step(0.005)
+    await step(5)
+    const whiles = [await away()]
+    // then a file system that stays slow: every try in place is two steps long
+    for (let i = 0; i < 5; i++) {
+      await step(5)
+      whiles.push(await away())
+    }
+    expect(whiles).toEqual([50, 100, 200, 300, 300, 300])
+    // quick again for a spell of 64 steps (the one `away` ran counts): the next while is 50 ms again
+    for (let i = 0; i < 62; i++) await step(0.005)
+    await step(5)
+    expect(await away()).toBe(50)
   })
 
   test.prop([fc.array(fc.double({ min: 0, max: 5, noNaN: true }), { maxLength: 300 })])(
     'runs steps in place until the clamped average passes slowMs or one step passes twenty times it',
     async (times) => {
-      const { step } = onClock({ slowMs: 0.05, poolMs: 1e9 })
+      const { step } = onClock({ slowMs: 0.05, poolMs: 1e9, maxPoolMs: 1e9 })
       let away = false
       let average = 0
       for (const ms of times) {
@@ -92,9 +119,10 @@ describe('MetadataSteps', () => {
     await expect(pooled.run(fail, (done) => done(error, 0))).rejects.toBe(error)
   })
 
-  it('refuses a slowMs or poolMs that is not a number above 0', () => {
+  it('refuses a slowMs, poolMs or maxPoolMs that is not a number above 0', () => {
     expect(() => new MetadataSteps({ slowMs: 0 })).toThrow(RangeError)
     expect(() => new MetadataSteps({ poolMs: Number.NaN })).toThrow(/poolMs/)
+    expect(() => new MetadataSteps({ maxPoolMs: -1 })).toThrow(/maxPoolMs/)
   })
 })
 
