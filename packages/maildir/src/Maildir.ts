@@ -296,8 +296,8 @@ export interface MaildirOptions {
   readonly openFile?: (path: string) => Promise<StoreFile>
   /**
    * Where the quick steps (opening a new file, renaming it into new/) run: on the event loop while they take
-   * under 50 µs on average, and in the thread pool for a second after they do not (the default), or as the
-   * given `MetadataSteps` decides; `new MetadataSteps({ inline: false })` keeps them in the thread pool.
+   * under 50 µs on average, and in the thread pool for a while (50 ms to 5 s) after they do not (the default),
+   * or as the given `MetadataSteps` decides; `new MetadataSteps({ inline: false })` keeps them in the thread pool.
    */
   readonly metadataSteps?: MetadataSteps
   /** Octets gathered in memory before they are written out (default 256 KiB); the rest waits for commit. */

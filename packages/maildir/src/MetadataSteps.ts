@@ -12,7 +12,9 @@
 // system: one step then seems to take milliseconds. The while is therefore short (`poolMs`) after a spell of
 // `SPELL` steps or more in place, and doubles, up to `maxPoolMs`, after a spell shorter than that: a file system
 // that stays slow is tried less and less often, and each try stalls the event loop for one slow step (or a few
-// that each took under twenty times `slowMs`).
+// that each took under twenty times `slowMs`). A file system that is slow only now and then, for one step in a
+// few hundred, ends long spells too, so the while also lasts until `QUIET` times the step that ended the spell
+// has passed since the spell began: such steps then stall the event loop for at most a twentieth of the time.
 //
 // Steps that wait for the disk by design (writes to a file opened with O_DSYNC, fsync) never come here: they
 // always run in the thread pool.
@@ -41,6 +43,12 @@ const WEIGHT = 1 / 16
 const SPELL = 64
 
 /**
+ * A spell that a step of `ms` ended, and the while in the pool after it, last at least `QUIET` times `ms`
+ * together: steps run in place stall the event loop for at most one part in `QUIET` of the time.
+ */
+const QUIET = 20
+
+/**
  * Runs the metadata steps of a store (opening a new file, renaming a file) either in place, synchronously and
  * timed, or in the thread pool; see the theory of operation above. Either way a step is a promise: the value,
  * or the file system's error (the same `code`, `syscall` and `path` as node:fs gives).
@@ -59,6 +67,8 @@ export class MetadataSteps {
   private average = 0
   /** Steps run in place since they were last tried there. */
   private spell = 0
+  /** When (of `now`) the first of those steps started. */
+  private spellStart = 0
   /** The last while in the pool, in milliseconds. */
   private lastPoolMs = 0
   /** Steps go to the thread pool until this time (of `now`). */
@@ -99,17 +109,22 @@ export class MetadataSteps {
     } catch (e) {
       return Promise.reject(e as Error)
     } finally {
-      this.took(this.now() - start)
+      this.took(start, this.now())
     }
   }
 
-  private took(ms: number): void {
+  /** A step run in place from `start` to `end`. */
+  private took(start: number, end: number): void {
+    const ms = end - start
+    if (this.spell === 0) this.spellStart = start
     this.spell += 1
     this.average += (Math.min(ms, 4 * this.slowMs) - this.average) * WEIGHT
     if (this.average <= this.slowMs && ms <= 20 * this.slowMs) return
-    this.lastPoolMs =
-      this.spell >= SPELL ? this.poolMs : Math.min(this.maxPoolMs, Math.max(this.poolMs, 2 * this.lastPoolMs))
-    this.pooledUntil = this.now() + this.lastPoolMs
+    const doubled = this.spell >= SPELL ? this.poolMs : Math.max(this.poolMs, 2 * this.lastPoolMs)
+    // the spell and the while together last QUIET times this step (a rare slow step ends long spells too)
+    const quiet = QUIET * ms - (end - this.spellStart)
+    this.lastPoolMs = Math.min(this.maxPoolMs, Math.max(doubled, quiet))
+    this.pooledUntil = end + this.lastPoolMs
   }
 }
 
