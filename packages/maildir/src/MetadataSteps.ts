@@ -32,7 +32,10 @@ export interface MetadataStepsOptions {
   readonly poolMs?: number
   /** The longest they stay there, in milliseconds (default 5000). */
   readonly maxPoolMs?: number
-  /** A monotonic clock in milliseconds (default `performance.now`). */
+  /**
+   * A monotonic clock in milliseconds (default `performance.now`). It must not throw: `run` reads it before and
+   * after each step run in place, and a throw there is thrown by `run` instead of being its rejection.
+   */
   readonly now?: () => number
 }
 
