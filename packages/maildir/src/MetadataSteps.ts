@@ -39,6 +39,12 @@ export interface MetadataStepsOptions {
   readonly now?: () => number
 }
 
+/**
+ * What a step run in place that gives no value resolves with: one promise for every such step (the store tells a
+ * step that finished at once from one still running by it).
+ */
+export const finished: Promise<void> = Promise.resolve()
+
 /** Weight of the newest time in the running average: 1/16. */
 const WEIGHT = 1 / 16
 
@@ -52,9 +58,10 @@ const SPELL = 64
 const QUIET = 20
 
 /**
- * Runs the metadata steps of a store (opening a new file, renaming a file) either in place, synchronously and
- * timed, or in the thread pool; see the theory of operation above. Either way a step is a promise: the value,
- * or the file system's error (the same `code`, `syscall` and `path` as node:fs gives).
+ * Runs the metadata steps of a store (opening a new file, renaming it, closing it once its octets are on disk)
+ * either in place, synchronously and timed, or in the thread pool; see the theory of operation above. Either way
+ * a step is a promise: the value, or the file system's error (the same `code`, `syscall` and `path` as node:fs
+ * gives).
  * `inlineSteps` and `pooledSteps` count the steps run each way.
  * @throws RangeError from the constructor for a `slowMs`, `poolMs` or `maxPoolMs` that is not a number above 0.
  */
@@ -108,7 +115,8 @@ export class MetadataSteps {
     this.inlineSteps += 1
     const start = this.now()
     try {
-      return Promise.resolve(sync())
+      const v = sync()
+      return v === undefined ? (finished as Promise<T>) : Promise.resolve(v)
     } catch (e) {
       return Promise.reject(e as Error)
     } finally {
