@@ -297,9 +297,10 @@ export interface MaildirOptions {
    */
   readonly openFile?: (path: string) => Promise<StoreFile>
   /**
-   * Where the quick steps (opening a new file, renaming it into new/, closing it) run: on the event loop while they take
-   * under 50 µs on average, and in the thread pool for a while (50 ms to 5 s) after they do not (the default),
-   * or as the given `MetadataSteps` decides; `new MetadataSteps({ inline: false })` keeps them in the thread pool.
+   * Where the quick steps (opening a new file, renaming it into new/, closing it) run: on the event loop while
+   * they take under 50 µs on average, and in the thread pool for a while (50 ms to 5 s) after they do not (the
+   * default), or as the given `MetadataSteps` decides; `new MetadataSteps({ inline: false })` keeps them in the
+   * thread pool.
    */
   readonly metadataSteps?: MetadataSteps
   /** Octets gathered in memory before they are written out (default 256 KiB); the rest waits for commit. */
