@@ -4,8 +4,8 @@
 // Failures become replies: no room (ENOSPC, EDQUOT) is 452 4.3.1, anything else 451 4.3.0.
 //
 // Theory of operation: each step that waits for the disk is a round trip to the thread pool, so a message
-// takes as few as it can; the quick steps (creating a file, renaming it) run on the event loop while they
-// stay quick (see MetadataSteps.ts). Octets are gathered in memory (up to `flushOctets`) and written with one writev per copy; the
+// takes as few as it can; the quick steps (creating a file, renaming it, closing it) run on the event loop
+// while they stay quick (see MetadataSteps.ts). Octets are gathered in memory (up to `flushOctets`) and written with one writev per copy; the
 // copies of a message for several recipients go in parallel; a folder's sync is shared by every rename
 // that happened before it started (group commit), through a handle kept open per folder (for the
 // `folderHandles` most recently synced folders: a message for more recipients than that would otherwise
@@ -17,7 +17,7 @@ import { mkdir, mkdtemp, readdir, rmdir, stat, unlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join, sep } from 'node:path'
 import { SmtpError } from '@smtpure/driver'
-import { MetadataSteps } from './MetadataSteps.js'
+import { MetadataSteps, finished } from './MetadataSteps.js'
 
 /** The file operations the store uses on one temporary file. */
 export interface StoreFile {
@@ -29,8 +29,8 @@ export interface StoreFile {
   readonly synced?: boolean
 }
 
-/** What a step that finished at once resolves with: one promise for every caller. */
-const resolved: Promise<void> = Promise.resolve()
+/** What a step that finished at once resolves with: one promise for every caller (a quick step's too). */
+const resolved: Promise<void> = finished
 
 const noop = (): void => undefined
 
@@ -63,12 +63,15 @@ const openStoreFile = (steps: MetadataSteps, path: string): Promise<StoreFile> =
       () => fs.openSync(path, STORE_FILE_FLAGS, 0o600),
       (cb) => fs.open(path, STORE_FILE_FLAGS, 0o600, cb),
     )
-    .then((fd) => new NodeStoreFile(fd))
+    .then((fd) => new NodeStoreFile(fd, steps))
 
 /** A temporary file by its descriptor; its methods are on the prototype, so a copy costs one object. */
 class NodeStoreFile implements StoreFile {
   readonly synced = O_DSYNC !== undefined
-  constructor(private readonly fd: number) {}
+  constructor(
+    private readonly fd: number,
+    private readonly steps: MetadataSteps,
+  ) {}
 
   writev(buffers: ReadonlyArray<Uint8Array>): Promise<number> {
     return call<number>((cb) => fs.writev(this.fd, buffers as NodeJS.ArrayBufferView[], null, cb))
@@ -78,16 +81,15 @@ class NodeStoreFile implements StoreFile {
     return call<void>((cb) => fs.fsync(this.fd, cb))
   }
 
-  // With O_DSYNC every octet is on disk before close, which then has nothing to write and returns at once:
-  // calling it directly saves a thread-pool round trip per copy. Without O_DSYNC close stays async.
+  // With O_DSYNC every octet is on disk before close, which then has nothing to write and returns at once on a
+  // local file system: it is one of the quick steps, run in place while they stay quick (a network file system
+  // may still wait for its server). Without O_DSYNC close stays in the thread pool.
   close(): Promise<void> {
     if (!this.synced) return call<void>((cb) => fs.close(this.fd, cb))
-    try {
-      fs.closeSync(this.fd)
-      return resolved
-    } catch (e) {
-      return Promise.reject(e as Error)
-    }
+    return this.steps.run(
+      () => fs.closeSync(this.fd),
+      (cb) => fs.close(this.fd, cb),
+    )
   }
 }
 
@@ -295,9 +297,10 @@ export interface MaildirOptions {
    */
   readonly openFile?: (path: string) => Promise<StoreFile>
   /**
-   * Where the quick steps (opening a new file, renaming it into new/) run: on the event loop while they take
-   * under 50 µs on average, and in the thread pool for a second after they do not (the default), or as the
-   * given `MetadataSteps` decides; `new MetadataSteps({ inline: false })` keeps them in the thread pool.
+   * Where the quick steps (opening a new file, renaming it into new/, closing it) run: on the event loop while
+   * they take under 50 µs on average, and in the thread pool for a while (50 ms to 5 s) after they do not (the
+   * default), or as the given `MetadataSteps` decides; `new MetadataSteps({ inline: false })` keeps them in the
+   * thread pool.
    */
   readonly metadataSteps?: MetadataSteps
   /** Octets gathered in memory before they are written out (default 256 KiB); the rest waits for commit. */

@@ -12,7 +12,9 @@
 // system: one step then seems to take milliseconds. The while is therefore short (`poolMs`) after a spell of
 // `SPELL` steps or more in place, and doubles, up to `maxPoolMs`, after a spell shorter than that: a file system
 // that stays slow is tried less and less often, and each try stalls the event loop for one slow step (or a few
-// that each took under twenty times `slowMs`).
+// that each took under twenty times `slowMs`). A file system that is slow only now and then, for one step in a
+// few hundred, ends long spells too, so the while also lasts until `QUIET` times the step that ended the spell
+// has passed since the spell began: such steps then stall the event loop for at most a twentieth of the time.
 //
 // Steps that wait for the disk by design (writes to a file opened with O_DSYNC, fsync) never come here: they
 // always run in the thread pool.
@@ -30,9 +32,18 @@ export interface MetadataStepsOptions {
   readonly poolMs?: number
   /** The longest they stay there, in milliseconds (default 5000). */
   readonly maxPoolMs?: number
-  /** A monotonic clock in milliseconds (default `performance.now`). */
+  /**
+   * A monotonic clock in milliseconds (default `performance.now`). It must not throw: `run` reads it before and
+   * after each step run in place, and a throw there is thrown by `run` instead of being its rejection.
+   */
   readonly now?: () => number
 }
+
+/**
+ * What a step run in place that gives no value resolves with: one promise for every such step (the store tells a
+ * step that finished at once from one still running by it).
+ */
+export const finished: Promise<void> = Promise.resolve()
 
 /** Weight of the newest time in the running average: 1/16. */
 const WEIGHT = 1 / 16
@@ -41,9 +52,16 @@ const WEIGHT = 1 / 16
 const SPELL = 64
 
 /**
- * Runs the metadata steps of a store (opening a new file, renaming a file) either in place, synchronously and
- * timed, or in the thread pool; see the theory of operation above. Either way a step is a promise: the value,
- * or the file system's error (the same `code`, `syscall` and `path` as node:fs gives).
+ * A spell that a step of `ms` ended, and the while in the pool after it, last at least `QUIET` times `ms`
+ * together: steps run in place stall the event loop for at most one part in `QUIET` of the time.
+ */
+const QUIET = 20
+
+/**
+ * Runs the metadata steps of a store (opening a new file, renaming it, closing it once its octets are on disk)
+ * either in place, synchronously and timed, or in the thread pool; see the theory of operation above. Either way
+ * a step is a promise: the value, or the file system's error (the same `code`, `syscall` and `path` as node:fs
+ * gives).
  * `inlineSteps` and `pooledSteps` count the steps run each way.
  * @throws RangeError from the constructor for a `slowMs`, `poolMs` or `maxPoolMs` that is not a number above 0.
  */
@@ -59,6 +77,8 @@ export class MetadataSteps {
   private average = 0
   /** Steps run in place since they were last tried there. */
   private spell = 0
+  /** When (of `now`) the first of those steps started. */
+  private spellStart = 0
   /** The last while in the pool, in milliseconds. */
   private lastPoolMs = 0
   /** Steps go to the thread pool until this time (of `now`). */
@@ -95,21 +115,27 @@ export class MetadataSteps {
     this.inlineSteps += 1
     const start = this.now()
     try {
-      return Promise.resolve(sync())
+      const v = sync()
+      return v === undefined ? (finished as Promise<T>) : Promise.resolve(v)
     } catch (e) {
       return Promise.reject(e as Error)
     } finally {
-      this.took(this.now() - start)
+      this.took(start, this.now())
     }
   }
 
-  private took(ms: number): void {
+  /** A step run in place from `start` to `end`. */
+  private took(start: number, end: number): void {
+    const ms = end - start
+    if (this.spell === 0) this.spellStart = start
     this.spell += 1
     this.average += (Math.min(ms, 4 * this.slowMs) - this.average) * WEIGHT
     if (this.average <= this.slowMs && ms <= 20 * this.slowMs) return
-    this.lastPoolMs =
-      this.spell >= SPELL ? this.poolMs : Math.min(this.maxPoolMs, Math.max(this.poolMs, 2 * this.lastPoolMs))
-    this.pooledUntil = this.now() + this.lastPoolMs
+    const doubled = this.spell >= SPELL ? this.poolMs : Math.max(this.poolMs, 2 * this.lastPoolMs)
+    // the spell and the while together last QUIET times this step (a rare slow step ends long spells too)
+    const quiet = QUIET * ms - (end - this.spellStart)
+    this.lastPoolMs = Math.min(this.maxPoolMs, Math.max(doubled, quiet))
+    this.pooledUntil = end + this.lastPoolMs
   }
 }
 

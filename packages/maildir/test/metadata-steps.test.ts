@@ -67,8 +67,11 @@ describe('MetadataSteps', () => {
       }
       return ms
     }
-    // a spell of 100 quick steps, then a preempted one: 50 ms
-    for (let i = 0; i < 100; i++) await step(0.005)
+    // a spell of 100 quick steps, one a millisecond, then a preempted one: 50 ms
+    for (let i = 0; i < 100; i++) {
+      await step(0.005)
+      wait(1)
+    }
     await step(5)
     const whiles = [await away()]
     // then a file system that stays slow: every try in place is two steps long
@@ -78,10 +81,59 @@ describe('MetadataSteps', () => {
     }
     expect(whiles).toEqual([50, 100, 200, 300, 300, 300])
     // quick again for a spell of 64 steps (the one `away` ran counts): the next while is 50 ms again
-    for (let i = 0; i < 62; i++) await step(0.005)
+    for (let i = 0; i < 62; i++) {
+      await step(0.005)
+      wait(1)
+    }
     await step(5)
     expect(await away()).toBe(50)
   })
+
+  it('keeps a file system whose steps now and then take 50 ms from stalling the event loop for over a twentieth of the time', async () => {
+    // a step every 0.3 ms, each 200th of them 50 ms long wherever it runs: every spell in place is long, so the
+    // rule for a preempted step alone would bring the steps back after 50 ms, to stall again 60 ms later
+    const { steps, step, wait } = onClock({ slowMs: 0.05, poolMs: 50, maxPoolMs: 5000 })
+    let stalled = 0 // by the slow steps run in place
+    let elapsed = 0
+    for (let i = 1; elapsed < 60_000; i++) {
+      const ms = i % 200 === 0 ? 50 : 0.005
+      if ((await step(ms)) === 'in place' && ms > 1) stalled += ms
+      else wait(ms) // in the thread pool it takes as long, off the event loop
+      wait(0.3)
+      elapsed += ms + 0.3
+    }
+    expect(steps.inlineSteps).toBeGreaterThan(1000) // tried in place again and again, not given up
+    // each stall and the quiet after it last 20 times it: the last one's quiet is still under way
+    expect(stalled - 50).toBeLessThanOrEqual(elapsed / 20)
+  })
+
+  test.prop([
+    fc.array(
+      fc.record({
+        ms: fc.oneof(fc.double({ min: 0, max: 0.02, noNaN: true }), fc.double({ min: 0, max: 250, noNaN: true })),
+        gap: fc.double({ min: 0, max: 5, noNaN: true }),
+      }),
+      { maxLength: 2000 },
+    ),
+  ])(
+    'stalls the event loop with steps over a millisecond for at most a twentieth of the time, and one step',
+    async (run) => {
+      const { step, wait } = onClock({ slowMs: 0.05, poolMs: 50, maxPoolMs: 5000 })
+      let stalled = 0
+      let longest = 0
+      let elapsed = 0
+      for (const { ms, gap } of run) {
+        if ((await step(ms)) === 'in place' && ms > 1) {
+          stalled += ms
+          longest = Math.max(longest, ms)
+        } else wait(ms)
+        wait(gap)
+        elapsed += ms + gap
+      }
+      // each such step ends a spell, and the spell and the while after it last at least 20 times it
+      expect(stalled - longest).toBeLessThanOrEqual(elapsed / 20 + 1e-9)
+    },
+  )
 
   test.prop([fc.array(fc.double({ min: 0, max: 5, noNaN: true }), { maxLength: 300 })])(
     'runs steps in place until the clamped average passes slowMs or one step passes twenty times it',
@@ -146,8 +198,9 @@ describe('a store on steps that look slow', () => {
         })(),
       )
     }
-    // 20 opens and 20 renames: eleven in place before the average of 0.1 ms times passed 0.05 ms, the rest in the pool
-    expect([steps.inlineSteps, steps.pooledSteps]).toEqual([11, 29])
+    // 20 opens, 20 renames and 20 closes: eleven in place before the average of 0.1 ms times passed 0.05 ms, the
+    // rest in the pool
+    expect([steps.inlineSteps, steps.pooledSteps]).toEqual([11, 49])
     for (const who of ['a', 'b']) {
       const inbox = join(store.folder(`${who}@x.example`), 'new')
       const names = readdirSync(inbox)
