@@ -3,21 +3,23 @@
 // new/ folder synced, all before the server may say 250 (RFC 5321 6.1: a 250 means the message is safe).
 // Failures become replies: no room (ENOSPC, EDQUOT) is 452 4.3.1, anything else 451 4.3.0.
 //
-// Theory of operation: each step that waits for the disk is a round trip to the thread pool, so a message
-// takes as few as it can; the quick steps (creating a file, renaming it, closing it) run on the event loop
-// while they stay quick (see MetadataSteps.ts). Octets are gathered in memory (up to `flushOctets`) and written with one writev per copy; the
-// copies of a message for several recipients go in parallel; a folder's sync is shared by every rename
-// that happened before it started (group commit), through a handle kept open per folder (for the
-// `folderHandles` most recently synced folders: a message for more recipients than that would otherwise
-// open and close a folder for every copy). The temporary files open across the store are bounded
-// (`openFiles`): a message waits for its turn rather than running the process out of descriptors.
+// Theory of operation: a message takes as few file-system steps as it can, and each runs on the event loop
+// while steps of its kind stay quick, else in the thread pool (see FileSteps.ts): the metadata steps (creating
+// a file, renaming it, closing it) and the sync steps (a write that is on disk when it returns, a sync) are
+// timed apart, since a disk that creates files in microseconds may take milliseconds to make a write durable.
+// Octets are gathered in memory (up to `flushOctets`) and written with one writev per copy; the copies of a
+// message for several recipients go in parallel; a folder's sync is shared by every rename that happened
+// before it started (group commit), through a handle kept open per folder (for the `folderHandles` most
+// recently synced folders: a message for more recipients than that would otherwise open and close a folder
+// for every copy). The temporary files open across the store are bounded (`openFiles`): a message waits for
+// its turn rather than running the process out of descriptors.
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import { mkdir, mkdtemp, readdir, rmdir, stat, unlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join, sep } from 'node:path'
 import { SmtpError } from '@smtpure/driver'
-import { MetadataSteps, finished } from './MetadataSteps.js'
+import { FileSteps, finished } from './FileSteps.js'
 
 /** The file operations the store uses on one temporary file. */
 export interface StoreFile {
@@ -55,38 +57,48 @@ const STORE_FILE_FLAGS = O_DSYNC === undefined ? 'wx' : O_WRONLY | O_CREAT | O_E
 /**
  * The default `openFile`, run as one of the store's metadata steps. Where the system has O_DSYNC, a write
  * returns once its data (and the size needed to read it back) is on disk, as fdatasync would leave it: the
- * write and the sync are one round trip to the thread pool instead of two.
+ * write and the sync are one step instead of two.
  */
-const openStoreFile = (steps: MetadataSteps, path: string): Promise<StoreFile> =>
-  steps
+const openStoreFile = (store: Pick<Maildir, 'metadataSteps' | 'syncSteps'>, path: string): Promise<StoreFile> =>
+  store.metadataSteps
     .run(
       () => fs.openSync(path, STORE_FILE_FLAGS, 0o600),
       (cb) => fs.open(path, STORE_FILE_FLAGS, 0o600, cb),
     )
-    .then((fd) => new NodeStoreFile(fd, steps))
+    .then((fd) => new NodeStoreFile(fd, store.metadataSteps, store.syncSteps))
 
-/** A temporary file by its descriptor; its methods are on the prototype, so a copy costs one object. */
+/**
+ * A temporary file by its descriptor; its methods are on the prototype, so a copy costs one object. Its writes
+ * (on disk when they return, with O_DSYNC) and syncs are sync steps; its close is a metadata step.
+ */
 class NodeStoreFile implements StoreFile {
   readonly synced = O_DSYNC !== undefined
   constructor(
     private readonly fd: number,
-    private readonly steps: MetadataSteps,
+    private readonly metadataSteps: FileSteps,
+    private readonly syncSteps: FileSteps,
   ) {}
 
   writev(buffers: ReadonlyArray<Uint8Array>): Promise<number> {
-    return call<number>((cb) => fs.writev(this.fd, buffers as NodeJS.ArrayBufferView[], null, cb))
+    const views = buffers as NodeJS.ArrayBufferView[]
+    return this.syncSteps.run(
+      () => fs.writevSync(this.fd, views),
+      (cb) => fs.writev(this.fd, views, null, cb),
+    )
   }
 
   sync(): Promise<void> {
-    return call<void>((cb) => fs.fsync(this.fd, cb))
+    return this.syncSteps.run(
+      () => fs.fsyncSync(this.fd),
+      (cb) => fs.fsync(this.fd, cb),
+    )
   }
 
   // With O_DSYNC every octet is on disk before close, which then has nothing to write and returns at once on a
   // local file system: it is one of the quick steps, run in place while they stay quick (a network file system
-  // may still wait for its server). Without O_DSYNC close stays in the thread pool.
+  // may still wait for its server). Without O_DSYNC the close may write, so it is a sync step.
   close(): Promise<void> {
-    if (!this.synced) return call<void>((cb) => fs.close(this.fd, cb))
-    return this.steps.run(
+    return (this.synced ? this.metadataSteps : this.syncSteps).run(
       () => fs.closeSync(this.fd),
       (cb) => fs.close(this.fd, cb),
     )
@@ -299,10 +311,17 @@ export interface MaildirOptions {
   /**
    * Where the quick steps (opening a new file, renaming it into new/, closing it) run: on the event loop while
    * they take under 50 µs on average, and in the thread pool for a while (50 ms to 5 s) after they do not (the
-   * default), or as the given `MetadataSteps` decides; `new MetadataSteps({ inline: false })` keeps them in the
+   * default), or as the given `FileSteps` decides; `new FileSteps({ inline: false })` keeps them in the
    * thread pool.
    */
-  readonly metadataSteps?: MetadataSteps
+  readonly metadataSteps?: FileSteps
+  /**
+   * Where the steps that wait for the disk (a write, each on disk when it returns; the sync of a file or a
+   * folder) run, by the same rule as the metadata steps: in place only where the disk answers as quickly as that
+   * (tmpfs, or storage that keeps a write safe in its own cache from the moment it takes it), otherwise in the
+   * thread pool, tried in place again after 50 ms up to a minute. The default is `new FileSteps({ maxPoolMs: 60000 })`.
+   */
+  readonly syncSteps?: FileSteps
   /** Octets gathered in memory before they are written out (default 256 KiB); the rest waits for commit. */
   readonly flushOctets?: number
   /**
@@ -336,7 +355,10 @@ export const STALE_TMP_MS = 36 * 60 * 60 * 1000
  * started share that sync (a group commit): callers that come while one runs wait for the next one.
  */
 class FolderSyncer {
-  constructor(private readonly handles: number) {}
+  constructor(
+    private readonly handles: number,
+    private readonly steps: FileSteps,
+  ) {}
   private readonly fds = new Map<string, Promise<number>>()
   private readonly running = new Map<string, Promise<void>>()
   private readonly next = new Map<string, Promise<void>>()
@@ -367,7 +389,12 @@ class FolderSyncer {
   /** Sync through the handle kept for `dir`. */
   private kept(dir: string): Promise<void> {
     return this.fd(dir)
-      .then((fd) => call<void>((cb) => fs.fsync(fd, cb)))
+      .then((fd) =>
+        this.steps.run(
+          () => fs.fsyncSync(fd),
+          (cb) => fs.fsync(fd, cb),
+        ),
+      )
       .catch((e: unknown) => {
         this.drop(dir) // a folder removed meanwhile is opened again next time
         throw e
@@ -378,7 +405,10 @@ class FolderSyncer {
   private async once(dir: string): Promise<void> {
     const fd = await call<number>((cb) => fs.open(dir, FOLDER_FLAGS, cb))
     try {
-      await call<void>((cb) => fs.fsync(fd, cb))
+      await this.steps.run(
+        () => fs.fsyncSync(fd),
+        (cb) => fs.fsync(fd, cb),
+      )
     } finally {
       await call<void>((cb) => fs.close(fd, cb)).catch(() => undefined)
     }
@@ -487,7 +517,8 @@ class FileSlots {
 export class Maildir {
   private readonly made = new Set<string>() // folders known to have cur, new and tmp
   readonly openFile: (path: string) => Promise<StoreFile>
-  readonly steps: MetadataSteps
+  readonly metadataSteps: FileSteps
+  readonly syncSteps: FileSteps
   readonly flushOctets: number
   readonly folders: FolderSyncer
   readonly slots: FileSlots
@@ -498,11 +529,11 @@ export class Maildir {
     readonly root: string,
     options: MaildirOptions = {},
   ) {
-    const steps = options.metadataSteps ?? new MetadataSteps()
-    this.steps = steps
-    this.openFile = options.openFile ?? ((path) => openStoreFile(steps, path))
+    this.metadataSteps = options.metadataSteps ?? new FileSteps()
+    this.syncSteps = options.syncSteps ?? new FileSteps({ maxPoolMs: 60 * 1000 })
+    this.openFile = options.openFile ?? ((path) => openStoreFile(this, path))
     this.flushOctets = atLeastOne('flushOctets', options.flushOctets ?? 256 * 1024)
-    this.folders = new FolderSyncer(atLeastOne('folderHandles', options.folderHandles ?? 256))
+    this.folders = new FolderSyncer(atLeastOne('folderHandles', options.folderHandles ?? 256), this.syncSteps)
     this.slots = new FileSlots(atLeastOne('openFiles', options.openFiles ?? 256))
     const base = join(root)
     this.prefix = base.endsWith(sep) ? base : base + sep
@@ -651,7 +682,7 @@ const writeCopy = (c: Copy, body: ReadonlyArray<Uint8Array>, heads: boolean): Pr
 }
 
 /** Rename a copy into new/ (a metadata step); it is listed in `renamed` once it is there. */
-const renameCopy = (steps: MetadataSteps, c: Copy, renamed: Copy[]): Promise<void> =>
+const renameCopy = (steps: FileSteps, c: Copy, renamed: Copy[]): Promise<void> =>
   steps
     .run(
       () => fs.renameSync(c.tmp, c.final),
@@ -823,7 +854,7 @@ export class MaildirDelivery {
         // the session stopped waiting: its client heard 451 or 421 and will send the message again
         this.stopIfCalledOff(signal)
         // every rename settles before any is judged, so none lands in new/ after a failure was cleaned up
-        return eachCopy(copies, (c) => renameCopy(this.store.steps, c, renamed))
+        return eachCopy(copies, (c) => renameCopy(this.store.metadataSteps, c, renamed))
       })
       .then(() => this.syncInboxes(copies))
       .then(() => {

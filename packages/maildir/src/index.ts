@@ -13,4 +13,4 @@ export {
   makeDirectory,
   writeFully,
 } from './Maildir.js'
-export { MetadataSteps, type MetadataStepsOptions } from './MetadataSteps.js'
+export { FileSteps, type FileStepsOptions } from './FileSteps.js'

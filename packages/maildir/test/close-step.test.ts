@@ -30,7 +30,7 @@ vi.mock('node:fs', async (original) => {
   return { ...fs, default: { ...fs, close, closeSync }, close, closeSync }
 })
 
-const { Maildir, MetadataSteps } = await import('../src/index.js')
+const { Maildir, FileSteps } = await import('../src/index.js')
 
 async function* chunks(...parts: Uint8Array[]): AsyncIterable<Uint8Array> {
   yield* parts
@@ -44,7 +44,7 @@ describe.each([
 ])('the close of a delivered copy, steps %s', (_, inline, call) => {
   it('is a step like the open and the rename, run where the steps run', async () => {
     const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-close-'))
-    const steps = new MetadataSteps({ inline, now: () => 0 })
+    const steps = new FileSteps({ inline, now: () => 0 })
     const store = new Maildir(root, { metadataSteps: steps })
     closes.length = 0
     const targets = ['a@x.example', 'b@x.example', 'c@x.example'].map((address) => ({ address, head }))

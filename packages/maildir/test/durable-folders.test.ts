@@ -13,7 +13,12 @@ vi.mock('node:fs', async (original) => {
     synced.push(readlinkSync(`/proc/self/fd/${fd}`))
     fs.fsync(fd, cb)
   }
-  return { ...fs, default: { ...fs, fsync }, fsync }
+  // a sync run in place (see FileSteps)
+  const fsyncSync = (fd: number): void => {
+    synced.push(readlinkSync(`/proc/self/fd/${fd}`))
+    fs.fsyncSync(fd)
+  }
+  return { ...fs, default: { ...fs, fsync, fsyncSync }, fsync, fsyncSync }
 })
 
 const { Maildir, StoreError } = await import('../src/index.js')

@@ -36,6 +36,19 @@ vi.mock('node:fs', async (original) => {
       cb(e)
     })
   }
+  // the same, for a sync run in place (see FileSteps)
+  const fsyncSync = (fd: number): void => {
+    let path = ''
+    try {
+      path = fs.readlinkSync(`/proc/self/fd/${fd}`)
+    } catch {
+      // not a path
+    }
+    const held = path.endsWith('/new') ? fs.readdirSync(path).join(',') : ''
+    log.push(`fsync-start ${path} [${held}]`)
+    fs.fsyncSync(fd)
+    log.push(`fsync-end ${path}`)
+  }
   const rename = (from: string, to: string, cb: (e: NodeJS.ErrnoException | null) => void): void => {
     log.push(`rename-start ${to}`)
     onRename.f('start')
@@ -46,7 +59,7 @@ vi.mock('node:fs', async (original) => {
       cb(e)
     })
   }
-  // the same, for a rename run in place (see MetadataSteps)
+  // the same, for a rename run in place (see FileSteps)
   const renameSync = (from: string, to: string): void => {
     log.push(`rename-start ${to}`)
     onRename.f('start')
@@ -55,16 +68,28 @@ vi.mock('node:fs', async (original) => {
     log.push(`rename-done ${to}`)
     onRename.f('done')
   }
-  return { ...fs, default: { ...fs, fsync, rename, renameSync }, fsync, rename, renameSync }
+  return {
+    ...fs,
+    default: { ...fs, fsync, fsyncSync, rename, renameSync },
+    fsync,
+    fsyncSync,
+    rename,
+    renameSync,
+  }
 })
 
-const { DeliveryAbortedError, Maildir, MetadataSteps, StoreError } = await import('../src/index.js')
+const { DeliveryAbortedError, Maildir, FileSteps, StoreError } = await import('../src/index.js')
 
-/** Each property runs with the renames in place and in the thread pool. */
+/** Each property runs with the renames and the folder syncs in place, and in the thread pool. */
 const placements = [
-  ['renames in place', true],
-  ['renames in the thread pool', false],
+  ['steps in place', true],
+  ['steps in the thread pool', false],
 ] as const
+/** A store's options for a placement. */
+const placed = (inline: boolean) => ({
+  metadataSteps: new FileSteps({ inline }),
+  syncSteps: new FileSteps({ inline }),
+})
 
 async function* chunks(parts: ReadonlyArray<Uint8Array>): AsyncIterable<Uint8Array> {
   yield* parts
@@ -91,7 +116,7 @@ describe.each(placements)('the durable steps of a delivery, %s', (_, inline) => 
           failRenames.clear()
           const { openFile, ledger } = fakeFiles({ synced, before: () => (slow ? tick() : undefined) })
           ledger.done = (step, path) => log.push(`${step}-done ${path}`)
-          const store = new Maildir(root, { openFile, flushOctets, metadataSteps: new MetadataSteps({ inline }) })
+          const store = new Maildir(root, { openFile, flushOctets, ...placed(inline) })
           const addresses = Array.from({ length: copies }, (_, i) => `r${i}@x.example`)
           const targets = addresses.map((address) => ({ address, head }))
           const d = store.begin(targets)
@@ -157,8 +182,10 @@ describe.each(placements)('the durable steps of a delivery, %s', (_, inline) => 
             }
           }
           // the first rename always runs in place when it may (the average starts at nothing)
-          if (inline) expect(store.steps.inlineSteps).toBeGreaterThan(0)
-          else expect(store.steps.inlineSteps).toBe(0)
+          if (inline) expect(store.metadataSteps.inlineSteps).toBeGreaterThan(0)
+          else expect(store.metadataSteps.inlineSteps).toBe(0)
+          if (inline) expect(store.syncSteps.inlineSteps).toBeGreaterThan(0)
+          else expect(store.syncSteps.inlineSteps).toBe(0)
           await store.close()
           rmSync(root, { recursive: true })
         },
@@ -179,7 +206,7 @@ describe.each(placements)('a delivery called off while its copies are renamed, %
           const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-order-'))
           log.length = 0
           failRenames.clear()
-          const store = new Maildir(root, { metadataSteps: new MetadataSteps({ inline }) })
+          const store = new Maildir(root, { ...placed(inline) })
           const targets = Array.from({ length: copies }, (_, i) => ({ address: `r${i}@x.example`, head }))
           const dirs = targets.map((t) => store.folder(t.address))
           await Promise.all(dirs.map((d) => store.ensure(d)))
@@ -213,8 +240,10 @@ describe.each(placements)('a delivery called off while its copies are renamed, %
             }
           }
           // the first rename always runs in place when it may (the average starts at nothing)
-          if (inline) expect(store.steps.inlineSteps).toBeGreaterThan(0)
-          else expect(store.steps.inlineSteps).toBe(0)
+          if (inline) expect(store.metadataSteps.inlineSteps).toBeGreaterThan(0)
+          else expect(store.metadataSteps.inlineSteps).toBe(0)
+          if (inline) expect(store.syncSteps.inlineSteps).toBeGreaterThan(0)
+          else expect(store.syncSteps.inlineSteps).toBe(0)
           await store.close()
           rmSync(root, { recursive: true })
         },

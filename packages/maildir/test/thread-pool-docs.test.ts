@@ -1,15 +1,15 @@
 // docs/deployment.md, "The thread pool": the figures it gives for where the quick steps run are those of a
-// MetadataSteps made with no options (the store's default), checked on a clock that each step moves on.
+// FileSteps made with no options (the store's default), checked on a clock that each step moves on.
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { MetadataSteps } from '../src/index.js'
+import { FileSteps } from '../src/index.js'
 
 const doc = readFileSync(new URL('../../../docs/deployment.md', import.meta.url), 'utf8').replace(/\s+/g, ' ')
 
 /** Default steps on a clock: `step(ms)` runs one that takes `ms` and says whether it ran in place. */
 const defaults = () => {
   let t = 0
-  const steps = new MetadataSteps({ now: () => t })
+  const steps = new FileSteps({ now: () => t })
   const step = (ms: number): Promise<boolean> =>
     steps.run(
       () => {

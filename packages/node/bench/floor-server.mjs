@@ -1,9 +1,9 @@
 // The bound row of the smtp-source bench: the least a Node server can do for that load with smtpure's
 // durability. It answers with canned replies, reads only the verb and the RCPT address, and per recipient takes
 // the Maildir store's steps (a file opened O_DSYNC in tmp/, one writev, close, rename into new/, then a sync of
-// new/ shared by every rename before it) before its 250, the open and the rename in place as the store runs them
-// on a quick file system. No grammar, limits, hooks or trace fields: not a
-// server to run, a measure of what smtpure's own work per message costs above the system calls it must make.
+// new/) before its 250, each in place as the store runs them on a quick file system (tmpfs). No grammar, limits,
+// hooks or trace fields: not a server to run, a measure of what smtpure's own work per message costs above the
+// system calls it must make.
 // Usage: node floor-server.mjs --port N --maildir DIR   (prints `listening on HOST:PORT`)
 import * as fs from 'node:fs'
 import * as net from 'node:net'
@@ -14,59 +14,40 @@ const { values: v } = parseArgs({
 })
 const root = v.maildir
 const { O_WRONLY, O_CREAT, O_EXCL, O_DSYNC } = fs.constants
-const folders = new Map() // recipient -> { dir, fd of new/, syncing, waiting }
+const folders = new Map() // recipient -> { dir, fd of new/ }
 
 const folder = (rcpt) => {
   let f = folders.get(rcpt)
   if (f === undefined) {
     const dir = `${root}/${rcpt}`
     for (const d of ['tmp', 'new', 'cur']) fs.mkdirSync(`${dir}/${d}`, { recursive: true })
-    f = { dir, fd: fs.openSync(`${dir}/new`, 'r'), syncing: false, waiting: [] }
+    f = { dir, fd: fs.openSync(`${dir}/new`, 'r') }
     folders.set(rcpt, f)
   }
   return f
 }
 
-// one fsync of new/ at a time; the renames that finish meanwhile share the next one
-const syncNew = (f, done) => {
-  f.waiting.push(done)
-  if (f.syncing) return
-  const next = () => {
-    const batch = f.waiting
-    f.waiting = []
-    f.syncing = true
-    fs.fsync(f.fd, (e) => {
-      f.syncing = false
-      for (const d of batch) d(e)
-      if (f.waiting.length > 0) next()
-    })
-  }
-  next()
-}
-
 let count = 0
-// Open and rename run on the event loop, as the store runs them where they are quick (tmpfs, an idle disk):
-// a thread-pool round trip costs more than either. The write (O_DSYNC) and the folder sync wait for the disk.
+// Every step runs on the event loop, as the store runs each kind of step where steps of that kind are quick
+// (tmpfs, the bench's Maildir root): a thread-pool round trip costs more than any of them there. Not for a disk,
+// where the write (O_DSYNC) and the sync of new/ wait for it.
 const storeCopy = (rcpt, body, done) => {
   const f = folder(rcpt)
   const name = `${Date.now()}.P${process.pid}Q${++count}.floor`
   const tmp = `${f.dir}/tmp/${name}`
-  let fd
   try {
-    fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_DSYNC, 0o600)
+    const fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_DSYNC, 0o600)
+    try {
+      fs.writevSync(fd, body)
+    } finally {
+      fs.closeSync(fd)
+    }
+    fs.renameSync(tmp, `${f.dir}/new/${name}`)
+    fs.fsyncSync(f.fd)
   } catch (e) {
     return done(e)
   }
-  fs.writev(fd, body, (e) => {
-    fs.closeSync(fd)
-    if (e) return done(e)
-    try {
-      fs.renameSync(tmp, `${f.dir}/new/${name}`)
-    } catch (e) {
-      return done(e)
-    }
-    syncNew(f, done)
-  })
+  done(null)
 }
 
 const store = (rcpts, body, done) => {

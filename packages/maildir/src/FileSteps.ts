@@ -1,9 +1,12 @@
-// Where the store's quick file-system steps run: on the event loop while they are quick, else in the thread pool.
+// Where the store's file-system steps run: on the event loop while steps of a kind are quick, else in the thread
+// pool. A store keeps one FileSteps for its metadata steps (create, rename, close) and one for its sync steps (a
+// write that is on disk when it returns, an fsync): on most disks the first are quick and the second are not.
 //
 // Theory of operation: a step handed to libuv's thread pool costs the event loop a pool thread's wake-up and a
 // callback, tens of microseconds of its own time, where creating a file or renaming it on tmpfs or on a local
-// disk that is not busy takes a few. But the same step can wait for milliseconds on a file system under load (a
-// journal commit, a network mount), and on the event loop that wait would stall every session. So each step run
+// disk that is not busy takes a few, and so does a durable write on tmpfs or on storage that keeps a write safe
+// in its own cache. But the same step can wait for milliseconds on a file system under load (a journal commit, a
+// network mount, a disk flushing its cache), and on the event loop that wait would stall every session. So each step run
 // in place is timed. Once a running average of those times passes `slowMs`, or one step takes twenty times that,
 // the steps go to the thread pool for a while, and then are tried in place again. Each time counts at most four
 // times `slowMs` in the average, so that a few slow steps among many quick ones do not tip it.
@@ -15,12 +18,9 @@
 // that each took under twenty times `slowMs`). A file system that is slow only now and then, for one step in a
 // few hundred, ends long spells too, so the while also lasts until `QUIET` times the step that ended the spell
 // has passed since the spell began: such steps then stall the event loop for at most a twentieth of the time.
-//
-// Steps that wait for the disk by design (writes to a file opened with O_DSYNC, fsync) never come here: they
-// always run in the thread pool.
 
-/** How `MetadataSteps` decides; every field is optional. */
-export interface MetadataStepsOptions {
+/** How `FileSteps` decides; every field is optional. */
+export interface FileStepsOptions {
   /**
    * Run steps on the event loop at all (default true). False sends every step to the thread pool, as a store on
    * a network file system may want.
@@ -65,7 +65,7 @@ const QUIET = 20
  * `inlineSteps` and `pooledSteps` count the steps run each way.
  * @throws RangeError from the constructor for a `slowMs`, `poolMs` or `maxPoolMs` that is not a number above 0.
  */
-export class MetadataSteps {
+export class FileSteps {
   inlineSteps = 0
   pooledSteps = 0
   private readonly inline: boolean
@@ -84,7 +84,7 @@ export class MetadataSteps {
   /** Steps go to the thread pool until this time (of `now`). */
   private pooledUntil = -Infinity
 
-  constructor(options: MetadataStepsOptions = {}) {
+  constructor(options: FileStepsOptions = {}) {
     this.inline = options.inline ?? true
     this.slowMs = positive('slowMs', options.slowMs ?? 0.05)
     this.poolMs = positive('poolMs', options.poolMs ?? 50)
@@ -141,5 +141,5 @@ export class MetadataSteps {
 
 const positive = (name: string, n: number): number => {
   if (Number.isFinite(n) && n > 0) return n
-  throw new RangeError(`MetadataSteps option ${name} must be a number above 0, not ${String(n)}`)
+  throw new RangeError(`FileSteps option ${name} must be a number above 0, not ${String(n)}`)
 }

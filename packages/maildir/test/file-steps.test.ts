@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
-import { Maildir, MetadataSteps, type MetadataStepsOptions } from '../src/index.js'
+import { Maildir, FileSteps, type FileStepsOptions } from '../src/index.js'
 
 /** A clock and steps on it: `step(ms)` runs one step that takes `ms`, and says where it ran. */
-const onClock = (options: Omit<MetadataStepsOptions, 'now'> = {}) => {
+const onClock = (options: Omit<FileStepsOptions, 'now'> = {}) => {
   let t = 0
-  const steps = new MetadataSteps({ ...options, now: () => t })
+  const steps = new FileSteps({ ...options, now: () => t })
   type Where = 'in place' | 'pool'
   const step = async (ms: number): Promise<Where> =>
     steps.run<Where>(
@@ -24,7 +24,7 @@ const onClock = (options: Omit<MetadataStepsOptions, 'now'> = {}) => {
   return { steps, step, wait: (ms: number) => void (t += ms) }
 }
 
-describe('MetadataSteps', () => {
+describe('FileSteps', () => {
   it('keeps quick steps in place', async () => {
     const { steps, step } = onClock()
     for (let i = 0; i < 200; i++) expect(await step(0.01)).toBe('in place')
@@ -151,7 +151,7 @@ describe('MetadataSteps', () => {
   )
 
   it('with inline false, runs every step in the thread pool', async () => {
-    const steps = new MetadataSteps({ inline: false, now: () => 0 })
+    const steps = new FileSteps({ inline: false, now: () => 0 })
     const got = await steps.run(
       () => 'in place',
       (done) => done(null, 'pool'),
@@ -162,8 +162,8 @@ describe('MetadataSteps', () => {
 
   it("gives the file system's error either way, as a rejection", async () => {
     const error = Object.assign(new Error('EEXIST: file already exists'), { code: 'EEXIST' })
-    const inPlace = new MetadataSteps({ now: () => 0 })
-    const pooled = new MetadataSteps({ inline: false })
+    const inPlace = new FileSteps({ now: () => 0 })
+    const pooled = new FileSteps({ inline: false })
     const fail = (): number => {
       throw error
     }
@@ -172,9 +172,9 @@ describe('MetadataSteps', () => {
   })
 
   it('refuses a slowMs, poolMs or maxPoolMs that is not a number above 0', () => {
-    expect(() => new MetadataSteps({ slowMs: 0 })).toThrow(RangeError)
-    expect(() => new MetadataSteps({ poolMs: Number.NaN })).toThrow(/poolMs/)
-    expect(() => new MetadataSteps({ maxPoolMs: -1 })).toThrow(/maxPoolMs/)
+    expect(() => new FileSteps({ slowMs: 0 })).toThrow(RangeError)
+    expect(() => new FileSteps({ poolMs: Number.NaN })).toThrow(/poolMs/)
+    expect(() => new FileSteps({ maxPoolMs: -1 })).toThrow(/maxPoolMs/)
   })
 })
 
@@ -183,7 +183,7 @@ describe('a store on steps that look slow', () => {
     const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-steps-'))
     let t = 0
     // every reading of the clock is 0.1 ms later: each step in place seems to take that long
-    const steps = new MetadataSteps({ now: () => (t += 0.1), poolMs: 1e9 })
+    const steps = new FileSteps({ now: () => (t += 0.1), poolMs: 1e9 })
     const store = new Maildir(root, { metadataSteps: steps })
     const head = new TextEncoder().encode('Delivered-To: a@x.example\r\n')
     const body = new TextEncoder().encode('Subject: hi\r\n\r\nhello\r\n')

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { Maildir, MetadataSteps, StoreError } from '../src/index.js'
+import { Maildir, FileSteps, StoreError } from '../src/index.js'
 
 async function* chunks(...parts: Uint8Array[]): AsyncIterable<Uint8Array> {
   yield* parts
@@ -25,7 +25,7 @@ interface Told {
 /** Deliver to two mailboxes after `breakIt` removed a folder of the first; what the failure was. */
 const failWith = async (inline: boolean, breakIt: (dir: string) => void): Promise<Told> => {
   const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-errors-'))
-  const steps = new MetadataSteps({ inline })
+  const steps = new FileSteps({ inline })
   const store = new Maildir(root, { metadataSteps: steps })
   const targets = ['a@x.example', 'b@x.example'].map((address) => ({ address, head }))
   await store.begin(targets).writeAll(chunks(body)) // the folders exist, and the store knows it
