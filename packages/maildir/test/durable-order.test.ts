@@ -21,16 +21,20 @@ const onRename: { f: (moment: 'start' | 'done') => void } = { f: () => undefined
 
 vi.mock('node:fs', async (original) => {
   const fs = await original<typeof import('node:fs')>()
-  const fsync = (fd: number, cb: (e: NodeJS.ErrnoException | null) => void): void => {
+  /** Log a sync's start, with what the folder holds as it starts: the sync makes (at least) that state durable. */
+  const syncStarts = (fd: number): string => {
     let path = ''
     try {
       path = fs.readlinkSync(`/proc/self/fd/${fd}`)
     } catch {
       // not a path
     }
-    // what the folder holds as its sync starts: the sync makes (at least) that state durable
     const held = path.endsWith('/new') ? fs.readdirSync(path).join(',') : ''
     log.push(`fsync-start ${path} [${held}]`)
+    return path
+  }
+  const fsync = (fd: number, cb: (e: NodeJS.ErrnoException | null) => void): void => {
+    const path = syncStarts(fd)
     fs.fsync(fd, (e) => {
       log.push(`fsync-end ${path}`)
       cb(e)
@@ -38,14 +42,7 @@ vi.mock('node:fs', async (original) => {
   }
   // the same, for a sync run in place (see FileSteps)
   const fsyncSync = (fd: number): void => {
-    let path = ''
-    try {
-      path = fs.readlinkSync(`/proc/self/fd/${fd}`)
-    } catch {
-      // not a path
-    }
-    const held = path.endsWith('/new') ? fs.readdirSync(path).join(',') : ''
-    log.push(`fsync-start ${path} [${held}]`)
+    const path = syncStarts(fd)
     fs.fsyncSync(fd)
     log.push(`fsync-end ${path}`)
   }
