@@ -74,8 +74,9 @@ describe('concurrent deliveries into the same folders, steps flipping between in
         fc.array(fc.array(fc.nat({ max: 2 }), { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 8 }),
         fc.array(jump, { minLength: 1, maxLength: 12 }),
         fc.array(jump, { minLength: 1, maxLength: 12 }),
-        fc.boolean(),
-        async (deliveries, syncJumps, metaJumps, closeEarly) => {
+        fc.constantFrom('none', 'close', 'forget'),
+        fc.nat({ max: 3 }),
+        async (deliveries, syncJumps, metaJumps, midway, ticks) => {
           const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-flips-'))
           log.length = 0
           const store = new Maildir(root, {
@@ -92,8 +93,13 @@ describe('concurrent deliveries into the same folders, steps flipping between in
               .writeAll(one(body))
               .then(() => void log.push(`resolved ${k}`))
           })
-          // closing the store while deliveries run moves their later syncs to handles of their own
-          if (closeEarly) await new Promise<void>((r) => setImmediate(r)).then(() => store.close())
+          // midway, the store is closed (later syncs open handles of their own) or forgets its folders (their
+          // handles are closed, maybe while a sync runs on one, and opened again)
+          if (midway !== 'none') {
+            for (let i = 0; i < ticks; i++) await new Promise<void>((r) => setImmediate(r))
+            if (midway === 'close') void store.close()
+            else store.forget()
+          }
           await Promise.all(runs)
           await store.close()
           const renames = log.flatMap((s, i) => (s.startsWith('rename-done ') ? [[i, s.slice(12)] as const] : []))
