@@ -43,14 +43,8 @@ vi.mock('node:fs', async (original) => {
     fs.renameSync(from, to)
     log.push(`rename-done ${to}`)
   }
-  return {
-    ...fs,
-    default: { ...fs, fsync, fsyncSync, rename, renameSync },
-    fsync,
-    fsyncSync,
-    rename,
-    renameSync,
-  }
+  const mocked = { fsync, fsyncSync, rename, renameSync }
+  return { ...fs, default: { ...fs, ...mocked }, ...mocked }
 })
 
 const { Maildir, FileSteps } = await import('../src/index.js')

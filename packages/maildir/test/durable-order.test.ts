@@ -65,14 +65,8 @@ vi.mock('node:fs', async (original) => {
     log.push(`rename-done ${to}`)
     onRename.f('done')
   }
-  return {
-    ...fs,
-    default: { ...fs, fsync, fsyncSync, rename, renameSync },
-    fsync,
-    fsyncSync,
-    rename,
-    renameSync,
-  }
+  const mocked = { fsync, fsyncSync, rename, renameSync }
+  return { ...fs, default: { ...fs, ...mocked }, ...mocked }
 })
 
 const { DeliveryAbortedError, Maildir, FileSteps, StoreError } = await import('../src/index.js')
