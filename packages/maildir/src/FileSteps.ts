@@ -58,11 +58,13 @@ const SPELL = 64
 const QUIET = 20
 
 /**
- * Runs the metadata steps of a store (opening a new file, renaming it, closing it once its octets are on disk)
- * either in place, synchronously and timed, or in the thread pool; see the theory of operation above. Either way
- * a step is a promise: the value, or the file system's error (the same `code`, `syscall` and `path` as node:fs
- * gives).
+ * Runs one kind of a store's file steps (its metadata steps: opening a new file, renaming it, closing it once its
+ * octets are on disk; or its sync steps: a write that is on disk when it returns, an fsync) either in place,
+ * synchronously and timed, or in the thread pool; see the theory of operation above. Either way a step is a
+ * promise: the value, or the file system's error (the same `code`, `syscall` and `path` as node:fs gives).
  * `inlineSteps` and `pooledSteps` count the steps run each way.
+ * @example
+ * new Maildir(root, { syncSteps: new FileSteps({ inline: false }) }) // durable writes and syncs always in the pool
  * @throws RangeError from the constructor for a `slowMs`, `poolMs` or `maxPoolMs` that is not a number above 0.
  */
 export class FileSteps {
