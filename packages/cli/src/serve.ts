@@ -16,7 +16,7 @@ import {
   verifyCramMd5,
 } from '@smtpure/core'
 import { type IncomingMessage, type SessionInfo, SmtpError } from '@smtpure/driver'
-import { Maildir, StoreError } from '@smtpure/maildir'
+import { FileSteps, Maildir, type MaildirOptions, StoreError } from '@smtpure/maildir'
 import { adapterName, loadAdapter } from './adapter.js'
 import { lineLogger, logFormat, version } from './log.js'
 import {
@@ -43,6 +43,10 @@ Options:
   --host ADDR           address to listen on (default 127.0.0.1)
   --hostname NAME       the server's name in replies and Received (default localhost)
   --maildir DIR         where mailboxes live (default ./mail)
+  --maildir-steps auto|pool
+                        where the store's file steps run: auto (the default) on the event loop while
+                        they are quick, else in the thread pool; pool always in the thread pool (a
+                        network file system, or a disk another process syncs large files to)
   --mailbox ADDR        accept only these recipients (repeatable; others get 550 5.1.1);
                         postmaster of their domains is always accepted
   --tls-cert FILE       certificate (PEM); with --tls-key enables STARTTLS
@@ -85,6 +89,7 @@ const options = {
   host: { type: 'string' },
   hostname: { type: 'string' },
   maildir: { type: 'string' },
+  'maildir-steps': { type: 'string' },
   mailbox: { type: 'string', multiple: true },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
@@ -190,11 +195,22 @@ const readInput = (flag: string, path: string): Buffer => {
 }
 
 /**
+ * The store's options for `--maildir-steps`: `auto` (or none) leaves both kinds of file step to the store's rule
+ * (see `FileSteps`), `pool` keeps both in the thread pool; anything else is a usage error.
+ */
+export const maildirSteps = (value: string | undefined): MaildirOptions => {
+  if (value === undefined || value === 'auto') return {}
+  if (value === 'pool')
+    return { metadataSteps: new FileSteps({ inline: false }), syncSteps: new FileSteps({ inline: false }) }
+  throw new UsageError(`--maildir-steps: expected auto or pool, given ${JSON.stringify(value)}`)
+}
+
+/**
  * The Maildir root exists (it is made) and a folder can be made in it, or a one-line error (exit 73) before
  * listening. A root under /proc is an error too, not a hang (see `makeDirectory` in @smtpure/maildir).
  */
-const prepareMaildir = async (root: string): Promise<Maildir> => {
-  const store = new Maildir(root)
+const prepareMaildir = async (root: string, options: MaildirOptions): Promise<Maildir> => {
+  const store = new Maildir(root, options)
   try {
     await store.prepare()
   } catch (e) {
@@ -318,7 +334,7 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
       ? { cert: readInput('--tls-cert', v['tls-cert']), key: readInput('--tls-key', v['tls-key']) }
       : undefined
   // checked in the primary of --workers too: one line from the command, not one from each worker
-  const store = await prepareMaildir(resolve(v.maildir ?? './mail'))
+  const store = await prepareMaildir(resolve(v.maildir ?? './mail'), maildirSteps(v['maildir-steps']))
   if (workers !== undefined && isPrimary()) return runWorkers(workers, v.metrics)
   const lmtp = v.lmtp === true
 

@@ -16,6 +16,7 @@ import * as net from 'node:net'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { classicMessage } from '../../core/examples/classic.js'
+import { maildirSteps } from '../src/serve.js'
 import { maildir, runCli, serveEachTest } from './cli.js'
 
 const serve = serveEachTest()
@@ -30,6 +31,37 @@ const python = (script: string): Promise<string> =>
       e ? reject(new Error(err)) : resolve(out),
     ),
   )
+
+describe('smtpure serve --maildir-steps', () => {
+  it('pool keeps both kinds of file step in the thread pool; auto, or no flag, leaves them to the rule', () => {
+    const pool = maildirSteps('pool')
+    expect([pool.metadataSteps?.inPlace, pool.syncSteps?.inPlace]).toEqual([false, false])
+    expect(maildirSteps('auto')).toEqual({})
+    expect(maildirSteps(undefined)).toEqual({})
+  })
+
+  it('pool delivers the message whole, its files made and synced in the thread pool', async () => {
+    const dir = maildir()
+    const r = await serve(['--maildir', dir, '--maildir-steps', 'pool'])
+    const out = await python(`
+import smtplib, os
+s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=10)
+print(s.sendmail('bob@example.org', ['alice@example.com'], os.environ['MSG'].encode()))
+s.quit()`)
+    expect(out.trim()).toBe('{}')
+    const inbox = join(dir, 'alice@example.com', 'new')
+    expect(files(inbox)).toHaveLength(1)
+    expect(readFileSync(join(inbox, files(inbox)[0]!), 'latin1').endsWith(classic)).toBe(true)
+  })
+
+  it('anything but auto or pool is a usage error (64) with one line', async () => {
+    expect(await runCli(['serve', '--port', '0', '--maildir-steps', 'fast'])).toEqual({
+      code: 64,
+      stdout: '',
+      stderr: 'smtpure: --maildir-steps: expected auto or pool, given "fast"\n',
+    })
+  })
+})
 
 describe('smtpure serve', () => {
   it('prints one listening line and delivers the classic message into each recipient Maildir', async () => {
