@@ -6,7 +6,7 @@
 // a failed handshake there ends the connection with no SMTP reply in clear.
 import * as assert from 'node:assert/strict'
 import * as net from 'node:net'
-import { type Adapter, type Case, context, serve, sleep } from './harness.ts'
+import { type Adapter, type Case, context, serve, sleep, untilNoConnections } from './harness.ts'
 import { RawPeer } from './peer.ts'
 
 /** Resolves with `promise`, or rejects once `ms` passed: the check that a deadline held, with room to spare. */
@@ -86,7 +86,7 @@ export const deadlineCases = (adapter: Adapter): ReadonlyArray<Case> => {
         try {
           peer.socket.end()
           await within(peer.closed, 5000, 'the connection closed')
-          for (let i = 0; i < 100 && s.server.connections() > 0; i++) await sleep(20)
+          await untilNoConnections(s.server)
           assert.equal(s.server.connections(), 0)
           assert.equal(peer.received, heard) // not one octet after the 220
           assert.deepEqual(causes, ['tls'], 'the handshake failed: onClose hears tls, on every runtime')
@@ -147,7 +147,7 @@ export const deadlineCases = (adapter: Adapter): ReadonlyArray<Case> => {
           await within(peer.closed, 8000, 'the connection closed')
           // a TLS alert may come back (binary, no CRLF); an SMTP reply line must not
           assert.doesNotMatch(peer.received.slice(heard.length), /\d{3}[ -][^\r\n]*\r\n/)
-          for (let i = 0; i < 100 && s.server.connections() > 0; i++) await sleep(20)
+          await untilNoConnections(s.server)
           // no TLS came up, so there is nothing for onSecure to judge
           assert.deepEqual(heardHooks, ['onClose tls'])
         } finally {

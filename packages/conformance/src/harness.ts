@@ -29,6 +29,13 @@ export interface Stored {
 export const text = new TextDecoder('latin1')
 export const ok = (n: number): Reply => ({ code: 250, enhanced: '2.0.0', lines: [`Ok: queued as ${n}`] })
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+/** Wait until the server holds no connection, looking every `stepMs` at most 100 times; the caller asserts it. */
+export const untilNoConnections = async (
+  server: { readonly connections: () => number },
+  stepMs = 20,
+): Promise<void> => {
+  for (let i = 0; i < 100 && server.connections() > 0; i++) await sleep(stepMs)
+}
 export const MiB = 1024 * 1024
 
 /** The lines of a small message, CRLF each, one starting with a dot (stuffed on the wire). */

@@ -19,6 +19,7 @@ import {
   serve,
   sleep,
   text,
+  untilNoConnections,
   withServer,
 } from './harness.ts'
 import { RawPeer } from './peer.ts'
@@ -116,7 +117,7 @@ export const loadCases = (adapter: Adapter): ReadonlyArray<Case> => {
           peer.write('Subject: gone\r\n\r\nhalf a mess')
           await sleep(100)
           peer.vanish()
-          for (let i = 0; i < 100 && server.connections() > 0; i++) await sleep(50)
+          await untilNoConnections(server, 50)
           assert.equal(server.connections(), 0)
           assert.deepEqual(stored, [])
           assert.ok(aborted instanceof Error, 'the message stream failed')
@@ -175,7 +176,7 @@ export const loadCases = (adapter: Adapter): ReadonlyArray<Case> => {
           // Bun's collector scans the native stack conservatively, and a word left there can hold the client
           // session used last: that one is not counted (the server side of it is)
           await deliver(false)
-          for (let i = 0; i < 100 && server.connections() > 0; i++) await sleep(20)
+          await untilNoConnections(server)
           assert.equal(server.connections(), 0)
           assert.equal(kept.length, 51)
           // Collected within half a second, well inside the 5 s a leftover deadline would hold them: a few
