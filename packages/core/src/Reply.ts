@@ -130,3 +130,12 @@ export const Replies = {
 const cannedText: ReadonlyMap<Reply, readonly [string, string]> = new Map(
   Object.values(Replies).map((r: Reply) => [r, [formatLines(r, false), formatLines(r, true)]] as const),
 )
+
+/**
+ * The canned replies' wire bytes, by their text. A step whose whole output text is one of them (a reply to one
+ * command, as a client that does not pipeline gets) sends these bytes rather than encoding the text again; the
+ * same bytes go to every session, so a driver must not modify the bytes of a `Send`.
+ */
+export const cannedBytes: ReadonlyMap<string, Uint8Array> = new Map(
+  [...cannedText.values()].flat().map((text) => [text, encode(text)] as const),
+)

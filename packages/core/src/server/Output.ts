@@ -74,6 +74,7 @@ export interface Misuse {
 }
 
 export type ServerOutput =
+  /** Bytes to write to the client, in order. They may be shared with other sessions (a canned reply): read only. */
   | { readonly _tag: 'Send'; readonly bytes: Uint8Array }
   | { readonly _tag: 'Ask'; readonly question: Question }
   /**

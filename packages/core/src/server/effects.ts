@@ -1,6 +1,6 @@
 // Helpers every command handler shares: the output collector, replies with or without enhanced
 // codes (RFC 2034), questions to the application, error counting and closing.
-import { type Reply, Replies, formatReply } from '../Reply.js'
+import { type Reply, Replies, cannedBytes, formatReply } from '../Reply.js'
 import { Outbox } from '../wire/Outbox.js'
 import {
   type AbortReason,
@@ -17,7 +17,7 @@ import { type Phase, type ServerState, helloOf, update } from './State.js'
 /** One step's outputs; replies are joined into one Send (RFC 2920 3.2 lets the server batch them). */
 export class Out extends Outbox<ServerOutput> {
   constructor() {
-    super(send)
+    super(send, cannedBytes)
   }
 
   reply(text: string): void {

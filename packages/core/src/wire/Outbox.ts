@@ -7,7 +7,11 @@ export class Outbox<O> {
   private readonly list: O[] = []
   private pending = ''
 
-  constructor(private readonly send: (bytes: Uint8Array) => O) {}
+  /** `known`: bytes already made for some texts (see `cannedBytes`), sent as they are when the text is one of them. */
+  constructor(
+    private readonly send: (bytes: Uint8Array) => O,
+    private readonly known?: ReadonlyMap<string, Uint8Array>,
+  ) {}
 
   /** Text to write, joined with the text before it. */
   write(text: string): void {
@@ -31,7 +35,7 @@ export class Outbox<O> {
 
   private flush(): void {
     if (this.pending === '') return
-    this.list.push(this.send(encode(this.pending)))
+    this.list.push(this.send(this.known?.get(this.pending) ?? encode(this.pending)))
     this.pending = ''
   }
 }

@@ -3,6 +3,8 @@
 // the message start tells the driver the session facts it needs for the trace (RFC 5321 4.4).
 import { describe, expect, it } from 'vitest'
 import { type ServerOutput, accept, reject, reply } from '../../../src/index.js'
+import { Replies, cannedBytes, formatReply } from '../../../src/Reply.js'
+import { latin1 } from '../../../src/wire/bytes.js'
 import { Harness } from '../harness.js'
 
 const refuseGone = (q: { readonly _tag: string; readonly to?: { readonly localPart: string } }) =>
@@ -121,6 +123,32 @@ describe('server replies belong to their command and protocol', () => {
         authenticated: 'alice',
         authFailures: 0,
       })
+    })
+  })
+  describe('canned replies are encoded once', () => {
+    it('the bytes of each canned reply are its wire text, plain and with enhanced codes', () => {
+      for (const r of Object.values(Replies))
+        for (const enhanced of [false, true]) {
+          const text = formatReply(r, enhanced)
+          expect(latin1(cannedBytes.get(text)!)).toBe(text)
+        }
+    })
+    const sends = (h: Harness): Uint8Array[] =>
+      h.outputs.flatMap((o: ServerOutput) => (o._tag === 'Send' ? [o.bytes] : []))
+    it('a reply to one command is the canned bytes, the same for every session', () => {
+      const [a, b] = [new Harness({}), new Harness({})]
+      for (const h of [a, b]) h.feed('EHLO c.example\r\nMAIL FROM:<a@b.example>\r\n')
+      const mailOk = cannedBytes.get('250 2.1.0 Ok\r\n')
+      expect(sends(a).at(-1)).toBe(mailOk)
+      expect(sends(b).at(-1)).toBe(mailOk)
+    })
+    it('replies joined in one step, or made by a hook, are encoded afresh and say what they should', () => {
+      const h = new Harness({}, (q) => (q._tag === 'Rcpt' ? reject(reply(550, '5.1.1', 'No such user')) : accept()))
+      h.feed('EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\n')
+      h.read()
+      const last = sends(h).at(-1)!
+      expect(latin1(last)).toBe('550 5.1.1 No such user\r\n')
+      expect([...cannedBytes.values()]).not.toContain(last)
     })
   })
 })
