@@ -12,7 +12,9 @@
 // before it started (group commit), through a handle kept open per folder (for the `folderHandles` most
 // recently synced folders: a message for more recipients than that would otherwise open and close a folder
 // for every copy). The temporary files open across the store are bounded (`openFiles`): a message waits for
-// its turn rather than running the process out of descriptors.
+// its turn rather than running the process out of descriptors. A message for many recipients (`workerCopies`)
+// takes its steps on a worker thread instead, in batches (see WorkerSteps.ts): its copies' system calls then
+// cost the event loop a message to the worker and one back per kind of step, not a system call each.
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import { mkdir, mkdtemp, readdir, rmdir, stat, unlink } from 'node:fs/promises'
@@ -20,6 +22,7 @@ import { hostname } from 'node:os'
 import { dirname, join, sep } from 'node:path'
 import { SmtpError } from '@smtpure/driver'
 import { FileSteps, finished } from './FileSteps.js'
+import { WorkerSteps } from './WorkerSteps.js'
 
 /** The file operations the store uses on one temporary file. */
 export interface StoreFile {
@@ -59,17 +62,23 @@ const STORE_FILE_FLAGS = O_DSYNC === undefined ? 'wx' : O_WRONLY | O_CREAT | O_E
  * returns once its data (and the size needed to read it back) is on disk, as fdatasync would leave it: the
  * write and the sync are one step instead of two.
  */
-const openStoreFile = (store: Pick<Maildir, 'metadataSteps' | 'syncSteps'>, path: string): Promise<StoreFile> =>
-  store.metadataSteps
-    .run(
-      () => fs.openSync(path, STORE_FILE_FLAGS, 0o600),
-      (cb) => fs.open(path, STORE_FILE_FLAGS, 0o600, cb),
-    )
-    .then((fd) => new NodeStoreFile(fd, store.metadataSteps, store.syncSteps))
+const openStoreFile = (
+  store: Pick<Maildir, 'metadataSteps' | 'syncSteps'>,
+  path: string,
+  worker?: WorkerSteps,
+): Promise<StoreFile> =>
+  (worker !== undefined
+    ? worker.open(path, STORE_FILE_FLAGS, 0o600)
+    : store.metadataSteps.run(
+        () => fs.openSync(path, STORE_FILE_FLAGS, 0o600),
+        (cb) => fs.open(path, STORE_FILE_FLAGS, 0o600, cb),
+      )
+  ).then((fd) => new NodeStoreFile(fd, store.metadataSteps, store.syncSteps, worker))
 
 /**
  * A temporary file by its descriptor; its methods are on the prototype, so a copy costs one object. Its writes
- * (on disk when they return, with O_DSYNC) and syncs are sync steps; its close is a metadata step.
+ * (on disk when they return, with O_DSYNC) and syncs are sync steps; its close is a metadata step. A file of a
+ * delivery with many copies was opened by the store's worker thread, and only the worker can write and close it.
  */
 class NodeStoreFile implements StoreFile {
   readonly synced = O_DSYNC !== undefined
@@ -77,9 +86,11 @@ class NodeStoreFile implements StoreFile {
     private readonly fd: number,
     private readonly metadataSteps: FileSteps,
     private readonly syncSteps: FileSteps,
+    private readonly worker: WorkerSteps | undefined,
   ) {}
 
   writev(buffers: ReadonlyArray<Uint8Array>): Promise<number> {
+    if (this.worker !== undefined) return this.worker.writev(this.fd, buffers)
     const views = buffers as NodeJS.ArrayBufferView[]
     return this.syncSteps.run(
       () => fs.writevSync(this.fd, views),
@@ -98,6 +109,7 @@ class NodeStoreFile implements StoreFile {
   // local file system: it is one of the quick steps, run in place while they stay quick (a network file system
   // may still wait for its server). Without O_DSYNC the close may write, so it is a sync step.
   close(): Promise<void> {
+    if (this.worker !== undefined) return this.worker.close(this.fd)
     return (this.synced ? this.metadataSteps : this.syncSteps).run(
       () => fs.closeSync(this.fd),
       (cb) => fs.close(this.fd, cb),
@@ -336,12 +348,26 @@ export interface MaildirOptions {
    * them all. Past it, deliveries wait instead of failing with EMFILE (no descriptors left: 451 for all).
    */
   readonly openFiles?: number
+  /**
+   * A delivery with at least this many copies (default 8) opens, writes, closes and renames its files on a worker
+   * thread the store starts for them, in batches: the steps of all its copies asked for at once cost the event
+   * loop one message to the worker and one back, and run on another core. Fewer copies run their steps as
+   * `metadataSteps` and `syncSteps` decide (a round trip to the worker costs more than a few steps in place).
+   * `Infinity` never uses the worker; a store given its own `openFile` never does.
+   */
+  readonly workerCopies?: number
 }
 
 /** A count option: a whole number from 1 up, or a RangeError that names it. */
 const atLeastOne = (name: string, n: number): number => {
   if (Number.isSafeInteger(n) && n >= 1) return n
   throw new RangeError(`Maildir option ${name} must be a whole number of at least 1, not ${String(n)}`)
+}
+
+/** `workerCopies`: a whole number from 1 up, or Infinity. */
+const copiesOption = (n: number): number => {
+  if (n === Infinity || (Number.isSafeInteger(n) && n >= 1)) return n
+  throw new RangeError(`Maildir option workerCopies must be a whole number of at least 1 or Infinity, not ${String(n)}`)
 }
 
 /** Folder names remembered by address before the memory starts again. */
@@ -522,6 +548,10 @@ export class Maildir {
   readonly flushOctets: number
   readonly folders: FolderSyncer
   readonly slots: FileSlots
+  /** The worker thread that runs the file steps of deliveries with many copies (see `workerCopies`). */
+  readonly workerSteps: WorkerSteps
+  private readonly workerCopies: number
+  private readonly ownOpenFile: boolean
   private readonly prefix: string // the root and a separator
   private readonly named = new Map<string, string>() // address to folder, for the addresses of recent messages
 
@@ -532,9 +562,12 @@ export class Maildir {
     this.metadataSteps = options.metadataSteps ?? new FileSteps()
     this.syncSteps = options.syncSteps ?? new FileSteps({ maxPoolMs: 60 * 1000 })
     this.openFile = options.openFile ?? ((path) => openStoreFile(this, path))
+    this.ownOpenFile = options.openFile !== undefined
+    this.workerCopies = copiesOption(options.workerCopies ?? 8)
     this.flushOctets = atLeastOne('flushOctets', options.flushOctets ?? 256 * 1024)
     this.folders = new FolderSyncer(atLeastOne('folderHandles', options.folderHandles ?? 256), this.syncSteps)
     this.slots = new FileSlots(atLeastOne('openFiles', options.openFiles ?? 256))
+    this.workerSteps = new WorkerSteps(FOLDER_FLAGS, atLeastOne('folderHandles', options.folderHandles ?? 256))
     const base = join(root)
     this.prefix = base.endsWith(sep) ? base : base + sep
   }
@@ -576,10 +609,27 @@ export class Maildir {
   /**
    * Close the folder handles the store keeps for syncing (call it when the server stops); resolves once the
    * syncs running have ended. Deliveries still running go on: from then on each sync opens a handle of its
-   * own and closes it again.
+   * own and closes it again. The worker thread (see `workerCopies`) stops once the deliveries using it end.
    */
   close(): Promise<void> {
+    // the worker stops once the deliveries that hold it end; a delivery never ended keeps it (not the process)
+    void this.workerSteps.stop()
     return this.folders.close()
+  }
+
+  /**
+   * The worker for a delivery of `copies` copies, when it should have one (see `workerCopies`); the delivery
+   * holds it until it lets go with `release`.
+   */
+  workerFor(copies: number): WorkerSteps | undefined {
+    if (copies < this.workerCopies || this.ownOpenFile || !this.workerSteps.usable) return undefined
+    this.workerSteps.hold()
+    return this.workerSteps
+  }
+
+  /** Open a copy's temporary file: on the delivery's worker if it has one, else with `openFile`. */
+  openCopyFile(path: string, worker: WorkerSteps | undefined): Promise<StoreFile> {
+    return worker === undefined ? this.openFile(path) : openStoreFile(this, path, worker)
   }
 
   /**
@@ -590,6 +640,7 @@ export class Maildir {
   forget(): void {
     this.made.clear()
     this.folders.forget()
+    this.workerSteps.forget()
   }
 
   /** Start a message for these targets: its files are opened at once; octets are gathered (see `flushOctets`). */
@@ -662,7 +713,12 @@ const copiesOf = (store: Maildir, targets: ReadonlyArray<MaildirTarget>): Copy[]
 }
 
 /** Make the copy's Maildir if need be and open its file; `done(true)` once open, `done(false, e)` on failure. */
-const openCopy = (store: Maildir, c: Copy, done: (ok: boolean, e?: unknown) => void): void => {
+const openCopy = (
+  store: Maildir,
+  c: Copy,
+  worker: WorkerSteps | undefined,
+  done: (ok: boolean, e?: unknown) => void,
+): void => {
   const opened = (file: StoreFile): void => {
     c.file = file
     done(true)
@@ -670,7 +726,7 @@ const openCopy = (store: Maildir, c: Copy, done: (ok: boolean, e?: unknown) => v
   const failed = (e: unknown): void => done(false, e)
   store
     .ensure(c.dir)
-    .then(() => store.openFile(c.tmp))
+    .then(() => store.openCopyFile(c.tmp, worker))
     .then(opened, failed)
 }
 
@@ -681,14 +737,15 @@ const writeCopy = (c: Copy, body: ReadonlyArray<Uint8Array>, heads: boolean): Pr
   return writeFully(file, heads ? [...c.head, ...body] : body)
 }
 
-/** Rename a copy into new/ (a metadata step); it is listed in `renamed` once it is there. */
-const renameCopy = (steps: FileSteps, c: Copy, renamed: Copy[]): Promise<void> =>
-  steps
-    .run(
-      () => fs.renameSync(c.tmp, c.final),
-      (cb) => fs.rename(c.tmp, c.final, cb),
-    )
-    .then(() => void renamed.push(c))
+/** Rename a copy into new/ (a metadata step, or on the worker); it is listed in `renamed` once it is there. */
+const renameCopy = (steps: FileSteps, worker: WorkerSteps | undefined, c: Copy, renamed: Copy[]): Promise<void> =>
+  (worker !== undefined
+    ? worker.rename(c.tmp, c.final)
+    : steps.run(
+        () => fs.renameSync(c.tmp, c.final),
+        (cb) => fs.rename(c.tmp, c.final, cb),
+      )
+  ).then(() => void renamed.push(c))
 
 /** Close a copy's file once, whatever happens after (a file descriptor closed twice may be another's). */
 const closeCopy = (c: Copy): Promise<void> => {
@@ -743,11 +800,15 @@ export class MaildirDelivery {
   /** Leave the queue for a turn not yet given. */
   private cancelTurn: (() => void) | undefined = undefined
   private readonly store: Maildir
+  /** The store's worker, for a delivery with many copies (see `workerCopies`). */
+  private readonly worker: WorkerSteps | undefined
 
   constructor(store: Maildir, targets: ReadonlyArray<MaildirTarget>) {
     this.store = store
     const copies = copiesOf(store, targets)
     this.copies = copies
+    const worker = store.workerFor(copies.length)
+    this.worker = worker
     let opened: () => void = noop
     let failed: (e: unknown) => void = noop
     this.opening = new Promise<void>((resolve, reject) => {
@@ -770,7 +831,7 @@ export class MaildirDelivery {
         if (failure === undefined) opened()
         else failed(failure.e)
       }
-      for (const c of copies) openCopy(store, c, one)
+      for (const c of copies) openCopy(store, c, worker, one)
     }
     const cancel = store.slots.take(copies.length, go)
     // called off while waiting: nothing was made or opened, and nothing will be
@@ -781,11 +842,18 @@ export class MaildirDelivery {
       }
   }
 
+  /** At the end, delivered or not: give back the files taken from `openFiles`, and the worker. */
   private giveBack(): void {
     const n = this.held
     this.held = 0
     if (n > 0) this.store.slots.give(n)
+    if (this.worker !== undefined && !this.workerReleased) {
+      this.workerReleased = true
+      this.worker.release()
+    }
   }
+
+  private workerReleased = false
 
   /**
    * Append octets to every copy; they are written out once `flushOctets` have gathered. After `commit` was
@@ -854,7 +922,7 @@ export class MaildirDelivery {
         // the session stopped waiting: its client heard 451 or 421 and will send the message again
         this.stopIfCalledOff(signal)
         // every rename settles before any is judged, so none lands in new/ after a failure was cleaned up
-        return eachCopy(copies, (c) => renameCopy(this.store.metadataSteps, c, renamed))
+        return eachCopy(copies, (c) => renameCopy(this.store.metadataSteps, this.worker, c, renamed))
       })
       .then(() => this.syncInboxes(copies))
       .then(() => {
@@ -870,10 +938,12 @@ export class MaildirDelivery {
   private syncInboxes(copies: ReadonlyArray<Copy>): Promise<void> {
     const closed = closeAll(copies)
     const folders = this.store.folders
+    const worker = this.worker
+    const sync = (d: string): Promise<void> => (worker === undefined ? folders.sync(d) : worker.syncFolder(d))
     const synced =
       copies.length === 1
-        ? folders.sync(copies[0]!.inbox)
-        : Promise.all([...new Set(copies.map((c) => c.inbox))].map((d) => folders.sync(d))).then(noop)
+        ? sync(copies[0]!.inbox)
+        : Promise.all([...new Set(copies.map((c) => c.inbox))].map(sync)).then(noop)
     return closed === resolved ? synced : Promise.all([synced, closed]).then(noop)
   }
 

@@ -14,3 +14,4 @@ export {
   writeFully,
 } from './Maildir.js'
 export { FileSteps, type FileStepsOptions } from './FileSteps.js'
+export { WorkerSteps } from './WorkerSteps.js'

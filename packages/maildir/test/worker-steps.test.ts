@@ -1,0 +1,168 @@
+// A delivery with many copies runs its opens, writes, closes, renames and folder syncs on the store's worker
+// thread, in batches; fewer copies never start it. A closed store's worker stops once the deliveries using it
+// end; a worker that fails fails the deliveries using it (451, nothing left behind), and later ones run on the
+// event loop.
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import type { Worker } from 'node:worker_threads'
+import { afterEach, describe, expect, it } from 'vitest'
+import { Maildir, StoreError } from '../src/index.js'
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
+async function* chunks(...parts: Uint8Array[]): AsyncIterable<Uint8Array> {
+  yield* parts
+}
+const addresses = (n: number): string[] => Array.from({ length: n }, (_, i) => `r${i}@x.example`)
+const targets = (list: ReadonlyArray<string>) =>
+  list.map((address) => ({ address, head: enc(`Delivered-To: ${address}\r\n`) }))
+
+const roots: string[] = []
+const newRoot = (): string => {
+  const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-worker-'))
+  roots.push(root)
+  return root
+}
+afterEach(() => {
+  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true })
+})
+
+/** The files of a folder (new or tmp) of each address, with their text. */
+const contents = (store: Maildir, list: ReadonlyArray<string>, folder: 'new' | 'tmp'): string[][] =>
+  list.map((a) => {
+    const dir = join(store.folder(a), folder)
+    return existsSync(dir) ? readdirSync(dir).map((n) => readFileSync(join(dir, n), 'latin1')) : []
+  })
+
+/** Open descriptors of this process (Linux). */
+const openFds = (): number => readdirSync('/proc/self/fd').length
+
+describe('a delivery with many copies runs its file steps on the worker', () => {
+  it('delivers every copy whole, with its own head, in a few batches', async () => {
+    const store = new Maildir(newRoot())
+    const list = addresses(12)
+    // the body in views into larger buffers, at offsets: they reach the worker as their own octets
+    const big = enc('xxxxSubject: hi\r\n\r\nline one\r\nline two\r\nyyyy')
+    await store.begin(targets(list)).writeAll(chunks(big.subarray(4, 21), big.subarray(21, big.length - 4)))
+    const before = store.workerSteps.batches
+    await store.begin(targets(list)).writeAll(chunks(enc('Subject: again\r\n\r\nsecond\r\n')))
+    expect(contents(store, list, 'tmp')).toEqual(list.map(() => []))
+    const got = contents(store, list, 'new').map((files) => [...files].sort())
+    expect(got).toEqual(
+      list.map((a) =>
+        [
+          `Delivered-To: ${a}\r\nSubject: again\r\n\r\nsecond\r\n`,
+          `Delivered-To: ${a}\r\nSubject: hi\r\n\r\nline one\r\nline two\r\n`,
+        ].sort(),
+      ),
+    )
+    // 12 opens, writes, renames and closes, and 12 folder syncs: five steps a copy, in one batch a kind
+    expect(store.workerSteps.steps).toBeGreaterThanOrEqual(2 * 12 * 5)
+    expect(store.workerSteps.batches - before).toBeLessThanOrEqual(4)
+    expect(store.metadataSteps.inlineSteps + store.metadataSteps.pooledSteps).toBe(0)
+    await store.close()
+  })
+
+  it('is used from `workerCopies` copies on (default 8), never with Infinity or an own openFile', async () => {
+    const runs = async (options: ConstructorParameters<typeof Maildir>[1], copies: number): Promise<boolean> => {
+      const store = new Maildir(newRoot(), options)
+      await store.begin(targets(addresses(copies))).writeAll(chunks(enc('Subject: x\r\n\r\nx\r\n')))
+      await store.close()
+      return store.workerSteps.steps > 0
+    }
+    expect(await runs({}, 7)).toBe(false)
+    expect(await runs({}, 8)).toBe(true)
+    expect(await runs({ workerCopies: 2 }, 2)).toBe(true)
+    expect(await runs({ workerCopies: Infinity }, 50)).toBe(false)
+    const fsOpen = new Maildir(newRoot()).openFile
+    expect(await runs({ openFile: (p) => fsOpen(p) }, 50)).toBe(false)
+    expect(() => new Maildir(newRoot(), { workerCopies: 0 })).toThrow(RangeError)
+    expect(() => new Maildir(newRoot(), { workerCopies: 2.5 })).toThrow(RangeError)
+  })
+
+  it('streams a message larger than flushOctets in order to every copy', async () => {
+    const store = new Maildir(newRoot(), { flushOctets: 64 })
+    const list = addresses(9)
+    const lines = Array.from({ length: 40 }, (_, i) =>
+      enc(`line ${i} of a message that is written in many flushes\r\n`),
+    )
+    await store.begin(targets(list)).writeAll(chunks(...lines))
+    const text = lines.map((l) => new TextDecoder().decode(l)).join('')
+    expect(contents(store, list, 'new')).toEqual(list.map((a) => [`Delivered-To: ${a}\r\n${text}`]))
+    expect(store.workerSteps.steps).toBeGreaterThan(0)
+    await store.close()
+  })
+})
+
+describe('when the worker stops', () => {
+  it('a delivery running when the store is closed ends on the worker, which then stops; later ones run here', async () => {
+    const store = new Maildir(newRoot())
+    const list = addresses(10)
+    const delivery = store.begin(targets(list))
+    await delivery.write(enc('Subject: x\r\n\r\n'))
+    await new Promise((r) => setTimeout(r, 20)) // the files are open, on the worker
+    await store.close()
+    expect(store.workerSteps.usable).toBe(false)
+    const worker = (): unknown => (store.workerSteps as unknown as { worker?: Worker }).worker
+    expect(worker()).toBeDefined() // held by the delivery
+    await delivery.writeAll(chunks(enc('body\r\n')))
+    expect(contents(store, list, 'new')).toEqual(list.map((a) => [`Delivered-To: ${a}\r\nSubject: x\r\n\r\nbody\r\n`]))
+    await store.workerSteps.stop()
+    expect(worker()).toBeUndefined()
+    const steps = store.workerSteps.steps
+    await store.begin(targets(list)).writeAll(chunks(enc('Subject: later\r\n\r\n')))
+    expect(store.workerSteps.steps).toBe(steps) // on the event loop
+    expect(contents(store, list, 'new').map((f) => f.length)).toEqual(list.map(() => 2))
+  })
+
+  it('a worker that dies fails the steps it had (451, nothing left, no descriptor kept); the next delivery runs', async () => {
+    const store = new Maildir(newRoot())
+    const list = addresses(10)
+    await store.begin(targets(list)).writeAll(chunks(enc('Subject: first\r\n\r\n')))
+    const fds = openFds()
+    const delivery = store.begin(targets(list))
+    await delivery.write(enc('Subject: x\r\n\r\n'))
+    await new Promise((r) => setTimeout(r, 20)) // the ten files are open
+    expect(openFds()).toBeGreaterThanOrEqual(fds + 10)
+    const worker = (store.workerSteps as unknown as { worker?: Worker }).worker
+    expect(worker).toBeDefined()
+    const committed = delivery.writeAll(chunks(enc('body\r\n'))).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    await worker!.terminate() // as a crash would end it, with the writes out
+    const e = await committed
+    expect(e).toBeInstanceOf(StoreError)
+    expect((e as StoreError).reply.code).toBe(451)
+    expect(store.workerSteps.usable).toBe(false)
+    expect(contents(store, list, 'tmp')).toEqual(list.map(() => []))
+    expect(contents(store, list, 'new').map((f) => f.length)).toEqual(list.map(() => 1))
+    expect(openFds()).toBeLessThanOrEqual(fds)
+    await store.begin(targets(list)).writeAll(chunks(enc('Subject: after\r\n\r\n')))
+    expect(contents(store, list, 'new').map((f) => f.length)).toEqual(list.map(() => 2))
+    await store.close()
+  })
+})
+
+describe('the worker and the process', () => {
+  // The built package (`npm test` builds first), as a program uses it: no `close`, and the process must still
+  // end once the delivery has resolved (the worker holds it open only while a batch is out), and not before.
+  const built = join(__dirname, '..', 'dist', 'index.js')
+  it('holds the process open while a batch is out, and not once it is idle', () => {
+    const root = newRoot()
+    const script = `
+      import { Maildir } from ${JSON.stringify(pathToFileURL(built).href)}
+      const store = new Maildir(${JSON.stringify(root)})
+      const enc = (s) => new TextEncoder().encode(s)
+      const targets = Array.from({ length: 20 }, (_, i) => ({ address: 'r' + i + '@x.example', head: enc('X: ' + i + '\\r\\n') }))
+      const d = store.begin(targets)
+      d.write(enc('Subject: x\\r\\n\\r\\nhi\\r\\n'))
+      d.commit().then(() => console.log('delivered', store.workerSteps.steps))`
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20000 })
+    expect(r.error).toBeUndefined() // no timeout: the idle worker let the process end
+    expect({ out: r.stdout, err: r.stderr }).toEqual({ out: expect.stringMatching(/^delivered [1-9]\d*\n$/), err: '' })
+    expect(readdirSync(root).length).toBe(20)
+  })
+})
