@@ -126,6 +126,15 @@ export class FileSteps {
     }
   }
 
+  /**
+   * A step of this kind that ran synchronously elsewhere (on the store's worker thread) took `ms` milliseconds:
+   * it counts as a step run in place, so that a disk that is slow there sends the steps to the thread pool too.
+   */
+  record(ms: number): void {
+    const end = this.now()
+    this.took(end - ms, end)
+  }
+
   /** A step run in place from `start` to `end`. */
   private took(start: number, end: number): void {
     const ms = end - start

@@ -353,7 +353,10 @@ export interface MaildirOptions {
    * thread the store starts for them, in batches: the steps of all its copies asked for at once cost the event
    * loop one message to the worker and one back, and run on another core. Fewer copies run their steps as
    * `metadataSteps` and `syncSteps` decide (a round trip to the worker costs more than a few steps in place).
-   * `Infinity` never uses the worker; a store given its own `openFile` never does.
+   * Only while both run their steps in place: the worker's steps are timed as theirs are, and where they go to
+   * the thread pool (a disk that waits), so does a delivery with many copies, whose durable writes then wait for
+   * the disk side by side rather than one after another. `Infinity` never uses the worker; a store given its own
+   * `openFile` never does.
    */
   readonly workerCopies?: number
 }
@@ -567,7 +570,12 @@ export class Maildir {
     this.flushOctets = atLeastOne('flushOctets', options.flushOctets ?? 256 * 1024)
     this.folders = new FolderSyncer(atLeastOne('folderHandles', options.folderHandles ?? 256), this.syncSteps)
     this.slots = new FileSlots(atLeastOne('openFiles', options.openFiles ?? 256))
-    this.workerSteps = new WorkerSteps(FOLDER_FLAGS, atLeastOne('folderHandles', options.folderHandles ?? 256))
+    // the worker's steps are timed as steps in place are: a disk slow there sends them to the thread pool
+    this.workerSteps = new WorkerSteps(
+      FOLDER_FLAGS,
+      atLeastOne('folderHandles', options.folderHandles ?? 256),
+      (kind, ms) => (kind === 'sync' ? this.syncSteps : this.metadataSteps).record(ms),
+    )
     const base = join(root)
     this.prefix = base.endsWith(sep) ? base : base + sep
   }
@@ -622,7 +630,10 @@ export class Maildir {
    * holds it until it lets go with `release`.
    */
   workerFor(copies: number): WorkerSteps | undefined {
+    // Only while both kinds of step run in place: where a durable write waits for the disk, one thread would make
+    // each copy's write wait for the one before, and the thread pool's threads wait for several at once.
     if (copies < this.workerCopies || this.ownOpenFile || !this.workerSteps.usable) return undefined
+    if (!this.metadataSteps.inPlace || !this.syncSteps.inPlace) return undefined
     this.workerSteps.hold()
     return this.workerSteps
   }

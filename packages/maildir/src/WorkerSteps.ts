@@ -29,7 +29,7 @@ type Step =
 
 /** A step's outcome: its value, or the fields of its error. */
 type Outcome =
-  | { readonly v: unknown }
+  | { readonly v: unknown; readonly t?: number }
   | {
       readonly e: {
         readonly message: string
@@ -53,6 +53,8 @@ const fs = require('node:fs')
 const { parentPort, workerData } = require('node:worker_threads')
 const { folderFlags, folderHandles } = workerData
 const folders = new Map() // path to handle, most recently synced last
+const runs = {} // steps run, by kind
+const WARM = 16
 const drop = (path) => {
   const fd = folders.get(path)
   folders.delete(path)
@@ -81,7 +83,15 @@ const run = (s) => {
   throw new Error('unknown step ' + s.kind)
 }
 parentPort.on('message', ({ id, steps }) => {
-  const outcomes = steps.map((s) => { try { return { v: run(s) } } catch (e) { return failure(e) } })
+  const outcomes = steps.map((s) => {
+    const start = performance.now()
+    try {
+      const v = run(s)
+      // the first steps of a kind warm the worker's code up: their times say nothing of the disk
+      const n = (runs[s.kind] = (runs[s.kind] || 0) + 1)
+      return n > WARM ? { v, t: performance.now() - start } : { v }
+    } catch (e) { return failure(e) }
+  })
   parentPort.postMessage({ id, outcomes })
 })
 `
@@ -105,6 +115,7 @@ export class WorkerSteps {
   private worker: Worker | undefined
   private queue: Array<{ readonly step: Step; readonly waiter: Waiter }> = []
   private readonly out = new Map<number, Waiter[]>()
+  private readonly kinds = new Map<number, Array<'metadata' | 'sync'>>()
   private nextId = 0
   private stopped: Error | undefined
   private closing = false
@@ -114,10 +125,15 @@ export class WorkerSteps {
     return this.stopped === undefined && !this.closing
   }
 
-  /** `folderFlags`: how the worker opens a folder to sync it; `folderHandles`: how many it keeps open. */
+  /**
+   * `folderFlags`: how the worker opens a folder to sync it; `folderHandles`: how many it keeps open; `timed`:
+   * told how long each step that succeeded took there, in milliseconds, with its kind (a metadata step: open,
+   * close, rename; or a sync step: a write, a folder's sync).
+   */
   constructor(
     private readonly folderFlags: number | string = 'r',
     private readonly folderHandles = 256,
+    private readonly timed: (kind: 'metadata' | 'sync', ms: number) => void = () => undefined,
   ) {}
 
   /** open(2) of `path`: resolves with the descriptor. */
@@ -207,6 +223,10 @@ export class WorkerSteps {
       id,
       queue.map((q) => q.waiter),
     )
+    this.kinds.set(
+      id,
+      queue.map((q) => (q.step.kind === 'writev' || q.step.kind === 'syncFolder' ? 'sync' : 'metadata')),
+    )
     if (this.out.size === 1) worker.ref() // the process waits for the answer
     this.steps += queue.length
     this.batches += 1
@@ -239,14 +259,19 @@ export class WorkerSteps {
 
   private answered({ id, outcomes }: { id: number; outcomes: Outcome[] }): void {
     const waiters = this.out.get(id)
+    const kinds = this.kinds.get(id)
     this.out.delete(id)
+    this.kinds.delete(id)
     if (this.out.size === 0) this.worker?.unref()
     if (waiters !== undefined)
       waiters.forEach((w, i) => {
         const o = outcomes[i]
         if (o === undefined) w.reject(new Error('the file worker gave no answer for a step'))
         else if ('e' in o) w.reject(errorOf(o.e))
-        else w.resolve(o.v)
+        else {
+          if (o.t !== undefined) this.timed(kinds![i]!, o.t)
+          w.resolve(o.v)
+        }
       })
     this.whenIdle()
   }
@@ -258,6 +283,7 @@ export class WorkerSteps {
     this.worker = undefined
     for (const waiters of this.out.values()) for (const w of waiters) w.reject(this.stopped)
     this.out.clear()
+    this.kinds.clear()
     this.whenIdle()
   }
 }

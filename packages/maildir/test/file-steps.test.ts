@@ -150,6 +150,18 @@ describe('FileSteps', () => {
     },
   )
 
+  it('counts a step recorded from elsewhere (the worker) as one run in place, without running anything', async () => {
+    const { steps, step, wait } = onClock({ slowMs: 0.05, poolMs: 50 })
+    for (let i = 0; i < 100; i++) steps.record(0.005)
+    expect(await step(0.005)).toBe('in place')
+    steps.record(1.01) // over twenty times slowMs
+    expect(steps.inPlace).toBe(false)
+    expect(await step(0.005)).toBe('pool')
+    wait(50)
+    expect(steps.inPlace).toBe(true)
+    expect([steps.inlineSteps, steps.pooledSteps]).toEqual([1, 1]) // recorded steps are not counted as run here
+  })
+
   it('with inline false, runs every step in the thread pool', async () => {
     const steps = new FileSteps({ inline: false, now: () => 0 })
     const got = await steps.run(

@@ -31,7 +31,12 @@ const failWith = async (placement: Placement, breakIt: (dir: string) => void): P
   const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-errors-'))
   // a clock that stands still: every step stays where it is put, however loaded the machine is
   const steps = new FileSteps({ inline: placement !== 'pool', now: () => 0 })
-  const store = new Maildir(root, { metadataSteps: steps, workerCopies: placement === 'worker' ? 2 : Infinity })
+  const store = new Maildir(root, {
+    metadataSteps: steps,
+    workerCopies: placement === 'worker' ? 2 : Infinity,
+    // the worker is used while the sync steps stay in place, which they do here however slow the disk
+    ...(placement === 'worker' ? { syncSteps: new FileSteps({ now: () => 0, slowMs: 1e6 }) } : {}),
+  })
   const targets = ['a@x.example', 'b@x.example'].map((address) => ({ address, head }))
   await store.begin(targets).writeAll(chunks(body)) // the folders exist, and the store knows it
   breakIt(store.folder('a@x.example'))

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Worker } from 'node:worker_threads'
 import { afterEach, describe, expect, it } from 'vitest'
-import { Maildir, StoreError } from '../src/index.js'
+import { FileSteps, Maildir, StoreError } from '../src/index.js'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 async function* chunks(...parts: Uint8Array[]): AsyncIterable<Uint8Array> {
@@ -18,6 +18,15 @@ async function* chunks(...parts: Uint8Array[]): AsyncIterable<Uint8Array> {
 const addresses = (n: number): string[] => Array.from({ length: n }, (_, i) => `r${i}@x.example`)
 const targets = (list: ReadonlyArray<string>) =>
   list.map((address) => ({ address, head: enc(`Delivered-To: ${address}\r\n`) }))
+
+/**
+ * Steps that stay in place however long they take: the worker is used only while they do, and these tests'
+ * folders are on whatever disk the machine's temporary folder is.
+ */
+const steady = () => ({
+  metadataSteps: new FileSteps({ slowMs: 1e6 }),
+  syncSteps: new FileSteps({ slowMs: 1e6 }),
+})
 
 const roots: string[] = []
 const newRoot = (): string => {
@@ -41,7 +50,7 @@ const openFds = (): number => readdirSync('/proc/self/fd').length
 
 describe('a delivery with many copies runs its file steps on the worker', () => {
   it('delivers every copy whole, with its own head, in a few batches', async () => {
-    const store = new Maildir(newRoot())
+    const store = new Maildir(newRoot(), steady())
     const list = addresses(12)
     // the body in views into larger buffers, at offsets: they reach the worker as their own octets
     const big = enc('xxxxSubject: hi\r\n\r\nline one\r\nline two\r\nyyyy')
@@ -67,7 +76,7 @@ describe('a delivery with many copies runs its file steps on the worker', () => 
 
   it('is used from `workerCopies` copies on (default 8), never with Infinity or an own openFile', async () => {
     const runs = async (options: ConstructorParameters<typeof Maildir>[1], copies: number): Promise<boolean> => {
-      const store = new Maildir(newRoot(), options)
+      const store = new Maildir(newRoot(), { ...steady(), ...options })
       await store.begin(targets(addresses(copies))).writeAll(chunks(enc('Subject: x\r\n\r\nx\r\n')))
       await store.close()
       return store.workerSteps.steps > 0
@@ -82,8 +91,29 @@ describe('a delivery with many copies runs its file steps on the worker', () => 
     expect(() => new Maildir(newRoot(), { workerCopies: 2.5 })).toThrow(RangeError)
   })
 
+  it('is left while the sync steps go to the thread pool (a disk that waits), and taken again after', async () => {
+    let t = 0
+    const syncSteps = new FileSteps({ now: () => t })
+    const store = new Maildir(newRoot(), { metadataSteps: new FileSteps({ now: () => t }), syncSteps })
+    const list = addresses(10)
+    const deliver = async (): Promise<number> => {
+      const before = store.workerSteps.steps
+      await store.begin(targets(list)).writeAll(chunks(enc('Subject: x\r\n\r\nx\r\n')))
+      return store.workerSteps.steps - before
+    }
+    expect(await deliver()).toBeGreaterThan(0)
+    syncSteps.record(5) // a durable write that took 5 ms, as the worker reports one
+    const pooled = syncSteps.pooledSteps
+    expect(await deliver()).toBe(0)
+    expect(syncSteps.pooledSteps).toBeGreaterThan(pooled) // its writes went to the thread pool, side by side
+    t += 10 * 60 * 1000 // past the longest while in the pool
+    expect(await deliver()).toBeGreaterThan(0)
+    expect(contents(store, list, 'new').map((f) => f.length)).toEqual(list.map(() => 3))
+    await store.close()
+  })
+
   it('streams a message larger than flushOctets in order to every copy', async () => {
-    const store = new Maildir(newRoot(), { flushOctets: 64 })
+    const store = new Maildir(newRoot(), { ...steady(), flushOctets: 64 })
     const list = addresses(9)
     const lines = Array.from({ length: 40 }, (_, i) =>
       enc(`line ${i} of a message that is written in many flushes\r\n`),
@@ -98,7 +128,7 @@ describe('a delivery with many copies runs its file steps on the worker', () => 
 
 describe('when the worker stops', () => {
   it('a delivery running when the store is closed ends on the worker, which then stops; later ones run here', async () => {
-    const store = new Maildir(newRoot())
+    const store = new Maildir(newRoot(), steady())
     const list = addresses(10)
     const delivery = store.begin(targets(list))
     await delivery.write(enc('Subject: x\r\n\r\n'))
@@ -118,7 +148,7 @@ describe('when the worker stops', () => {
   })
 
   it('a worker that dies fails the steps it had (451, nothing left, no descriptor kept); the next delivery runs', async () => {
-    const store = new Maildir(newRoot())
+    const store = new Maildir(newRoot(), steady())
     const list = addresses(10)
     await store.begin(targets(list)).writeAll(chunks(enc('Subject: first\r\n\r\n')))
     const fds = openFds()
