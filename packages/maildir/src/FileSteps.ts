@@ -128,11 +128,14 @@ export class FileSteps {
 
   /**
    * A step of this kind that ran synchronously elsewhere (on the store's worker thread) took `ms` milliseconds:
-   * it counts as a step run in place, so that a disk that is slow there sends the steps to the thread pool too.
+   * it counts in the running average as a step run in place, so that a disk that is slow there sends the steps
+   * to the thread pool too. Only the average: such a step stalls no event loop, so one slow step alone (more
+   * often a thread preempted on a busy machine than a slow disk) moves nothing, and counts as at most four
+   * times `slowMs`, as every time does.
    */
   record(ms: number): void {
     const end = this.now()
-    this.took(end - ms, end)
+    this.took(end - Math.min(ms, 4 * this.slowMs), end)
   }
 
   /** A step run in place from `start` to `end`. */

@@ -353,7 +353,7 @@ export interface MaildirOptions {
    * thread the store starts for them, in batches: the steps of all its copies asked for at once cost the event
    * loop one message to the worker and one back, and run on another core. Fewer copies run their steps as
    * `metadataSteps` and `syncSteps` decide (a round trip to the worker costs more than a few steps in place).
-   * Only while both run their steps in place: the worker's steps are timed as theirs are, and where they go to
+   * Only while both run their steps in place: the worker's steps count in their running averages, and where they go to
    * the thread pool (a disk that waits), so does a delivery with many copies, whose durable writes then wait for
    * the disk side by side rather than one after another. `Infinity` never uses the worker; a store given its own
    * `openFile` never does.

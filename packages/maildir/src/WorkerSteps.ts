@@ -242,8 +242,8 @@ export class WorkerSteps {
         eval: true,
         execArgv: [],
         workerData: { folderFlags: this.folderFlags, folderHandles: this.folderHandles },
-        // it keeps little: a small heap keeps the process's memory down
-        resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
+        // it keeps little for long: a small young generation keeps the process's memory down
+        resourceLimits: { maxYoungGenerationSizeMb: 2 },
       })
       w.on('message', (m: { id: number; outcomes: Outcome[] }) => this.answered(m))
       w.on('error', (e) => this.fail(e))
