@@ -70,7 +70,8 @@ const QUIET = 20
 export class FileSteps {
   inlineSteps = 0
   pooledSteps = 0
-  private readonly inline: boolean
+  /** Are steps run in place at all (`inline`, default true)? False keeps them in the thread pool for good. */
+  readonly inline: boolean
   private readonly slowMs: number
   private readonly poolMs: number
   private readonly maxPoolMs: number
@@ -105,6 +106,11 @@ export class FileSteps {
     return true
   }
 
+  /** Have steps of this kind been quick for a spell: in place now, and for 64 steps or more since last tried? */
+  get settled(): boolean {
+    return this.inPlace && this.spell >= SPELL
+  }
+
   /**
    * Run one step: `sync` in place (a throw becomes the rejection), or `async` (a node:fs call taking its
    * callback) in the thread pool.
@@ -131,10 +137,12 @@ export class FileSteps {
    * it counts in the running average as a step run in place, so that a disk that is slow there sends the steps
    * to the thread pool too. Only the average: such a step stalls no event loop, so one slow step alone (more
    * often a thread preempted on a busy machine than a slow disk) moves nothing, and counts as at most four
-   * times `slowMs`, as every time does.
+   * times `slowMs`, as every time does. Steps recorded while the steps are in the thread pool (the rest of a
+   * batch that began before they went there) count for nothing: the while there doubles as it should.
    */
   record(ms: number): void {
     const end = this.now()
+    if (end < this.pooledUntil) return
     this.took(end - Math.min(ms, 4 * this.slowMs), end)
   }
 

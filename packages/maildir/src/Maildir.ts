@@ -353,12 +353,19 @@ export interface MaildirOptions {
    * thread the store starts for them, in batches: the steps of all its copies asked for at once cost the event
    * loop one message to the worker and one back, and run on another core. Fewer copies run their steps as
    * `metadataSteps` and `syncSteps` decide (a round trip to the worker costs more than a few steps in place).
-   * Only while both run their steps in place: the worker's steps count in their running averages, and where they go to
-   * the thread pool (a disk that waits), so does a delivery with many copies, whose durable writes then wait for
-   * the disk side by side rather than one after another. `Infinity` never uses the worker; a store given its own
-   * `openFile` never does.
+   * The worker's steps are timed (`workerTiming`): where they are slow on average (a disk that waits), a delivery
+   * with many copies goes by the thread pool for a while instead, where its durable writes wait for the disk side
+   * by side rather than one after another; until they have been quick for a spell, one delivery at a time goes to
+   * the worker. It is never used with `metadataSteps` or `syncSteps` kept in the thread pool (`inline: false`),
+   * with `Infinity`, or by a store given its own `openFile`.
    */
   readonly workerCopies?: number
+  /**
+   * The rule for the worker's steps, by their times as the worker reports them (`FileSteps.record`: the running
+   * average only; no step of its own runs through it). Default `new FileSteps({ maxPoolMs: 60000 })`: a delivery
+   * with many copies goes by the thread pool while their average is over 50 µs, for 50 ms to a minute.
+   */
+  readonly workerTiming?: FileSteps
 }
 
 /** A count option: a whole number from 1 up, or a RangeError that names it. */
@@ -553,6 +560,8 @@ export class Maildir {
   readonly slots: FileSlots
   /** The worker thread that runs the file steps of deliveries with many copies (see `workerCopies`). */
   readonly workerSteps: WorkerSteps
+  /** How quick the worker's steps have been (see `MaildirOptions.workerTiming`). */
+  readonly workerTiming: FileSteps
   private readonly workerCopies: number
   private readonly ownOpenFile: boolean
   private readonly prefix: string // the root and a separator
@@ -570,11 +579,12 @@ export class Maildir {
     this.flushOctets = atLeastOne('flushOctets', options.flushOctets ?? 256 * 1024)
     this.folders = new FolderSyncer(atLeastOne('folderHandles', options.folderHandles ?? 256), this.syncSteps)
     this.slots = new FileSlots(atLeastOne('openFiles', options.openFiles ?? 256))
-    // the worker's steps are timed as steps in place are: a disk slow there sends them to the thread pool
+    this.workerTiming = options.workerTiming ?? new FileSteps({ maxPoolMs: 60 * 1000 })
+    // the worker's steps are timed as steps in place are, apart from them: a disk slow there ends its use for a while
     this.workerSteps = new WorkerSteps(
       FOLDER_FLAGS,
       atLeastOne('folderHandles', options.folderHandles ?? 256),
-      (kind, ms) => (kind === 'sync' ? this.syncSteps : this.metadataSteps).record(ms),
+      (_, ms) => this.workerTiming.record(ms),
     )
     const base = join(root)
     this.prefix = base.endsWith(sep) ? base : base + sep
@@ -630,10 +640,14 @@ export class Maildir {
    * holds it until it lets go with `release`.
    */
   workerFor(copies: number): WorkerSteps | undefined {
-    // Only while both kinds of step run in place: where a durable write waits for the disk, one thread would make
-    // each copy's write wait for the one before, and the thread pool's threads wait for several at once.
     if (copies < this.workerCopies || this.ownOpenFile || !this.workerSteps.usable) return undefined
-    if (!this.metadataSteps.inPlace || !this.syncSteps.inPlace) return undefined
+    if (!this.metadataSteps.inline || !this.syncSteps.inline) return undefined // kept in the thread pool on purpose
+    // Where a durable write waits for the disk, one thread would make each copy's write wait for the one before,
+    // where the thread pool's threads wait for several at once: the worker's own steps tell (their running
+    // average, as for steps in place). Until they have been quick for a spell (at first, and after a while in
+    // the pool), one delivery at a time goes to the worker, so that a slow disk holds up one, not all.
+    const timing = this.workerTiming
+    if (!timing.inPlace || (!timing.settled && this.workerSteps.holding > 0)) return undefined
     this.workerSteps.hold()
     return this.workerSteps
   }

@@ -172,6 +172,11 @@ export class WorkerSteps {
 
   private holders = 0
 
+  /** How many deliveries hold the worker now. */
+  get holding(): number {
+    return this.holders
+  }
+
   rename(from: string, to: string): Promise<void> {
     return this.send({ kind: 'rename', from, to }) as Promise<void>
   }

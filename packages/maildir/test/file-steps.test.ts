@@ -166,6 +166,22 @@ describe('FileSteps', () => {
     expect([steps.inlineSteps, steps.pooledSteps]).toEqual([1, 1]) // recorded steps are not counted as run here
   })
 
+  it('ignores steps recorded while in the pool, so a slow batch elsewhere does not cut the while short', async () => {
+    const { steps, wait } = onClock({ slowMs: 0.05, poolMs: 50, maxPoolMs: 1000 })
+    const slowBatch = (): void => {
+      for (let i = 0; i < 100; i++) steps.record(5) // the first few tip the average; the rest come in after
+    }
+    slowBatch()
+    expect(steps.inPlace).toBe(false)
+    wait(50)
+    expect(steps.inPlace).toBe(true)
+    slowBatch() // a try that is slow again: the while doubles, to 100 ms
+    wait(60)
+    expect(steps.inPlace).toBe(false)
+    wait(40)
+    expect(steps.inPlace).toBe(true)
+  })
+
   it('with inline false, runs every step in the thread pool', async () => {
     const steps = new FileSteps({ inline: false, now: () => 0 })
     const got = await steps.run(
