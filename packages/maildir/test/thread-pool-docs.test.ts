@@ -1,8 +1,11 @@
 // docs/deployment.md, "The thread pool": the figures it gives for where the quick steps run are those of a
-// FileSteps made with no options (the store's default), checked on a clock that each step moves on.
-import { readFileSync } from 'node:fs'
+// FileSteps made with no options (the store's default), checked on a clock that each step moves on; and those
+// it gives for the worker thread, checked on a store.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { FileSteps } from '../src/index.js'
+import { FileSteps, Maildir } from '../src/index.js'
 
 const doc = readFileSync(new URL('../../../docs/deployment.md', import.meta.url), 'utf8').replace(/\s+/g, ' ')
 
@@ -83,5 +86,51 @@ describe('docs/deployment.md: the thread pool', () => {
     await spell(300)
     await step(400)
     expect(await away()).toBe(5000)
+  })
+})
+
+describe('docs/deployment.md: the worker thread', () => {
+  const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
+  async function* chunks(...parts: Uint8Array[]): AsyncIterable<Uint8Array> {
+    yield* parts
+  }
+
+  it('takes a delivery of 8 copies or more, by default', () => {
+    expect(doc).toContain('So a delivery of 8 copies or more (`workerCopies`) takes its steps on a worker thread')
+    const store = new Maildir(mkdtempSync(join(tmpdir(), 'smtpure-docs-worker-')))
+    expect(store.workerFor(7)).toBeUndefined()
+    const worker = store.workerFor(8)
+    expect(worker).toBe(store.workerSteps)
+    worker!.release()
+    rmSync(store.root, { recursive: true })
+  })
+
+  it('leaves out the first 16 steps of each kind, and needs a spell of 64 before every delivery goes there', async () => {
+    expect(doc).toContain('the first 16 steps of each kind left out while the worker')
+    expect(doc).toContain(
+      'Until its steps have been quick for a spell of 64, one delivery at a time goes to the worker',
+    )
+    const root = mkdtempSync(join(tmpdir(), 'smtpure-docs-worker-'))
+    const workerTiming = new FileSteps({ slowMs: 1e6 })
+    const times: number[] = []
+    const record = workerTiming.record.bind(workerTiming)
+    workerTiming.record = (ms: number) => {
+      times.push(ms)
+      record(ms)
+    }
+    const store = new Maildir(root, { workerCopies: 1, workerTiming })
+    const deliver = () =>
+      store.begin([{ address: 'a@x.example', head: enc('X: 1\r\n') }]).writeAll(chunks(enc('hi\r\n')))
+    for (let i = 0; i < 16; i++) await deliver() // one open, write, close, rename and folder sync each
+    expect(times).toHaveLength(0)
+    await deliver()
+    expect(times).toHaveLength(5)
+    for (let i = 0; i < 11; i++) await deliver()
+    expect(times).toHaveLength(60)
+    expect(workerTiming.settled).toBe(false)
+    await deliver()
+    expect(workerTiming.settled).toBe(true)
+    await store.close()
+    rmSync(root, { recursive: true })
   })
 })

@@ -71,7 +71,7 @@ describe('a delivery with many copies runs its file steps on the worker', () => 
     await store.close()
   })
 
-  it('is used from `workerCopies` copies on (default 8), never with Infinity or an own openFile', async () => {
+  it('is used from `workerCopies` copies on (default 8), never with Infinity, steps kept in the pool or an own openFile', async () => {
     const runs = async (options: ConstructorParameters<typeof Maildir>[1], copies: number): Promise<boolean> => {
       const store = new Maildir(newRoot(), { ...steady(), ...options })
       await store.begin(targets(addresses(copies))).writeAll(chunks(enc('Subject: x\r\n\r\nx\r\n')))
@@ -82,6 +82,9 @@ describe('a delivery with many copies runs its file steps on the worker', () => 
     expect(await runs({}, 8)).toBe(true)
     expect(await runs({ workerCopies: 2 }, 2)).toBe(true)
     expect(await runs({ workerCopies: Infinity }, 50)).toBe(false)
+    // steps kept in the thread pool on purpose (`smtpure serve --maildir-steps pool`): no worker either
+    expect(await runs({ metadataSteps: new FileSteps({ inline: false }) }, 50)).toBe(false)
+    expect(await runs({ syncSteps: new FileSteps({ inline: false }) }, 50)).toBe(false)
     const fsOpen = new Maildir(newRoot()).openFile
     expect(await runs({ openFile: (p) => fsOpen(p) }, 50)).toBe(false)
     expect(() => new Maildir(newRoot(), { workerCopies: 0 })).toThrow(RangeError)
