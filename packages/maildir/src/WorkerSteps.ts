@@ -251,8 +251,8 @@ export class WorkerSteps {
         resourceLimits: { maxYoungGenerationSizeMb: 2 },
       })
       w.on('message', (m: { id: number; outcomes: Outcome[] }) => this.answered(m))
-      w.on('error', (e) => this.fail(e))
-      w.on('exit', (code) => this.fail(new Error(`the store's file worker stopped (exit code ${code})`)))
+      w.on('error', (e) => this.fail(e, w))
+      w.on('exit', (code) => this.fail(new Error(`the store's file worker stopped (exit code ${code})`), w))
       w.unref()
       this.worker = w
       return w
@@ -281,9 +281,14 @@ export class WorkerSteps {
     this.whenIdle()
   }
 
-  /** The worker failed or stopped: every step out fails, and so does every later one. */
-  private fail(e: unknown): void {
-    if (this.closing && this.out.size === 0) return // stopped on purpose
+  /**
+   * The worker `w` (or its start) failed or stopped: every step out fails, and so does every later one. A worker
+   * stopped on purpose was let go first (`whenIdle`), and its end is no failure; one that ends otherwise is, even
+   * while the store is being closed, when no batch is out: a delivery that holds it would send its next batch to
+   * a worker that no longer answers.
+   */
+  private fail(e: unknown, w?: Worker): void {
+    if (w !== undefined && w !== this.worker) return
     this.stopped ??= e instanceof Error ? e : new Error(String(e))
     this.worker = undefined
     for (const waiters of this.out.values()) for (const w of waiters) w.reject(this.stopped)

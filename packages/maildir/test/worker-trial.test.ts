@@ -1,0 +1,101 @@
+// Faults found by using the worker path of a delivery with many copies as a user would: a worker that dies
+// while the store is being closed, a worker that dies after it ran a batch of renames but before its answer came
+// back, and a folder forgotten after a failure while the store is being closed.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Worker } from 'node:worker_threads'
+import { afterEach, describe, expect, it } from 'vitest'
+import { FileSteps, Maildir, StoreError } from '../src/index.js'
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
+async function* chunks(...parts: Uint8Array[]): AsyncIterable<Uint8Array> {
+  yield* parts
+}
+const addresses = (n: number): string[] => Array.from({ length: n }, (_, i) => `r${i}@x.example`)
+const targets = (list: ReadonlyArray<string>) =>
+  list.map((address) => ({ address, head: enc(`Delivered-To: ${address}\r\n`) }))
+
+/** The worker's steps judged quick however long they take (the folders are on the machine's temporary disk). */
+const steady = () => ({ workerTiming: new FileSteps({ slowMs: 1e6 }) })
+
+const roots: string[] = []
+const newRoot = (): string => {
+  const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-trial-'))
+  roots.push(root)
+  return root
+}
+afterEach(() => {
+  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true })
+})
+
+/** The files of a folder (new or tmp) of each address, with their text. */
+const contents = (store: Maildir, list: ReadonlyArray<string>, folder: 'new' | 'tmp'): string[][] =>
+  list.map((a) => {
+    const dir = join(store.folder(a), folder)
+    return existsSync(dir) ? readdirSync(dir).map((n) => readFileSync(join(dir, n), 'latin1')) : []
+  })
+
+const workerOf = (store: Maildir): Worker | undefined => (store.workerSteps as unknown as { worker?: Worker }).worker
+
+/** What a promise settles with, or 'hung' when it has not settled after a long while (a generous bound). */
+const settled = (p: Promise<unknown>, ms = 15000): Promise<unknown> =>
+  Promise.race([
+    p.then(
+      () => 'resolved',
+      (e: unknown) => e,
+    ),
+    new Promise((r) => setTimeout(() => r('hung'), ms).unref()),
+  ])
+
+describe('a worker that dies', () => {
+  it('while the store is being closed fails the delivery holding it (451, nothing left), and does not hang it', async () => {
+    // each write is flushed: once `write` resolves, the files are open and written on the worker
+    const store = new Maildir(newRoot(), { ...steady(), flushOctets: 1 })
+    const list = addresses(10)
+    const delivery = store.begin(targets(list))
+    await delivery.write(enc('Subject: x\r\n\r\n'))
+    const worker = workerOf(store)
+    expect(worker).toBeDefined()
+    await store.close() // the delivery still holds the worker
+    await worker!.terminate() // as a crash would end it, between two batches
+    const e = await settled(delivery.writeAll(chunks(enc('body\r\n'))))
+    expect(e).toBeInstanceOf(StoreError)
+    expect((e as StoreError).reply.code).toBe(451)
+    expect(contents(store, list, 'tmp')).toEqual(list.map(() => []))
+    expect(contents(store, list, 'new')).toEqual(list.map(() => []))
+    expect(await settled(store.workerSteps.stop())).toBe('resolved')
+  })
+
+  it('after it ran a batch of renames but before its answer came back leaves nothing in new/', async () => {
+    const store = new Maildir(newRoot(), steady())
+    const list = addresses(10)
+    await store.begin(targets(list)).writeAll(chunks(enc('Subject: first\r\n\r\n'))) // the worker runs
+    const worker = workerOf(store)!
+    // The answer to the renames' batch is lost and the worker ends, as it would if it were killed between its
+    // last rename and its answer: the renames were made, the store never heard of them.
+    let renaming = false
+    let movedWhenKilled = 0
+    const rename = store.workerSteps.rename.bind(store.workerSteps)
+    store.workerSteps.rename = (from, to) => {
+      renaming = true
+      return rename(from, to)
+    }
+    const emit = worker.emit.bind(worker)
+    worker.emit = ((event: string, ...args: unknown[]): boolean => {
+      if (event !== 'message' || !renaming) return emit(event, ...args)
+      renaming = false
+      movedWhenKilled = contents(store, list, 'new').flat().length
+      void worker.terminate()
+      return true
+    }) as Worker['emit']
+    const e = await settled(store.begin(targets(list)).writeAll(chunks(enc('Subject: second\r\n\r\n'))))
+    expect(movedWhenKilled).toBe(20) // the worker had renamed the ten copies
+    expect(e).toBeInstanceOf(StoreError)
+    expect((e as StoreError).reply.code).toBe(451)
+    // the client hears 451 and sends again: the second message must not be delivered now
+    expect(contents(store, list, 'new')).toEqual(list.map((a) => [`Delivered-To: ${a}\r\nSubject: first\r\n\r\n`]))
+    expect(contents(store, list, 'tmp')).toEqual(list.map(() => []))
+    await store.close()
+  })
+})
