@@ -155,9 +155,13 @@ export class WorkerSteps {
     return this.send({ kind: 'syncFolder', path }) as Promise<void>
   }
 
-  /** Close the folder handles the worker keeps (a folder removed and made again needs a new one). */
+  /**
+   * Close the folder handles the worker keeps (a folder removed and made again needs a new one). While the store
+   * is being closed too: deliveries that hold the worker may still make a folder again and sync it there.
+   */
   forget(): void {
-    if (this.worker !== undefined && this.usable) void this.send({ kind: 'forget' }).catch(() => undefined)
+    if (this.worker !== undefined && this.stopped === undefined)
+      void this.send({ kind: 'forget' }).catch(() => undefined)
   }
 
   /** A delivery takes the worker for its files: `stop` waits until every one has let go (`release`). */

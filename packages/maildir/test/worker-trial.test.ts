@@ -1,7 +1,7 @@
 // Faults found by using the worker path of a delivery with many copies as a user would: a worker that dies
 // while the store is being closed, a worker that dies after it ran a batch of renames but before its answer came
 // back, and a folder forgotten after a failure while the store is being closed.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Worker } from 'node:worker_threads'
@@ -97,5 +97,52 @@ describe('a worker that dies', () => {
     expect(contents(store, list, 'new')).toEqual(list.map((a) => [`Delivered-To: ${a}\r\nSubject: first\r\n\r\n`]))
     expect(contents(store, list, 'tmp')).toEqual(list.map(() => []))
     await store.close()
+  })
+})
+
+/** What this process's descriptors point to under `root` that was removed (Linux). */
+const removedFolders = (root: string): string[] =>
+  readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      const target = readlinkSync(join('/proc/self/fd', fd))
+      return target.startsWith(root) && target.endsWith(' (deleted)') ? [target.slice(root.length)] : []
+    } catch {
+      return [] // closed meanwhile
+    }
+  })
+
+describe('a folder removed behind the store while it is being closed', () => {
+  it('is synced through a fresh handle on the worker once made again, as on the event loop', async () => {
+    const root = newRoot()
+    // each write is flushed (its files are open once it resolves); ten files at once across the store
+    const store = new Maildir(root, { ...steady(), workerCopies: 2, openFiles: 10, flushOctets: 1 })
+    const list = addresses(10)
+    // until the worker's steps have been quick for a spell, it takes one delivery at a time: here, every one
+    for (let i = 0; i < 10 && !store.workerTiming.settled; i++)
+      await store.begin(targets(list)).writeAll(chunks(enc('Subject: warm\r\n\r\n')))
+    expect(store.workerTiming.settled).toBe(true)
+    const pick = (...n: number[]): string[] => n.map((i) => list[i]!)
+    const started = async (to: ReadonlyArray<string>) => {
+      const d = store.begin(targets(to))
+      await d.write(enc('Subject: x\r\n\r\n'))
+      return d
+    }
+    const kept = await started(pick(5, 6)) // holds the worker until the end
+    const failing = await started(pick(0, 1))
+    const other = await started(pick(2, 3, 4))
+    // six files: it waits until both `failing` and `other` have given theirs back
+    const waiting = store.begin(targets(pick(0, 7, 8, 9, 1, 2)))
+    expect(store.workerSteps.holding).toBe(4)
+    rmSync(store.folder(list[0]!), { recursive: true })
+    await store.close()
+    expect(await settled(failing.writeAll(chunks(enc('body\r\n'))))).toBeInstanceOf(StoreError)
+    // the failure made the store forget its folders: the next delivery to r0 makes them again
+    expect(await settled(other.writeAll(chunks(enc('body\r\n'))))).toBe('resolved')
+    await waiting.write(enc('Subject: y\r\n\r\n'))
+    expect(await settled(waiting.writeAll(chunks(enc('body\r\n'))))).toBe('resolved')
+    expect(contents(store, [list[0]!], 'new')).toEqual([[`Delivered-To: ${list[0]}\r\nSubject: y\r\n\r\nbody\r\n`]])
+    // its new/ was synced through a handle on the folder made again, not on the one removed
+    expect(removedFolders(root)).toEqual([])
+    await kept.abort()
   })
 })
