@@ -15,7 +15,8 @@
 // worker's alone: Deno numbers files per thread, and Node closes a worker's files when it stops. So a delivery
 // that opened its files here writes, closes and renames them here too, and syncs its new/ folders here, through
 // handles the worker keeps (bounded, closed again by `forget`). The worker is started with the first batch,
-// holds the process open only while a batch is out, and is stopped by `stop` once no delivery holds it.
+// holds the process open only while a batch is out, and is stopped by `stop` once no delivery holds it, after it
+// has closed its folder handles (Bun leaves a worker's files open when it ends).
 import { Worker } from 'node:worker_threads'
 
 /** One step, as the worker runs it. */
@@ -204,7 +205,22 @@ export class WorkerSteps {
     const w = this.worker
     this.worker = undefined
     const done = this.idlers.splice(0)
-    void (w === undefined ? Promise.resolve(0) : w.terminate()).then(() => done.forEach((f) => f()))
+    void (w === undefined ? Promise.resolve(0) : this.end(w)).then(() => done.forEach((f) => f()))
+  }
+
+  /**
+   * End a worker stopped on purpose: it closes the folder handles it keeps, then it is terminated. Bun, unlike
+   * Node and Deno, leaves a worker's files open when the worker ends. A worker that ends first is not waited for.
+   */
+  private end(w: Worker): Promise<number> {
+    return new Promise<void>((resolve) => {
+      w.once('exit', () => resolve())
+      const id = this.nextId++
+      this.out.set(id, [{ resolve: () => resolve(), reject: () => resolve() }])
+      this.kinds.set(id, ['metadata'])
+      w.ref() // until it has answered: `stop` resolves even in a process with nothing else to do
+      w.postMessage({ id, steps: [{ kind: 'forget' }] })
+    }).then(() => w.terminate())
   }
 
   private send(step: Step): Promise<unknown> {

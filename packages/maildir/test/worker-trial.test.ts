@@ -1,9 +1,11 @@
 // Faults found by using the worker path of a delivery with many copies as a user would: a worker that dies
 // while the store is being closed, a worker that dies after it ran a batch of renames but before its answer came
 // back, and a folder forgotten after a failure while the store is being closed.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import type { Worker } from 'node:worker_threads'
 import { afterEach, describe, expect, it } from 'vitest'
 import { FileSteps, Maildir, StoreError } from '../src/index.js'
@@ -144,5 +146,40 @@ describe('a folder removed behind the store while it is being closed', () => {
     // its new/ was synced through a handle on the folder made again, not on the one removed
     expect(removedFolders(root)).toEqual([])
     await kept.abort()
+  })
+})
+
+describe('a store closed on each runtime', () => {
+  // The built package (`npm test` builds first), run by the runtime itself.
+  const built = pathToFileURL(join(__dirname, '..', 'dist', 'index.js')).href
+  const runtimes: ReadonlyArray<readonly [string, string]> = [
+    ['node', process.execPath],
+    ['bun', join(__dirname, '..', '..', '..', 'node_modules', '.bin', 'bun')],
+  ]
+  it.each(runtimes)('keeps no descriptor of its worker once the worker has stopped (%s)', (_, runtime) => {
+    const root = newRoot()
+    const script = join(root, 'close.mjs')
+    writeFileSync(
+      script,
+      `
+      import { readdirSync, readlinkSync } from 'node:fs'
+      import { FileSteps, Maildir } from ${JSON.stringify(built)}
+      const enc = (s) => new TextEncoder().encode(s)
+      async function* chunks(...parts) { yield* parts }
+      const store = new Maildir(${JSON.stringify(join(root, 'mail'))}, { workerTiming: new FileSteps({ slowMs: 1e6 }) })
+      const targets = Array.from({ length: 10 }, (_, i) => ({ address: 'r' + i + '@x.example', head: enc('X: ' + i + '\\r\\n') }))
+      await store.begin(targets).writeAll(chunks(enc('Subject: x\\r\\n\\r\\nhi\\r\\n')))
+      await store.close()
+      await store.workerSteps.stop()
+      const kept = readdirSync('/proc/self/fd').flatMap((fd) => {
+        try { const t = readlinkSync('/proc/self/fd/' + fd); return t.includes('/mail') ? [t] : [] } catch { return [] }
+      })
+      console.log(JSON.stringify({ steps: store.workerSteps.steps, kept }))`,
+    )
+    const r = spawnSync(runtime, [script], { encoding: 'utf8', timeout: 60000 })
+    expect(r.error).toBeUndefined()
+    expect(r.stderr).toBe('')
+    expect(JSON.parse(r.stdout) as unknown).toEqual({ steps: expect.any(Number), kept: [] })
+    expect((JSON.parse(r.stdout) as { steps: number }).steps).toBeGreaterThan(0)
   })
 })
