@@ -340,6 +340,8 @@ export interface MaildirOptions {
    * How many folders keep a handle open for their syncs (default 256), the least recently synced closed
    * first. A folder synced without one costs an open and a close more, so a message for more recipients
    * than this pays them for every copy; each handle is one file descriptor for as long as the store runs.
+   * The worker thread of deliveries with many copies (`workerCopies`) keeps as many again for the `new/`
+   * folders it syncs: up to twice this many in all.
    */
   readonly folderHandles?: number
   /**

@@ -2,7 +2,16 @@
 // while the store is being closed, a worker that dies after it ran a batch of renames but before its answer came
 // back, and a folder forgotten after a failure while the store is being closed.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -181,5 +190,34 @@ describe('a store closed on each runtime', () => {
     expect(r.stderr).toBe('')
     expect(JSON.parse(r.stdout) as unknown).toEqual({ steps: expect.any(Number), kept: [] })
     expect((JSON.parse(r.stdout) as { steps: number }).steps).toBeGreaterThan(0)
+  })
+})
+
+describe('the folder handles a store keeps', () => {
+  /** The folders under `root` this process holds a descriptor on (Linux). */
+  const heldFolders = (root: string): string[] =>
+    readdirSync('/proc/self/fd').flatMap((fd) => {
+      try {
+        const target = readlinkSync(join('/proc/self/fd', fd))
+        return target.startsWith(root) && statSync(target).isDirectory() ? [target] : []
+      } catch {
+        return [] // closed meanwhile
+      }
+    })
+
+  it('are up to twice folderHandles (the event loop keeps its own, the worker its own), as docs/deployment.md says', async () => {
+    const root = newRoot()
+    const store = new Maildir(root, { ...steady(), folderHandles: 4 })
+    const body = enc('Subject: x\r\n\r\n')
+    // on the worker: new/ folders of 32 mailboxes; then in place: eight more mailboxes, one at a time
+    for (let k = 0; k < 4; k++) await store.begin(targets(addresses(40).slice(k * 8, k * 8 + 8))).writeAll(chunks(body))
+    for (const a of addresses(48).slice(40)) await store.begin(targets([a])).writeAll(chunks(body))
+    expect(store.workerSteps.steps).toBeGreaterThan(0)
+    const held = heldFolders(root)
+    expect(held.length).toBeGreaterThan(4)
+    expect(held.length).toBeLessThanOrEqual(8)
+    const doc = readFileSync(new URL('../../../docs/deployment.md', import.meta.url), 'utf8')
+    expect(doc).toMatch(/\| handles on folders kept for their syncs +\| 512 \(twice `folderHandles`/)
+    await store.close()
   })
 })
