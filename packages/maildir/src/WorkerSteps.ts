@@ -243,7 +243,25 @@ export class WorkerSteps {
       for (const q of queue) q.waiter.reject(this.stopped)
       return this.whenIdle()
     }
+    this.post(worker, queue)
+    this.whenIdle() // when none could be sent
+  }
+
+  /**
+   * Send steps to the worker as one batch. A step that cannot be copied to it (its buffer detached, say) fails
+   * alone: the batch is then sent a step at a time, in order.
+   */
+  private post(worker: Worker, queue: ReadonlyArray<{ readonly step: Step; readonly waiter: Waiter }>): void {
     const id = this.nextId++
+    try {
+      const copies = new Map<Uint8Array, Uint8Array>()
+      worker.postMessage({ id, steps: queue.map((q) => compact(q.step, copies)) })
+    } catch (e) {
+      if (queue.length === 1) queue[0]!.waiter.reject(e)
+      else for (const q of queue) this.post(worker, [q])
+      return
+    }
+    // its answer comes in a later turn
     this.out.set(
       id,
       queue.map((q) => q.waiter),
@@ -255,8 +273,6 @@ export class WorkerSteps {
     if (this.out.size === 1) worker.ref() // the process waits for the answer
     this.steps += queue.length
     this.batches += 1
-    const copies = new Map<Uint8Array, Uint8Array>()
-    worker.postMessage({ id, steps: queue.map((q) => compact(q.step, copies)) })
   }
 
   private started(): Worker | undefined {

@@ -221,3 +221,35 @@ describe('the folder handles a store keeps', () => {
     await store.close()
   })
 })
+
+describe('a step the worker cannot be sent', () => {
+  it('fails its delivery alone (451, nothing left), not the others of its batch, and throws out of no turn', async () => {
+    const store = new Maildir(newRoot(), steady())
+    const list = addresses(20)
+    // until the worker's steps have been quick for a spell, it takes one delivery at a time: here, both
+    for (let i = 0; i < 10 && !store.workerTiming.settled; i++)
+      await store.begin(targets(list)).writeAll(chunks(enc('Subject: warm\r\n\r\n')))
+    const [bad, good] = [list.slice(0, 10), list.slice(10)]
+    const spoilt = store.begin(targets(bad))
+    const fine = store.begin(targets(good))
+    expect(store.workerSteps.holding).toBe(2)
+    const chunk = enc('Subject: x\r\n\r\nbody\r\n')
+    await spoilt.write(chunk) // gathered, not written yet
+    await fine.write(enc('Subject: y\r\n\r\nbody\r\n'))
+    // its octets are moved elsewhere: a detached buffer cannot be copied to the worker (DataCloneError)
+    structuredClone(chunk.buffer, { transfer: [chunk.buffer] })
+    const before = contents(store, list, 'new')
+    // committed together: their writes go to the worker in one batch
+    const [e, ok] = await Promise.all([settled(spoilt.commit()), settled(fine.commit())])
+    expect(e).toBeInstanceOf(StoreError)
+    expect((e as StoreError).reply.code).toBe(451)
+    expect(ok).toBe('resolved')
+    expect(contents(store, list, 'tmp')).toEqual(list.map(() => []))
+    const added = contents(store, list, 'new').map((files, i) => files.filter((f) => !before[i]!.includes(f)))
+    expect(added).toEqual([
+      ...bad.map(() => []),
+      ...good.map((a) => [`Delivered-To: ${a}\r\nSubject: y\r\n\r\nbody\r\n`]),
+    ])
+    await store.close()
+  })
+})
