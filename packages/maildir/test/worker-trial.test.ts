@@ -245,11 +245,12 @@ describe('a step the worker cannot be sent', () => {
     const spoilt = store.begin(targets(bad))
     const fine = store.begin(targets(good))
     expect(store.workerSteps.holding).toBe(2)
-    const chunk = enc('Subject: x\r\n\r\nbody\r\n')
+    const chunk = new Uint8Array(new ArrayBuffer(20))
+    chunk.set(enc('Subject: x\r\n\r\nbody\r\n'))
     await spoilt.write(chunk) // gathered, not written yet
     await fine.write(enc('Subject: y\r\n\r\nbody\r\n'))
     // its octets are moved elsewhere: a detached buffer cannot be copied to the worker (DataCloneError)
-    structuredClone(chunk.buffer, { transfer: [chunk.buffer] })
+    structuredClone(chunk.buffer, { transfer: [chunk.buffer as ArrayBuffer] })
     const before = contents(store, list, 'new')
     // committed together: their writes go to the worker in one batch
     const [e, ok] = await Promise.all([settled(spoilt.commit()), settled(fine.commit())])
