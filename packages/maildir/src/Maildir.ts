@@ -340,6 +340,8 @@ export interface MaildirOptions {
    * How many folders keep a handle open for their syncs (default 256), the least recently synced closed
    * first. A folder synced without one costs an open and a close more, so a message for more recipients
    * than this pays them for every copy; each handle is one file descriptor for as long as the store runs.
+   * The worker thread of deliveries with many copies (`workerCopies`) keeps as many again for the `new/`
+   * folders it syncs: up to twice this many in all.
    */
   readonly folderHandles?: number
   /**
@@ -762,15 +764,25 @@ const writeCopy = (c: Copy, body: ReadonlyArray<Uint8Array>, heads: boolean): Pr
   return writeFully(file, heads ? [...c.head, ...body] : body)
 }
 
-/** Rename a copy into new/ (a metadata step, or on the worker); it is listed in `renamed` once it is there. */
-const renameCopy = (steps: FileSteps, worker: WorkerSteps | undefined, c: Copy, renamed: Copy[]): Promise<void> =>
-  (worker !== undefined
-    ? worker.rename(c.tmp, c.final)
-    : steps.run(
-        () => fs.renameSync(c.tmp, c.final),
-        (cb) => fs.rename(c.tmp, c.final, cb),
-      )
-  ).then(() => void renamed.push(c))
+/**
+ * Rename a copy into new/ (a metadata step, or on the worker); it is listed in `renamed` once it may be there, so
+ * that a failure takes it back out. In place or in the thread pool that is once the rename succeeded. On the
+ * worker it is as soon as the rename is asked for: a worker that dies after its rename but before its answer
+ * comes back leaves the copy in new/ with the step failed (removing a final name that was never made finds
+ * nothing: it is this copy's own).
+ */
+const renameCopy = (steps: FileSteps, worker: WorkerSteps | undefined, c: Copy, renamed: Copy[]): Promise<void> => {
+  if (worker !== undefined) {
+    renamed.push(c)
+    return worker.rename(c.tmp, c.final)
+  }
+  return steps
+    .run(
+      () => fs.renameSync(c.tmp, c.final),
+      (cb) => fs.rename(c.tmp, c.final, cb),
+    )
+    .then(() => void renamed.push(c))
+}
 
 /** Close a copy's file once, whatever happens after (a file descriptor closed twice may be another's). */
 const closeCopy = (c: Copy): Promise<void> => {

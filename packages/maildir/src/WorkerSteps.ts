@@ -15,7 +15,8 @@
 // worker's alone: Deno numbers files per thread, and Node closes a worker's files when it stops. So a delivery
 // that opened its files here writes, closes and renames them here too, and syncs its new/ folders here, through
 // handles the worker keeps (bounded, closed again by `forget`). The worker is started with the first batch,
-// holds the process open only while a batch is out, and is stopped by `stop` once no delivery holds it.
+// holds the process open only while a batch is out, and is stopped by `stop` once no delivery holds it, after it
+// has closed its folder handles (Bun leaves a worker's files open when it ends).
 import { Worker } from 'node:worker_threads'
 
 /** One step, as the worker runs it. */
@@ -155,9 +156,13 @@ export class WorkerSteps {
     return this.send({ kind: 'syncFolder', path }) as Promise<void>
   }
 
-  /** Close the folder handles the worker keeps (a folder removed and made again needs a new one). */
+  /**
+   * Close the folder handles the worker keeps (a folder removed and made again needs a new one). While the store
+   * is being closed too: deliveries that hold the worker may still make a folder again and sync it there.
+   */
   forget(): void {
-    if (this.worker !== undefined && this.usable) void this.send({ kind: 'forget' }).catch(() => undefined)
+    if (this.worker !== undefined && this.stopped === undefined)
+      void this.send({ kind: 'forget' }).catch(() => undefined)
   }
 
   /** A delivery takes the worker for its files: `stop` waits until every one has let go (`release`). */
@@ -200,7 +205,22 @@ export class WorkerSteps {
     const w = this.worker
     this.worker = undefined
     const done = this.idlers.splice(0)
-    void (w === undefined ? Promise.resolve(0) : w.terminate()).then(() => done.forEach((f) => f()))
+    void (w === undefined ? Promise.resolve(0) : this.end(w)).then(() => done.forEach((f) => f()))
+  }
+
+  /**
+   * End a worker stopped on purpose: it closes the folder handles it keeps, then it is terminated. Bun, unlike
+   * Node and Deno, leaves a worker's files open when the worker ends. A worker that ends first is not waited for.
+   */
+  private end(w: Worker): Promise<number> {
+    return new Promise<void>((resolve) => {
+      w.once('exit', () => resolve())
+      const id = this.nextId++
+      this.out.set(id, [{ resolve: () => resolve(), reject: () => resolve() }])
+      this.kinds.set(id, ['metadata'])
+      w.ref() // until it has answered: `stop` resolves even in a process with nothing else to do
+      w.postMessage({ id, steps: [{ kind: 'forget' }] })
+    }).then(() => w.terminate())
   }
 
   private send(step: Step): Promise<unknown> {
@@ -223,7 +243,25 @@ export class WorkerSteps {
       for (const q of queue) q.waiter.reject(this.stopped)
       return this.whenIdle()
     }
+    this.post(worker, queue)
+    this.whenIdle() // when none could be sent
+  }
+
+  /**
+   * Send steps to the worker as one batch. A step that cannot be copied to it (its buffer detached, say) fails
+   * alone: the batch is then sent a step at a time, in order.
+   */
+  private post(worker: Worker, queue: ReadonlyArray<{ readonly step: Step; readonly waiter: Waiter }>): void {
     const id = this.nextId++
+    try {
+      const copies = new Map<Uint8Array, Uint8Array>()
+      worker.postMessage({ id, steps: queue.map((q) => compact(q.step, copies)) })
+    } catch (e) {
+      if (queue.length === 1) queue[0]!.waiter.reject(e)
+      else for (const q of queue) this.post(worker, [q])
+      return
+    }
+    // its answer comes in a later turn
     this.out.set(
       id,
       queue.map((q) => q.waiter),
@@ -235,8 +273,6 @@ export class WorkerSteps {
     if (this.out.size === 1) worker.ref() // the process waits for the answer
     this.steps += queue.length
     this.batches += 1
-    const copies = new Map<Uint8Array, Uint8Array>()
-    worker.postMessage({ id, steps: queue.map((q) => compact(q.step, copies)) })
   }
 
   private started(): Worker | undefined {
@@ -251,8 +287,8 @@ export class WorkerSteps {
         resourceLimits: { maxYoungGenerationSizeMb: 2 },
       })
       w.on('message', (m: { id: number; outcomes: Outcome[] }) => this.answered(m))
-      w.on('error', (e) => this.fail(e))
-      w.on('exit', (code) => this.fail(new Error(`the store's file worker stopped (exit code ${code})`)))
+      w.on('error', (e) => this.fail(e, w))
+      w.on('exit', (code) => this.fail(new Error(`the store's file worker stopped (exit code ${code})`), w))
       w.unref()
       this.worker = w
       return w
@@ -281,9 +317,14 @@ export class WorkerSteps {
     this.whenIdle()
   }
 
-  /** The worker failed or stopped: every step out fails, and so does every later one. */
-  private fail(e: unknown): void {
-    if (this.closing && this.out.size === 0) return // stopped on purpose
+  /**
+   * The worker `w` (or its start) failed or stopped: every step out fails, and so does every later one. A worker
+   * stopped on purpose was let go first (`whenIdle`), and its end is no failure; one that ends otherwise is, even
+   * while the store is being closed, when no batch is out: a delivery that holds it would send its next batch to
+   * a worker that no longer answers.
+   */
+  private fail(e: unknown, w?: Worker): void {
+    if (w !== undefined && w !== this.worker) return
     this.stopped ??= e instanceof Error ? e : new Error(String(e))
     this.worker = undefined
     for (const waiters of this.out.values()) for (const w of waiters) w.reject(this.stopped)
