@@ -583,10 +583,8 @@ export class Maildir {
     this.slots = new FileSlots(atLeastOne('openFiles', options.openFiles ?? 256))
     this.workerTiming = options.workerTiming ?? new FileSteps({ maxPoolMs: 60 * 1000 })
     // the worker's steps are timed as steps in place are, apart from them: a disk slow there ends its use for a while
-    this.workerSteps = new WorkerSteps(
-      FOLDER_FLAGS,
-      atLeastOne('folderHandles', options.folderHandles ?? 256),
-      (_, ms) => this.workerTiming.record(ms),
+    this.workerSteps = new WorkerSteps(FOLDER_FLAGS, atLeastOne('folderHandles', options.folderHandles ?? 256), (ms) =>
+      this.workerTiming.record(ms),
     )
     const base = join(root)
     this.prefix = base.endsWith(sep) ? base : base + sep

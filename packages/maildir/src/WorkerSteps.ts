@@ -107,8 +107,9 @@ const errorOf = (e: Extract<Outcome, { e: unknown }>['e']): Error => {
 /**
  * Runs file steps on one worker thread, in batches (see the theory of operation above). Each method resolves
  * with what node:fs's synchronous call returns, or rejects with its error (the same `code`, `errno`, `syscall`,
- * `path` and `dest`). Once the worker has failed or the runner is closed, `usable` is false and every step
- * rejects. `steps` and `batches` count what was sent.
+ * `path` and `dest`). Once the worker has failed, every step rejects; once `stop` was called, no new delivery
+ * takes it (`usable` is false), and it takes steps only while a delivery still holds it. `steps` and `batches`
+ * count what was sent.
  */
 export class WorkerSteps {
   steps = 0
@@ -116,7 +117,6 @@ export class WorkerSteps {
   private worker: Worker | undefined
   private queue: Array<{ readonly step: Step; readonly waiter: Waiter }> = []
   private readonly out = new Map<number, Waiter[]>()
-  private readonly kinds = new Map<number, Array<'metadata' | 'sync'>>()
   private nextId = 0
   private stopped: Error | undefined
   private closing = false
@@ -128,13 +128,13 @@ export class WorkerSteps {
 
   /**
    * `folderFlags`: how the worker opens a folder to sync it; `folderHandles`: how many it keeps open; `timed`:
-   * told how long each step that succeeded took there, in milliseconds, with its kind (a metadata step: open,
-   * close, rename; or a sync step: a write, a folder's sync).
+   * told how long each step that succeeded took there, in milliseconds (but the first 16 of each kind, while the
+   * worker's code warms up).
    */
   constructor(
     private readonly folderFlags: number | string = 'r',
     private readonly folderHandles = 256,
-    private readonly timed: (kind: 'metadata' | 'sync', ms: number) => void = () => undefined,
+    private readonly timed: (ms: number) => void = () => undefined,
   ) {}
 
   /** open(2) of `path`: resolves with the descriptor. */
@@ -149,6 +149,10 @@ export class WorkerSteps {
 
   close(fd: number): Promise<void> {
     return this.send({ kind: 'close', fd }) as Promise<void>
+  }
+
+  rename(from: string, to: string): Promise<void> {
+    return this.send({ kind: 'rename', from, to }) as Promise<void>
   }
 
   /** fsync(2) of a folder, through a handle the worker keeps for it. */
@@ -182,10 +186,6 @@ export class WorkerSteps {
     return this.holders
   }
 
-  rename(from: string, to: string): Promise<void> {
-    return this.send({ kind: 'rename', from, to }) as Promise<void>
-  }
-
   /**
    * Stop the worker once no delivery holds it and the batches out have come back; from now on no delivery takes
    * it (`usable` is false), and a step asked for by none rejects.
@@ -217,7 +217,6 @@ export class WorkerSteps {
       w.once('exit', () => resolve())
       const id = this.nextId++
       this.out.set(id, [{ resolve: () => resolve(), reject: () => resolve() }])
-      this.kinds.set(id, ['metadata'])
       w.ref() // until it has answered: `stop` resolves even in a process with nothing else to do
       w.postMessage({ id, steps: [{ kind: 'forget' }] })
     }).then(() => w.terminate())
@@ -266,10 +265,6 @@ export class WorkerSteps {
       id,
       queue.map((q) => q.waiter),
     )
-    this.kinds.set(
-      id,
-      queue.map((q) => (q.step.kind === 'writev' || q.step.kind === 'syncFolder' ? 'sync' : 'metadata')),
-    )
     if (this.out.size === 1) worker.ref() // the process waits for the answer
     this.steps += queue.length
     this.batches += 1
@@ -300,9 +295,7 @@ export class WorkerSteps {
 
   private answered({ id, outcomes }: { id: number; outcomes: Outcome[] }): void {
     const waiters = this.out.get(id)
-    const kinds = this.kinds.get(id)
     this.out.delete(id)
-    this.kinds.delete(id)
     if (this.out.size === 0) this.worker?.unref()
     if (waiters !== undefined)
       waiters.forEach((w, i) => {
@@ -310,7 +303,7 @@ export class WorkerSteps {
         if (o === undefined) w.reject(new Error('the file worker gave no answer for a step'))
         else if ('e' in o) w.reject(errorOf(o.e))
         else {
-          if (o.t !== undefined) this.timed(kinds![i]!, o.t)
+          if (o.t !== undefined) this.timed(o.t)
           w.resolve(o.v)
         }
       })
@@ -329,7 +322,6 @@ export class WorkerSteps {
     this.worker = undefined
     for (const waiters of this.out.values()) for (const w of waiters) w.reject(this.stopped)
     this.out.clear()
-    this.kinds.clear()
     this.whenIdle()
   }
 }
