@@ -3,44 +3,24 @@
 // end; a worker that fails fails the deliveries using it (451, nothing left behind), and later ones run on the
 // event loop.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import type { Worker } from 'node:worker_threads'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { FileSteps, Maildir, StoreError } from '../src/index.js'
+import {
+  addresses,
+  chunks,
+  contents,
+  enc,
+  newRoot,
+  removeRootsAfterEach,
+  steady,
+  targets,
+  workerOf,
+} from './worker-fixture.js'
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
-async function* chunks(...parts: Uint8Array[]): AsyncIterable<Uint8Array> {
-  yield* parts
-}
-const addresses = (n: number): string[] => Array.from({ length: n }, (_, i) => `r${i}@x.example`)
-const targets = (list: ReadonlyArray<string>) =>
-  list.map((address) => ({ address, head: enc(`Delivered-To: ${address}\r\n`) }))
-
-/**
- * The worker's steps judged quick however long they take (these tests' folders are on whatever disk the
- * machine's temporary folder is on).
- */
-const steady = () => ({ workerTiming: new FileSteps({ slowMs: 1e6 }) })
-
-const roots: string[] = []
-const newRoot = (): string => {
-  const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-worker-'))
-  roots.push(root)
-  return root
-}
-afterEach(() => {
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true })
-})
-
-/** The files of a folder (new or tmp) of each address, with their text. */
-const contents = (store: Maildir, list: ReadonlyArray<string>, folder: 'new' | 'tmp'): string[][] =>
-  list.map((a) => {
-    const dir = join(store.folder(a), folder)
-    return existsSync(dir) ? readdirSync(dir).map((n) => readFileSync(join(dir, n), 'latin1')) : []
-  })
+removeRootsAfterEach()
 
 /** Open descriptors of this process (Linux). */
 const openFds = (): number => readdirSync('/proc/self/fd').length
@@ -156,7 +136,7 @@ describe('when the worker stops', () => {
     await new Promise((r) => setTimeout(r, 20)) // the files are open, on the worker
     await store.close()
     expect(store.workerSteps.usable).toBe(false)
-    const worker = (): unknown => (store.workerSteps as unknown as { worker?: Worker }).worker
+    const worker = (): unknown => workerOf(store)
     expect(worker()).toBeDefined() // held by the delivery
     await delivery.writeAll(chunks(enc('body\r\n')))
     expect(contents(store, list, 'new')).toEqual(list.map((a) => [`Delivered-To: ${a}\r\nSubject: x\r\n\r\nbody\r\n`]))
@@ -177,7 +157,7 @@ describe('when the worker stops', () => {
     await delivery.write(enc('Subject: x\r\n\r\n'))
     await new Promise((r) => setTimeout(r, 20)) // the ten files are open
     expect(openFds()).toBeGreaterThanOrEqual(fds + 10)
-    const worker = (store.workerSteps as unknown as { worker?: Worker }).worker
+    const worker = workerOf(store)
     expect(worker).toBeDefined()
     const committed = delivery.writeAll(chunks(enc('body\r\n'))).then(
       () => undefined,

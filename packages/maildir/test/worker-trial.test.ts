@@ -10,52 +10,25 @@
 // - a step that cannot be copied to the worker (a detached buffer) threw out of the turn that sends the batch,
 //   crashing the process and leaving every step of the batch waiting.
 import { spawnSync } from 'node:child_process'
-import {
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Worker } from 'node:worker_threads'
-import { afterEach, describe, expect, it } from 'vitest'
-import { FileSteps, Maildir, StoreError } from '../src/index.js'
+import { describe, expect, it } from 'vitest'
+import { Maildir, StoreError } from '../src/index.js'
+import {
+  addresses,
+  chunks,
+  contents,
+  enc,
+  newRoot,
+  removeRootsAfterEach,
+  steady,
+  targets,
+  workerOf,
+} from './worker-fixture.js'
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
-async function* chunks(...parts: Uint8Array[]): AsyncIterable<Uint8Array> {
-  yield* parts
-}
-const addresses = (n: number): string[] => Array.from({ length: n }, (_, i) => `r${i}@x.example`)
-const targets = (list: ReadonlyArray<string>) =>
-  list.map((address) => ({ address, head: enc(`Delivered-To: ${address}\r\n`) }))
-
-/** The worker's steps judged quick however long they take (the folders are on the machine's temporary disk). */
-const steady = () => ({ workerTiming: new FileSteps({ slowMs: 1e6 }) })
-
-const roots: string[] = []
-const newRoot = (): string => {
-  const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-trial-'))
-  roots.push(root)
-  return root
-}
-afterEach(() => {
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true })
-})
-
-/** The files of a folder (new or tmp) of each address, with their text. */
-const contents = (store: Maildir, list: ReadonlyArray<string>, folder: 'new' | 'tmp'): string[][] =>
-  list.map((a) => {
-    const dir = join(store.folder(a), folder)
-    return existsSync(dir) ? readdirSync(dir).map((n) => readFileSync(join(dir, n), 'latin1')) : []
-  })
-
-const workerOf = (store: Maildir): Worker | undefined => (store.workerSteps as unknown as { worker?: Worker }).worker
+removeRootsAfterEach()
 
 /** What a promise settles with, or 'hung' when it has not settled after a long while (a generous bound). */
 const settled = (p: Promise<unknown>, ms = 15000): Promise<unknown> =>
