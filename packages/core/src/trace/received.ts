@@ -188,9 +188,12 @@ const pathText = (s: string): string => {
   return q === 0 && !/[<>]/.test(rest) ? rest : text.slice(0, q) + rest.replace(/[<>]/g, '').trim()
 }
 
+/** Without square brackets, which only the address literal's own may be. */
+const unbracketed = (s: string): string => (s.includes('[') || s.includes(']') ? s.replace(/[[\]]/g, '') : s)
+
 /** An address literal for the TCP-info (RFC 5321 4.1.3): IPv6 addresses are tagged `IPv6:`. */
 const addressLiteral = (address: string): string => {
-  const a = token(address).replace(/[[\]]/g, '')
+  const a = unbracketed(token(address))
   if (a === '') return ''
   return a.includes(':') && !/^ipv6:/i.test(a) ? `[IPv6:${a}]` : `[${a}]`
 }
@@ -208,30 +211,29 @@ const MAX_LINE = 78 // RFC 5322 2.1.1: lines SHOULD stay within 78 characters, C
 const fold = (name: string, groups: ReadonlyArray<ReadonlyArray<string>>): string => {
   let out = ''
   let line = name
-  let bare = true // the line holds the field name alone, or only the TAB of a fold
-  let named = true // the line is the field name alone
-  const room = (s: string) => line.length + (bare && !named ? 0 : 1) + s.length <= MAX_LINE
-  const add = (s: string) => {
-    line += bare && !named ? s : ' ' + s
-    bare = false
-    named = false
-  }
-  // RFC 5322 2.2.3: a fold is a CRLF put before white space; a line is never left holding only white space.
-  const breakLine = () => {
-    out += line + '\r\n'
-    line = '\t'
-    bare = true
-  }
+  // The line holds the field name alone, or only the TAB of a fold: `bare`; the field name alone: `named`.
+  // A word goes after a space, except on a line holding only the TAB of a fold (bare, not named).
+  let bare = true
+  let named = true
   for (const group of groups) {
     const whole = group.length === 1 ? group[0]! : group.join(' ')
-    if (room(whole)) add(whole)
-    else if (!bare && 1 + whole.length <= MAX_LINE) {
-      breakLine()
-      add(whole)
+    const gap = bare && !named ? 0 : 1
+    if (line.length + gap + whole.length <= MAX_LINE) {
+      line += gap === 0 ? whole : ' ' + whole
+      bare = named = false
+    } else if (!bare && 1 + whole.length <= MAX_LINE) {
+      // RFC 5322 2.2.3: a fold is a CRLF put before white space; a line is never left holding only white space.
+      out += line + '\r\n'
+      line = '\t' + whole
+      bare = named = false
     } else {
       for (const word of group) {
-        if (!(bare && !named) && !room(word)) breakLine()
-        add(word)
+        const space = bare && !named ? 0 : 1
+        if (space === 1 && line.length + 1 + word.length > MAX_LINE) {
+          out += line + '\r\n'
+          line = '\t' + word
+        } else line += space === 0 ? word : ' ' + word
+        bare = named = false
       }
     }
   }
@@ -253,21 +255,19 @@ const fold = (name: string, groups: ReadonlyArray<ReadonlyArray<string>>): strin
  */
 export const formatReceived = (r: ReceivedFields): string => {
   const address = r.from.address === undefined ? '' : addressLiteral(r.from.address)
-  const hostname = r.from.hostname === undefined ? '' : token(r.from.hostname).replace(/[[\]]/g, '')
+  const hostname = r.from.hostname === undefined ? '' : unbracketed(token(r.from.hostname))
   // RFC 5321 4.4: the TCP-info is the address literal, optionally preceded by the reverse-DNS name.
-  const tcpInfo = [hostname, address].filter((w) => w !== '')
-  if (tcpInfo.length > 0) {
-    tcpInfo[0] = `(${tcpInfo[0]!}`
-    tcpInfo[tcpInfo.length - 1] += ')'
-  }
-  const groups: string[][] = [['from', token(r.from.helo) || 'unknown', ...tcpInfo]]
+  const from = ['from', token(r.from.helo) || 'unknown']
+  if (hostname !== '' && address !== '') from.push(`(${hostname}`, `${address})`)
+  else if (hostname !== '' || address !== '') from.push(`(${hostname}${address})`)
+  const groups: string[][] = [from]
   groups.push(['by', token(r.by) || 'unknown'])
   const via = r.via === undefined ? '' : token(r.via)
   if (via !== '') groups.push(['via', via])
   const protocol = token(r.with)
   if (protocol !== '') groups.push(['with', protocol])
-  const tls = r.tls === undefined ? [] : commentWords(r.tls)
-  if (tls.length > 0) {
+  const tls = r.tls === undefined ? undefined : commentWords(r.tls)
+  if (tls !== undefined && tls.length > 0) {
     tls[0] = `(${tls[0]!}`
     tls[tls.length - 1] += ')'
     groups.push(tls)

@@ -3,16 +3,12 @@
 
 /** ASCII text to bytes. Code points above 0x7f are encoded as UTF-8, so any string is safe to pass. */
 export const encode = (text: string): Uint8Array => {
-  let ascii = true
-  for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) > 0x7f) {
-      ascii = false
-      break
-    }
-  }
-  if (!ascii) return encodeUtf8(text)
   const out = new Uint8Array(text.length)
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i)
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c > 0x7f) return encodeUtf8(text) // the first non-ASCII unit: start over as UTF-8
+    out[i] = c
+  }
   return out
 }
 
