@@ -346,9 +346,8 @@ export interface MaildirOptions {
   readonly folderHandles?: number
   /**
    * How many temporary files the store keeps open at once (default 256), one per copy being written. A
-   * message takes the files for all its copies in one go, in turn, at its first flush (`flushOctets`); one for
-   * more recipients than this takes them all. Past it, deliveries wait instead of failing with EMFILE (no
-   * descriptors left: 451 for all).
+   * message takes the files for all its copies in one go, in turn; one for more recipients than this takes
+   * them all. Past it, deliveries wait instead of failing with EMFILE (no descriptors left: 451 for all).
    */
   readonly openFiles?: number
   /**
@@ -669,10 +668,7 @@ export class Maildir {
     this.workerSteps.forget()
   }
 
-  /**
-   * Start a message for these targets. Its octets are gathered (see `flushOctets`); its files are opened at the
-   * first flush, so a message smaller than that opens them when it commits.
-   */
+  /** Start a message for these targets: its files are opened at once; octets are gathered (see `flushOctets`). */
   begin(targets: ReadonlyArray<MaildirTarget>): MaildirDelivery {
     return new MaildirDelivery(this, targets)
   }
@@ -832,12 +828,8 @@ export class MaildirDelivery {
   private committing: Promise<void> | undefined = undefined
   /** The files closed and removed, once begun (by abort, or by a failed write or commit). */
   private cleaning: Promise<void> | undefined = undefined
-  /**
-   * The copies' files being opened, once the first flush asked for them: a message of less than `flushOctets`
-   * opens them at its commit, so a client that stalls in DATA holds none of `openFiles`, and each file is open
-   * only while it is written.
-   */
-  private opening: Promise<void> | undefined = undefined
+  /** The copies' files being opened: started at once, so that opening overlaps the message's arrival. */
+  private readonly opening: Promise<void>
   /** Files taken from the store's `openFiles`, given back once every copy is closed. */
   private held = 0
   /** Leave the queue for a turn not yet given. */
@@ -848,25 +840,20 @@ export class MaildirDelivery {
 
   constructor(store: Maildir, targets: ReadonlyArray<MaildirTarget>) {
     this.store = store
-    this.copies = copiesOf(store, targets)
-    this.worker = store.workerFor(this.copies.length)
-  }
-
-  /**
-   * Open every copy's file (at the first flush): the message's turn (see `openFiles`), then every open settles
-   * before the first failure is told, so that abort finds each file that was opened.
-   */
-  private open(): Promise<void> {
-    const store = this.store
-    const copies = this.copies
-    const worker = this.worker
+    const copies = copiesOf(store, targets)
+    this.copies = copies
+    const worker = store.workerFor(copies.length)
+    this.worker = worker
     let opened: () => void = noop
     let failed: (e: unknown) => void = noop
-    const opening = new Promise<void>((resolve, reject) => {
+    this.opening = new Promise<void>((resolve, reject) => {
       opened = resolve
       failed = reject
     })
-    opening.catch(noop) // awaited by flush and abort; never left unhandled
+    this.opening.catch(noop) // awaited by flush and abort; never left unhandled
+    this.writing = this.opening
+    // The message's turn (see `openFiles`), then every open settles before the first failure is told, so that
+    // abort finds each file that was opened.
     const go = (n: number): void => {
       this.held = n
       this.cancelTurn = undefined
@@ -888,7 +875,6 @@ export class MaildirDelivery {
         cancel()
         opened()
       }
-    return opening
   }
 
   /** At the end, delivered or not: give back the files taken from `openFiles`, and the worker. */
@@ -924,9 +910,6 @@ export class MaildirDelivery {
     const heads = !this.headsWritten
     this.headsWritten = true
     const copies = this.copies
-    // called off: no file is opened now, since the clean-up may have run already
-    if (this.aborted) return Promise.reject(new DeliveryAbortedError(undefined)).catch(this.flushFailed)
-    if (this.opening === undefined) this.writing = this.opening = this.open()
     // after the flush before (and the opens): a write not awaited is never overtaken, nor left running
     const writing = this.writing.then(() =>
       this.aborted
@@ -1038,12 +1021,6 @@ export class MaildirDelivery {
   }
 
   private async closeAndRemove(): Promise<void> {
-    if (this.opening === undefined) {
-      // called off before its first flush: no file was opened, and none will be (a flush checks `aborted`)
-      this.copies = []
-      this.gathered = []
-      return
-    }
     await this.opening.catch(noop) // files still being opened are closed and removed too
     await this.writing.catch(noop) // and files being written to are closed once the writes end
     const copies = this.copies

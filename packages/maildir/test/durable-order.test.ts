@@ -105,30 +105,30 @@ describe.each(placements)('the durable steps of a delivery, %s', (_, inline) => 
           const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-order-'))
           log.length = 0
           failRenames.clear()
-          // the final paths are known as the files are opened (their names in tmp/), at the first flush
-          const tmps: string[] = []
-          const finalOf = (t: string): string => join(dirname(dirname(t)), 'new', basename(t))
-          const before = (step: string, path: string): Promise<void> | undefined => {
-            if (step === 'open' && tmps.push(path) - 1 === failing) failRenames.add(finalOf(path))
-            return slow ? tick() : undefined
-          }
-          const { openFile, ledger } = fakeFiles({ synced, before })
+          const { openFile, ledger } = fakeFiles({ synced, before: () => (slow ? tick() : undefined) })
           ledger.done = (step, path) => log.push(`${step}-done ${path}`)
           const store = new Maildir(root, { openFile, flushOctets, ...placed(inline) })
           const addresses = Array.from({ length: copies }, (_, i) => `r${i}@x.example`)
           const targets = addresses.map((address) => ({ address, head }))
           const d = store.begin(targets)
+          // the final paths are known once the files are open (their names in tmp/)
           const stream = async function* (): AsyncIterable<Uint8Array> {
             yield* chunks(parts)
           }
+          const opened = new Promise<void>((resolve) => {
+            const check = (): void => (ledger.closes.size === copies ? resolve() : void setImmediate(check))
+            check()
+          })
+          await opened
+          const tmps = [...ledger.closes.keys()]
+          const finals = tmps.map((t) => join(dirname(dirname(t)), 'new', basename(t)))
+          if (failing !== null && failing < copies) failRenames.add(finals[failing]!)
           const outcome = await d.writeAll(stream()).then(
             () => 'resolved',
             (e: unknown) => e,
           )
           log.push(typeof outcome === 'string' ? 'resolved' : 'rejected')
           const end = log.length - 1
-          expect(tmps).toHaveLength(copies)
-          const finals = tmps.map(finalOf)
 
           for (const [i, final] of finals.entries()) {
             const tmp = tmps[i]!

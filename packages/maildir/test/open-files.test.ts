@@ -57,23 +57,6 @@ describe('openFiles', () => {
     rmSync(root, { recursive: true })
   })
 
-  it('a message still arriving holds no file until its first flush: one stalled in DATA blocks no other', async () => {
-    const root = scratch()
-    const store = new Maildir(root, { openFiles: 1 })
-    const stalled = store.begin([{ address: 'slow@x.example', head }])
-    await stalled.write(body) // less than flushOctets: gathered, nothing opened
-    expect(readdirSync(root)).not.toContain('slow@x.example')
-    let timer: NodeJS.Timeout | undefined
-    const deadline = new Promise<'waited'>((r) => (timer = setTimeout(() => r('waited'), 5000)))
-    const other = store.begin([{ address: 'quick@x.example', head }]).writeAll(chunks(body))
-    expect(await Promise.race([other.then(() => 'delivered'), deadline])).toBe('delivered')
-    clearTimeout(timer)
-    await stalled.commit()
-    expect(newFiles(store, ['slow@x.example', 'quick@x.example'])).toBe(2)
-    await store.close()
-    rmSync(root, { recursive: true })
-  })
-
   it('a message for more recipients than openFiles takes them all and is delivered', async () => {
     const root = scratch()
     const { store, seen } = counting(root, 2)

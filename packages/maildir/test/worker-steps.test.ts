@@ -129,7 +129,7 @@ describe('a delivery with many copies runs its file steps on the worker', () => 
 
 describe('when the worker stops', () => {
   it('a delivery running when the store is closed ends on the worker, which then stops; later ones run here', async () => {
-    const store = new Maildir(newRoot(), { ...steady(), flushOctets: 1 }) // the first write opens the files
+    const store = new Maildir(newRoot(), steady())
     const list = addresses(10)
     const delivery = store.begin(targets(list))
     await delivery.write(enc('Subject: x\r\n\r\n'))
@@ -149,7 +149,7 @@ describe('when the worker stops', () => {
   })
 
   it('a worker that dies fails the steps it had (451, nothing left, no descriptor kept); the next delivery runs', async () => {
-    const store = new Maildir(newRoot(), { ...steady(), flushOctets: 1 }) // the first write opens the files
+    const store = new Maildir(newRoot(), steady())
     const list = addresses(10)
     await store.begin(targets(list)).writeAll(chunks(enc('Subject: first\r\n\r\n')))
     const fds = openFds()
