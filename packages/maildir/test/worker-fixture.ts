@@ -40,6 +40,16 @@ export const contents = (store: Maildir, list: ReadonlyArray<string>, folder: 'n
     return existsSync(dir) ? readdirSync(dir).map((n) => readFileSync(join(dir, n), 'latin1')) : []
   })
 
+/**
+ * Wait until each address's tmp/ holds a file: the delivery's files are open (on the worker, for one with many
+ * copies). Polls, so that a loaded machine only makes it slower; gives up after 10 s.
+ */
+export const untilOpen = async (store: Maildir, list: ReadonlyArray<string>): Promise<void> => {
+  for (const end = Date.now() + 10_000; Date.now() < end; await new Promise((r) => setTimeout(r, 5)))
+    if (contents(store, list, 'tmp').every((files) => files.length === 1)) return
+  throw new Error('the files were not opened within 10 s')
+}
+
 /** The store's worker thread, while one runs. */
 export const workerOf = (store: Maildir): Worker | undefined =>
   (store.workerSteps as unknown as { worker?: Worker }).worker

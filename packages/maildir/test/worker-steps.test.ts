@@ -17,6 +17,7 @@ import {
   removeRootsAfterEach,
   steady,
   targets,
+  untilOpen,
   workerOf,
 } from './worker-fixture.js'
 
@@ -133,7 +134,7 @@ describe('when the worker stops', () => {
     const list = addresses(10)
     const delivery = store.begin(targets(list))
     await delivery.write(enc('Subject: x\r\n\r\n'))
-    await new Promise((r) => setTimeout(r, 20)) // the files are open, on the worker
+    await untilOpen(store, list) // the files are open, on the worker
     await store.close()
     expect(store.workerSteps.usable).toBe(false)
     const worker = (): unknown => workerOf(store)
@@ -155,7 +156,7 @@ describe('when the worker stops', () => {
     const fds = openFds()
     const delivery = store.begin(targets(list))
     await delivery.write(enc('Subject: x\r\n\r\n'))
-    await new Promise((r) => setTimeout(r, 20)) // the ten files are open
+    await untilOpen(store, list) // the ten files are open
     expect(openFds()).toBeGreaterThanOrEqual(fds + 10)
     const worker = workerOf(store)
     expect(worker).toBeDefined()
