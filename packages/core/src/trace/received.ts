@@ -205,8 +205,10 @@ const MAX_LINE = 78 // RFC 5322 2.1.1: lines SHOULD stay within 78 characters, C
 /**
  * Joins `name` and the groups into one field, folding with CRLF TAB. Spaces between groups are the preferred
  * fold points (RFC 5322 2.2.3 favours higher-level breaks); a group that cannot fit even on a line of its own,
- * or the first group, which never leaves the field name alone on its line, is broken at its inner spaces.
- * A word is never split, so only a word too long for any line makes one.
+ * or the first group, which leaves the field name alone on its line only when its first word cannot follow
+ * the name (a word over 68 characters; `formatReceived`'s first word is always `from`), is broken at its
+ * inner spaces; a word that starts a line after a fold follows the TAB with no space. A word is never split,
+ * so only a word too long for any line makes one.
  */
 const fold = (name: string, groups: ReadonlyArray<ReadonlyArray<string>>): string => {
   let out = ''
