@@ -71,13 +71,15 @@ describe('abort() while commit runs (no signal)', () => {
     const root = scratch('abort-commit')
     const { openFile, ledger } = fakeFiles({
       synced: false,
-      before: (step) => (step === 'sync' ? sleep(30) : undefined), // abort() comes while the syncs run
+      before: (step) => (step === 'sync' ? sleep(30) : undefined),
     })
     const store = new Maildir(root, { openFile })
     const d = store.begin(targets)
     await d.write(body)
     let settled = false
     const committed = outcome(d.commit()).finally(() => (settled = true))
+    // the poll's next check is due before the 30 ms syncs end, so abort() comes while they run however slow the
+    // machine (timers fire in the order they are due)
     await until(
       'a sync to start',
       () => ledger.steps.some((s) => s.startsWith('sync ')),

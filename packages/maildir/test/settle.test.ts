@@ -143,7 +143,8 @@ describe('abort', () => {
     const { store, late, slowSteps } = failing(root, 'writev')
     const delivery = store.begin([{ address: 'r1@x.example', head }])
     const writing = delivery.write(new Uint8Array(300 * 1024)).catch(() => undefined) // past flushOctets: written now
-    // the write takes 100 ms once begun; a 5 ms poll sees it begin well before it ends
+    // the poll's next check is due before the 100 ms write ends, so abort() comes while it runs however slow the
+    // machine (timers fire in the order they are due)
     await until(
       'the write to begin',
       () => slowSteps.begun === 1,
@@ -168,7 +169,8 @@ describe('close', () => {
     await sleep(0) // they are under way (how far does not matter)
     await store.close()
     await Promise.allSettled(running)
-    // the worker of these deliveries (eight copies each) closes its folder handles once it stops, after them
+    // the one delivery that ran on the worker (eight copies) leaves it to close its folder handles as it stops,
+    // in the background: wait for the descriptors to go (one that leaks stays, and fails this after 10 s)
     await until(
       'no descriptor left open under the root',
       () => openUnder(root).length === 0,

@@ -3,7 +3,7 @@
 // the work takes longer, and the wait with it.
 
 /** How long `until` waits by default before it gives up: far past anything a working store takes. */
-export const PATIENCE_MS = 10_000
+const PATIENCE_MS = 10_000
 
 /**
  * Resolve once `ready()` is true, checking at once and then every 5 ms. After `ms` it rejects with an Error
