@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { DeliveryAbortedError, Maildir, type MaildirDelivery } from '../src/index.js'
 import { fakeFiles } from './fake-file.js'
 import { body, count, head, outcome, scratch, targets } from './three-copies.js'
+import { until } from './wait.js'
 
 async function* chunks(...parts: Uint8Array[]): AsyncIterable<Uint8Array> {
   yield* parts
@@ -43,17 +44,20 @@ describe('abort() while commit runs (no signal)', () => {
       before: async (step) => {
         if (step !== 'sync') return
         aborted ??= the.d!.abort()
-        await sleep(50)
+        await sleep(50) // a slow sync: a file closed under it would show in the ledger
       },
     })
     const store = new Maildir(root, { openFile })
     const d = (the.d = store.begin(targets))
     await d.write(body)
-    const committed = outcome(d.commit())
-    await sleep(10)
-    await aborted
-    const result = await committed
-    await sleep(100)
+    const result = await outcome(d.commit())
+    await aborted // called as the first sync began, so set by now
+    await until(
+      'every sync to end',
+      () => ledger.running === 0,
+      () => ledger.steps,
+    )
+    expect(aborted).toBeDefined()
     expect(ledger.wrong).toEqual([])
     expect(result).toBeInstanceOf(DeliveryAbortedError)
     expect(count(store, 'new')).toEqual([0, 0, 0])
@@ -65,13 +69,22 @@ describe('abort() while commit runs (no signal)', () => {
 
   it('once abort() has resolved, the commit has settled: it never delivers after', async () => {
     const root = scratch('abort-commit')
-    const { openFile } = fakeFiles({ synced: false, before: (step) => (step === 'sync' ? sleep(30) : undefined) })
+    const { openFile, ledger } = fakeFiles({
+      synced: false,
+      before: (step) => (step === 'sync' ? sleep(30) : undefined),
+    })
     const store = new Maildir(root, { openFile })
     const d = store.begin(targets)
     await d.write(body)
     let settled = false
     const committed = outcome(d.commit()).finally(() => (settled = true))
-    await sleep(5)
+    // the poll's next check is due before the 30 ms syncs end, so abort() comes while they run however slow the
+    // machine (timers fire in the order they are due)
+    await until(
+      'a sync to start',
+      () => ledger.steps.some((s) => s.startsWith('sync ')),
+      () => ledger.steps,
+    )
     await d.abort()
     expect(settled).toBe(true)
     expect(await committed).toBeInstanceOf(DeliveryAbortedError)

@@ -19,6 +19,8 @@ export interface Ledger {
   /** Files open now, and the most ever open at once. */
   open: number
   most: number
+  /** Writes and syncs under way now, across every file: 0 once none is left running in the background. */
+  running: number
   /** Every file opened, by path, and how often each was closed. */
   readonly closes: Map<string, number>
   /** Wrong things seen: a step on a closed file, a close while a step still ran, a second close. */
@@ -51,6 +53,7 @@ export const fakeFiles = (options: FakeOptions = {}) => {
   const ledger: Ledger = {
     open: 0,
     most: 0,
+    running: 0,
     closes: new Map(),
     wrong: [],
     steps: [],
@@ -85,6 +88,7 @@ export const fakeFiles = (options: FakeOptions = {}) => {
       const f = fault(kind, path)
       if (f !== undefined && 'fail' in f && f.fail === 'throw') throw injected(f.code)
       running += 1
+      ledger.running += 1
       const run = async (): Promise<T> => {
         try {
           await options.before?.(kind, path)
@@ -94,6 +98,7 @@ export const fakeFiles = (options: FakeOptions = {}) => {
           return value
         } finally {
           running -= 1
+          ledger.running -= 1
         }
       }
       return run()

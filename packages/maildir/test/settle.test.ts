@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Maildir, StoreError, type StoreFile } from '../src/index.js'
+import { until } from './wait.js'
 
 const scratch = (): string => mkdtempSync(join(tmpdir(), 'smtpure-maildir-settle-'))
 async function* chunks(...parts: Uint8Array[]): AsyncIterable<Uint8Array> {
@@ -30,17 +31,22 @@ const openUnder = (root: string): string[] =>
 
 /**
  * A store whose file for `bad@` fails `step` at once while the other files take 100 ms for the same step;
- * `late` lists the steps that ran on a file already closed.
+ * `late` lists the steps that ran on a file already closed, `slowSteps` counts the slow steps begun and ended.
  */
 const failing = (root: string, step: 'writev' | 'sync', thrown = false) => {
   const late: string[] = []
+  const slowSteps = { begun: 0, ended: 0 }
   const store = new Maildir(root, {
     openFile: (path: string): Promise<StoreFile> => {
       let closed = false
       const bad = path.includes('bad@')
       const slow = async <T>(name: string, value: T): Promise<T> => {
         if (bad && name === step) throw Object.assign(new Error('injected'), { code: 'EIO' })
-        if (name === step) await sleep(100)
+        if (name === step) {
+          slowSteps.begun += 1
+          await sleep(100)
+          slowSteps.ended += 1
+        }
         if (closed) late.push(name)
         return value
       }
@@ -63,18 +69,27 @@ const failing = (root: string, step: 'writev' | 'sync', thrown = false) => {
       })
     },
   })
-  return { store, late }
+  return { store, late, slowSteps }
 }
+
+/** Wait until every slow step begun has ended (a step on a closed file is in `late` by then). */
+const slowStepsEnded = (slowSteps: { begun: number; ended: number }): Promise<void> =>
+  until(
+    'the slow steps to end',
+    () => slowSteps.ended === slowSteps.begun,
+    () => slowSteps,
+  )
 
 describe('a copy that fails does not close the others under their running steps', () => {
   it.each(['writev', 'sync'] as const)(
     'a failed %s: the other copies finish it before they are closed',
     async (step) => {
       const root = scratch()
-      const { store, late } = failing(root, step)
+      const { store, late, slowSteps } = failing(root, step)
       const targets = ['bad@x.example', 'r1@x.example', 'r2@x.example'].map((address) => ({ address, head }))
       await expect(store.begin(targets).writeAll(chunks(body))).rejects.toBeInstanceOf(StoreError)
-      await sleep(300) // the slow steps end
+      await slowStepsEnded(slowSteps)
+      expect(slowSteps.begun).toBe(2) // the two good copies' steps were running when the bad one failed
       expect(late).toEqual([])
       await store.close()
       rmSync(root, { recursive: true })
@@ -85,11 +100,12 @@ describe('a copy that fails does not close the others under their running steps'
 describe('a copy whose sync throws at once', () => {
   it('does not close the other copies under their running syncs', async () => {
     const root = scratch()
-    const { store, late } = failing(root, 'sync', true)
+    const { store, late, slowSteps } = failing(root, 'sync', true)
     // the failing copy comes last, so the others' syncs are running when it throws
     const targets = ['r1@x.example', 'r2@x.example', 'bad@x.example'].map((address) => ({ address, head }))
     await expect(store.begin(targets).writeAll(chunks(body))).rejects.toBeInstanceOf(StoreError)
-    await sleep(300)
+    await slowStepsEnded(slowSteps)
+    expect(slowSteps.begun).toBe(2)
     expect(late).toEqual([])
     await store.close()
     rmSync(root, { recursive: true })
@@ -124,13 +140,19 @@ describe('a close that throws at once', () => {
 describe('abort', () => {
   it('called while a write runs, closes the files once it has ended', async () => {
     const root = scratch()
-    const { store, late } = failing(root, 'writev')
+    const { store, late, slowSteps } = failing(root, 'writev')
     const delivery = store.begin([{ address: 'r1@x.example', head }])
     const writing = delivery.write(new Uint8Array(300 * 1024)).catch(() => undefined) // past flushOctets: written now
-    await sleep(20)
+    // the poll's next check is due before the 100 ms write ends, so abort() comes while it runs however slow the
+    // machine (timers fire in the order they are due)
+    await until(
+      'the write to begin',
+      () => slowSteps.begun === 1,
+      () => slowSteps,
+    )
     await delivery.abort()
     await writing
-    await sleep(200)
+    await slowStepsEnded(slowSteps)
     expect(late).toEqual([])
     expect(readdirSync(join(store.folder('r1@x.example'), 'tmp'))).toEqual([])
     await store.close()
@@ -144,10 +166,16 @@ describe('close', () => {
     const store = new Maildir(root)
     const targets = Array.from({ length: 8 }, (_, i) => ({ address: `r${i}@x.example`, head }))
     const running = Array.from({ length: 8 }, () => store.begin(targets).writeAll(chunks(body)))
-    await sleep(0)
+    await sleep(0) // they are under way (how far does not matter)
     await store.close()
     await Promise.allSettled(running)
-    await sleep(100)
+    // the one delivery that ran on the worker (eight copies) leaves it to close its folder handles as it stops,
+    // in the background: wait for the descriptors to go (one that leaks stays, and fails this after 10 s)
+    await until(
+      'no descriptor left open under the root',
+      () => openUnder(root).length === 0,
+      () => openUnder(root),
+    )
     expect(openUnder(root)).toEqual([])
     rmSync(root, { recursive: true })
   })

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import type { Worker } from 'node:worker_threads'
 import { afterEach } from 'vitest'
 import { FileSteps, type Maildir } from '../src/index.js'
+import { until } from './wait.js'
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 export async function* chunks(...parts: Uint8Array[]): AsyncIterable<Uint8Array> {
@@ -42,13 +43,14 @@ export const contents = (store: Maildir, list: ReadonlyArray<string>, folder: 'n
 
 /**
  * Wait until each address's tmp/ holds a file: the delivery's files are open (on the worker, for one with many
- * copies). Polls, so that a loaded machine only makes it slower; gives up after 10 s.
+ * copies). Polls, so that a loaded machine only makes it slower; gives up after 10 s (`until`).
  */
-export const untilOpen = async (store: Maildir, list: ReadonlyArray<string>): Promise<void> => {
-  for (const end = Date.now() + 10_000; Date.now() < end; await new Promise((r) => setTimeout(r, 5)))
-    if (contents(store, list, 'tmp').every((files) => files.length === 1)) return
-  throw new Error('the files were not opened within 10 s')
-}
+export const untilOpen = (store: Maildir, list: ReadonlyArray<string>): Promise<void> =>
+  until(
+    "a file in each address's tmp/ (the delivery's files open)",
+    () => contents(store, list, 'tmp').every((files) => files.length === 1),
+    () => contents(store, list, 'tmp').map((files) => files.length),
+  )
 
 /** The store's worker thread, while one runs. */
 export const workerOf = (store: Maildir): Worker | undefined =>

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Maildir } from '../src/index.js'
 import { fakeFiles } from './fake-file.js'
+import { until } from './wait.js'
 
 const scratch = (): string => mkdtempSync(join(tmpdir(), 'smtpure-maildir-write-order-'))
 const head = new TextEncoder().encode('Delivered-To: x\r\n')
@@ -29,7 +30,11 @@ describe('writes not awaited', () => {
     d.write(two).catch(() => undefined)
     await d.commit()
     await first
-    await sleep(100)
+    await until(
+      'every write to end',
+      () => ledger.running === 0,
+      () => ledger.steps,
+    )
     expect(ledger.wrong).toEqual([])
     for (const a of addresses) {
       const [name] = readdirSync(join(store.folder(a), 'new'))
