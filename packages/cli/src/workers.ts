@@ -17,6 +17,25 @@ export const workerCount = (text: string): number => {
   return Number(text)
 }
 
+/**
+ * How many helper threads V8 gets in each worker (Node's `--v8-pool-size`): the threads that compile hot
+ * functions with the optimizing compiler and do the parallel parts of garbage collection. Node starts 4
+ * whatever the cores, so N workers on a small machine run 4N of them beside N event loops, and while the
+ * workers warm up those threads take the cores from the event loops. Each worker gets its share of the cores
+ * less one, for its event loop: max(1, floor(cores / workers) - 1). Undefined when the pool size is given
+ * already, on the command line or in `NODE_OPTIONS` (the workers inherit both), or the runtime is not Node.
+ */
+export const helperThreads = (
+  cores: number,
+  workers: number,
+  given: { readonly execArgv: ReadonlyArray<string>; readonly nodeOptions: string | undefined; readonly node: boolean },
+): number | undefined => {
+  if (!given.node) return undefined
+  const named = (arg: string): boolean => arg === '--v8-pool-size' || arg.startsWith('--v8-pool-size=')
+  if (given.execArgv.some(named) || (given.nodeOptions ?? '').split(/\s+/).some(named)) return undefined
+  return Math.max(1, Math.floor(cores / workers) - 1)
+}
+
 /** Is this process the primary of a `--workers` run (rather than one of its workers, or a plain run)? */
 export const isPrimary = (): boolean => cluster.isPrimary
 
@@ -26,7 +45,15 @@ const exitOf = (w: Worker): Promise<void> =>
 /** Run the primary until SIGTERM or SIGINT; resolves with the exit code. */
 export const runWorkers = async (count: number, metrics: string | undefined): Promise<number> => {
   const metricsAt = metrics === undefined ? undefined : parseHostPort('metrics', metrics)
-  cluster.setupPrimary({ silent: true }) // workers' stdout is theirs; the primary speaks for them
+  const helpers = helperThreads(availableParallelism(), count, {
+    execArgv: process.execArgv,
+    nodeOptions: process.env['NODE_OPTIONS'],
+    node: process.versions['bun'] === undefined && process.versions['deno'] === undefined,
+  })
+  cluster.setupPrimary({
+    silent: true, // workers' stdout is theirs; the primary speaks for them
+    ...(helpers !== undefined ? { execArgv: [...process.execArgv, `--v8-pool-size=${helpers}`] } : {}),
+  })
   const current = new Set<Worker>()
   const retiring = new Set<Worker>()
   let stopping = false

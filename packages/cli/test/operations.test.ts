@@ -3,8 +3,10 @@
 import { execFile } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import * as net from 'node:net'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { helperThreads } from '../src/workers.js'
 import { maildir, runCli, serveEachTest } from './cli.js'
 
 const serve = serveEachTest()
@@ -113,6 +115,10 @@ print('ok')`)
       )
     const before = await workers()
     expect(before).toHaveLength(2)
+    // each worker runs with its share of V8's helper threads (none was given here)
+    const helpers = Math.max(1, Math.floor(availableParallelism() / 2) - 1)
+    for (const pid of before)
+      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain(`--v8-pool-size=${helpers}`)
     r.child.kill('SIGHUP')
     let after: string[] = []
     for (let i = 0; i < 100; i++) {
@@ -169,6 +175,20 @@ s.quit()`)
     expect(text).toMatch(
       /Received: from orig\.example \(client\.example\.net \[IPv6:2001:db8::77\]\)\s+by mx\.example\s+with ESMTP/,
     )
+  })
+
+  it("--workers: each worker's V8 helper threads are its share of the cores less one, unless Node is told", () => {
+    const node = { execArgv: [], nodeOptions: undefined, node: true }
+    expect(helperThreads(2, 1, node)).toBe(1)
+    expect(helperThreads(2, 2, node)).toBe(1)
+    expect(helperThreads(8, 2, node)).toBe(3)
+    expect(helperThreads(16, 3, node)).toBe(4)
+    expect(helperThreads(4, 8, node)).toBe(1)
+    expect(helperThreads(8, 2, { ...node, execArgv: ['--v8-pool-size=6'] })).toBeUndefined()
+    expect(helperThreads(8, 2, { ...node, execArgv: ['--v8-pool-size', '6'] })).toBeUndefined()
+    expect(helperThreads(8, 2, { ...node, nodeOptions: '--enable-source-maps  --v8-pool-size=2' })).toBeUndefined()
+    expect(helperThreads(8, 2, { ...node, nodeOptions: '--max-semi-space-size=4' })).toBe(3)
+    expect(helperThreads(8, 2, { ...node, node: false })).toBeUndefined() // Bun and Deno take no Node flags
   })
 
   it('refuses a bad --workers or --metrics value with a usage error (64)', async () => {
