@@ -2,6 +2,7 @@
 // real clients make: postfix's `smtp-source`, which sends HELO and waits for every reply (no pipelining).
 // Workloads (a)-(d) of the project's bench harness, rounds alternating between the two; prints medians and ratios.
 // After `npx turbo run build`: node packages/node/bench/smtp-source.bench.mjs [--only a,b,c,d] [--rounds N]
+//   [--node-flags='--v8-pool-size=1'] (flags for `node` in all three servers alike, split at spaces)
 import { execFile, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
@@ -38,9 +39,9 @@ const workloads = [
 
 const findSmtpSource = () => ['/usr/sbin/smtp-source', '/usr/bin/smtp-source'].find((p) => existsSync(p))
 
-const start = (name, maildir) =>
+const start = (name, maildir, nodeFlags) =>
   new Promise((resolveStart, reject) => {
-    const args = [...servers[name], '--port', '0', '--maildir', maildir, '--max-size', String(MAX_SIZE)]
+    const args = [...nodeFlags, ...servers[name], '--port', '0', '--maildir', maildir, '--max-size', String(MAX_SIZE)]
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before listening`)))
@@ -64,9 +65,9 @@ const delivered = async (root) => {
   return n
 }
 
-const once = async (bin, name, w) => {
+const once = async (bin, name, w, nodeFlags) => {
   const maildir = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'smtpure-bench-'))
-  const server = await start(name, maildir)
+  const server = await start(name, maildir, nodeFlags)
   const rcptArgs = ['-M', 'bench.example', '-f', 'sender@example.com', '-t', 'rcpt@example.com']
   const t0 = performance.now()
   await run(bin, [...w.args, ...rcptArgs, server.target])
@@ -83,7 +84,14 @@ const once = async (bin, name, w) => {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 const main = async () => {
-  const { values: v } = parseArgs({ options: { only: { type: 'string' }, rounds: { type: 'string', default: '3' } } })
+  const { values: v } = parseArgs({
+    options: {
+      only: { type: 'string' },
+      rounds: { type: 'string', default: '3' },
+      'node-flags': { type: 'string', default: '' },
+    },
+  })
+  const nodeFlags = v['node-flags'].split(' ').filter(Boolean)
   const bin = findSmtpSource()
   if (bin === undefined) {
     process.stdout.write(
@@ -96,6 +104,7 @@ const main = async () => {
   process.stdout.write(
     `smtp-source load: smtpure serve vs smtp-server (same Maildir store), ${v.rounds} rounds, medians;\n` +
       'floor: plain Node with the same durable file steps and no SMTP work, the bound for a Node server\n' +
+      (nodeFlags.length > 0 ? `node flags for all three: ${nodeFlags.join(' ')}\n` : '') +
       `${'workload'.padEnd(36)} ${'unit'.padEnd(6)} ${'smtpure'.padStart(9)} ${'peer'.padStart(9)} ratio ` +
       `${'floor'.padStart(9)} of floor\n`,
   )
@@ -103,7 +112,7 @@ const main = async () => {
     const rates = { smtpure: [], peer: [], floor: [] }
     for (let r = 0; r < Number(v.rounds); r++)
       for (const name of r % 2 === 0 ? ['smtpure', 'peer', 'floor'] : ['floor', 'peer', 'smtpure'])
-        rates[name].push(await once(bin, name, w))
+        rates[name].push(await once(bin, name, w, nodeFlags))
     const [s, p, f] = [median(rates.smtpure), median(rates.peer), median(rates.floor)]
     const unit = w.mb ? 'MB/s' : 'msgs/s'
     process.stdout.write(
