@@ -554,6 +554,8 @@ class FileSlots {
  */
 export class Maildir {
   private readonly made = new Set<string>() // folders known to have cur, new and tmp
+  /** Folders being made now: a delivery that needs one waits for that making instead of starting another. */
+  private readonly making = new Map<string, Promise<void>>()
   readonly openFile: (path: string) => Promise<StoreFile>
   readonly metadataSteps: FileSteps
   readonly syncSteps: FileSteps
@@ -600,13 +602,26 @@ export class Maildir {
     return dir
   }
 
-  /** Make `dir` a Maildir (cur, new and tmp) unless this store made it already. */
+  /**
+   * Make `dir` a Maildir (cur, new and tmp) unless this store made it already. Deliveries that need one folder
+   * at once (the first messages for a mailbox, from several sessions) share one making of it and its outcome.
+   */
   ensure(dir: string): Promise<void> {
-    return this.made.has(dir) ? resolved : this.make(dir)
+    if (this.made.has(dir)) return resolved
+    const running = this.making.get(dir)
+    if (running !== undefined) return running
+    const made = this.make(dir).finally(() => {
+      if (this.making.get(dir) === made) this.making.delete(dir)
+    })
+    this.making.set(dir, made)
+    return made
   }
 
   private async make(dir: string): Promise<void> {
-    await Promise.all(['cur', 'new', 'tmp'].map((d) => makeDirectory(join(dir, d))))
+    // tmp/ first, with any missing parents; then cur/ and new/ beside each other. Made all three at once, each
+    // would find the folder missing and race the others to make it (more calls, and their errors).
+    await makeDirectory(join(dir, 'tmp'))
+    await Promise.all([makeDirectory(join(dir, 'cur')), makeDirectory(join(dir, 'new'))])
     // A Maildir's own entries and its entry in the root are synced too, since a 250 must survive a crash
     // (RFC 5321 6.1). Even when the folders were there already: another process, or a delivery running
     // beside this one, may have made them moments ago and not synced them yet. Once per folder per store.
@@ -664,6 +679,7 @@ export class Maildir {
    */
   forget(): void {
     this.made.clear()
+    this.making.clear() // a making still running may have found the folder before it was removed
     this.folders.forget()
     this.workerSteps.forget()
   }

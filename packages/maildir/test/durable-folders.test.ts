@@ -21,6 +21,16 @@ vi.mock('node:fs', async (original) => {
   return { ...fs, default: { ...fs, fsync, fsyncSync }, fsync, fsyncSync }
 })
 
+const made: string[] = [] // every mkdir asked for, made or not
+vi.mock('node:fs/promises', async (original) => {
+  const fs = await original<typeof import('node:fs/promises')>()
+  const mkdir = (path: string, ...rest: [never]): Promise<string | undefined> => {
+    made.push(path)
+    return fs.mkdir(path, ...rest)
+  }
+  return { ...fs, default: { ...fs, mkdir }, mkdir }
+})
+
 const { Maildir, StoreError } = await import('../src/index.js')
 
 async function* chunks(...parts: Uint8Array[]): AsyncIterable<Uint8Array> {
@@ -65,6 +75,34 @@ describe('a folder made by someone else', () => {
     await Promise.all([one, two])
     expect(order).toEqual(['done true', 'done true'])
     expect(synced).toContain(dir)
+    await store.close()
+    rmSync(root, { recursive: true })
+  })
+})
+
+describe('a new folder wanted by several deliveries at once', () => {
+  it('is made and synced once, and every delivery waits for that', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-durable-'))
+    const store = new Maildir(root)
+    const dir = store.folder('dave@x.example')
+    synced.length = 0
+    made.length = 0
+    const order: string[] = []
+    await Promise.all(
+      Array.from({ length: 5 }, () =>
+        store
+          .begin([{ address: 'dave@x.example', head }])
+          .writeAll(chunks(body))
+          .then(() => order.push(`done ${synced.includes(dir) && synced.includes(root)}`)),
+      ),
+    )
+    expect(order).toEqual(Array(5).fill('done true'))
+    // one making: tmp/ (its parent first missing, then made), then cur/ and new/; no call made twice
+    expect(made.filter((p) => p.startsWith(dir)).sort()).toEqual(
+      [join(dir, 'tmp'), dir, join(dir, 'tmp'), join(dir, 'cur'), join(dir, 'new')].sort(),
+    )
+    expect(synced.filter((p) => p === dir)).toEqual([dir])
+    for (const d of ['cur', 'new', 'tmp']) expect(readdirSync(join(dir, d))).toHaveLength(d === 'new' ? 5 : 0)
     await store.close()
     rmSync(root, { recursive: true })
   })
