@@ -204,40 +204,31 @@ const MAX_LINE = 78 // RFC 5322 2.1.1: lines SHOULD stay within 78 characters, C
 
 /**
  * Joins `name` and the groups into one field, folding with CRLF TAB. Spaces between groups are the preferred
- * fold points (RFC 5322 2.2.3 favours higher-level breaks); a group that cannot fit even on a line of its own,
- * or the first group, which leaves the field name alone on its line only when its first word cannot follow
- * the name (a word over 68 characters; `formatReceived`'s first word is always `from`), is broken at its
- * inner spaces; a word that starts a line after a fold follows the TAB with no space. A word is never split,
- * so only a word too long for any line makes one.
+ * fold points (RFC 5322 2.2.3 favours higher-level breaks). A group that fits on no line of its own, or the
+ * first group when it does not fit after the name, is broken at its inner spaces: the name is then left alone
+ * on its line only when the first word cannot follow it (over 78 - name length - 1 characters, 68 for
+ * `Received:`; `formatReceived`'s first word is always `from`). A word is never split, so only a word too long
+ * for any line makes one.
  */
 const fold = (name: string, groups: ReadonlyArray<ReadonlyArray<string>>): string => {
   let out = ''
   let line = name
-  // The line holds the field name alone, or only the TAB of a fold: `bare`; the field name alone: `named`.
-  // A word goes after a space, except on a line holding only the TAB of a fold (bare, not named).
-  let bare = true
-  let named = true
+  let first = true // no group placed yet: the line holds the field name alone
   for (const group of groups) {
     const whole = group.length === 1 ? group[0]! : group.join(' ')
-    const gap = bare && !named ? 0 : 1
-    if (line.length + gap + whole.length <= MAX_LINE) {
-      line += gap === 0 ? whole : ' ' + whole
-      bare = named = false
-    } else if (!bare && 1 + whole.length <= MAX_LINE) {
+    if (line.length + 1 + whole.length <= MAX_LINE) line += ' ' + whole
+    else if (!first && 1 + whole.length <= MAX_LINE) {
       // RFC 5322 2.2.3: a fold is a CRLF put before white space; a line is never left holding only white space.
       out += line + '\r\n'
       line = '\t' + whole
-      bare = named = false
-    } else {
+    } else
       for (const word of group) {
-        const space = bare && !named ? 0 : 1
-        if (space === 1 && line.length + 1 + word.length > MAX_LINE) {
+        if (line.length + 1 + word.length > MAX_LINE) {
           out += line + '\r\n'
           line = '\t' + word
-        } else line += space === 0 ? word : ' ' + word
-        bare = named = false
+        } else line += ' ' + word
       }
-    }
+    first = false
   }
   return out + line + '\r\n'
 }
