@@ -85,6 +85,7 @@ describe('abort() while commit runs (no signal)', () => {
       () => ledger.steps.some((s) => s.startsWith('sync ')),
       () => ledger.steps,
     )
+    expect(ledger.running).toBeGreaterThan(0) // the abort below comes while the syncs run
     await d.abort()
     expect(settled).toBe(true)
     expect(await committed).toBeInstanceOf(DeliveryAbortedError)

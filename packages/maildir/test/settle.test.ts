@@ -150,6 +150,7 @@ describe('abort', () => {
       () => slowSteps.begun === 1,
       () => slowSteps,
     )
+    expect(slowSteps.ended).toBe(0) // the abort below comes while the write runs
     await delivery.abort()
     await writing
     await slowStepsEnded(slowSteps)
