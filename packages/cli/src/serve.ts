@@ -326,6 +326,9 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
   for (const flag of ['proxy-trusted', 'xclient-trusted'] as const)
     if (v[flag] !== undefined && adapterName() !== '@smtpure/node')
       throw new UsageError(`--${flag} works on Node only (this is ${'Bun' in globalThis ? 'Bun' : 'Deno'})`)
+  // node:cluster shares no listening port among workers on Bun or Deno: each would listen on a port of its own
+  if (v.workers !== undefined && adapterName() !== '@smtpure/node')
+    throw new UsageError(`--workers works on Node only (this is ${'Bun' in globalThis ? 'Bun' : 'Deno'})`)
   const workers = v.workers === undefined ? undefined : workerCount(v.workers)
   const port = wholeNumber('port', v.port, 2525, 65535)
   const host = v.host ?? '127.0.0.1'

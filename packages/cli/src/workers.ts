@@ -17,13 +17,30 @@ export const workerCount = (text: string): number => {
   return Number(text)
 }
 
+/** Node's own default for `--v8-pool-size` (Node 20): the most a worker is given. */
+const NODE_HELPER_THREADS = 4
+
+/**
+ * Does this token of Node's options name `--v8-pool-size`? Node takes `_` for `-` in an option's name, and
+ * `NODE_OPTIONS` may quote a token.
+ */
+const namesPoolSize = (token: string): boolean =>
+  token
+    .replace(/^["']|["']$/g, '')
+    .split('=')[0]!
+    .replace(/_/g, '-') === '--v8-pool-size'
+
 /**
  * How many helper threads V8 gets in each worker (Node's `--v8-pool-size`): the threads that compile hot
- * functions with the optimizing compiler and do the parallel parts of garbage collection. Node starts 4
- * whatever the cores, so N workers on a small machine run 4N of them beside N event loops, and while the
- * workers warm up those threads take the cores from the event loops. Each worker gets its share of the cores
- * less one, for its event loop: max(1, floor(cores / workers) - 1). Undefined when the pool size is given
- * already, on the command line or in `NODE_OPTIONS` (the workers inherit both), or the runtime is not Node.
+ * functions with the optimizing compiler, do garbage collection's parallel and concurrent work, and run
+ * V8's other background jobs. Node starts 4 whatever the cores, so N workers on a small machine run 4N of
+ * them beside N event loops, and while the workers warm up those threads take the cores from the event loops.
+ * Each worker gets its share of the cores less one, for its event loop, and never more than Node's 4:
+ * min(4, max(1, floor(cores / workers) - 1)). `cores` and `workers` are counts (of logical processors and of
+ * worker processes). `given` is what the primary was started with: `execArgv`, Node's own options on its
+ * command line (`process.execArgv`); `nodeOptions`, the text of `NODE_OPTIONS`; `node`, whether the runtime
+ * is Node (Bun and Deno take no Node options). Undefined when a pool size is given already, in either place
+ * (the workers then inherit it as it is), or the runtime is not Node.
  */
 export const helperThreads = (
   cores: number,
@@ -31,9 +48,8 @@ export const helperThreads = (
   given: { readonly execArgv: ReadonlyArray<string>; readonly nodeOptions: string | undefined; readonly node: boolean },
 ): number | undefined => {
   if (!given.node) return undefined
-  const named = (arg: string): boolean => arg === '--v8-pool-size' || arg.startsWith('--v8-pool-size=')
-  if (given.execArgv.some(named) || (given.nodeOptions ?? '').split(/\s+/).some(named)) return undefined
-  return Math.max(1, Math.floor(cores / workers) - 1)
+  if (given.execArgv.some(namesPoolSize) || (given.nodeOptions ?? '').split(/\s+/).some(namesPoolSize)) return undefined
+  return Math.min(NODE_HELPER_THREADS, Math.max(1, Math.floor(cores / workers) - 1))
 }
 
 /** Is this process the primary of a `--workers` run (rather than one of its workers, or a plain run)? */
@@ -45,10 +61,11 @@ const exitOf = (w: Worker): Promise<void> =>
 /** Run the primary until SIGTERM or SIGINT; resolves with the exit code. */
 export const runWorkers = async (count: number, metrics: string | undefined): Promise<number> => {
   const metricsAt = metrics === undefined ? undefined : parseHostPort('metrics', metrics)
+  const node = process.versions['bun'] === undefined && process.versions['deno'] === undefined
   const helpers = helperThreads(availableParallelism(), count, {
     execArgv: process.execArgv,
-    nodeOptions: process.env['NODE_OPTIONS'],
-    node: process.versions['bun'] === undefined && process.versions['deno'] === undefined,
+    nodeOptions: node ? process.env['NODE_OPTIONS'] : undefined, // Deno asks for a permission to read it
+    node,
   })
   cluster.setupPrimary({
     silent: true, // workers' stdout is theirs; the primary speaks for them

@@ -116,7 +116,7 @@ print('ok')`)
     const before = await workers()
     expect(before).toHaveLength(2)
     // each worker runs with its share of V8's helper threads (none was given here)
-    const helpers = Math.max(1, Math.floor(availableParallelism() / 2) - 1)
+    const helpers = Math.min(4, Math.max(1, Math.floor(availableParallelism() / 2) - 1))
     for (const pid of before)
       expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain(`--v8-pool-size=${helpers}`)
     r.child.kill('SIGHUP')
@@ -128,6 +128,9 @@ print('ok')`)
     }
     expect(after).toHaveLength(2)
     expect(after.filter((p) => before.includes(p))).toEqual([])
+    for (const pid of after)
+      // the workers a rolling restart starts are sized the same
+      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain(`--v8-pool-size=${helpers}`)
     expect((await send(2)).trim()).toBe('ok')
     const page = await (await fetch(`http://127.0.0.1:${mport}/metrics`)).text()
     expect(sample(page, 'smtpure_messages_total{result="accepted",code="250"}')).toBe(2) // the new workers' count
@@ -184,9 +187,16 @@ s.quit()`)
     expect(helperThreads(8, 2, node)).toBe(3)
     expect(helperThreads(16, 3, node)).toBe(4)
     expect(helperThreads(4, 8, node)).toBe(1)
+    expect(helperThreads(16, 1, node)).toBe(4) // never more than Node's own 4
+    expect(helperThreads(64, 2, node)).toBe(4)
     expect(helperThreads(8, 2, { ...node, execArgv: ['--v8-pool-size=6'] })).toBeUndefined()
     expect(helperThreads(8, 2, { ...node, execArgv: ['--v8-pool-size', '6'] })).toBeUndefined()
     expect(helperThreads(8, 2, { ...node, nodeOptions: '--enable-source-maps  --v8-pool-size=2' })).toBeUndefined()
+    // Node takes _ for - in an option's name, and NODE_OPTIONS may quote a token
+    expect(helperThreads(8, 2, { ...node, execArgv: ['--v8_pool_size=6'] })).toBeUndefined()
+    expect(helperThreads(8, 2, { ...node, nodeOptions: '--v8_pool-size=6' })).toBeUndefined()
+    expect(helperThreads(8, 2, { ...node, nodeOptions: '"--v8-pool-size=6"' })).toBeUndefined()
+    expect(helperThreads(8, 2, { ...node, execArgv: ['--v8-pool-sizes=6'] })).toBe(3) // another name
     expect(helperThreads(8, 2, { ...node, nodeOptions: '--max-semi-space-size=4' })).toBe(3)
     expect(helperThreads(8, 2, { ...node, node: false })).toBeUndefined() // Bun and Deno take no Node flags
   })

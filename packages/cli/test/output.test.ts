@@ -254,15 +254,16 @@ describe('errors found before anything runs: one line and the sysexits code (doc
       expect(r.code).toBe(73)
       expect(r.stderr).toMatch(/^smtpure: --maildir: cannot use \/proc\/smtpure-nope: [^\n]+\n$/)
     })
-    it.each(['--proxy-trusted', '--xclient-trusted'])(
-      '%s, which needs the Node adapter: one line and 64',
-      async (flag) => {
-        const r = await run([flag, '127.0.0.1', '--maildir', maildir()])
-        expect(r.code).toBe(64)
-        expect(r.stdout).toBe('')
-        expect(r.stderr).toMatch(new RegExp(`^smtpure: ${flag} works on Node only \\(this is (Bun|Deno)\\)\n$`))
-      },
-    )
+    it.each([
+      ['--proxy-trusted', '127.0.0.1'],
+      ['--xclient-trusted', '127.0.0.1'],
+      ['--workers', '2'], // node:cluster there shares no port: each worker would listen on its own
+    ])('%s, which needs Node: one line and 64', async (flag, value) => {
+      const r = await run([flag, value, '--maildir', maildir()])
+      expect(r.code).toBe(64)
+      expect(r.stdout).toBe('')
+      expect(r.stderr).toMatch(new RegExp(`^smtpure: ${flag} works on Node only \\(this is (Bun|Deno)\\)\n$`))
+    })
   })
 
   it('smtpure --help shows the commands only', async () => {

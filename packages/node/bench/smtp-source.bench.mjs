@@ -91,7 +91,7 @@ const main = async () => {
       'node-flags': { type: 'string', default: '' },
     },
   })
-  const nodeFlags = v['node-flags'].split(' ').filter(Boolean)
+  const nodeFlags = v['node-flags'].split(/\s+/).filter(Boolean)
   const bin = findSmtpSource()
   if (bin === undefined) {
     process.stdout.write(
