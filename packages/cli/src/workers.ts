@@ -38,16 +38,15 @@ const namesPoolSize = (token: string): boolean =>
  * Each worker gets its share of the cores less one, for its event loop, and never more than Node's 4:
  * min(4, max(1, floor(cores / workers) - 1)). `cores` and `workers` are counts (of logical processors and of
  * worker processes). `given` is what the primary was started with: `execArgv`, Node's own options on its
- * command line (`process.execArgv`); `nodeOptions`, the text of `NODE_OPTIONS`; `node`, whether the runtime
- * is Node (Bun and Deno take no Node options). Undefined when a pool size is given already, in either place
- * (the workers then inherit it as it is), or the runtime is not Node.
+ * command line (`process.execArgv`); `nodeOptions`, the text of `NODE_OPTIONS`. Undefined when a pool size
+ * is given already, in either place (the workers then inherit it as it is). Node only: `serve` refuses
+ * `--workers` on Bun and Deno.
  */
 export const helperThreads = (
   cores: number,
   workers: number,
-  given: { readonly execArgv: ReadonlyArray<string>; readonly nodeOptions: string | undefined; readonly node: boolean },
+  given: { readonly execArgv: ReadonlyArray<string>; readonly nodeOptions: string | undefined },
 ): number | undefined => {
-  if (!given.node) return undefined
   if (given.execArgv.some(namesPoolSize) || (given.nodeOptions ?? '').split(/\s+/).some(namesPoolSize)) return undefined
   return Math.min(NODE_HELPER_THREADS, Math.max(1, Math.floor(cores / workers) - 1))
 }
@@ -61,11 +60,9 @@ const exitOf = (w: Worker): Promise<void> =>
 /** Run the primary until SIGTERM or SIGINT; resolves with the exit code. */
 export const runWorkers = async (count: number, metrics: string | undefined): Promise<number> => {
   const metricsAt = metrics === undefined ? undefined : parseHostPort('metrics', metrics)
-  const node = process.versions['bun'] === undefined && process.versions['deno'] === undefined
   const helpers = helperThreads(availableParallelism(), count, {
     execArgv: process.execArgv,
-    nodeOptions: node ? process.env['NODE_OPTIONS'] : undefined, // Deno asks for a permission to read it
-    node,
+    nodeOptions: process.env['NODE_OPTIONS'],
   })
   cluster.setupPrimary({
     silent: true, // workers' stdout is theirs; the primary speaks for them

@@ -2,7 +2,7 @@
 // real clients make: postfix's `smtp-source`, which sends HELO and waits for every reply (no pipelining).
 // Workloads (a)-(d) of the project's bench harness, rounds alternating between the two; prints medians and ratios.
 // After `npx turbo run build`: node packages/node/bench/smtp-source.bench.mjs [--only a,b,c,d] [--rounds N]
-//   [--node-flags='--v8-pool-size=1'] (flags for `node` in all three servers alike, split at spaces)
+//   [--node-flags='--v8-pool-size=1'] (flags for `node` in all three servers alike, split at white space)
 import { execFile, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
