@@ -133,38 +133,47 @@ export interface ServerState {
 }
 
 // every key required, so a field added to the state and not copied below fails to compile
-type Whole<T> = { -readonly [K in keyof T]-?: T[K] }
+export type Whole<T> = { -readonly [K in keyof T]-?: T[K] }
 
 /**
- * A copy of `s` with `patch` applied; `s` itself is never changed. Every field is copied by name:
- * V8 (Node 20) runs an object spread of this size an order of magnitude slower than a literal, and
- * the session copies its state several times per command.
+ * A copy of `s` that the caller may still change, field by field, before it hands it on; `s` itself is never
+ * changed. Every field is copied by name: V8 (Node 20) runs an object spread of this size an order of magnitude
+ * slower than a literal, and the session copies its state several times per command. The steps taken for every
+ * command change the copy's fields themselves rather than call `update`: `Object.assign` of a patch costs about
+ * ten times as much as the copy (38 against 3 ns on Node 20).
  */
-export const update = (s: ServerState, patch: Partial<ServerState>): ServerState => {
-  const next: Whole<ServerState> = {
-    config: s.config,
-    phase: s.phase,
-    tls: s.tls,
-    authenticated: s.authenticated,
-    partial: s.partial,
-    overflow: s.overflow,
-    pending: s.pending,
-    held: s.held,
-    heldBytes: s.heldBytes,
-    paused: s.paused,
-    badCommands: s.badCommands,
-    nextId: s.nextId,
-    nonce: s.nonce,
-    authAttempts: s.authAttempts,
-    authFailures: s.authFailures,
-    delayed: s.delayed,
-    junkCommands: s.junkCommands,
-    messages: s.messages,
-    dataWindow: s.dataWindow,
-    stopping: s.stopping,
-    xclient: s.xclient,
-  }
-  return Object.assign(next, patch)
+export const copyState = (s: ServerState): Whole<ServerState> => ({
+  config: s.config,
+  phase: s.phase,
+  tls: s.tls,
+  authenticated: s.authenticated,
+  partial: s.partial,
+  overflow: s.overflow,
+  pending: s.pending,
+  held: s.held,
+  heldBytes: s.heldBytes,
+  paused: s.paused,
+  badCommands: s.badCommands,
+  nextId: s.nextId,
+  nonce: s.nonce,
+  authAttempts: s.authAttempts,
+  authFailures: s.authFailures,
+  delayed: s.delayed,
+  junkCommands: s.junkCommands,
+  messages: s.messages,
+  dataWindow: s.dataWindow,
+  stopping: s.stopping,
+  xclient: s.xclient,
+})
+
+/** A copy of `s` with `patch` applied; `s` itself is never changed. */
+export const update = (s: ServerState, patch: Partial<ServerState>): ServerState => Object.assign(copyState(s), patch)
+
+/** A copy of `s` in `phase`: `update(s, { phase })`, the change made most often, without `Object.assign`. */
+export const withPhase = (s: ServerState, phase: Phase): ServerState => {
+  const next = copyState(s)
+  next.phase = phase
+  return next
 }
 
 /** Between transactions: nothing asked, no message open, so a 421 loses nothing (RFC 5321 3.8). */

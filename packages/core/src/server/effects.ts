@@ -12,7 +12,7 @@ import {
   messageAborted,
   send,
 } from './Output.js'
-import { type Phase, type ServerState, helloOf, update } from './State.js'
+import { type Phase, type ServerState, copyState, helloOf, update } from './State.js'
 
 /** One step's outputs; replies are joined into one Send (RFC 2920 3.2 lets the server batch them). */
 export class Out extends Outbox<ServerOutput> {
@@ -62,7 +62,11 @@ export const askApp = (
 ): ServerState => {
   const question = make(s.nextId, facts(s, phase))
   out.push(ask(question))
-  return update(s, { phase, pending: question, nextId: s.nextId + 1 })
+  const next = copyState(s)
+  next.phase = phase
+  next.pending = question
+  next.nextId = s.nextId + 1
+  return next
 }
 
 /** Is a message being streamed to the application in this phase? */

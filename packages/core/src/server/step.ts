@@ -29,7 +29,7 @@ import {
   setTimer,
 } from './Output.js'
 import { type CommandPhase, type Verb, accepts, isVerb, outOfSequence } from './sequencing.js'
-import { type Phase, type ServerState, quiet, waiting, update } from './State.js'
+import { type Phase, type ServerState, copyState, quiet, waiting, update, withPhase } from './State.js'
 
 const LF = 10
 const CR = 13
@@ -105,11 +105,18 @@ const armTimers = (s: ServerState, before: ServerState, out: Out, progressed = !
     if (was !== undefined) out.push(clearTimer(was))
     if (now === undefined) return s
     out.push(setTimer(now, s.config.idleTimeoutMs))
-    return now === 'data' ? update(s, { dataWindow: 0 }) : s
+    return now === 'data' ? withDataWindow(s, 0) : s
   }
   // a line was answered (or a question put): the next command gets a whole deadline
   if (now === 'idle' && progressed) out.push(setTimer('idle', s.config.idleTimeoutMs))
   return s
+}
+
+/** A copy of `s` with `dataWindow` octets counted in the current window of message data. */
+const withDataWindow = (s: ServerState, dataWindow: number): ServerState => {
+  const next = copyState(s)
+  next.dataWindow = dataWindow
+  return next
 }
 
 const onTimer = (s: ServerState, out: Out, timer: TimerName): ServerState => {
@@ -139,12 +146,12 @@ const onTimer = (s: ServerState, out: Out, timer: TimerName): ServerState => {
 
 const onReceived = (s0: ServerState, out: Out, bytes: Uint8Array): ServerState => {
   if (s0.phase._tag === 'Closed' || bytes.length === 0) return s0
-  const s = clockOf(s0) === 'data' ? update(s0, { dataWindow: s0.dataWindow + bytes.length }) : s0
+  const s = clockOf(s0) === 'data' ? withDataWindow(s0, s0.dataWindow + bytes.length) : s0
   if (!waiting(s)) {
     const [next, pos] = consume(s, out, bytes, 0)
     if (pos === bytes.length) return next
     const rest = bytes.subarray(pos) // a question came first: the rest waits for its answer
-    return update(next, { held: [rest, ...next.held], heldBytes: next.heldBytes + rest.length })
+    return withHeld(next, [rest, ...next.held], next.heldBytes + rest.length)
   }
   const heldBytes = s.heldBytes + bytes.length
   // The driver pauses reading past maxHeldBytes; twice that means it did not, so stop here.
@@ -214,7 +221,7 @@ const takeLine = (s: ServerState, out: Out, bytes: Uint8Array, pos: number): rea
 }
 
 const leaveSasl = (s: ServerState): ServerState =>
-  s.phase._tag === 'Sasl' ? update(s, { phase: { _tag: 'Idle', hello: s.phase.hello } }) : s
+  s.phase._tag === 'Sasl' ? withPhase(s, { _tag: 'Idle', hello: s.phase.hello }) : s
 
 /** One complete line, `buf[start..end)` with its LF; a range rather than a view, as this runs for every command. */
 const onLine = (s: ServerState, out: Out, buf: Uint8Array, start: number, end: number): ServerState => {
@@ -410,7 +417,8 @@ export const answerProblem = (s: ServerState, id: number, a: Answer): string | u
 }
 
 const onAnswered = (s0: ServerState, out: Out, q: Question, a: Answer): ServerState => {
-  const s = update(s0, { pending: undefined })
+  const s = copyState(s0)
+  s.pending = undefined
   let next: ServerState
   switch (q._tag) {
     case 'Hello':
@@ -447,14 +455,22 @@ const drain = (s0: ServerState, out: Out): ServerState => {
     const [next, pos] = consume(s, out, first, 0)
     // STARTTLS and closing drop what was held: then nothing of `first` stays either
     if (next.held !== held) s = next
-    else if (pos === first.length) s = update(next, { held: held.slice(1), heldBytes: next.heldBytes - first.length })
-    else s = update(next, { held: [first.subarray(pos), ...held.slice(1)], heldBytes: next.heldBytes - pos })
+    else if (pos === first.length) s = withHeld(next, held.slice(1), next.heldBytes - first.length)
+    else s = withHeld(next, [first.subarray(pos), ...held.slice(1)], next.heldBytes - pos)
   }
   if (s.paused && !waiting(s)) {
     if (s.phase._tag !== 'Closed') out.push(resumeReading)
     return stopIfQuiet(update(s, { paused: false }), out)
   }
   return stopIfQuiet(s, out)
+}
+
+/** A copy of `s` holding `held` input, `heldBytes` octets in all. */
+const withHeld = (s: ServerState, held: ReadonlyArray<Uint8Array>, heldBytes: number): ServerState => {
+  const next = copyState(s)
+  next.held = held
+  next.heldBytes = heldBytes
+  return next
 }
 
 /** After a graceful stop was asked for: 421 and close once no transaction is in progress. */

@@ -34,6 +34,14 @@ describe('bytes', () => {
     it('latin1 and encode round-trip ASCII text', () => {
       expect(latin1(encode('MAIL FROM:<a@b>\r\n'))).toBe('MAIL FROM:<a@b>\r\n')
     })
+    test.prop([fc.uint8Array({ maxLength: 3000 }), fc.nat(), fc.nat()])(
+      'latin1 of any range, in one piece or several of 1024 octets, is what the runtime decodes',
+      (b, x, y) => {
+        const [start, end] = [x % (b.length + 1), y % (b.length + 1)].sort((m, n) => m - n) as [number, number]
+        expect(latin1(b, start, end)).toBe(Buffer.from(b.subarray(start, end)).toString('latin1'))
+        expect(latin1(b)).toBe(Buffer.from(b).toString('latin1'))
+      },
+    )
     it('isAscii tells 7-bit from 8-bit bytes', () => {
       expect(isAscii(encode('plain'))).toBe(true)
       expect(isAscii(encode('plaín'))).toBe(false)

@@ -8,7 +8,7 @@ import { type SaslServerStep, saslServerNext, saslServerStart } from '../../sasl
 import { encode, latin1 } from '../../wire/bytes.js'
 import { type Out, askApp, bad, closeWith, say } from '../effects.js'
 import { type Accept, type Question, type Reject, setTimer } from '../Output.js'
-import { type Hello, type Phase, type ServerState, update } from '../State.js'
+import { type Hello, type Phase, type ServerState, update, withPhase } from '../State.js'
 
 type SaslPhase = Extract<Phase, { _tag: 'Sasl' }>
 
@@ -48,9 +48,9 @@ const onStep = (s: ServerState, out: Out, hello: Hello, mechanism: AuthMechanism
   switch (r._tag) {
     case 'Challenge':
       continuation(out, r.challenge)
-      return update(s, { phase: { _tag: 'Sasl', hello, mechanism, sasl: r.state } })
+      return withPhase(s, { _tag: 'Sasl', hello, mechanism, sasl: r.state })
     case 'Failed':
-      return bad(update(s, { phase: idle }), out, reply(501, '5.5.2', r.reason))
+      return bad(withPhase(s, idle), out, reply(501, '5.5.2', r.reason))
     case 'Done':
       return askApp(s, out, idle, (id, session) => ({
         _tag: 'Auth',
@@ -64,7 +64,7 @@ const onStep = (s: ServerState, out: Out, hello: Hello, mechanism: AuthMechanism
 
 /** A line during the exchange: a base64 response, or "*" to cancel (RFC 4954 4). */
 export const onSaslLine = (s: ServerState, p: SaslPhase, out: Out, line: Uint8Array): ServerState => {
-  const idle: ServerState = update(s, { phase: { _tag: 'Idle', hello: p.hello } })
+  const idle: ServerState = withPhase(s, { _tag: 'Idle', hello: p.hello })
   const text = latin1(line).trim()
   if ('failing' in p.sasl) {
     say(idle, out, p.sasl.failing) // the XOAUTH2 client acknowledged the error challenge

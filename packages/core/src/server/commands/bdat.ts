@@ -4,7 +4,7 @@
 import { Replies, type Reply, reply } from '../../Reply.js'
 import { type Out, bad, closeWith, facts, say } from '../effects.js'
 import { messageStart } from '../Output.js'
-import { type Phase, type ServerState, update } from '../State.js'
+import { type Phase, type ServerState, withPhase } from '../State.js'
 import { endOfMessage, noRecipients, streamPieces } from './data.js'
 
 type BdatPhase = Extract<Phase, { _tag: 'Bdat' }>
@@ -50,7 +50,7 @@ export const refuseBdat = (s: ServerState, out: Out, arg: string, r: Reply): Ser
       'tooBig',
     )
   if (size === 0) return bad(s, out, r)
-  return update(s, { phase: { _tag: 'BdatDiscard', remaining: size, reply: r, after: s.phase } })
+  return withPhase(s, { _tag: 'BdatDiscard', remaining: size, reply: r, after: s.phase })
 }
 
 export const onBdat = (s: ServerState, out: Out, arg: string): ServerState => {
@@ -71,7 +71,7 @@ export const onBdat = (s: ServerState, out: Out, arg: string): ServerState => {
     chunked,
     tooBig: false,
   }
-  return b.size === 0 ? chunkDone(update(s, { phase }), out, phase) : update(s, { phase })
+  return b.size === 0 ? chunkDone(withPhase(s, phase), out, phase) : withPhase(s, phase)
 }
 
 /** Feed chunk octets; returns the new state and how far the input was used. */
@@ -90,7 +90,7 @@ export const feedBdat = (
     chunked: { ...p.chunked, size: streamed.size },
     tooBig: p.tooBig || streamed.tooBig,
   }
-  const next = update(s, { phase })
+  const next = withPhase(s, phase)
   return [phase.remaining === 0 ? chunkDone(next, out, phase) : next, pos + take]
 }
 
@@ -104,11 +104,11 @@ const chunkDone = (s: ServerState, out: Out, p: BdatPhase): ServerState => {
       refused: 0,
       chunked: { ...p.chunked, failed: true },
     }
-    return update(s, { phase })
+    return withPhase(s, phase)
   }
   if (p.last) return endOfMessage(s, out, p.hello, p.tx, p.chunked.size, false, undefined)
   say(s, out, reply(250, '2.0.0', `${p.chunked.size} octets received`))
-  return update(s, { phase: { _tag: 'Envelope', hello: p.hello, tx: p.tx, refused: 0, chunked: p.chunked } })
+  return withPhase(s, { _tag: 'Envelope', hello: p.hello, tx: p.tx, refused: 0, chunked: p.chunked })
 }
 
 /** Drop the octets of a refused chunk; then send the refusal. */
@@ -120,6 +120,6 @@ export const feedDiscard = (
   pos: number,
 ): readonly [ServerState, number] => {
   const take = Math.min(p.remaining, bytes.length - pos)
-  if (take < p.remaining) return [update(s, { phase: { ...p, remaining: p.remaining - take } }), pos + take]
-  return [bad(update(s, { phase: p.after }), out, p.reply), pos + take]
+  if (take < p.remaining) return [withPhase(s, { ...p, remaining: p.remaining - take }), pos + take]
+  return [bad(withPhase(s, p.after), out, p.reply), pos + take]
 }

@@ -13,7 +13,7 @@ import {
   messageChunk,
   messageStart,
 } from '../Output.js'
-import { type Envelope, type Hello, type Phase, type ServerState, update } from '../State.js'
+import { type Envelope, type Hello, type Phase, type ServerState, copyState, update, withPhase } from '../State.js'
 
 type DataPhase = Extract<Phase, { _tag: 'Data' }>
 
@@ -27,7 +27,7 @@ export const onData = (s: ServerState, out: Out, arg: string): ServerState => {
   say(s, out, Replies.startData)
   out.push(messageStart(p.tx, facts(s)))
   const phase: DataPhase = { _tag: 'Data', hello: p.hello, tx: p.tx, scan: dotScanStart, size: 0, tooBig: false }
-  return update(s, { phase })
+  return withPhase(s, phase)
 }
 
 /**
@@ -75,7 +75,7 @@ export const feedData = (
   const tooBig = p.tooBig || streamed.tooBig
   if (r.end === -1) {
     const phase = { _tag: p._tag, hello: p.hello, tx: p.tx, scan: r.scan, size: streamed.size, tooBig }
-    return [update(s, { phase }), bytes.length]
+    return [withPhase(s, phase), bytes.length]
   }
   return [endOfMessage(s, out, p.hello, p.tx, streamed.size, tooBig, r.scan), r.end]
 }
@@ -99,9 +99,10 @@ export const endOfMessage = (
 ): ServerState => {
   const idle: Phase = { _tag: 'Idle', hello }
   const refusal = tooBig ? Replies.sizeExceeded : faultReply(scan)
-  const counted = update(s, { messages: s.messages + 1 })
+  const counted = copyState(s)
+  counted.messages = s.messages + 1
   if (refusal !== undefined) {
-    const next = update(counted, { phase: idle })
+    const next = withPhase(counted, idle)
     for (let i = 0; i < replyCount(s, tx); i++) say(next, out, refusal)
     return next
   }
@@ -127,7 +128,7 @@ export const answerMessage = (
   const decide = (a: Accept | Reject): Reply => (a._tag === 'Accept' ? (a.reply ?? Replies.messageOk) : a.reply)
   const decisions = answer._tag === 'PerRecipient' ? answer.decisions : [answer]
   // mail was taken: the client is doing what SMTP is for, so its count of junk commands starts again
-  const s = decisions.some((d) => d._tag === 'Accept') ? update(s0, { junkCommands: 0 }) : s0
+  const s = decisions.some((d) => d._tag === 'Accept') && s0.junkCommands !== 0 ? update(s0, { junkCommands: 0 }) : s0
   if (!s.config.lmtp) {
     // validated by the caller: PerRecipient only comes in LMTP
     say(s, out, answer._tag === 'PerRecipient' ? decide(answer.decisions[0]!) : decide(answer))

@@ -5,7 +5,7 @@ import { type Reply, formatReply, reply } from '../../Reply.js'
 import { type Out, askApp, abortStream, bad } from '../effects.js'
 import type { Accept, Reject } from '../Output.js'
 import { xclientAttributes } from './xclient.js'
-import { type Hello, type Phase, type ServerState, update } from '../State.js'
+import { type Hello, type Phase, type ServerState, withPhase } from '../State.js'
 
 /** RFC 9422 3, 4.1, 4.2: the limits this configuration enforces, as NAME=VALUE parameters of LIMITS. */
 const limitsKeyword = (c: ServerState['config']): string =>
@@ -61,5 +61,5 @@ export const answerHello = (s: ServerState, out: Out, hello: Hello, answer: Acce
   const lines: Reply =
     hello.verb === 'HELO' ? reply(code, undefined, first) : reply(code, undefined, first, ...capabilities(s))
   out.reply(formatReply(lines, false))
-  return update(s, { phase: next })
+  return withPhase(s, next)
 }

@@ -4,7 +4,7 @@ import { type ParamSupport, mailParams, parseMailFrom, parseRcptTo, rcptParams }
 import { Replies, reply } from '../../Reply.js'
 import { type Out, askApp, bad, closeWith, countJunk, say } from '../effects.js'
 import type { Accept, Question, Reject } from '../Output.js'
-import { type Phase, type ServerState, update } from '../State.js'
+import { type Phase, type ServerState, withPhase } from '../State.js'
 
 /** Which MAIL/RCPT parameters this session takes: those of the extensions it offers now. */
 export const paramSupport = (s: ServerState): ParamSupport => {
@@ -62,7 +62,7 @@ export const answerMail = (
     refused: 0,
     chunked: undefined,
   }
-  return update(s, { phase })
+  return withPhase(s, phase)
 }
 
 export const onRcpt = (s: ServerState, out: Out, arg: string): ServerState => {
@@ -104,10 +104,10 @@ export const answerRcpt = (
   if (answer._tag === 'Reject') {
     say(s, out, answer.reply)
     const phase = { _tag: p._tag, hello: p.hello, tx: p.tx, refused: p.refused + 1, chunked: p.chunked }
-    return countJunk(update(s, { phase }), out)
+    return countJunk(withPhase(s, phase), out)
   }
   say(s, out, answer.reply ?? Replies.rcptOk)
   const recipients = [...p.tx.recipients, { to: q.to, params: q.params }]
   const tx = { from: p.tx.from, params: p.tx.params, recipients }
-  return update(s, { phase: { _tag: p._tag, hello: p.hello, tx, refused: p.refused, chunked: p.chunked } })
+  return withPhase(s, { _tag: p._tag, hello: p.hello, tx, refused: p.refused, chunked: p.chunked })
 }

@@ -3,7 +3,7 @@
 import { Replies, reply } from '../../Reply.js'
 import { type Out, abortStream, askApp, bad, closeWith, say } from '../effects.js'
 import type { Answer, Question } from '../Output.js'
-import { type ServerState, helloOf, update } from '../State.js'
+import { type ServerState, helloOf, withPhase } from '../State.js'
 
 export const onRset = (s: ServerState, out: Out, arg: string): ServerState => {
   if (arg !== '') return bad(s, out, Replies.noArguments)
@@ -11,7 +11,7 @@ export const onRset = (s: ServerState, out: Out, arg: string): ServerState => {
   say(s, out, Replies.ok)
   const hello = helloOf(s.phase)
   // RSET clears the transaction but keeps the greeting (RFC 5321 4.1.1.5).
-  return hello === undefined ? s : update(s, { phase: { _tag: 'Idle', hello } })
+  return hello === undefined ? s : withPhase(s, { _tag: 'Idle', hello })
 }
 
 export const onNoop = (s: ServerState, out: Out): ServerState => {
