@@ -23,8 +23,14 @@ export const verbs = [
 ] as const
 export type Verb = (typeof verbs)[number]
 
-const verbSet: ReadonlySet<string> = new Set(verbs)
-export const isVerb = (word: string): word is Verb => verbSet.has(word)
+const verbByName: ReadonlyMap<string, Verb> = new Map(verbs.map((v) => [v, v]))
+
+/**
+ * The verb `word` names (upper case), or undefined. The verb comes back as the one string of this table, not as
+ * the word cut from the line: every later comparison and table lookup by it (`accepts`, `switch`) then matches
+ * by identity instead of comparing characters or hashing a new string.
+ */
+export const verbNamed = (word: string): Verb | undefined => verbByName.get(word)
 
 /** The phases in which a line is a command. */
 export type CommandPhase = 'Refused' | 'AwaitHello' | 'Idle' | 'Envelope'

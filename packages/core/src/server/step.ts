@@ -28,7 +28,7 @@ import {
   resumeReading,
   setTimer,
 } from './Output.js'
-import { type CommandPhase, type Verb, accepts, isVerb, outOfSequence } from './sequencing.js'
+import { type CommandPhase, type Verb, accepts, outOfSequence, verbNamed } from './sequencing.js'
 import { type Phase, type ServerState, copyState, quiet, waiting, update, withPhase } from './State.js'
 
 const LF = 10
@@ -251,8 +251,9 @@ const onLine = (s: ServerState, out: Out, buf: Uint8Array, start: number, end: n
   const arg = space === -1 ? '' : text.slice(space)
   if (word !== 'AUTH' && end - start > s.config.maxLineLength && end - start > lineLimit(s, word))
     return refuse(Replies.lineTooLong)
-  if (!isVerb(word)) return bad(s, out, Replies.unrecognized)
-  return onCommand(s, out, word, arg)
+  const verb = verbNamed(word)
+  if (verb === undefined) return bad(s, out, Replies.unrecognized)
+  return onCommand(s, out, verb, arg)
 }
 
 /**
