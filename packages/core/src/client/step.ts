@@ -12,7 +12,7 @@ import { Out, announceReady, closeNow, endSession, sendQuit, unexpected } from '
 import type { ClientInput } from './Input.js'
 import { type ClientOutput, clearTimer, misuse, setTimer } from './Output.js'
 import { type ReplyFault, readReply } from './replyParser.js'
-import { type ClientState, update } from './State.js'
+import { type ClientState, copyState, update } from './State.js'
 
 /**
  * Advance the session by one input.
@@ -147,7 +147,7 @@ const armTimer = (s: ClientState, out: Out): ClientState => {
   }
   if (!out.progress && s.timer) return s
   out.push(setTimer(ms))
-  return update(s, { timer: true })
+  return s.timer ? s : update(s, { timer: true })
 }
 
 const faultText = (f: ReplyFault): string => {
@@ -174,14 +174,21 @@ const onReceived = (s0: ClientState, out: Out, bytes: Uint8Array): ClientState =
     // RFC 3207 5.2: nothing the server sends between the 220 to STARTTLS and the handshake is read.
     if (s.phase._tag === 'Closed' || s.phase._tag === 'TlsWait') return s
     const r = readReply(s.parser, bytes, pos, limits)
-    if (r._tag === 'More') return update(s, { parser: r.parser })
+    if (r._tag === 'More') return withParser(s, r.parser)
     if (r._tag === 'Fault')
       return endSession(s, out, { _tag: 'ProtocolError', reason: faultText(r.fault), reply: r.fault.partial }, 'close')
     out.progress = true
-    s = onReply(update(s, { parser: r.parser }), out, r.reply)
+    s = onReply(withParser(s, r.parser), out, r.reply)
     pos = r.pos
   }
   return s
+}
+
+/** A copy of `s` whose reply parser is `parser`. */
+const withParser = (s: ClientState, parser: ClientState['parser']): ClientState => {
+  const next = copyState(s)
+  next.parser = parser
+  return next
 }
 
 /** One reply, to whatever the phase waits for. */

@@ -3,6 +3,7 @@
 // TlsStarted when STARTTLS succeeds, and the application side submits messages and feeds their bodies.
 // Used by the property tests and, later, by the benchmark.
 import type { ServerOptions } from '../../src/Config.js'
+import { deepFreeze } from '../arb/frozen.js'
 import { serverConfig } from '../../src/Config.js'
 import {
   type ClientEnvelope,
@@ -225,13 +226,13 @@ export const runLoop = (o: LoopOptions): LoopResult => {
   let ss = s0
   const toC = (i: ClientInput): void => {
     if (clientClosed) return
-    const r = clientStep(cs, i)
+    const r = clientStep(deepFreeze(cs), i) // frozen: a step that changed its input state would throw
     cs = r[0]
     onClient(r[1])
   }
   const toS = (i: ServerInput): void => {
     if (serverClosed) return
-    const r = step(ss, i)
+    const r = step(deepFreeze(ss), i)
     ss = r[0]
     onServer(r[1])
   }

@@ -19,6 +19,7 @@ import {
 } from '../../src/server/index.js'
 import { Harness } from './harness.js'
 import { cut } from '../arb/chunks.js'
+import { deepFreeze } from '../arb/frozen.js'
 import { weight } from '../arb/weight.js'
 
 // Commands a client might send, good and bad, including message data with dots and bare line ends.
@@ -127,6 +128,11 @@ describe('server session', () => {
         expect(Array.isArray(outs)).toBe(true)
         s = next
       }
+    })
+    test.prop([fc.array(anyInput, { maxLength: 60 })])('step never changes the state it is given', (inputs) => {
+      let [s] = init(config.right, { nonce: 'n' })
+      // a frozen state throws at the first assignment to it, or to anything it holds
+      for (const i of inputs) s = step(deepFreeze(s), i)[0]
     })
     test.prop([fc.array(anyInput, { maxLength: 200 })], { numRuns: 50 })(
       'state stays under a fixed bound for any input stream',
