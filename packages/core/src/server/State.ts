@@ -133,7 +133,7 @@ export interface ServerState {
 }
 
 // every key required, so a field added to the state and not copied below fails to compile
-export type Whole<T> = { -readonly [K in keyof T]-?: T[K] }
+type Whole<T> = { -readonly [K in keyof T]-?: T[K] }
 
 /**
  * A copy of `s` that the caller may still change, field by field, before it hands it on; `s` itself is never
