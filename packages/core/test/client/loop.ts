@@ -3,7 +3,6 @@
 // TlsStarted when STARTTLS succeeds, and the application side submits messages and feeds their bodies.
 // Used by the property tests and, later, by the benchmark.
 import type { ServerOptions } from '../../src/Config.js'
-import { deepFreeze } from '../arb/frozen.js'
 import { serverConfig } from '../../src/Config.js'
 import {
   type ClientEnvelope,
@@ -32,6 +31,7 @@ import {
   tlsStarted,
 } from '../../src/server/index.js'
 import { concat } from '../../src/wire/bytes.js'
+import { deepFreeze } from '../arb/frozen.js'
 
 export interface LoopMessage {
   readonly envelope: ClientEnvelope

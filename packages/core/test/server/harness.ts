@@ -16,6 +16,7 @@ import {
   received,
   step,
 } from '../../src/server/index.js'
+import { deepFreeze } from '../arb/frozen.js'
 
 export type Answerer = (q: Question) => Answer | undefined
 
@@ -51,9 +52,12 @@ export class Harness {
     this.take(outs)
   }
 
-  /** Feed one input; the reducer must not throw, and what it emits is processed. */
+  /**
+   * Feed one input; the reducer must not throw, must not change the state it is given (frozen, it would throw),
+   * and what it emits is processed.
+   */
   input(i: ServerInput): void {
-    const [s, outs] = step(this.state, i)
+    const [s, outs] = step(deepFreeze(this.state), i)
     this.state = s
     this.take(outs)
   }

@@ -102,9 +102,9 @@ export const endOfMessage = (
   const counted = copyState(s)
   counted.messages = s.messages + 1
   if (refusal !== undefined) {
-    const next = withPhase(counted, idle)
-    for (let i = 0; i < replyCount(s, tx); i++) say(next, out, refusal)
-    return next
+    counted.phase = idle
+    for (let i = 0; i < replyCount(s, tx); i++) say(counted, out, refusal)
+    return counted
   }
   return askApp(counted, out, idle, (id, session) => ({
     _tag: 'Message',
