@@ -12,6 +12,7 @@ import {
   clientStep,
 } from '../../src/client/index.js'
 import { encode, latin1 } from '../../src/wire/bytes.js'
+import { deepFreeze } from '../arb/frozen.js'
 
 /** A message the harness submits: its envelope and its body in the chunks to feed (strings as Latin-1). */
 export interface Message {
@@ -53,18 +54,20 @@ export class ClientHarness {
     this.take(outs)
   }
 
-  /** Feed one input; what the reducer emits is processed, and the application's reactions fed after it. */
+  /**
+   * Feed one input; what the reducer emits is processed, and the application's reactions fed after it. Each step
+   * gets a deep-frozen state: a reducer that changed the state it was given would throw.
+   */
   input(i: ClientInput): this {
-    const [s, outs] = clientStep(this.state, i)
+    this.apply(i)
+    while (this.pending.length > 0) this.apply(this.pending.shift()!)
+    return this
+  }
+
+  private apply(i: ClientInput): void {
+    const [s, outs] = clientStep(deepFreeze(this.state), i)
     this.state = s
     this.take(outs)
-    while (this.pending.length > 0) {
-      const next = this.pending.shift()!
-      const [s2, outs2] = clientStep(this.state, next)
-      this.state = s2
-      this.take(outs2)
-    }
-    return this
   }
 
   /** Server bytes; a string is sent as UTF-8. */
