@@ -83,7 +83,7 @@ const openStoreFile = (
 class NodeStoreFile implements StoreFile {
   readonly synced = O_DSYNC !== undefined
   constructor(
-    private readonly fd: number,
+    readonly fd: number,
     private readonly metadataSteps: FileSteps,
     private readonly syncSteps: FileSteps,
     private readonly worker: WorkerSteps | undefined,
@@ -140,16 +140,40 @@ const writeRest = async (
   buffers: ReadonlyArray<Uint8Array>,
   written: number,
 ): Promise<void> => {
-  let rest = buffers.filter((b) => b.length > 0)
-  for (;;) {
-    if (!(written > 0)) throw noProgress()
-    let i = 0
-    while (i < rest.length && written >= rest[i]!.length) written -= rest[i++]!.length
-    rest = rest.slice(i)
-    if (rest.length === 0) return
-    if (written > 0) rest[0] = rest[0]!.subarray(written)
+  for (let rest = unwritten(buffers, written); rest.length > 0; rest = unwritten(rest, written))
     written = await file.writev(rest)
+}
+
+/**
+ * `writeFully` in place: every writev of `fd` now, on the event loop, each timed as one of `steps`. Returns once
+ * all of `buffers` is written; throws the file system's error, or ENOSPC for a write that made no progress.
+ */
+const writeFullyNow = (steps: FileSteps, fd: number, buffers: ReadonlyArray<Uint8Array>): void => {
+  let rest = buffers
+  let total = 0
+  for (const b of buffers) total += b.length
+  if (total === 0) return
+  for (;;) {
+    const views = rest as NodeJS.ArrayBufferView[]
+    const written = steps.runNow(() => fs.writevSync(fd, views))
+    if (written === total) return
+    total -= written
+    rest = unwritten(rest, written)
   }
+}
+
+/**
+ * What is left of `buffers` after a write of `written` octets of them (empty ones left out); throws ENOSPC for a
+ * write that made no progress, so a full file system can never leave a silently truncated file.
+ */
+const unwritten = (buffers: ReadonlyArray<Uint8Array>, written: number): Uint8Array[] => {
+  if (!(written > 0)) throw noProgress()
+  const rest = buffers.filter((b) => b.length > 0)
+  let i = 0
+  while (i < rest.length && written >= rest[i]!.length) written -= rest[i++]!.length
+  const left = rest.slice(i)
+  if (written > 0) left[0] = left[0]!.subarray(written)
+  return left
 }
 
 const codeOf = (e: unknown): unknown => (e as { code?: unknown } | null)?.code
@@ -398,8 +422,30 @@ class FolderSyncer {
     private readonly steps: FileSteps,
   ) {}
   private readonly fds = new Map<string, Promise<number>>()
+  /** The descriptors of `fds` that are open, by folder. */
+  private readonly open = new Map<string, number>()
   private readonly running = new Map<string, Promise<void>>()
   private readonly next = new Map<string, Promise<void>>()
+
+  /**
+   * Sync `dir` now, in place, as one of the store's sync steps, when its handle is open and no sync of it is
+   * running or waiting (one running might have started before the caller's rename: it would not cover it).
+   * Returns false, having done nothing, when it cannot; throws the sync's error, as `sync` rejects with it.
+   */
+  syncNow(dir: string): boolean {
+    const fd = this.open.get(dir)
+    if (fd === undefined || this.closed || this.running.has(dir) || this.next.has(dir)) return false
+    const handle = this.fds.get(dir)!
+    this.fds.delete(dir) // most recently used last, as in `fd`
+    this.fds.set(dir, handle)
+    try {
+      this.steps.runNow(() => fs.fsyncSync(fd))
+    } catch (e) {
+      this.drop(dir)
+      throw e
+    }
+    return true
+  }
 
   sync(dir: string): Promise<void> {
     const queued = this.next.get(dir)
@@ -463,6 +509,10 @@ class FolderSyncer {
     if (this.fds.size >= this.handles) this.drop(this.fds.keys().next().value!)
     const opened = call<number>((cb) => fs.open(dir, FOLDER_FLAGS, cb))
     this.fds.set(dir, opened)
+    opened.then(
+      (fd) => void (this.fds.get(dir) === opened && this.open.set(dir, fd)),
+      noop, // the sync that asked for the handle hears the failure
+    )
     return opened
   }
 
@@ -486,6 +536,7 @@ class FolderSyncer {
   private drop(dir: string): void {
     const fd = this.fds.get(dir)
     this.fds.delete(dir)
+    this.open.delete(dir)
     if (fd === undefined) return
     // a sync still running on the handle finishes before it is closed
     const busy = (this.running.get(dir) ?? Promise.resolve()).catch(() => undefined)
@@ -553,6 +604,8 @@ class FileSlots {
  * await delivery.writeAll(message.chunks, session.signal) // then 250; a failure throws a StoreError (451 or 452)
  */
 export class Maildir {
+  /** Commits that took their steps in one go (see "In one go" on MaildirDelivery), failed ones included. */
+  commitsInOneGo = 0
   private readonly made = new Set<string>() // folders known to have cur, new and tmp
   /** Folders being made now: a delivery that needs one waits for that making instead of starting another. */
   private readonly making = new Map<string, Promise<void>>()
@@ -684,6 +737,19 @@ export class Maildir {
     this.workerSteps.forget()
   }
 
+  /**
+   * Can a copy's file in `dir` be opened in place, now and with no promise? Where the store opens its own files,
+   * knows the folder is made, and its metadata steps have been quick for a spell (see "In one go" on MaildirDelivery).
+   */
+  opensNow(dir: string): boolean {
+    return !this.ownOpenFile && this.made.has(dir) && this.metadataSteps.settled
+  }
+
+  /** Can a message's commit take all its steps in place, now (see "In one go" on MaildirDelivery)? */
+  get commitsNow(): boolean {
+    return this.syncSteps.settled && this.metadataSteps.settled
+  }
+
   /** Start a message for these targets: its files are opened at once; octets are gathered (see `flushOctets`). */
   begin(targets: ReadonlyArray<MaildirTarget>): MaildirDelivery {
     return new MaildirDelivery(this, targets)
@@ -771,6 +837,12 @@ const openCopy = (
     .then(opened, failed)
 }
 
+/** Open a copy's file in place, now, as `opensNow` allows; throws the open's error. */
+const openNow = (store: Maildir, c: Copy): void => {
+  const fd = store.metadataSteps.runNow(() => fs.openSync(c.tmp, STORE_FILE_FLAGS, 0o600))
+  c.file = new NodeStoreFile(fd, store.metadataSteps, store.syncSteps, undefined)
+}
+
 /** Write the heads (the first time) and `body` to one copy. */
 const writeCopy = (c: Copy, body: ReadonlyArray<Uint8Array>, heads: boolean): Promise<void> => {
   const file = c.file
@@ -827,6 +899,16 @@ const eachCopy = (copies: ReadonlyArray<Copy>, step: (c: Copy) => Promise<void>)
  * on it, and each copy is an object of one class. A store that has just started spends more time warming its
  * code than running it; that code is now smaller, and no change of a copy's shape throws it away once it is
  * optimized (the copies' `file`, added late, did so three times per run).
+ *
+ * In one go: a message with one copy, on a store whose steps have been quick for a spell (`FileSteps.settled`),
+ * opens its file in place as it begins, and commits with every step in place, in one call with no promise
+ * between them: the write, the rename, the close and the sync of new/ (unless a sync of that folder is running
+ * or waiting). Under many sessions each promise and its job is a measurable part of a message, and on tmpfs
+ * every one of these steps takes microseconds. The order of the steps and every outcome are the ones the
+ * chain gives; what differs is that the four steps run one after another even if the first turns out slow (a
+ * disk that was quick for the spell became slow): one message then stalls the event loop for up to four slow
+ * steps where the chain would stall it for one, after which the steps are no longer settled and the chain
+ * takes over.
  */
 export class MaildirDelivery {
   private copies: Copy[]
@@ -853,6 +935,8 @@ export class MaildirDelivery {
   private readonly store: Maildir
   /** The store's worker, for a delivery with many copies (see `workerCopies`). */
   private readonly worker: WorkerSteps | undefined
+  /** Its one copy's file was opened in place as it began: its commit may go in one go (see above). */
+  private openedNow = false
 
   constructor(store: Maildir, targets: ReadonlyArray<MaildirTarget>) {
     this.store = store
@@ -875,6 +959,15 @@ export class MaildirDelivery {
       this.cancelTurn = undefined
       let left = copies.length
       if (left === 0) return opened()
+      if (left === 1 && worker === undefined && store.opensNow(copies[0]!.dir)) {
+        try {
+          openNow(store, copies[0]!)
+        } catch (e) {
+          return failed(e)
+        }
+        this.openedNow = true
+        return opened()
+      }
       let failure: { readonly e: unknown } | undefined
       const one = (ok: boolean, e?: unknown): void => {
         if (!ok) failure ??= { e }
@@ -967,6 +1060,8 @@ export class MaildirDelivery {
   private commitOnce(signal: DeliverySignal | undefined): Promise<void> {
     const renamed: Copy[] = []
     const copies = this.copies
+    if (this.openedNow && !this.headsWritten && !this.aborted && signal?.aborted !== true && this.store.commitsNow)
+      return this.commitNow(copies[0]!, signal, renamed)
     return this.flush()
       .then(() => syncCopies(copies))
       .then(() => {
@@ -981,6 +1076,51 @@ export class MaildirDelivery {
         this.stopIfCalledOff(signal)
         this.copies = []
         this.giveBack()
+      })
+      .catch((e: unknown) => this.undo(e, renamed))
+  }
+
+  /**
+   * The commit of one copy opened in place (see "In one go"): the same steps in the same order as `commitOnce`,
+   * each in place and timed, with no promise between them.
+   */
+  private commitNow(c: Copy, signal: DeliverySignal | undefined, renamed: Copy[]): Promise<void> {
+    const file = c.file as NodeStoreFile
+    const steps = this.store.metadataSteps
+    this.store.commitsInOneGo += 1
+    let synced: boolean
+    try {
+      const body = this.gathered
+      this.gathered = []
+      this.octets = 0
+      this.headsWritten = true
+      writeFullyNow(this.store.syncSteps, file.fd, [...c.head, ...body])
+      steps.runNow(() => fs.renameSync(c.tmp, c.final))
+      renamed.push(c)
+      c.file = undefined // closed once, whatever happens next
+      try {
+        steps.runNow(() => fs.closeSync(file.fd))
+      } catch {
+        // written with O_DSYNC: a failed close loses nothing (as in `closeAll`)
+      }
+      synced = this.store.folders.syncNow(c.inbox)
+      if (synced) this.stopIfCalledOff(signal) // as the chain checks once new/ is synced
+    } catch (e) {
+      return this.undo(e, renamed)
+    }
+    const done = (): void => {
+      this.copies = []
+      this.giveBack()
+    }
+    if (synced) {
+      done()
+      return resolved
+    }
+    return this.store.folders
+      .sync(c.inbox)
+      .then(() => {
+        this.stopIfCalledOff(signal)
+        done()
       })
       .catch((e: unknown) => this.undo(e, renamed))
   }
