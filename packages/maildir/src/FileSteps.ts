@@ -129,9 +129,9 @@ export class FileSteps {
   }
 
   /**
-   * Run one step in place now, timed as `run` times it, whether or not steps are in place: for a caller that
-   * asked `settled` first and takes a few steps in a row (a message's whole commit, see Maildir.ts). Returns
-   * the step's value and throws its error.
+   * Run one step in place now, timed as `run` times it, for a caller that found the steps `inPlace` just before
+   * and wants no promise (a message's commit in one go, see Maildir.ts). Returns the step's value and throws its
+   * error. Called while the steps are in the thread pool, it would cut their while there short.
    */
   runNow<T>(sync: () => T): T {
     this.inlineSteps += 1

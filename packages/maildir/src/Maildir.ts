@@ -54,6 +54,9 @@ const { O_WRONLY, O_CREAT, O_EXCL, O_DSYNC, O_RDONLY, O_DIRECTORY } = fs.constan
  */
 const FOLDER_FLAGS = O_DIRECTORY === undefined ? 'r' : O_RDONLY | O_DIRECTORY
 
+/** Are the store's own files opened with O_DSYNC (every write on disk when it returns)? Not on every system. */
+const WRITES_THROUGH = O_DSYNC !== undefined
+
 /** A new file, created exclusively, readable by its owner only, every write on disk when it returns (below). */
 const STORE_FILE_FLAGS = O_DSYNC === undefined ? 'wx' : O_WRONLY | O_CREAT | O_EXCL | O_DSYNC
 
@@ -81,7 +84,7 @@ const openStoreFile = (
  * delivery with many copies was opened by the store's worker thread, and only the worker can write and close it.
  */
 class NodeStoreFile implements StoreFile {
-  readonly synced = O_DSYNC !== undefined
+  readonly synced = WRITES_THROUGH
   constructor(
     readonly fd: number,
     private readonly metadataSteps: FileSteps,
@@ -145,21 +148,22 @@ const writeRest = async (
 }
 
 /**
- * `writeFully` in place: every writev of `fd` now, on the event loop, each timed as one of `steps`. Returns once
- * all of `buffers` is written; throws the file system's error, or ENOSPC for a write that made no progress.
+ * `writeFully` in place, while `steps` stay in place: each writev of `fd` now, on the event loop, timed as one of
+ * `steps`. Returns what is left to write (nothing once all of `buffers` is written) when a write sent the steps
+ * to the thread pool; throws the file system's error, or ENOSPC for a write that made no progress.
  */
-const writeFullyNow = (steps: FileSteps, fd: number, buffers: ReadonlyArray<Uint8Array>): void => {
+const writeWhileInPlace = (steps: FileSteps, fd: number, buffers: ReadonlyArray<Uint8Array>): Uint8Array[] => {
   let rest = buffers
   let total = 0
   for (const b of buffers) total += b.length
-  if (total === 0) return
-  for (;;) {
+  while (total > 0 && steps.inPlace) {
     const views = rest as NodeJS.ArrayBufferView[]
     const written = steps.runNow(() => fs.writevSync(fd, views))
-    if (written === total) return
+    if (written === total) return []
     total -= written
     rest = unwritten(rest, written)
   }
+  return total > 0 ? [...rest] : []
 }
 
 /**
@@ -738,11 +742,12 @@ export class Maildir {
   }
 
   /**
-   * Can a copy's file in `dir` be opened in place, now and with no promise? Where the store opens its own files,
-   * knows the folder is made, and its metadata steps have been quick for a spell (see "In one go" on MaildirDelivery).
+   * Can a copy's file in `dir` be opened in place, now and with no promise? Where the store opens its own files
+   * (with O_DSYNC: the commit in one go has no sync of the file), knows the folder is made, and its metadata steps
+   * have been quick for a spell (see "In one go" on MaildirDelivery).
    */
   opensNow(dir: string): boolean {
-    return !this.ownOpenFile && this.made.has(dir) && this.metadataSteps.settled
+    return WRITES_THROUGH && !this.ownOpenFile && this.made.has(dir) && this.metadataSteps.settled
   }
 
   /** Can a message's commit take all its steps in place, now (see "In one go" on MaildirDelivery)? */
@@ -900,15 +905,14 @@ const eachCopy = (copies: ReadonlyArray<Copy>, step: (c: Copy) => Promise<void>)
  * code than running it; that code is now smaller, and no change of a copy's shape throws it away once it is
  * optimized (the copies' `file`, added late, did so three times per run).
  *
- * In one go: a message with one copy, on a store whose steps have been quick for a spell (`FileSteps.settled`),
- * opens its file in place as it begins, and commits with every step in place, in one call with no promise
- * between them: the write, the rename, the close and the sync of new/ (unless a sync of that folder is running
- * or waiting). Under many sessions each promise and its job is a measurable part of a message, and on tmpfs
- * every one of these steps takes microseconds. The order of the steps and every outcome are the ones the
- * chain gives; what differs is that the four steps run one after another even if the first turns out slow (a
- * disk that was quick for the spell became slow): one message then stalls the event loop for up to four slow
- * steps where the chain would stall it for one, after which the steps are no longer settled and the chain
- * takes over.
+ * In one go: a message with one copy, on a store whose steps have been quick for a spell (`FileSteps.settled`)
+ * and whose files write through (O_DSYNC), opens its file in place as it begins, and commits in one call with no
+ * promise between its steps: the write, the rename, the close and the sync of new/ (unless a sync of that folder
+ * is running or waiting, or its handle is not open). Under many sessions each promise and its job is a
+ * measurable part of a message, and on tmpfs every one of these steps takes microseconds. The order of the steps
+ * and every outcome are the chain's. Each step still runs in place only while steps of its kind are in place:
+ * once one is slow, the rest of the commit goes on as the chain, so a disk that turns slow stalls the event loop
+ * for one step, as it would there.
  */
 export class MaildirDelivery {
   private copies: Copy[]
@@ -1064,65 +1068,70 @@ export class MaildirDelivery {
       return this.commitNow(copies[0]!, signal, renamed)
     return this.flush()
       .then(() => syncCopies(copies))
-      .then(() => {
-        // the session stopped waiting: its client heard 451 or 421 and will send the message again
-        this.stopIfCalledOff(signal)
-        // every rename settles before any is judged, so none lands in new/ after a failure was cleaned up
-        return eachCopy(copies, (c) => renameCopy(this.store.metadataSteps, this.worker, c, renamed))
-      })
-      .then(() => this.syncInboxes(copies))
-      .then(() => {
-        // called off while the copies were moving into new/: they come back out (below)
-        this.stopIfCalledOff(signal)
-        this.copies = []
-        this.giveBack()
-      })
+      .then(() => this.moveIn(copies, signal, renamed))
       .catch((e: unknown) => this.undo(e, renamed))
   }
 
+  /** The commit from the renames on: rename each copy into new/, then `publish`. */
+  private moveIn(copies: ReadonlyArray<Copy>, signal: DeliverySignal | undefined, renamed: Copy[]): Promise<void> {
+    // the session stopped waiting: its client heard 451 or 421 and will send the message again
+    this.stopIfCalledOff(signal)
+    // every rename settles before any is judged, so none lands in new/ after a failure was cleaned up
+    return eachCopy(copies, (c) => renameCopy(this.store.metadataSteps, this.worker, c, renamed)).then(() =>
+      this.publish(copies, signal),
+    )
+  }
+
+  /** The commit's end, the copies in new/: close the files, sync new/, and hand back what the delivery held. */
+  private publish(copies: ReadonlyArray<Copy>, signal: DeliverySignal | undefined): Promise<void> {
+    return this.syncInboxes(copies).then(() => {
+      // called off while the copies were moving into new/: they come back out (see `undo`)
+      this.stopIfCalledOff(signal)
+      this.copies = []
+      this.giveBack()
+    })
+  }
+
   /**
-   * The commit of one copy opened in place (see "In one go"): the same steps in the same order as `commitOnce`,
-   * each in place and timed, with no promise between them.
+   * The commit of one copy opened in place (see "In one go"): the steps of `commitOnce` in the same order, each in
+   * place with no promise between them while steps of its kind stay in place. Once a step sends its kind to the
+   * thread pool, the rest of the commit goes on as `commitOnce` does, so a slow disk stalls the event loop for
+   * one step, as there.
    */
   private commitNow(c: Copy, signal: DeliverySignal | undefined, renamed: Copy[]): Promise<void> {
     const file = c.file as NodeStoreFile
-    const steps = this.store.metadataSteps
+    const { metadataSteps, syncSteps, folders } = this.store
+    const copies = this.copies
+    const undo = (e: unknown): Promise<never> => this.undo(e, renamed)
     this.store.commitsInOneGo += 1
-    let synced: boolean
+    const body = this.gathered
+    this.gathered = []
+    this.octets = 0
+    this.headsWritten = true
     try {
-      const body = this.gathered
-      this.gathered = []
-      this.octets = 0
-      this.headsWritten = true
-      writeFullyNow(this.store.syncSteps, file.fd, [...c.head, ...body])
-      steps.runNow(() => fs.renameSync(c.tmp, c.final))
+      const rest = writeWhileInPlace(syncSteps, file.fd, [...c.head, ...body])
+      if (rest.length > 0)
+        return writeFully(file, rest)
+          .then(() => this.moveIn(copies, signal, renamed))
+          .catch(undo)
+      if (!metadataSteps.inPlace) return this.moveIn(copies, signal, renamed).catch(undo)
+      metadataSteps.runNow(() => fs.renameSync(c.tmp, c.final))
       renamed.push(c)
+      if (!metadataSteps.inPlace) return this.publish(copies, signal).catch(undo)
       c.file = undefined // closed once, whatever happens next
       try {
-        steps.runNow(() => fs.closeSync(file.fd))
+        metadataSteps.runNow(() => fs.closeSync(file.fd))
       } catch {
         // written with O_DSYNC: a failed close loses nothing (as in `closeAll`)
       }
-      synced = this.store.folders.syncNow(c.inbox)
-      if (synced) this.stopIfCalledOff(signal) // as the chain checks once new/ is synced
+      if (!syncSteps.inPlace || !folders.syncNow(c.inbox)) return this.publish(copies, signal).catch(undo)
+      this.stopIfCalledOff(signal) // as `publish` checks once new/ is synced
     } catch (e) {
-      return this.undo(e, renamed)
+      return undo(e)
     }
-    const done = (): void => {
-      this.copies = []
-      this.giveBack()
-    }
-    if (synced) {
-      done()
-      return resolved
-    }
-    return this.store.folders
-      .sync(c.inbox)
-      .then(() => {
-        this.stopIfCalledOff(signal)
-        done()
-      })
-      .catch((e: unknown) => this.undo(e, renamed))
+    this.copies = []
+    this.giveBack()
+    return resolved
   }
 
   /** Close the files (the data is on disk: a failed close loses nothing, so it runs beside) and sync new/. */

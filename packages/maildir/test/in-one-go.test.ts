@@ -21,6 +21,8 @@ const faults: Record<'writev' | 'rename' | 'close' | 'folderSync', Fault[]> = {
 const newSteps: string[] = []
 /** Called after each rename. */
 const renamed = { f: (): void => undefined }
+/** The clock of the stores' steps, in milliseconds; a rename moves it on by `renameMs`. */
+const clock = { now: 0, renameMs: 0, writevMs: [] as number[] }
 
 vi.mock('node:fs', async (original) => {
   const fs = await original<typeof import('node:fs')>()
@@ -45,12 +47,16 @@ vi.mock('node:fs', async (original) => {
   }
   const writevSync = (fd: number, views: Views): number => {
     const f = take(faults.writev, 'writev')
+    clock.now += clock.writevMs.shift() ?? 0
     return fs.writevSync(fd, f === undefined || !('short' in f) ? views : cut(views, f.short))
   }
   const renameSync = (from: string, to: string): void => {
     take(faults.rename, 'rename')
     fs.renameSync(from, to)
     newSteps.push('rename')
+    // a promise job after the rename: a sync of new/ in the same call comes before it, the chain's after
+    queueMicrotask(() => newSteps.push('job'))
+    clock.now += clock.renameMs
     renamed.f()
   }
   const closeSync = (fd: number): void => {
@@ -83,7 +89,7 @@ const address = 'a@x.example'
 
 /** Steps in place whose clock stands still; `settled` ones have a spell of 64 quick steps behind them. */
 const steps = (settled: boolean) => {
-  const s = new FileSteps({ now: () => 0 })
+  const s = new FileSteps({ now: () => clock.now })
   if (settled) for (let i = 0; i < 64; i++) s.runNow(() => undefined)
   return s
 }
@@ -96,18 +102,27 @@ interface Outcome {
   readonly inOneGo: number
   /** The steps on new/ that the message took (see `newSteps`). */
   readonly steps: ReadonlyArray<string>
+  /** Metadata steps run in the thread pool, and whether they were in place, once the message was done. */
+  readonly pooled: number
+  readonly inPlace: boolean
   /** A message delivered after it, to show the store is still usable. */
   readonly after: number
 }
 
 /** One message after one that made the folder, on a settled store or not, with `arrange` run in between. */
 const deliver = async (
-  settled: boolean,
+  settled: boolean | { readonly metadata: boolean; readonly sync: boolean },
   arrange: (dir: string, store: InstanceType<typeof Maildir>) => void = () => undefined,
   signal?: { aborted: boolean; reason?: unknown },
+  options: { readonly flushOctets?: number; readonly parts?: ReadonlyArray<Uint8Array> } = {},
 ): Promise<Outcome> => {
   const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-one-go-'))
-  const store = new Maildir(root, { metadataSteps: steps(settled), syncSteps: steps(settled) })
+  const kinds = typeof settled === 'boolean' ? { metadata: settled, sync: settled } : settled
+  const store = new Maildir(root, {
+    metadataSteps: steps(kinds.metadata),
+    syncSteps: steps(kinds.sync),
+    ...(options.flushOctets !== undefined ? { flushOctets: options.flushOctets } : {}),
+  })
   try {
     await store.begin([{ address, head }]).writeAll(chunks(body)) // makes the folder: from here it is known
     const dir = store.folder(address)
@@ -117,7 +132,7 @@ const deliver = async (
     newSteps.length = 0
     const error = await store
       .begin([{ address, head }])
-      .writeAll(chunks(body.subarray(0, 100), body.subarray(100)), signal)
+      .writeAll(chunks(...(options.parts ?? [body.subarray(0, 100), body.subarray(100)])), signal)
       .then(
         () => undefined,
         (e: unknown) => {
@@ -129,6 +144,7 @@ const deliver = async (
         },
       )
     const steps = [...newSteps]
+    const { pooledSteps: pooled, inPlace } = store.metadataSteps
     const newFiles = files(join(dir, 'new'))
       .filter((n) => !before.has(n))
       .map((n) => readFileSync(join(dir, 'new', n), 'latin1'))
@@ -136,9 +152,11 @@ const deliver = async (
     const made = store.commitsInOneGo - inOneGo
     store.forget() // a removed folder is made again
     renamed.f = () => undefined
+    clock.renameMs = 0
+    clock.writevMs.length = 0
     await store.begin([{ address, head }]).writeAll(chunks(body))
     const after = readdirSync(join(dir, 'new')).length - before.size - newFiles.length
-    return { ...(error ? { error } : {}), newFiles, tmpFiles, inOneGo: made, steps, after }
+    return { ...(error ? { error } : {}), newFiles, tmpFiles, inOneGo: made, steps, pooled, inPlace, after }
   } finally {
     await store.close()
     rmSync(root, { recursive: true, force: true })
@@ -164,8 +182,72 @@ describe('a commit in one go', () => {
     expect(oneGo.newFiles).toEqual([whole])
     expect(chain.newFiles).toEqual(oneGo.newFiles)
     expect([oneGo.tmpFiles, chain.tmpFiles]).toEqual([0, 0])
-    expect(oneGo.steps).toEqual(['rename', 'sync'])
-    expect(chain.steps).toEqual(oneGo.steps)
+    // in one go new/ is synced in the call that renamed into it; the chain syncs it in a later promise job
+    expect(oneGo.steps).toEqual(['rename', 'sync', 'job'])
+    expect(chain.steps).toEqual(['rename', 'job', 'sync'])
+  })
+
+  it('is not taken once octets were written before the commit (a message past flushOctets): the chain writes them once', async () => {
+    const parts = [body.subarray(0, 300), body.subarray(300)]
+    const oneGo = await deliver(true, undefined, undefined, { flushOctets: 256, parts })
+    expect(oneGo.inOneGo).toBe(0)
+    expect(oneGo.newFiles).toEqual([whole])
+  })
+
+  it('is not taken while only the metadata steps have been quick for a spell', async () => {
+    const oneGo = await deliver({ metadata: true, sync: false })
+    expect(oneGo.inOneGo).toBe(0)
+    expect(oneGo.newFiles).toEqual([whole])
+    expect(oneGo.steps).toEqual(['rename', 'job', 'sync'])
+  })
+
+  it('gives back its open file: with room for one, message after message goes through', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-one-go-'))
+    const store = new Maildir(root, { metadataSteps: steps(true), syncSteps: steps(true), openFiles: 1 })
+    try {
+      for (let i = 0; i < 4; i++) await store.begin([{ address, head }]).writeAll(chunks(body))
+      expect(store.commitsInOneGo).toBe(3) // the first made the folder
+      expect(readdirSync(join(store.folder(address), 'new'))).toHaveLength(4)
+    } finally {
+      await store.close()
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+
+  it('is not taken for a signal that aborted after the last octets came: nothing is delivered', async () => {
+    const signal = { aborted: false, reason: undefined as unknown }
+    async function* flipping(): AsyncIterable<Uint8Array> {
+      yield body
+      Object.assign(signal, { aborted: true, reason: 'the session ended' })
+    }
+    const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-one-go-'))
+    const store = new Maildir(root, { metadataSteps: steps(true), syncSteps: steps(true) })
+    try {
+      await store.begin([{ address, head }]).writeAll(chunks(body))
+      const e = await store
+        .begin([{ address, head }])
+        .writeAll(flipping(), signal)
+        .catch((e: unknown) => e)
+      expect(e).toBeInstanceOf(DeliveryAbortedError)
+      expect(store.commitsInOneGo).toBe(0)
+      expect(readdirSync(join(store.folder(address), 'new'))).toHaveLength(1)
+      expect(readdirSync(join(store.folder(address), 'tmp'))).toHaveLength(0)
+    } finally {
+      await store.close()
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+
+  it('leaves the steps after a slow one to the chain, and their while in the thread pool stands', async () => {
+    // a rename a hundred times slowMs sends the metadata steps to the thread pool
+    const slowRename = (): void => void (clock.renameMs = 5)
+    const oneGo = await deliver(true, slowRename)
+    const chain = await deliver(false, slowRename)
+    expect(oneGo.inOneGo).toBe(1)
+    expect(oneGo.newFiles).toEqual([whole])
+    // the close went to the thread pool, and the steps are still there (the clock has not moved since)
+    expect([oneGo.pooled, oneGo.inPlace]).toEqual([1, false])
+    expect([chain.pooled, chain.inPlace]).toEqual([1, false])
   })
 
   it('completes short writes, so the copy is whole', async () => {
@@ -181,7 +263,7 @@ describe('a commit in one go', () => {
     const oneGo = await deliver(true, (_, store) => store.folders.forget())
     expect(oneGo.inOneGo).toBe(1)
     expect(oneGo.newFiles).toEqual([whole])
-    expect(oneGo.steps).toEqual(['rename', 'sync'])
+    expect(oneGo.steps).toEqual(['rename', 'job', 'sync'])
   })
 
   describe.each([
@@ -251,5 +333,47 @@ describe('a commit in one go', () => {
       expect(chain.error).toEqual(oneGo.error)
       expect([oneGo.newFiles, oneGo.tmpFiles, chain.newFiles, chain.tmpFiles]).toEqual([[], 0, [], 0])
     })
+  })
+
+  it('leaves the rest of a short write to the chain once the write was slow', async () => {
+    const slowShort = (): void => {
+      faults.writev.push({ short: 7 })
+      clock.writevMs.push(5) // a hundred times slowMs: the sync steps go to the thread pool
+    }
+    const run = async (settled: boolean) => {
+      let sync: InstanceType<typeof FileSteps> | undefined
+      const outcome = await deliver(settled, (_, store) => {
+        sync = store.syncSteps
+        slowShort()
+      })
+      return { outcome, pooled: sync!.pooledSteps }
+    }
+    const oneGo = await run(true)
+    const chain = await run(false)
+    expect(oneGo.outcome.inOneGo).toBe(1)
+    expect([oneGo.outcome.newFiles, chain.outcome.newFiles]).toEqual([[whole], [whole]])
+    // the rest of the write went to the thread pool, then the sync of new/, and the message after it
+    expect(oneGo.pooled).toBe(chain.pooled)
+    expect(oneGo.pooled).toBeGreaterThan(1)
+  })
+
+  it('is not taken once the delivery was aborted: the commit is called off and nothing is delivered', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-one-go-'))
+    const store = new Maildir(root, { metadataSteps: steps(true), syncSteps: steps(true) })
+    try {
+      await store.begin([{ address, head }]).writeAll(chunks(body))
+      const d = store.begin([{ address, head }])
+      await d.write(body)
+      const aborting = d.abort()
+      const e = await d.commit().catch((e: unknown) => e)
+      await aborting
+      expect(e).toBeInstanceOf(DeliveryAbortedError)
+      expect(store.commitsInOneGo).toBe(0)
+      expect(readdirSync(join(store.folder(address), 'new'))).toHaveLength(1)
+      expect(readdirSync(join(store.folder(address), 'tmp'))).toHaveLength(0)
+    } finally {
+      await store.close()
+      rmSync(root, { recursive: true, force: true })
+    }
   })
 })
