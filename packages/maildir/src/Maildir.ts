@@ -433,7 +433,7 @@ class FolderSyncer {
 
   /**
    * Sync `dir` now, in place, as one of the store's sync steps, when its handle is open and no sync of it is
-   * running or waiting (one running might have started before the caller's rename: it would not cover it).
+   * running or waiting (syncs of one folder never overlap, as `sync` keeps them).
    * Returns false, having done nothing, when it cannot; throws the sync's error, as `sync` rejects with it.
    */
   syncNow(dir: string): boolean {
