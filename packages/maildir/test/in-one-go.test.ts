@@ -163,6 +163,34 @@ const deliver = async (
   }
 }
 
+/** `f` on a settled store (room for `openFiles` files) whose folder for `address` one message made. */
+const onSettledStore = async (
+  f: (store: InstanceType<typeof Maildir>) => Promise<void>,
+  openFiles?: number,
+): Promise<void> => {
+  const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-one-go-'))
+  const store = new Maildir(root, {
+    metadataSteps: steps(true),
+    syncSteps: steps(true),
+    ...(openFiles !== undefined ? { openFiles } : {}),
+  })
+  try {
+    await store.begin([{ address, head }]).writeAll(chunks(body))
+    await f(store)
+  } finally {
+    await store.close()
+    rmSync(root, { recursive: true, force: true })
+  }
+}
+
+/** A delivery after the first on `onSettledStore` was called off: none in one go, nothing left of it. */
+const expectCalledOff = (store: InstanceType<typeof Maildir>, e: unknown): void => {
+  expect(e).toBeInstanceOf(DeliveryAbortedError)
+  expect(store.commitsInOneGo).toBe(0)
+  expect(readdirSync(join(store.folder(address), 'new'))).toHaveLength(1)
+  expect(readdirSync(join(store.folder(address), 'tmp'))).toHaveLength(0)
+}
+
 /** The names in a folder; none when it is gone. */
 const files = (dir: string): string[] => {
   try {
@@ -202,16 +230,11 @@ describe('a commit in one go', () => {
   })
 
   it('gives back its open file: with room for one, message after message goes through', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-one-go-'))
-    const store = new Maildir(root, { metadataSteps: steps(true), syncSteps: steps(true), openFiles: 1 })
-    try {
-      for (let i = 0; i < 4; i++) await store.begin([{ address, head }]).writeAll(chunks(body))
-      expect(store.commitsInOneGo).toBe(3) // the first made the folder
+    await onSettledStore(async (store) => {
+      for (let i = 0; i < 3; i++) await store.begin([{ address, head }]).writeAll(chunks(body))
+      expect(store.commitsInOneGo).toBe(3)
       expect(readdirSync(join(store.folder(address), 'new'))).toHaveLength(4)
-    } finally {
-      await store.close()
-      rmSync(root, { recursive: true, force: true })
-    }
+    }, 1)
   })
 
   it('is not taken for a signal that aborted after the last octets came: nothing is delivered', async () => {
@@ -220,22 +243,13 @@ describe('a commit in one go', () => {
       yield body
       Object.assign(signal, { aborted: true, reason: 'the session ended' })
     }
-    const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-one-go-'))
-    const store = new Maildir(root, { metadataSteps: steps(true), syncSteps: steps(true) })
-    try {
-      await store.begin([{ address, head }]).writeAll(chunks(body))
+    await onSettledStore(async (store) => {
       const e = await store
         .begin([{ address, head }])
         .writeAll(flipping(), signal)
         .catch((e: unknown) => e)
-      expect(e).toBeInstanceOf(DeliveryAbortedError)
-      expect(store.commitsInOneGo).toBe(0)
-      expect(readdirSync(join(store.folder(address), 'new'))).toHaveLength(1)
-      expect(readdirSync(join(store.folder(address), 'tmp'))).toHaveLength(0)
-    } finally {
-      await store.close()
-      rmSync(root, { recursive: true, force: true })
-    }
+      expectCalledOff(store, e)
+    })
   })
 
   it('leaves the steps after a slow one to the chain, and their while in the thread pool stands', async () => {
@@ -358,22 +372,13 @@ describe('a commit in one go', () => {
   })
 
   it('is not taken once the delivery was aborted: the commit is called off and nothing is delivered', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-one-go-'))
-    const store = new Maildir(root, { metadataSteps: steps(true), syncSteps: steps(true) })
-    try {
-      await store.begin([{ address, head }]).writeAll(chunks(body))
+    await onSettledStore(async (store) => {
       const d = store.begin([{ address, head }])
       await d.write(body)
       const aborting = d.abort()
       const e = await d.commit().catch((e: unknown) => e)
       await aborting
-      expect(e).toBeInstanceOf(DeliveryAbortedError)
-      expect(store.commitsInOneGo).toBe(0)
-      expect(readdirSync(join(store.folder(address), 'new'))).toHaveLength(1)
-      expect(readdirSync(join(store.folder(address), 'tmp'))).toHaveLength(0)
-    } finally {
-      await store.close()
-      rmSync(root, { recursive: true, force: true })
-    }
+      expectCalledOff(store, e)
+    })
   })
 })
