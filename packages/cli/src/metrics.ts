@@ -4,7 +4,6 @@ import * as http from 'node:http'
 import type { Reply } from '@smtpure/core'
 import { type ServerHooks, type SessionInfo, SmtpError, type Verdict, authReplyOf } from '@smtpure/driver'
 import { AggregatorRegistry, Counter, Gauge, Histogram, type Registry, register } from 'prom-client'
-import { UsageError } from './usage.js'
 
 /** The metrics of one process, in `registry` (prom-client's default one unless given). */
 export interface ServeMetrics {
@@ -148,14 +147,6 @@ const drain = async (chunks: AsyncIterable<Uint8Array>): Promise<undefined> => {
   return undefined
 }
 
-/** `HOST:PORT` (an IPv6 host in brackets) as a listen address, or a usage error. */
-export const parseHostPort = (flag: string, text: string): { host: string; port: number } => {
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text)
-  const port = m ? Number(m[3]) : NaN
-  if (!m || port > 65535) throw new UsageError(`--${flag} needs HOST:PORT, got ${JSON.stringify(text)}`)
-  return { host: (m[1] ?? m[2])!, port }
-}
-
 export interface MetricsEndpoint {
   readonly address: { readonly host: string; readonly port: number }
   readonly close: () => Promise<void>
@@ -197,3 +188,18 @@ export const serveMetrics = async (
     close: () => new Promise((resolve) => server.close(() => resolve())),
   }
 }
+
+/** `GET /metrics` of this process (prom-client's default registry); see `serveMetrics`. */
+export const serveProcessMetrics = (
+  at: { host: string; port: number },
+  healthy: () => boolean,
+): Promise<MetricsEndpoint> => serveMetrics(at, register, healthy)
+
+/** `GET /metrics` of a cluster's primary: its workers' metrics summed; see `serveMetrics`. */
+export const serveClusterMetrics = (
+  at: { host: string; port: number },
+  healthy: () => boolean,
+): Promise<MetricsEndpoint> => serveMetrics(at, new AggregatorRegistry(), healthy)
+
+/** In a cluster's worker: answer the primary's requests for this process's metrics (prom-client listens once an aggregator exists). */
+export const answerPrimary = (): void => void new AggregatorRegistry()

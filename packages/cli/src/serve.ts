@@ -321,7 +321,7 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
   const logger = format && lineLogger(format, v.verbose === true, (line) => process.stderr.write(`${line}\n`))
   if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined))
     throw new UsageError('--tls-cert and --tls-key go together')
-  const ops = operations(v)
+  const ops = await operations(v)
   // @smtpure/bun and @smtpure/deno refuse these options (they would otherwise read a balancer's header as SMTP)
   for (const flag of ['proxy-trusted', 'xclient-trusted'] as const)
     if (v[flag] !== undefined && adapterName() !== '@smtpure/node')

@@ -129,3 +129,11 @@ export const readSmallFile = (path: string, maxOctets = MAX_PEM_OCTETS): Buffer 
     closeSync(fd)
   }
 }
+
+/** `HOST:PORT` (an IPv6 host in brackets) as a listen address, or a usage error. */
+export const parseHostPort = (flag: string, text: string): { host: string; port: number } => {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text)
+  const port = m ? Number(m[3]) : NaN
+  if (!m || port > 65535) throw new UsageError(`--${flag} needs HOST:PORT, got ${JSON.stringify(text)}`)
+  return { host: (m[1] ?? m[2])!, port }
+}

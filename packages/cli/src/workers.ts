@@ -5,9 +5,7 @@
 // every worker stop accepting and finish its transactions (each within its own close deadline).
 import cluster, { type Worker } from 'node:cluster'
 import { availableParallelism } from 'node:os'
-import { AggregatorRegistry } from 'prom-client'
-import { parseHostPort, serveMetrics } from './metrics.js'
-import { EX_OK, EX_SOFTWARE, UsageError } from './usage.js'
+import { EX_OK, EX_SOFTWARE, UsageError, parseHostPort } from './usage.js'
 
 /** `--workers N` (a whole number >= 1) or `auto` (one per core). */
 export const workerCount = (text: string): number => {
@@ -102,8 +100,9 @@ export const runWorkers = async (count: number, metrics: string | undefined): Pr
     for (const w of cluster.workers ? Object.values(cluster.workers) : []) w?.kill('SIGTERM')
     return code
   }
+  // prom-client is loaded only for --metrics (see operations.ts)
   const endpoint = metricsAt
-    ? await serveMetrics(metricsAt, new AggregatorRegistry(), () => !stopping && current.size > 0)
+    ? await (await import('./metrics.js')).serveClusterMetrics(metricsAt, () => !stopping && current.size > 0)
     : undefined
   process.stdout.write(`listening on ${address!.address}:${address!.port}\n`)
 
