@@ -120,24 +120,13 @@ export class FileSteps {
       this.pooledSteps += 1
       return new Promise((resolve, reject) => async((e, v) => (e ? reject(e) : resolve(v))))
     }
-    try {
-      const v = this.runNow(sync)
-      return v === undefined ? (finished as Promise<T>) : Promise.resolve(v)
-    } catch (e) {
-      return Promise.reject(e as Error)
-    }
-  }
-
-  /**
-   * Run one step in place now, timed as `run` times it, for a caller that found the steps `inPlace` just before
-   * and wants no promise (a message's commit in one go, see Maildir.ts). Returns the step's value and throws its
-   * error. Called while the steps are in the thread pool, it would cut their while there short.
-   */
-  runNow<T>(sync: () => T): T {
     this.inlineSteps += 1
     const start = this.now()
     try {
-      return sync()
+      const v = sync()
+      return v === undefined ? (finished as Promise<T>) : Promise.resolve(v)
+    } catch (e) {
+      return Promise.reject(e as Error)
     } finally {
       this.took(start, this.now())
     }

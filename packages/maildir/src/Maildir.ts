@@ -54,9 +54,6 @@ const { O_WRONLY, O_CREAT, O_EXCL, O_DSYNC, O_RDONLY, O_DIRECTORY } = fs.constan
  */
 const FOLDER_FLAGS = O_DIRECTORY === undefined ? 'r' : O_RDONLY | O_DIRECTORY
 
-/** Are the store's own files opened with O_DSYNC (every write on disk when it returns)? Not on every system. */
-const WRITES_THROUGH = O_DSYNC !== undefined
-
 /** A new file, created exclusively, readable by its owner only, every write on disk when it returns (below). */
 const STORE_FILE_FLAGS = O_DSYNC === undefined ? 'wx' : O_WRONLY | O_CREAT | O_EXCL | O_DSYNC
 
@@ -84,9 +81,9 @@ const openStoreFile = (
  * delivery with many copies was opened by the store's worker thread, and only the worker can write and close it.
  */
 class NodeStoreFile implements StoreFile {
-  readonly synced = WRITES_THROUGH
+  readonly synced = O_DSYNC !== undefined
   constructor(
-    readonly fd: number,
+    private readonly fd: number,
     private readonly metadataSteps: FileSteps,
     private readonly syncSteps: FileSteps,
     private readonly worker: WorkerSteps | undefined,
@@ -143,41 +140,16 @@ const writeRest = async (
   buffers: ReadonlyArray<Uint8Array>,
   written: number,
 ): Promise<void> => {
-  for (let rest = unwritten(buffers, written); rest.length > 0; rest = unwritten(rest, written))
+  let rest = buffers.filter((b) => b.length > 0)
+  for (;;) {
+    if (!(written > 0)) throw noProgress()
+    let i = 0
+    while (i < rest.length && written >= rest[i]!.length) written -= rest[i++]!.length
+    rest = rest.slice(i)
+    if (rest.length === 0) return
+    if (written > 0) rest[0] = rest[0]!.subarray(written)
     written = await file.writev(rest)
-}
-
-/**
- * `writeFully` in place, while `steps` stay in place: each writev of `fd` now, on the event loop, timed as one of
- * `steps`. Returns what is left to write (nothing once all of `buffers` is written) when a write sent the steps
- * to the thread pool; throws the file system's error, or ENOSPC for a write that made no progress.
- */
-const writeWhileInPlace = (steps: FileSteps, fd: number, buffers: ReadonlyArray<Uint8Array>): Uint8Array[] => {
-  let rest = buffers
-  let total = 0
-  for (const b of buffers) total += b.length
-  while (total > 0 && steps.inPlace) {
-    const views = rest as NodeJS.ArrayBufferView[]
-    const written = steps.runNow(() => fs.writevSync(fd, views))
-    if (written === total) return []
-    total -= written
-    rest = unwritten(rest, written)
   }
-  return total > 0 ? [...rest] : []
-}
-
-/**
- * What is left of `buffers` after a write of `written` octets of them (empty ones left out); throws ENOSPC for a
- * write that made no progress, so a full file system can never leave a silently truncated file.
- */
-const unwritten = (buffers: ReadonlyArray<Uint8Array>, written: number): Uint8Array[] => {
-  if (!(written > 0)) throw noProgress()
-  const rest = buffers.filter((b) => b.length > 0)
-  let i = 0
-  while (i < rest.length && written >= rest[i]!.length) written -= rest[i++]!.length
-  const left = rest.slice(i)
-  if (written > 0) left[0] = left[0]!.subarray(written)
-  return left
 }
 
 const codeOf = (e: unknown): unknown => (e as { code?: unknown } | null)?.code
@@ -426,30 +398,8 @@ class FolderSyncer {
     private readonly steps: FileSteps,
   ) {}
   private readonly fds = new Map<string, Promise<number>>()
-  /** The descriptors of `fds` that are open, by folder. */
-  private readonly open = new Map<string, number>()
   private readonly running = new Map<string, Promise<void>>()
   private readonly next = new Map<string, Promise<void>>()
-
-  /**
-   * Sync `dir` now, in place, as one of the store's sync steps, when its handle is open and no sync of it is
-   * running or waiting (syncs of one folder never overlap, as `sync` keeps them).
-   * Returns false, having done nothing, when it cannot; throws the sync's error, as `sync` rejects with it.
-   */
-  syncNow(dir: string): boolean {
-    const fd = this.open.get(dir)
-    if (fd === undefined || this.closed || this.running.has(dir) || this.next.has(dir)) return false
-    const handle = this.fds.get(dir)!
-    this.fds.delete(dir) // most recently used last, as in `fd`
-    this.fds.set(dir, handle)
-    try {
-      this.steps.runNow(() => fs.fsyncSync(fd))
-    } catch (e) {
-      this.drop(dir)
-      throw e
-    }
-    return true
-  }
 
   sync(dir: string): Promise<void> {
     const queued = this.next.get(dir)
@@ -513,10 +463,6 @@ class FolderSyncer {
     if (this.fds.size >= this.handles) this.drop(this.fds.keys().next().value!)
     const opened = call<number>((cb) => fs.open(dir, FOLDER_FLAGS, cb))
     this.fds.set(dir, opened)
-    opened.then(
-      (fd) => void (this.fds.get(dir) === opened && this.open.set(dir, fd)),
-      noop, // the sync that asked for the handle hears the failure
-    )
     return opened
   }
 
@@ -540,7 +486,6 @@ class FolderSyncer {
   private drop(dir: string): void {
     const fd = this.fds.get(dir)
     this.fds.delete(dir)
-    this.open.delete(dir)
     if (fd === undefined) return
     // a sync still running on the handle finishes before it is closed
     const busy = (this.running.get(dir) ?? Promise.resolve()).catch(() => undefined)
@@ -608,8 +553,6 @@ class FileSlots {
  * await delivery.writeAll(message.chunks, session.signal) // then 250; a failure throws a StoreError (451 or 452)
  */
 export class Maildir {
-  /** Commits that took their steps in one go (see "In one go" on MaildirDelivery), failed ones included. */
-  commitsInOneGo = 0
   private readonly made = new Set<string>() // folders known to have cur, new and tmp
   /** Folders being made now: a delivery that needs one waits for that making instead of starting another. */
   private readonly making = new Map<string, Promise<void>>()
@@ -741,20 +684,6 @@ export class Maildir {
     this.workerSteps.forget()
   }
 
-  /**
-   * Can a copy's file in `dir` be opened in place, now and with no promise? Where the store opens its own files
-   * (with O_DSYNC: the commit in one go has no sync of the file), knows the folder is made, and its metadata steps
-   * have been quick for a spell (see "In one go" on MaildirDelivery).
-   */
-  opensNow(dir: string): boolean {
-    return WRITES_THROUGH && !this.ownOpenFile && this.made.has(dir) && this.metadataSteps.settled
-  }
-
-  /** Can a message's commit take all its steps in place, now (see "In one go" on MaildirDelivery)? */
-  get commitsNow(): boolean {
-    return this.syncSteps.settled && this.metadataSteps.settled
-  }
-
   /** Start a message for these targets: its files are opened at once; octets are gathered (see `flushOctets`). */
   begin(targets: ReadonlyArray<MaildirTarget>): MaildirDelivery {
     return new MaildirDelivery(this, targets)
@@ -842,12 +771,6 @@ const openCopy = (
     .then(opened, failed)
 }
 
-/** Open a copy's file in place, now, as `opensNow` allows; throws the open's error. */
-const openNow = (store: Maildir, c: Copy): void => {
-  const fd = store.metadataSteps.runNow(() => fs.openSync(c.tmp, STORE_FILE_FLAGS, 0o600))
-  c.file = new NodeStoreFile(fd, store.metadataSteps, store.syncSteps, undefined)
-}
-
 /** Write the heads (the first time) and `body` to one copy. */
 const writeCopy = (c: Copy, body: ReadonlyArray<Uint8Array>, heads: boolean): Promise<void> => {
   const file = c.file
@@ -904,15 +827,6 @@ const eachCopy = (copies: ReadonlyArray<Copy>, step: (c: Copy) => Promise<void>)
  * on it, and each copy is an object of one class. A store that has just started spends more time warming its
  * code than running it; that code is now smaller, and no change of a copy's shape throws it away once it is
  * optimized (the copies' `file`, added late, did so three times per run).
- *
- * In one go: a message with one copy, on a store whose steps have been quick for a spell (`FileSteps.settled`)
- * and whose files write through (O_DSYNC), opens its file in place as it begins, and commits in one call with no
- * promise between its steps: the write, the rename, the close and the sync of new/ (unless a sync of that folder
- * is running or waiting, or its handle is not open). Under many sessions each promise and its job is a
- * measurable part of a message, and on tmpfs every one of these steps takes microseconds. The order of the steps
- * and every outcome are the chain's. Each step still runs in place only while steps of its kind are in place:
- * once one is slow, the rest of the commit goes on as the chain, so a disk that turns slow stalls the event loop
- * for one step, as it would there.
  */
 export class MaildirDelivery {
   private copies: Copy[]
@@ -939,8 +853,6 @@ export class MaildirDelivery {
   private readonly store: Maildir
   /** The store's worker, for a delivery with many copies (see `workerCopies`). */
   private readonly worker: WorkerSteps | undefined
-  /** Its one copy's file was opened in place as it began: its commit may go in one go (see above). */
-  private openedNow = false
 
   constructor(store: Maildir, targets: ReadonlyArray<MaildirTarget>) {
     this.store = store
@@ -963,15 +875,6 @@ export class MaildirDelivery {
       this.cancelTurn = undefined
       let left = copies.length
       if (left === 0) return opened()
-      if (left === 1 && worker === undefined && store.opensNow(copies[0]!.dir)) {
-        try {
-          openNow(store, copies[0]!)
-        } catch (e) {
-          return failed(e)
-        }
-        this.openedNow = true
-        return opened()
-      }
       let failure: { readonly e: unknown } | undefined
       const one = (ok: boolean, e?: unknown): void => {
         if (!ok) failure ??= { e }
@@ -1064,74 +967,22 @@ export class MaildirDelivery {
   private commitOnce(signal: DeliverySignal | undefined): Promise<void> {
     const renamed: Copy[] = []
     const copies = this.copies
-    if (this.openedNow && !this.headsWritten && !this.aborted && signal?.aborted !== true && this.store.commitsNow)
-      return this.commitNow(copies[0]!, signal, renamed)
     return this.flush()
       .then(() => syncCopies(copies))
-      .then(() => this.moveIn(copies, signal, renamed))
+      .then(() => {
+        // the session stopped waiting: its client heard 451 or 421 and will send the message again
+        this.stopIfCalledOff(signal)
+        // every rename settles before any is judged, so none lands in new/ after a failure was cleaned up
+        return eachCopy(copies, (c) => renameCopy(this.store.metadataSteps, this.worker, c, renamed))
+      })
+      .then(() => this.syncInboxes(copies))
+      .then(() => {
+        // called off while the copies were moving into new/: they come back out (below)
+        this.stopIfCalledOff(signal)
+        this.copies = []
+        this.giveBack()
+      })
       .catch((e: unknown) => this.undo(e, renamed))
-  }
-
-  /** The commit from the renames on: rename each copy into new/, then `publish`. */
-  private moveIn(copies: ReadonlyArray<Copy>, signal: DeliverySignal | undefined, renamed: Copy[]): Promise<void> {
-    // the session stopped waiting: its client heard 451 or 421 and will send the message again
-    this.stopIfCalledOff(signal)
-    // every rename settles before any is judged, so none lands in new/ after a failure was cleaned up
-    return eachCopy(copies, (c) => renameCopy(this.store.metadataSteps, this.worker, c, renamed)).then(() =>
-      this.publish(copies, signal),
-    )
-  }
-
-  /** The commit's end, the copies in new/: close the files, sync new/, and hand back what the delivery held. */
-  private publish(copies: ReadonlyArray<Copy>, signal: DeliverySignal | undefined): Promise<void> {
-    return this.syncInboxes(copies).then(() => {
-      // called off while the copies were moving into new/: they come back out (see `undo`)
-      this.stopIfCalledOff(signal)
-      this.copies = []
-      this.giveBack()
-    })
-  }
-
-  /**
-   * The commit of one copy opened in place (see "In one go"): the steps of `commitOnce` in the same order, each in
-   * place with no promise between them while steps of its kind stay in place. Once a step sends its kind to the
-   * thread pool, the rest of the commit goes on as `commitOnce` does, so a slow disk stalls the event loop for
-   * one step, as there.
-   */
-  private commitNow(c: Copy, signal: DeliverySignal | undefined, renamed: Copy[]): Promise<void> {
-    const file = c.file as NodeStoreFile
-    const { metadataSteps, syncSteps, folders } = this.store
-    const copies = this.copies
-    const undo = (e: unknown): Promise<never> => this.undo(e, renamed)
-    this.store.commitsInOneGo += 1
-    const body = this.gathered
-    this.gathered = []
-    this.octets = 0
-    this.headsWritten = true
-    try {
-      const rest = writeWhileInPlace(syncSteps, file.fd, [...c.head, ...body])
-      if (rest.length > 0)
-        return writeFully(file, rest)
-          .then(() => this.moveIn(copies, signal, renamed))
-          .catch(undo)
-      if (!metadataSteps.inPlace) return this.moveIn(copies, signal, renamed).catch(undo)
-      metadataSteps.runNow(() => fs.renameSync(c.tmp, c.final))
-      renamed.push(c)
-      if (!metadataSteps.inPlace) return this.publish(copies, signal).catch(undo)
-      c.file = undefined // closed once, whatever happens next
-      try {
-        metadataSteps.runNow(() => fs.closeSync(file.fd))
-      } catch {
-        // written with O_DSYNC: a failed close loses nothing (as in `closeAll`)
-      }
-      if (!syncSteps.inPlace || !folders.syncNow(c.inbox)) return this.publish(copies, signal).catch(undo)
-      this.stopIfCalledOff(signal) // as `publish` checks once new/ is synced
-    } catch (e) {
-      return undo(e)
-    }
-    this.copies = []
-    this.giveBack()
-    return resolved
   }
 
   /** Close the files (the data is on disk: a failed close loses nothing, so it runs beside) and sync new/. */
