@@ -73,7 +73,6 @@ export const operations = async (v: OperationsFlags): Promise<Operations> => {
   if (cluster.isWorker) m.answerPrimary()
   return {
     instrument: (hooks) => metrics.instrument(hooks),
-    start: async (healthy) =>
-      cluster.isWorker ? { close: async () => undefined } : m.serveProcessMetrics(at, healthy),
+    start: (healthy) => (cluster.isWorker ? noOperations.start(healthy) : m.serveProcessMetrics(at, healthy)),
   }
 }

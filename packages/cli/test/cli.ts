@@ -16,11 +16,18 @@ export interface Running {
   readonly exited: Promise<number | null>
 }
 
-/** Start `smtpure serve` with `args` and wait for its one `listening on` line. */
-export const startServe = (args: ReadonlyArray<string>): Promise<Running> =>
+/**
+ * Start `smtpure serve` with `args` and wait for its one `listening on` line; `node` flags go before the
+ * command, `env` is added to this process's environment.
+ */
+export const startServe = (
+  args: ReadonlyArray<string>,
+  options: { readonly node?: ReadonlyArray<string>; readonly env?: Record<string, string> } = {},
+): Promise<Running> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [mainJs, 'serve', '--port', '0', ...args], {
+    const child = spawn(process.execPath, [...(options.node ?? []), mainJs, 'serve', '--port', '0', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.env !== undefined ? { env: { ...process.env, ...options.env } } : {}),
     })
     let out = ''
     let err = ''
