@@ -12,6 +12,7 @@ import {
   type ServerOutput,
   type ServerState,
   type SessionFacts,
+  type TimerName,
   accept,
   answerProblem,
   answered,
@@ -211,6 +212,8 @@ export interface ServerSession {
   readonly stop: (now?: boolean) => void
 }
 
+const timerNames: ReadonlyArray<TimerName> = ['idle', 'data', 'authDelay']
+
 /** What `lastWrite` is while nothing waits to be written: one promise for every session and every write. */
 const written: Promise<void> = Promise.resolve()
 
@@ -227,7 +230,13 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     const id = options.id ?? runtime.randomToken()
     let state: ServerState | undefined
     let closed = false
-    const timers = new Map<string, () => void>()
+    // How to cancel each running timer, one slot per timer the core names: the idle timer stops and starts again
+    // on every command, and a Map that empties and fills again reallocates its table each time (V8 shrinks it).
+    const timers: Record<TimerName, (() => void) | undefined> = {
+      idle: undefined,
+      data: undefined,
+      authDelay: undefined,
+    }
     const pauses = new Set<string>()
     let lastWrite: Promise<void> = written
     let message:
@@ -242,15 +251,18 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     let peerGone = false
     let secure: TlsInfo | undefined = transport.tls // what the last handshake told
     let user: unknown // what onAuth returned as `user`, once AUTH succeeded
-    // Hook calls the session still waits for: each one's signal aborts when the session stops waiting.
-    const waitingFor = new Set<CallSignal>()
+    // Hook calls the session still waits for: each one's signal aborts when the session stops waiting. An array,
+    // not a Set: it holds a few calls at most, and goes from one to none on every message.
+    const waitingFor: CallSignal[] = []
     const track = (): CallSignal => {
       const c = new CallSignal()
-      waitingFor.add(c)
+      waitingFor.push(c)
       return c
     }
     const stopWaiting = (c: CallSignal, reason?: string): void => {
-      if (!waitingFor.delete(c)) return
+      const at = waitingFor.indexOf(c)
+      if (at === -1) return
+      waitingFor.splice(at, 1)
       if (reason !== undefined) c.abort(reason)
     }
 
@@ -286,8 +298,10 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     const finish = (reason: CloseReason): void => {
       if (closed) return
       closed = true
-      for (const cancel of timers.values()) cancel()
-      timers.clear()
+      for (const name of timerNames) {
+        timers[name]?.()
+        timers[name] = undefined
+      }
       message?.stream.abort('closed')
       // hooks still running will not be heard: the client left, or heard its last reply
       for (const c of [...waitingFor]) stopWaiting(c, 'the session ended')
@@ -386,20 +400,20 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
               })
             break
           case 'SetTimer': {
-            timers.get(o.timer)?.()
+            timers[o.timer]?.()
             // While the application is behind on the message, or judges a handshake (onSecure), reading is
             // paused by the server, not the client: a deadline then waits another round instead of blaming
             // the client for the stall (the hook has its own deadline).
             const fire = (): void => {
-              if (pauses.has('message') || pauses.has('secure')) timers.set(o.timer, runtime.setTimer(o.ms, fire))
+              if (pauses.has('message') || pauses.has('secure')) timers[o.timer] = runtime.setTimer(o.ms, fire)
               else dispatch(timerFired(o.timer))
             }
-            timers.set(o.timer, runtime.setTimer(o.ms, fire))
+            timers[o.timer] = runtime.setTimer(o.ms, fire)
             break
           }
           case 'ClearTimer':
-            timers.get(o.timer)?.()
-            timers.delete(o.timer)
+            timers[o.timer]?.()
+            timers[o.timer] = undefined
             break
           case 'PauseReading':
             pause('held')
@@ -615,7 +629,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
           })
       }).then((outcome) => {
         const timedOut = outcome === 'timeout'
-        if (!timedOut && !waitingFor.has(c)) return false // the session ended meanwhile
+        if (!timedOut && !waitingFor.includes(c)) return false // the session ended meanwhile
         stopWaiting(c)
         if (closed) return false
         if (outcome === undefined) {

@@ -67,7 +67,7 @@ export class MemoryTransport implements Transport {
   }
 }
 
-export const testRuntime = (): Runtime & { fire: () => void } => {
+export const testRuntime = (): Runtime & { fire: () => void; armed: () => number } => {
   const pending = new Map<number, () => void>()
   let next = 0
   return {
@@ -78,6 +78,8 @@ export const testRuntime = (): Runtime & { fire: () => void } => {
     },
     randomToken: () => `tok${next++}`,
     now: () => ({ epochMs: Date.UTC(2008, 0, 15, 21, 2, 43), offsetMinutes: -300 }),
+    /** Timers set and neither cancelled nor fired. */
+    armed: () => pending.size,
     fire: () => {
       for (const [id, f] of [...pending]) {
         pending.delete(id)

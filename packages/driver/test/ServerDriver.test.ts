@@ -319,6 +319,33 @@ describe('runServerSession', () => {
         expect(closes).toEqual([{ cause: 'tls' }])
       })
     })
+    it('keeps one timer at a time, and none once the session ended (a timer would hold it)', async () => {
+      // minDataRate runs the data window during the message; onMessage gets the hook deadline
+      const { transport, runtime, done } = start(
+        { minDataRate: 1000 },
+        { onMessage: async (m) => void (await text(m.chunks)) },
+      )
+      await transport.until(/^220 /)
+      expect(runtime.armed()).toBe(1) // the idle deadline
+      // one at a time, however many commands and messages: none is left behind
+      for (let i = 0; i < 3; i++) {
+        transport.send('EHLO c.example\r\nMAIL FROM:<bob@example.org>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n')
+        await transport.until(new RegExp(`(354 [^\\r\\n]*\\r\\n[\\s\\S]*){${i + 1}}$`))
+        expect(runtime.armed()).toBe(1) // the data window runs in the idle deadline's place
+        transport.send('Subject: x\r\n\r\nhi\r\n')
+        expect(runtime.armed()).toBe(1)
+        transport.send('.\r\n')
+        await transport.until(new RegExp(`(250 2\\.0\\.0 [^\\r\\n]*\\r\\n[\\s\\S]*){${i + 1}}$`))
+        expect(runtime.armed()).toBe(1)
+      }
+      // the client goes away in the middle of a message, with the message's hook still reading
+      transport.send('MAIL FROM:<bob@example.org>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n')
+      await transport.until(/(354 [^\r\n]*\r\n[\s\S]*){4}$/)
+      transport.send('Subject: x\r\n\r\nhalf')
+      transport.events!.closed()
+      await done
+      expect(runtime.armed()).toBe(0)
+    })
     it('a fired idle timer closes with 421 (RFC 5321 4.5.3.2.7)', async () => {
       const { transport, runtime, done } = start({})
       await transport.until(/^220 /)
