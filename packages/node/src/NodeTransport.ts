@@ -1,6 +1,8 @@
 // The Transport for Node: bytes, pause/resume, TLS upgrade and close on a node:net or node:tls
 // socket. STARTTLS follows RFC 3207: once the upgrade starts no plaintext is delivered.
 import type { Socket } from 'node:net'
+// the module's own, not the global: a test's fake timers (vitest, sinon) replace the global and would hold every write
+import { setImmediate } from 'node:timers'
 import * as tls from 'node:tls'
 import { type TlsInfo, type Transport, type TransportEvents, peerCertificate } from '@smtpure/driver'
 
@@ -61,22 +63,29 @@ const errorCode = (e: unknown): string =>
  * With several connections open that task runs once the turn's input has been read, after every socket with
  * input was served (`setImmediate`: the check phase that follows the poll). A peer that keeps many connections
  * (a load generator, an MTA's queue runner) then gets its replies in one burst and is woken once for them, not
- * once per reply; waking a peer costs its host a context switch and, between cores, an interrupt. With one
- * connection there is nothing to gather, and the writes go once the current callbacks and promise jobs are done
- * (`process.nextTick`), a little sooner and without the check phase's cost.
+ * once per reply; waking a peer costs its host a context switch and, between cores, an interrupt. A write made
+ * in a timer's callback (the 421 of an idle deadline) waits so for the input callbacks of the same loop
+ * iteration, no longer. With one connection there is nothing to gather, and the writes go once the current
+ * callbacks and promise jobs are done (`process.nextTick`), a little sooner and without the check phase's cost.
  */
 const held: NodeTransport[] = []
 let flushing = false
 /** Transports started and not yet closed. */
 let live = 0
 const flushHeld = (): void => {
-  try {
-    // read to its end: a transport that writes while the others flush (from a 'drain' callback) goes too
-    for (let i = 0; i < held.length; i++) held[i]!.flush()
-  } finally {
-    held.length = 0
-    flushing = false
+  let failure: unknown
+  // read to its end: a transport that writes while the others flush (from a 'drain' callback) goes too; one that
+  // throws (Node reports write errors as events, so none should) leaves none of the others corked
+  for (let i = 0; i < held.length; i++) {
+    try {
+      held[i]!.flush()
+    } catch (e) {
+      failure ??= e
+    }
   }
+  held.length = 0
+  flushing = false
+  if (failure !== undefined) throw failure
 }
 
 export class NodeTransport implements Transport {

@@ -4,7 +4,7 @@
 import { once } from 'node:events'
 import * as net from 'node:net'
 import * as tls from 'node:tls'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { NodeTransport } from '../src/NodeTransport.js'
 import { makeCerts } from './certs.js'
 
@@ -74,6 +74,19 @@ describe('NodeTransport: when writes leave', () => {
     expect(p!.socket.writableCorked).toBe(0)
     await until(() => p!.heard().endsWith('second\r\n'))
     expect(p!.heard()).toBe('250 first\r\n250 second\r\n')
+  })
+
+  it("is not held by a test's fake timers, which replace the global setImmediate", async () => {
+    const ps = await pairs(2)
+    const realTimeout = setTimeout // taken before the fake replaces it, to give up after 2 s
+    vi.useFakeTimers() // vitest's default: setImmediate and setTimeout faked, process.nextTick not
+    try {
+      ps[0]!.transport.write(new TextEncoder().encode('220 mx.example ESMTP\r\n'))
+      await Promise.race([once(ps[0]!.client, 'data'), new Promise((r) => realTimeout(r, 2000))])
+      expect(ps[0]!.heard()).toBe('220 mx.example ESMTP\r\n')
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('lets the held writes go before it closes', async () => {
