@@ -212,8 +212,6 @@ export interface ServerSession {
   readonly stop: (now?: boolean) => void
 }
 
-const timerNames: ReadonlyArray<TimerName> = ['idle', 'data', 'authDelay']
-
 /** What `lastWrite` is while nothing waits to be written: one promise for every session and every write. */
 const written: Promise<void> = Promise.resolve()
 
@@ -298,7 +296,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     const finish = (reason: CloseReason): void => {
       if (closed) return
       closed = true
-      for (const name of timerNames) {
+      for (const name of Object.keys(timers) as TimerName[]) {
         timers[name]?.()
         timers[name] = undefined
       }
