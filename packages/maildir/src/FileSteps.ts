@@ -7,24 +7,17 @@
 // disk that is not busy takes a few, and so does a durable write on tmpfs or on storage that keeps a write safe
 // in its own cache. But the same step can wait for milliseconds on a file system under load (a journal commit, a
 // network mount, a disk flushing its cache), and on the event loop that wait would stall every session. So each step run
-// in place is timed. Once a running average of those times passes `slowMs`, or steps of over twenty times that
-// overdraw the budget below, the steps go to the thread pool for a while, and then are tried in place again. Each
-// time counts at most four times `slowMs` in the average, so that a few slow steps among many quick ones do not
-// tip it.
+// in place is timed. Once a running average of those times passes `slowMs`, or one step takes twenty times that,
+// the steps go to the thread pool for a while, and then are tried in place again. Each time counts at most four
+// times `slowMs` in the average, so that a few slow steps among many quick ones do not tip it.
 //
 // A busy machine preempts the event loop's thread now and then, in the middle of a step on the quickest file
-// system: one step then seems to take milliseconds, and its time alone cannot tell it from a disk that made it
-// wait. A file system that is slow only now and then (one step in a few hundred waits for a journal commit) looks
-// the same. What bounds both is a budget: a spell in place earns a millisecond of stall for every `QUIET`
-// milliseconds it lasts, and keeps at most `BURST` times twenty times `slowMs` of it (20 ms by default). A step
-// over twenty times `slowMs` spends its time from it, and only a step that overdraws it sends the steps to the
-// thread pool, for `QUIET` times the overdraft. So steps run in place stall the event loop for at most one part in
-// `QUIET` of the time (and one step), a thread preempted now and then in a long spell of quick steps stays on
-// the event loop, and a spell starts with an empty budget: the first slow step after a while in the pool sends
-// the steps back. The while is at least `poolMs` after a spell of `SPELL` steps or more in place, and doubles,
-// up to `maxPoolMs`, after a spell shorter than that: a file system that stays slow is tried less and less
-// often, and each try stalls the event loop for one slow step (or a few that each took under twenty times
-// `slowMs`).
+// system: one step then seems to take milliseconds. The while is therefore short (`poolMs`) after a spell of
+// `SPELL` steps or more in place, and doubles, up to `maxPoolMs`, after a spell shorter than that: a file system
+// that stays slow is tried less and less often, and each try stalls the event loop for one slow step (or a few
+// that each took under twenty times `slowMs`). A file system that is slow only now and then, for one step in a
+// few hundred, ends long spells too, so the while also lasts until `QUIET` times the step that ended the spell
+// has passed since the spell began: such steps then stall the event loop for at most a twentieth of the time.
 
 /** How `FileSteps` decides; every field is optional. */
 export interface FileStepsOptions {
@@ -58,11 +51,11 @@ const WEIGHT = 1 / 16
 /** Steps in place after which a file system counts as quick again: the next while in the pool is `poolMs`. */
 const SPELL = 64
 
-/** A spell in place earns one millisecond of stall for every `QUIET` milliseconds it lasts: at most one part in 20. */
+/**
+ * A spell that a step of `ms` ended, and the while in the pool after it, last at least `QUIET` times `ms`
+ * together: steps run in place stall the event loop for at most one part in `QUIET` of the time.
+ */
 const QUIET = 20
-
-/** The most stall a spell keeps to spend, in steps of twenty times `slowMs`: 20 of them, 20 ms by default. */
-const BURST = 20
 
 /**
  * Runs one kind of a store's file steps (its metadata steps: opening a new file, renaming it, closing it once its
@@ -87,10 +80,8 @@ export class FileSteps {
   private average = 0
   /** Steps run in place since they were last tried there. */
   private spell = 0
-  /** Milliseconds of stall the spell may still spend on slow steps (below 0: overdrawn). */
-  private budget = 0
-  /** When (of `now`) the budget was last earned to. */
-  private earnedTo = 0
+  /** When (of `now`) the first of those steps started. */
+  private spellStart = 0
   /** The last while in the pool, in milliseconds. */
   private lastPoolMs = 0
   /** Steps go to the thread pool until this time (of `now`). */
@@ -158,20 +149,14 @@ export class FileSteps {
   /** A step run in place from `start` to `end`. */
   private took(start: number, end: number): void {
     const ms = end - start
-    if (this.spell === 0) {
-      this.budget = 0
-      this.earnedTo = start
-    }
+    if (this.spell === 0) this.spellStart = start
     this.spell += 1
     this.average += (Math.min(ms, 4 * this.slowMs) - this.average) * WEIGHT
-    const slowStep = 20 * this.slowMs
-    this.budget = Math.min(BURST * slowStep, this.budget + (end - this.earnedTo) / QUIET)
-    this.earnedTo = end
-    if (ms > slowStep) this.budget -= ms
-    if (this.average <= this.slowMs && this.budget >= 0) return
+    if (this.average <= this.slowMs && ms <= 20 * this.slowMs) return
     const doubled = this.spell >= SPELL ? this.poolMs : Math.max(this.poolMs, 2 * this.lastPoolMs)
-    // long enough to earn back what the slow steps overdrew
-    this.lastPoolMs = Math.min(this.maxPoolMs, Math.max(doubled, -this.budget * QUIET))
+    // the spell and the while together last QUIET times this step (a rare slow step ends long spells too)
+    const quiet = QUIET * ms - (end - this.spellStart)
+    this.lastPoolMs = Math.min(this.maxPoolMs, Math.max(doubled, quiet))
     this.pooledUntil = end + this.lastPoolMs
   }
 }
