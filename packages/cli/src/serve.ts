@@ -45,10 +45,8 @@ Options:
   --maildir DIR         where mailboxes live (default ./mail)
   --maildir-steps auto|pool
                         where the store's file steps run: auto (the default) on the event loop while
-                        they are quick, else in the thread pool, and for a message with many
-                        recipients on a worker thread while its steps are quick; pool always in the
-                        thread pool (a network file system, or a disk another process syncs large
-                        files to)
+                        they are quick, else in the thread pool; pool always in the thread pool (a
+                        network file system, or a disk another process syncs large files to)
   --mailbox ADDR        accept only these recipients (repeatable; others get 550 5.1.1);
                         postmaster of their domains is always accepted
   --tls-cert FILE       certificate (PEM); with --tls-key enables STARTTLS
@@ -198,8 +196,8 @@ const readInput = (flag: string, path: string): Buffer => {
 
 /**
  * The store's options for `--maildir-steps`: `auto` (or none) leaves both kinds of file step to the store's rule
- * (see `FileSteps`, and `MaildirOptions.workerCopies` for a message with many recipients), `pool` keeps both in the
- * thread pool, and so keeps every delivery off the worker thread; anything else is a usage error.
+ * (see `FileSteps`), `pool` keeps both in the thread pool; anything else is a usage error. Either way the store
+ * takes no worker thread (`MaildirOptions.workerCopies` is left at its default).
  */
 export const maildirSteps = (value: string | undefined): MaildirOptions => {
   if (value === undefined || value === 'auto') return {}

@@ -95,9 +95,15 @@ describe('docs/deployment.md: the worker thread', () => {
     yield* parts
   }
 
-  it('takes a delivery of 8 copies or more, by default', () => {
-    expect(doc).toContain('So a delivery of 8 copies or more (`workerCopies`) takes its steps on a worker thread')
-    const store = new Maildir(mkdtempSync(join(tmpdir(), 'smtpure-docs-worker-')))
+  it('is off by default, and with `workerCopies: 8` takes a delivery of 8 copies or more', () => {
+    expect(doc).toContain(
+      'take the steps of a delivery of, say, 8 copies or more (`workerCopies: 8`) on a worker thread',
+    )
+    expect(doc).toContain('It is off by default (`workerCopies` is `Infinity`)')
+    const byDefault = new Maildir(mkdtempSync(join(tmpdir(), 'smtpure-docs-worker-')))
+    expect(byDefault.workerFor(1000)).toBeUndefined()
+    rmSync(byDefault.root, { recursive: true })
+    const store = new Maildir(mkdtempSync(join(tmpdir(), 'smtpure-docs-worker-')), { workerCopies: 8 })
     expect(store.workerFor(7)).toBeUndefined()
     const worker = store.workerFor(8)
     expect(worker).toBe(store.workerSteps)

@@ -17,10 +17,10 @@ export const targets = (list: ReadonlyArray<string>) =>
   list.map((address) => ({ address, head: enc(`Delivered-To: ${address}\r\n`) }))
 
 /**
- * The worker's steps judged quick however long they take (the tests' folders are on whatever disk the
- * machine's temporary folder is on).
+ * A store that takes the worker for 8 copies or more (off by default), its steps judged quick however long they
+ * take (the tests' folders are on whatever disk the machine's temporary folder is on).
  */
-export const steady = () => ({ workerTiming: new FileSteps({ slowMs: 1e6 }) })
+export const steady = () => ({ workerCopies: 8, workerTiming: new FileSteps({ slowMs: 1e6 }) })
 
 const roots: string[] = []
 /** A scratch root, removed after the test (call `removeRootsAfterEach` once in the file). */

@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { FileSteps, Maildir, StoreError } from '../src/index.js'
+import { FileSteps, Maildir, type MaildirOptions, StoreError } from '../src/index.js'
 import {
   addresses,
   chunks,
@@ -52,15 +52,16 @@ describe('a delivery with many copies runs its file steps on the worker', () => 
     await store.close()
   })
 
-  it('is used from `workerCopies` copies on (default 8), never with Infinity, steps kept in the pool or an own openFile', async () => {
-    const runs = async (options: ConstructorParameters<typeof Maildir>[1], copies: number): Promise<boolean> => {
-      const store = new Maildir(newRoot(), { ...steady(), ...options })
+  it('is used from `workerCopies` copies on, never by default or with Infinity, steps kept in the pool or an own openFile', async () => {
+    const runs = async (options: MaildirOptions, copies: number, base: MaildirOptions = steady()): Promise<boolean> => {
+      const store = new Maildir(newRoot(), { ...base, ...options })
       await store.begin(targets(addresses(copies))).writeAll(chunks(enc('Subject: x\r\n\r\nx\r\n')))
       await store.close()
       return store.workerSteps.steps > 0
     }
-    expect(await runs({}, 7)).toBe(false)
+    expect(await runs({}, 7)).toBe(false) // steady() asks for the worker from 8 copies
     expect(await runs({}, 8)).toBe(true)
+    expect(await runs({ workerTiming: steady().workerTiming }, 100, {})).toBe(false) // the default: never
     expect(await runs({ workerCopies: 2 }, 2)).toBe(true)
     expect(await runs({ workerCopies: Infinity }, 50)).toBe(false)
     // steps kept in the thread pool on purpose (`smtpure serve --maildir-steps pool`): no worker either
@@ -73,7 +74,7 @@ describe('a delivery with many copies runs its file steps on the worker', () => 
   })
 
   it('takes one delivery at a time until its steps have been quick for a spell, then every one', async () => {
-    const store = new Maildir(newRoot(), { workerTiming: new FileSteps({ slowMs: 1e6 }) })
+    const store = new Maildir(newRoot(), { workerCopies: 8, workerTiming: new FileSteps({ slowMs: 1e6 }) })
     const list = addresses(40) // five steps a copy: more than the worker's first steps (not timed) and a spell
     const onWorker = async (n: number): Promise<boolean[]> => {
       // begun together; a delivery that takes the worker holds it from its begin
@@ -97,7 +98,7 @@ describe('a delivery with many copies runs its file steps on the worker', () => 
   it('is left while its steps are slow on average (a disk that waits), and taken again after', async () => {
     let t = 0
     const workerTiming = new FileSteps({ now: () => t, maxPoolMs: 60000 })
-    const store = new Maildir(newRoot(), { workerTiming })
+    const store = new Maildir(newRoot(), { workerCopies: 8, workerTiming })
     const list = addresses(10)
     const deliver = async (): Promise<number> => {
       const before = store.workerSteps.steps
@@ -186,7 +187,7 @@ describe('the worker and the process', () => {
     const root = newRoot()
     const script = `
       import { Maildir } from ${JSON.stringify(pathToFileURL(built).href)}
-      const store = new Maildir(${JSON.stringify(root)})
+      const store = new Maildir(${JSON.stringify(root)}, { workerCopies: 8 })
       const enc = (s) => new TextEncoder().encode(s)
       const targets = Array.from({ length: 20 }, (_, i) => ({ address: 'r' + i + '@x.example', head: enc('X: ' + i + '\\r\\n') }))
       const d = store.begin(targets)
