@@ -13,11 +13,12 @@ async function* chunks(...parts: Uint8Array[]): AsyncIterable<Uint8Array> {
 const head = new TextEncoder().encode('Delivered-To: x\r\n')
 const body = new TextEncoder().encode('Subject: x\r\n\r\nhi\r\n')
 
-// By default sixteen copies are renamed on the worker while its steps are quick, in one batch that has ended before
-// any answer comes back; in the thread pool each rename ends in its own time, so one may still run when another's
-// failure is told.
+// By default sixteen copies are renamed on the event loop while its steps are quick. On a worker (`workerCopies`)
+// they are renamed in one batch that has ended before any answer comes back; in the thread pool each rename ends in
+// its own time, so one may still run when another's failure is told.
 const placements: ReadonlyArray<readonly [string, MaildirOptions]> = [
   ['by default', {}],
+  ['on the worker thread', { workerCopies: 8 }],
   ['with the renames in the thread pool', { metadataSteps: new FileSteps({ inline: false }) }],
 ]
 

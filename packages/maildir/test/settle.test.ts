@@ -164,7 +164,7 @@ describe('abort', () => {
 describe('close', () => {
   it('leaves no folder handle open when deliveries were still running', async () => {
     const root = scratch()
-    const store = new Maildir(root)
+    const store = new Maildir(root, { workerCopies: 8 })
     const targets = Array.from({ length: 8 }, (_, i) => ({ address: `r${i}@x.example`, head }))
     const running = Array.from({ length: 8 }, () => store.begin(targets).writeAll(chunks(body)))
     await sleep(0) // they are under way (how far does not matter)
