@@ -36,8 +36,12 @@ describe('smtpure serve --maildir-steps', () => {
   it('pool keeps both kinds of file step in the thread pool; auto, or no flag, leaves them to the rule', () => {
     const pool = maildirSteps('pool')
     expect([pool.metadataSteps?.inPlace, pool.syncSteps?.inPlace]).toEqual([false, false])
-    expect(maildirSteps('auto')).toEqual({})
-    expect(maildirSteps(undefined)).toEqual({})
+    expect(maildirSteps('auto')).toEqual({ workerCopies: Infinity })
+    expect(maildirSteps(undefined)).toEqual({ workerCopies: Infinity })
+  })
+
+  it('takes no worker thread for a message with many recipients, with either value', () => {
+    for (const value of [undefined, 'auto', 'pool']) expect(maildirSteps(value).workerCopies).toBe(Infinity)
   })
 
   it('pool delivers the message whole, its files made and synced in the thread pool', async () => {

@@ -341,8 +341,8 @@ export interface MaildirOptions {
    * How many folders keep a handle open for their syncs (default 256), the least recently synced closed
    * first. A folder synced without one costs an open and a close more, so a message for more recipients
    * than this pays them for every copy; each handle is one file descriptor for as long as the store runs.
-   * The worker thread of deliveries with many copies (`workerCopies`) keeps as many again for the `new/`
-   * folders it syncs: up to twice this many in all.
+   * A store given a worker thread for deliveries with many copies (`workerCopies`) keeps as many again there
+   * for the `new/` folders the worker syncs: up to twice this many in all.
    */
   readonly folderHandles?: number
   /**
@@ -362,8 +362,8 @@ export interface MaildirOptions {
    * by side rather than one after another; until they have been quick for a spell, one delivery at a time goes to
    * the worker. It is never used with `metadataSteps` or `syncSteps` kept in the thread pool (`inline: false`),
    * with `Infinity`, or by a store given its own `openFile`. Off by default: once started the worker costs about
-   * 9 MB, and some 15 MB more at the peak of a load of 100-recipient messages, for 5 to 8% less time on tmpfs
-   * and none on a disk whose syncs wait (docs/deployment.md, "The worker thread").
+   * 9 MB, and 10 to 20 MB in all at the peak of a load of 100-recipient messages, for 5 to 11% less time on
+   * tmpfs and none on a disk whose syncs wait (docs/deployment.md, "The worker thread").
    */
   readonly workerCopies?: number
   /**
