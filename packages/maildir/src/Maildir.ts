@@ -356,14 +356,13 @@ export interface MaildirOptions {
    * files on a worker thread the store starts for them, in batches: the steps of all its copies asked for at once
    * cost the event loop one message to the worker and one back, and run on another core. Fewer copies run their
    * steps as `metadataSteps` and `syncSteps` decide (a round trip to the worker costs more than a few steps in
-   * place).
-   * The worker's steps are timed (`workerTiming`): where they are slow on average (a disk that waits), a delivery
-   * with many copies goes by the thread pool for a while instead, where its durable writes wait for the disk side
-   * by side rather than one after another; until they have been quick for a spell, one delivery at a time goes to
-   * the worker. It is never used with `metadataSteps` or `syncSteps` kept in the thread pool (`inline: false`),
-   * with `Infinity`, or by a store given its own `openFile`. Off by default: once started the worker costs about
-   * 9 MB, and 10 to 20 MB in all at the peak of a load of 100-recipient messages, for 5 to 11% less time on
-   * tmpfs and none on a disk whose syncs wait (docs/deployment.md, "The worker thread").
+   * place). The worker's steps are timed (`workerTiming`): where they are slow on average (a disk that waits), a
+   * delivery with many copies goes by the thread pool for a while instead, where its durable writes wait for the
+   * disk side by side rather than one after another; until they have been quick for a spell, one delivery at a
+   * time goes to the worker. It is never used with `metadataSteps` or `syncSteps` kept in the thread pool
+   * (`inline: false`), with `Infinity`, or by a store given its own `openFile`. Off by default: once started the
+   * worker costs about 9 MB, and 10 to 20 MB in all at the peak of a load of 100-recipient messages, for 5 to 11%
+   * less time on tmpfs and none on a disk whose syncs wait (docs/deployment.md, "The worker thread").
    */
   readonly workerCopies?: number
   /**
