@@ -44,6 +44,19 @@ export const formatDate = (ts: Timestamp): string => {
   const rawOffset = Number.isFinite(ts.offsetMinutes) ? Math.round(ts.offsetMinutes) : 0
   const offset = Math.max(-MAX_OFFSET, Math.min(MAX_OFFSET, rawOffset))
   const epochSeconds = Number.isFinite(ts.epochMs) ? Math.floor(ts.epochMs / 1000) : 0
+  // A busy server stamps many messages within one second: the text of the last second is kept. The function
+  // stays pure (the same reading always gives the same text); only the work is saved.
+  if (epochSeconds === lastDate.epochSeconds && offset === lastDate.offset) return lastDate.text
+  const text = dateText(epochSeconds, offset)
+  lastDate = { epochSeconds, offset, text }
+  return text
+}
+
+/** The last reading `formatDate` formatted, to the second, and its text. */
+let lastDate = { epochSeconds: NaN, offset: NaN, text: '' }
+
+/** `formatDate` of whole seconds since the epoch and a clamped offset in minutes. */
+const dateText = (epochSeconds: number, offset: number): string => {
   // RFC 5321 4.4 asks for local time with an explicit numeric offset rather than a zone name.
   const local = epochSeconds + offset * 60
   const days = Math.floor(local / 86400)
@@ -273,7 +286,8 @@ export const formatReceived = (r: ReceivedFields): string => {
   // RFC 5321 4.4: the stamp ends with ";" then the date-time; the ";" sticks to the last word.
   const last = groups[groups.length - 1]!
   last[last.length - 1] += ';'
-  groups.push(formatDate(r.date).split(' '))
+  // one word: at most 33 characters (a six-digit year), it always fits on a line of its own and is never broken
+  groups.push([formatDate(r.date)])
   return fold('Received:', groups)
 }
 

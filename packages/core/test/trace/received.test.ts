@@ -125,6 +125,28 @@ describe('received', () => {
       expect(formatDate({ epochMs, offsetMinutes })).toBe(`${local} ${zoneOf(offsetMinutes)}`)
     })
 
+    // formatDate keeps the text of the last second it formatted: readings drawn from a few seconds and zones, in
+    // any order, must each get their own text (the same second in another zone, another second in the same zone)
+    test.prop([
+      fc.array(
+        fc.record({
+          second: fc.integer({ min: 0, max: 2 }),
+          ms: fc.integer({ min: 0, max: 999 }),
+          offsetMinutes: fc.constantFrom(0, -0, 60, -300, 330),
+        }),
+        { minLength: 2, maxLength: 30 },
+      ),
+    ])('gives each reading its own text when readings share a second or a zone', (readings) => {
+      const base = Date.UTC(2026, 11, 2, 12, 0, 59)
+      for (const { second, ms, offsetMinutes } of readings) {
+        const epochMs = base + second * 1000 + ms
+        const local = new Date(Math.floor(epochMs / 1000) * 1000 + offsetMinutes * 60000)
+        expect(formatDate({ epochMs, offsetMinutes })).toBe(
+          `${local.toUTCString().replace(' GMT', '')} ${zoneOf(offsetMinutes)}`,
+        )
+      }
+    })
+
     it.each([
       ['the epoch', 0, 0, 'Thu, 01 Jan 1970 00:00:00 +0000'],
       ['the classic example, local time west of UT', classicDate.epochMs, -300, 'Tue, 15 Jan 2008 16:02:43 -0500'],
