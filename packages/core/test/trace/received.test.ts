@@ -182,6 +182,9 @@ describe('received', () => {
       ['drops fractions of a second', 999.9, 'Thu, 01 Jan 1970 00:00:00 +0000'],
       ['rounds times before the epoch down, not towards zero', -0.5, 'Wed, 31 Dec 1969 23:59:59 +0000'],
       ['treats a non-finite clock as the epoch', Number.POSITIVE_INFINITY, 'Thu, 01 Jan 1970 00:00:00 +0000'],
+      ['writes the last moment a Date can hold', 8.64e15, 'Sat, 13 Sep 275760 00:00:00 +0000'],
+      ['treats a clock past the range of a Date as the epoch', 8.64e15 + 1000, 'Thu, 01 Jan 1970 00:00:00 +0000'],
+      ['treats a clock far before it as the epoch', -4.5e282, 'Thu, 01 Jan 1970 00:00:00 +0000'],
     ])('%s', (_case, epochMs, expected) => {
       expect(formatDate({ epochMs, offsetMinutes: 0 })).toBe(expected)
     })
@@ -309,6 +312,19 @@ describe('received', () => {
       const lines = formatReceived(r).split('\r\n')
       expect(lines.pop()).toBe('')
       for (const line of lines) if (line.length > 78) expect(line).toMatch(/^\t\S+$/)
+    })
+
+    test.prop([
+      cleanFieldsArb,
+      fc.oneof(fc.double(), fc.integer({ min: -8.64e15, max: 8.64e15 })),
+      fc.integer({ min: -10000, max: 10000 }),
+    ])('keeps that rule whatever the clock reads, the date never growing past a line', (r, epochMs, offsetMinutes) => {
+      const lines = formatReceived({ ...r, date: { epochMs, offsetMinutes } }).split('\r\n')
+      expect(lines.pop()).toBe('')
+      for (const line of lines) if (line.length > 78) expect(line).toMatch(/^\t\S+$/)
+      expect(formatDate({ epochMs, offsetMinutes })).toMatch(
+        /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d [A-Z][a-z]{2} -?\d{4,6} \d\d:\d\d:\d\d [+-]\d{4}$/,
+      )
     })
 
     test.prop([cleanFieldsArb])('folds with CRLF TAB and never leaves a line of white space only', (r) => {
