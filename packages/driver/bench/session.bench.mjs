@@ -57,7 +57,7 @@ const config = defaultServerConfig('bench.example')
 /** Sessions whose last reply came back: each sends its next command in the next turn of the event loop. */
 let due = []
 
-/** One client session; resolves when the server closed it after QUIT. Rejects on any reply but 2xx and 354. */
+/** One client session; resolves when the server closed it after QUIT. Rejects on any reply but 2xx or 3xx (354). */
 const client = () =>
   new Promise((resolve, reject) => {
     let events

@@ -74,7 +74,7 @@ describe('a delivery with many copies runs its file steps on the worker', () => 
   })
 
   it('takes one delivery at a time until its steps have been quick for a spell, then every one', async () => {
-    const store = new Maildir(newRoot(), { workerCopies: 8, workerTiming: new FileSteps({ slowMs: 1e6 }) })
+    const store = new Maildir(newRoot(), steady())
     const list = addresses(40) // five steps a copy: more than the worker's first steps (not timed) and a spell
     const onWorker = async (n: number): Promise<boolean[]> => {
       // begun together; a delivery that takes the worker holds it from its begin
