@@ -2,7 +2,8 @@
 // root under /proc (where node:fs's recursive mkdir spins forever on Node 20) or below a dangling link,
 // and a folder that is a named pipe when it is opened to be synced (where open would wait for a writer).
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -14,7 +15,7 @@ const scratch = (): string => {
   scratches.push(dir)
   return dir
 }
-afterAll(() => scratches.forEach((d) => rmSync(d, { recursive: true, force: true })))
+afterAll(() => Promise.all(scratches.map((d) => rm(d, { recursive: true, force: true }))))
 
 /** What `promise` settled with, or a failure once it has not settled in 10 s. */
 const settled = (promise: Promise<unknown>): Promise<{ value?: unknown; error?: unknown }> => {

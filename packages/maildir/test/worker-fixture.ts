@@ -1,6 +1,7 @@
 // What the tests of the worker path (worker-steps, worker-trial) share: messages and targets, scratch roots
 // removed after each test, and a look at a store's folders and its worker.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Worker } from 'node:worker_threads'
@@ -30,8 +31,10 @@ export const newRoot = (): string => {
   return root
 }
 export const removeRootsAfterEach = (): void =>
-  afterEach(() => {
-    for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true })
+  afterEach(async () => {
+    // off the test's event loop: on a disk busy with other tests' syncs, unlinking a few thousand files took
+    // longer than the hook timeout once
+    await Promise.all(roots.splice(0).map((r) => rm(r, { recursive: true, force: true })))
   })
 
 /** The files of a folder (new or tmp) of each address, with their text. */

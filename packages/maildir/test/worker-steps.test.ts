@@ -61,14 +61,14 @@ describe('a delivery with many copies runs its file steps on the worker', () => 
     }
     expect(await runs({}, 7)).toBe(false) // steady() asks for the worker from 8 copies
     expect(await runs({}, 8)).toBe(true)
-    expect(await runs({ workerTiming: steady().workerTiming }, 100, {})).toBe(false) // the default: never
+    expect(await runs({ workerTiming: steady().workerTiming }, 30, {})).toBe(false) // the default: never
     expect(await runs({ workerCopies: 2 }, 2)).toBe(true)
-    expect(await runs({ workerCopies: Infinity }, 50)).toBe(false)
+    expect(await runs({ workerCopies: Infinity }, 30)).toBe(false)
     // steps kept in the thread pool on purpose (`smtpure serve --maildir-steps pool`): no worker either
-    expect(await runs({ metadataSteps: new FileSteps({ inline: false }) }, 50)).toBe(false)
-    expect(await runs({ syncSteps: new FileSteps({ inline: false }) }, 50)).toBe(false)
+    expect(await runs({ metadataSteps: new FileSteps({ inline: false }) }, 9)).toBe(false)
+    expect(await runs({ syncSteps: new FileSteps({ inline: false }) }, 9)).toBe(false)
     const fsOpen = new Maildir(newRoot()).openFile
-    expect(await runs({ openFile: (p) => fsOpen(p) }, 50)).toBe(false)
+    expect(await runs({ openFile: (p) => fsOpen(p) }, 9)).toBe(false)
     expect(() => new Maildir(newRoot(), { workerCopies: 0 })).toThrow(RangeError)
     expect(() => new Maildir(newRoot(), { workerCopies: 2.5 })).toThrow(RangeError)
   })
