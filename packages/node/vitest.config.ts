@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
-  test: { include: ['test/**/*.test.ts'], testTimeout: 30000, hookTimeout: 30000 },
+  test: { include: ['test/**/*.test.ts'], testTimeout: 90_000, hookTimeout: 30000 },
 })

@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/packAll.ts'],
-    testTimeout: 120000,
+    testTimeout: 300_000,
     hookTimeout: 120000,
   },
 })

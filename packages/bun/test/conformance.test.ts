@@ -4,5 +4,5 @@ import { conformanceCases } from '@smtpure/conformance'
 import * as bun from '../src/index.ts'
 
 describe('@smtpure/bun conformance', () => {
-  for (const c of conformanceCases({ name: 'bun', ...bun })) it(c.name, c.run, 60000)
+  for (const c of conformanceCases({ name: 'bun', ...bun })) it(c.name, c.run, 180_000)
 })

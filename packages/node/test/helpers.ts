@@ -43,16 +43,30 @@ export const startServer = async (
   return { server, port, stored, errors }
 }
 
-/** A raw client: write bytes, read everything the server says until it closes or `ms` pass. */
-export const rawSession = (port: number, writes: ReadonlyArray<string | Buffer>, ms = 1500): Promise<string> =>
+/**
+ * A raw client: write bytes, read everything the server says until it closes or `ms` pass, or until what it
+ * said matches `done` and 200 ms more have passed (for a session the server keeps open).
+ */
+export const rawSession = (
+  port: number,
+  writes: ReadonlyArray<string | Buffer>,
+  ms = 10_000,
+  done?: RegExp,
+): Promise<string> =>
   new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1')
     let got = ''
-    socket.on('data', (d) => (got += d.toString('latin1')))
+    let ending: ReturnType<typeof setTimeout> | undefined
+    socket.on('data', (d) => {
+      got += d.toString('latin1')
+      // what was awaited came: anything that follows it in the next 200 ms is read too, so it can be refused
+      if (done !== undefined && ending === undefined && done.test(got)) ending = setTimeout(() => socket.destroy(), 200)
+    })
     socket.on('error', () => undefined)
     const timer = setTimeout(() => socket.destroy(), ms)
     socket.on('close', () => {
       clearTimeout(timer)
+      clearTimeout(ending)
       resolve(got)
     })
     socket.once('data', () => {
@@ -63,7 +77,7 @@ export const rawSession = (port: number, writes: ReadonlyArray<string | Buffer>,
 /** Run a Python script with smtplib against the server; resolves with its stdout. */
 export const python = (script: string, env: Record<string, string> = {}): Promise<string> =>
   new Promise((resolve, reject) => {
-    execFile('python3', ['-c', script], { env: { ...process.env, ...env }, timeout: 20000 }, (err, stdout, stderr) =>
+    execFile('python3', ['-c', script], { env: { ...process.env, ...env }, timeout: 120_000 }, (err, stdout, stderr) =>
       err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
     )
   })

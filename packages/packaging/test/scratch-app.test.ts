@@ -53,7 +53,7 @@ it('compiles a strict program against the installed packages and runs it against
   const build = compile('app.ts')
   expect(build.stdout + build.stderr).toBe('')
   expect(build.status).toBe(0)
-  const run = execFileSync(process.execPath, ['out/app.js'], { cwd: app, encoding: 'utf8', timeout: 30000 })
+  const run = execFileSync(process.execPath, ['out/app.js'], { cwd: app, encoding: 'utf8', timeout: 120_000 })
   expect(JSON.parse(run)).toEqual({
     status: 'accepted',
     recipients: [
