@@ -97,7 +97,7 @@ describe('smtpure serve behind HAProxy (PROXY protocol)', () => {
 import smtplib
 for port, tag in ((${v1Port}, 'v1'), (${v2Port}, 'v2')):
     for i in range(4):
-        with smtplib.SMTP('127.0.0.1', port, source_address=('127.0.0.2', 0), timeout=10) as s:
+        with smtplib.SMTP('127.0.0.1', port, source_address=('127.0.0.2', 0), timeout=30) as s:
             s.ehlo('client.example')
             s.sendmail('a@client.example', ['box-%s-%d@example.com' % (tag, i)], b'Subject: %s %d\\r\\n\\r\\nHello\\r\\n' % (tag.encode(), i))
 print('sent')`)

@@ -55,7 +55,7 @@ describe('smtpure serve operations', () => {
     ])
     const out = await python(`
 import smtplib, base64
-s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=10)
+s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=30)
 s.ehlo('c.example')
 print('auth', s.docmd('AUTH', 'PLAIN ' + base64.b64encode(b'\\0bob\\0wrong').decode())[0])
 s.user, s.password = 'bob', 's3cret'
@@ -64,7 +64,7 @@ s.mail('bob@example.org')
 print(s.rcpt('nobody@example.com')[0], s.rcpt('alice@example.com')[0])
 print(s.data(b'Subject: one\\r\\n\\r\\n12345\\r\\n')[0])
 s.quit()
-with smtplib.SMTP('127.0.0.1', ${r.port}, timeout=10) as s:
+with smtplib.SMTP('127.0.0.1', ${r.port}, timeout=30) as s:
     print(s.sendmail('bob@example.org', ['alice@example.com'], b'Subject: two\\r\\n\\r\\n67890\\r\\n'))`)
     expect(out.trim().split('\n')).toEqual(['auth 535', '550 250', '250', '{}'])
     const health = await fetch(`http://127.0.0.1:${mport}/health`)
@@ -103,7 +103,7 @@ with smtplib.SMTP('127.0.0.1', ${r.port}, timeout=10) as s:
       python(`
 import smtplib
 for i in range(${n}):
-    with smtplib.SMTP('127.0.0.1', ${r.port}, timeout=10) as s:
+    with smtplib.SMTP('127.0.0.1', ${r.port}, timeout=30) as s:
         s.sendmail('a@b.example', ['x@example.com'], b'Subject: w\\r\\n\\r\\nw\\r\\n')
 print('ok')`)
     expect((await send(4)).trim()).toBe('ok')
@@ -164,7 +164,7 @@ print('ok')`)
     const r = await serve(['--maildir', dir, '--hostname', 'mx.example', '--xclient-trusted', '127.0.0.0/8'])
     const out = await python(`
 import smtplib
-s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=10)
+s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=30)
 s.ehlo('proxy.example')
 print(s.has_extn('xclient'), s.docmd('XCLIENT', 'NAME=client.example.net ADDR=IPV6:2001:db8::77 HELO=orig.example PROTO=ESMTP')[0])
 s.ehlo('proxy.example')

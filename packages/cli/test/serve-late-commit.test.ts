@@ -71,7 +71,7 @@ const start = async (delayMs: number, hookTimeoutMs?: number) => {
 
 const send = (port: number) => `
 import smtplib
-s = smtplib.SMTP('127.0.0.1', ${port}, timeout=10)
+s = smtplib.SMTP('127.0.0.1', ${port}, timeout=30)
 try:
     s.sendmail('a@example.org', ['x@example.com'], b'Subject: late\\r\\n\\r\\nonce only\\r\\n')
     print('accepted')

@@ -49,7 +49,7 @@ describe('smtpure serve --maildir-steps', () => {
     const r = await serve(['--maildir', dir, '--maildir-steps', 'pool'])
     const out = await python(`
 import smtplib, os
-s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=10)
+s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=30)
 print(s.sendmail('bob@example.org', ['alice@example.com'], os.environ['MSG'].encode()))
 s.quit()`)
     expect(out.trim()).toBe('{}')
@@ -74,7 +74,7 @@ describe('smtpure serve', () => {
     expect(r.stdout()).toBe(`listening on 127.0.0.1:${r.port}\n`)
     const out = await python(`
 import smtplib, os
-s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=10)
+s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=30)
 s.helo('relay.example.org')
 print(s.sendmail('bob@example.org', ['Alice@Example.com', 'theboss@example.com'], os.environ['MSG'].encode()))
 s.quit()`)
@@ -99,7 +99,7 @@ s.quit()`)
     const r = await serve(['--maildir', dir, '--mailbox', 'Alice@example.com'])
     const out = await python(`
 import smtplib
-s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=10)
+s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=30)
 s.ehlo('c.example')
 s.mail('a@b.example')
 print(s.rcpt('ALICE@EXAMPLE.COM'))
@@ -115,7 +115,7 @@ s.quit()`)
     const r = await serve(['--maildir', dir])
     const out = await python(`
 import smtplib, os
-s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=10)
+s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=30)
 try:
     s.sendmail('a@b.example', ['blocked@example.com'], os.environ['MSG'].encode())
 except smtplib.SMTPDataError as e:
@@ -130,7 +130,7 @@ s.quit()`)
     const r = await serve(['--maildir', dir])
     const out = await python(`
 import smtplib, os
-s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=10)
+s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=30)
 print(s.sendmail('jörg@bücher.example', ['jörg@bücher.example', 'a不b上c@example.com'], os.environ['MSG'].encode(), mail_options=['SMTPUTF8']))
 s.quit()`)
     expect(out.trim()).toBe('{}')
@@ -162,7 +162,7 @@ s.quit()`)
       const r = await serve(['--maildir', mount])
       const out = await python(`
 import smtplib
-s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=10)
+s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=30)
 s.ehlo('c.example')
 body = ('Subject: fill\\r\\n\\r\\n' + ('x' * 510 + '\\r\\n') * 32).encode()
 for i in range(40):
@@ -191,7 +191,7 @@ s.quit()`)
     const send = (rcpt: string) =>
       python(`
 import smtplib
-s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=10)
+s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=30)
 s.ehlo('c.example')
 s.mail('a@b.example'); s.rcpt('${rcpt}')
 code, text = s.data(b'Subject: x\\r\\n\\r\\nhi\\r\\n')

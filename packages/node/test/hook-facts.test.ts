@@ -44,7 +44,7 @@ const starttls = (port: number, cert?: { certFile: string; keyFile: string }) =>
 import smtplib, ssl, os
 ctx = ssl.create_default_context(cafile=os.environ['CA'])
 ${cert ? `ctx.load_cert_chain('${cert.certFile}', '${cert.keyFile}')` : ''}
-s = smtplib.SMTP('localhost', ${port}, timeout=10)
+s = smtplib.SMTP('localhost', ${port}, timeout=30)
 print('port', s.sock.getsockname()[1])
 s.ehlo('client.example')
 print('starttls', s.starttls(context=ctx)[0])
@@ -63,7 +63,7 @@ describe('what hooks know (Node, real clients)', () => {
     const { port, hook } = await start({})
     const out = await python(`
 import smtplib
-s = smtplib.SMTP('127.0.0.1', ${port}, timeout=10)
+s = smtplib.SMTP('127.0.0.1', ${port}, timeout=30)
 print('port', s.sock.getsockname()[1])
 s.sendmail('a@example.org', ['x@example.com'], b'Subject: t\\r\\n\\r\\nhi\\r\\n')
 s.quit()`)
@@ -151,7 +151,7 @@ s.quit()`)
       `
 import socket, ssl, os
 ctx = ssl.create_default_context(cafile=os.environ['CA'])
-raw = socket.create_connection(('127.0.0.1', ${port}), timeout=10)
+raw = socket.create_connection(('127.0.0.1', ${port}), timeout=30)
 f = raw.makefile('rb')
 f.readline()
 raw.sendall(b'EHLO c.example\\r\\n')
@@ -189,7 +189,7 @@ print('said', said)`,
 import smtplib, ssl, os
 ctx = ssl.create_default_context(cafile=os.environ['CA'])
 ctx.load_cert_chain('${alice.certFile}', '${alice.keyFile}')
-s = smtplib.SMTP_SSL('localhost', ${port}, context=ctx, timeout=10)
+s = smtplib.SMTP_SSL('localhost', ${port}, context=ctx, timeout=30)
 print('refused', s.sendmail('a@example.org', ['x@example.com'], b'Subject: t\\r\\n\\r\\nhi\\r\\n'))
 s.quit()`,
       env,
@@ -238,7 +238,7 @@ s.quit()`,
     const out = await python(`
 import smtplib
 for who in ['bob', 'eve']:
-    s = smtplib.SMTP('127.0.0.1', ${port}, timeout=10)
+    s = smtplib.SMTP('127.0.0.1', ${port}, timeout=30)
     s.ehlo('c.example')
     try:
         print(who, s.login(who, 'pw'))

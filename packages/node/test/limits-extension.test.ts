@@ -63,7 +63,7 @@ describe('LIMITS (RFC 9422)', () => {
         'python3',
         [
           '-c',
-          `import smtplib\ns = smtplib.SMTP('127.0.0.1', ${port}, timeout=10)\ns.ehlo('c.example')\nprint(s.esmtp_features.get('limits'))\ns.quit()`,
+          `import smtplib\ns = smtplib.SMTP('127.0.0.1', ${port}, timeout=30)\ns.ehlo('c.example')\nprint(s.esmtp_features.get('limits'))\ns.quit()`,
         ],
         { timeout: 20000 },
         (e, stdout, stderr) => (e ? reject(new Error(stderr)) : resolve(stdout)),

@@ -27,7 +27,7 @@ const classic = [
 const smtplib = (port: number, extra: string) => `
 import smtplib, ssl, os, sys
 msg = os.environ['MSG'].encode('latin-1')
-s = smtplib.SMTP('127.0.0.1', ${port}, timeout=10)
+s = smtplib.SMTP('127.0.0.1', ${port}, timeout=30)
 ${extra}
 refused = s.sendmail('bob@example.org', ['alice@example.com', 'theboss@example.com'], msg)
 print('refused', refused)
@@ -75,7 +75,7 @@ print('login', s.login('alice', 's3cret'))`
     servers.push(server)
     const out = await python(`
 import smtplib
-s = smtplib.SMTP('127.0.0.1', ${port}, timeout=10)
+s = smtplib.SMTP('127.0.0.1', ${port}, timeout=30)
 s.ehlo('c.example')
 try:
     s.login('alice', 'wrong')

@@ -63,7 +63,7 @@ describe('XCLIENT', () => {
     const { port } = await start(['192.0.2.0/24'])
     const out = await python(`
 import smtplib
-s = smtplib.SMTP('127.0.0.1', ${port}, timeout=10)
+s = smtplib.SMTP('127.0.0.1', ${port}, timeout=30)
 s.ehlo('c.example')
 print(s.has_extn('xclient'), s.docmd('XCLIENT ADDR=192.0.2.9'))
 s.quit()`)
