@@ -30,5 +30,5 @@ describe('docs/bun.md', () => {
     const printed = await new Response(run.stdout).text()
     expect(await run.exited).toBe(0)
     expect(page).toContain('```\n' + printed + '```')
-  }, 30_000) // a second Bun process: about 1.3 s, 2 s on a loaded machine, against bun test's 5 s
+  }, 30_000) // a second Bun process: about 1.3 s alone, several times that while every suite runs at once
 })

@@ -39,7 +39,7 @@ const untilListening = async (port: number): Promise<void> => {
 
 const python = (script: string): Promise<string> =>
   new Promise((resolve, reject) =>
-    execFile('python3', ['-c', script], { timeout: 30000 }, (e, out, err) =>
+    execFile('python3', ['-c', script], { timeout: 60_000 }, (e, out, err) =>
       e ? reject(new Error(err)) : resolve(out),
     ),
   )

@@ -21,7 +21,7 @@ const freePort = (): Promise<number> =>
 
 const python = (script: string): Promise<string> =>
   new Promise((resolve, reject) =>
-    execFile('python3', ['-c', script], { timeout: 30000 }, (e, out, err) =>
+    execFile('python3', ['-c', script], { timeout: 60_000 }, (e, out, err) =>
       e ? reject(new Error(err)) : resolve(out),
     ),
   )
@@ -121,7 +121,7 @@ print('ok')`)
     for (const pid of before) expect(flagsOf(pid)).toContain(helpers)
     r.child.kill('SIGHUP')
     let after: string[] = []
-    for (const until = Date.now() + 60_000; Date.now() < until;) {
+    for (const until = Date.now() + 30_000; Date.now() < until;) {
       await new Promise((w) => setTimeout(w, 100))
       after = await workers()
       if (after.length === 2 && after.every((p) => !before.includes(p))) break
@@ -149,7 +149,7 @@ print('ok')`)
     const [first] = await workers()
     process.kill(Number(first), 'SIGKILL')
     let now: string[] = []
-    for (const until = Date.now() + 60_000; Date.now() < until && !(now.length === 1 && now[0] !== first);) {
+    for (const until = Date.now() + 30_000; Date.now() < until && !(now.length === 1 && now[0] !== first);) {
       await new Promise((w) => setTimeout(w, 100))
       now = await workers()
     }

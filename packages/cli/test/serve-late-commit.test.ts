@@ -14,7 +14,7 @@ import { deliverInto } from '../src/serve.js'
 
 const python = (script: string): Promise<string> =>
   new Promise((resolve, reject) =>
-    execFile('python3', ['-c', script], { timeout: 120_000 }, (e, out, err) =>
+    execFile('python3', ['-c', script], { timeout: 60_000 }, (e, out, err) =>
       e ? reject(new Error(err)) : resolve(out),
     ),
   )

@@ -27,7 +27,7 @@ const classic = classicMessage.map((l) => `${l}\r\n`).join('')
 
 const python = (script: string): Promise<string> =>
   new Promise((resolve, reject) =>
-    execFile('python3', ['-c', script], { timeout: 120_000, env: { ...process.env, MSG: classic } }, (e, out, err) =>
+    execFile('python3', ['-c', script], { timeout: 60_000, env: { ...process.env, MSG: classic } }, (e, out, err) =>
       e ? reject(new Error(err)) : resolve(out),
     ),
   )

@@ -61,7 +61,7 @@ describe('a delivery with many copies runs its file steps on the worker', () => 
     }
     expect(await runs({}, 7)).toBe(false) // steady() asks for the worker from 8 copies
     expect(await runs({}, 8)).toBe(true)
-    expect(await runs({ workerTiming: steady().workerTiming }, 30, {})).toBe(false) // the default: never
+    expect(await runs({ workerTiming: steady().workerTiming }, 100, {})).toBe(false) // the default: never (serve takes up to 100)
     expect(await runs({ workerCopies: 2 }, 2)).toBe(true)
     expect(await runs({ workerCopies: Infinity }, 30)).toBe(false)
     // steps kept in the thread pool on purpose (`smtpure serve --maildir-steps pool`): no worker either

@@ -77,7 +77,7 @@ export const rawSession = (
 /** Run a Python script with smtplib against the server; resolves with its stdout. */
 export const python = (script: string, env: Record<string, string> = {}): Promise<string> =>
   new Promise((resolve, reject) => {
-    execFile('python3', ['-c', script], { env: { ...process.env, ...env }, timeout: 120_000 }, (err, stdout, stderr) =>
+    execFile('python3', ['-c', script], { env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) =>
       err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
     )
   })

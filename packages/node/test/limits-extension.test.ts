@@ -65,7 +65,7 @@ describe('LIMITS (RFC 9422)', () => {
           '-c',
           `import smtplib\ns = smtplib.SMTP('127.0.0.1', ${port}, timeout=30)\ns.ehlo('c.example')\nprint(s.esmtp_features.get('limits'))\ns.quit()`,
         ],
-        { timeout: 20000 },
+        { timeout: 60_000 },
         (e, stdout, stderr) => (e ? reject(new Error(stderr)) : resolve(stdout)),
       ),
     )
