@@ -88,10 +88,16 @@ describe('smtpure serve behind HAProxy (PROXY protocol)', () => {
     running.push(haproxy)
     let haproxyErr = ''
     haproxy.stderr!.on('data', (d) => (haproxyErr += d))
-    await untilListening(v1Port).catch((e) => {
+    // a missing binary or a refused configuration fails the test at once, with HAProxy's own words
+    const failed = new Promise<never>((_, reject) => {
+      haproxy.once('error', (e) => reject(new Error(`${haproxyBin} did not start: ${e.message}`)))
+      haproxy.once('exit', (code) => reject(new Error(`${haproxyBin} exited (${code}): ${haproxyErr}`)))
+    })
+    failed.catch(() => undefined) // its exit when the test kills it is no failure
+    await Promise.race([untilListening(v1Port), failed]).catch((e) => {
       throw new Error(`${e}: ${haproxyErr}`)
     })
-    await untilListening(v2Port)
+    await Promise.race([untilListening(v2Port), failed])
 
     const out = await python(`
 import smtplib
