@@ -82,5 +82,16 @@ export const serveEachTest = (): ((args: string[]) => Promise<Running>) => {
   }
 }
 
+/**
+ * Run a Python script (smtplib, a real peer) with extra environment variables; resolves with its stdout. Killed
+ * after 60 s, under the test's own limit, so that a hung script fails with its stderr.
+ */
+export const python = (script: string, env: Record<string, string> = {}): Promise<string> =>
+  new Promise((resolve, reject) =>
+    execFile('python3', ['-c', script], { timeout: 60_000, env: { ...process.env, ...env } }, (e, out, err) =>
+      e ? reject(new Error(`${e.message}\n${err}`)) : resolve(out),
+    ),
+  )
+
 /** A fresh folder for Maildirs. */
 export const maildir = (): string => mkdtempSync(join(tmpdir(), 'smtpure-mail-'))

@@ -2,13 +2,13 @@
 // send-proxy-v2 in front of two serve processes. Python's smtplib sends from 127.0.0.2; HAProxy
 // connects to the servers from 127.0.0.1, the only trusted source, so only the header can tell the
 // servers the client's real address.
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import * as net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { maildir, serveEachTest } from './cli.js'
+import { maildir, python, serveEachTest } from './cli.js'
 
 const serve = serveEachTest()
 
@@ -36,13 +36,6 @@ const untilListening = async (port: number): Promise<void> => {
   }
   throw new Error(`nothing listens on ${port}`)
 }
-
-const python = (script: string): Promise<string> =>
-  new Promise((resolve, reject) =>
-    execFile('python3', ['-c', script], { timeout: 60_000 }, (e, out, err) =>
-      e ? reject(new Error(err)) : resolve(out),
-    ),
-  )
 
 /** Every stored message under a Maildir root: [mailbox, text]. */
 const stored = (root: string): Array<[string, string]> =>

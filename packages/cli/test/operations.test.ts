@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { helperThreads } from '../src/workers.js'
-import { maildir, runCli, serveEachTest } from './cli.js'
+import { maildir, python, runCli, serveEachTest } from './cli.js'
 
 const serve = serveEachTest()
 
@@ -18,13 +18,6 @@ const freePort = (): Promise<number> =>
       s.close(() => resolve(port))
     })
   })
-
-const python = (script: string): Promise<string> =>
-  new Promise((resolve, reject) =>
-    execFile('python3', ['-c', script], { timeout: 60_000 }, (e, out, err) =>
-      e ? reject(new Error(err)) : resolve(out),
-    ),
-  )
 
 /** The value of one sample line of a Prometheus text page, or undefined. */
 const sample = (page: string, name: string): number | undefined => {

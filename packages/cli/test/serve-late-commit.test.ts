@@ -1,7 +1,6 @@
 // `serve`'s Maildir delivery when the session stops waiting for it: a store slower than
 // hookTimeoutMs, or still committing at the close deadline, must not deliver a message whose client
 // heard 451 or 421 (the client sends it again: a duplicate). Real sockets, Python's smtplib.
-import { execFile } from 'node:child_process'
 import * as fs from 'node:fs/promises'
 import { mkdtempSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -11,13 +10,7 @@ import type { IncomingMessage, SessionInfo } from '@smtpure/driver'
 import { Maildir, type StoreFile } from '@smtpure/maildir'
 import { type SmtpServer, createSmtpServer } from '@smtpure/node'
 import { deliverInto } from '../src/serve.js'
-
-const python = (script: string): Promise<string> =>
-  new Promise((resolve, reject) =>
-    execFile('python3', ['-c', script], { timeout: 60_000 }, (e, out, err) =>
-      e ? reject(new Error(err)) : resolve(out),
-    ),
-  )
+import { python } from './cli.js'
 
 /** A store file whose writes take `delayMs` each: a slow disk. */
 const slowFile =

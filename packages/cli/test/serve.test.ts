@@ -1,5 +1,4 @@
 // `smtpure serve` as a process: Maildir delivery, recipients, signals, failed writes.
-import { execFile } from 'node:child_process'
 import { execFileSync } from 'node:child_process'
 import {
   existsSync,
@@ -17,7 +16,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { classicMessage } from '../../core/examples/classic.js'
 import { maildirSteps } from '../src/serve.js'
-import { maildir, runCli, serveEachTest } from './cli.js'
+import { maildir, python as runPython, runCli, serveEachTest } from './cli.js'
 
 const serve = serveEachTest()
 const files = (dir: string) => (existsSync(dir) ? readdirSync(dir) : [])
@@ -25,12 +24,7 @@ const files = (dir: string) => (existsSync(dir) ? readdirSync(dir) : [])
 // the classic example message, as the core's transcript test and demo use it, one CRLF per line
 const classic = classicMessage.map((l) => `${l}\r\n`).join('')
 
-const python = (script: string): Promise<string> =>
-  new Promise((resolve, reject) =>
-    execFile('python3', ['-c', script], { timeout: 60_000, env: { ...process.env, MSG: classic } }, (e, out, err) =>
-      e ? reject(new Error(err)) : resolve(out),
-    ),
-  )
+const python = (script: string): Promise<string> => runPython(script, { MSG: classic })
 
 describe('smtpure serve --maildir-steps', () => {
   it('pool keeps both kinds of file step in the thread pool; auto, or no flag, leaves them to the rule', () => {

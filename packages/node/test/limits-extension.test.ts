@@ -1,9 +1,8 @@
 // LIMITS (RFC 9422) over real sockets: our client splits a message with more recipients than the
 // server's RCPTMAX into transactions, each with its own result; Python's smtplib reads the keyword.
-import { execFile } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
 import { connectSmtp } from '../src/index.js'
-import { type Stored, startServer } from './helpers.js'
+import { type Stored, python, startServer } from './helpers.js'
 
 const servers: Array<{ close: (ms?: number) => Promise<void> }> = []
 afterEach(async () => {
@@ -58,16 +57,8 @@ describe('LIMITS (RFC 9422)', () => {
   it("Python's smtplib reads the LIMITS keyword from the EHLO reply", async () => {
     const { server, port } = await startServer({ smtp: { limits: true, maxRecipients: 7, maxMessagesPerSession: 3 } })
     servers.push(server)
-    const out = await new Promise<string>((resolve, reject) =>
-      execFile(
-        'python3',
-        [
-          '-c',
-          `import smtplib\ns = smtplib.SMTP('127.0.0.1', ${port}, timeout=30)\ns.ehlo('c.example')\nprint(s.esmtp_features.get('limits'))\ns.quit()`,
-        ],
-        { timeout: 60_000 },
-        (e, stdout, stderr) => (e ? reject(new Error(stderr)) : resolve(stdout)),
-      ),
+    const out = await python(
+      `import smtplib\ns = smtplib.SMTP('127.0.0.1', ${port}, timeout=30)\ns.ehlo('c.example')\nprint(s.esmtp_features.get('limits'))\ns.quit()`,
     )
     expect(out.trim()).toBe('RCPTMAX=7 MAILMAX=3')
   })
