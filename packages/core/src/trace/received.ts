@@ -7,8 +7,9 @@ import { encode } from '../wire/bytes.js'
 /** A clock reading supplied by the caller: milliseconds since the Unix epoch, and the local zone's offset. */
 export interface Timestamp {
   /**
-   * Milliseconds since 1970-01-01T00:00:00Z; fractions are dropped. A value no JavaScript `Date` can hold (not
-   * finite, or beyond 8.64e15 either way: 100,000,000 days) counts as 0.
+   * Milliseconds since 1970-01-01T00:00:00Z; fractions are dropped. A reading RFC 5322 3.3 cannot write (its
+   * year, in its zone, before 0000) or no JavaScript `Date` can hold (not finite, or after 8.64e15: 100,000,000
+   * days) counts as 0.
    */
   readonly epochMs: number
   /** Minutes east of UTC (-300 for New York in winter); rounded to a whole minute, clamped to +-99:59. */
@@ -19,10 +20,12 @@ const DAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const
 const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const
 const MAX_OFFSET = 99 * 60 + 59 // the zone has two digits of hours (RFC 5322 3.3)
 /**
- * The range of a JavaScript `Date` (ECMA-262 21.4.1.22), years -271821 to 275760: beyond it the calendar
+ * The last moment a JavaScript `Date` can hold (ECMA-262 21.4.1.22), in the year 275760: beyond it the calendar
  * arithmetic loses whole days, and the text would grow without bound.
  */
 const MAX_EPOCH_MS = 8.64e15
+/** 0000-01-01T00:00:00, in seconds since the epoch: RFC 5322 3.3 writes a year as digits alone, so none before. */
+const FIRST_SECOND = -62167219200
 
 const pad = (n: number, width: number): string => String(n).padStart(width, '0')
 
@@ -51,7 +54,9 @@ const civilFromDays = (days: number): { readonly year: number; readonly month: n
 export const formatDate = (ts: Timestamp): string => {
   const rawOffset = Number.isFinite(ts.offsetMinutes) ? Math.round(ts.offsetMinutes) : 0
   const offset = Math.max(-MAX_OFFSET, Math.min(MAX_OFFSET, rawOffset))
-  const epochSeconds = Math.abs(ts.epochMs) <= MAX_EPOCH_MS ? Math.floor(ts.epochMs / 1000) : 0
+  const seconds = Math.floor(ts.epochMs / 1000)
+  // NaN and the infinities fail one of the two comparisons
+  const epochSeconds = ts.epochMs <= MAX_EPOCH_MS && seconds + offset * 60 >= FIRST_SECOND ? seconds : 0
   // A busy server stamps many messages within one second: the text of the last second and offset is kept, and
   // made again when either changes. The function stays pure (the same reading always gives the same text).
   if (epochSeconds === lastDate.epochSeconds && offset === lastDate.offset) return lastDate.text
@@ -294,7 +299,7 @@ export const formatReceived = (r: ReceivedFields): string => {
   // RFC 5321 4.4: the stamp ends with ";" then the date-time; the ";" sticks to the last word.
   const last = groups[groups.length - 1]!
   last[last.length - 1] += ';'
-  // one word: at most 34 characters (`Thu, 15 Apr -271821 20:01:00 -9959`), it always fits on a line of its own
+  // one word: at most 33 characters (`Sat, 13 Sep 275760 00:00:00 +0000`), it always fits on a line of its own
   groups.push([formatDate(r.date)])
   return fold('Received:', groups)
 }

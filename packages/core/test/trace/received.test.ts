@@ -185,8 +185,16 @@ describe('received', () => {
       ['writes the last moment a Date can hold', 8.64e15, 'Sat, 13 Sep 275760 00:00:00 +0000'],
       ['treats a clock past the range of a Date as the epoch', 8.64e15 + 1000, 'Thu, 01 Jan 1970 00:00:00 +0000'],
       ['treats a clock far before it as the epoch', -4.5e282, 'Thu, 01 Jan 1970 00:00:00 +0000'],
+      ['writes the first moment of the year 0000', -62167219200000, 'Sat, 01 Jan 0000 00:00:00 +0000'],
+      ['treats a clock in the year before 0000 as the epoch', -62167219200001, 'Thu, 01 Jan 1970 00:00:00 +0000'],
     ])('%s', (_case, epochMs, expected) => {
       expect(formatDate({ epochMs, offsetMinutes: 0 })).toBe(expected)
+    })
+
+    it("judges the year in the reading's own zone: a year before 0000 there is the epoch in that zone", () => {
+      // 0000-01-02T06:45:59.999Z is 23:59:59 on 31 December of the year before in a zone 30:46 west
+      expect(formatDate({ epochMs: -62167108440001, offsetMinutes: -1846 })).toBe('Tue, 30 Dec 1969 17:14:00 -3046')
+      expect(formatDate({ epochMs: -62167108440001, offsetMinutes: 0 })).toBe('Sun, 02 Jan 0000 06:45:59 +0000')
     })
   })
 
@@ -323,7 +331,7 @@ describe('received', () => {
       expect(lines.pop()).toBe('')
       for (const line of lines) if (line.length > 78) expect(line).toMatch(/^\t\S+$/)
       expect(formatDate({ epochMs, offsetMinutes })).toMatch(
-        /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d [A-Z][a-z]{2} -?\d{4,6} \d\d:\d\d:\d\d [+-]\d{4}$/,
+        /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d [A-Z][a-z]{2} \d{4,6} \d\d:\d\d:\d\d [+-]\d{4}$/,
       )
     })
 
