@@ -54,7 +54,8 @@ const civilFromDays = (days: number): { readonly year: number; readonly month: n
 export const formatDate = (ts: Timestamp): string => {
   const rawOffset = Number.isFinite(ts.offsetMinutes) ? Math.round(ts.offsetMinutes) : 0
   const offset = Math.max(-MAX_OFFSET, Math.min(MAX_OFFSET, rawOffset))
-  const seconds = Math.floor(ts.epochMs / 1000)
+  // whole milliseconds first: a tiny negative reading divided by 1000 would underflow to -0, the wrong second
+  const seconds = Math.floor(Math.floor(ts.epochMs) / 1000)
   // NaN and the infinities fail one of the two comparisons
   const epochSeconds = ts.epochMs <= MAX_EPOCH_MS && seconds + offset * 60 >= FIRST_SECOND ? seconds : 0
   // A busy server stamps many messages within one second: the text of the last second and offset is kept, and

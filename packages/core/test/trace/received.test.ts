@@ -181,6 +181,7 @@ describe('received', () => {
     it.each([
       ['drops fractions of a second', 999.9, 'Thu, 01 Jan 1970 00:00:00 +0000'],
       ['rounds times before the epoch down, not towards zero', -0.5, 'Wed, 31 Dec 1969 23:59:59 +0000'],
+      ['rounds the smallest reading before the epoch down too', -Number.MIN_VALUE, 'Wed, 31 Dec 1969 23:59:59 +0000'],
       ['treats a non-finite clock as the epoch', Number.POSITIVE_INFINITY, 'Thu, 01 Jan 1970 00:00:00 +0000'],
       ['writes the last moment a Date can hold', 8.64e15, 'Sat, 13 Sep 275760 00:00:00 +0000'],
       ['treats a clock past the range of a Date as the epoch', 8.64e15 + 1000, 'Thu, 01 Jan 1970 00:00:00 +0000'],
