@@ -707,15 +707,24 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
 
 /** Why the server closed: 221 after QUIT, or the reply it closed with (421, 554, ...). */
 const closedBy = (sent: Uint8Array | undefined): CloseReason => {
-  // the last line of the last write is the reply that came with the close (RFC 5321 4.2: "code SP text")
-  const text = sent === undefined ? '' : String.fromCharCode(...sent.subarray(-1024))
-  const line =
-    text
-      .split('\r\n')
-      .filter((l) => l !== '')
-      .at(-1) ?? ''
-  return line.startsWith('221') ? { cause: 'quit' } : { cause: 'server', reply: line }
+  // the last line of the last write is the reply that came with the close (RFC 5321 4.2: "code SP text"), read
+  // from its last 1024 octets: every session ends here, most of them after QUIT, so no text is made for a 221
+  if (sent === undefined) return { cause: 'server', reply: '' }
+  const from = Math.max(0, sent.length - 1024)
+  const crlfAt = (i: number): boolean => i - 2 >= from && sent[i - 2] === CR && sent[i - 1] === LF
+  let end = sent.length
+  while (crlfAt(end)) end -= 2 // empty lines are not replies
+  let start = end
+  while (start > from && !crlfAt(start)) start--
+  if (end - start >= 3 && sent[start] === 0x32 && sent[start + 1] === 0x32 && sent[start + 2] === 0x31)
+    return { cause: 'quit' } // 221
+  let line = ''
+  for (let i = start; i < end; i++) line += String.fromCharCode(sent[i]!)
+  return { cause: 'server', reply: line }
 }
+
+const CR = 0x0d
+const LF = 0x0a
 
 /** Run one session to its end (a shorthand for `startServerSession(...).done`). */
 export const runServerSession = (transport: Transport, options: ServerSessionOptions): Promise<void> =>

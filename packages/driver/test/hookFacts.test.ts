@@ -264,6 +264,25 @@ describe('onSecure', () => {
     expect(reasons).toEqual([{ cause: 'server', reply: '554 5.7.0 Command refused due to lack of security' }])
   })
 
+  it('the close tells the last line the server wrote: quit after a 221, else that reply', async () => {
+    // replies of one turn leave in one write: the reason is read from its last line, not its first
+    const cases = [
+      ['NOOP\r\nNOOP\r\nQUIT\r\n', { cause: 'quit' }],
+      [
+        'NOOP\r\nXYZZY\r\nXYZZY\r\n',
+        { cause: 'server', reply: '421 4.7.0 Too many errors, closing transmission channel' },
+      ],
+    ] as const
+    for (const [input, reason] of cases) {
+      const reasons: unknown[] = []
+      const { transport, done } = start({ maxBadCommands: 2 }, { onClose: (_s, r) => void reasons.push(r) })
+      await transport.until(/^220 /)
+      transport.send(input)
+      await done
+      expect(reasons).toEqual([reason])
+    }
+  })
+
   it('SmtpError refuses with its reply; any other exception closes with 421', async () => {
     for (const [thrown, expected] of [
       [new SmtpError(530, '5.7.0', 'Client certificate required'), /530 5\.7\.0 Client certificate required\r\n$/],
