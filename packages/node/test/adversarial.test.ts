@@ -121,6 +121,32 @@ describe('adversarial clients over sockets', () => {
     expect(stored).toHaveLength(1)
   })
 
+  it('after the 221 to QUIT the server closes at once; after a 421 it reads on to the client’s end (RFC 5321 4.1.1.10, 3.8)', async () => {
+    const { port, server } = await open({ maxBadCommands: 1 })
+    // a client that keeps its side open after the server's FIN
+    const session = async (command: string) => {
+      const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true })
+      let out = ''
+      const ended = new Promise<void>((resolve) => socket.on('end', () => resolve()))
+      socket.on('data', (d) => (out += d.toString()))
+      socket.once('data', () => socket.write(command))
+      await ended
+      return { out, socket }
+    }
+    const quit = await session('QUIT\r\n')
+    expect(quit.out).toMatch(/221 2\.0\.0 Bye\r\n$/)
+    // nothing more is owed either way: the session is gone long before the 5 s cut-off of a half-open peer
+    await expect.poll(() => server.connections(), { timeout: 2000 }).toBe(0)
+    quit.socket.destroy()
+    const refused = await session('XYZZY\r\n')
+    expect(refused.out).toMatch(/^421 4\.7\.0 /m)
+    // a client told 421 may still be sending (a message): the server reads on, so that it is not reset
+    await new Promise((r) => setTimeout(r, 300))
+    expect(server.connections()).toBe(1)
+    refused.socket.end()
+    await expect.poll(() => server.connections(), { timeout: 10_000 }).toBe(0)
+  })
+
   it('a client that sends one byte at a time is served', async () => {
     const { port, stored } = await open()
     const text = `${envelope}one byte\r\nat a time\r\n.\r\nQUIT\r\n`
