@@ -303,7 +303,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       message?.stream.abort('closed')
       // hooks still running will not be heard: the client left, or heard its last reply
       for (const c of [...waitingFor]) stopWaiting(c, 'the session ended')
-      transport.close(reason.cause === 'quit')
+      transport.close()
       try {
         hooks.onClose?.(info(abortedCall('the session ended')), reason)
       } catch (e) {

@@ -101,14 +101,8 @@ export interface Transport {
    * client side the driver pauses reading before the call and resumes it after.
    */
   readonly startTls: () => Promise<TlsInfo>
-  /**
-   * Close the connection after pending writes: half-close it and read on (discarding) to the peer's own end, so
-   * that a peer still sending when the server gives up (a 421 during a message) reads that reply rather than
-   * losing it to a reset. `quit` says the session ended as RFC 5321 4.1.1.10 has it, its QUIT answered with 221:
-   * nothing more is owed either way, so a transport may close at once, with its writes out, and not read the
-   * peer's end (a peer that sends more after QUIT may then lose the 221 to a reset). An adapter may ignore it.
-   */
-  readonly close: (quit?: boolean) => void
+  /** Close the connection after pending writes. */
+  readonly close: () => void
   /** The peer's address, for trace headers. */
   readonly remoteAddress: string
   /** The peer's port, where the runtime reports it. */

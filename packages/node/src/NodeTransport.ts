@@ -233,14 +233,10 @@ export class NodeTransport implements Transport {
     })
   }
 
-  close(quit = false): void {
+  close(): void {
     if (this.socket.destroyed) return
     const socket = this.socket
     this.flush()
-    // After the 221 to QUIT, once the kernel has the reply, the socket closes now: the FIN follows the reply, and
-    // the peer's own close (from a load generator often a reset) is never read, nor made into an error with its
-    // stack. TLS still ends with its close_notify (end).
-    if (quit && socket.writableLength === 0 && !(socket instanceof tls.TLSSocket)) return void socket.destroy()
     socket.end()
     // a peer that never closes its side must not keep the socket forever; a peer that does must not leave
     // the timer holding the socket (and its session) for 5 s after it is gone

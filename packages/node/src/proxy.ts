@@ -159,7 +159,7 @@ export const proxiedTransport = (
     pause: () => inner.pause(),
     resume: () => inner.resume(),
     startTls: () => inner.startTls(),
-    close: (quit) => inner.close(quit),
+    close: () => inner.close(),
     remoteAddress,
     ...(remotePort !== undefined ? { remotePort } : {}),
     ...(localAddress !== undefined ? { localAddress } : {}),
