@@ -589,7 +589,9 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     transport.start({
       data: (bytes) => (upgrading ? upgrading.push(bytes) : dispatch(received(bytes))),
       closed: (e) => {
-        if (e !== undefined) report(e)
+        // once the session is over (its 221 or 421 written) the peer's way of leaving is its own: a client that
+        // resets after reading the 221 (many do) is no error of the session's
+        if (e !== undefined && !closed) report(e)
         peerGone = true
         dispatch(peerClosed)
         finish(clientLeft())

@@ -144,6 +144,22 @@ describe('adversarial clients over sockets', () => {
     }
   })
 
+  it('a client that resets the connection once it read the 221 is not reported as an error', async () => {
+    const { port, server, errors } = await open()
+    await new Promise<void>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1')
+      let out = ''
+      socket.once('data', () => socket.write('QUIT\r\n'))
+      socket.on('data', (d) => {
+        out += d.toString()
+        if (/221 [^\r]*\r\n$/.test(out)) socket.resetAndDestroy() // as smtp-source and many clients close
+      })
+      socket.on('close', () => resolve())
+    })
+    await expect.poll(() => server.connections(), { timeout: 10_000 }).toBe(0)
+    expect(errors).toEqual([])
+  })
+
   it('a client that reads slowly and sends more after QUIT still gets every reply written before it: the 250 of a stored message is not lost to a reset', async () => {
     // Closing at once after the 221 would reset the connection (the stray command is unread), and a reset
     // throws away what the kernel has not sent yet: here the 250, so the client would send the message again.
