@@ -228,6 +228,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     const id = options.id ?? runtime.randomToken()
     let state: ServerState | undefined
     let closed = false
+    let quitAnswered = false // the session ended with its 221 to QUIT
     // How to cancel each running timer, one slot per timer the core names: the idle timer stops and starts again
     // on every command, and a Map that empties and fills again reallocates its table each time (V8 shrinks it).
     const timers: Record<TimerName, (() => void) | undefined> = {
@@ -296,6 +297,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     const finish = (reason: CloseReason): void => {
       if (closed) return
       closed = true
+      quitAnswered = reason.cause === 'quit'
       for (const name of Object.keys(timers) as TimerName[]) {
         timers[name]?.()
         timers[name] = undefined
@@ -589,9 +591,8 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     transport.start({
       data: (bytes) => (upgrading ? upgrading.push(bytes) : dispatch(received(bytes))),
       closed: (e) => {
-        // once the session is over (its 221 or 421 written) the peer's way of leaving is its own: a client that
-        // resets after reading the 221 (many do) is no error of the session's
-        if (e !== undefined && !closed) report(e)
+        // a client that resets once it read the 221 to its QUIT (many do) left as it may: no error of the session's
+        if (e !== undefined && !(quitAnswered && isReset(e))) report(e)
         peerGone = true
         dispatch(peerClosed)
         finish(clientLeft())
@@ -724,6 +725,10 @@ const closedBy = (sent: Uint8Array | undefined): CloseReason => {
   for (let i = start; i < end; i++) line += String.fromCharCode(sent[i]!)
   return { cause: 'server', reply: line }
 }
+
+/** A connection reset by the peer, as Node, Bun and Deno name it. */
+const isReset = (e: unknown): boolean =>
+  typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'ECONNRESET'
 
 const CR = 0x0d
 const LF = 0x0a

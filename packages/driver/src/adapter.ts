@@ -83,9 +83,9 @@ export interface SmtpServerOptions {
   /** Implicit TLS: ms a new connection has to finish its handshake before it is dropped (default 10000). */
   readonly tlsHandshakeTimeoutMs?: number
   /**
-   * Hears errors no client sees: a hook that threw something other than `SmtpError` or did not answer in time, a
-   * refused PROXY header, a socket error while a session runs. A client's reset once its session wrote its last
-   * reply (221 or 421) is not one: many clients close so.
+   * Hears errors no client sees, for logging: among them a hook that failed or did not answer within
+   * `hookTimeoutMs`, a refused PROXY header, the listening server's errors and the sockets' errors. A client's
+   * reset once it read the 221 to its QUIT is not one: many clients close so.
    */
   readonly onError?: (error: unknown) => void
 }
