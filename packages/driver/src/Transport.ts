@@ -7,8 +7,13 @@ import type { ProxyHeader } from '@smtpure/core'
 export interface TransportEvents {
   /** Bytes arrived. The driver keeps views of them: the adapter must not reuse the buffer. */
   readonly data: (bytes: Uint8Array) => void
-  /** The peer closed the connection, or it failed. */
-  readonly closed: (error?: unknown) => void
+  /**
+   * The peer closed the connection, or it failed. `refusal` is for a transport that ended the
+   * connection itself before the session began, such as the PROXY check on an untrusted source:
+   * the reply line it wrote (`554 5.7.1 ...`, without CRLF). The session then ends as one the
+   * server closed with that reply, and hears nothing more from the transport.
+   */
+  readonly closed: (error?: unknown, refusal?: string) => void
   /**
    * The peer finished sending (read EOF) but can still read: replies owed for what it sent must
    * still be written (a client may half-close after QUIT). Adapters that cannot tell call `closed`.

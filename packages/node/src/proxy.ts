@@ -115,12 +115,15 @@ export const readProxyHeader = (socket: net.Socket, options: ProxyOptions, requi
     socket.on('close', onClose)
   })
 
-const forgedReply = encode(formatReply(reply(554, '5.7.1', 'PROXY header not accepted from this address'), true))
+const forgedLine = formatReply(reply(554, '5.7.1', 'PROXY header not accepted from this address'), true)
+const forgedReply = encode(forgedLine)
 
 /**
  * The transport a session sees: the client address from the header in place of the proxy's, and, for
  * an untrusted source, a check of its first octets: a PROXY header there (whole or malformed) gets 554
- * and the connection is closed; anything else passes through unchanged.
+ * 5.7.1, the connection is closed and the session ends with that reply (its `onClose` hears cause
+ * `server`); nothing the source sends after the header reaches the session. Anything else passes
+ * through unchanged.
  */
 export const proxiedTransport = (
   inner: Transport,
@@ -137,12 +140,12 @@ export const proxiedTransport = (
   const remotePort = relayed ? source?.port : inner.remotePort
   const localAddress = relayed ? destination?.address : inner.localAddress
   const localPort = relayed ? destination?.port : inner.localPort
+  let refused = false // the session ended with the 554: the connection's later events are not its own
   return {
     start: (events) =>
       inner.start({
-        ...events,
         data: (bytes) => {
-          if (scanner === undefined) return events.data(bytes)
+          if (scanner === undefined) return refused ? undefined : events.data(bytes)
           const r = scanProxy(scanner, bytes)
           if (r._tag === 'NeedMore') {
             scanner = r.scanner
@@ -150,10 +153,14 @@ export const proxiedTransport = (
           }
           scanner = undefined
           if (r._tag === 'Absent') return events.data(r.rest)
+          refused = true
           untrusted!.onForged(r._tag === 'Invalid' ? r.error.reason : 'a PROXY header from an untrusted source')
           inner.write(forgedReply)
           inner.close()
+          events.closed(undefined, forgedLine.slice(0, -2))
         },
+        closed: (error) => (refused ? undefined : events.closed(error)),
+        ...(events.ended ? { ended: () => (refused ? undefined : events.ended!()) } : {}),
       }),
     write: (bytes) => inner.write(bytes),
     pause: () => inner.pause(),

@@ -106,6 +106,39 @@ describe('createSmtpServer proxy option', () => {
     expect(seen).toEqual([])
     expect(errors.join()).toContain('PROXY from untrusted 127.0.0.1 refused')
   })
+  it('an untrusted source refused for its header has no session left: what it sends next reaches no hook', async () => {
+    const calls: string[] = []
+    const errors: string[] = []
+    const server = createSmtpServer({
+      proxy: { trusted: ['192.0.2.0/24'] },
+      onError: (e) => errors.push(String(e)),
+      hooks: {
+        onHello: () => void calls.push('hello'),
+        onMailFrom: () => void calls.push('mail'),
+        onRcptTo: () => void calls.push('rcpt'),
+        onClose: (_s, reason) => void calls.push(`close ${reason?.cause} ${reason?.reply ?? ''}`),
+      },
+    })
+    servers.push(server)
+    const { port } = await server.listen(0)
+    // half-open: the client goes on writing after the server's FIN, as a pipelining one would
+    const got = await new Promise<string>((resolve) => {
+      const c = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true }, () => void c.write(v2Header()))
+      let text = ''
+      c.on('data', (d) => {
+        text += d.toString('latin1')
+        if (!text.includes('554 ')) return
+        c.write('EHLO c.example\r\nMAIL FROM:<a@c.example>\r\n')
+        setTimeout(() => c.end('RCPT TO:<b@c.example>\r\nDATA\r\n'), 100)
+      })
+      c.on('error', () => undefined)
+      c.on('close', () => resolve(text))
+    })
+    expect(got).toMatch(/^220 [^\r]*\r\n554 5\.7\.1 PROXY header not accepted from this address\r\n$/)
+    expect(calls).toEqual(['close server 554 5.7.1 PROXY header not accepted from this address'])
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toContain('PROXY from untrusted 127.0.0.1 refused')
+  })
   it('an untrusted source that speaks SMTP gets an ordinary session, every byte kept (even a first "P")', async () => {
     const { port, seen } = await start(5000, ['192.0.2.0/24'])
     const got = await talk(port, [Buffer.from('P'), Buffer.from('ING\r\nEHLO c.example\r\nQUIT\r\n')])
