@@ -593,7 +593,10 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       closed: (e, refusal) => {
         // a client that resets once it read the 221 to its QUIT (many do) left as it may: no error of the session's
         if (e !== undefined && !(quitAnswered && isReset(e))) report(e)
-        if (refusal !== undefined) return finish({ cause: 'server', reply: refusal })
+        if (refusal !== undefined) {
+          transport.write(encode(`${refusal}\r\n`))
+          return finish({ cause: 'server', reply: refusal })
+        }
         peerGone = true
         dispatch(peerClosed)
         finish(clientLeft())

@@ -8,10 +8,11 @@ export interface TransportEvents {
   /** Bytes arrived. The driver keeps views of them: the adapter must not reuse the buffer. */
   readonly data: (bytes: Uint8Array) => void
   /**
-   * The peer closed the connection, or it failed. `refusal` is for a transport that ended the
-   * connection itself before the session began, such as the PROXY check on an untrusted source:
-   * the reply line it wrote (`554 5.7.1 ...`, without CRLF). The session then ends as one the
-   * server closed with that reply, and hears nothing more from the transport.
+   * The peer closed the connection, or it failed. `refusal` is for a transport that refuses the
+   * connection on what the peer sent, such as the PROXY check of an untrusted source's first octets
+   * (after the greeting): a reply line without CRLF (`554 5.7.1 ...`). The session writes it,
+   * closes the connection and ends as one the server closed with that reply; the transport passes
+   * nothing more on.
    */
   readonly closed: (error?: unknown, refusal?: string) => void
   /**

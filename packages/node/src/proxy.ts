@@ -7,7 +7,6 @@ import {
   type ProxyEndpoint,
   type ProxyHeader,
   type ProxyScanner,
-  encode,
   formatReply,
   proxiedAddress,
   proxyScanner,
@@ -115,8 +114,8 @@ export const readProxyHeader = (socket: net.Socket, options: ProxyOptions, requi
     socket.on('close', onClose)
   })
 
-const forgedLine = formatReply(reply(554, '5.7.1', 'PROXY header not accepted from this address'), true)
-const forgedReply = encode(forgedLine)
+/** The reply to a PROXY header from an untrusted source, without its CRLF: the session writes it and closes. */
+const forgedReply = formatReply(reply(554, '5.7.1', 'PROXY header not accepted from this address'), true).slice(0, -2)
 
 /**
  * The transport a session sees: the client address from the header in place of the proxy's, and, for
@@ -155,9 +154,7 @@ export const proxiedTransport = (
           if (r._tag === 'Absent') return events.data(r.rest)
           refused = true
           untrusted!.onForged(r._tag === 'Invalid' ? r.error.reason : 'a PROXY header from an untrusted source')
-          inner.write(forgedReply)
-          inner.close()
-          events.closed(undefined, forgedLine.slice(0, -2))
+          events.closed(undefined, forgedReply)
         },
         closed: (error) => (refused ? undefined : events.closed(error)),
         ...(events.ended ? { ended: () => (refused ? undefined : events.ended!()) } : {}),

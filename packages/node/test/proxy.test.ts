@@ -106,12 +106,21 @@ describe('createSmtpServer proxy option', () => {
     expect(seen).toEqual([])
     expect(errors.join()).toContain('PROXY from untrusted 127.0.0.1 refused')
   })
-  it('an untrusted source refused for its header has no session left: what it sends next reaches no hook', async () => {
+  it.each([
+    ["goes on writing after the server's FIN, as a pipelining client would", false],
+    ['resets the connection once it read the 554', true],
+  ])('an untrusted source refused for its header has no session left: one that %s', async (_name, reset) => {
     const calls: string[] = []
     const errors: string[] = []
+    const transcript: string[] = []
+    const log = (fields: Readonly<Record<string, unknown>>): void => {
+      if (fields['event'] === 'transcript') transcript.push(`${String(fields['dir'])}: ${String(fields['line'])}`)
+    }
     const server = createSmtpServer({
       proxy: { trusted: ['192.0.2.0/24'] },
       onError: (e) => errors.push(String(e)),
+      logger: { error: log, warn: log, info: log, debug: log },
+      transcript: true,
       hooks: {
         onHello: () => void calls.push('hello'),
         onMailFrom: () => void calls.push('mail'),
@@ -121,13 +130,14 @@ describe('createSmtpServer proxy option', () => {
     })
     servers.push(server)
     const { port } = await server.listen(0)
-    // half-open: the client goes on writing after the server's FIN, as a pipelining one would
+    // half-open, so that the client can still write once the server's FIN came
     const got = await new Promise<string>((resolve) => {
       const c = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true }, () => void c.write(v2Header()))
       let text = ''
       c.on('data', (d) => {
         text += d.toString('latin1')
         if (!text.includes('554 ')) return
+        if (reset) return void c.resetAndDestroy()
         c.write('EHLO c.example\r\nMAIL FROM:<a@c.example>\r\n')
         setTimeout(() => c.end('RCPT TO:<b@c.example>\r\nDATA\r\n'), 100)
       })
@@ -135,9 +145,12 @@ describe('createSmtpServer proxy option', () => {
       c.on('close', () => resolve(text))
     })
     expect(got).toMatch(/^220 [^\r]*\r\n554 5\.7\.1 PROXY header not accepted from this address\r\n$/)
+    await expect.poll(() => calls.length).toBeGreaterThan(0)
+    await new Promise((r) => setTimeout(r, 200)) // an error from the reset would come by now
     expect(calls).toEqual(['close server 554 5.7.1 PROXY header not accepted from this address'])
     expect(errors).toHaveLength(1)
     expect(errors[0]).toContain('PROXY from untrusted 127.0.0.1 refused')
+    expect(transcript.slice(1)).toEqual(['S: 554 5.7.1 PROXY header not accepted from this address'])
   })
   it('an untrusted source that speaks SMTP gets an ordinary session, every byte kept (even a first "P")', async () => {
     const { port, seen } = await start(5000, ['192.0.2.0/24'])
