@@ -195,6 +195,29 @@ describe('client transaction', () => {
       h.feed('250 Ok\r\n')
       expect(h.read()).toBe('QUIT\r\n')
     })
+    it.each([
+      ['SMTP', false, '552 5.3.4 Too big\r\n'],
+      ['LMTP, one recipient of two refused', true, '250 2.0.0 Ok\r\n452 4.2.2 Over quota\r\n'],
+    ])('sends RSET after a refused BDAT LAST too, before the next message (RFC 3030 2), in %s', (_n, lmtp, replies) => {
+      const to = ['alice@example.com', 'bob@example.com']
+      const messages = [1, 2].map(() => ({ envelope: env({ to }), body: ['aaaa'] }))
+      const h = greet(new ClientHarness({ helo, lmtp, ehlo: true }, messages), ['PIPELINING', 'CHUNKING'])
+      h.feed('250 Ok\r\n250 Ok\r\n250 Ok\r\n')
+      expect(h.read()).toMatch(/BDAT 4\r\naaaaBDAT 2 LAST\r\n\r\n$/)
+      h.feed(`250 2.0.0 4 octets received\r\n${replies}`)
+      expect(h.read()).toBe('RSET\r\n')
+      h.feed('250 2.0.0 Ok\r\n')
+      expect(h.read()).toMatch(/^MAIL FROM:/)
+      expect(resultsOf(h)[0]!.recipients).toHaveLength(2)
+    })
+    it('sends no RSET after a BDAT LAST that every recipient took', () => {
+      const messages = [1, 2].map(() => ({ envelope: env(), body: ['aaaa'] }))
+      const h = greet(new ClientHarness({ helo }, messages), ['PIPELINING', 'CHUNKING'])
+      h.feed('250 Ok\r\n250 Ok\r\n')
+      expect(h.read()).toMatch(/BDAT 2 LAST\r\n\r\n$/)
+      h.feed('250 2.0.0 4 octets received\r\n250 2.0.0 Ok\r\n')
+      expect(h.read()).toMatch(/^MAIL FROM:/)
+    })
     it('drops the answer to a BodyWanted left open by a failed chunk, and holds Ready until it came', () => {
       const h = greet(manual({ helo }), ['PIPELINING', 'CHUNKING'])
       h.input(ClientInput.submitted(env()))

@@ -95,6 +95,10 @@ export const feedBdat = (
 }
 
 const chunkDone = (s: ServerState, out: Out, p: BdatPhase): ServerState => {
+  // The last chunk ends the message whatever came of it, as the end of DATA does: a message too big gets
+  // its 552 once per accepted recipient in LMTP (RFC 2033 4.2), as a delivered one gets its replies, and the
+  // transaction is over (a client's RSET after it, which RFC 3030 2 asks for, finds nothing to reset).
+  if (p.last) return endOfMessage(s, out, p.hello, p.tx, p.chunked.size, p.tooBig, undefined)
   if (p.tooBig) {
     say(s, out, Replies.sizeExceeded)
     const phase: Phase = {
@@ -106,7 +110,6 @@ const chunkDone = (s: ServerState, out: Out, p: BdatPhase): ServerState => {
     }
     return withPhase(s, phase)
   }
-  if (p.last) return endOfMessage(s, out, p.hello, p.tx, p.chunked.size, false, undefined)
   say(s, out, reply(250, '2.0.0', `${p.chunked.size} octets received`))
   return withPhase(s, { _tag: 'Envelope', hello: p.hello, tx: p.tx, refused: 0, chunked: p.chunked })
 }

@@ -71,6 +71,16 @@ describe('server session', () => {
       h.feed('EHLO c.example\r\nMAIL FROM:<a@b.example> BODY=BINARYMIME\r\nRCPT TO:<x@y.example>\r\nDATA\r\n')
       expect(h.read()).toMatch(/503 5\.5\.1 BODY=BINARYMIME requires BDAT\r\n$/)
     })
+    it('a last chunk that makes the message too big gets 552 and ends the transaction; RSET after it is 250', () => {
+      const h = envelope({ maxMessageSize: 4 })
+      h.feed('BDAT 3\r\n123BDAT 2 LAST\r\n45MAIL FROM:<c@d.example>\r\nRSET\r\n')
+      expect(h.read()).toBe(
+        '250 2.0.0 3 octets received\r\n552 5.3.4 Message size exceeds fixed maximum message size\r\n' +
+          '250 2.1.0 Ok\r\n250 2.0.0 Ok\r\n',
+      )
+      expect(h.delivered).toHaveLength(0)
+      expect(h.aborted).toEqual(['tooBig'])
+    })
     it('RSET between chunks drops the partial message', () => {
       const h = envelope()
       h.feed('BDAT 2\r\nabRSET\r\n')
