@@ -196,19 +196,41 @@ describe('client transaction', () => {
       expect(h.read()).toBe('QUIT\r\n')
     })
     it.each([
-      ['SMTP', false, '552 5.3.4 Too big\r\n'],
-      ['LMTP, one recipient of two refused', true, '250 2.0.0 Ok\r\n452 4.2.2 Over quota\r\n'],
-    ])('sends RSET after a refused BDAT LAST too, before the next message (RFC 3030 2), in %s', (_n, lmtp, replies) => {
-      const to = ['alice@example.com', 'bob@example.com']
-      const messages = [1, 2].map(() => ({ envelope: env({ to }), body: ['aaaa'] }))
-      const h = greet(new ClientHarness({ helo, lmtp, ehlo: true }, messages), ['PIPELINING', 'CHUNKING'])
-      h.feed('250 Ok\r\n250 Ok\r\n250 Ok\r\n')
-      expect(h.read()).toMatch(/BDAT 4\r\naaaaBDAT 2 LAST\r\n\r\n$/)
-      h.feed(`250 2.0.0 4 octets received\r\n${replies}`)
-      expect(h.read()).toBe('RSET\r\n')
-      h.feed('250 2.0.0 Ok\r\n')
-      expect(h.read()).toMatch(/^MAIL FROM:/)
-      expect(resultsOf(h)[0]!.recipients).toHaveLength(2)
+      ['SMTP', false, '552 5.3.4 Too big\r\n', ['alice@example.com permanent 552', 'bob@example.com permanent 552']],
+      [
+        'LMTP, one recipient of two refused',
+        true,
+        '250 2.0.0 Ok\r\n452 4.2.2 Over quota\r\n',
+        ['alice@example.com accepted 250', 'bob@example.com temporary 452'],
+      ],
+    ])(
+      'sends RSET after a refused BDAT LAST too, before the next message (RFC 3030 2), in %s',
+      (_n, lmtp, replies, outcomes) => {
+        const to = ['alice@example.com', 'bob@example.com']
+        const messages = [1, 2].map(() => ({ envelope: env({ to }), body: ['aaaa'] }))
+        const h = greet(new ClientHarness({ helo, lmtp, ehlo: true }, messages), ['PIPELINING', 'CHUNKING'])
+        h.feed('250 Ok\r\n250 Ok\r\n250 Ok\r\n')
+        expect(h.read()).toMatch(/BDAT 4\r\naaaaBDAT 2 LAST\r\n\r\n$/)
+        h.feed(`250 2.0.0 4 octets received\r\n${replies}`)
+        expect(h.read()).toBe('RSET\r\n')
+        h.feed('250 2.0.0 Ok\r\n')
+        expect(h.read()).toMatch(/^MAIL FROM:/)
+        expect(resultsOf(h)[0]!.recipients).toEqual(outcomes)
+      },
+    )
+    it('sends QUIT, not RSET, after a refused BDAT LAST when the session is to end', () => {
+      const h = greet(manual({ helo }), ['PIPELINING', 'CHUNKING'])
+      h.input(ClientInput.submitted(env()))
+      h.feed('250 Ok\r\n250 Ok\r\n')
+      h.input(ClientInput.bodyChunk(encode('aaaa\r\n')))
+      h.input(ClientInput.bodyEnd)
+      h.input(ClientInput.quitRequested) // a quit asked for while the message is still in flight
+      expect(h.read()).toMatch(/BDAT 0 LAST\r\n$/)
+      h.feed('250 2.0.0 6 octets received\r\n554 5.6.0 Refused\r\n')
+      expect(h.read()).toBe('QUIT\r\n')
+      expect(resultsOf(h)).toEqual([
+        { status: 'permanent', code: 554, recipients: ['alice@example.com permanent 554'] },
+      ])
     })
     it('sends no RSET after a BDAT LAST that every recipient took', () => {
       const messages = [1, 2].map(() => ({ envelope: env(), body: ['aaaa'] }))

@@ -93,8 +93,9 @@ export const onFinalReply = (s: ClientState, out: Out, p: FinalPhase, r: Reply):
   if (s.config.lmtp && replies.length < acceptedCount(p.tx)) return update(s, { phase: { ...p, replies } })
   // RFC 5321 4.1.1.4: with the reply to the end of the data the transaction is over, whatever its code.
   emitResults(out, p.tx, { _tag: 'Replied', replies, error: undefined }, s.config.lmtp)
-  // But a refused BDAT leaves the server's state undefined, even the last one: RSET first (RFC 3030 2).
-  if (p.tx.bdat && !replies.every(isPositive)) {
+  // But a refused BDAT leaves the server's state undefined, even the last one: RSET before another transaction
+  // (RFC 3030 2). Before QUIT there is nothing to reset.
+  if (p.tx.bdat && !s.quitWhenReady && !replies.every(isPositive)) {
     out.command('RSET')
     return update(s, { phase: { _tag: 'Resetting', skip: 0 } })
   }
