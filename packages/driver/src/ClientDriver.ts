@@ -105,14 +105,40 @@ const eightBit = (bytes: Uint8Array): boolean => {
 }
 
 /**
- * A body given whole (bytes or text) with 8-bit octets and no declared type is declared
- * BODY=8BITMIME (RFC 6152 3: without it the body counts as 7BIT). Streamed bodies must declare it.
+ * Octets above 127 in the header section, which ends at the first empty line (RFC 5322 2.1): UTF-8 header
+ * fields (RFC 6532), a bare LF taken as a line end as the body's line ends are.
+ */
+const eightBitHeader = (bytes: Uint8Array): boolean => {
+  let lineStart = true
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!
+    if (c > 0x7f) return true
+    if (lineStart && (c === 0x0a || (c === 0x0d && bytes[i + 1] === 0x0a))) return false
+    lineStart = c === 0x0a
+  }
+  return false
+}
+
+/**
+ * What a body given whole (bytes or text) says of itself, where the envelope does not: 8-bit octets are
+ * declared BODY=8BITMIME (RFC 6152 3: without it the body counts as 7BIT), and UTF-8 in its header fields
+ * asks for SMTPUTF8, which a server that does not offer it never gets (RFC 6531 3.2, 3.6: the message is then
+ * refused as `Unsupported` before MAIL). Streamed bodies must declare both themselves.
  */
 const withBodyType = (m: OutgoingMessage): ClientEnvelope => {
-  if (m.envelope.params?.body !== undefined) return m.envelope
+  const params = m.envelope.params
+  if (params?.body !== undefined && params.smtpUtf8 !== undefined) return m.envelope
   const whole = typeof m.body === 'string' ? encode(m.body) : m.body instanceof Uint8Array ? m.body : undefined
   if (whole === undefined || !eightBit(whole)) return m.envelope
-  return { ...m.envelope, params: { ...m.envelope.params, body: '8BITMIME' } }
+  const utf8Header = params?.smtpUtf8 === undefined && eightBitHeader(whole)
+  return {
+    ...m.envelope,
+    params: {
+      ...params,
+      ...(params?.body === undefined ? { body: '8BITMIME' as const } : {}),
+      ...(utf8Header ? { smtpUtf8: true } : {}),
+    },
+  }
 }
 
 /** Default largest piece of a body handed to the session at a time, in octets. */
@@ -393,7 +419,8 @@ export const startClientSession = (connection: Transport, options: ClientSession
 
   /** Run `go` now if the session takes a request, else after the requests before it. */
   const enqueue = (go: () => void): void => {
-    if (canSubmit && queue.length === 0) go()
+    // once the session has ended nothing drains the queue again: a request then runs at once, and fails
+    if (isClosed || (canSubmit && queue.length === 0)) go()
     else queue.push(go)
   }
 

@@ -103,6 +103,29 @@ describe('startClientSession', () => {
     expect(bodies).toEqual(['8BITMIME', undefined])
   })
 
+  it('a whole body with UTF-8 in its header fields asks for SMTPUTF8, and is not sent to a server without it (RFC 6531 3.2)', async () => {
+    const seen: Array<[string | undefined, boolean | undefined]> = []
+    const onMailFrom: ServerHooks['onMailFrom'] = (_f, params) => void seen.push([params.body, params.smtpUtf8])
+    const envelope = { from: 'a@b.example', to: ['c@d.example'] }
+    const { session } = connect({}, {}, { onMailFrom })
+    await session.send({ envelope, body: 'Subject: caf\u00e9\r\n\r\nbody\r\n' })
+    await session.send({ envelope, body: 'Subject: cafe\n\ncaf\u00e9 only in the body\r\n' })
+    await session.send({ envelope, body: 'Subject: cafe\r\nFrom: j\u00f6@d.example\r\n' }) // no body: all header
+    await session.send({ envelope: { ...envelope, params: { smtpUtf8: false } }, body: 'Subject: caf\u00e9\r\n\r\n' })
+    await session.quit()
+    expect(seen).toEqual([
+      ['8BITMIME', true],
+      ['8BITMIME', undefined],
+      ['8BITMIME', true],
+      ['8BITMIME', undefined],
+    ])
+    const plain = connect({}, { smtpUtf8: false }, { onMailFrom })
+    const refused = await plain.session.send({ envelope, body: 'Subject: caf\u00e9\r\n\r\n' })
+    await plain.session.quit()
+    expect(refused).toMatchObject({ status: 'permanent', error: { _tag: 'Unsupported' } })
+    expect(seen).toHaveLength(4) // no MAIL reached that server
+  })
+
   it('a refused greeting rejects ready with a typed error', async () => {
     const { session } = connect({}, {}, { onConnect: () => ({ code: 554, lines: ['no service'] }) })
     await expect(session.ready).rejects.toBeInstanceOf(SmtpClientError)
@@ -236,5 +259,19 @@ describe('startClientSession: requests and their order', () => {
     const results = await Promise.allSettled([session.send(msg), session.send(msg), session.send(msg)])
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected'])
     expect((results[0] as PromiseFulfilledResult<{ status: string }>).value.status).toBe('temporary')
+  })
+  it('a send asked for once the session has ended rejects with ConnectionLost, however the end came', async () => {
+    const { session } = scripted((line) => (line.startsWith('MAIL') ? 'close' : ok(line)))
+    expect((await session.send(msg)).status).toBe('temporary')
+    await session.closed
+    const late = await Promise.race([
+      session.send(msg).then(
+        () => 'resolved',
+        (e: unknown) => (e instanceof SmtpClientError ? e.error._tag : 'other'),
+      ),
+      new Promise((r) => setTimeout(() => r('pending'), 1000)),
+    ])
+    expect(late).toBe('ConnectionLost')
+    await session.quit() // settles too
   })
 })

@@ -17,7 +17,10 @@ export interface ClientMailParams {
   readonly size?: number
   /** The body type (default 7BIT). 8BITMIME needs 8BITMIME; BINARYMIME needs BINARYMIME and CHUNKING. */
   readonly body?: BodyType
-  /** Ask for SMTPUTF8 even with ASCII addresses (e.g. for UTF-8 header fields, RFC 6531 3.4). */
+  /**
+   * Ask for SMTPUTF8 even with ASCII addresses (for UTF-8 header fields, RFC 6531 3.4). The driver sets it for
+   * a whole body whose header fields hold UTF-8 when it is left undefined; `false` keeps it off.
+   */
   readonly smtpUtf8?: boolean
   readonly ret?: 'FULL' | 'HDRS'
   readonly envid?: string
