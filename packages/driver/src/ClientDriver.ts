@@ -106,15 +106,15 @@ const eightBit = (bytes: Uint8Array): boolean => {
 
 /**
  * Octets above 127 in the header section, which ends at the first empty line (RFC 5322 2.1): UTF-8 header
- * fields (RFC 6532), a bare LF taken as a line end as the body's line ends are.
+ * fields (RFC 6532). A bare LF or bare CR ends a line, as it does when the body is sent (CRLF on the wire).
  */
 const eightBitHeader = (bytes: Uint8Array): boolean => {
   let lineStart = true
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i]!
     if (c > 0x7f) return true
-    if (lineStart && (c === 0x0a || (c === 0x0d && bytes[i + 1] === 0x0a))) return false
-    lineStart = c === 0x0a
+    if (lineStart && (c === 0x0a || c === 0x0d)) return false // an empty line: the body follows
+    lineStart = c === 0x0a || (c === 0x0d && bytes[i + 1] !== 0x0a)
   }
   return false
 }

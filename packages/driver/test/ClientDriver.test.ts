@@ -110,11 +110,13 @@ describe('startClientSession', () => {
     const { session } = connect({}, {}, { onMailFrom })
     await session.send({ envelope, body: 'Subject: caf\u00e9\r\n\r\nbody\r\n' })
     await session.send({ envelope, body: 'Subject: cafe\n\ncaf\u00e9 only in the body\r\n' })
+    await session.send({ envelope, body: 'Subject: cafe\r\rcaf\u00e9 after an empty line of a bare CR\r\n' })
     await session.send({ envelope, body: 'Subject: cafe\r\nFrom: j\u00f6@d.example\r\n' }) // no body: all header
     await session.send({ envelope: { ...envelope, params: { smtpUtf8: false } }, body: 'Subject: caf\u00e9\r\n\r\n' })
     await session.quit()
     expect(seen).toEqual([
       ['8BITMIME', true],
+      ['8BITMIME', undefined],
       ['8BITMIME', undefined],
       ['8BITMIME', true],
       ['8BITMIME', undefined],
@@ -123,7 +125,7 @@ describe('startClientSession', () => {
     const refused = await plain.session.send({ envelope, body: 'Subject: caf\u00e9\r\n\r\n' })
     await plain.session.quit()
     expect(refused).toMatchObject({ status: 'permanent', error: { _tag: 'Unsupported' } })
-    expect(seen).toHaveLength(4) // no MAIL reached that server
+    expect(seen).toHaveLength(5) // no MAIL reached that server
   })
 
   it('a refused greeting rejects ready with a typed error', async () => {
