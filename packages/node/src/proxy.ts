@@ -7,6 +7,7 @@ import {
   type ProxyEndpoint,
   type ProxyHeader,
   type ProxyScanner,
+  endProxy,
   formatReply,
   proxiedAddress,
   proxyScanner,
@@ -141,7 +142,12 @@ export const proxiedTransport = (
   const localPort = relayed ? destination?.port : inner.localPort
   let refused = false // the session ended with the 554: the connection's later events are not its own
   return {
-    start: (events) =>
+    start: (events) => {
+      const refuse = (reason: string): void => {
+        refused = true
+        untrusted!.onForged(reason)
+        events.closed(undefined, forgedReply)
+      }
       inner.start({
         data: (bytes) => {
           if (scanner === undefined) return refused ? undefined : events.data(bytes)
@@ -152,13 +158,23 @@ export const proxiedTransport = (
           }
           scanner = undefined
           if (r._tag === 'Absent') return events.data(r.rest)
-          refused = true
-          untrusted!.onForged(r._tag === 'Invalid' ? r.error.reason : 'a PROXY header from an untrusted source')
-          events.closed(undefined, forgedReply)
+          refuse(r._tag === 'Invalid' ? r.error.reason : 'a PROXY header from an untrusted source')
         },
         closed: (error) => (refused ? undefined : events.closed(error)),
-        ...(events.ended ? { ended: () => (refused ? undefined : events.ended!()) } : {}),
-      }),
+        // a source that half-closes inside a header can still read the 554; octets that began none are its own
+        ended: () => {
+          if (refused) return
+          if (scanner !== undefined && scanner.kept.length > 0) {
+            const r = endProxy(scanner)
+            scanner = undefined
+            if (r._tag === 'Invalid') return refuse(r.error.reason)
+            events.data(r.rest)
+          }
+          if (events.ended) events.ended()
+          else events.closed()
+        },
+      })
+    },
     write: (bytes) => inner.write(bytes),
     pause: () => inner.pause(),
     resume: () => inner.resume(),

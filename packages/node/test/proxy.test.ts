@@ -152,6 +152,39 @@ describe('createSmtpServer proxy option', () => {
     expect(errors[0]).toContain('PROXY from untrusted 127.0.0.1 refused')
     expect(transcript.slice(1)).toEqual(['S: 554 5.7.1 PROXY header not accepted from this address'])
   })
+  it.each([
+    ['a version 1 header cut short', 'PROXY TCP4 1.2.3.4', true],
+    ['a lone "P"', 'P', false],
+  ])('an untrusted source that sends %s and half-closes', async (_name, sent, refused) => {
+    const closes: string[] = []
+    const errors: string[] = []
+    const server = createSmtpServer({
+      proxy: { trusted: ['192.0.2.0/24'] },
+      onError: (e) => errors.push(String(e)),
+      hooks: { onClose: (_s, reason) => void closes.push(`${reason?.cause} ${reason?.reply ?? ''}`) },
+    })
+    servers.push(server)
+    const { port } = await server.listen(0)
+    const got = await new Promise<string>((resolve) => {
+      const c = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true })
+      let text = ''
+      c.on('data', (d) => {
+        text += d.toString('latin1')
+        if (text.startsWith('220 ') && text.endsWith('\r\n') && !c.writableEnded) c.end(sent)
+      })
+      c.on('error', () => undefined)
+      c.on('close', () => resolve(text))
+    })
+    await expect.poll(() => closes.length).toBe(1)
+    if (refused) {
+      expect(got).toMatch(/^220 [^\r]*\r\n554 5\.7\.1 PROXY header not accepted from this address\r\n$/)
+      expect(closes).toEqual(['server 554 5.7.1 PROXY header not accepted from this address'])
+      expect(errors.join()).toContain('ended inside a PROXY header')
+    } else {
+      expect(got).toMatch(/^220 [^\r]*\r\n$/) // the session had "P" and the end: no reply is owed
+      expect(closes).toEqual(['client '])
+    }
+  })
   it('an untrusted source that speaks SMTP gets an ordinary session, every byte kept (even a first "P")', async () => {
     const { port, seen } = await start(5000, ['192.0.2.0/24'])
     const got = await talk(port, [Buffer.from('P'), Buffer.from('ING\r\nEHLO c.example\r\nQUIT\r\n')])

@@ -94,3 +94,18 @@ export const scanProxy = (s: ProxyScanner, input: Uint8Array): ProxyScan => {
   }
   return { _tag: 'Absent', rest: buf }
 }
+
+/**
+ * The input ended (the peer closed its side) before `scanProxy` decided: decide with what was kept. Octets
+ * that began a header's signature, whole ("PROXY", or the 12 octets of version 2), are a header cut short:
+ * `Invalid`. Fewer (a lone "P", a CRLF) are not a header: `Absent`, with every octet kept.
+ */
+export const endProxy = (s: ProxyScanner): Extract<ProxyScan, { _tag: 'Absent' | 'Invalid' }> => {
+  const kept = s.kept
+  const begun =
+    (kept.length >= V1_PREFIX.length && agrees(kept, V1_PREFIX)) ||
+    (kept.length >= V2_SIGNATURE.length && agrees(kept, V2_SIGNATURE))
+  return begun
+    ? { _tag: 'Invalid', error: proxyError('the connection ended inside a PROXY header') }
+    : { _tag: 'Absent', rest: kept }
+}

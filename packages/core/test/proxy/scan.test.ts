@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { fc, test } from '@fast-check/vitest'
 import { concat, encode, latin1 } from '../../src/wire/bytes.js'
-import { type ProxyScan, proxyScanner, scanProxy } from '../../src/proxy/scan.js'
+import { type ProxyScan, endProxy, proxyScanner, scanProxy } from '../../src/proxy/scan.js'
 import { proxiedAddress } from '../../src/proxy/ProxyHeader.js'
 import { proxyTlvInfo } from '../../src/proxy/v2.js'
 import { formatIPv6, parseIPv6 } from '../../src/proxy/address.js'
@@ -254,5 +254,35 @@ describe('proxy scan', () => {
       expect(b).toBeDefined()
       expect([...parseIPv6(formatIPv6(b!))!]).toEqual([...b!])
     })
+  })
+})
+
+describe('the input ends before the scan decided (endProxy)', () => {
+  const keptAfter = (octets: Uint8Array) => {
+    const r = scanProxy(proxyScanner(), octets)
+    if (r._tag !== 'NeedMore') throw new Error(`decided already: ${r._tag}`)
+    return r.scanner
+  }
+  const v2sig = Uint8Array.of(0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a)
+  it.each([
+    ['a version 1 header cut short', encode('PROXY TCP4 1.2.3.4')],
+    ['the word PROXY alone', encode('PROXY')],
+    ['the version 2 signature alone', v2sig],
+    ['a version 2 header cut inside its fixed part', concat([v2sig, Uint8Array.of(0x21, 0x11)])],
+  ])('%s is a header cut short: Invalid', (_n, octets) => {
+    expect(endProxy(keptAfter(octets))).toMatchObject({
+      _tag: 'Invalid',
+      error: { reason: expect.stringMatching(/ended inside/) },
+    })
+  })
+  it.each([
+    ['a lone P', encode('P')],
+    ['PROX', encode('PROX')],
+    ['a CRLF (the start of the version 2 signature)', encode('\r\n')],
+  ])('%s is no header: Absent, with every octet kept', (_n, octets) => {
+    expect(endProxy(keptAfter(octets))).toEqual({ _tag: 'Absent', rest: octets })
+  })
+  it('nothing seen is no header', () => {
+    expect(endProxy(proxyScanner())).toEqual({ _tag: 'Absent', rest: new Uint8Array(0) })
   })
 })
