@@ -6,6 +6,7 @@
 import { isDotString, type Mailbox } from './address.js'
 import { asciiLower, asciiUpper, hasNonAscii } from './chars.js'
 import { punycodeEncode } from './punycode.js'
+import { formatIPv6, parseIPv6 } from '../proxy/address.js'
 
 export { parseMailbox } from './address.js'
 
@@ -37,10 +38,18 @@ const canonicalLocal = (localPart: string): string => {
 const canonicalLabel = (label: string): string =>
   hasNonAscii(label) ? `xn--${punycodeEncode(label.normalize('NFC').toLowerCase())}` : asciiLower(label)
 
-/** Address literals: the `IPv6` tag spelled one way and hex digits in lower case (RFC 5321 4.1.3). */
+/**
+ * Address literals, one spelling per address (RFC 5321 4.1.3): IPv6 in the RFC 5952 text (`::1` for
+ * `0:0:0:0:0:0:0:1`, lower-case hex, the tag as `IPv6`), IPv4 without leading zeros (`Snum` allows
+ * `001`). Other tagged literals keep their text.
+ */
 const canonicalLiteral = (literal: string): string => {
   const inner = literal.slice(1, -1)
-  if (asciiUpper(inner.slice(0, 5)) === 'IPV6:') return `[IPv6:${asciiLower(inner.slice(5))}]`
+  if (asciiUpper(inner.slice(0, 5)) === 'IPV6:') {
+    const octets = parseIPv6(inner.slice(5))
+    return `[IPv6:${octets === undefined ? asciiLower(inner.slice(5)) : formatIPv6(octets)}]`
+  }
+  if (/^[0-9]{1,3}(?:\.[0-9]{1,3}){3}$/.test(inner)) return `[${inner.split('.').map(Number).join('.')}]`
   return literal
 }
 

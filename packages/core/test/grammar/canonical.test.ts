@@ -40,6 +40,11 @@ describe('canonical mailbox', () => {
     ['<"a..b"@example.com>', '"a..b"', 'example.com'],
     ['<Bob@EXAMPLE.com>', 'Bob', 'example.com'],
     ['<bob@[IPV6:2001:DB8::1]>', 'bob', '[IPv6:2001:db8::1]'],
+    ['<bob@[IPv6:0:0:0:0:0:0:0:1]>', 'bob', '[IPv6:::1]'],
+    ['<bob@[IPv6:0::1]>', 'bob', '[IPv6:::1]'],
+    ['<bob@[IPv6:2001:0db8:0:0:1:0:0:1]>', 'bob', '[IPv6:2001:db8::1:0:0:1]'],
+    ['<bob@[IPv6:::FFFF:192.0.2.1]>', 'bob', '[IPv6:::ffff:192.0.2.1]'],
+    ['<bob@[192.000.002.001]>', 'bob', '[192.0.2.1]'],
     ['<bob@bücher.example>', 'bob', 'xn--bcher-kva.example'],
     ['<bob@BÜCHER.example>', 'bob', 'xn--bcher-kva.example'],
     ['<bob@XN--BCHER-KVA.example>', 'bob', 'xn--bcher-kva.example'],
@@ -55,6 +60,7 @@ describe('canonical mailbox', () => {
     expect(sameMailbox(rcpt('<"bob"@example.com>'), rcpt('<bob@example.com>'))).toBe(true)
     expect(sameMailbox(rcpt('<bob@example.com>'), rcpt('<bob@EXAMPLE.COM>'))).toBe(true)
     expect(sameMailbox(rcpt('<bob@bücher.example>'), rcpt('<bob@xn--bcher-kva.example>'))).toBe(true)
+    expect(sameMailbox(rcpt('<bob@[IPv6:::1]>'), rcpt('<bob@[IPv6:0::1]>'))).toBe(true) // RFC 5321 4.1.3
   })
 
   it('local parts keep their case unless the policy says otherwise (RFC 5321 2.4)', () => {
