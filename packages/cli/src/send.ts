@@ -170,7 +170,10 @@ export const failure = (e: ClientError, at: Context): { readonly text: string; r
       return { text: `the envelope cannot be sent: ${e.reason}`, code: EX_DATAERR }
     case 'Unsupported':
       return {
-        text: `${server} lacks ${e.extension}, which this message needs: ${e.reason}`,
+        text:
+          e.extension === 'SIZE'
+            ? `${server} takes no message this large: ${e.reason}`
+            : `${server} lacks ${e.extension}, which this message needs: ${e.reason}`,
         code: EX_UNAVAILABLE,
       }
   }

@@ -74,7 +74,7 @@ describe('smtpure serve --log-format', () => {
     const said = lines
       .filter((l) => l.includes(' transcript '))
       .map((l) => /^\S+ debug transcript session=\S+ ([CS]: .*)$/.exec(l)?.[1])
-    expect(said).toEqual(expect.arrayContaining(['C: EHLO localhost', 'C: MAIL FROM:<>', 'C: QUIT']))
+    expect(said).toEqual(expect.arrayContaining(['C: EHLO localhost', 'C: MAIL FROM:<> SIZE=3', 'C: QUIT']))
     expect(said).toContain('C: [3 octets of message content]')
     expect(said.every((l) => l !== undefined)).toBe(true)
   })

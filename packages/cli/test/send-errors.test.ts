@@ -249,6 +249,11 @@ describe('failure: every error of a client session, in words', () => {
       'the server at 192.0.2.1:25 lacks SMTPUTF8, which this message needs: an address is not ASCII',
       69,
     ],
+    [
+      { _tag: 'Unsupported', extension: 'SIZE', reason: "the message (302 octets) is over the server's limit of 100" },
+      "the server at 192.0.2.1:25 takes no message this large: the message (302 octets) is over the server's limit of 100",
+      69,
+    ],
   ])('%j', (error, text, code) => {
     expect(failure(error, at)).toEqual({ text, code })
   })

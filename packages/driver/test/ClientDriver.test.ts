@@ -128,6 +128,29 @@ describe('startClientSession', () => {
     expect(seen).toHaveLength(5) // no MAIL reached that server
   })
 
+  it('a whole body goes with its size as it is sent (RFC 1870 3, 6), and one over the limit is not sent', async () => {
+    const announced: Array<number | undefined> = []
+    const received: number[] = []
+    const hooks: ServerHooks = {
+      onMailFrom: (_f, params) => void announced.push(params.size),
+      onMessage: async (m) => {
+        let n = 0
+        for await (const c of m.chunks) n += c.length
+        received.push(n)
+      },
+    }
+    const envelope = { from: 'a@b.example', to: ['c@d.example'] }
+    const { session } = connect({}, { maxMessageSize: 100 }, hooks)
+    // bare LF and bare CR leave as CRLF, a last line without its break gets one, a line's leading dot is no octet more
+    for (const body of ['Subject: x\r\n\r\nbody\r\n', 'Subject: x\n\n.dot\rlast', ''])
+      expect((await session.send({ envelope, body })).status).toBe('accepted')
+    const tooBig = await session.send({ envelope, body: 'x'.repeat(99) + '\n' })
+    await session.quit()
+    expect(announced).toEqual(received)
+    expect(received).toEqual([20, 26, 0])
+    expect(tooBig).toMatchObject({ status: 'permanent', error: { _tag: 'Unsupported', extension: 'SIZE' } })
+  })
+
   it('a refused greeting rejects ready with a typed error', async () => {
     const { session } = connect({}, {}, { onConnect: () => ({ code: 554, lines: ['no service'] }) })
     await expect(session.ready).rejects.toBeInstanceOf(SmtpClientError)

@@ -206,7 +206,7 @@ describe('transcript', () => {
     ])
     expect(seen).toContain('C: AUTH PLAIN ***')
     expect(seen).toContain('S: 235 2.7.0 Authentication successful')
-    expect(seen).toContain('C: MAIL FROM:<a@example.com>')
+    expect(seen).toContain(`C: MAIL FROM:<a@example.com> SIZE=${Buffer.byteLength(body)}`) // a whole body's size (RFC 1870 6)
     const data = seen.indexOf('C: DATA')
     expect(seen.slice(data, data + 5)).toEqual([
       'C: DATA',
