@@ -9,6 +9,13 @@ import { type TlsInfo, type Transport, type TransportEvents, peerCertificate } f
 /** Octets gathered from one turn's writes past which they are written at once. */
 const BATCH_LIMIT = 16 * 1024
 
+/**
+ * The largest piece of a read handed to the session at once. Bun hands a socket's reads over whole, up to
+ * 512 KiB; the session stops reading (pause) once it holds input it cannot act on yet, but it can only
+ * stop between pieces, and twice this stays under the core's limit on held input (`maxHeldBytes`, 64 KiB).
+ */
+const READ_PIECE = 32 * 1024
+
 /** Each Bun socket carries the transport its events go to. */
 export interface Slot {
   transport: BunTransport | undefined
@@ -59,6 +66,9 @@ export const bunTlsInfo = (s: Socket<Slot>, server: boolean): TlsInfo => {
 export class BunTransport implements Transport {
   private events: TransportEvents | undefined
   private early: Uint8Array[] = [] // bytes that came before start()
+  private pending: Uint8Array[] = [] // pieces of reads the session has not taken yet: it paused
+  private paused = false
+  private endPending = false // the peer's FIN came behind pieces still pending
   private batch: Uint8Array[] = [] // small writes of this turn of the event loop, sent as one
   private batched = 0
   private queue: Uint8Array[] = [] // what the kernel did not take yet
@@ -89,18 +99,30 @@ export class BunTransport implements Transport {
 
   start(events: TransportEvents): void {
     this.events = events
-    for (const b of this.early.splice(0)) events.data(b)
+    for (const b of this.early.splice(0)) this.onData(b)
   }
 
   /** @internal Bun hands each `data` call a fresh buffer, so the driver may keep views of it. */
   onData(bytes: Uint8Array): void {
     if (this.upgrading) return // plaintext after STARTTLS is dropped (RFC 3207 4)
-    if (this.events) this.events.data(bytes)
-    else this.early.push(bytes)
+    if (this.events === undefined) return void this.early.push(bytes)
+    for (let at = 0; at < bytes.length; at += READ_PIECE) this.pending.push(bytes.subarray(at, at + READ_PIECE))
+    this.deliver()
+  }
+
+  /** Hand pending pieces to the session, in order, until it pauses; then the FIN that came behind them. */
+  private deliver(): void {
+    // each piece leaves the list before the session sees it: a resume from inside `data` goes on in order
+    while (!this.paused && !this.ended && this.pending.length > 0) this.events!.data(this.pending.shift()!)
+    if (this.endPending && this.pending.length === 0 && !this.ended) {
+      this.endPending = false
+      this.onEnd()
+    }
   }
 
   /** @internal the peer sent FIN: its replies are still owed (half-close) */
   onEnd(): void {
+    if (this.pending.length > 0) return void (this.endPending = true) // after the input it sent before
     if (this.events?.ended) this.events.ended()
     else this.onClose()
   }
@@ -181,11 +203,14 @@ export class BunTransport implements Transport {
   }
 
   pause(): void {
+    this.paused = true
     this.socket.pause()
   }
 
   resume(): void {
-    this.socket.resume()
+    this.paused = false
+    this.deliver()
+    if (!this.paused) this.socket.resume()
   }
 
   async startTls(): Promise<TlsInfo> {
@@ -193,6 +218,8 @@ export class BunTransport implements Transport {
     if (role === undefined) throw new Error('TLS is not configured')
     // from here on nothing read in clear reaches the session (RFC 3207 4); the 220 goes out first
     this.upgrading = true
+    this.pending = []
+    this.endPending = false
     this.flush()
     if (this.queue.length > 0) await this.waitDrain()
     if (this.ended) throw new Error('connection closed before the TLS handshake')
