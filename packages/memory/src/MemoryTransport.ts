@@ -11,6 +11,9 @@ export type Piece = { readonly bytes: Uint8Array; readonly tls: boolean } | { re
 
 /** Octets in flight plus unread at the peer past which `write` asks the writer to wait (Node's default). */
 export const HIGH_WATER = 16 * 1024
+
+/** The most octets handed to the session in one `data` call, as one read of a socket hands (Deno reads 32 KiB). */
+export const READ_PIECE = 32 * 1024
 /** Node destroys a socket whose peer has not closed 5 s after `close` (NodeTransport.close). */
 export const LINGER_MS = 5000
 
@@ -152,8 +155,12 @@ export class MemoryTransport implements Transport {
         this.dropPlaintext() // RFC 3207 4: plaintext after the upgrade began is discarded
         continue
       }
-      this.inbox.shift()
-      this.inboxBytes -= piece.bytes.length
+      // a piece goes to the session READ_PIECE octets at a time, as a socket's reads do, so that a pause
+      // between two of them holds the rest (the network may have merged many writes into one piece)
+      const bytes = piece.bytes.length > READ_PIECE ? piece.bytes.subarray(0, READ_PIECE) : piece.bytes
+      if (bytes === piece.bytes) this.inbox.shift()
+      else this.inbox[0] = { bytes: piece.bytes.subarray(READ_PIECE), tls: piece.tls }
+      this.inboxBytes -= bytes.length
       this.peer.maybeDrained()
       this.conn.network.trace.record({
         at: this.conn.network.scheduler.now,
@@ -161,9 +168,9 @@ export class MemoryTransport implements Transport {
         from: this.peer.name,
         to: this.name,
         kind: 'data',
-        bytes: piece.bytes,
+        bytes,
       })
-      this.events.data(piece.bytes)
+      this.events.data(bytes)
     }
   }
 
