@@ -4,17 +4,10 @@
 // socket is detached, so no plaintext reaches the session.
 import type { Socket, SocketHandler, TLSOptions } from 'bun'
 import { concat } from '@smtpure/core'
-import { type TlsInfo, type Transport, type TransportEvents, peerCertificate } from '@smtpure/driver'
+import { READ_PIECE_OCTETS, type TlsInfo, type Transport, type TransportEvents, peerCertificate } from '@smtpure/driver'
 
 /** Octets gathered from one turn's writes past which they are written at once. */
 const BATCH_LIMIT = 16 * 1024
-
-/**
- * The largest piece of a read handed to the session at once. Bun hands a socket's reads over whole, up to
- * 512 KiB; the session stops reading (pause) once it holds input it cannot act on yet, but it can only
- * stop between pieces, and twice this stays under the core's limit on held input (`maxHeldBytes`, 64 KiB).
- */
-const READ_PIECE = 32 * 1024
 
 /** Each Bun socket carries the transport its events go to. */
 export interface Slot {
@@ -106,7 +99,9 @@ export class BunTransport implements Transport {
   onData(bytes: Uint8Array): void {
     if (this.upgrading) return // plaintext after STARTTLS is dropped (RFC 3207 4)
     if (this.events === undefined) return void this.early.push(bytes)
-    for (let at = 0; at < bytes.length; at += READ_PIECE) this.pending.push(bytes.subarray(at, at + READ_PIECE))
+    // Bun hands a read over whole, up to 512 KiB: the session gets it in pieces it can pause between
+    for (let at = 0; at < bytes.length; at += READ_PIECE_OCTETS)
+      this.pending.push(bytes.subarray(at, at + READ_PIECE_OCTETS))
     this.deliver()
   }
 

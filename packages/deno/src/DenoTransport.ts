@@ -3,13 +3,11 @@
 // promises, so reading is one loop that waits while paused, and writing is one queue drained in
 // order. Deno.startTls upgrades only the client side of a connection.
 import { concat } from '@smtpure/core'
-import type { TlsInfo, Transport, TransportEvents } from '@smtpure/driver'
+import { READ_PIECE_OCTETS, type TlsInfo, type Transport, type TransportEvents } from '@smtpure/driver'
 import { unrefTimeout } from './runtime.ts'
 
 /** Octets queued for writing past which `write` asks the driver to wait (backpressure). */
 const HIGH_WATER = 64 * 1024
-/** Octets per read: twice this stays under the core's limit on held input (maxHeldBytes 64 KiB). */
-const READ_SIZE = 32 * 1024
 
 /** How the client upgrades with STARTTLS (RFC 3207 4): the name to verify and extra CAs. */
 export interface DenoTlsRole {
@@ -68,7 +66,7 @@ export class DenoTransport implements Transport {
       for (;;) {
         while (this.paused && !this.ended) await new Promise<void>((resolve) => (this.wake = resolve))
         if (this.ended) return
-        const buf = new Uint8Array(READ_SIZE)
+        const buf = new Uint8Array(READ_PIECE_OCTETS)
         const n = await this.conn.read(buf)
         if (n === null) return this.onEnd()
         // a fresh buffer per read: the driver may keep views of it; small reads are copied out

@@ -131,14 +131,16 @@ const declaredSize = (b: Uint8Array): number => {
 }
 
 /**
- * What a body given whole (bytes or text) says of itself, where the envelope does not: its size (see
- * `declaredSize`), sent as SIZE= to a server that offers SIZE, so that one whose limit it passes refuses it
- * before the data (RFC 1870 6; the client refuses it first, as `Unsupported`, when the limit was announced); 8-bit octets are declared
- * BODY=8BITMIME (RFC 6152 3: without it the body counts as 7BIT); and UTF-8 in its header fields asks for
- * SMTPUTF8, which a server that does not offer it never gets (RFC 6531 3.2, 3.6: the message is then refused
- * as `Unsupported` before MAIL). Streamed bodies must declare all three themselves.
+ * What a body given whole (bytes or text) says of itself, where the envelope does not:
+ * - its size (see `declaredSize`), sent as SIZE= to a server that offers SIZE, so that one whose limit it
+ *   passes refuses it before the data (RFC 1870 6); the client refuses it first, as `Unsupported`, when the
+ *   server announced the limit;
+ * - 8-bit octets: BODY=8BITMIME (RFC 6152 3: without it the body counts as 7BIT);
+ * - UTF-8 in its header fields: SMTPUTF8, which a server that does not offer it never gets (RFC 6531 3.2,
+ *   3.6: the message is then refused as `Unsupported` before MAIL).
+ * Streamed bodies must declare all three themselves.
  */
-const withBodyType = (m: OutgoingMessage): ClientEnvelope => {
+const withBodyFacts = (m: OutgoingMessage): ClientEnvelope => {
   const params = m.envelope.params
   if (params?.size !== undefined && params.body !== undefined && params.smtpUtf8 !== undefined) return m.envelope
   const whole = typeof m.body === 'string' ? encode(m.body) : m.body instanceof Uint8Array ? m.body : undefined
@@ -451,7 +453,7 @@ export const startClientSession = (connection: Transport, options: ClientSession
         const id = `m${++counter}`
         inflight.set(id, { body: chunksOf(message.body, pieceOctets), done: resolve, fail: reject })
         canSubmit = false
-        dispatch(ClientInput.submitted(withBodyType(message), id))
+        dispatch(ClientInput.submitted(withBodyFacts(message), id))
       })
     })
 

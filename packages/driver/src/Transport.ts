@@ -4,6 +4,15 @@
 import type { ProxyHeader } from '@smtpure/core'
 
 /** What the transport tells the driver. */
+/**
+ * The most octets an adapter hands to `data` at once (32 KiB). The session asks the adapter to pause once it
+ * holds more input than it can act on (the core's `maxHeldBytes`, 64 KiB by default) and closes with 421
+ * past twice that; it can only pause between two `data` calls, so an adapter whose runtime reads more at a
+ * time (Bun, up to 512 KiB) hands a read over in pieces of this size, and one that chooses its reads reads
+ * this much (Deno).
+ */
+export const READ_PIECE_OCTETS = 32 * 1024
+
 export interface TransportEvents {
   /** Bytes arrived. The driver keeps views of them: the adapter must not reuse the buffer. */
   readonly data: (bytes: Uint8Array) => void

@@ -3,7 +3,7 @@
 // merged, and faults); reading pauses and resumes with real backpressure on the writer; a close sends
 // FIN after what was written, and a peer's FIN is `ended` (or `closed` for a driver that cannot take a
 // half-close); STARTTLS drops every plaintext octet that was not read before the upgrade (RFC 3207 4).
-import type { TlsInfo, Transport, TransportEvents } from '@smtpure/driver'
+import { READ_PIECE_OCTETS, type TlsInfo, type Transport, type TransportEvents } from '@smtpure/driver'
 import type { Connection } from './MemoryNetwork.js'
 
 /** A piece in flight or waiting to be read: bytes (sent in clear or under TLS), or the sender's FIN. */
@@ -11,9 +11,6 @@ export type Piece = { readonly bytes: Uint8Array; readonly tls: boolean } | { re
 
 /** Octets in flight plus unread at the peer past which `write` asks the writer to wait (Node's default). */
 export const HIGH_WATER = 16 * 1024
-
-/** The most octets handed to the session in one `data` call, as one read of a socket hands (Deno reads 32 KiB). */
-export const READ_PIECE = 32 * 1024
 /** Node destroys a socket whose peer has not closed 5 s after `close` (NodeTransport.close). */
 export const LINGER_MS = 5000
 
@@ -155,11 +152,11 @@ export class MemoryTransport implements Transport {
         this.dropPlaintext() // RFC 3207 4: plaintext after the upgrade began is discarded
         continue
       }
-      // a piece goes to the session READ_PIECE octets at a time, as a socket's reads do, so that a pause
-      // between two of them holds the rest (the network may have merged many writes into one piece)
-      const bytes = piece.bytes.length > READ_PIECE ? piece.bytes.subarray(0, READ_PIECE) : piece.bytes
+      // the network may have merged many writes into one piece: it goes READ_PIECE_OCTETS at a time, so that
+      // a pause between two holds the rest
+      const bytes = piece.bytes.length > READ_PIECE_OCTETS ? piece.bytes.subarray(0, READ_PIECE_OCTETS) : piece.bytes
       if (bytes === piece.bytes) this.inbox.shift()
-      else this.inbox[0] = { bytes: piece.bytes.subarray(READ_PIECE), tls: piece.tls }
+      else this.inbox[0] = { bytes: piece.bytes.subarray(READ_PIECE_OCTETS), tls: piece.tls }
       this.inboxBytes -= bytes.length
       this.peer.maybeDrained()
       this.conn.network.trace.record({
