@@ -275,7 +275,8 @@ class CalledOff {
 
 /**
  * The message hook of `serve`: one copy per distinct recipient into its Maildir, with Return-Path,
- * Delivered-To and Received before the message, all on disk before the 250 (one per recipient in LMTP).
+ * Delivered-To and Received before the message, all on disk before the 250. In SMTP the copies land together
+ * or not at all (one reply); in LMTP each lands or fails on its own, and each recipient hears its own outcome.
  * Once the session stops waiting (`session.signal`: past hookTimeoutMs the client heard 451, at the close
  * deadline 421) the delivery is called off and nothing lands, so the client's retry is the only copy.
  */
@@ -290,21 +291,34 @@ export const deliverInto =
       const returnPath = traceBlock([formatReturnPath(from)])
       const received = traceBlock([m.received])
       // two spellings of one mailbox get one copy (RFC 5321 4.1.2)
+      const mailboxes = [...new Set(recipients)]
+      // In LMTP each mailbox lands or fails on its own, as each recipient gets its own reply (RFC 2033 4.2)
       const delivery = store.begin(
-        [...new Set(recipients)].map((rcpt) => ({
+        mailboxes.map((rcpt) => ({
           address: rcpt,
           head: [returnPath, traceBlock([formatDeliveredTo(rcpt)]), received],
         })),
+        { separately: lmtp },
       )
       await delivery.writeAll(m.chunks, new CalledOff(session))
+      if (!lmtp) return ok
+      const failures = delivery.failures
+      const replies = new Map(mailboxes.map((rcpt, i) => [rcpt, failures[i]?.reply ?? ok]))
+      for (const f of failures) if (f !== undefined) storeFailed(f)
+      return recipients.map((rcpt) => replies.get(rcpt) ?? ok)
     } catch (e) {
       // A StoreError answers 452 (disk full) or 451, and nothing is left in new/; the operator hears why.
-      if (e instanceof StoreError) process.stderr.write(`smtpure serve: store: ${String(e.cause)}\n`)
+      if (e instanceof StoreError) storeFailed(e)
       throw e
     }
-    const ok: Reply = { code: 250, enhanced: '2.0.0', lines: ['Ok: delivered'] }
-    return lmtp ? recipients.map(() => ok) : ok
   }
+
+const ok: Reply = { code: 250, enhanced: '2.0.0', lines: ['Ok: delivered'] }
+
+/** Tell the operator why a copy was not stored (its client heard 451 or 452). */
+const storeFailed = (e: StoreError): void => {
+  process.stderr.write(`smtpure serve: store: ${String(e.cause)}\n`)
+}
 
 const denied: Reply = { code: 535, enhanced: '5.7.8', lines: ['Authentication credentials invalid'] }
 

@@ -119,6 +119,41 @@ s.quit()`)
     expect(readFileSync(join(dir, 'blocked@example.com'), 'utf8')).toBe('a file where the Maildir should be')
   })
 
+  it('--lmtp: a mailbox that cannot be written fails alone; every other recipient gets 250 and its copy (RFC 2033 4.2)', async () => {
+    const dir = maildir()
+    writeFileSync(join(dir, 'blocked@example.com'), 'a file where the Maildir should be')
+    const r = await serve(['--maildir', dir, '--lmtp'])
+    const out = await python(`
+import socket, os
+s = socket.create_connection(('127.0.0.1', ${r.port}), timeout=30)
+f = s.makefile('rb')
+def reply():
+    lines = [f.readline()]
+    while lines[-1][3:4] == b'-': lines.append(f.readline())
+    return lines[-1].decode().strip()
+reply()
+for c in ['LHLO c.example', 'MAIL FROM:<a@b.example>', 'RCPT TO:<alice@example.com>', 'RCPT TO:<blocked@example.com>',
+          'RCPT TO:<Alice@Example.com>', 'RCPT TO:<bob@example.com>', 'DATA']:
+    s.sendall(c.encode() + b'\\r\\n'); reply()
+s.sendall(os.environ['MSG'].encode() + b'.\\r\\n')
+for i in range(4): print(reply())
+s.sendall(b'QUIT\\r\\n'); reply()`)
+    expect(out.trim().split('\n')).toEqual([
+      '250 2.0.0 Ok: delivered',
+      '451 4.3.0 Local error in processing',
+      '250 2.0.0 Ok: delivered', // a second spelling of alice's mailbox: her one copy
+      '250 2.0.0 Ok: delivered',
+    ])
+    for (const rcpt of ['alice@example.com', 'bob@example.com']) {
+      const inbox = join(dir, rcpt, 'new')
+      expect(files(inbox)).toHaveLength(1)
+      expect(readFileSync(join(inbox, files(inbox)[0]!), 'latin1').endsWith(classic)).toBe(true)
+      expect(files(join(dir, rcpt, 'tmp'))).toHaveLength(0)
+    }
+    expect(readFileSync(join(dir, 'blocked@example.com'), 'utf8')).toBe('a file where the Maildir should be')
+    expect(r.stderr()).toMatch(/smtpure serve: store: .*blocked@example\.com/)
+  })
+
   it('SMTPUTF8 addresses are stored as UTF-8, and U+4E0D/U+4E0A forge no header line (RFC 6532 3.2)', async () => {
     const dir = maildir()
     const r = await serve(['--maildir', dir])

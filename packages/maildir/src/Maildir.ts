@@ -314,6 +314,19 @@ export interface MaildirTarget {
   readonly head: Uint8Array | ReadonlyArray<Uint8Array>
 }
 
+/** How one delivery treats its copies (`Maildir.begin`). */
+export interface DeliveryOptions {
+  /**
+   * Each copy lands or fails on its own, as an LMTP server answers each recipient on its own (RFC 2033 4.2):
+   * a copy whose folder, file, write, sync, rename or `new/` sync fails is closed and removed (taken back out
+   * of `new/` if it got there) while the others go on, and `MaildirDelivery.failures` says which failed and
+   * why. The delivery throws only when no copy is left, with the first copy's StoreError. Off (the default),
+   * the copies land together or not at all, which one SMTP reply for every recipient needs: a failure of one
+   * answered for all with copies left in `new/` would be delivered twice by the client's retry.
+   */
+  readonly separately?: boolean
+}
+
 /** How a store works; `new Maildir` throws a RangeError for a count that is not a whole number from 1 up. */
 export interface MaildirOptions {
   /**
@@ -687,9 +700,12 @@ export class Maildir {
     this.workerSteps.forget()
   }
 
-  /** Start a message for these targets: its files are opened at once; octets are gathered (see `flushOctets`). */
-  begin(targets: ReadonlyArray<MaildirTarget>): MaildirDelivery {
-    return new MaildirDelivery(this, targets)
+  /**
+   * Start a message for these targets: its files are opened at once; octets are gathered (see `flushOctets`).
+   * The copies land together or not at all, unless `options.separately` (see `DeliveryOptions`).
+   */
+  begin(targets: ReadonlyArray<MaildirTarget>, options: DeliveryOptions = {}): MaildirDelivery {
+    return new MaildirDelivery(this, targets, options.separately === true)
   }
 
   /**
@@ -723,6 +739,8 @@ export class Maildir {
 class Copy {
   /** Open while it is being written; undefined before it is opened and once it is closed. */
   file: StoreFile | undefined = undefined
+  /** Why this copy was set aside, in a delivery whose copies land separately. */
+  failure: StoreError | undefined = undefined
   constructor(
     /** The header octets, in pieces written in order. */
     readonly head: ReadonlyArray<Uint8Array>,
@@ -856,11 +874,19 @@ export class MaildirDelivery {
   private readonly store: Maildir
   /** The store's worker, for a delivery with many copies (see `workerCopies`). */
   private readonly worker: WorkerSteps | undefined
+  /** Every copy, one per target in order, set aside or not (see `failures`). */
+  private readonly all: ReadonlyArray<Copy>
 
-  constructor(store: Maildir, targets: ReadonlyArray<MaildirTarget>) {
+  constructor(
+    store: Maildir,
+    targets: ReadonlyArray<MaildirTarget>,
+    /** Copies land or fail on their own (`DeliveryOptions.separately`). */
+    private readonly separately = false,
+  ) {
     this.store = store
     const copies = copiesOf(store, targets)
     this.copies = copies
+    this.all = copies
     const worker = store.workerFor(copies.length)
     this.worker = worker
     let opened: () => void = noop
@@ -879,13 +905,20 @@ export class MaildirDelivery {
       let left = copies.length
       if (left === 0) return opened()
       let failure: { readonly e: unknown } | undefined
-      const one = (ok: boolean, e?: unknown): void => {
-        if (!ok) failure ??= { e }
+      const one = (c: Copy, ok: boolean, e?: unknown): void => {
+        if (!ok) {
+          failure ??= { e }
+          if (separately) c.failure = storeError(e)
+        }
         if (--left > 0) return
         if (failure === undefined) opened()
-        else failed(failure.e)
+        else if (separately && copies.some(standing)) {
+          this.copies = copies.filter(standing)
+          store.forget()
+          opened()
+        } else failed(failure.e)
       }
-      for (const c of copies) openCopy(store, c, worker, one)
+      for (const c of copies) openCopy(store, c, worker, (ok, e) => one(c, ok, e))
     }
     const cancel = store.slots.take(copies.length, go)
     // called off while waiting: nothing was made or opened, and nothing will be
@@ -910,6 +943,38 @@ export class MaildirDelivery {
   private workerReleased = false
 
   /**
+   * Per target, in the order given to `begin`: undefined for a copy that is (or may still be) delivered, else
+   * the StoreError that kept it out of `new/` (452 4.3.1 for a full disk or quota, else 451 4.3.0). Only a
+   * delivery begun with `separately` sets aside single copies; read it once `commit` or `writeAll` resolved.
+   */
+  get failures(): ReadonlyArray<StoreError | undefined> {
+    return this.all.map((c) => c.failure)
+  }
+
+  /**
+   * One step on every copy still standing. Copies landing together: settled together, the first failure
+   * thrown. Landing separately: a copy whose step fails is set aside (closed, its file removed) and the step
+   * fails only once no copy is left.
+   */
+  private stepEach(step: (c: Copy) => Promise<void>): Promise<void> {
+    const copies = this.copies
+    if (!this.separately) return eachCopy(copies, step)
+    return Promise.all(copies.map((c) => attempt(() => step(c)).catch((e: unknown) => setAside(c, e)))).then(() =>
+      this.keepStanding(),
+    )
+  }
+
+  /** Drop the copies set aside from the delivery; throw the first one's failure when none is left. */
+  private keepStanding(): void {
+    const copies = this.copies
+    if (copies.every(standing)) return
+    this.store.forget() // a folder may have been removed: it is made again by the next delivery
+    const left = copies.filter(standing)
+    if (left.length === 0) throw copies[0]!.failure
+    this.copies = left
+  }
+
+  /**
    * Append octets to every copy; they are written out once `flushOctets` have gathered. After `commit` was
    * called it rejects with an Error (the octets could reach no file), after `abort` with DeliveryAbortedError.
    */
@@ -928,12 +993,11 @@ export class MaildirDelivery {
     this.octets = 0
     const heads = !this.headsWritten
     this.headsWritten = true
-    const copies = this.copies
     // after the flush before (and the opens): a write not awaited is never overtaken, nor left running
     const writing = this.writing.then(() =>
       this.aborted
         ? Promise.reject(new DeliveryAbortedError(undefined))
-        : eachCopy(copies, (c) => writeCopy(c, body, heads)),
+        : this.stepEach((c) => writeCopy(c, body, heads)),
     )
     this.writing = writing
     return writing.catch(this.flushFailed)
@@ -969,16 +1033,15 @@ export class MaildirDelivery {
 
   private commitOnce(signal: DeliverySignal | undefined): Promise<void> {
     const renamed: Copy[] = []
-    const copies = this.copies
     return this.flush()
-      .then(() => syncCopies(copies))
+      .then(() => (this.separately ? this.stepEach(syncCopy) : syncCopies(this.copies)))
       .then(() => {
         // the session stopped waiting: its client heard 451 or 421 and will send the message again
         this.stopIfCalledOff(signal)
         // every rename settles before any is judged, so none lands in new/ after a failure was cleaned up
-        return eachCopy(copies, (c) => renameCopy(this.store.metadataSteps, this.worker, c, renamed))
+        return this.stepEach((c) => renameCopy(this.store.metadataSteps, this.worker, c, renamed))
       })
-      .then(() => this.syncInboxes(copies))
+      .then(() => this.syncInboxes(this.copies))
       .then(() => {
         // called off while the copies were moving into new/: they come back out (below)
         this.stopIfCalledOff(signal)
@@ -994,11 +1057,30 @@ export class MaildirDelivery {
     const folders = this.store.folders
     const worker = this.worker
     const sync = (d: string): Promise<void> => (worker === undefined ? folders.sync(d) : worker.syncFolder(d))
-    const synced =
-      copies.length === 1
+    const synced = this.separately
+      ? this.syncInboxesSeparately(copies, sync)
+      : copies.length === 1
         ? sync(copies[0]!.inbox)
         : Promise.all([...new Set(copies.map((c) => c.inbox))].map(sync)).then(noop)
     return closed === resolved ? synced : Promise.all([synced, closed]).then(noop)
+  }
+
+  /** Sync each new/ folder; the copies in a folder whose sync fails are taken back out and set aside. */
+  private syncInboxesSeparately(copies: ReadonlyArray<Copy>, sync: (dir: string) => Promise<void>): Promise<void> {
+    const inboxes = [...new Set(copies.map((c) => c.inbox))]
+    const each = inboxes.map((d) =>
+      attempt(() => sync(d)).catch((e: unknown) =>
+        Promise.all(
+          copies
+            .filter((c) => c.inbox === d)
+            .map((c) => {
+              c.failure = storeError(e)
+              return unlink(c.final).catch(noop)
+            }),
+        ),
+      ),
+    )
+    return Promise.all(each).then(() => this.keepStanding())
   }
 
   /** After a failure: take copies already renamed back out of new/, remove the rest, and throw. */
@@ -1072,6 +1154,24 @@ export class MaildirDelivery {
     }
   }
 }
+
+/** A copy not set aside. */
+const standing = (c: Copy): boolean => c.failure === undefined
+
+/**
+ * Set a copy aside: its failure kept, its file closed and removed, from tmp/ or from new/ (a rename on a worker
+ * that died may have happened; a final name never made is this copy's own, so its removal finds nothing).
+ */
+const setAside = (c: Copy, e: unknown): Promise<void> => {
+  c.failure = storeError(e)
+  return closeCopy(c)
+    .catch(noop)
+    .then(() => Promise.all([unlink(c.tmp).catch(noop), unlink(c.final).catch(noop)]))
+    .then(noop)
+}
+
+/** Sync one copy's file unless it writes through (opened with O_DSYNC). */
+const syncCopy = (c: Copy): Promise<void> => (c.file?.synced === true ? resolved : c.file!.sync())
 
 /** Sync the copies whose files do not write through (opened without O_DSYNC). */
 const syncCopies = (copies: ReadonlyArray<Copy>): Promise<void> => {

@@ -1,6 +1,7 @@
 // @smtpure/maildir: a Maildir store for smtpure servers, on node:fs (which Node, Bun and Deno all provide).
 export {
   DeliveryAbortedError,
+  type DeliveryOptions,
   type DeliverySignal,
   Maildir,
   MaildirDelivery,

@@ -33,8 +33,10 @@ describe('a delivery called off at any moment', () => {
           blocked: fc.boolean(),
           /** Steps take a turn of the event loop, so that calls overlap. */
           slow: fc.boolean(),
+          /** Copies land separately (LMTP): a delivery called off still lands whole or not at all. */
+          separately: fc.boolean(),
         }),
-        async ({ copies, synced, flushOctets, parts, at, by, blocked, slow }) => {
+        async ({ copies, synced, flushOctets, parts, at, by, blocked, slow, separately }) => {
           const root = mkdtempSync(join(tmpdir(), 'smtpure-maildir-any-abort-'))
           const controller = new AbortController()
           const holder: { d?: MaildirDelivery } = {}
@@ -74,7 +76,7 @@ describe('a delivery called off at any moment', () => {
               yield p
             }
           }
-          holder.d = store.begin(targets)
+          holder.d = store.begin(targets, { separately })
           const delivered = holder.d.writeAll(stream(), controller.signal).then(
             () => {
               state.outcome = 'delivered'
