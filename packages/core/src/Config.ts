@@ -61,7 +61,10 @@ const fields = {
   size: t.boolean,
   /** Erroneous commands before the server says 421 and closes. */
   maxBadCommands: Count,
-  /** Pipelined octets held while an application answer is pending before reading pauses. */
+  /**
+   * Pipelined octets held while an application answer is pending before reading pauses (RFC 2920 3.1); the
+   * piece that passes it is held whole, and input arriving after the pause past twice it gets 421 and a close.
+   */
   maxHeldBytes: Count,
   /**
    * Command deadline in ms (RFC 5321 4.5.3.2.7: 5 minutes): from the last reply until the next command line is

@@ -6,10 +6,10 @@ import type { ProxyHeader } from '@smtpure/core'
 /** What the transport tells the driver. */
 /**
  * The most octets an adapter hands to `data` at once (32 KiB). The session asks the adapter to pause once it
- * holds more input than it can act on (the core's `maxHeldBytes`, 64 KiB by default) and closes with 421
- * past twice that; it can only pause between two `data` calls, so an adapter whose runtime reads more at a
- * time (Bun, up to 512 KiB) hands a read over in pieces of this size, and one that chooses its reads reads
- * this much (Deno).
+ * holds more input than it can act on (the core's `maxHeldBytes`, 64 KiB by default), and closes with 421 when
+ * input goes on arriving after that, past twice the limit. It can only pause between two `data` calls, so an
+ * adapter whose runtime reads more at a time (Bun, up to 512 KiB) hands a read over in pieces of this size,
+ * and one that chooses its reads reads this much (Deno): what a session holds stays near its limit.
  */
 export const READ_PIECE_OCTETS = 32 * 1024
 

@@ -3,6 +3,7 @@
 import * as net from 'node:net'
 import * as tls from 'node:tls'
 import { afterEach, describe, expect, it } from 'vitest'
+import { createSmtpServer } from '../src/index.js'
 import { python, rawSession, startServer } from './helpers.js'
 import { makeCerts } from './certs.js'
 
@@ -44,6 +45,33 @@ describe('adversarial clients over sockets', () => {
     ])
     expect(got).toMatch(/354 [^\r]*\r\n554 5\.6\.0 [^\r]*\r\n221 2\.0\.0 Bye\r\n$/)
     expect(stored).toHaveLength(0)
+  })
+
+  it('pipelining far past a small maxHeldBytes behind a slow hook: every command answered, no 421 (RFC 2920 3.1)', async () => {
+    // MAIL waits 200 ms for its hook; 45 KB of commands come meanwhile, in one read (Node reads up to 64 KiB):
+    // that read passes the 4 KiB limit and is held whole while reading pauses
+    const server = createSmtpServer({
+      smtp: { hostname: 'mx.example.com', maxHeldBytes: 4096 },
+      hooks: { onMailFrom: () => new Promise<void>((r) => setTimeout(r, 200)) },
+    })
+    servers.push(server)
+    const { port } = await server.listen(0)
+    const noops = `NOOP ${'x'.repeat(500)}\r\n`.repeat(90) // under the 100 junk commands
+    const got = await new Promise<string>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1')
+      let text = ''
+      socket.on('data', (d) => {
+        text += d.toString('latin1')
+        if (text.endsWith('BINARYMIME\r\n')) {
+          socket.write('MAIL FROM:<a@b.example>\r\n')
+          setTimeout(() => socket.write(`${noops}QUIT\r\n`), 50)
+        }
+        if (text.startsWith('220 ') && !text.includes('250-')) socket.write('EHLO c.example\r\n')
+      })
+      socket.on('close', () => resolve(text))
+    })
+    expect(got).not.toContain('421')
+    expect(got).toMatch(/250 BINARYMIME\r\n250 2\.1\.0 Ok\r\n(250 2\.0\.0 Ok\r\n){90}221 /)
   })
 
   it('1,000-byte garbage lines get 500 each and the session goes on', async () => {

@@ -154,8 +154,10 @@ const onReceived = (s0: ServerState, out: Out, bytes: Uint8Array): ServerState =
     return withHeld(next, [rest, ...next.held], next.heldBytes + rest.length)
   }
   const heldBytes = s.heldBytes + bytes.length
-  // The driver pauses reading past maxHeldBytes; twice that means it did not, so stop here.
-  if (heldBytes > 2 * s.config.maxHeldBytes) return closeWith(s, out, Replies.heldOverflow, 'closed')
+  // Reading pauses between two pieces, so the piece that passes maxHeldBytes is held whole, whatever its
+  // size (a runtime's read: 64 KiB on Node). Input after the pause past twice the limit means the driver
+  // did not pause: stop here.
+  if (s.paused && heldBytes > 2 * s.config.maxHeldBytes) return closeWith(s, out, Replies.heldOverflow, 'closed')
   const paused = s.paused || heldBytes > s.config.maxHeldBytes
   if (paused && !s.paused) out.push(pauseReading)
   return update(s, { held: [...s.held, bytes], heldBytes, paused })

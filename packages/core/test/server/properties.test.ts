@@ -138,7 +138,7 @@ describe('server session', () => {
       'state stays under a fixed bound for any input stream',
       (inputs) => {
         let [s] = init(config.right, { nonce: 'n' })
-        // held input (2 x maxHeldBytes), a partial line (maxAuthLineLength), a bounded envelope
+        // held input (2 x maxHeldBytes: the pieces here are smaller than the limit), a partial line (maxAuthLineLength), a bounded envelope
         const bound = 2 * 1024 + 12288 + 3 * 200 + 2000
         for (const i of inputs) {
           s = step(s, i)[0]

@@ -225,6 +225,15 @@ describe('server session', () => {
       expect(h.outputs.map((o) => o._tag)).toContain('ResumeReading')
       expect(h.read()).toBe('250 2.1.0 Ok\r\n250 2.0.0 Ok\r\n')
     })
+    it('a piece larger than twice the limit, read before the pause, is held whole: no 421', () => {
+      const h = greeted({ maxHeldBytes: 100 }, () => undefined)
+      h.feed('MAIL FROM:<a@b.example>\r\n')
+      h.feed(`NOOP ${'x'.repeat(500)}\r\nNOOP\r\n`)
+      expect(h.outputs.at(-1)).toEqual({ _tag: 'PauseReading' })
+      h.answer(accept())
+      expect(h.read()).toBe('250 2.1.0 Ok\r\n250 2.0.0 Ok\r\n250 2.0.0 Ok\r\n')
+      expect(h.closed).toBe(false)
+    })
     it('421 when held input passes twice the limit (the driver did not pause)', () => {
       const h = greeted({ maxHeldBytes: 100 }, () => undefined)
       h.feed('MAIL FROM:<a@b.example>\r\n')
