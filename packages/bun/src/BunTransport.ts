@@ -50,6 +50,18 @@ export const bunTlsInfo = (s: Socket<Slot>, server: boolean): TlsInfo => {
   }
 }
 
+/** How a BunTransport ends its side of the connection. */
+export interface BunTransportOptions {
+  /**
+   * Once the session closes (its last reply written), how long to wait for the peer's FIN before ending
+   * this side, in ms; 0 (the default) ends it at once. Bun 1.4 cannot half-close: its FIN (`end()`, or
+   * `shutdown()`) also stops reading, so a client still writing (commands pipelined behind QUIT, or sent
+   * before it read a 421) gets a reset, and a reset can destroy the last reply before the client reads
+   * it. A server waits instead (input meanwhile is dropped), as Node's half-close lets it read and drop.
+   */
+  readonly lingerMs?: number
+}
+
 /**
  * The driver's Transport on one Bun socket. `role` says how STARTTLS upgrades it (none: the server
  * offers no TLS); `tls` is set for a connection that is TLS from the start (implicit TLS).
@@ -70,6 +82,9 @@ export class BunTransport implements Transport {
   private ended = false
   private closing = false
   private cutOff: ReturnType<typeof setTimeout> | undefined // after our FIN, for a peer that never closes
+  private lingering: ReturnType<typeof setTimeout> | undefined // before our FIN, for the peer's (lingerMs)
+  private peerEnded = false
+  private readonly lingerMs: number
   private settleGone!: () => void
   /** Settles once the connection is closed, by either end. */
   readonly gone = new Promise<void>((resolve) => (this.settleGone = resolve))
@@ -82,7 +97,9 @@ export class BunTransport implements Transport {
     private socket: Socket<Slot>,
     private readonly role: BunTlsRole | undefined,
     public tls: TlsInfo | undefined = undefined,
+    options: BunTransportOptions = {},
   ) {
+    this.lingerMs = options.lingerMs ?? 0
     this.remoteAddress = socket.remoteAddress || 'unknown'
     this.remotePort = socket.remotePort || undefined
     this.localAddress = socket.localAddress || undefined
@@ -98,6 +115,7 @@ export class BunTransport implements Transport {
   /** @internal Bun hands each `data` call a fresh buffer, so the driver may keep views of it. */
   onData(bytes: Uint8Array): void {
     if (this.upgrading) return // plaintext after STARTTLS is dropped (RFC 3207 4)
+    if (this.closing && this.lingerMs > 0) return // a server's session has ended: input is read and dropped
     if (this.events === undefined) return void this.early.push(bytes)
     // Bun hands a read over whole, up to 512 KiB: the session gets it in pieces it can pause between
     for (let at = 0; at < bytes.length; at += READ_PIECE_OCTETS)
@@ -117,6 +135,9 @@ export class BunTransport implements Transport {
 
   /** @internal the peer sent FIN: its replies are still owed (half-close) */
   onEnd(): void {
+    this.peerEnded = true
+    if (this.lingering !== undefined) return this.endNow() // the wait for it is over
+    if (this.closing && this.lingerMs > 0) return // our side ends once the queue is written
     if (this.pending.length > 0) return void (this.endPending = true) // after the input it sent before
     if (this.events?.ended) this.events.ended()
     else this.onClose()
@@ -127,6 +148,7 @@ export class BunTransport implements Transport {
     if (this.ended) return
     this.ended = true
     clearTimeout(this.cutOff)
+    clearTimeout(this.lingering)
     this.queue = []
     this.settleDrain()
     this.settleGone()
@@ -265,8 +287,17 @@ export class BunTransport implements Transport {
     if (this.queue.length === 0) this.finish()
   }
 
-  /** End our side after the queued writes; a peer that never closes its side is cut off after 5 s. */
+  /** Once the queued writes are out: end our side, at once or after the peer's FIN (`lingerMs`). */
   private finish(): void {
+    if (this.ended || this.cutOff !== undefined || this.lingering !== undefined) return
+    if (this.lingerMs === 0 || this.peerEnded) return this.endNow()
+    this.lingering = setTimeout(this.endNow, this.lingerMs)
+    this.lingering.unref()
+  }
+
+  /** End our side; a peer that never closes its side is cut off after 5 s. */
+  private readonly endNow = (): void => {
+    clearTimeout(this.lingering)
     // once: a drain after our FIN must not start a second timer (onClose clears only the last one)
     if (this.ended || this.cutOff !== undefined) return
     const socket = this.socket

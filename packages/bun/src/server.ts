@@ -5,6 +5,13 @@ import { OptionsError, type SmtpServer, type SmtpServerOptions, serverConfigOf, 
 import { BunTransport, type Slot, bunHandlers, bunTlsInfo } from './BunTransport.ts'
 import { bunRuntime } from './runtime.ts'
 
+/**
+ * How long a closed session waits for its client's FIN before sending its own (see `lingerMs`): longer than
+ * the round trip that brings input the client sent before it read the last reply. A client that closes once
+ * it read the 221 (nearly all do) ends the wait at once.
+ */
+const LINGER_MS = 1000
+
 /** Bun's TLS options for the certificate. Bun.listen and upgradeTLS take one, so SNI has no place. */
 const tlsOptions = (files: NonNullable<SmtpServerOptions['tls']>): TLSOptions => {
   if (files.sni !== undefined && Object.keys(files.sni).length > 0)
@@ -41,7 +48,9 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
   const admit = (socket: Socket<Slot>): void => {
     if (closing) return socket.terminate()
     const role = tls && !implicit ? { server: true, tls } : undefined
-    const transport = new BunTransport(socket, role, implicit ? bunTlsInfo(socket, true) : undefined)
+    const transport = new BunTransport(socket, role, implicit ? bunTlsInfo(socket, true) : undefined, {
+      lingerMs: LINGER_MS,
+    })
     transports.add(transport)
     void transport.gone.then(() => transports.delete(transport))
     pool.admit(transport)

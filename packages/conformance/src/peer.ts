@@ -8,6 +8,8 @@ const latin1 = new TextDecoder('latin1')
 export class RawPeer {
   private text = ''
   private waiters: Array<() => void> = []
+  /** The socket's errors (a reset, EPIPE), by code. */
+  readonly errors: string[] = []
   readonly closed: Promise<void>
 
   private readonly onData = (d: Uint8Array): void => {
@@ -17,7 +19,7 @@ export class RawPeer {
 
   private constructor(public socket: net.Socket) {
     socket.on('data', this.onData)
-    socket.on('error', () => undefined)
+    socket.on('error', (e: NodeJS.ErrnoException) => void this.errors.push(e.code ?? e.message))
     this.closed = new Promise((resolve) =>
       socket.on('close', () => {
         resolve()
@@ -30,10 +32,10 @@ export class RawPeer {
     for (const w of this.waiters.splice(0)) w()
   }
 
-  /** Connect to 127.0.0.1:`port`. */
-  static connect(port: number): Promise<RawPeer> {
+  /** Connect to 127.0.0.1:`port`; `allowHalfOpen` keeps this side open for writing after the server's FIN. */
+  static connect(port: number, allowHalfOpen = false): Promise<RawPeer> {
     return new Promise((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1', () => resolve(new RawPeer(s)))
+      const s = net.connect({ port, host: '127.0.0.1', allowHalfOpen }, () => resolve(new RawPeer(s)))
       s.once('error', reject)
     })
   }

@@ -75,6 +75,25 @@ export const protocolCases = (adapter: Adapter): ReadonlyArray<Case> => {
         }),
     },
     {
+      name: 'a client still writing after the 221 reads it whole and gets no reset (RFC 5321 4.1.1.10, 3.8)',
+      run: () =>
+        withServer(adapter, {}, {}, async ({ port }) => {
+          // commands pipelined behind QUIT reach a server that has closed its session: they are dropped,
+          // not answered with a reset that could destroy the 221 before it is read
+          const peer = await RawPeer.connect(port, true)
+          await peer.until(/^220 /)
+          peer.write('EHLO c.example\r\nQUIT\r\n')
+          for (let i = 0; i < 8; i++) {
+            await sleep(25)
+            peer.write('NOOP\r\n')
+          }
+          peer.socket.end()
+          await peer.closed
+          assert.match(peer.received, /\r\n221 2\.0\.0 [^\r\n]*\r\n$/)
+          assert.deepEqual(peer.errors, [])
+        }),
+    },
+    {
       name: 'pipelining: two messages from the client over one connection, in order',
       run: () =>
         withServer(adapter, {}, {}, async ({ port, stored }) => {
