@@ -47,6 +47,8 @@ export interface OutgoingMessage {
  * A message's result. When the server's LIMITS (RFC 9422 4.2, 4.3) made the client split the recipients
  * into several transactions, `transactions` holds each one's own result, in order, and the fields above
  * merge them: every recipient's outcome in the order given, the best status, the first reply and error.
+ * A part never sent because the session ended after an earlier part has its recipients `temporary`, with
+ * the session's error; `send` rejects only when no part was sent.
  */
 export type SentMessage = MessageResult & {
   readonly transactions?: ReadonlyArray<MessageResult>
@@ -473,7 +475,16 @@ export const startClientSession = (connection: Transport, options: ClientSession
             : (async function* () {
                 yield await whole
               })()
-        return Promise.all(parts.map((envelope) => submit({ envelope, body: bodyOf() }))).then(mergeResults)
+        // A part never sent (the session ended before its turn) rejects; once an earlier part has a result,
+        // that result stands (it may be `unknown`: delivered or not) and the part's recipients are temporary.
+        return Promise.allSettled(parts.map((envelope) => submit({ envelope, body: bodyOf() }))).then((settled) => {
+          const results = settled.map((s, i) => (s.status === 'fulfilled' ? s.value : notSent(parts[i]!, s.reason)))
+          const first = settled.find((s) => s.status === 'rejected')
+          // no part got a result, or one failed otherwise: the send fails as a whole, as one transaction would
+          if (first !== undefined && (settled[0]!.status === 'rejected' || results.includes(undefined)))
+            throw first.reason
+          return mergeResults(results as ReadonlyArray<SentMessage>)
+        })
       },
       (e: unknown) => {
         releaseUnsent(message.body, options.onError) // the session never started: the body goes unread
@@ -510,6 +521,28 @@ const wholeBody = async (body: MessageBody): Promise<Uint8Array> => {
 const precedence: ReadonlyArray<MessageResult['status']> = ['accepted', 'unknown', 'temporary', 'permanent']
 
 /** One result for a message sent in several transactions (see `SentMessage`). */
+/**
+ * The result of a part of a split envelope that was never sent because the session had ended (`reason`, its
+ * SmtpClientError): each of its recipients temporary. Undefined for any other reason (a failing body).
+ */
+const notSent = (envelope: ClientEnvelope, reason: unknown): SentMessage | undefined =>
+  reason instanceof SmtpClientError
+    ? {
+        _tag: 'MessageResult',
+        id: undefined,
+        status: 'temporary',
+        reply: undefined,
+        error: reason.error,
+        recipients: envelope.to.map((to) => ({
+          address: typeof to === 'string' ? to : to.address,
+          status: 'temporary',
+          reply: undefined,
+          afterData: false,
+        })),
+        dataSent: false,
+      }
+    : undefined
+
 const mergeResults = (results: ReadonlyArray<SentMessage>): SentMessage => {
   const recipients = results.flatMap((r) => r.recipients)
   const status = precedence.find((p) => recipients.some((r) => r.status === p)) ?? 'permanent'

@@ -300,4 +300,25 @@ describe('startClientSession: requests and their order', () => {
     expect(late).toBe('ConnectionLost')
     await session.quit() // settles too
   })
+  it('recipients split by LIMITS RCPTMAX: a connection lost after the data of the first part leaves that part unknown, the rest temporary', async () => {
+    // no PIPELINING: the second part is queued, not under way, when the connection goes (RFC 9422 4.2)
+    let dots = 0
+    const { session } = scripted((line) => {
+      if (line.startsWith('EHLO')) return '250-fake\r\n250 LIMITS RCPTMAX=1\r\n'
+      if (line === '.') return ++dots === 1 ? 'close' : '250 ok\r\n'
+      return ok(line)
+    })
+    const result = await session.send({
+      envelope: { from: 'a@b.example', to: ['c@d.example', 'e@f.example'] },
+      body: 'hi\r\n',
+    })
+    expect(result.status).toBe('unknown') // the first part may have been delivered (RFC 5321 6.1)
+    expect(result.recipients.map((r) => [r.address, r.status])).toEqual([
+      ['c@d.example', 'unknown'],
+      ['e@f.example', 'temporary'],
+    ])
+    expect(result.transactions?.map((t) => t.status)).toEqual(['unknown', 'temporary'])
+    expect(result.transactions?.[1]?.error).toEqual({ _tag: 'ConnectionLost' })
+    expect(result.dataSent).toBe(true)
+  })
 })
