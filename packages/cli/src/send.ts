@@ -56,12 +56,12 @@ Exit status:
   64  bad usage (a flag, an address)
   65  the server refused the message itself with 5yz after its data (the envelope could not be sent)
   66  the message file or the --ca file cannot be read
-  69  refused with 5yz before the data (greeting, EHLO, STARTTLS, sender, recipients), or the server
-      lacks what is needed (STARTTLS with --starttls, AUTH with --user, an extension the message
-      needs), or TLS failed
+  69  refused with 5yz before the data (greeting, EHLO, STARTTLS, AUTH itself, sender, recipients),
+      or the server lacks what is needed (STARTTLS with --starttls, AUTH with --user, an extension
+      the message needs), or TLS failed
   75  a temporary failure: a 4yz reply, no connection, a lost connection, no reply in time
   76  the server broke the protocol (a reply that is not one, or out of place)
-  77  the server refused the credentials of --user with 5yz
+  77  the server refused the credentials of --user with 5yz (535, 534, 538, any 5.7.x)
 
 Examples:
   smtpure send --from bob@example.org --to alice@example.com message.eml
@@ -125,6 +125,14 @@ const tlsText = (server: string, reason: string): string =>
   }`
 
 /**
+ * A refusal of AUTH that judged the credentials (RFC 4954 6: 535 5.7.8 invalid, 534 5.7.9 mechanism too weak,
+ * 538 5.7.11 encryption required, 454 4.7.0 and 432 4.7.12 for now, or any x.7.x: security and policy), not
+ * one that refused the command itself (502, 504).
+ */
+const judgesCredentials = (r: Reply): boolean =>
+  [432, 454, 534, 535, 538].includes(r.code) || /^\d\.7\./.test(r.enhanced ?? '')
+
+/**
  * A session-level failure as one plain line and its exit code. Only a 5yz reply from the server makes a
  * refusal permanent (RFC 5321 4.2.1); timeouts and lost connections may go better next time (75); a server
  * that breaks the protocol is 76; refused credentials 77; what the server lacks and we need is 69.
@@ -151,10 +159,12 @@ export const failure = (e: ClientError, at: Context): { readonly text: string; r
     case 'AuthUnavailable':
       return { text: `cannot authenticate to ${server}: ${e.reason}`, code: EX_UNAVAILABLE }
     case 'AuthFailed':
-      return {
-        text: `${server} refused the credentials${at.user === undefined ? '' : ` of ${at.user}`}: ${replyText(e.reply)}`,
-        code: permanentOr(e.reply, EX_NOPERM),
-      }
+      return judgesCredentials(e.reply)
+        ? {
+            text: `${server} refused the credentials${at.user === undefined ? '' : ` of ${at.user}`}: ${replyText(e.reply)}`,
+            code: permanentOr(e.reply, EX_NOPERM),
+          }
+        : { text: `${server} refused AUTH: ${replyText(e.reply)}`, code: permanentOr(e.reply, EX_UNAVAILABLE) }
     case 'ServiceClosing':
       return { text: `${server} closed the session: ${replyText(e.reply)}`, code: EX_TEMPFAIL }
     case 'Timeout':

@@ -223,6 +223,22 @@ describe('failure: every error of a client session, in words', () => {
       75,
     ],
     [
+      { _tag: 'AuthFailed', reply: { code: 550, enhanced: '5.7.1', lines: ['Not from here'] } },
+      'the server at 192.0.2.1:25 refused the credentials of bob: 550 5.7.1 Not from here',
+      77,
+    ],
+    // AUTH refused as a command (RFC 5321 4.2.4, RFC 4954 6): the credentials were never judged
+    [
+      { _tag: 'AuthFailed', reply: r(502, 'Not implemented') },
+      'the server at 192.0.2.1:25 refused AUTH: 502 5.0.0 Not implemented',
+      69,
+    ],
+    [
+      { _tag: 'AuthFailed', reply: { code: 504, enhanced: '5.5.4', lines: ['Unrecognized authentication type'] } },
+      'the server at 192.0.2.1:25 refused AUTH: 504 5.5.4 Unrecognized authentication type',
+      69,
+    ],
+    [
       { _tag: 'ServiceClosing', reply: r(421, 'Bye') },
       'the server at 192.0.2.1:25 closed the session: 421 4.0.0 Bye',
       75,

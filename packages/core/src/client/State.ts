@@ -39,12 +39,12 @@ export type Phase =
   | { readonly _tag: 'StartTls' }
   /** StartTls output given; waiting for `TlsStarted`. Server bytes are dropped (RFC 3207 5.2). */
   | { readonly _tag: 'TlsWait' }
-  /** An AUTH exchange (RFC 4954 4); `cancelled` once "*" was sent. */
+  /** An AUTH exchange (RFC 4954 4); `cancelled` says why, once "*" was sent. */
   | {
       readonly _tag: 'Auth'
       readonly mechanism: Mechanism
       readonly sasl: SaslClientState
-      readonly cancelled: boolean
+      readonly cancelled: string | undefined
       /** The mechanisms tried so far in this session, this one last (one fallback, RFC 4954 4). */
       readonly tried: ReadonlyArray<Mechanism>
     }

@@ -188,15 +188,29 @@ describe('client session', () => {
       expect(h.of('Failed')).toMatchObject([{ error: { _tag: 'ProtocolError', reply: { code: 250 } } }])
     })
     it.each([
-      ['a challenge that is not base64 (RFC 4954 4)', ['AUTH LOGIN'], '334 not*base64'],
-      ['a PLAIN challenge with content', ['AUTH PLAIN'], '334 aGVsbG8='],
-    ])('cancels with "*" on %s', (_name, extensions, challenge) => {
+      ['a challenge that is not base64 (RFC 4954 4)', ['AUTH LOGIN'], '334 not*base64', 'LOGIN', 'not base64'],
+      ['a PLAIN challenge with content', ['AUTH PLAIN'], '334 aGVsbG8=', 'PLAIN', 'unexpected PLAIN challenge'],
+    ])('cancels with "*" on %s, and ends with a protocol error, not refused credentials', (...c) => {
+      const [, extensions, challenge, mechanism, why] = c
       const h = greet(manual({ helo, implicitTls: true, auth }), extensions)
       h.read()
       h.feed(`${challenge}\r\n`)
       expect(h.read()).toBe('*\r\n')
       h.feed('501 5.7.0 Authentication cancelled\r\n')
-      expect(h.of('Failed')).toMatchObject([{ error: { _tag: 'AuthFailed', reply: { code: 501 } } }])
+      const failed = h.of('Failed')
+      expect(failed).toMatchObject([{ error: { _tag: 'ProtocolError', reply: { code: 501 } } }])
+      expect(failed[0]?.error).toHaveProperty('reason', expect.stringContaining(`${mechanism} exchange cancelled`))
+      expect(failed[0]?.error).toHaveProperty('reason', expect.stringContaining(why))
+      expect(h.read()).toBe('QUIT\r\n')
+    })
+    it('a server that answers "*" with 235 has still not authenticated the client: a protocol error', () => {
+      const h = greet(manual({ helo, implicitTls: true, auth }), ['AUTH LOGIN'])
+      h.read()
+      h.feed('334 not*base64\r\n')
+      expect(h.read()).toBe('*\r\n')
+      h.feed('235 2.7.0 Authentication successful\r\n')
+      expect(h.of('Ready')).toEqual([])
+      expect(h.of('Failed')).toMatchObject([{ error: { _tag: 'ProtocolError', reply: { code: 235 } } }])
     })
     it('authenticates after STARTTLS with the capabilities offered over TLS (RFC 3207 4.2)', () => {
       const h = greet(manual({ helo, auth }), ['STARTTLS'])

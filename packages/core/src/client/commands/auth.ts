@@ -57,7 +57,7 @@ const sendAuth = (
     if (line.length + 1 + text.length + 2 <= MAX_AUTH_LINE) line += ` ${text}`
   }
   out.command(line)
-  return update(s, { phase: { _tag: 'Auth', mechanism, sasl: state, cancelled: false, tried: [...tried, mechanism] } })
+  return update(s, { phase: { _tag: 'Auth', mechanism, sasl: state, cancelled: undefined, tried: [...tried, mechanism] } })
 }
 
 /**
@@ -79,22 +79,29 @@ const fallback = (s: ClientState, p: AuthPhase): Mechanism | undefined => {
 /** Mechanisms that put the password (or bearer token) itself on the wire. */
 const revealsSecret = (m: Mechanism): boolean => m === 'PLAIN' || m === 'LOGIN' || m === 'XOAUTH2'
 
-/** Give up the exchange with "*" (RFC 4954 4); the server's 501 then ends the session. */
-const cancel = (s: ClientState, out: Out, p: AuthPhase): ClientState => {
+/**
+ * Give up the exchange with "*" (RFC 4954 4) for `reason`, a fault of the server's challenge: the server's
+ * 501 then ends the session as a ProtocolError (the credentials were never judged).
+ */
+const cancel = (s: ClientState, out: Out, p: AuthPhase, reason: string): ClientState => {
   out.command('*')
-  return update(s, { phase: { ...p, cancelled: true } })
+  return update(s, { phase: { ...p, cancelled: reason } })
 }
 
 /** A reply during AUTH: 235 done, 334 a challenge, anything else a failure. */
 export const onAuthReply = (s: ClientState, out: Out, p: AuthPhase, r: Reply): ClientState => {
   // RFC 4954 4: success is 235 and nothing else; another 2yz is a reply the client cannot place
-  if (r.code === 235 && !p.cancelled) return becomeReady(update(s, { authenticated: true }), out)
-  if (r.code === 334 && !p.cancelled) {
+  if (p.cancelled !== undefined) {
+    const reason = `${p.mechanism} exchange cancelled: ${p.cancelled}`
+    return endSession(s, out, { _tag: 'ProtocolError', reason, reply: r }, 'quit')
+  }
+  if (r.code === 235) return becomeReady(update(s, { authenticated: true }), out)
+  if (r.code === 334) {
     // RFC 4954 4: the challenge is the base64 text after "334 "; one that does not decode is cancelled.
     const challenge = decodeBase64((r.lines[0] ?? '').trim())
-    if (challenge === undefined) return cancel(s, out, p)
+    if (challenge === undefined) return cancel(s, out, p, 'the challenge is not base64 (RFC 4954 4)')
     const next = saslClientNext(p.sasl, challenge)
-    if (next._tag === 'Failed') return cancel(s, out, p)
+    if (next._tag === 'Failed') return cancel(s, out, p, next.reason)
     out.command(encodeBase64(next.response))
     return update(s, { phase: { ...p, sasl: next.state } })
   }
