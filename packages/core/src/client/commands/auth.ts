@@ -57,7 +57,9 @@ const sendAuth = (
     if (line.length + 1 + text.length + 2 <= MAX_AUTH_LINE) line += ` ${text}`
   }
   out.command(line)
-  return update(s, { phase: { _tag: 'Auth', mechanism, sasl: state, cancelled: undefined, tried: [...tried, mechanism] } })
+  return update(s, {
+    phase: { _tag: 'Auth', mechanism, sasl: state, cancelled: undefined, tried: [...tried, mechanism] },
+  })
 }
 
 /**
