@@ -446,8 +446,14 @@ const onAnswered = (s0: ServerState, out: Out, q: Question, a: Answer): ServerSt
     default:
       return absurd(q)
   }
+  // 421 is "closing transmission channel" (RFC 5321 3.8, 4.2.3): an application's 421 closes the session too
+  if (next.phase._tag !== 'Closed' && closesChannel(a)) next = closeWith(next, out, undefined, 'closed')
   return drain(next, out)
 }
+
+/** The answer has a 421 among its replies. */
+const closesChannel = (a: Answer): boolean =>
+  a._tag === 'PerRecipient' ? a.decisions.some((d) => d.reply?.code === 421) : a.reply?.code === 421
 
 /** Run the input held while the question was pending; resume reading once it is all used. */
 const drain = (s0: ServerState, out: Out): ServerState => {

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import { accept, answered, peerClosed, perRecipient, reply, respond, shutdown, timerFired } from '../../../src/index.js'
+import {
+  accept,
+  answered,
+  peerClosed,
+  perRecipient,
+  reject,
+  reply,
+  respond,
+  shutdown,
+  timerFired,
+} from '../../../src/index.js'
 import { Harness } from '../harness.js'
 
 const greeted = (options = {}, answerer?: ConstructorParameters<typeof Harness>[1]) => {
@@ -202,6 +212,39 @@ describe('server session', () => {
       expect(h.delivered).toHaveLength(0)
       expect(h.aborted).toEqual(['closed'])
       expect(h.closed).toBe(true)
+    })
+  })
+
+  describe("an application's 421 (RFC 5321 3.8: closing transmission channel)", () => {
+    it('a 421 to MAIL is sent and the session closes: nothing pipelined behind it runs', () => {
+      const h = greeted({}, (q) => (q._tag === 'Mail' ? reject(reply(421, '4.7.0', 'go away')) : accept()))
+      h.feed('MAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nDATA\r\n')
+      expect(h.read()).toBe('421 4.7.0 go away\r\n')
+      expect(h.closed).toBe(true)
+      h.feed('MAIL FROM:<a@b.example>\r\n')
+      expect(h.read()).toBe('')
+    })
+    it('a 421 after the data is sent, and the session closes', () => {
+      const h = greeted({}, (q) => (q._tag === 'Message' ? reject(reply(421, '4.3.2', 'shutting down')) : accept()))
+      h.feed('MAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nDATA\r\nhi\r\n.\r\nNOOP\r\n')
+      expect(h.read()).toMatch(/354 [^\r]*\r\n421 4\.3\.2 shutting down\r\n$/)
+      expect(h.closed).toBe(true)
+    })
+    it('in LMTP, a 421 for one recipient: every recipient gets its reply, then the session closes', () => {
+      const h = new Harness({ lmtp: true }, (q) =>
+        q._tag === 'Message' ? perRecipient([accept(), reject(reply(421, '4.3.2', 'going down'))]) : accept(),
+      )
+      h.feed('LHLO c.example\r\nMAIL FROM:<>\r\nRCPT TO:<a@x.example>\r\nRCPT TO:<b@x.example>\r\n')
+      h.read()
+      h.feed('DATA\r\nhi\r\n.\r\nNOOP\r\n')
+      expect(h.read()).toMatch(/354 [^\r]*\r\n250 2\.0\.0 Ok\r\n421 4\.3\.2 going down\r\n$/)
+      expect(h.closed).toBe(true)
+    })
+    it('a 450 to MAIL keeps the session', () => {
+      const h = greeted({}, (q) => (q._tag === 'Mail' ? reject(reply(450, '4.7.1', 'later')) : accept()))
+      h.feed('MAIL FROM:<a@b.example>\r\nNOOP\r\n')
+      expect(h.read()).toBe('450 4.7.1 later\r\n250 2.0.0 Ok\r\n')
+      expect(h.closed).toBe(false)
     })
   })
 
