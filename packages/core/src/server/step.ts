@@ -419,7 +419,8 @@ export const answerProblem = (s: ServerState, id: number, a: Answer): string | u
   return undefined
 }
 
-const onAnswered = (s0: ServerState, out: Out, q: Question, a: Answer): ServerState => {
+const onAnswered = (s0: ServerState, out: Out, q: Question, a0: Answer): ServerState => {
+  const a = q._tag === 'Hello' ? a0 : withEnhanced(a0)
   const s = copyState(s0)
   s.pending = undefined
   let next: ServerState
@@ -450,6 +451,24 @@ const onAnswered = (s0: ServerState, out: Out, q: Question, a: Answer): ServerSt
   if (next.phase._tag !== 'Closed' && closesChannel(a)) next = closeWith(next, out, undefined, 'closed')
   return drain(next, out)
 }
+
+/**
+ * RFC 2034 4: with ENHANCEDSTATUSCODES every 2yz, 4yz and 5yz reply but the greeting and the reply to
+ * EHLO carries an enhanced status code; an application's reply without one gets its class's X.0.0
+ * ("other or undefined status", RFC 3463 3.1).
+ */
+const withEnhanced = (a: Answer): Answer => {
+  if (a._tag !== 'PerRecipient')
+    return a.reply === undefined || !lacksEnhanced(a.reply) ? a : { ...a, reply: classOnly(a.reply) }
+  if (!a.decisions.some((d) => d.reply !== undefined && lacksEnhanced(d.reply))) return a
+  const decisions = a.decisions.map((d) =>
+    d.reply === undefined || !lacksEnhanced(d.reply) ? d : { ...d, reply: classOnly(d.reply) },
+  )
+  return { ...a, decisions }
+}
+
+const lacksEnhanced = (r: Reply): boolean => r.enhanced === undefined && (r.code < 300 || r.code >= 400)
+const classOnly = (r: Reply): Reply => ({ ...r, enhanced: `${Math.floor(r.code / 100)}.0.0` })
 
 /** The answer has a 421 among its replies. */
 const closesChannel = (a: Answer): boolean =>

@@ -248,6 +248,36 @@ describe('server session', () => {
     })
   })
 
+  describe('enhanced status codes of application replies (RFC 2034 4)', () => {
+    it.each([
+      ['MAIL refused', 'Mail', reject(reply(550, undefined, 'no')), '550 5.0.0 no'],
+      ['MAIL taken', 'Mail', accept(reply(250, undefined, 'fine')), '250 2.0.0 fine'],
+      ['MAIL put off', 'Mail', reject(reply(451, undefined, 'later')), '451 4.0.0 later'],
+      ['VRFY answered', 'Vrfy', respond(reply(252, undefined, 'try')), '252 2.0.0 try'],
+    ] as const)('%s without one gets its class, X.0.0 (RFC 3463 3.1)', (_n, tag, answer, line) => {
+      const h = greeted({}, (q) => (q._tag === tag ? answer : accept()))
+      h.feed(tag === 'Vrfy' ? 'VRFY bob\r\n' : 'MAIL FROM:<a@b.example>\r\n')
+      expect(h.read()).toBe(`${line}\r\n`)
+    })
+    it('one given is kept, and none is added without ENHANCEDSTATUSCODES', () => {
+      const given = greeted({}, (q) => (q._tag === 'Mail' ? reject(reply(550, '5.7.1', 'no')) : accept()))
+      given.feed('MAIL FROM:<a@b.example>\r\n')
+      expect(given.read()).toBe('550 5.7.1 no\r\n')
+      const off = greeted({ enhancedStatusCodes: false }, (q) =>
+        q._tag === 'Mail' ? reject(reply(550, undefined, 'no')) : accept(),
+      )
+      off.feed('MAIL FROM:<a@b.example>\r\n')
+      expect(off.read()).toBe('550 no\r\n')
+    })
+    it('the reply to EHLO gets none (RFC 2034 3)', () => {
+      const h = new Harness({ hostname: 'mx.example.com' }, (q) =>
+        q._tag === 'Hello' ? reject(reply(550, undefined, 'not you')) : accept(),
+      )
+      h.feed('EHLO c.example\r\n')
+      expect(h.read()).toMatch(/\r\n550 not you\r\n$/)
+    })
+  })
+
   describe('pipelining and answers (RFC 2920 3)', () => {
     it('holds input while a question is pending and replies in order', () => {
       const h = greeted({}, () => undefined)
