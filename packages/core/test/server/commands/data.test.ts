@@ -15,7 +15,9 @@ describe('server session', () => {
         q._tag === 'Rcpt' ? { _tag: 'Reject', reply: { code: 550, lines: ['no'] } } : { _tag: 'Accept' },
       )
       h.feed('EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nDATA\r\nRCPT TO:<x@y.example>\r\nDATA\r\n')
-      expect(h.read()).toMatch(/503 5\.5\.1 Need RCPT command\r\n550 5\.0\.0 no\r\n554 5\.5\.1 No valid recipients\r\n$/)
+      expect(h.read()).toMatch(
+        /503 5\.5\.1 Need RCPT command\r\n550 5\.0\.0 no\r\n554 5\.5\.1 No valid recipients\r\n$/,
+      )
     })
     it('501 for DATA with an argument (RFC 5321 4.3.2)', () => {
       const h = new Harness({})
