@@ -281,10 +281,15 @@ class CalledOff {
  * deadline 421) the delivery is called off and nothing lands, so the client's retry is the only copy.
  */
 export const deliverInto =
-  (store: Maildir, lmtp: boolean) =>
+  (store: Maildir, lmtp: boolean, hostname = 'localhost') =>
   async (m: IncomingMessage, session: Pick<SessionInfo, 'signal' | 'aborted'>): Promise<Reply | Reply[]> => {
     const from = m.envelope.from === null ? null : mailboxText(m.envelope.from)
-    const recipients = m.envelope.recipients.map((r) => RecipientPolicy.key(r.to))
+    // the bare <Postmaster> is this host's (RFC 5321 4.5.1): one mailbox with postmaster@hostname
+    const recipients = m.envelope.recipients.map(({ to }) =>
+      RecipientPolicy.key(
+        isPostmaster(to) && to.domain === '' ? { ...to, localPart: 'postmaster', domain: hostname } : to,
+      ),
+    )
     try {
       // Each copy's head: Return-Path, its own Delivered-To, the Received field. The pieces every copy shares
       // are encoded once, which a message for 100 recipients feels.
@@ -395,7 +400,7 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
                 if (!policy.accepts(to)) throw new SmtpError(550, '5.1.1', `<${mailboxText(to)}>: no such mailbox here`)
               },
             }),
-        onMessage: deliverInto(store, lmtp),
+        onMessage: deliverInto(store, lmtp, hostname),
       }),
     }),
   )

@@ -119,6 +119,23 @@ s.quit()`)
     expect(readFileSync(join(dir, 'blocked@example.com'), 'utf8')).toBe('a file where the Maildir should be')
   })
 
+  it('the bare <Postmaster> is the postmaster of --hostname: one mailbox, one copy (RFC 5321 4.5.1)', async () => {
+    const dir = maildir()
+    const r = await serve(['--maildir', dir, '--hostname', 'smtp.example.com'])
+    const out = await python(`
+import smtplib, os
+s = smtplib.SMTP('127.0.0.1', ${r.port}, timeout=30)
+print(s.sendmail('bob@example.org', ['Postmaster', 'postmaster@smtp.example.com'], os.environ['MSG'].encode()))
+print(s.sendmail('bob@example.org', ['Postmaster'], os.environ['MSG'].encode()))
+s.quit()`)
+    expect(out.trim()).toBe('{}\n{}')
+    expect(readdirSync(dir).filter((f) => !f.startsWith('.'))).toEqual(['postmaster@smtp.example.com'])
+    const inbox = join(dir, 'postmaster@smtp.example.com', 'new')
+    expect(files(inbox)).toHaveLength(2)
+    for (const f of files(inbox))
+      expect(readFileSync(join(inbox, f), 'latin1')).toContain('Delivered-To: postmaster@smtp.example.com\r\n')
+  })
+
   it('--lmtp: a mailbox that cannot be written fails alone; every other recipient gets 250 and its copy (RFC 2033 4.2)', async () => {
     const dir = maildir()
     writeFileSync(join(dir, 'blocked@example.com'), 'a file where the Maildir should be')

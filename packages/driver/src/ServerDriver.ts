@@ -454,8 +454,12 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
           authenticated: facts.authenticated !== undefined,
           utf8: envelope.params.smtpUtf8 === true,
         }),
-        id: `${id}.${messages}`, // one id per message, the session's id first
-        ...(envelope.recipients.length === 1 ? { for: mailboxText(envelope.recipients[0]!.to) } : {}),
+        // one id per message, the session's id first: a msg-id, since an Atom holds no "." (RFC 5321 4.4)
+        id: `<${id}.${messages}@${config.hostname}>`,
+        // a Path or Mailbox: the bare <Postmaster>, which has no domain, is neither (RFC 5321 4.4)
+        ...(envelope.recipients.length === 1 && envelope.recipients[0]!.to.domain !== ''
+          ? { for: mailboxText(envelope.recipients[0]!.to) }
+          : {}),
         date: now,
       })
       const incoming: IncomingMessage = { envelope, chunks: stream, received: receivedField }

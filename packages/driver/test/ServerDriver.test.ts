@@ -57,7 +57,7 @@ describe('runServerSession', () => {
         {
           onMessage: async (m) => {
             for await (const _ of m.chunks) void _
-            ids.push(/ id (\S+)/.exec(m.received)![1]!.replace(/;$/, ''))
+            ids.push(/\sid\s+(\S+)/.exec(m.received)![1]!.replace(/;$/, ''))
           },
         },
       )
@@ -66,6 +66,26 @@ describe('runServerSession', () => {
       await transport.until(/(250 2\.0\.0 Ok\r\n[^]*){2}$/)
       expect(ids).toHaveLength(2)
       expect(ids[0]).not.toBe(ids[1])
+      // an Atom holds no ".": the session id and the count go as a msg-id (RFC 5321 4.4, RFC 5322 3.6.4)
+      for (const id of ids) expect(id).toMatch(/^<[A-Za-z0-9_-]+\.[12]@mx\.example\.com>$/)
+    })
+
+    it('the for clause names a Path: a lone <Postmaster>, which has no domain, gets none (RFC 5321 4.4)', async () => {
+      const fields: string[] = []
+      const { transport } = start(
+        {},
+        {
+          onMessage: async (m) => {
+            for await (const _ of m.chunks) void _
+            fields.push(m.received)
+          },
+        },
+      )
+      const tx = (to: string) => `MAIL FROM:<a@b.example>\r\nRCPT TO:<${to}>\r\nDATA\r\nhi\r\n.\r\n`
+      transport.send(`EHLO c.example\r\n${tx('Postmaster')}${tx('x@y.example')}`)
+      await transport.until(/(250 2\.0\.0 Ok\r\n[^]*){2}$/)
+      expect(fields[0]).not.toMatch(/\sfor\s/)
+      expect(fields[1]).toMatch(/\sfor\s+<x@y\.example>;/)
     })
 
     it.each([
