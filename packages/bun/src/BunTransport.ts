@@ -284,6 +284,16 @@ export class BunTransport implements Transport {
     if (this.ended || this.closing) return
     this.flush()
     this.closing = true
+    if (this.lingerMs > 0) {
+      // the session is over: what it held back is dropped, and reading goes on, so that the peer's FIN is seen
+      this.pending = []
+      if (this.endPending) this.peerEnded = true
+      this.endPending = false
+      if (this.paused) {
+        this.paused = false
+        this.socket.resume()
+      }
+    }
     if (this.queue.length === 0) this.finish()
   }
 

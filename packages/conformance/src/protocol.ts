@@ -1,7 +1,7 @@
 // Conformance cases of the protocol over real sockets: greeting, transactions, pipelining,
 // STARTTLS both ways, implicit TLS, AUTH and LMTP (RFC 5321, 2920, 3207, 8314, 4954, 2033).
 import * as assert from 'node:assert/strict'
-import { type ServerHooks, SmtpClientError } from '@smtpure/driver'
+import { type ServerHooks, SmtpClientError, SmtpError } from '@smtpure/driver'
 import { makeCerts } from './certs.ts'
 import { type Adapter, type Case, context, message, ok, sleep, withServer } from './harness.ts'
 import { RawPeer } from './peer.ts'
@@ -92,6 +92,32 @@ export const protocolCases = (adapter: Adapter): ReadonlyArray<Case> => {
           assert.match(peer.received, /\r\n221 2\.0\.0 [^\r\n]*\r\n$/)
           assert.deepEqual(peer.errors, [])
         }),
+    },
+    {
+      name: 'a session that ends while reading is paused (a 421 behind held input) reads on: no reset (RFC 5321 3.8)',
+      run: () =>
+        withServer(
+          adapter,
+          { smtp: { maxHeldBytes: 1024 } },
+          {
+            onMailFrom: async () => {
+              await sleep(150)
+              throw new SmtpError(421, '4.7.0', 'going away')
+            },
+          },
+          async ({ port }) => {
+            const peer = await RawPeer.connect(port, true)
+            await peer.until(/^220 /)
+            peer.write(`EHLO c.example\r\nMAIL FROM:<a@b.example>\r\n${'NOOP\r\n'.repeat(2000)}`)
+            await peer.until(/421 4\.7\.0 going away\r\n/)
+            peer.write('NOOP\r\n'.repeat(100))
+            await sleep(100)
+            peer.socket.end()
+            await peer.closed
+            assert.match(peer.received, /\r\n421 4\.7\.0 going away\r\n$/)
+            assert.deepEqual(peer.errors, [])
+          },
+        ),
     },
     {
       name: 'pipelining: two messages from the client over one connection, in order',

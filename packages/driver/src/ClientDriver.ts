@@ -520,7 +520,6 @@ const wholeBody = async (body: MessageBody): Promise<Uint8Array> => {
 
 const precedence: ReadonlyArray<MessageResult['status']> = ['accepted', 'unknown', 'temporary', 'permanent']
 
-/** One result for a message sent in several transactions (see `SentMessage`). */
 /**
  * The result of a part of a split envelope that was never sent because the session had ended (`reason`, its
  * SmtpClientError): each of its recipients temporary. Undefined for any other reason (a failing body).
@@ -543,6 +542,7 @@ const notSent = (envelope: ClientEnvelope, reason: unknown): SentMessage | undef
       }
     : undefined
 
+/** One result for a message sent in several transactions (see `SentMessage`). */
 const mergeResults = (results: ReadonlyArray<SentMessage>): SentMessage => {
   const recipients = results.flatMap((r) => r.recipients)
   const status = precedence.find((p) => recipients.some((r) => r.status === p)) ?? 'permanent'

@@ -238,6 +238,9 @@ export class NodeTransport implements Transport {
     const socket = this.socket
     this.flush()
     socket.end()
+    // reading goes on, its input dropped by the session that ended, so that the peer's FIN is seen and the close
+    // is not a reset for unread input (a session can end while reading is paused: a 421 behind held input)
+    if (socket.isPaused()) socket.resume()
     // a peer that never closes its side must not keep the socket forever; a peer that does must not leave
     // the timer holding the socket (and its session) for 5 s after it is gone
     const cut = setTimeout(() => socket.destroy(), 5000).unref()

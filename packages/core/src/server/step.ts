@@ -470,9 +470,14 @@ const withEnhanced = (a: Answer): Answer => {
 const lacksEnhanced = (r: Reply): boolean => r.enhanced === undefined && (r.code < 300 || r.code >= 400)
 const classOnly = (r: Reply): Reply => ({ ...r, enhanced: `${Math.floor(r.code / 100)}.0.0` })
 
-/** The answer has a 421 among its replies. */
+/**
+ * The answer sends a 421 now. An XOAUTH2 refusal with a challenge sends its 334 first and its reply only after
+ * the client's answer to it, where the session closes then (`onSaslLine`).
+ */
 const closesChannel = (a: Answer): boolean =>
-  a._tag === 'PerRecipient' ? a.decisions.some((d) => d.reply?.code === 421) : a.reply?.code === 421
+  a._tag === 'PerRecipient'
+    ? a.decisions.some((d) => d.reply?.code === 421)
+    : a.reply?.code === 421 && !(a._tag === 'Reject' && a.challenge !== undefined)
 
 /** Run the input held while the question was pending; resume reading once it is all used. */
 const drain = (s0: ServerState, out: Out): ServerState => {

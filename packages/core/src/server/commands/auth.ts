@@ -67,7 +67,9 @@ export const onSaslLine = (s: ServerState, p: SaslPhase, out: Out, line: Uint8Ar
   const idle: ServerState = withPhase(s, { _tag: 'Idle', hello: p.hello })
   const text = latin1(line).trim()
   if ('failing' in p.sasl) {
-    say(idle, out, p.sasl.failing) // the XOAUTH2 client acknowledged the error challenge
+    // the XOAUTH2 client acknowledged the error challenge; an application's 421 closes (RFC 5321 3.8)
+    if (p.sasl.failing.code === 421) return closeWith(idle, out, p.sasl.failing, 'closed')
+    say(idle, out, p.sasl.failing)
     return idle
   }
   if (text === '*') return bad(idle, out, Replies.authCancelled)

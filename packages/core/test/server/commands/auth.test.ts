@@ -80,6 +80,17 @@ describe('server session', () => {
       expect(h.read()).toBe('535 5.7.8 Bad\r\n')
       expect(h.state.authenticated).toBeUndefined()
     })
+    it('XOAUTH2 refused with 421 and a challenge: the 334, then the 421 after the response, then the close', () => {
+      const h = authServer({}, (q) =>
+        q._tag === 'Auth' ? reject(reply(421, '4.7.0', 'going down'), '{"status":"401"}') : accept(),
+      )
+      h.feed(`AUTH XOAUTH2 ${b64('user=a@b.example\u0001auth=Bearer x\u0001\u0001')}\r\n`)
+      expect(h.read()).toBe(`334 ${b64('{"status":"401"}')}\r\n`)
+      expect(h.closed).toBe(false)
+      h.feed('\r\nNOOP\r\n')
+      expect(h.read()).toBe('421 4.7.0 going down\r\n')
+      expect(h.closed).toBe(true)
+    })
     it('"=" is an empty initial response (RFC 4954 4)', () => {
       const h = authServer()
       h.feed('AUTH PLAIN =\r\n')
