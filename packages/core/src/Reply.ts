@@ -56,6 +56,16 @@ const formatLines = (r: Reply, enhanced: boolean): string => {
   return out
 }
 
+/**
+ * The reply with an enhanced status code: its own, or its class's X.0.0 ("other or undefined status", RFC 3463
+ * 3.1) for a 2yz, 4yz or 5yz reply without one. RFC 2034 4 wants one on every such reply but the greeting and
+ * the reply to EHLO; 3yz replies carry none.
+ */
+export const withStatusClass = (r: Reply): Reply =>
+  r.enhanced !== undefined || (r.code >= 300 && r.code < 400)
+    ? r
+    : { ...r, enhanced: `${Math.floor(r.code / 100)}.0.0` }
+
 /** The wire bytes of a reply. */
 export const replyBytes = (r: Reply, enhanced: boolean): Uint8Array => encode(formatReply(r, enhanced))
 

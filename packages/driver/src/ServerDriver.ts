@@ -20,6 +20,7 @@ import {
   encode,
   formatReceived,
   formatReply,
+  withStatusClass,
   init,
   isPositive,
   mailboxText,
@@ -387,7 +388,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
               .then(async (told) => {
                 secure = told
                 // the application may refuse the connection on what the handshake told (a client certificate)
-                if (!(await secured())) return
+                if (!(await secured(true))) return
                 const early = upgrading ?? []
                 upgrading = undefined
                 handshaking = false
@@ -616,7 +617,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
      * After a TLS handshake: ask `onSecure` (within the hook deadline, reading paused meanwhile). A refusal
      * is sent and the connection closed; resolves whether the session goes on.
      */
-    function secured(): Promise<boolean> {
+    function secured(afterStartTls = false): Promise<boolean> {
       const onSecure = hooks.onSecure
       if (onSecure === undefined) return Promise.resolve(true)
       const c = track()
@@ -646,7 +647,10 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
           return true
         }
         const r = timedOut ? closing : outcome
-        const bytes = encode(formatReply(r, config.enhancedStatusCodes))
+        // after STARTTLS a reply like any other, with an enhanced code (RFC 2034 4); with implicit TLS it
+        // stands in for the greeting, which needs none (RFC 2034 3)
+        const enhanced = config.enhancedStatusCodes || config.lmtp
+        const bytes = encode(formatReply(afterStartTls && enhanced ? withStatusClass(r) : r, enhanced))
         lastSent = bytes
         transport.write(bytes)
         finish(timedOut ? { cause: 'hook-timeout' } : closedBy(bytes))

@@ -326,6 +326,23 @@ describe('onSecure', () => {
     expect(reasons).toEqual([{ cause: 'hook-timeout' }])
   })
 
+  it('after STARTTLS a refusal without an enhanced code gets its class, 5.0.0 (RFC 2034 4)', async () => {
+    const { transport, done } = start({ startTls: true }, { onSecure: () => ({ code: 554, lines: ['Not with that'] }) })
+    transport.send('EHLO c.example\r\nSTARTTLS\r\n')
+    await done
+    expect(transport.text()).toMatch(/220 2\.0\.0 [^\r\n]*\r\n554 5\.0\.0 Not with that\r\n$/)
+  })
+
+  it('implicit TLS: a refusal without an enhanced code stands in for the greeting, which has none (RFC 2034 3)', async () => {
+    const { transport, done } = start(
+      {},
+      { onSecure: () => ({ code: 554, lines: ['Not with that'] }) },
+      (t) => (t.tls = { protocol: 'TLSv1.2' }),
+    )
+    await done
+    expect(transport.text()).toBe('554 Not with that\r\n')
+  })
+
   it('implicit TLS: onSecure before onConnect; a refusal comes instead of the greeting (RFC 8314 3.3)', async () => {
     const calls: string[] = []
     const { transport, done } = start(

@@ -3,7 +3,7 @@
 // chunks; while the application has a question to answer, further input is held, in order.
 import { absurd } from 'fp-ts/lib/function.js'
 import type { ServerConfig } from '../Config.js'
-import { type Reply, Replies, formatReply, isEnhancedFor, isReplyCode } from '../Reply.js'
+import { type Reply, Replies, formatReply, isEnhancedFor, isReplyCode, withStatusClass } from '../Reply.js'
 import { type ParamSupport, everyParam } from '../grammar/params.js'
 import { asciiUpper } from '../grammar/chars.js'
 import { concat, decodeUtf8, latin1 } from '../wire/bytes.js'
@@ -458,17 +458,16 @@ const onAnswered = (s0: ServerState, out: Out, q: Question, a0: Answer): ServerS
  * ("other or undefined status", RFC 3463 3.1).
  */
 const withEnhanced = (a: Answer): Answer => {
-  if (a._tag !== 'PerRecipient')
-    return a.reply === undefined || !lacksEnhanced(a.reply) ? a : { ...a, reply: classOnly(a.reply) }
-  if (!a.decisions.some((d) => d.reply !== undefined && lacksEnhanced(d.reply))) return a
-  const decisions = a.decisions.map((d) =>
-    d.reply === undefined || !lacksEnhanced(d.reply) ? d : { ...d, reply: classOnly(d.reply) },
-  )
-  return { ...a, decisions }
+  if (a._tag !== 'PerRecipient') {
+    const r = a.reply === undefined ? undefined : withStatusClass(a.reply)
+    return r === a.reply ? a : { ...a, reply: r! }
+  }
+  const decisions = a.decisions.map((d) => {
+    const r = d.reply === undefined ? undefined : withStatusClass(d.reply)
+    return r === d.reply ? d : { ...d, reply: r! }
+  })
+  return decisions.every((d, i) => d === a.decisions[i]) ? a : { ...a, decisions }
 }
-
-const lacksEnhanced = (r: Reply): boolean => r.enhanced === undefined && (r.code < 300 || r.code >= 400)
-const classOnly = (r: Reply): Reply => ({ ...r, enhanced: `${Math.floor(r.code / 100)}.0.0` })
 
 /**
  * The answer sends a 421 now. An XOAUTH2 refusal with a challenge sends its 334 first and its reply only after
