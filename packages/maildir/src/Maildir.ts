@@ -774,18 +774,21 @@ const copiesOf = (store: Maildir, targets: ReadonlyArray<MaildirTarget>): Copy[]
   })
 }
 
-/** Make the copy's Maildir if need be and open its file; `done(true)` once open, `done(false, e)` on failure. */
+/**
+ * Make the copy's Maildir if need be and open its file; `done(c, true)` once open, `done(c, false, e)` on
+ * failure.
+ */
 const openCopy = (
   store: Maildir,
   c: Copy,
   worker: WorkerSteps | undefined,
-  done: (ok: boolean, e?: unknown) => void,
+  done: (c: Copy, ok: boolean, e?: unknown) => void,
 ): void => {
   const opened = (file: StoreFile): void => {
     c.file = file
-    done(true)
+    done(c, true)
   }
-  const failed = (e: unknown): void => done(false, e)
+  const failed = (e: unknown): void => done(c, false, e)
   store
     .ensure(c.dir)
     .then(() => store.openCopyFile(c.tmp, worker))
@@ -911,14 +914,16 @@ export class MaildirDelivery {
           if (separately) c.failure = storeError(e)
         }
         if (--left > 0) return
-        if (failure === undefined) opened()
-        else if (separately && copies.some(standing)) {
-          this.copies = copies.filter(standing)
-          store.forget()
-          opened()
-        } else failed(failure.e)
+        if (failure === undefined) return opened()
+        if (!separately) return failed(failure.e)
+        try {
+          this.keepStanding() // the copies whose open failed are set aside; none left throws the first's failure
+        } catch (x) {
+          return failed(x)
+        }
+        opened()
       }
-      for (const c of copies) openCopy(store, c, worker, (ok, e) => one(c, ok, e))
+      for (const c of copies) openCopy(store, c, worker, one)
     }
     const cancel = store.slots.take(copies.length, go)
     // called off while waiting: nothing was made or opened, and nothing will be
@@ -1070,14 +1075,7 @@ export class MaildirDelivery {
     const inboxes = [...new Set(copies.map((c) => c.inbox))]
     const each = inboxes.map((d) =>
       attempt(() => sync(d)).catch((e: unknown) =>
-        Promise.all(
-          copies
-            .filter((c) => c.inbox === d)
-            .map((c) => {
-              c.failure = storeError(e)
-              return unlink(c.final).catch(noop)
-            }),
-        ),
+        Promise.all(copies.filter((c) => c.inbox === d).map((c) => setAside(c, e))),
       ),
     )
     return Promise.all(each).then(() => this.keepStanding())
@@ -1177,7 +1175,5 @@ const syncCopy = (c: Copy): Promise<void> => (c.file?.synced === true ? resolved
 const syncCopies = (copies: ReadonlyArray<Copy>): Promise<void> => {
   let all = true
   for (const c of copies) if (c.file?.synced !== true) all = false
-  return all
-    ? resolved
-    : settleAll(copies.map((c) => (c.file?.synced === true ? resolved : attempt(() => c.file!.sync()))))
+  return all ? resolved : settleAll(copies.map((c) => attempt(() => syncCopy(c))))
 }
