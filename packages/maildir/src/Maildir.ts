@@ -964,9 +964,17 @@ export class MaildirDelivery {
   private stepEach(step: (c: Copy) => Promise<void>): Promise<void> {
     const copies = this.copies
     if (!this.separately) return eachCopy(copies, step)
-    return Promise.all(copies.map((c) => attempt(() => step(c)).catch((e: unknown) => setAside(c, e)))).then(() =>
-      this.keepStanding(),
+    return Promise.all(copies.map((c) => attempt(() => step(c)).catch((e: unknown) => this.setAsideSynced(c, e)))).then(
+      () => this.keepStanding(),
     )
+  }
+
+  /**
+   * Set a copy aside after a failed step; when its file was found in new/ (a rename on a worker that died may
+   * have happened) the removal is synced too, so that a crash does not bring back a copy its client heard 451 for.
+   */
+  private setAsideSynced(c: Copy, e: unknown): Promise<void> {
+    return setAside(c, e).then((inNew) => (inNew ? this.store.folders.sync(c.inbox).catch(noop) : undefined))
   }
 
   /** Drop the copies set aside from the delivery; throw the first one's failure when none is left. */
@@ -1159,13 +1167,22 @@ const standing = (c: Copy): boolean => c.failure === undefined
 /**
  * Set a copy aside: its failure kept, its file closed and removed, from tmp/ or from new/ (a rename on a worker
  * that died may have happened; a final name never made is this copy's own, so its removal finds nothing).
+ * Resolves true when the file was found in new/ and removed there.
  */
-const setAside = (c: Copy, e: unknown): Promise<void> => {
+const setAside = (c: Copy, e: unknown): Promise<boolean> => {
   c.failure = storeError(e)
   return closeCopy(c)
     .catch(noop)
-    .then(() => Promise.all([unlink(c.tmp).catch(noop), unlink(c.final).catch(noop)]))
-    .then(noop)
+    .then(() =>
+      Promise.all([
+        unlink(c.tmp).catch(noop),
+        unlink(c.final).then(
+          () => true,
+          () => false,
+        ),
+      ]),
+    )
+    .then(([, inNew]) => inNew)
 }
 
 /** Sync one copy's file unless it writes through (opened with O_DSYNC). */

@@ -9,6 +9,8 @@
 //   docs/deployment.md's budget of descriptors says for a store given the worker;
 // - a step that cannot be copied to the worker (a detached buffer) threw out of the turn that sends the batch,
 //   crashing the process and leaving every step of the batch waiting.
+// - with copies landing separately, a copy whose rename on the worker was made but reported failed was taken
+//   back out of new/ without a sync of new/, so a crash could bring back a copy its client heard 451 for.
 import { spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -87,6 +89,39 @@ describe('a worker that dies', () => {
     expect((e as StoreError).reply.code).toBe(451)
     // the client hears 451 and sends again: the second message must not be delivered now
     expect(contents(store, list, 'new')).toEqual(list.map((a) => [`Delivered-To: ${a}\r\nSubject: first\r\n\r\n`]))
+    expect(contents(store, list, 'tmp')).toEqual(list.map(() => []))
+    await store.close()
+  })
+})
+
+describe('copies landing separately (LMTP), one of whose renames was made but reported failed', () => {
+  it('take that copy back out of new/ and sync new/ after the removal, and deliver the others', async () => {
+    const store = new Maildir(newRoot(), steady())
+    const list = addresses(10)
+    await store.begin(targets(list)).writeAll(chunks(enc('Subject: first\r\n\r\n'))) // the worker runs
+    // the rename into the third address's new/ is made, but its answer is lost, as when the worker dies
+    // between the rename and its answer
+    const struck = join(store.folder(list[2]!), 'new')
+    const events: string[] = []
+    const rename = store.workerSteps.rename.bind(store.workerSteps)
+    store.workerSteps.rename = (from, to) =>
+      rename(from, to).then(() => {
+        if (to.startsWith(struck + '/')) {
+          events.push('renamed')
+          throw Object.assign(new Error('worker ended'), { code: 'EIO' })
+        }
+      })
+    const sync = store.folders.sync.bind(store.folders)
+    store.folders.sync = (dir: string) => {
+      if (dir === struck) events.push(`sync, ${contents(store, [list[2]!], 'new')[0]!.length} in new/`)
+      return sync(dir)
+    }
+    const delivery = store.begin(targets(list), { separately: true })
+    await delivery.writeAll(chunks(enc('Subject: second\r\n\r\n')))
+    expect(delivery.failures.map((f) => f?.reply.code)).toEqual(list.map((_, i) => (i === 2 ? 451 : undefined)))
+    // the copy reported 451 is gone from new/, and the removal reached the disk before the delivery ended
+    expect(events).toEqual(['renamed', 'sync, 1 in new/'])
+    expect(contents(store, list, 'new').map((files) => files.length)).toEqual(list.map((_, i) => (i === 2 ? 1 : 2)))
     expect(contents(store, list, 'tmp')).toEqual(list.map(() => []))
     await store.close()
   })
