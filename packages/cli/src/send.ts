@@ -337,7 +337,8 @@ export const send = async (argv: ReadonlyArray<string>, loadClient: () => Promis
     })
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e)
-    if (msg.startsWith('invalid client options')) throw new UsageError(msg.replace(/\n/g, '; '))
+    // the options were built from flags: each problem is told by the flag it came from
+    if (msg.startsWith('invalid client options')) throw new UsageError(msg.split('\n').slice(1).map(byFlag).join('; '))
     const f = connectFailure(e, at, v.tls === true)
     stderr(`smtpure send: ${f.text}\n`)
     return f.code
@@ -370,3 +371,9 @@ export const send = async (argv: ReadonlyArray<string>, loadClient: () => Promis
     return f.code
   }
 }
+
+/** A client option's problem, told by the flag it came from (`smtp.helo: ...` is `--helo: ...`). */
+const byFlag = (problem: string): string =>
+  problem.replace(/^(smtp\.helo|host|port|ca|smtp\.auth(\.\w+)?):/, (_, path: string) =>
+    path === 'smtp.helo' ? '--helo:' : path === 'ca' ? '--ca:' : path.startsWith('smtp.auth') ? '--user:' : '--server:',
+  )

@@ -149,6 +149,11 @@ describe('smtpure send', () => {
       expect(out.code).toBe(64)
       expect(out.stderr.trim().split('\n')).toHaveLength(1)
     }
+    // an option the client's checks refuse is told by its flag
+    const helo = await runCli(['send', '--from', 'a@b', '--to', 'c@d', '--helo', 'bad helo', '-'], '')
+    expect(helo.code).toBe(64)
+    expect(helo.stderr).toMatch(/^smtpure: --helo: "bad helo" is not a domain name/)
+    expect(helo.stderr.trim().split('\n')).toHaveLength(1)
     const help = await runCli(['send', '--help'])
     expect(help.code).toBe(0)
     expect(help.stdout).toContain('Examples:')
