@@ -374,6 +374,14 @@ export const send = async (argv: ReadonlyArray<string>, loadClient: () => Promis
 
 /** A client option's problem, told by the flag it came from (`smtp.helo: ...` is `--helo: ...`). */
 const byFlag = (problem: string): string =>
-  problem.replace(/^(smtp\.helo|host|port|ca|smtp\.auth(\.\w+)?):/, (_, path: string) =>
-    path === 'smtp.helo' ? '--helo:' : path === 'ca' ? '--ca:' : path.startsWith('smtp.auth') ? '--user:' : '--server:',
-  )
+  problem
+    .replace(/^verify: false/, '--tls-insecure')
+    .replace(/^(smtp\.helo|host|port|ca|smtp\.auth(\.\w+)?):/, (_, path: string) =>
+      path === 'smtp.helo'
+        ? '--helo:'
+        : path === 'ca'
+          ? '--ca:'
+          : path.startsWith('smtp.auth')
+            ? '--user:'
+            : '--server:',
+    )

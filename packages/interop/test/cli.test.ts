@@ -205,7 +205,7 @@ describe('smtpure on deno only', () => {
       message,
     )
     expect(out.code).toBe(64)
-    expect(out.stderr).toMatch(/^smtpure: invalid client options:; verify: false is not available on Deno .*\n$/)
+    expect(out.stderr).toMatch(/^smtpure: --tls-insecure is not available on Deno .*\n$/)
   })
 })
 
