@@ -86,7 +86,10 @@ const fields = {
    * `maxBadCommands`, as in Postfix's junk command limit. 0 for no limit.
    */
   maxJunkCommands: Count,
-  /** Messages per session; MAIL after that many gets 421 and the session closes (Exim's default 1000); 0 for none. */
+  /**
+   * Messages per session, each message whose data was sent counting (delivered or refused, a chunk too big
+   * included); MAIL after that many gets 421 and the session closes (Exim's default 1000); 0 for none.
+   */
   maxMessagesPerSession: Count,
   bareLineEndings: BareLineEndings,
   /**

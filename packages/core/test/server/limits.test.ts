@@ -120,6 +120,17 @@ describe('junk commands and messages per session', () => {
     expect(h.read()).toBe('421 4.7.0 Too many messages in this session, closing transmission channel\r\n')
     expect(h.closed).toBe(true)
   })
+
+  it('a message refused as too big counts toward maxMessagesPerSession, whether DATA or a BDAT chunk ended it', () => {
+    // one message ended by its end of data, one refused at a chunk that is not its last (the client resets)
+    const h = new Harness({ maxMessagesPerSession: 2, maxMessageSize: 4 }).feed('EHLO c.example\r\n')
+    const envelope = 'MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n'
+    h.feed(envelope + 'DATA\r\n0123456789\r\n.\r\n' + envelope + 'BDAT 10\r\n0123456789RSET\r\n')
+    expect(h.read()).toMatch(/552 5\.3\.4 .*\r\n.*552 5\.3\.4 .*\r\n250 2\.0\.0 .*\r\n$/s)
+    h.feed('MAIL FROM:<a@b.example>\r\n')
+    expect(h.read()).toBe('421 4.7.0 Too many messages in this session, closing transmission channel\r\n')
+    expect(h.closed).toBe(true)
+  })
 })
 
 /** `bytes` one octet at a time, cycled forever, each after the next of `gaps` (also cycled). */

@@ -4,7 +4,7 @@
 import { Replies, type Reply, reply } from '../../Reply.js'
 import { type Out, bad, closeWith, facts, say } from '../effects.js'
 import { messageStart } from '../Output.js'
-import { type Phase, type ServerState, withPhase } from '../State.js'
+import { type Phase, type ServerState, update, withPhase } from '../State.js'
 import { endOfMessage, noRecipients, streamPieces } from './data.js'
 
 type BdatPhase = Extract<Phase, { _tag: 'Bdat' }>
@@ -108,7 +108,9 @@ const chunkDone = (s: ServerState, out: Out, p: BdatPhase): ServerState => {
       refused: 0,
       chunked: { ...p.chunked, failed: true },
     }
-    return withPhase(s, phase)
+    // the message ends here, refused, as one too big at the end of DATA does: it counts toward the session's
+    // maxMessagesPerSession, so that resending it over and over is not free
+    return update(s, { phase, messages: s.messages + 1 })
   }
   say(s, out, reply(250, '2.0.0', `${p.chunked.size} octets received`))
   return withPhase(s, { _tag: 'Envelope', hello: p.hello, tx: p.tx, refused: 0, chunked: p.chunked })
