@@ -64,8 +64,12 @@ export type Question =
 
 export type QuestionTag = Question['_tag']
 
-/** Why a message that had started streaming will not be asked about. */
-export type AbortReason = 'tooBig' | 'bareLineEnding' | 'lineTooLong' | 'reset' | 'closed' | 'timeout' | 'shutdown'
+/**
+ * Why a message that had started streaming will not be asked about. `chunkRefused`: a BDAT command of its
+ * transaction was refused (RFC 3030 2: the transaction has failed), so a chunk of it is missing.
+ */
+export type AbortReason =
+  'tooBig' | 'bareLineEnding' | 'lineTooLong' | 'chunkRefused' | 'reset' | 'closed' | 'timeout' | 'shutdown'
 
 /** The application asked for something that makes no sense; the state was left unchanged. */
 export interface Misuse {

@@ -323,11 +323,13 @@ const allowedBeforeTls: ReadonlyArray<Verb> = ['NOOP', 'EHLO', 'LHLO', 'STARTTLS
 
 const onCommand = (s: ServerState, out: Out, verb: Verb, arg: string): ServerState => {
   const phase = s.phase._tag as CommandPhase
+  const disabledReply = disabled(s.config, verb)
   const refusal =
-    disabled(s.config, verb) ??
+    disabledReply ??
     (s.config.requireTls && !s.tls && !allowedBeforeTls.includes(verb) ? Replies.tlsRequired : undefined) ??
     (accepts(phase, verb) ? undefined : outOfSequence(phase, verb, s.config.lmtp))
-  if (refusal !== undefined) return verb === 'BDAT' ? refuseBdat(s, out, arg, refusal) : bad(s, out, refusal)
+  if (refusal !== undefined)
+    return verb === 'BDAT' ? refuseBdat(s, out, arg, refusal, refusal !== disabledReply) : bad(s, out, refusal)
   return isJunk(s, verb) ? countJunk(run(s, out, verb, arg), out) : run(s, out, verb, arg)
 }
 

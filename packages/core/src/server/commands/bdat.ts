@@ -1,9 +1,11 @@
 // BDAT (RFC 3030 2): a chunk of exactly the declared size follows the command line. Its octets are
-// read even when the command is refused, so message data is never taken for commands; after a
-// failed chunk, further chunks are read and refused with 503 until RSET.
+// read even when the command is refused, so message data is never taken for commands. A refused BDAT
+// fails its transaction, whatever the refusal (a size too big, a line that does not parse, no
+// recipients yet): its chunk is not part of the message, so no later chunk may complete it. Further
+// chunks are read and refused with 503 until RSET.
 import { Replies, type Reply, reply } from '../../Reply.js'
 import { type Out, bad, closeWith, facts, say } from '../effects.js'
-import { messageStart } from '../Output.js'
+import { messageAborted, messageStart } from '../Output.js'
 import { type Phase, type ServerState, update, withPhase } from '../State.js'
 import { endOfMessage, noRecipients, streamPieces } from './data.js'
 
@@ -36,21 +38,36 @@ const looseSize = (arg: string): number | undefined => {
 /**
  * Refuse a BDAT command: read and drop its chunk if its size can be made out, then reply. When it cannot
  * (no digits, or more than any octet count can be), nobody knows where the chunk ends, so its octets would
- * run as commands: the framing is lost and the session ends (reply, then close).
+ * run as commands: the framing is lost and the session ends (reply, then close). Within a transaction the
+ * refusal fails it (see `failTransaction`), unless BDAT is not offered at all (`failsTransaction` false): no
+ * BDAT can then add to a message, and a client may still send its data with DATA.
  */
-export const refuseBdat = (s: ServerState, out: Out, arg: string, r: Reply): ServerState => {
+export const refuseBdat = (s0: ServerState, out: Out, arg: string, r: Reply, failsTransaction = true): ServerState => {
   const size = parseBdat(arg)?.size ?? looseSize(arg)
-  if (size === undefined && arg.trim() === '') return bad(s, out, Replies.badBdat) // no size, so no chunk follows
   // A size of digits too big to count is a limit (RFC 1870 6.1's 552); either way the chunk is lost.
-  if (size === undefined)
+  if (size === undefined && arg.trim() !== '')
     return closeWith(
-      s,
+      s0,
       out,
       /^[ \t]+[0-9]+(?:[ \t]+LAST)?[ \t]*$/i.test(arg) ? Replies.bdatHuge : Replies.bdatUnframed,
       'tooBig',
     )
+  const s = failsTransaction ? failTransaction(s0, out) : s0
+  if (size === undefined) return bad(s, out, Replies.badBdat) // no size, so no chunk follows
   if (size === 0) return bad(s, out, r)
   return withPhase(s, { _tag: 'BdatDiscard', remaining: size, reply: r, after: s.phase })
+}
+
+/**
+ * A BDAT refused within a transaction fails it (RFC 3030 2): a message whose chunks had begun to stream is
+ * aborted, and every later BDAT, DATA or RCPT gets 503 until RSET. Otherwise the chunks sent after the
+ * refused one (pipelined before the client read the refusal) would complete a message missing a chunk.
+ */
+const failTransaction = (s: ServerState, out: Out): ServerState => {
+  const p = s.phase
+  if (p._tag !== 'Envelope' || p.chunked?.failed === true) return s
+  if (p.chunked !== undefined) out.push(messageAborted('chunkRefused'))
+  return withPhase(s, { ...p, chunked: { size: p.chunked?.size ?? 0, failed: true } })
 }
 
 export const onBdat = (s: ServerState, out: Out, arg: string): ServerState => {

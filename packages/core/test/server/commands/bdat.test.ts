@@ -59,6 +59,53 @@ describe('server session', () => {
       expect(h.delivered).toHaveLength(0)
       expect(h.aborted).toEqual(['tooBig'])
     })
+    it.each([
+      ['a line that parses only for its white space', 'BDAT 5  ', '501 5.5.4 Syntax: BDAT chunk-size [LAST]'],
+      ['a bare LF ending the line', 'BDAT 5\n', '500 5.5.2'],
+      ['no argument (no chunk follows)', 'BDAT', '501 5.5.4 Syntax: BDAT chunk-size [LAST]'],
+    ])(
+      'a chunk refused for %s fails the transaction: later chunks get 503, no message is made of the others (RFC 3030 2)',
+      (_n, refused, reply) => {
+        const h = envelope()
+        const chunk = refused === 'BDAT' ? '' : 'part2'
+        h.feed(`BDAT 5\r\npart1${refused}${refused.endsWith('\n') ? '' : '\r\n'}${chunk}BDAT 5 LAST\r\npart3`)
+        const replies = h.read().split('\r\n')
+        expect(replies[0]).toBe('250 2.0.0 5 octets received')
+        expect(replies[1]!.startsWith(reply)).toBe(true)
+        expect(replies[2]).toBe('503 5.5.1 Transaction failed; send RSET')
+        expect(h.questions.filter((q) => q._tag === 'Message')).toHaveLength(0)
+        expect(h.delivered).toHaveLength(0)
+        expect(h.aborted).toEqual(['chunkRefused'])
+        // RSET ends the failed transaction; the next one is whole
+        h.feed('RSET\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nBDAT 3 LAST\r\nabc')
+        expect(h.read()).toBe('250 2.0.0 Ok\r\n250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.0.0 Ok\r\n')
+        expect(bodyText(h.delivered[0]!)).toBe('abc')
+      },
+    )
+    it('a first chunk refused (no recipient yet) fails the transaction too: a RCPT after it cannot start a message without it', () => {
+      const h = new Harness({}, (q) =>
+        q._tag === 'Rcpt' && q.to.localPart === 'no' ? reject(reply(550, '5.1.1', 'No')) : accept(),
+      )
+      h.feed('EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<no@y.example>\r\n')
+      h.read()
+      h.feed('BDAT 5\r\npart1RCPT TO:<x@y.example>\r\nBDAT 5 LAST\r\npart2')
+      const replies = h.read().split('\r\n')
+      expect(replies[0]).toMatch(/^5\d\d /) // no valid recipients
+      expect(replies.slice(1)).toEqual([
+        '503 5.5.1 Bad sequence of commands',
+        '503 5.5.1 Transaction failed; send RSET',
+        '',
+      ])
+      expect(h.delivered).toHaveLength(0)
+    })
+    it('with CHUNKING off, a refused BDAT leaves the transaction to DATA', () => {
+      const h = envelope({ chunking: false, binaryMime: false })
+      h.feed('BDAT 3\r\nabcDATA\r\nxyz\r\n.\r\n')
+      expect(h.read()).toBe(
+        '502 5.5.1 Command not implemented\r\n354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 Ok\r\n',
+      )
+      expect(bodyText(h.delivered[0]!)).toBe('xyz\r\n')
+    })
     it('503 for DATA after BDAT in one transaction (RFC 3030 2)', () => {
       const h = envelope()
       h.feed('BDAT 1\r\nxDATA\r\n')
