@@ -100,10 +100,53 @@ export interface ClientSessionOptions {
   readonly peer?: { readonly host: string; readonly port: number }
 }
 
-/** Any octet above 127? */
-const eightBit = (bytes: Uint8Array): boolean => {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 0x7f) return true
-  return false
+const CR = 0x0d
+const LF = 0x0a
+const HIGHS = 0x80808080
+const BELOW14 = 0x0e0e0e0e
+
+/**
+ * What one pass over a whole text body tells:
+ * - `eightBit`: is any octet above 127?
+ * - `size`: the octets it takes as sent, each line ending CRLF (RFC 1870 5 counts the CRLF pairs): every
+ *   bare LF or bare CR goes out as CRLF, one octet more, and a body that stops mid-line gets a CRLF (RFC 5321
+ *   4.1.1.4). The dots doubled by dot-stuffing do not count (RFC 1870 5).
+ * Whole 32-bit words are tested at once (an octet above 127; an octet below 14, as CR and LF are), so text
+ * costs a few integer operations per four octets, some 20 ms for 50 MB.
+ */
+const textFacts = (b: Uint8Array): { readonly eightBit: boolean; readonly size: number } => {
+  let high = false
+  let extra = 0
+  // the octet at i: a CR or LF without its partner adds one
+  const look = (i: number): void => {
+    const c = b[i]!
+    if (c > 0x7f) high = true
+    else if (c === LF) {
+      if (i === 0 || b[i - 1] !== CR) extra++
+    } else if (c === CR && b[i + 1] !== LF) extra++
+  }
+  const n = b.length
+  const head = Math.min(n, (4 - (b.byteOffset & 3)) & 3)
+  const count = (n - head) >>> 2
+  let i = 0
+  for (; i < head; i++) look(i)
+  if (count > 0) {
+    const words = new Uint32Array(b.buffer, b.byteOffset + head, count)
+    for (let w = 0; w < count; w++) {
+      const v = words[w]!
+      if ((v & HIGHS) !== 0 || ((v - BELOW14) & ~v & HIGHS) !== 0) {
+        const at = head + w * 4
+        look(at)
+        look(at + 1)
+        look(at + 2)
+        look(at + 3)
+      }
+    }
+    i = head + count * 4
+  }
+  for (; i < n; i++) look(i)
+  const last = b[n - 1]
+  return { eightBit: high, size: n + extra + (n > 0 && last !== LF && last !== CR ? 2 : 0) }
 }
 
 /**
@@ -122,19 +165,8 @@ const eightBitHeader = (bytes: Uint8Array): boolean => {
 }
 
 /**
- * The size declared for a whole text body (RFC 1870 6: "the client's estimate"): its octets, and the CRLF
- * that a body stopping mid-line gets (RFC 5321 4.1.1.4). Exact for a body with CRLF line ends; each bare LF
- * or CR goes out as CRLF, one octet more than declared. Counting them would take a pass over the body,
- * a tenth of a second for 50 MB.
- */
-const declaredSize = (b: Uint8Array): number => {
-  const last = b[b.length - 1]
-  return b.length > 0 && last !== 0x0a && last !== 0x0d ? b.length + 2 : b.length
-}
-
-/**
  * What a body given whole (bytes or text) says of itself, where the envelope does not:
- * - its size (see `declaredSize`), sent as SIZE= to a server that offers SIZE, so that one whose limit it
+ * - its size (see `textFacts`), sent as SIZE= to a server that offers SIZE, so that one whose limit it
  *   passes refuses it before the data (RFC 1870 6); the client refuses it first, as `Unsupported`, when the
  *   server announced the limit;
  * - 8-bit octets: BODY=8BITMIME (RFC 6152 3: without it the body counts as 7BIT);
@@ -147,8 +179,10 @@ const withBodyFacts = (m: OutgoingMessage): ClientEnvelope => {
   if (params?.size !== undefined && params.body !== undefined && params.smtpUtf8 !== undefined) return m.envelope
   const whole = typeof m.body === 'string' ? encode(m.body) : m.body instanceof Uint8Array ? m.body : undefined
   if (whole === undefined) return m.envelope
-  const size = params?.size ?? (params?.body === 'BINARYMIME' ? whole.length : declaredSize(whole))
-  if (!eightBit(whole)) return { ...m.envelope, params: { ...params, size } }
+  const facts = textFacts(whole)
+  // BINARYMIME goes octet for octet (RFC 3030 3)
+  const size = params?.size ?? (params?.body === 'BINARYMIME' ? whole.length : facts.size)
+  if (!facts.eightBit) return { ...m.envelope, params: { ...params, size } }
   const utf8Header = params?.smtpUtf8 === undefined && eightBitHeader(whole)
   return {
     ...m.envelope,

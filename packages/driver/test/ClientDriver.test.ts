@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { clientConfig, serverConfig, type ClientOptions, type ServerOptions } from '@smtpure/core'
 import {
@@ -128,7 +129,7 @@ describe('startClientSession', () => {
     expect(seen).toHaveLength(5) // no MAIL reached that server
   })
 
-  it('a whole body goes with its size, exact for CRLF line ends (RFC 1870 6), and one over the limit is not sent', async () => {
+  it('a whole body goes with its size as sent, bare LF and CR counted as CRLF (RFC 1870 5), and one over the limit is not sent', async () => {
     const announced: Array<number | undefined> = []
     const received: number[] = []
     const hooks: ServerHooks = {
@@ -142,14 +143,47 @@ describe('startClientSession', () => {
     const envelope = { from: 'a@b.example', to: ['c@d.example'] }
     const { session } = connect({}, { maxMessageSize: 100 }, hooks)
     // a last line without its break gets one, a line's leading dot is no octet more; bare LF and CR leave as
-    // CRLF, one octet more each than the estimate counts (RFC 1870 6 lets it be one)
+    // CRLF, one octet more each
     for (const body of ['Subject: x\r\n\r\nbody\r\n', 'Subject: x\r\n\r\n.dot\r\nlast', '', 'Subject: x\n\nbare\rends'])
       expect((await session.send({ envelope, body })).status).toBe('accepted')
     const tooBig = await session.send({ envelope, body: 'x'.repeat(99) + '\r\n' })
+    // 90 octets with LF line ends are 135 as sent: over the limit, so not sent either
+    const tooBigWithLf = await session.send({ envelope, body: 'ab\n'.repeat(30) })
     await session.quit()
     expect(received).toEqual([20, 26, 0, 26])
-    expect(announced).toEqual([20, 26, 0, 23])
-    expect(tooBig).toMatchObject({ status: 'permanent', error: { _tag: 'Unsupported', extension: 'SIZE' } })
+    expect(announced).toEqual([20, 26, 0, 26])
+    for (const refused of [tooBig, tooBigWithLf])
+      expect(refused).toMatchObject({ status: 'permanent', error: { _tag: 'Unsupported', extension: 'SIZE' } })
+  })
+
+  it('the size declared for any text body is the octets the server receives (property)', async () => {
+    const announced: Array<number | undefined> = []
+    const received: number[] = []
+    const hooks: ServerHooks = {
+      onMailFrom: (_f, params) => void announced.push(params.size),
+      onMessage: async (m) => {
+        let n = 0
+        for await (const c of m.chunks) n += c.length
+        received.push(n)
+      },
+    }
+    const envelope = { from: 'a@b.example', to: ['c@d.example'] }
+    const { session } = connect({}, { smtpUtf8: true }, hooks)
+    // pieces around the line ends, in a buffer at any offset (the scan reads aligned words in the middle)
+    const piece = fc.constantFrom('a', 'word', '\r', '\n', '\r\n', '.', '\u00e9', 'line of text ')
+    await fc.assert(
+      fc.asyncProperty(fc.array(piece, { maxLength: 40 }), fc.nat({ max: 7 }), async (pieces, offset) => {
+        const text = new TextEncoder().encode(pieces.join(''))
+        const body = new Uint8Array(text.length + offset)
+        body.set(text, offset)
+        announced.length = 0
+        received.length = 0
+        expect((await session.send({ envelope, body: body.subarray(offset) })).status).toBe('accepted')
+        expect(announced).toEqual(received)
+      }),
+      { numRuns: 200 },
+    )
+    await session.quit()
   })
 
   it('a refused greeting rejects ready with a typed error', async () => {
