@@ -55,7 +55,7 @@ Exit status:
   0   every recipient accepted
   64  bad usage (a flag, an address)
   65  the server refused the message itself with 5yz after its data (the envelope could not be sent)
-  66  the message file or the --ca file cannot be read
+  66  the message file or the --ca file cannot be read (or holds no certificate)
   69  refused with 5yz before the data (greeting, EHLO, STARTTLS, AUTH itself, sender, recipients),
       or the server lacks what is needed (STARTTLS with --starttls, AUTH with --user, an extension
       the message needs), or TLS failed
@@ -308,6 +308,9 @@ export const send = async (argv: ReadonlyArray<string>, loadClient: () => Promis
     } catch (e) {
       throw new InputError(`cannot read ${v.ca}: ${e instanceof Error ? e.message : String(e)}`)
     }
+    // a file with no certificate would add none, silently, and the check would then fail for want of it
+    if (!ca.includes('-----BEGIN CERTIFICATE-----'))
+      throw new InputError(`--ca: ${v.ca} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`)
   }
   const message = await readMessage(positionals[0])
 

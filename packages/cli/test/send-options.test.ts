@@ -25,7 +25,7 @@ describe('smtpure send --allow-insecure-auth', () => {
 })
 
 describe('smtpure send --ca', () => {
-  it('trusts the CA in the file for STARTTLS; a file that cannot be read is exit 66', async () => {
+  it('trusts the CA in the file for STARTTLS; a file that cannot be read or holds no certificate is exit 66', async () => {
     const certs = makeCerts()
     const r = await serve([
       '--maildir',
@@ -43,6 +43,12 @@ describe('smtpure send --ca', () => {
     expect(ok.code).toBe(0)
     const missing = await runCli([...args, '--ca', join(certs.dir, 'nope.pem'), '-'], message)
     expect(missing.code).toBe(66)
+    // a file that holds no certificate is no CA: told before connecting, not as a failed check
+    const noCert = await runCli([...args, '--ca', join(certs.dir, 'key.pem'), '-'], message)
+    expect(noCert.code).toBe(66)
+    expect(noCert.stderr).toBe(
+      `smtpure: --ca: ${join(certs.dir, 'key.pem')} holds no PEM certificate (-----BEGIN CERTIFICATE-----)\n`,
+    )
   })
 })
 
