@@ -146,13 +146,18 @@ export class BunTransport implements Transport {
   /** @internal */
   onClose(error?: unknown): void {
     if (this.ended) return
+    this.shutDown()
+    this.events?.closed(error ?? undefined)
+  }
+
+  /** The connection is gone: nothing more is written, and whoever waits for a drain or the end is let go. */
+  private shutDown(): void {
     this.ended = true
     clearTimeout(this.cutOff)
     clearTimeout(this.lingering)
     this.queue = []
     this.settleDrain()
     this.settleGone()
-    this.events?.closed(error ?? undefined)
   }
 
   /** Close the connection at once, whatever is still queued and whether or not the peer reads (a server's close deadline). */
@@ -263,6 +268,11 @@ export class BunTransport implements Transport {
           // onSecure. On the client `ok` is also false for a server certificate that did not verify.
           handshake: (s, ok, error) => {
             if (!ok && (role.server || role.tls.rejectUnauthorized !== false)) {
+              // The session hears of the failure from this rejection. Bun runs the close handler within
+              // terminate(), so the socket is detached first: told as a lost connection, the failure would come
+              // to the session before the rejection and hide it.
+              slot.transport = undefined
+              this.shutDown()
               reject(
                 error ??
                   new Error(role.server ? 'the TLS handshake failed' : 'the server certificate was not verified'),
