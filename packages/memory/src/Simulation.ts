@@ -37,7 +37,7 @@ export interface StoredMessage {
 
 /** Counts over one run. */
 export interface Summary {
-  /** Transactions submitted (each attempt counts). */
+  /** Attempts that connected, each counted whether or not its transaction got a result. */
   sent: number
   accepted: number
   rejected: number
@@ -45,7 +45,11 @@ export interface Summary {
   unknown: number
   /** Connections refused (nothing listening: a crashed server). */
   refused: number
-  /** Copies committed by final stores. */
+  /**
+   * Copies committed by final stores, and copies past the first of one message: counted by the built-in
+   * scenarios' checks (`runDirect`, `runRelay`), which know each message. A simulation of your own leaves
+   * both 0; each server's `committed` holds its copies.
+   */
   delivered: number
   duplicates: number
   bounced: number
@@ -339,7 +343,8 @@ export class Simulation {
 
   /**
    * One attempt from host `from` to server `to`: connect, greet, send the message, QUIT, and wait until
-   * the connection is closed. Never rejects.
+   * the connection is closed. Rejects only when `from` cannot be a client's EHLO name (an OptionsError-like
+   * `Error`, `invalid client options: ...`), before anything connects; otherwise never.
    */
   async attempt(
     from: string,
@@ -347,6 +352,7 @@ export class Simulation {
     message: SimMessage,
     onResult?: (result: MessageResult) => void,
   ): Promise<Attempt> {
+    const config = this.clientConfig(from) // a host name that cannot be an EHLO name fails here, before connecting
     let transport
     try {
       transport = await this.network.connect(from, to)
@@ -354,7 +360,7 @@ export class Simulation {
       this.summary.refused++
       return { status: 'refused', result: undefined }
     }
-    const session = startClientSession(transport, { config: this.clientConfig(from), runtime: this.runtime })
+    const session = startClientSession(transport, { config, runtime: this.runtime })
     let result: MessageResult | undefined
     try {
       result = await session.send({ envelope: { from: message.from, to: message.to }, body: message.body })
@@ -366,11 +372,11 @@ export class Simulation {
     void session.quit()
     await session.closed
     const s = this.summary
+    s.sent++
     if (result === undefined) {
       s.temporary++
       return { status: 'temporary', result }
     }
-    s.sent++
     if (result.error?._tag === 'Timeout') s.timeouts++
     s[result.status === 'permanent' ? 'rejected' : result.status]++
     this.trace.record({ at: this.scheduler.now, conn: '', from, to, kind: 'result', text: result.status })

@@ -50,7 +50,9 @@ export class Trace {
     this.mixText(e.to)
     if (e.text !== undefined) this.mixText(e.text)
     if (e.bytes !== undefined) for (let i = 0; i < e.bytes.length; i++) this.mix(e.bytes[i]!)
-    this.events?.push(e)
+    // kept events hold their own copy: the receiver may change the octets it was handed (a hook that wipes a
+    // chunk once stored), and the trace must still show what crossed the link
+    this.events?.push(e.bytes === undefined ? e : { ...e, bytes: e.bytes.slice() })
   }
 
   /** Sixteen hex digits. */
