@@ -50,6 +50,18 @@ export const bunTlsInfo = (s: Socket<Slot>, server: boolean): TlsInfo => {
   }
 }
 
+/**
+ * Did a handshake that Bun reports not `ok` fail as TLS, rather than only in verifying the peer's certificate?
+ * A client that does not verify (`rejectUnauthorized: false`) goes on after the second, never after the first:
+ * a system error (`EPROTO`, `ECONNRESET`: the peer spoke no TLS, or left) or one from the TLS library itself.
+ * Bun names a certificate's failure by OpenSSL's verify code (`DEPTH_ZERO_SELF_SIGNED_CERT`, ...).
+ */
+export const handshakeBroke = (error: Error | undefined): boolean => {
+  if (error === undefined) return false
+  const code = String((error as Error & { code?: unknown }).code ?? '')
+  return /^E[A-Z]+$/.test(code) || /SSL routines|handshake/i.test(error.message)
+}
+
 /** How a BunTransport ends its side of the connection. */
 export interface BunTransportOptions {
   /**
@@ -267,7 +279,7 @@ export class BunTransport implements Transport {
           // else): a client certificate that did not verify still has `ok`, and the application judges it in
           // onSecure. On the client `ok` is also false for a server certificate that did not verify.
           handshake: (s, ok, error) => {
-            if (!ok && (role.server || role.tls.rejectUnauthorized !== false)) {
+            if (!ok && (role.server || role.tls.rejectUnauthorized !== false || handshakeBroke(error))) {
               // The session hears of the failure from this rejection. Bun runs the close handler within
               // terminate(), so the socket is detached first: told as a lost connection, the failure would come
               // to the session before the rejection and hide it.

@@ -8,7 +8,7 @@ import {
   clientSessionOptionsOf,
   startClientSession,
 } from '@smtpure/driver'
-import { BunTransport, type Slot, bunHandlers, bunTlsInfo } from './BunTransport.ts'
+import { BunTransport, type Slot, bunHandlers, bunTlsInfo, handshakeBroke } from './BunTransport.ts'
 import { bunRuntime } from './runtime.ts'
 
 const isIp = (host: string): boolean => /^[0-9.]+$/.test(host) || host.includes(':')
@@ -54,7 +54,9 @@ export const connectSmtp = async (options: ConnectOptions): Promise<ClientSessio
               handshake: (s, ok, error) =>
                 done(
                   s,
-                  ok || tls.rejectUnauthorized === false ? null : (error ?? new Error('certificate not verified')),
+                  ok || (tls.rejectUnauthorized === false && !handshakeBroke(error))
+                    ? null
+                    : (error ?? new Error('certificate not verified')),
                 ),
             }
           : { open: (s) => done(s) }),

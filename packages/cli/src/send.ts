@@ -201,10 +201,15 @@ const connectWords: Readonly<Record<string, string>> = {
 }
 
 /** Why a connection could not be made, as one line and an exit code (a TLS failure is 69, the rest 75). */
-const connectFailure = (e: unknown, at: Context, implicitTls: boolean): { text: string; code: number } => {
+export const connectFailure = (e: unknown, at: Context, implicitTls: boolean): { text: string; code: number } => {
   const message = oneLine(e instanceof Error ? e.message : String(e))
   const code = typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : ''
-  if (implicitTls && (certificateProblem(`${code} ${message}`) || /SSL|TLS/.test(code)))
+  // with implicit TLS a handshake failure is the connection's: Node names it ERR_SSL_..., Bun EPROTO with the TLS
+  // library's words
+  if (
+    implicitTls &&
+    (certificateProblem(`${code} ${message}`) || /SSL|TLS|^EPROTO$/.test(code) || /SSL routines/.test(message))
+  )
     return { text: tlsText(at.server, message), code: EX_UNAVAILABLE }
   const words = connectWords[code]
   return {

@@ -5,7 +5,7 @@ import * as tls from 'node:tls'
 import { describe, expect, it } from 'vitest'
 import { makeCerts } from '../../node/test/certs.js'
 import type { ClientError } from '@smtpure/core'
-import { failure } from '../src/send.js'
+import { connectFailure, failure } from '../src/send.js'
 import { runCli } from './cli.js'
 import { type Script, fakeServer, hangUp, willing } from './fakeServer.js'
 
@@ -272,6 +272,23 @@ describe('failure: every error of a client session, in words', () => {
     ],
   ])('%j', (error, text, code) => {
     expect(failure(error, at)).toEqual({ text, code })
+  })
+})
+
+describe('a connection that fails its implicit TLS handshake is a TLS failure (69) on every runtime, not a retry (75)', () => {
+  const at = { server: '192.0.2.1:465', user: undefined, lmtp: false }
+  const error = (code: string, message: string) => Object.assign(new Error(message), { code })
+  it.each([
+    ['Node', error('ERR_SSL_WRONG_VERSION_NUMBER', 'SSL routines:ssl3_get_record:wrong version number')],
+    ['Bun', error('EPROTO', 'error:100000f7:SSL routines:OPENSSL_internal:WRONG_VERSION_NUMBER')],
+    ['a certificate', error('DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate')],
+  ])('%s', (_runtime, e) => {
+    expect(connectFailure(e, at, true).code).toBe(69)
+    expect(connectFailure(e, at, true).text).toMatch(/^TLS with the server at 192\.0\.2\.1:465 failed: /)
+  })
+  it('without TLS the same system error is a connection that could not be made (75)', () => {
+    expect(connectFailure(error('ECONNREFUSED', 'connect ECONNREFUSED'), at, true).code).toBe(75)
+    expect(connectFailure(error('EPROTO', 'protocol error'), at, false).code).toBe(75)
   })
 })
 

@@ -1,6 +1,7 @@
 // Conformance cases of the protocol over real sockets: greeting, transactions, pipelining,
 // STARTTLS both ways, implicit TLS, AUTH and LMTP (RFC 5321, 2920, 3207, 8314, 4954, 2033).
 import * as assert from 'node:assert/strict'
+import * as net from 'node:net'
 import { type ServerHooks, SmtpClientError, SmtpError } from '@smtpure/driver'
 import { makeCerts } from './certs.ts'
 import { type Adapter, type Case, context, message, ok, sleep, withServer } from './harness.ts'
@@ -174,6 +175,59 @@ export const protocolCases = (adapter: Adapter): ReadonlyArray<Case> => {
         })
       },
     },
+    // Deno verifies every certificate: its client refuses `verify: false` (packages/interop/test/cli.test.ts holds that)
+    ...(adapter.name === 'deno'
+      ? []
+      : [
+          {
+            name: 'STARTTLS with verification off: a certificate from an unknown CA is taken, and the message goes',
+            run: () =>
+              withServer(adapter, { tls: tlsFiles() }, {}, async ({ port, stored }) => {
+                const session = await client(port, { security: 'starttls', verify: false, servername: 'localhost' })
+                assert.equal((await session.ready).tls, true)
+                const sent = await session.send({
+                  envelope: { from: 'a@example.org', to: ['x@example.com'] },
+                  body: message('unverified'),
+                })
+                assert.equal(sent.status, 'accepted')
+                await session.quit()
+                assert.equal(stored.length, 1)
+              }),
+          },
+          {
+            name: 'STARTTLS with verification off: a server that speaks no TLS after its 220 fails the handshake, told as such',
+            run: async () => {
+              // a server that offers STARTTLS, says 220, and then sends plain text where its handshake should be
+              const server = net.createServer((socket) => {
+                socket.on('error', () => undefined)
+                socket.write('220 fake.example ESMTP\r\n')
+                socket.on('data', (d: Uint8Array) => {
+                  const line = new TextDecoder('latin1').decode(d)
+                  if (/^EHLO /i.test(line)) socket.write('250-fake.example\r\n250 STARTTLS\r\n')
+                  else if (/^STARTTLS/i.test(line)) {
+                    socket.write('220 2.0.0 Ready to start TLS\r\n')
+                    setTimeout(() => socket.write('this is no TLS at all\r\n'.repeat(40)), 100)
+                  }
+                })
+              })
+              await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+              try {
+                const port = (server.address() as net.AddressInfo).port
+                const session = await client(port, { security: 'starttls', verify: false, servername: 'localhost' })
+                await assert.rejects(
+                  session.ready,
+                  (e: unknown) =>
+                    e instanceof SmtpClientError &&
+                    e.error._tag === 'ProtocolError' &&
+                    e.error.reason.startsWith('TLS handshake failed: '),
+                )
+                await session.closed
+              } finally {
+                server.close()
+              }
+            },
+          },
+        ]),
     {
       name: 'STARTTLS: plaintext pipelined behind the command is discarded (RFC 3207 4)',
       run: () =>
