@@ -87,8 +87,8 @@ const fields = {
    */
   maxJunkCommands: Count,
   /**
-   * Messages per session, each message whose data was sent counting (delivered or refused, a chunk too big
-   * included); MAIL after that many gets 421 and the session closes (Exim's default 1000); 0 for none.
+   * Messages per session, each message delivered or refused counting (at the end of its data, or at a refused
+   * BDAT chunk); MAIL after that many gets 421 and the session closes (Exim's default 1000); 0 for none.
    */
   maxMessagesPerSession: Count,
   bareLineEndings: BareLineEndings,

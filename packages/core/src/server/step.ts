@@ -232,7 +232,7 @@ const onLine = (s: ServerState, out: Out, buf: Uint8Array, start: number, end: n
   // A refused line that is a BDAT still has its chunk read, so chunk bytes never run as commands
   // (RFC 3030 2); other refused lines just count as errors.
   const refuse = (r: Reply): ServerState =>
-    isBdatLine(buf, start, bodyEnd) && s.phase._tag !== 'Sasl'
+    (isBdatLine(buf, start, bodyEnd) || isBareBdat(buf, start, bodyEnd)) && s.phase._tag !== 'Sasl'
       ? refuseBdat(s, out, latin1(buf, start + 4, bodyEnd), r)
       : bad(leaveSasl(s), out, r)
   // RFC 5321 2.3.8: lines end in CRLF; a bare LF is refused unless the policy keeps it.
@@ -299,6 +299,14 @@ const isBdatLine = (buf: Uint8Array, start: number, end: number): boolean =>
   (buf[start + 3]! | 0x20) === 0x74 &&
   (buf[start + 4] === 0x20 || buf[start + 4] === 0x09)
 
+/** Is `buf[start..end)` the verb BDAT alone (any case), with no argument? */
+const isBareBdat = (buf: Uint8Array, start: number, end: number): boolean =>
+  end - start === 4 &&
+  (buf[start]! | 0x20) === 0x62 &&
+  (buf[start + 1]! | 0x20) === 0x64 &&
+  (buf[start + 2]! | 0x20) === 0x61 &&
+  (buf[start + 3]! | 0x20) === 0x74
+
 /** Is the verb's extension switched off in this configuration? (502, or 500 for another protocol's greeting) */
 const disabled = (c: ServerConfig, verb: Verb): Reply | undefined => {
   switch (verb) {
@@ -323,13 +331,11 @@ const allowedBeforeTls: ReadonlyArray<Verb> = ['NOOP', 'EHLO', 'LHLO', 'STARTTLS
 
 const onCommand = (s: ServerState, out: Out, verb: Verb, arg: string): ServerState => {
   const phase = s.phase._tag as CommandPhase
-  const disabledReply = disabled(s.config, verb)
   const refusal =
-    disabledReply ??
+    disabled(s.config, verb) ??
     (s.config.requireTls && !s.tls && !allowedBeforeTls.includes(verb) ? Replies.tlsRequired : undefined) ??
     (accepts(phase, verb) ? undefined : outOfSequence(phase, verb, s.config.lmtp))
-  if (refusal !== undefined)
-    return verb === 'BDAT' ? refuseBdat(s, out, arg, refusal, refusal !== disabledReply) : bad(s, out, refusal)
+  if (refusal !== undefined) return verb === 'BDAT' ? refuseBdat(s, out, arg, refusal) : bad(s, out, refusal)
   return isJunk(s, verb) ? countJunk(run(s, out, verb, arg), out) : run(s, out, verb, arg)
 }
 

@@ -121,6 +121,14 @@ describe('junk commands and messages per session', () => {
     expect(h.closed).toBe(true)
   })
 
+  it('a message whose BDAT chunk was refused counts toward maxMessagesPerSession too', () => {
+    const h = new Harness({ maxMessagesPerSession: 1 }).feed('EHLO c.example\r\n')
+    h.feed('MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nBDAT 3\r\nabcBDAT 3  \r\ndefRSET\r\n')
+    expect(h.read()).toMatch(/250 2\.0\.0 3 octets received\r\n501 5\.5\.4 .*\r\n250 2\.0\.0 Ok\r\n$/)
+    h.feed('MAIL FROM:<a@b.example>\r\n')
+    expect(h.read()).toBe('421 4.7.0 Too many messages in this session, closing transmission channel\r\n')
+  })
+
   it('a message refused as too big counts toward maxMessagesPerSession, whether DATA or a BDAT chunk ended it', () => {
     // one message ended by its end of data, one refused at a chunk that is not its last (the client resets)
     const h = new Harness({ maxMessagesPerSession: 2, maxMessageSize: 4 }).feed('EHLO c.example\r\n')

@@ -39,10 +39,9 @@ const looseSize = (arg: string): number | undefined => {
  * Refuse a BDAT command: read and drop its chunk if its size can be made out, then reply. When it cannot
  * (no digits, or more than any octet count can be), nobody knows where the chunk ends, so its octets would
  * run as commands: the framing is lost and the session ends (reply, then close). Within a transaction the
- * refusal fails it (see `failTransaction`), unless BDAT is not offered at all (`failsTransaction` false): no
- * BDAT can then add to a message, and a client may still send its data with DATA.
+ * refusal fails it (see `failTransaction`).
  */
-export const refuseBdat = (s0: ServerState, out: Out, arg: string, r: Reply, failsTransaction = true): ServerState => {
+export const refuseBdat = (s0: ServerState, out: Out, arg: string, r: Reply): ServerState => {
   const size = parseBdat(arg)?.size ?? looseSize(arg)
   // A size of digits too big to count is a limit (RFC 1870 6.1's 552); either way the chunk is lost.
   if (size === undefined && arg.trim() !== '')
@@ -52,22 +51,26 @@ export const refuseBdat = (s0: ServerState, out: Out, arg: string, r: Reply, fai
       /^[ \t]+[0-9]+(?:[ \t]+LAST)?[ \t]*$/i.test(arg) ? Replies.bdatHuge : Replies.bdatUnframed,
       'tooBig',
     )
-  const s = failsTransaction ? failTransaction(s0, out) : s0
-  if (size === undefined) return bad(s, out, Replies.badBdat) // no size, so no chunk follows
+  const s = failTransaction(s0, out)
+  if (size === undefined) return bad(s, out, r) // no size, so no chunk follows
   if (size === 0) return bad(s, out, r)
   return withPhase(s, { _tag: 'BdatDiscard', remaining: size, reply: r, after: s.phase })
 }
 
 /**
  * A BDAT refused within a transaction fails it (RFC 3030 2): a message whose chunks had begun to stream is
- * aborted, and every later BDAT, DATA or RCPT gets 503 until RSET. Otherwise the chunks sent after the
- * refused one (pipelined before the client read the refusal) would complete a message missing a chunk.
+ * aborted (and counts toward `maxMessagesPerSession`, as one refused at its end does), and every later BDAT,
+ * DATA or RCPT gets 503 until RSET. Otherwise the chunks sent after the refused one (pipelined before the
+ * client read the refusal) would complete a message missing a chunk. Where CHUNKING is not offered no BDAT
+ * can add to a message: the transaction is left alone, for the client to send its data with DATA.
  */
 const failTransaction = (s: ServerState, out: Out): ServerState => {
   const p = s.phase
-  if (p._tag !== 'Envelope' || p.chunked?.failed === true) return s
-  if (p.chunked !== undefined) out.push(messageAborted('chunkRefused'))
-  return withPhase(s, { ...p, chunked: { size: p.chunked?.size ?? 0, failed: true } })
+  if (!s.config.chunking || p._tag !== 'Envelope' || p.chunked?.failed === true) return s
+  const failed: Phase = { ...p, chunked: { size: p.chunked?.size ?? 0, failed: true } }
+  if (p.chunked === undefined) return withPhase(s, failed)
+  out.push(messageAborted('chunkRefused'))
+  return update(s, { phase: failed, messages: s.messages + 1 })
 }
 
 export const onBdat = (s: ServerState, out: Out, arg: string): ServerState => {

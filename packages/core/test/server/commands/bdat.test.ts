@@ -63,11 +63,12 @@ describe('server session', () => {
       ['a line that parses only for its white space', 'BDAT 5  ', '501 5.5.4 Syntax: BDAT chunk-size [LAST]'],
       ['a bare LF ending the line', 'BDAT 5\n', '500 5.5.2'],
       ['no argument (no chunk follows)', 'BDAT', '501 5.5.4 Syntax: BDAT chunk-size [LAST]'],
+      ['no argument and a bare LF', 'BDAT\n', '500 5.5.2'],
     ])(
       'a chunk refused for %s fails the transaction: later chunks get 503, no message is made of the others (RFC 3030 2)',
       (_n, refused, reply) => {
         const h = envelope()
-        const chunk = refused === 'BDAT' ? '' : 'part2'
+        const chunk = refused.startsWith('BDAT 5') ? 'part2' : ''
         h.feed(`BDAT 5\r\npart1${refused}${refused.endsWith('\n') ? '' : '\r\n'}${chunk}BDAT 5 LAST\r\npart3`)
         const replies = h.read().split('\r\n')
         expect(replies[0]).toBe('250 2.0.0 5 octets received')
@@ -98,12 +99,15 @@ describe('server session', () => {
       ])
       expect(h.delivered).toHaveLength(0)
     })
-    it('with CHUNKING off, a refused BDAT leaves the transaction to DATA', () => {
+    it.each([
+      ['502', 'BDAT 3\r\n', '502 5.5.1 Command not implemented'],
+      ['a bare LF', 'BDAT 3\n', '500 5.5.2'],
+    ])('with CHUNKING off, a BDAT refused (%s) leaves the transaction to DATA', (_n, line, reply) => {
       const h = envelope({ chunking: false, binaryMime: false })
-      h.feed('BDAT 3\r\nabcDATA\r\nxyz\r\n.\r\n')
-      expect(h.read()).toBe(
-        '502 5.5.1 Command not implemented\r\n354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 Ok\r\n',
-      )
+      h.feed(`${line}abcDATA\r\nxyz\r\n.\r\n`)
+      const replies = h.read().split('\r\n')
+      expect(replies[0]!.startsWith(reply)).toBe(true)
+      expect(replies.slice(1)).toEqual(['354 End data with <CR><LF>.<CR><LF>', '250 2.0.0 Ok', ''])
       expect(bodyText(h.delivered[0]!)).toBe('xyz\r\n')
     })
     it('503 for DATA after BDAT in one transaction (RFC 3030 2)', () => {
