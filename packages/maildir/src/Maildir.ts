@@ -1083,7 +1083,8 @@ export class MaildirDelivery {
     const inboxes = [...new Set(copies.map((c) => c.inbox))]
     const each = inboxes.map((d) =>
       attempt(() => sync(d)).catch((e: unknown) =>
-        Promise.all(copies.filter((c) => c.inbox === d).map((c) => setAside(c, e))),
+        // the removal is synced too, which may fail as the sync just did: then nothing more can be done
+        Promise.all(copies.filter((c) => c.inbox === d).map((c) => this.setAsideSynced(c, e))),
       ),
     )
     return Promise.all(each).then(() => this.keepStanding())
