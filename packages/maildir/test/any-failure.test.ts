@@ -9,7 +9,7 @@
 //     `openFiles` are given back (the next message is delivered);
 //   - with copies landing separately (LMTP), a failure that loses one copy's data sets that copy aside alone:
 //     `failures` gives its StoreError, the other copies are delivered, and the delivery throws only when its
-//     one copy failed.
+//     one copy failed; a copy taken back out of new/ has that removal synced.
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
