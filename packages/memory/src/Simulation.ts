@@ -362,18 +362,26 @@ export class Simulation {
     }
     const session = startClientSession(transport, { config, runtime: this.runtime })
     let result: MessageResult | undefined
+    let refusal: number | undefined // the code of a reply that ended the session before the transaction
     try {
       result = await session.send({ envelope: { from: message.from, to: message.to }, body: message.body })
       onResult?.(result) // at once: nothing (no crash) can come between the reply and its record
     } catch (e) {
-      const error = (e as { error?: { _tag?: string } }).error
+      const error = (e as { error?: { _tag?: string; reply?: { code?: number } } }).error
       if (error?._tag === 'Timeout') this.summary.timeouts++
+      refusal = error?.reply?.code
     }
     void session.quit()
     await session.closed
     const s = this.summary
     s.sent++
     if (result === undefined) {
+      // a 5yz (a 554 greeting, a refused EHLO) is permanent, as for any reply (RFC 5321 4.2.1); anything else,
+      // the connection lost or a 4yz, is worth another attempt
+      if (refusal !== undefined && refusal >= 500) {
+        s.rejected++
+        return { status: 'permanent', result }
+      }
       s.temporary++
       return { status: 'temporary', result }
     }

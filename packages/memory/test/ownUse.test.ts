@@ -2,7 +2,8 @@
 // - a hook that changed the octets it was handed (wiping a chunk once stored) rewrote the kept trace;
 // - a client host name that cannot be an EHLO name rejected `attempt` after it had connected, leaving the
 //   server's session waiting for a greeting nobody read until its deadline;
-// - `summary.sent` left out the attempts that ended without a result, which it says it counts.
+// - `summary.sent` left out the attempts that ended without a result, which it says it counts;
+// - an attempt refused by a 554 greeting counted as temporary, which a retrying scenario would try again.
 import { encode } from '@smtpure/core'
 import { describe, expect, it } from 'vitest'
 import { Simulation, noFaults } from '../src/index.js'
@@ -58,6 +59,6 @@ describe('a simulation of your own', () => {
     const s = sim.summary
     expect(s.sent).toBe(2)
     expect(s.accepted + s.rejected + s.temporary + s.unknown).toBe(s.sent)
-    expect(statuses).toEqual(['temporary', 'accepted'])
+    expect(statuses).toEqual(['permanent', 'accepted']) // a 554 greeting is a permanent refusal (RFC 5321 4.2.1)
   })
 })
