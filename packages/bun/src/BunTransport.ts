@@ -56,8 +56,8 @@ export const bunTlsInfo = (s: Socket<Slot>, server: boolean): TlsInfo => {
  * a system error (`EPROTO`, `ECONNRESET`: the peer spoke no TLS, or left) or one from the TLS library itself.
  * Bun names a certificate's failure by OpenSSL's verify code (`DEPTH_ZERO_SELF_SIGNED_CERT`, ...).
  */
-export const handshakeBroke = (error: Error | undefined): boolean => {
-  if (error === undefined) return false
+export const handshakeBroke = (error: Error | null | undefined): boolean => {
+  if (error === undefined || error === null) return false
   const code = String((error as Error & { code?: unknown }).code ?? '')
   return /^E[A-Z]+$/.test(code) || /SSL routines|handshake/i.test(error.message)
 }
