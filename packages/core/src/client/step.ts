@@ -125,7 +125,9 @@ const timeoutFor = (s: ClientState): number | undefined => {
     case 'Body':
       return t.dataBlock // RFC 5321 4.5.3.2.5: each block of data, and each BDAT reply
     case 'Final':
-      return p.chunks > 0 ? t.dataBlock : t.dataEnd
+      // RFC 5321 4.5.3.2.6: the end of the data (BDAT LAST too) is out; a server may hold the earlier chunks'
+      // replies until it has taken the whole message, so they get the same wait
+      return t.dataEnd
     case 'Quitting':
       return t.quit // results are final: the reply to QUIT changes nothing (RFC 5321 4.1.1.10)
     case 'Ready':

@@ -379,6 +379,17 @@ describe('client transaction', () => {
       // greeting, EHLO, (Ready: clear) MAIL, RCPT, DATA, body block x2, end of data, (Ready) QUIT, (Close: clear)
       expect(timers()).toEqual([1, 2, 'clear', 3, 4, 5, 6, 6, 7, 'clear', 9, 'clear'])
     })
+    it('once BDAT LAST is out, the wait is the end of the data even while earlier chunk replies are due (4.5.3.2.6)', () => {
+      const timeouts = { dataBlock: 6, dataEnd: 7 }
+      const h = greet(new ClientHarness({ helo, timeouts }, [{ envelope: env(), body: ['one', 'two'] }]), [
+        'PIPELINING',
+        'CHUNKING',
+      ])
+      h.feed('250 Ok\r\n250 Ok\r\n') // MAIL, RCPT: the chunks go, pipelined, and then BDAT LAST
+      expect(h.read()).toMatch(/BDAT 3\r\noneBDAT 3\r\ntwoBDAT 2 LAST\r\n\r\n$/)
+      const last = h.outputs.filter((o) => o._tag === 'SetTimer').at(-1)
+      expect(last).toMatchObject({ ms: 7 }) // a server may hold the chunks' replies until it has the message
+    })
     it('ignores a timer that is not armed', () => {
       const h = greet(manual({ helo }), [])
       const before = h.state
