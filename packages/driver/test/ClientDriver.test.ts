@@ -156,6 +156,20 @@ describe('startClientSession', () => {
       expect(refused).toMatchObject({ status: 'permanent', error: { _tag: 'Unsupported', extension: 'SIZE' } })
   })
 
+  it('a streamed 7-bit body with 8-bit octets fails its own message; messages queued behind it hear a lost connection', async () => {
+    // over DATA: once the 354 came and some of the body went, the message can only be taken back by closing
+    const { session } = connect({}, { eightBitMime: false, chunking: false, binaryMime: false })
+    const envelope = { from: 'a@b.example', to: ['c@d.example'] }
+    async function* eightBit() {
+      yield new TextEncoder().encode('Subject: x\r\n\r\nplain\r\n')
+      yield new TextEncoder().encode('caf\u00e9\r\n')
+    }
+    const first = session.send({ envelope, body: eightBit() })
+    const second = session.send({ envelope, body: 'Subject: y\r\n\r\nascii\r\n' })
+    expect(await first).toMatchObject({ status: 'permanent', error: { _tag: 'Unsupported', extension: '8BITMIME' } })
+    await expect(second).rejects.toMatchObject({ error: { _tag: 'ConnectionLost' } })
+  })
+
   it('the size declared for any text body is the octets the server receives (property)', async () => {
     const announced: Array<number | undefined> = []
     const received: number[] = []

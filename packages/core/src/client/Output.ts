@@ -54,7 +54,10 @@ export type ClientError =
   | { readonly _tag: 'ServiceClosing'; readonly reply: Reply }
   /** The reply timer ran out while waiting for `waitingFor` (RFC 5321 4.5.3.2). */
   | { readonly _tag: 'Timeout'; readonly waitingFor: string }
-  /** The connection ended before the session did. */
+  /**
+   * The connection ended before the session did, or the client closed it: a message's body failed, or
+   * turned out unsendable after DATA's 354 (that message has its own error).
+   */
   | { readonly _tag: 'ConnectionLost' }
 
 /** The application asked for something that makes no sense now; the state was left unchanged. */

@@ -23,7 +23,9 @@ const not8Bit: ClientError = {
 const refuse8Bit = (s: ClientState, out: Out, p: BodyPhase): ClientState => {
   const ending = { _tag: 'Failed', reply: undefined, status: 'permanent', error: not8Bit } as const
   if (p.tx.bdat) return failTx(s, out, p, ending, p.chunks)
-  return endSession(s, out, not8Bit, 'close', undefined, ending)
+  // After DATA's 354 the message cannot be taken back but by closing: the transaction fails as Unsupported, the
+  // session as a connection lost, so that messages queued behind it are not refused for this one's body
+  return endSession(s, out, { _tag: 'ConnectionLost' }, 'close', undefined, ending)
 }
 
 /** A piece of the body: stuffed and sent after DATA, or sent as a BDAT chunk. */
