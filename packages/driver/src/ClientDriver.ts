@@ -325,6 +325,9 @@ export const startClientSession = (connection: Transport, options: ClientSession
   const inflight = new Map<string, InFlight>()
   /** Messages whose body the session asked for. */
   const bodyStarted = new Set<string>()
+  // The body read asked for by the last BodyWanted, while it is pending. Its transaction may end before it
+  // answers (a refused chunk): the read is then abandoned, and the session goes on without waiting for it.
+  let pulling: { readonly id: string; abandoned: boolean } | undefined
   const queue: Array<() => void> = []
   let counter = 0
   /** A Ready came and nothing was submitted since: the session takes a message now. */
@@ -359,6 +362,7 @@ export const startClientSession = (connection: Transport, options: ClientSession
 
   const run = (outputs: ReadonlyArray<ClientOutput>): void => {
     let becameReady = false
+    let owed = false
     for (const o of outputs) {
       switch (o._tag) {
         case 'Send': {
@@ -415,6 +419,14 @@ export const startClientSession = (connection: Transport, options: ClientSession
         case 'RecipientResult':
           break
         case 'MessageResult': {
+          // A read of this message's body still pending: its answer is owed to the session (which holds Ready
+          // for it), and a body may take any time to give it, or never (an upstream that stalls). It is given
+          // now, and the read's own answer will be dropped.
+          if (pulling !== undefined && pulling.id === o.id) {
+            pulling.abandoned = true
+            pulling = undefined
+            owed = true
+          }
           const m = o.id === undefined ? undefined : inflight.get(o.id)
           const dataSent = o.id !== undefined && bodyStarted.delete(o.id)
           if (o.id !== undefined) inflight.delete(o.id)
@@ -430,6 +442,7 @@ export const startClientSession = (connection: Transport, options: ClientSession
           break
       }
     }
+    if (owed) dispatch(ClientInput.bodyEnd) // the answer the session waits for, in the abandoned read's place
     // the next queued request runs after this step's outputs (its timer must not be cleared by them)
     if (becameReady) queue.shift()?.()
   }
@@ -437,14 +450,22 @@ export const startClientSession = (connection: Transport, options: ClientSession
   const pullBody = (id: string): void => {
     const c = inflight.get(id)
     if (c === undefined) return
+    const read = { id, abandoned: false }
+    pulling = read
     lastWrite
       .then(() => c.body.next())
       .then(
         (r) => {
+          if (pulling === read) pulling = undefined
+          if (read.abandoned) return // its transaction has ended: the session was answered in its place
           if (!r.done) log?.body(id, r.value.byteLength)
           dispatch(r.done ? ClientInput.bodyEnd : ClientInput.bodyChunk(r.value))
         },
         (e) => {
+          if (pulling === read) pulling = undefined
+          // a body that fails after its transaction ended (an upstream destroyed once the refusal was seen)
+          // is the application's affair: the session it no longer belongs to goes on
+          if (read.abandoned) return options.onError?.(e)
           // the application's body failed: the message cannot be completed, so the connection goes
           options.onError?.(e)
           c.fail(e)

@@ -12,13 +12,22 @@ import {
 import { testRuntime } from './MemoryTransport.js'
 import { memoryPair } from './pair.js'
 
-const connect = (client: Partial<ClientOptions>, server: ServerOptions, hooks: ServerHooks = {}) => {
+const connect = (
+  client: Partial<ClientOptions>,
+  server: ServerOptions,
+  hooks: ServerHooks = {},
+  onError?: (e: unknown) => void,
+) => {
   const c = clientConfig({ helo: 'client.example', ...client })
   const s = serverConfig({ hostname: 'mx.example.com', ...server })
   if (c._tag === 'Left' || s._tag === 'Left') throw new Error('bad config')
   const pair = memoryPair()
   const serverSession = startServerSession(pair.server, { config: s.right, hooks, runtime: testRuntime() })
-  const session = startClientSession(pair.client, { config: c.right, runtime: testRuntime() })
+  const session = startClientSession(pair.client, {
+    config: c.right,
+    runtime: testRuntime(),
+    ...(onError ? { onError } : {}),
+  })
   return { session, serverSession }
 }
 
@@ -155,6 +164,35 @@ describe('startClientSession', () => {
     for (const refused of [tooBig, tooBigWithLf])
       expect(refused).toMatchObject({ status: 'permanent', error: { _tag: 'Unsupported', extension: 'SIZE' } })
   })
+
+  it.each([
+    ['stalls for good', 'stall'],
+    ['fails once the refusal was seen (its upstream destroyed)', 'fail'],
+  ])(
+    'a body whose chunk was refused and that then %s holds up nothing: the next send and QUIT go on (RFC 3030 2)',
+    async (_n, then) => {
+      const errors: unknown[] = []
+      const { session } = connect({ pipelining: true }, { maxMessageSize: 30 }, {}, (e) => void errors.push(e))
+      const envelope = { from: 'a@b.example', to: ['c@d.example'] }
+      let answer: (e?: Error) => void = () => undefined
+      const second = new Promise<void>((resolve, reject) => {
+        answer = (e) => (e === undefined ? resolve() : reject(e))
+      })
+      async function* upstream() {
+        yield new TextEncoder().encode('Subject: x\r\n\r\nmore than the thirty octets the server takes\r\n')
+        await second // a relay's inbound connection that goes quiet
+      }
+      const refused = await session.send({ envelope, body: upstream() })
+      expect(refused).toMatchObject({ status: 'permanent', reply: { code: 552 } })
+      if (then === 'fail') answer(new Error('premature close'))
+      const next = await session.send({ envelope, body: 'Subject: y\r\n\r\n' })
+      expect(next.status).toBe('accepted')
+      await session.quit()
+      answer() // a stalled read that answers late is dropped, not taken for the next message
+      await new Promise((r) => setTimeout(r, 10))
+      expect(errors.map(String)).toEqual(then === 'fail' ? ['Error: premature close'] : [])
+    },
+  )
 
   it('a streamed 7-bit body with 8-bit octets fails its own message; messages queued behind it hear a lost connection', async () => {
     // over DATA: once the 354 came and some of the body went, the message can only be taken back by closing
