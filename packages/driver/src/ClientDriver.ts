@@ -67,9 +67,13 @@ export interface ClientSession {
    * server's RCPTMAX go in several transactions; a streamed body is then read whole into memory first.
    */
   readonly send: (message: OutgoingMessage) => Promise<SentMessage>
-  /** QUIT, wait for the reply and close. */
+  /**
+   * After every send asked for before it, and once the session is ready (a stalled greeting or EHLO is waited for
+   * under its own timeout): QUIT, wait for the reply (`timeouts.quit`) and close. Resolves however the session
+   * ended; never rejects.
+   */
   readonly quit: () => Promise<void>
-  /** Settles when the connection is closed. */
+  /** Resolves when the session has ended and its connection was closed from this side. */
   readonly closed: Promise<void>
 }
 

@@ -19,7 +19,8 @@ export interface ClientMailParams {
   readonly body?: BodyType
   /**
    * Ask for SMTPUTF8 even with ASCII addresses (for UTF-8 header fields, RFC 6531 3.4). The driver sets it for
-   * a whole body whose header fields hold UTF-8 when it is left undefined; `false` keeps it off.
+   * a whole body whose header fields hold UTF-8 when it is left undefined; `false` keeps that off. An address
+   * that is not ASCII asks for SMTPUTF8 whatever this says: it cannot go without it (RFC 6531 3.4).
    */
   readonly smtpUtf8?: boolean
   readonly ret?: 'FULL' | 'HDRS'
