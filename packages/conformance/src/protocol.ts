@@ -7,6 +7,12 @@ import { makeCerts } from './certs.ts'
 import { type Adapter, type Case, context, message, ok, sleep, withServer } from './harness.ts'
 import { RawPeer } from './peer.ts'
 
+/** A failed TLS handshake, told as such: not a lost connection, which a caller would retry (RFC 3207 4.1). */
+const handshakeFailed = (e: unknown): boolean =>
+  e instanceof SmtpClientError &&
+  e.error._tag === 'ProtocolError' &&
+  e.error.reason.startsWith('TLS handshake failed: ')
+
 export const protocolCases = (adapter: Adapter): ReadonlyArray<Case> => {
   const { client, tlsFiles } = context(adapter)
   return [
@@ -162,14 +168,7 @@ export const protocolCases = (adapter: Adapter): ReadonlyArray<Case> => {
         const other = makeCerts()
         return withServer(adapter, { tls: files }, {}, async ({ port, stored }) => {
           const session = await client(port, { security: 'starttls', ca: other.ca, servername: 'localhost' })
-          // a failed handshake, told as such: not a lost connection, which a caller would retry (RFC 3207 4.1)
-          await assert.rejects(
-            session.ready,
-            (e: unknown) =>
-              e instanceof SmtpClientError &&
-              e.error._tag === 'ProtocolError' &&
-              e.error.reason.startsWith('TLS handshake failed: '),
-          )
+          await assert.rejects(session.ready, handshakeFailed)
           await session.closed
           assert.deepEqual(stored, [])
         })
@@ -214,13 +213,7 @@ export const protocolCases = (adapter: Adapter): ReadonlyArray<Case> => {
               try {
                 const port = (server.address() as net.AddressInfo).port
                 const session = await client(port, { security: 'starttls', verify: false, servername: 'localhost' })
-                await assert.rejects(
-                  session.ready,
-                  (e: unknown) =>
-                    e instanceof SmtpClientError &&
-                    e.error._tag === 'ProtocolError' &&
-                    e.error.reason.startsWith('TLS handshake failed: '),
-                )
+                await assert.rejects(session.ready, handshakeFailed)
                 await session.closed
               } finally {
                 server.close()

@@ -38,6 +38,21 @@ async function* slowly(parts: string[]): AsyncIterable<Uint8Array> {
   }
 }
 
+/** Hooks that record the SIZE each MAIL announced and the octets each message brought. */
+const sizes = () => {
+  const announced: Array<number | undefined> = []
+  const received: number[] = []
+  const hooks: ServerHooks = {
+    onMailFrom: (_f, params) => void announced.push(params.size),
+    onMessage: async (m) => {
+      let n = 0
+      for await (const c of m.chunks) n += c.length
+      received.push(n)
+    },
+  }
+  return { announced, received, hooks }
+}
+
 describe('startClientSession', () => {
   it('sends messages over one connection and reports each recipient', async () => {
     const bodies: string[] = []
@@ -139,16 +154,7 @@ describe('startClientSession', () => {
   })
 
   it('a whole body goes with its size as sent, bare LF and CR counted as CRLF (RFC 1870 5), and one over the limit is not sent', async () => {
-    const announced: Array<number | undefined> = []
-    const received: number[] = []
-    const hooks: ServerHooks = {
-      onMailFrom: (_f, params) => void announced.push(params.size),
-      onMessage: async (m) => {
-        let n = 0
-        for await (const c of m.chunks) n += c.length
-        received.push(n)
-      },
-    }
+    const { announced, received, hooks } = sizes()
     const envelope = { from: 'a@b.example', to: ['c@d.example'] }
     const { session } = connect({}, { maxMessageSize: 100 }, hooks)
     // a last line without its break gets one, a line's leading dot is no octet more; bare LF and CR leave as
@@ -209,16 +215,7 @@ describe('startClientSession', () => {
   })
 
   it('the size declared for any text body is the octets the server receives (property)', async () => {
-    const announced: Array<number | undefined> = []
-    const received: number[] = []
-    const hooks: ServerHooks = {
-      onMailFrom: (_f, params) => void announced.push(params.size),
-      onMessage: async (m) => {
-        let n = 0
-        for await (const c of m.chunks) n += c.length
-        received.push(n)
-      },
-    }
+    const { announced, received, hooks } = sizes()
     const envelope = { from: 'a@b.example', to: ['c@d.example'] }
     const { session } = connect({}, { smtpUtf8: true }, hooks)
     // pieces around the line ends, in a buffer at any offset (the scan reads aligned words in the middle)
