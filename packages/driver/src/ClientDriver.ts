@@ -73,6 +73,13 @@ export interface ClientSession {
    * ended; never rejects.
    */
   readonly quit: () => Promise<void>
+  /**
+   * End the session at once, without QUIT: what is in flight gets its result as for a lost connection
+   * (`unknown` once its end of data is out, RFC 5321 6.1, else `temporary`; `ready` and sends not yet begun
+   * reject with ConnectionLost), and the connection is closed. For a session that stalls (a server silent
+   * before its greeting) or a shutdown that cannot wait for `quit`. Resolves as `closed` does.
+   */
+  readonly close: () => Promise<void>
   /** Resolves when the session has ended and its connection was closed from this side. */
   readonly closed: Promise<void>
 }
@@ -565,7 +572,14 @@ export const startClientSession = (connection: Transport, options: ClientSession
     return closed
   }
 
-  return { ready, send, quit, closed }
+  // as if the connection were lost: the session reports what was in flight, then it ends
+  const close = (): Promise<void> => {
+    dispatch(ClientInput.peerClosed)
+    finish()
+    return closed
+  }
+
+  return { ready, send, quit, close, closed }
 }
 
 const wholeBody = async (body: MessageBody): Promise<Uint8Array> => {

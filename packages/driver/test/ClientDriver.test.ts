@@ -235,6 +235,36 @@ describe('startClientSession', () => {
     await session.quit()
   })
 
+  it('close() ends a session at once: before the greeting, ready rejects; a message past its end of data is unknown', async () => {
+    // a server that never greets
+    const c = clientConfig({ helo: 'client.example' })
+    if (c._tag === 'Left') throw new Error('bad config')
+    const silent = startClientSession(memoryPair().client, { config: c.right, runtime: testRuntime() })
+    const sent = silent.send({ envelope: { from: 'a@b.example', to: ['c@d.example'] }, body: 'x\r\n' })
+    await silent.close()
+    await expect(silent.ready).rejects.toMatchObject({ error: { _tag: 'ConnectionLost' } })
+    await expect(sent).rejects.toMatchObject({ error: { _tag: 'ConnectionLost' } })
+    // a server that takes the whole message and never answers it
+    let taken: () => void = () => undefined
+    const whole = new Promise<void>((resolve) => (taken = resolve))
+    const { session } = connect(
+      {},
+      {},
+      {
+        onMessage: async (m) => {
+          for await (const _ of m.chunks);
+          taken()
+          await new Promise(() => undefined)
+        },
+      },
+    )
+    const pending = session.send({ envelope: { from: 'a@b.example', to: ['c@d.example'] }, body: 'x\r\n' })
+    await whole
+    await session.close()
+    expect(await pending).toMatchObject({ status: 'unknown' }) // delivered or not: RFC 5321 6.1
+    await session.closed
+  })
+
   it('a refused greeting rejects ready with a typed error', async () => {
     const { session } = connect({}, {}, { onConnect: () => ({ code: 554, lines: ['no service'] }) })
     await expect(session.ready).rejects.toBeInstanceOf(SmtpClientError)
