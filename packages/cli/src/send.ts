@@ -384,12 +384,10 @@ export const send = async (argv: ReadonlyArray<string>, loadClient: () => Promis
 const byFlag = (problem: string): string =>
   problem
     .replace(/^verify: false/, '--tls-insecure')
-    .replace(/^(smtp\.helo|host|port|ca|smtp\.auth(\.\w+)?):/, (_, path: string) =>
-      path === 'smtp.helo'
-        ? '--helo:'
-        : path === 'ca'
-          ? '--ca:'
-          : path.startsWith('smtp.auth')
-            ? '--user:'
-            : '--server:',
-    )
+    .replace(/^(smtp\.helo|host|port|ca|smtp\.auth(?:\.\w+)?):/, (_, path: string) => `${flagOf(path)}:`)
+
+/** The flag that sets a client option. */
+const flagOf = (path: string): string =>
+  path.startsWith('smtp.auth')
+    ? '--user'
+    : (({ 'smtp.helo': '--helo', ca: '--ca' } as Record<string, string>)[path] ?? '--server')

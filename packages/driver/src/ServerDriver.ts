@@ -18,6 +18,7 @@ import {
   answered,
   concat,
   encode,
+  enhancedCodesOn,
   formatReceived,
   formatReply,
   withStatusClass,
@@ -649,7 +650,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
         const r = timedOut ? closing : outcome
         // after STARTTLS a reply like any other, with an enhanced code (RFC 2034 4); with implicit TLS it
         // stands in for the greeting, which needs none (RFC 2034 3)
-        const enhanced = config.enhancedStatusCodes || config.lmtp
+        const enhanced = enhancedCodesOn(config)
         const bytes = encode(formatReply(afterStartTls && enhanced ? withStatusClass(r) : r, enhanced))
         lastSent = bytes
         transport.write(bytes)

@@ -1,5 +1,6 @@
 // Helpers every command handler shares: the output collector, replies with or without enhanced
 // codes (RFC 2034), questions to the application, error counting and closing.
+import { enhancedCodesOn } from '../Config.js'
 import { type Reply, Replies, cannedBytes, formatReply } from '../Reply.js'
 import { Outbox } from '../wire/Outbox.js'
 import {
@@ -30,7 +31,7 @@ export class Out extends Outbox<ServerOutput> {
  * EHLO, with HELO or not yet (RFC 2034 4). The greeting and the replies to HELO and EHLO carry none (RFC 2034 3):
  * those are formatted plain where they are made.
  */
-export const usesEnhanced = (s: ServerState): boolean => s.config.enhancedStatusCodes || s.config.lmtp
+export const usesEnhanced = (s: ServerState): boolean => enhancedCodesOn(s.config)
 
 /** Send a reply in the session's current style. */
 export const say = (s: ServerState, out: Out, r: Reply): void => out.reply(formatReply(r, usesEnhanced(s)))

@@ -232,7 +232,7 @@ const onLine = (s: ServerState, out: Out, buf: Uint8Array, start: number, end: n
   // A refused line that is a BDAT still has its chunk read, so chunk bytes never run as commands
   // (RFC 3030 2); other refused lines just count as errors.
   const refuse = (r: Reply): ServerState =>
-    (isBdatLine(buf, start, bodyEnd) || isBareBdat(buf, start, bodyEnd)) && s.phase._tag !== 'Sasl'
+    (isBdatLine(buf, start, bodyEnd) || (bodyEnd - start === 4 && isBdatVerb(buf, start))) && s.phase._tag !== 'Sasl'
       ? refuseBdat(s, out, latin1(buf, start + 4, bodyEnd), r)
       : bad(leaveSasl(s), out, r)
   // RFC 5321 2.3.8: lines end in CRLF; a bare LF is refused unless the policy keeps it.
@@ -290,22 +290,18 @@ const startsBdat = (s: ServerState, bytes: Uint8Array, pos: number): boolean =>
     ? isBdatLine(bytes, pos, Math.min(bytes.length, pos + 5))
     : isBdatLine(concat([s.partial, bytes.subarray(pos, pos + 5)]), 0, Infinity))
 
-/** Does `buf[start..end)` start with the verb BDAT (any case) and a space or tab? */
-const isBdatLine = (buf: Uint8Array, start: number, end: number): boolean =>
-  Math.min(end, buf.length) - start > 4 &&
-  (buf[start]! | 0x20) === 0x62 &&
-  (buf[start + 1]! | 0x20) === 0x64 &&
-  (buf[start + 2]! | 0x20) === 0x61 &&
-  (buf[start + 3]! | 0x20) === 0x74 &&
-  (buf[start + 4] === 0x20 || buf[start + 4] === 0x09)
-
-/** Is `buf[start..end)` the verb BDAT alone (any case), with no argument? */
-const isBareBdat = (buf: Uint8Array, start: number, end: number): boolean =>
-  end - start === 4 &&
+/** Do the four octets at `start` spell BDAT (any case)? */
+const isBdatVerb = (buf: Uint8Array, start: number): boolean =>
   (buf[start]! | 0x20) === 0x62 &&
   (buf[start + 1]! | 0x20) === 0x64 &&
   (buf[start + 2]! | 0x20) === 0x61 &&
   (buf[start + 3]! | 0x20) === 0x74
+
+/** Does `buf[start..end)` start with the verb BDAT (any case) and a space or tab? */
+const isBdatLine = (buf: Uint8Array, start: number, end: number): boolean =>
+  Math.min(end, buf.length) - start > 4 &&
+  isBdatVerb(buf, start) &&
+  (buf[start + 4] === 0x20 || buf[start + 4] === 0x09)
 
 /** Is the verb's extension switched off in this configuration? (502, or 500 for another protocol's greeting) */
 const disabled = (c: ServerConfig, verb: Verb): Reply | undefined => {
@@ -466,15 +462,15 @@ const onAnswered = (s0: ServerState, out: Out, q: Question, a0: Answer): ServerS
  * ("other or undefined status", RFC 3463 3.1).
  */
 const withEnhanced = (a: Answer): Answer => {
-  if (a._tag !== 'PerRecipient') {
-    const r = a.reply === undefined ? undefined : withStatusClass(a.reply)
-    return r === a.reply ? a : { ...a, reply: r! }
-  }
-  const decisions = a.decisions.map((d) => {
-    const r = d.reply === undefined ? undefined : withStatusClass(d.reply)
-    return r === d.reply ? d : { ...d, reply: r! }
-  })
+  if (a._tag !== 'PerRecipient') return classed(a)
+  const decisions = a.decisions.map(classed)
   return decisions.every((d, i) => d === a.decisions[i]) ? a : { ...a, decisions }
+}
+
+/** `x` with its reply given its class's enhanced code where it has none; `x` itself when nothing changes. */
+const classed = <T extends { readonly reply?: Reply | undefined }>(x: T): T => {
+  const r = x.reply === undefined ? undefined : withStatusClass(x.reply)
+  return r === x.reply ? x : { ...x, reply: r }
 }
 
 /**

@@ -52,8 +52,7 @@ export const refuseBdat = (s0: ServerState, out: Out, arg: string, r: Reply): Se
       'tooBig',
     )
   const s = failTransaction(s0, out)
-  if (size === undefined) return bad(s, out, r) // no size, so no chunk follows
-  if (size === 0) return bad(s, out, r)
+  if (size === undefined || size === 0) return bad(s, out, r) // no chunk follows
   return withPhase(s, { _tag: 'BdatDiscard', remaining: size, reply: r, after: s.phase })
 }
 

@@ -1,5 +1,6 @@
 // HELO, EHLO (RFC 5321 4.1.1.1) and LHLO (RFC 2033 4.1): the greeting, its question to the
 // application, and the EHLO capability list with only the extensions that are switched on.
+import { enhancedCodesOn } from '../../Config.js'
 import { parseDomainArg } from '../../grammar/index.js'
 import { type Reply, formatReply, reply } from '../../Reply.js'
 import { type Out, askApp, abortStream, bad } from '../effects.js'
@@ -23,7 +24,7 @@ export const capabilities = (s: ServerState): ReadonlyArray<string> => {
   if (c.size) caps.push(c.maxMessageSize > 0 ? `SIZE ${c.maxMessageSize}` : 'SIZE') // RFC 1870 4
   if (c.eightBitMime) caps.push('8BITMIME')
   if (c.smtpUtf8) caps.push('SMTPUTF8')
-  if (c.enhancedStatusCodes || c.lmtp) caps.push('ENHANCEDSTATUSCODES') // RFC 2034; LMTP requires it
+  if (enhancedCodesOn(c)) caps.push('ENHANCEDSTATUSCODES') // RFC 2034; LMTP requires it
   if (c.chunking) caps.push('CHUNKING')
   if (c.binaryMime && c.chunking) caps.push('BINARYMIME')
   if (c.dsn) caps.push('DSN')
