@@ -229,10 +229,10 @@ const leaveSasl = (s: ServerState): ServerState =>
 const onLine = (s: ServerState, out: Out, buf: Uint8Array, start: number, end: number): ServerState => {
   const crlf = end - start >= 2 && buf[end - 2] === CR
   const bodyEnd = end - (crlf ? 2 : 1)
-  // A refused line that is a BDAT still has its chunk read, so chunk bytes never run as commands
-  // (RFC 3030 2); other refused lines just count as errors.
+  // A refused line that is a BDAT still has its chunk read, so chunk bytes never run as commands, and its
+  // refusal fails the transaction (RFC 3030 2); other refused lines just count as errors.
   const refuse = (r: Reply): ServerState =>
-    (isBdatLine(buf, start, bodyEnd) || (bodyEnd - start === 4 && isBdatVerb(buf, start))) && s.phase._tag !== 'Sasl'
+    namesBdat(buf, start, bodyEnd) && s.phase._tag !== 'Sasl'
       ? refuseBdat(s, out, latin1(buf, start + 4, bodyEnd), r)
       : bad(leaveSasl(s), out, r)
   // RFC 5321 2.3.8: lines end in CRLF; a bare LF is refused unless the policy keeps it.
@@ -296,6 +296,17 @@ const isBdatVerb = (buf: Uint8Array, start: number): boolean =>
   (buf[start + 1]! | 0x20) === 0x64 &&
   (buf[start + 2]! | 0x20) === 0x61 &&
   (buf[start + 3]! | 0x20) === 0x74
+
+/**
+ * Is `buf[start..end)` a BDAT command, however badly formed: the verb alone, or followed by anything but a
+ * letter or digit (a control character where the space should be is still a BDAT whose chunk may follow)?
+ */
+const namesBdat = (buf: Uint8Array, start: number, end: number): boolean => {
+  if (end - start < 4 || !isBdatVerb(buf, start)) return false
+  if (end - start === 4) return true
+  const c = buf[start + 4]! | 0x20
+  return !((c >= 0x61 && c <= 0x7a) || (buf[start + 4]! >= 0x30 && buf[start + 4]! <= 0x39))
+}
 
 /** Does `buf[start..end)` start with the verb BDAT (any case) and a space or tab? */
 const isBdatLine = (buf: Uint8Array, start: number, end: number): boolean =>

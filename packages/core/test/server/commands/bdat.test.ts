@@ -83,6 +83,22 @@ describe('server session', () => {
         expect(bodyText(h.delivered[0]!)).toBe('abc')
       },
     )
+    it.each([
+      ['NUL', '\u0000'],
+      ['a vertical tab', '\u000b'],
+    ])(
+      'a BDAT with %s where its space should be loses the framing within a transaction: reply, close, nothing delivered',
+      (_n, control) => {
+        const h = envelope()
+        h.feed(`BDAT 4\r\nAAAABDAT${control}3\r\nBBBBDAT 3 LAST\r\nCCC`)
+        const replies = h.read().split('\r\n')
+        expect(replies[0]).toBe('250 2.0.0 4 octets received')
+        expect(replies[1]).toMatch(/^501 5\.5\.4 /)
+        expect(replies).toHaveLength(3) // nothing more: the chunk bytes never run as commands
+        expect(h.closed).toBe(true)
+        expect(h.delivered).toHaveLength(0)
+      },
+    )
     it('a first chunk refused (no recipient yet) fails the transaction too: a RCPT after it cannot start a message without it', () => {
       const h = new Harness({}, (q) =>
         q._tag === 'Rcpt' && q.to.localPart === 'no' ? reject(reply(550, '5.1.1', 'No')) : accept(),
