@@ -174,6 +174,34 @@ export const protocolCases = (adapter: Adapter): ReadonlyArray<Case> => {
         })
       },
     },
+    {
+      name: 'close(): a session whose server never greets ends at once, as a lost connection, and its socket closes',
+      run: async () => {
+        // a server that accepts and stays silent: `quit` would wait for the greeting's deadline (5 minutes)
+        let serverSawClose!: () => void
+        const gone = new Promise<void>((resolve) => (serverSawClose = resolve))
+        const server = net.createServer((socket) => {
+          socket.on('error', () => undefined)
+          socket.on('close', () => serverSawClose())
+        })
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+        try {
+          const port = (server.address() as net.AddressInfo).port
+          const session = await client(port)
+          const sending = session.send({ envelope: { from: 'a@example.org', to: ['b@example.org'] }, body: 'x\r\n' })
+          await sleep(100)
+          const started = Date.now()
+          await session.close()
+          const lost = (e: unknown): boolean => e instanceof SmtpClientError && e.error._tag === 'ConnectionLost'
+          await assert.rejects(session.ready, lost)
+          await assert.rejects(sending, lost)
+          await Promise.race([gone, sleep(3000).then(() => assert.fail('the server never saw the connection close'))])
+          assert.ok(Date.now() - started < 3000)
+        } finally {
+          server.close()
+        }
+      },
+    },
     // Deno verifies every certificate: its client refuses `verify: false` (packages/interop/test/cli.test.ts holds that)
     ...(adapter.name === 'deno'
       ? []
