@@ -1,7 +1,14 @@
 // An SMTP server on Bun: Bun.listen (with `tls` for implicit TLS, RFC 8314 3.3), one driver session
 // per connection, STARTTLS through `socket.upgradeTLS`, a connection limit (421) and a graceful close.
 import type { Socket, SocketHandler, TCPSocketListener, TLSOptions } from 'bun'
-import { OptionsError, type SmtpServer, type SmtpServerOptions, serverConfigOf, sessionPool } from '@smtpure/driver'
+import {
+  type Admission,
+  OptionsError,
+  type SmtpServer,
+  type SmtpServerOptions,
+  serverConfigOf,
+  sessionPool,
+} from '@smtpure/driver'
 import { BunTransport, type Slot, bunHandlers, bunTlsInfo } from './BunTransport.ts'
 import { bunRuntime } from './runtime.ts'
 
@@ -26,6 +33,16 @@ const tlsOptions = (files: NonNullable<SmtpServerOptions['tls']>): TLSOptions =>
   }
 }
 
+/** A slot held for a connection before its session starts (`SessionPool.hold`). */
+type Held = Extract<Admission, { _tag: 'Admitted' }>
+
+/** An implicit-TLS connection in its handshake: its slot, and how it ends (`admitted`: a session took the slot). */
+interface Handshake {
+  readonly over: Promise<void>
+  readonly end: (admitted: boolean) => void
+  readonly slot: Held
+}
+
 /**
  * Create an SMTP server on Bun. Options and behaviour are those of `@smtpure/node`.
  * @example
@@ -43,31 +60,41 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
   // Every connection until it is closed, to cut at close's deadline: those with a session, and (implicit TLS)
   // those still in their handshake, each with the end of its handshake deadline.
   const transports = new Set<BunTransport>()
-  const handshaking = new Map<Socket<Slot>, { readonly over: Promise<void>; readonly end: () => void }>()
+  const handshaking = new Map<Socket<Slot>, Handshake>()
 
-  const admit = (socket: Socket<Slot>): void => {
-    if (closing) return socket.terminate()
+  const admit = (socket: Socket<Slot>, held?: Held): void => {
+    if (closing) {
+      held?.release()
+      return socket.terminate()
+    }
     const role = tls && !implicit ? { server: true, tls } : undefined
     const transport = new BunTransport(socket, role, implicit ? bunTlsInfo(socket, true) : undefined, {
       lingerMs: LINGER_MS,
     })
     transports.add(transport)
     void transport.gone.then(() => transports.delete(transport))
-    pool.admit(transport)
+    pool.admit(transport, held)
   }
 
-  /** Implicit TLS: the connection has `tlsHandshakeTimeoutMs` to finish its handshake, or it is dropped. */
+  /**
+   * Implicit TLS: the connection counts toward the caps from its first byte, through its handshake, so those that
+   * never finish one cannot pile up uncounted; one past the caps is closed at once (its 421 could only go after a
+   * handshake made for nothing). It has `tlsHandshakeTimeoutMs` to finish its handshake, or it is dropped.
+   */
   const awaitHandshake = (socket: Socket<Slot>): void => {
-    let end!: () => void
+    const slot = pool.hold(socket.remoteAddress || 'unknown')
+    if (slot._tag === 'Refused') return void socket.terminate()
+    let end!: (admitted: boolean) => void
     const over = new Promise<void>((resolve) => {
       const cancel = bunRuntime.setTimer(handshakeMs, () => socket.terminate())
-      end = () => {
+      end = (admitted) => {
         cancel()
         handshaking.delete(socket)
+        if (!admitted) slot.release() // a session releases it when it ends
         resolve()
       }
     })
-    handshaking.set(socket, { over, end })
+    handshaking.set(socket, { over, end, slot })
   }
 
   const open = (socket: Socket<Slot>): void => {
@@ -85,16 +112,18 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
           // calls it when the handshake is over; `ok` is false only for a handshake that failed (a client
           // certificate that did not verify still has `ok`: the application judges it, in onSecure)
           handshake: (socket: Socket<Slot>, ok: boolean) => {
-            handshaking.get(socket)?.end()
-            if (ok) admit(socket)
+            const h = handshaking.get(socket)
+            if (h === undefined) return void socket.terminate() // refused at the caps, or past its deadline
+            h.end(ok)
+            if (ok) admit(socket, h.slot)
             else socket.terminate()
           },
           close: (socket: Socket<Slot>, error?: Error) => {
-            handshaking.get(socket)?.end()
+            handshaking.get(socket)?.end(false)
             bunHandlers.close?.(socket, error)
           },
           error: (socket: Socket<Slot>, error: Error) => {
-            handshaking.get(socket)?.end()
+            handshaking.get(socket)?.end(false)
             bunHandlers.error?.(socket, error)
           },
         }

@@ -6,7 +6,7 @@
 // a failed handshake there ends the connection with no SMTP reply in clear.
 import * as assert from 'node:assert/strict'
 import * as net from 'node:net'
-import { type Adapter, type Case, context, serve, sleep, untilNoConnections } from './harness.ts'
+import { type Adapter, type Case, context, serve, sleep, untilConnections, untilNoConnections } from './harness.ts'
 import { RawPeer } from './peer.ts'
 
 /** Resolves with `promise`, or rejects once `ms` passed: the check that a deadline held, with room to spare. */
@@ -56,7 +56,7 @@ const toStartTls = async (port: number): Promise<{ peer: RawPeer; heard: string 
 }
 
 export const deadlineCases = (adapter: Adapter): ReadonlyArray<Case> => {
-  const { tlsFiles } = context(adapter)
+  const { client, tlsFiles } = context(adapter)
   return [
     {
       name: 'STARTTLS: a client silent after the 220 is cut at the command deadline, with no 421 in clear (RFC 3207 4)',
@@ -165,6 +165,37 @@ export const deadlineCases = (adapter: Adapter): ReadonlyArray<Case> => {
           await within(peer.closed, 8000, 'the silent connection closed')
           assert.equal(peer.received, '')
         } finally {
+          await s.server.close(1000)
+        }
+      },
+    },
+    {
+      name: 'implicit TLS: connections still in their handshake count toward the caps; one past them is closed before any handshake',
+      run: async () => {
+        // counted only once their handshake was done, connections that never start one were never refused
+        const caps = { maxConnectionsPerAddress: 2, limitLoopback: true }
+        const files = tlsFiles()
+        const s = await serve(adapter, { tls: files, implicitTls: true, tlsHandshakeTimeoutMs: 60000, ...caps })
+        const held = [await RawPeer.connect(s.port), await RawPeer.connect(s.port)]
+        try {
+          await untilConnections(s.server, 2)
+          assert.equal(s.server.connections(), 2, 'the connections in their handshake are counted')
+          const past = await RawPeer.connect(s.port)
+          await within(past.closed, 3000, 'the connection past the cap closed')
+          assert.equal(past.received, '') // no 421 in clear where the client expects TLS
+          assert.equal(s.server.connections(), 2)
+          held.shift()!.vanish() // its slot frees as it closes
+          await untilConnections(s.server, 1)
+          assert.equal(s.server.connections(), 1, 'the slot was released')
+          const session = await client(s.port, { security: 'implicit', ca: files.ca, servername: 'localhost' })
+          const sent = await session.send({
+            envelope: { from: 'a@example.org', to: ['b@example.org'] },
+            body: 'hi\r\n',
+          })
+          assert.equal(sent.status, 'accepted')
+          await session.quit()
+        } finally {
+          for (const p of held) p.vanish()
           await s.server.close(1000)
         }
       },

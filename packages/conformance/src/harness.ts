@@ -30,11 +30,16 @@ export const text = new TextDecoder('latin1')
 export const ok = (n: number): Reply => ({ code: 250, enhanced: '2.0.0', lines: [`Ok: queued as ${n}`] })
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 /** Wait until the server holds no connection, looking every `stepMs` at most 100 times; the caller asserts it. */
-export const untilNoConnections = async (
+export const untilNoConnections = (server: { readonly connections: () => number }, stepMs = 20): Promise<void> =>
+  untilConnections(server, 0, stepMs)
+
+/** Wait until the server holds `count` connections, looking every `stepMs` at most 100 times; the caller asserts it. */
+export const untilConnections = async (
   server: { readonly connections: () => number },
+  count: number,
   stepMs = 20,
 ): Promise<void> => {
-  for (let i = 0; i < 100 && server.connections() > 0; i++) await sleep(stepMs)
+  for (let i = 0; i < 100 && server.connections() !== count; i++) await sleep(stepMs)
 }
 export const MiB = 1024 * 1024
 

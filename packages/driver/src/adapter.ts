@@ -12,7 +12,7 @@ import {
   replyBytes,
   serverConfig,
 } from '@smtpure/core'
-import { ConnectionGate, defaultConnectionLimits } from './ConnectionGate.js'
+import { type Admission, ConnectionGate, defaultConnectionLimits } from './ConnectionGate.js'
 import type { ServerHooks } from './hooks.js'
 import type { ClientSessionOptions } from './ClientDriver.js'
 import { type Logger, loggedHooks, transcriptTo } from './logging.js'
@@ -469,8 +469,17 @@ export const loggedTransport = (
 
 /** The sessions of one server: admission under the cap, and the graceful close. */
 export interface SessionPool {
-  /** Run a session on a new connection, or write 421 and close it when the server is full. */
-  readonly admit: (transport: Transport) => void
+  /**
+   * Run a session on a new connection, or write 421 and close it when the server is full. A connection that
+   * already `hold`s its slot passes that admission, and the session releases it when it ends.
+   */
+  readonly admit: (transport: Transport, held?: Extract<Admission, { _tag: 'Admitted' }>) => void
+  /**
+   * Take a slot for a connection from `address` before its session can start (implicit TLS: from accept, through
+   * the handshake). Admitted: the caller passes it to `admit`, or calls its `release` if the connection ends
+   * first. Refused: the caller closes the connection.
+   */
+  readonly hold: (address: string) => Admission
   /** Stop every session (421 between transactions), and at `deadlineMs` stop them at once. */
   readonly close: (deadlineMs: number) => Promise<void>
   readonly size: () => number
@@ -495,8 +504,9 @@ export const sessionPool = (options: SmtpServerOptions, config: ServerConfig, ru
   )
   return {
     size: () => gate.size,
-    admit: (transport) => {
-      const admission = gate.admit(transport.remoteAddress)
+    hold: (address) => gate.admit(address),
+    admit: (transport, held) => {
+      const admission = held ?? gate.admit(transport.remoteAddress)
       if (admission._tag === 'Refused') {
         // RFC 5321 3.8: a server that cannot serve says 421 and closes
         transport.start({ data: () => undefined, closed: () => undefined })
