@@ -302,7 +302,8 @@ export const send = async (argv: ReadonlyArray<string>, loadClient: () => Promis
   let auth: { username: string; password: string; mechanisms?: ReadonlyArray<Mechanism> } | undefined
   if (v.user !== undefined) {
     const colon = v.user.indexOf(':')
-    if (colon < 1) throw new UsageError(`--user needs NAME:PASSWORD, got ${JSON.stringify(v.user)}`)
+    if (colon < 1)
+      throw new UsageError('--user needs NAME:PASSWORD (what was given is not shown: it may hold a password)')
     auth = { username: v.user.slice(0, colon), password: v.user.slice(colon + 1) }
     if (v['auth-mech'] !== undefined) auth.mechanisms = authMechanisms(v['auth-mech'])
   } else if (v['auth-mech'] !== undefined) throw new UsageError('--auth-mech needs --user')

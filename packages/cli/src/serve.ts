@@ -118,7 +118,8 @@ const parseUsers = (users: ReadonlyArray<string>): Map<string, string> => {
   const map = new Map<string, string>()
   for (const u of users) {
     const colon = u.indexOf(':')
-    if (colon < 1) throw new UsageError(`--user needs NAME:PASSWORD, got ${JSON.stringify(u)}`)
+    if (colon < 1)
+      throw new UsageError('--user needs NAME:PASSWORD (what was given is not shown: it may hold a password)')
     map.set(u.slice(0, colon), u.slice(colon + 1))
   }
   return map

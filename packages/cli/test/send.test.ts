@@ -154,6 +154,17 @@ describe('smtpure send', () => {
     expect(helo.code).toBe(64)
     expect(helo.stderr).toMatch(/^smtpure: --helo: "bad helo" is not a domain name/)
     expect(helo.stderr.trim().split('\n')).toHaveLength(1)
+    // docs/cli.md: AUTH data never appears, not even in a usage error
+    for (const args of [
+      ['--user', ':S3CRETPW'],
+      ['--user', 'S3CRETPW'],
+      ['--user', 'bob:S3CRETPW', '--auth-mech', 'XOAUTH2'],
+    ]) {
+      const out = await runCli(['send', '--from', 'a@b', '--to', 'c@d', '--server', '127.0.0.1:1', ...args, '-'], '')
+      expect(out.code).toBe(64)
+      expect(out.stderr).toMatch(/^smtpure: --user/)
+      expect(out.stderr).not.toContain('S3CRETPW')
+    }
     const help = await runCli(['send', '--help'])
     expect(help.code).toBe(0)
     expect(help.stdout).toContain('Examples:')

@@ -300,6 +300,11 @@ s.quit()`)
     const twice = await runCli(['serve', '--port', '0', '--maildir', '/tmp/a', '--maildir', '/tmp/b'])
     expect(twice.code).toBe(64)
     expect(twice.stderr).toBe('smtpure: --maildir is given twice; it takes one value\n')
+    // a --user without its name may be a password: it is not shown
+    const user = await runCli(['serve', '--port', '0', '--maildir', '/tmp/a', '--user', ':S3CRETPW'])
+    expect(user.code).toBe(64)
+    expect(user.stderr).toMatch(/^smtpure: --user needs NAME:PASSWORD/)
+    expect(user.stderr).not.toContain('S3CRETPW')
   })
 
   it('an address it cannot listen on is one line and exit 69', async () => {

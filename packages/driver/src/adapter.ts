@@ -265,11 +265,13 @@ const wholeProblem = (options: object, name: string, min: number, max = Number.M
 /** `tls.key` and `tls.cert` must both be PEM, as text or octets. */
 const tlsProblems = (tls: unknown): string[] => {
   if (tls === undefined) return []
-  if (typeof tls !== 'object' || tls === null) return [`tls: expected { key, cert }, given ${shown(tls)}`]
+  if (typeof tls !== 'object' || tls === null)
+    // a string here may be the private key itself, passed one level too high: not shown
+    return [`tls: expected { key, cert }, given ${typeof tls === 'string' ? 'a string (hidden)' : shown(tls)}`]
   const pem = (v: unknown): boolean => typeof v === 'string' || v instanceof Uint8Array
   return (['key', 'cert'] as const).flatMap((k) => {
     const v = (tls as Record<string, unknown>)[k]
-    return pem(v) ? [] : [`tls.${k}: expected PEM as a string or Uint8Array, given ${shown(v)}`]
+    return pem(v) ? [] : [`tls.${k}: expected PEM as a string or Uint8Array, given ${shown(v, k)}`]
   })
 }
 

@@ -47,14 +47,26 @@ const propsOf = (codec: Codec): Readonly<Record<string, Codec>> | undefined => {
   }
 }
 
-/** A value as it appears in a problem line: JSON, cut short. */
-export const shown = (value: unknown): string => {
+/**
+ * Does an option of this name hold a secret (a password, a token, a private key) whose value no problem line
+ * may show? Problem lines end up in logs and terminals, so the test is wide: any name with one of these words.
+ */
+export const isSecretName = (name: string): boolean => /pass|token|secret|key|pfx|cred/i.test(name)
+
+const HIDDEN = '(hidden)'
+
+/**
+ * A value as it appears in a problem line: JSON, cut short. The value of an option named by `name` is hidden when
+ * that is a secret's name, and so is every secret inside an object shown (`{"username":"a","password":"(hidden)"}`).
+ */
+export const shown = (value: unknown, name?: string): string => {
   if (value === undefined) return 'undefined'
+  if (name !== undefined && isSecretName(name)) return HIDDEN
   if (typeof value === 'function') return 'a function'
   if (typeof value === 'bigint') return `${value}n`
   let text: string
   try {
-    text = JSON.stringify(value) ?? String(value)
+    text = JSON.stringify(value, (k, v: unknown) => (k !== '' && isSecretName(k) ? HIDDEN : v)) ?? String(value)
   } catch {
     text = Object.prototype.toString.call(value)
   }
@@ -80,13 +92,12 @@ const distance = (a: string, b: string): number => {
   return row[b.length]!
 }
 
-const suggestion = (key: string, known: ReadonlyArray<string>): string => {
-  const best = known
+/** The known name a misspelled `key` most likely meant, if one is close enough. */
+const meant = (key: string, known: ReadonlyArray<string>): string | undefined =>
+  known
     .map((k) => ({ k, d: distance(key, k) }))
     .sort((x, y) => x.d - y.d)
-    .find((x) => x.d <= Math.max(2, Math.floor(x.k.length / 4)))
-  return best ? ` (did you mean ${best.k}?)` : ''
-}
+    .find((x) => x.d <= Math.max(2, Math.floor(x.k.length / 4)))?.k
 
 /**
  * Keys the codec does not know, at any depth of nested objects, one line each. `hints` adds a reason
@@ -110,8 +121,12 @@ export const unknownKeys = (
   if (props === undefined) return []
   return Object.entries(value).flatMap(([k, v]) => {
     const sub = Object.hasOwn(props, k) && !Object.hasOwn(hints, k) ? props[k] : undefined
-    if (sub === undefined)
-      return [`${path}${k}: unknown option, given ${shown(v)}${hints[k] ?? suggestion(k, Object.keys(props))}`]
+    if (sub === undefined) {
+      const likely = meant(k, Object.keys(props))
+      // a misspelled secret (`pasword`) is as secret as the option it meant
+      const given = shown(v, likely !== undefined && isSecretName(likely) ? likely : k)
+      return [`${path}${k}: unknown option, given ${given}${hints[k] ?? (likely ? ` (did you mean ${likely}?)` : '')}`]
+    }
     return unknownKeys(sub, v, `${path}${k}.`)
   })
 }
@@ -128,6 +143,7 @@ export const typeProblems = (codec: Codec, value: unknown, path: string): string
     let at = path
     let expected = codec.name
     let given: unknown = value
+    let name: string | undefined
     for (let i = 1; i < error.context.length; i++) {
       const parent = error.context[i - 1]!.type as Codec
       const entry = error.context[i]!
@@ -135,9 +151,10 @@ export const typeProblems = (codec: Codec, value: unknown, path: string): string
       at = isArray(parent) ? `${at.replace(/\.$/, '')}[${entry.key}].` : `${at}${entry.key}.`
       expected = entry.type.name
       given = entry.actual
+      if (!isArray(parent)) name = entry.key
     }
     const key = at.replace(/\.$/, '') || '(options)'
-    if (!lines.has(key)) lines.set(key, `${key}: expected ${expected}, given ${shown(given)}`)
+    if (!lines.has(key)) lines.set(key, `${key}: expected ${expected}, given ${shown(given, name)}`)
   }
   return [...lines.values()]
 }
@@ -163,5 +180,5 @@ export const ruleProblems = (errors: ReadonlyArray<string>, value: unknown, path
     const m = /^([\w.]+): (.*)$/s.exec(line)
     if (m === null) return `${path.replace(/\.$/, '')}: ${line}`
     const given = at(value, m[1]!)
-    return `${path}${m[1]}: ${m[2]}${given.found ? `, given ${shown(given.value)}` : ''}`
+    return `${path}${m[1]}: ${m[2]}${given.found ? `, given ${shown(given.value, m[1]!.split('.').pop())}` : ''}`
   })

@@ -189,9 +189,9 @@ describe('adapter', () => {
     }
     it.each([
       [{ hoks: {} }, 'hoks: unknown option, given {} (did you mean hooks?)'],
-      [{ tsl: files }, 'tsl: unknown option, given {"key":"key","cert":"cert"} (did you mean tls?)'],
+      [{ tsl: files }, 'tsl: unknown option, given {"key":"(hidden)","cert":"cert"} (did you mean tls?)'],
       [{ hooks: { onMesage: () => 1 } }, 'hooks.onMesage: unknown option, given a function (did you mean onMessage?)'],
-      [{ tls: { ...files, kye: 'x' } }, 'tls.kye: unknown option, given "x" (did you mean key?)'],
+      [{ tls: { ...files, kye: 'x' } }, 'tls.kye: unknown option, given (hidden) (did you mean key?)'],
       [
         { tls: { ...files, sni: { 'a.example': { ...files, crt: 'c' } } } },
         'tls.sni["a.example"].crt: unknown option, given "c" (did you mean cert?)',
@@ -246,10 +246,44 @@ describe('adapter', () => {
       [{ secure: true }, 'secure: unknown option, given true (TLS from the first byte is security: implicit)'],
       [
         { auth: { user: 'a', pass: 'b' } },
-        'auth: unknown option, given {"user":"a","pass":"b"} (credentials go in smtp.auth)',
+        'auth: unknown option, given {"user":"a","pass":"(hidden)"} (credentials go in smtp.auth)',
       ],
     ])('client %j: %s', (options, line) => {
       expect(problems(() => clientConfigOf({ host: 'mx.example', port: 25, ...options }))).toEqual([line])
+    })
+  })
+
+  describe('secrets are never shown in a problem line (docs/api.md: the password is never logged)', () => {
+    const secret = 'S3CRETPW'
+    const problemsOf = (make: () => unknown): string => {
+      try {
+        make()
+      } catch (e) {
+        if (e instanceof OptionsError) return e.message
+        throw e
+      }
+      return expect.fail('no OptionsError')
+    }
+    const client = (auth: unknown) => () =>
+      clientConfigOf({ host: 'mx.example', port: 25, smtp: { auth } as Parameters<typeof clientConfigOf>[0]['smtp'] })
+    it.each([
+      ['a password no mechanism allowed can use', { username: 'bob', password: secret, mechanisms: ['XOAUTH2'] }],
+      ['a token with a mechanism that needs a password', { username: 'bob', token: secret, mechanisms: ['PLAIN'] }],
+      ['a misspelled password key', { username: 'bob', pasword: secret }],
+      ['a misspelled token key', { username: 'bob', tokn: secret }],
+      ['a password that is not a string', { username: 'bob', password: [secret] }],
+    ])('client smtp.auth with %s', (_, auth) => {
+      const message = problemsOf(client(auth))
+      expect(message).not.toContain(secret)
+      expect(message).toContain('(hidden)')
+    })
+    it.each([
+      ['a key that is not PEM text or octets', { tls: { key: [secret], cert: 'cert' } }],
+      ['the key given where tls goes', { tls: `-----BEGIN PRIVATE KEY-----\n${secret}` }],
+      ['a misspelled key of an SNI name', { tls: { ...files, sni: { 'a.example': { cert: 'c', kye: secret } } } }],
+    ])('server with %s', (_, options) => {
+      const message = problemsOf(() => serverConfigOf(options as Parameters<typeof serverConfigOf>[0]))
+      expect(message).not.toContain(secret)
     })
   })
 
