@@ -183,13 +183,18 @@ const eightBitHeader = (bytes: Uint8Array): boolean => {
  * - 8-bit octets: BODY=8BITMIME (RFC 6152 3: without it the body counts as 7BIT);
  * - UTF-8 in its header fields: SMTPUTF8, which a server that does not offer it never gets (RFC 6531 3.2,
  *   3.6: the message is then refused as `Unsupported` before MAIL).
- * Streamed bodies must declare all three themselves.
+ * A streamed body cannot be looked at first. Without a BODY of its own it goes as BODY=8BITMIME to a server that
+ * offers 8BITMIME (it may hold 8-bit octets, and 7-bit text is 8-bit MIME too), else as 7BIT, where an octet
+ * above 127 fails it as `Unsupported`; its size and SMTPUTF8 it must declare itself.
  */
-const withBodyFacts = (m: OutgoingMessage): ClientEnvelope => {
+const withBodyFacts = (m: OutgoingMessage, eightBitMime: boolean): ClientEnvelope => {
   const params = m.envelope.params
   if (params?.size !== undefined && params.body !== undefined && params.smtpUtf8 !== undefined) return m.envelope
   const whole = typeof m.body === 'string' ? encode(m.body) : m.body instanceof Uint8Array ? m.body : undefined
-  if (whole === undefined) return m.envelope
+  if (whole === undefined)
+    return eightBitMime && params?.body === undefined
+      ? { ...m.envelope, params: { ...params, body: '8BITMIME' } }
+      : m.envelope
   const facts = textFacts(whole)
   // BINARYMIME goes octet for octet (RFC 3030 3)
   const size = params?.size ?? (params?.body === 'BINARYMIME' ? whole.length : facts.size)
@@ -521,7 +526,7 @@ export const startClientSession = (connection: Transport, options: ClientSession
         const id = `m${++counter}`
         inflight.set(id, { body: chunksOf(message.body, pieceOctets), done: resolve, fail: reject })
         canSubmit = false
-        dispatch(ClientInput.submitted(withBodyFacts(message), id))
+        dispatch(ClientInput.submitted(withBodyFacts(message, state.capabilities?.eightBitMime === true), id))
       })
     })
 

@@ -128,6 +128,29 @@ describe('startClientSession', () => {
     expect(bodies).toEqual(['8BITMIME', undefined])
   })
 
+  it('a streamed body without a BODY of its own goes as BODY=8BITMIME to a server that offers it, and as 7BIT, its 8-bit octets refused, to one that does not (RFC 6152 3)', async () => {
+    const bodies: Array<string | undefined> = []
+    const onMailFrom: ServerHooks['onMailFrom'] = (_f, params) => void bodies.push(params.body)
+    const envelope = { from: 'a@b.example', to: ['c@d.example'] }
+    async function* stream(text: string): AsyncIterable<Uint8Array> {
+      yield new TextEncoder().encode(text)
+    }
+    const { session } = connect({}, {}, { onMailFrom })
+    expect(await session.send({ envelope, body: stream('Subject: caf\u00e9\r\n\r\n') })).toMatchObject({
+      status: 'accepted',
+    })
+    expect(
+      await session.send({ envelope: { ...envelope, params: { body: '7BIT' } }, body: stream('a\r\n') }),
+    ).toMatchObject({ status: 'accepted' })
+    await session.quit()
+    expect(bodies).toEqual(['8BITMIME', '7BIT'])
+    const plain = connect({}, { eightBitMime: false }, { onMailFrom })
+    const refused = await plain.session.send({ envelope, body: stream('caf\u00e9\r\n') })
+    await plain.session.quit()
+    expect(refused).toMatchObject({ status: 'permanent', error: { _tag: 'Unsupported', extension: '8BITMIME' } })
+    expect(bodies).toEqual(['8BITMIME', '7BIT', undefined])
+  })
+
   it('a whole body with UTF-8 in its header fields asks for SMTPUTF8, and is not sent to a server without it (RFC 6531 3.2)', async () => {
     const seen: Array<[string | undefined, boolean | undefined]> = []
     const onMailFrom: ServerHooks['onMailFrom'] = (_f, params) => void seen.push([params.body, params.smtpUtf8])

@@ -182,6 +182,8 @@ const check = (sc: Scenario, r: LoopResult): void => {
     if (d !== undefined) {
       const expected = m.bodyType === 'BINARYMIME' ? raw(m) : normalised(m) // BDAT text is canonical too
       expect(latin1(d.body)).toBe(expected)
+      // 8-bit octets arrive only in a message declared for them (RFC 6152 3, RFC 3030 3)
+      if (/[\x80-\xff]/.test(raw(m))) expect(['8BITMIME', 'BINARYMIME']).toContain(d.question.envelope.params.body)
     }
     if (res.error?._tag === 'InvalidEnvelope') throw new Error(`unexpected ${JSON.stringify(res.error)}`)
     if (res.error?._tag === 'Unsupported' && r.failures.length === 0 && d === undefined) {
@@ -190,7 +192,7 @@ const check = (sc: Scenario, r: LoopResult): void => {
       const eight = m.bodyType === '8BITMIME' && !sc.eightBitMime
       const utf8 = utf8Used(m) && !sc.smtpUtf8
       const dsn = m.dsn && !sc.dsn
-      const body8 = /[\x80-\xff]/.test(raw(m)) && !sc.eightBitMime
+      const body8 = /[\x80-\xff]/.test(raw(m)) && m.bodyType === undefined // RFC 6152 3: 7BIT unless declared
       expect(size || binary || eight || utf8 || dsn || body8).toBe(true)
     }
     res.recipients.forEach((rec, j) => {

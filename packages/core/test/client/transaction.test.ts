@@ -120,7 +120,8 @@ describe('client transaction', () => {
   describe('body after DATA (RFC 5321 4.5.2, 2.3.8)', () => {
     /** The bytes the client writes after 354 for a body given in these chunks. */
     const dataFor = (chunks: ReadonlyArray<string | Uint8Array>, extensions: string[] = ['8BITMIME']) => {
-      const h = greet(new ClientHarness({ helo }, [{ envelope: env(), body: chunks }]), extensions)
+      const envelope = env({ params: { body: '8BITMIME' } })
+      const h = greet(new ClientHarness({ helo }, [{ envelope, body: chunks }]), extensions)
       h.feed('250 Ok\r\n250 Ok\r\n')
       h.read()
       h.feed('354 Go ahead\r\n')
@@ -156,20 +157,27 @@ describe('client transaction', () => {
         normal === '' || normal.endsWith('\r\n') ? normal : `${normal}\r\n`,
       )
     })
-    it('closes the session when a 7-bit body has 8-bit octets and the server lacks 8BITMIME, sending none of them', () => {
-      const h = greet(new ClientHarness({ helo }, [{ envelope: env(), body: ['ok\r\n', 'caf\u00e9'] }]), [])
-      h.feed('250 Ok\r\n250 Ok\r\n')
-      h.read()
-      h.feed('354 Go ahead\r\n')
-      expect(h.read()).toBe('ok\r\n')
-      expect(h.closed).toBe(true)
-      // the message fails for its body; the session ends as lost, so that what is queued behind is not refused so
-      expect(h.of('MessageResult')).toMatchObject([{ error: { _tag: 'Unsupported', extension: '8BITMIME' } }])
-      expect(h.of('Failed')).toMatchObject([{ error: { _tag: 'ConnectionLost' } }])
-      expect(resultsOf(h)).toEqual([
-        { status: 'permanent', code: undefined, recipients: ['alice@example.com permanent -'] },
-      ])
-    })
+    it.each([
+      ['the server lacks 8BITMIME', [], env()],
+      ['the server offers 8BITMIME but the message was not declared so', ['8BITMIME'], env()],
+      ['the message was declared 7BIT', ['8BITMIME'], env({ params: { body: '7BIT' } })],
+    ])(
+      'closes the session when a 7-bit body has 8-bit octets (%s), sending none of them',
+      (_, extensions, envelope) => {
+        const h = greet(new ClientHarness({ helo }, [{ envelope, body: ['ok\r\n', 'caf\u00e9'] }]), extensions)
+        h.feed('250 Ok\r\n250 Ok\r\n')
+        h.read()
+        h.feed('354 Go ahead\r\n')
+        expect(h.read()).toBe('ok\r\n')
+        expect(h.closed).toBe(true)
+        // the message fails for its body; the session ends as lost, so that what is queued behind is not refused so
+        expect(h.of('MessageResult')).toMatchObject([{ error: { _tag: 'Unsupported', extension: '8BITMIME' } }])
+        expect(h.of('Failed')).toMatchObject([{ error: { _tag: 'ConnectionLost' } }])
+        expect(resultsOf(h)).toEqual([
+          { status: 'permanent', code: undefined, recipients: ['alice@example.com permanent -'] },
+        ])
+      },
+    )
   })
 
   describe('body in BDAT chunks (RFC 3030 2)', () => {

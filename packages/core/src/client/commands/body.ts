@@ -16,7 +16,7 @@ type FinalPhase = Extract<Phase, { _tag: 'Final' }>
 const not8Bit: ClientError = {
   _tag: 'Unsupported',
   extension: '8BITMIME',
-  reason: 'the body has octets above 127, but was not declared 8BITMIME and the server lacks 8BITMIME (RFC 6152 3)',
+  reason: 'the body has octets above 127, but the message was not declared BODY=8BITMIME (RFC 6152 3)',
 }
 
 /** Octets above 127 in a 7-bit body. BDAT can still be taken back with RSET; DATA cannot, so the session closes. */

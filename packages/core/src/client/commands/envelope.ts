@@ -140,7 +140,9 @@ export const prepareTx = (
     // RFC 3030 3: BINARYMIME bodies can only go in BDAT chunks.
     bdat: body === 'BINARYMIME' || (caps.chunking && s.config.chunking),
     binary: body === 'BINARYMIME',
-    eightBit: body === '8BITMIME' || body === 'BINARYMIME' || caps.eightBitMime || params.right.smtpUtf8 === true,
+    // RFC 6152 3: octets above 127 only in a body declared BODY=8BITMIME (or BINARYMIME); offering 8BITMIME is
+    // not enough, nor is SMTPUTF8, which goes with BODY=8BITMIME for 8-bit content (RFC 6531 3.4)
+    eightBit: body === '8BITMIME' || body === 'BINARYMIME',
     mail: undefined,
     rcpts: [],
   })
