@@ -24,12 +24,13 @@ export type SaslServerState =
 /**
  * One server step. `Challenge`: send `challenge` as a 334 base64 line and feed the answer to `saslServerNext`.
  * `Done`: verify `credentials`. `Failed`: the client data was malformed; `reason` is ASCII without CR/LF, fit
- * for a 501 reply.
+ * for a 501 reply, and `enhanced` its enhanced code (RFC 4954 4: 5.5.2 for data that does not decode, 5.7.0 for
+ * an initial response to a mechanism where the server speaks first).
  */
 export type SaslServerStep =
   | { readonly _tag: 'Challenge'; readonly state: SaslServerState; readonly challenge: Uint8Array }
   | { readonly _tag: 'Done'; readonly credentials: Credentials }
-  | { readonly _tag: 'Failed'; readonly reason: string }
+  | { readonly _tag: 'Failed'; readonly reason: string; readonly enhanced: '5.5.2' | '5.7.0' }
 
 const challenge = (state: SaslServerState, bytes: Uint8Array): SaslServerStep => ({
   _tag: 'Challenge',
@@ -37,7 +38,11 @@ const challenge = (state: SaslServerState, bytes: Uint8Array): SaslServerStep =>
   challenge: bytes,
 })
 const done = (credentials: Credentials): SaslServerStep => ({ _tag: 'Done', credentials })
-const failed = (reason: string): SaslServerStep => ({ _tag: 'Failed', reason })
+const failed = (reason: string, enhanced: '5.5.2' | '5.7.0' = '5.5.2'): SaslServerStep => ({
+  _tag: 'Failed',
+  reason,
+  enhanced,
+})
 
 const empty = new Uint8Array(0)
 const NUL = 0
@@ -140,7 +145,7 @@ export const saslServerStart = (
       return initial === undefined ? challenge({ _tag: 'LoginUsername' }, encode('Username:')) : loginUsername(initial)
     case 'CRAM-MD5':
       // RFC 4954 4: the server speaks first in CRAM-MD5, so an initial response is refused (501).
-      if (initial !== undefined) return failed('CRAM-MD5 does not take an initial response')
+      if (initial !== undefined) return failed('CRAM-MD5 does not take an initial response', '5.7.0')
       return challenge({ _tag: 'CramMd5Response', challenge: cramChallenge }, encodeUtf8(cramChallenge))
     case 'XOAUTH2':
       return initial === undefined ? challenge({ _tag: 'XOAuth2Response' }, empty) : xoauth2(initial)

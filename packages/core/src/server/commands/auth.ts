@@ -1,7 +1,7 @@
 // AUTH (RFC 4954 4): choose a mechanism, run its SASL exchange over 334 lines (base64 both ways,
 // "*" cancels, "=" is an empty initial response), then ask the application about the credentials.
 import type { AuthMechanism } from '../../Config.js'
-import { Replies, reply } from '../../Reply.js'
+import { type Reply, Replies, reply } from '../../Reply.js'
 import { decodeBase64, encodeBase64 } from '../../sasl/base64.js'
 import { parseMechanism } from '../../sasl/Mechanism.js'
 import { type SaslServerStep, saslServerNext, saslServerStart } from '../../sasl/server.js'
@@ -50,7 +50,7 @@ const onStep = (s: ServerState, out: Out, hello: Hello, mechanism: AuthMechanism
       continuation(out, r.challenge)
       return withPhase(s, { _tag: 'Sasl', hello, mechanism, sasl: r.state })
     case 'Failed':
-      return bad(withPhase(s, idle), out, reply(501, '5.5.2', r.reason))
+      return bad(withPhase(s, idle), out, reply(501, r.enhanced, r.reason))
     case 'Done':
       return askApp(s, out, idle, (id, session) => ({
         _tag: 'Auth',
@@ -67,10 +67,10 @@ export const onSaslLine = (s: ServerState, p: SaslPhase, out: Out, line: Uint8Ar
   const idle: ServerState = withPhase(s, { _tag: 'Idle', hello: p.hello })
   const text = latin1(line).trim()
   if ('failing' in p.sasl) {
-    // the XOAUTH2 client acknowledged the error challenge; an application's 421 closes (RFC 5321 3.8)
+    // the XOAUTH2 client acknowledged the error challenge; an application's 421 closes (RFC 5321 3.8), and any
+    // other refusal goes as it would have without the challenge: counted, and late
     if (p.sasl.failing.code === 421) return closeWith(idle, out, p.sasl.failing, 'closed')
-    say(idle, out, p.sasl.failing)
-    return idle
+    return refuse(idle, out, p.sasl.failing)
   }
   if (text === '*') return bad(idle, out, Replies.authCancelled)
   const response = decodeBase64(text)
@@ -95,10 +95,17 @@ export const answerAuth = (
       phase: { _tag: 'Sasl', hello: p.hello, mechanism: q.mechanism, sasl: { failing: answer.reply } },
     })
   }
-  // A 5yz refusal is a failed attempt (a 4yz one is the server's own trouble): it counts, it may be answered
-  // late, and the last allowed one ends the session, so passwords cannot be guessed at line speed.
-  if (answer.reply.code < 500) {
-    say(s, out, answer.reply)
+  return refuse(s, out, answer.reply)
+}
+
+/**
+ * The application refused the credentials with `r`. A 5yz refusal is a failed attempt (a 4yz one is the server's
+ * own trouble): it counts, it is answered after `authFailureDelayMs`, and the `maxAuthFailures`-th ends the
+ * session, so passwords cannot be guessed at line speed.
+ */
+const refuse = (s: ServerState, out: Out, r: Reply): ServerState => {
+  if (r.code < 500) {
+    say(s, out, r)
     return s
   }
   const authFailures = s.authFailures + 1
@@ -107,8 +114,8 @@ export const answerAuth = (
   const counted = update(s, { authFailures })
   if (s.config.authFailureDelayMs > 0) {
     out.push(setTimer('authDelay', s.config.authFailureDelayMs))
-    return update(counted, { delayed: { reply: answer.reply, close } })
+    return update(counted, { delayed: { reply: r, close } })
   }
-  say(counted, out, answer.reply)
+  say(counted, out, r)
   return close ? closeWith(counted, out, Replies.tooManyAuthFailures, 'closed') : counted
 }

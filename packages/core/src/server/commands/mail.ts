@@ -40,7 +40,11 @@ export const onMail = (s: ServerState, out: Out, arg: string): ServerState => {
     say(s, out, Replies.sizeExceeded)
     return countJunk(s, out)
   }
-  return askApp(s, out, s.phase, (id, session) => ({ _tag: 'Mail', id, from, params: params.right, session }))
+  // RFC 4954 5: from a client that has not authenticated, an AUTH= mailbox is taken as AUTH=<>
+  const given = params.right
+  const taken = given.auth !== undefined && given.auth !== null && s.authenticated === undefined
+  const kept = taken ? { ...given, auth: null } : given
+  return askApp(s, out, s.phase, (id, session) => ({ _tag: 'Mail', id, from, params: kept, session }))
 }
 
 export const answerMail = (

@@ -34,6 +34,23 @@ const passwordIs = (password: string) => (q: Question) => {
 }
 
 describe('server session', () => {
+  describe('the AUTH= MAIL parameter (RFC 4954 5)', () => {
+    const mailAuth = (h: Harness) => {
+      h.feed('MAIL FROM:<a@b.example> AUTH=ceo+40example.com\r\n')
+      const q = h.questions.at(-1)
+      return q?._tag === 'Mail' ? q.params.auth : 'no question'
+    }
+    it('from a client that has not authenticated is taken as AUTH=<>', () => {
+      expect(mailAuth(authServer())).toBeNull()
+    })
+    it('from an authenticated client is handed over as given, for the application to trust or not', () => {
+      const h = authServer({}, passwordIs('secret'))
+      h.feed(`AUTH PLAIN ${b64('\u0000alice\u0000secret')}\r\n`)
+      h.read()
+      expect(mailAuth(h)).toBe('ceo@example.com')
+    })
+  })
+
   describe('AUTH (RFC 4954 4)', () => {
     it('PLAIN with an initial response: 235, and the identity is kept (RFC 4616 2)', () => {
       const h = authServer({}, passwordIs('secret'))
@@ -90,6 +107,11 @@ describe('server session', () => {
       h.feed('\r\nNOOP\r\n')
       expect(h.read()).toBe('421 4.7.0 going down\r\n')
       expect(h.closed).toBe(true)
+    })
+    it('an initial response to CRAM-MD5, where the server speaks first, is 501 5.7.0 (RFC 4954 4)', () => {
+      const h = authServer()
+      h.feed(`AUTH CRAM-MD5 ${b64('alice 0123')}\r\n`)
+      expect(h.read()).toBe('501 5.7.0 CRAM-MD5 does not take an initial response\r\n')
     })
     it('"=" is an empty initial response (RFC 4954 4)', () => {
       const h = authServer()
