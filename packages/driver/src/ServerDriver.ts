@@ -4,6 +4,7 @@
 import {
   type Answer,
   type Hello,
+  type ClientAttributes,
   type ProxyHeader,
   type Question,
   type Reply,
@@ -155,6 +156,7 @@ class CallSignal {
 class HookSession implements SessionInfo {
   readonly #call: CallSignal
   declare readonly proxy?: ProxyHeader
+  declare readonly xclient?: ClientAttributes
   constructor(
     call: CallSignal,
     readonly id: string,
@@ -169,9 +171,11 @@ class HookSession implements SessionInfo {
     readonly hello: Hello | undefined,
     readonly authFailures: number,
     proxy: ProxyHeader | undefined,
+    xclient: ClientAttributes | undefined,
   ) {
     this.#call = call
     if (proxy !== undefined) (this as { proxy?: ProxyHeader }).proxy = proxy
+    if (xclient !== undefined) (this as { xclient?: ClientAttributes }).xclient = xclient
   }
   get signal(): HookSignal {
     return this.#call.signal
@@ -252,6 +256,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     let peerGone = false
     let secure: TlsInfo | undefined = transport.tls // what the last handshake told
     let user: unknown // what onAuth returned as `user`, once AUTH succeeded
+    let userXclient: ClientAttributes | undefined // the XCLIENT attributes when it did (each XCLIENT makes new ones)
     // Hook calls the session still waits for: each one's signal aborts when the session stops waiting. An array,
     // not a Set: it holds a few calls at most, and goes from one to none on every message.
     const waitingFor: CallSignal[] = []
@@ -283,10 +288,12 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
         tls,
         tls ? (secure ?? transport.tls ?? {}) : undefined,
         facts?.authenticated,
-        facts?.authenticated !== undefined ? user : undefined,
+        // the user of the AUTH that made this identity: an XCLIENT after it started the session over
+        facts?.authenticated !== undefined && x === userXclient ? user : undefined,
         facts?.hello,
         facts?.authFailures ?? 0,
         transport.proxy,
+        x,
       )
     }
     const pause = (why: string): void => {
@@ -508,7 +515,10 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
         settled = true
         cancel()
         if (call !== undefined) stopWaiting(call)
-        if (q._tag === 'Auth' && a._tag === 'Accept') user = authUser
+        if (q._tag === 'Auth' && a._tag === 'Accept') {
+          user = authUser
+          userXclient = q.session.xclient
+        }
         // A hook's answer the session cannot take (a 2yz refusal, a bad enhanced code, the wrong
         // number of LMTP verdicts) becomes the failure reply: the client is never left waiting.
         const problem = state === undefined ? undefined : answerProblem(state, q.id, a)

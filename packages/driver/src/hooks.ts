@@ -2,6 +2,7 @@
 // accepts by returning nothing, refuses by returning a 4yz/5yz reply or throwing `SmtpError`;
 // any other exception becomes 451 (454 for AUTH) and the session goes on.
 import type {
+  ClientAttributes,
   Credentials,
   Envelope,
   Hello,
@@ -37,7 +38,10 @@ export interface SessionInfo {
    */
   readonly tlsInfo: TlsInfo | undefined
   readonly authenticated: string | undefined
-  /** What `onAuth` returned as `user` when it accepted (see `AuthVerdict`); undefined before or without one. */
+  /**
+   * What `onAuth` returned as `user` when it accepted (see `AuthVerdict`); undefined before or without one, and
+   * once an XCLIENT command started the session over (its LOGIN, if any, is `authenticated`, with no `user`).
+   */
   readonly user: unknown
   readonly hello: Hello | undefined
   /** AUTH attempts refused so far in this session; `onAuth` sees the count before this attempt. */
@@ -47,6 +51,12 @@ export interface SessionInfo {
    * with `proxyTlvInfo`), when there was one.
    */
   readonly proxy?: ProxyHeader
+  /**
+   * What a trusted proxy said about its client with XCLIENT (XCLIENT_README), every attribute so far, when it
+   * said anything: NAME, HELO, PROTO and LOGIN here; ADDR and PORT (DESTADDR, DESTPORT) are also `remoteAddress`
+   * and `remotePort` (`localAddress`, `localPort`).
+   */
+  readonly xclient?: ClientAttributes
   /**
    * Aborts when the session stops waiting for this hook call: `hookTimeoutMs` passed (the client heard
    * 451, 454 or 421 in its place), the message was aborted, or the session ended (the client left, or

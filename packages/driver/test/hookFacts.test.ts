@@ -92,6 +92,30 @@ describe('SessionInfo', () => {
       expect(users).toEqual([undefined, account])
     })
 
+    it('an XCLIENT after AUTH starts the session over: its LOGIN is authenticated, with no user of the AUTH before', async () => {
+      const seen: Array<readonly [string | undefined, unknown, unknown]> = []
+      const { transport } = start(
+        { authMechanisms: ['PLAIN'], allowInsecureAuth: true },
+        {
+          onAuth: () => ({ user: { account: 'alice' } }),
+          onMailFrom: (_f, _p, s) => void seen.push([s.authenticated, s.user, s.xclient]),
+        },
+      )
+      transport.send('EHLO c.example\r\nAUTH PLAIN AGFsaWNlAHMzY3JldA==\r\nMAIL FROM:<a@b.example>\r\nRSET\r\n')
+      await transport.until(/250 2\.1\.0 [^\r\n]*\r\n250 2\.0\.0 [^\r\n]*\r\n$/)
+      transport.send('XCLIENT LOGIN=bob NAME=c.example\r\n')
+      await transport.until(/220 [^\r\n]*\r\n$/)
+      transport.send('EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRSET\r\nXCLIENT ADDR=192.0.2.9\r\n')
+      await transport.until(/220 [^\r\n]*\r\n$/)
+      transport.send('EHLO c.example\r\nMAIL FROM:<a@b.example>\r\n')
+      await transport.until(/250 2\.1\.0 [^\r\n]*\r\n$/)
+      expect(seen).toEqual([
+        ['alice', { account: 'alice' }, undefined],
+        ['bob', undefined, { login: 'bob', name: 'c.example' }],
+        ['bob', undefined, { login: 'bob', name: 'c.example', address: '192.0.2.9' }],
+      ])
+    })
+
     it('{ user, reply } refusing keeps no user and counts as a failure', async () => {
       let s: SessionInfo | undefined
       const { transport, runtime } = start(

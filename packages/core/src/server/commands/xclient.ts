@@ -129,6 +129,8 @@ export const onXclient = (s: ServerState, out: Out, arg: string): ServerState =>
   return update(s, {
     xclient: client,
     phase: { _tag: 'AwaitHello' },
-    authenticated: 'login' in parsed.right ? (client.login ?? undefined) : s.authenticated,
+    // back at the greeting stage the session is as authenticated as the proxy says, by this command's LOGIN or
+    // an earlier one's: an AUTH made before it belonged to the proxy's own connection, not the client's
+    authenticated: client.login ?? undefined,
   })
 }

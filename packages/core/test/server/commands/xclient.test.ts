@@ -73,6 +73,16 @@ describe('server session', () => {
         helo: 'relay x.example',
       })
     })
+    it('an AUTH made before it is not kept: back at the greeting stage the session is authenticated as LOGIN says', () => {
+      const h = new Harness({ ...small, authMechanisms: ['PLAIN'], allowInsecureAuth: true }, undefined, trusted)
+      h.feed(`EHLO c.example\r\nAUTH PLAIN ${Buffer.from('\0alice\0pw').toString('base64')}\r\n`)
+      expect(h.read()).toMatch(/235 2\.7\.0 [^\r\n]*\r\n$/)
+      expect(h.state.authenticated).toBe('alice')
+      h.feed('XCLIENT ADDR=192.0.2.1\r\n')
+      expect(h.state.authenticated).toBeUndefined()
+      h.feed('XCLIENT LOGIN=bob\r\nXCLIENT ADDR=192.0.2.2\r\n')
+      expect(h.state.authenticated).toBe('bob') // an earlier command's LOGIN stays, as every attribute does
+    })
     const malformed: ReadonlyArray<readonly [string, string]> = [
       ['no attributes', 'XCLIENT'],
       ['an unknown attribute', 'XCLIENT FOO=1'],
