@@ -4,13 +4,13 @@
 import * as net from 'node:net'
 import * as tls from 'node:tls'
 import {
-  type ProxyEndpoint,
   type ProxyHeader,
   type ProxyScanner,
   endProxy,
   formatReply,
   proxiedAddress,
   proxyScanner,
+  relayedEndpoints,
   reply,
   scanProxy,
 } from '@smtpure/core'
@@ -132,14 +132,11 @@ export const proxiedTransport = (
   untrusted?: { readonly maxHeaderBytes?: number; readonly onForged: (reason: string) => void },
 ): Transport => {
   let scanner: ProxyScanner | undefined = untrusted ? proxyScanner(untrusted.maxHeaderBytes) : undefined
-  // a header that names the connection's endpoints describes both sides; otherwise the socket's are right
-  const ip = (e: ProxyEndpoint): e is Extract<ProxyEndpoint, { port: number }> => e.family !== 'Unix'
-  const relayed = header?._tag === 'Proxied' ? header : undefined
-  const source = relayed && ip(relayed.source) ? relayed.source : undefined
-  const destination = relayed && ip(relayed.destination) ? relayed.destination : undefined
-  const remotePort = relayed ? source?.port : inner.remotePort
-  const localAddress = relayed ? destination?.address : inner.localAddress
-  const localPort = relayed ? destination?.port : inner.localPort
+  // a header for TCP names the connection's endpoints, both sides; otherwise (LOCAL, UDP, UNIX) the socket's are right
+  const relayed = header === undefined ? undefined : relayedEndpoints(header)
+  const remotePort = relayed ? relayed.source.port : inner.remotePort
+  const localAddress = relayed ? relayed.destination.address : inner.localAddress
+  const localPort = relayed ? relayed.destination.port : inner.localPort
   let refused = false // the session ended with the 554: the connection's later events are not its own
   return {
     start: (events) => {

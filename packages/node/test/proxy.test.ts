@@ -63,6 +63,27 @@ describe('createSmtpServer proxy option', () => {
     await talk(port, [Buffer.concat([v2Header(), Buffer.from('EHLO c.example\r\nQUIT\r\n')])])
     expect(seen).toEqual(['198.51.100.7'])
   })
+  it('a v2 header for a UNIX socket or UDP leaves the real connection as the client (PROXY protocol 2.2: UNSPEC)', async () => {
+    const sig = Buffer.from('0d0a0d0a000d0a515549540a', 'hex')
+    const path = (p: string) => Buffer.concat([Buffer.from(p, 'latin1'), Buffer.alloc(108 - p.length)])
+    const unixBlock = Buffer.concat([Buffer.from([0x21, 0x31, 0, 216]), path('/tmp/a\u00ffevil'), path('/run/b')])
+    const udp = Buffer.from([0x21, 0x12, 0, 12, 198, 51, 100, 7, 127, 0, 0, 1, 0x9c, 0x40, 0, 25])
+    const seen: Array<readonly [string, number | undefined]> = []
+    const server = createSmtpServer({
+      proxy: { trusted: ['127.0.0.1'] },
+      hooks: { onHello: (_h, session) => void seen.push([session.remoteAddress, session.localPort]) },
+    })
+    servers.push(server)
+    const { port } = await server.listen(0)
+    for (const block of [unixBlock, udp]) {
+      const got = await talk(port, [Buffer.concat([sig, block, Buffer.from('EHLO c.example\r\nQUIT\r\n')])])
+      expect(got).toMatch(/^220 [\s\S]*221 /)
+    }
+    expect(seen).toEqual([
+      ['127.0.0.1', port],
+      ['127.0.0.1', port],
+    ])
+  })
   it('hooks see the v2 header itself, with its TLVs (PROXY protocol 2.2.2)', async () => {
     let header: SessionInfo['proxy']
     const server = createSmtpServer({

@@ -42,6 +42,22 @@ export interface ProxyError {
 
 export const proxyError = (reason: string): ProxyError => ({ _tag: 'ProxyError', reason })
 
-/** The client address a header gives: the source of a `Proxied` header, else undefined (use the real peer). */
-export const proxiedAddress = (h: ProxyHeader): string | undefined =>
-  h._tag === 'Proxied' ? (h.source.family === 'Unix' ? h.source.path : h.source.address) : undefined
+/** An IPv4 or IPv6 endpoint: an address and a port. */
+export type IpEndpoint = Extract<ProxyEndpoint, { readonly port: number }>
+
+/**
+ * The endpoints an SMTP server takes from a header: those of a `Proxied` header for TCP over IPv4 or IPv6. For
+ * anything else (a `Local` header, UDP, UNIX sockets) undefined: use the real connection's, as a receiver falls
+ * back to UNSPEC for the combinations it does not support (PROXY protocol 2.2). The header stays available as is.
+ * @example
+ * relayedEndpoints(header)?.source.address // '192.0.2.7', or undefined for a UNIX socket's path
+ */
+export const relayedEndpoints = (
+  h: ProxyHeader,
+): { readonly source: IpEndpoint; readonly destination: IpEndpoint } | undefined =>
+  h._tag === 'Proxied' && h.transport === 'stream' && h.source.family !== 'Unix' && h.destination.family !== 'Unix'
+    ? { source: h.source, destination: h.destination }
+    : undefined
+
+/** The client address a header gives (see `relayedEndpoints`), else undefined: use the real peer's. */
+export const proxiedAddress = (h: ProxyHeader): string | undefined => relayedEndpoints(h)?.source.address

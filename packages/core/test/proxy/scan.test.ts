@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { fc, test } from '@fast-check/vitest'
 import { concat, encode, latin1 } from '../../src/wire/bytes.js'
 import { type ProxyScan, endProxy, proxyScanner, scanProxy } from '../../src/proxy/scan.js'
-import { proxiedAddress } from '../../src/proxy/ProxyHeader.js'
+import { proxiedAddress, relayedEndpoints } from '../../src/proxy/ProxyHeader.js'
 import { proxyTlvInfo } from '../../src/proxy/v2.js'
 import { formatIPv6, parseIPv6 } from '../../src/proxy/address.js'
 import { cut } from '../arb/chunks.js'
@@ -129,6 +129,25 @@ describe('proxy scan', () => {
         destination: { path: '/run/b.sock' },
       })
       expect(header(scanOne(v2({ famProto: 0x32, addresses: unix('/x', '/y') })))).toMatchObject({ transport: 'dgram' })
+    })
+    it('gives an SMTP server endpoints only for TCP: UDP and UNIX fall back to the real connection (PROXY protocol 2.2)', () => {
+      const tcp4 = header(scanOne(v2({ famProto: 0x11, addresses: inet4([10, 0, 0, 1], [10, 0, 0, 2], 3, 4) })))
+      expect(relayedEndpoints(tcp4)).toMatchObject({
+        source: { address: '10.0.0.1', port: 3 },
+        destination: { port: 4 },
+      })
+      expect(proxiedAddress(tcp4)).toBe('10.0.0.1')
+      for (const [famProto, addresses] of [
+        [0x12, inet4([10, 0, 0, 1], [10, 0, 0, 2], 3, 4)],
+        [0x22, inet6(doc6, loopback6, 1, 2)],
+        [0x31, unix('/tmp/a\nevil', '/run/b.sock')],
+        [0x32, unix('/x', '/y')],
+      ] as const) {
+        const h = header(scanOne(v2({ famProto, addresses })))
+        expect(h._tag).toBe('Proxied') // read, and kept for hooks that want it
+        expect(relayedEndpoints(h)).toBeUndefined()
+        expect(proxiedAddress(h)).toBeUndefined()
+      }
     })
     it('takes LOCAL (whatever its block) and UNSPEC as "use the real endpoints"', () => {
       expect(header(scanOne(v2({ verCmd: 0x20, famProto: 0x00, addresses: new Uint8Array(0) })))).toMatchObject({
