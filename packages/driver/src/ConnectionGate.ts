@@ -5,7 +5,7 @@ import { type Reply, reply } from '@smtpure/core'
 
 /** How many connections a server takes. */
 export interface ConnectionLimits {
-  /** Connections at once; past it new ones get 421 4.7.0 and are closed. 0 for no limit. */
+  /** Connections at once; past it new ones get 421 in place of the greeting (no enhanced code) and are closed. 0 for no limit. */
   readonly maxConnections: number
   /** Connections at once from one client address (one IPv6 /64 counts as one address); 0 for no limit. */
   readonly maxConnectionsPerAddress: number
