@@ -22,6 +22,13 @@ export type Ending =
 export const statusOf = (r: Reply): DeliveryStatus =>
   r.code >= 200 && r.code < 300 ? 'accepted' : r.code >= 500 && r.code < 600 ? 'permanent' : 'temporary'
 
+/**
+ * A refused RCPT's status: as `statusOf`, but 552 is temporary. RFC 821 listed 552 for "too many recipients",
+ * which RFC 5321 4.5.3.1.10 makes 452 and asks clients to take a 552 to RCPT as temporary, so that the recipients
+ * past a server's limit are tried again, not bounced.
+ */
+export const rcptStatusOf = (r: Reply): DeliveryStatus => (r.code === 552 ? 'temporary' : statusOf(r))
+
 /** MAIL succeeded and at least one RCPT did: there is someone to send the data to. */
 export const hasRecipients = (tx: Tx): boolean =>
   tx.mail !== undefined && isPositive(tx.mail) && tx.rcpts.some(isPositive)
@@ -52,7 +59,7 @@ export const outcomes = (tx: Tx, ending: Ending, lmtp: boolean): ReadonlyArray<R
   let k = 0
   return tx.addresses.map((address, i) => {
     const r = tx.rcpts[i]
-    if (r !== undefined && !isPositive(r)) return outcome(address, statusOf(r), r)
+    if (r !== undefined && !isPositive(r)) return outcome(address, rcptStatusOf(r), r)
     if (r === undefined)
       return ending._tag === 'Failed' ? fromEnding(address, ending, lmtp, 0) : outcome(address, 'temporary', undefined)
     return fromEnding(address, ending, lmtp, k++)

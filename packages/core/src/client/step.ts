@@ -94,7 +94,12 @@ const waitingFor = (s: ClientState): string => {
     case 'Ready':
       return s.staleBody ? 'the answer to the last BodyWanted' : 'nothing'
     case 'Envelope':
-      return p.tx.mail === undefined ? 'the reply to MAIL' : p.dataSent ? 'the reply to DATA' : 'the reply to RCPT'
+      // with PIPELINING, DATA may be out while RCPT replies are still owed: the first reply owed is what it waits for
+      return p.tx.mail === undefined
+        ? 'the reply to MAIL'
+        : p.tx.rcpts.length < p.tx.rcptLines.length
+          ? 'the reply to RCPT'
+          : 'the reply to DATA'
     case 'Body':
       // The driver pulls the next piece once the last one was taken, so this is the data still going out.
       return p.wanted ? 'the server to take the message data' : 'the reply to BDAT'

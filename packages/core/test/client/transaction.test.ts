@@ -311,6 +311,17 @@ describe('client transaction', () => {
       expect(h.of('Failed')).toMatchObject([{ error: { _tag: tag } }])
       expect(h.closed).toBe(true)
     })
+    it.each([
+      ['MAIL', '', 'the reply to MAIL'],
+      ['RCPT, with DATA already out behind it', '250 Ok\r\n', 'the reply to RCPT'],
+      ['DATA', '250 Ok\r\n250 Ok\r\n', 'the reply to DATA'],
+    ])('a pipelined envelope that times out waiting for %s says so', (_name, replies, waitingFor) => {
+      const h = greet(new ClientHarness({ helo }, [{ envelope: env(), body: [] }]), ['PIPELINING'])
+      expect(h.read()).toMatch(/RCPT TO:[^\r]*\r\nDATA\r\n$/)
+      h.feed(replies)
+      h.input(ClientInput.timerFired('reply'))
+      expect(h.of('Failed')).toMatchObject([{ error: { _tag: 'Timeout', waitingFor } }])
+    })
     it('makes the outcome temporary when the connection is lost before the end of the data', () => {
       const h = greet(new ClientHarness({ helo }, [{ envelope: env(), body: [] }]), ['PIPELINING'])
       h.feed('250 Ok\r\n')
@@ -343,6 +354,19 @@ describe('client transaction', () => {
       h.input(ClientInput.peerClosed)
       expect(resultsOf(h)).toEqual([
         { status: 'accepted', code: undefined, recipients: ['a@example.com accepted 250', 'b@example.com unknown -'] },
+      ])
+    })
+    it('takes a 552 to RCPT as temporary, the recipient past a limit that RFC 821 gave 552 (RFC 5321 4.5.3.1.10)', () => {
+      const to = ['a@x.example', 'b@x.example', 'c@x.example']
+      const h = greet(new ClientHarness({ helo }, [{ envelope: env({ to }), body: ['hi\r\n'] }]), ['PIPELINING'])
+      h.feed('250 Ok\r\n250 Ok\r\n552 5.5.3 Too many recipients\r\n550 5.1.1 No such user\r\n354 Go\r\n')
+      h.feed('250 Ok\r\n')
+      expect(resultsOf(h)).toEqual([
+        {
+          status: 'accepted',
+          code: 250,
+          recipients: ['a@x.example accepted 250', 'b@x.example temporary 552', 'c@x.example permanent 550'],
+        },
       ])
     })
     it('reports the MAIL refusal for every recipient (RFC 5321 3.3)', () => {
