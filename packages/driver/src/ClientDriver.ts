@@ -624,7 +624,7 @@ const notSent = (envelope: ClientEnvelope, reason: unknown): SentMessage | undef
 const mergeResults = (results: ReadonlyArray<SentMessage>): SentMessage => {
   const recipients = results.flatMap((r) => r.recipients)
   const status = precedence.find((p) => recipients.some((r) => r.status === p)) ?? 'permanent'
-  return {
+  const merged: SentMessage = {
     _tag: 'MessageResult',
     id: results[0]!.id,
     status,
@@ -634,4 +634,5 @@ const mergeResults = (results: ReadonlyArray<SentMessage>): SentMessage => {
     transactions: results,
     dataSent: results.some((r) => r.dataSent),
   }
+  return results.some((r) => r.dsnOmitted === true) ? { ...merged, dsnOmitted: true } : merged
 }

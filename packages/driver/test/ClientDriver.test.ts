@@ -151,6 +151,20 @@ describe('startClientSession', () => {
     expect(bodies).toEqual(['8BITMIME', '7BIT', undefined])
   })
 
+  it('relayDsn: a message asking for DSN goes to a server without DSN without its parameters, and says so, split or not (RFC 3461 5.2.2)', async () => {
+    const lines: string[] = []
+    const onRcptTo: ServerHooks['onRcptTo'] = (to, params) =>
+      void lines.push(`${to.localPart} ${JSON.stringify(params)}`)
+    const to = ['a', 'b', 'c'].map((l) => ({ address: `${l}@d.example`, params: { notify: ['FAILURE'] as const } }))
+    const envelope = { from: 'x@y.example', to, params: { envid: 'q1' } }
+    const { session } = connect({ relayDsn: true }, { dsn: false, maxRecipients: 2, limits: true }, { onRcptTo })
+    const sent = await session.send({ envelope, body: 'hi\r\n' })
+    await session.quit()
+    expect(sent).toMatchObject({ status: 'accepted', dsnOmitted: true })
+    expect(sent.transactions).toHaveLength(2) // LIMITS RCPTMAX=2 split it
+    expect(lines).toEqual(['a {}', 'b {}', 'c {}'])
+  })
+
   it('a whole body with UTF-8 in its header fields asks for SMTPUTF8, and is not sent to a server without it (RFC 6531 3.2)', async () => {
     const seen: Array<[string | undefined, boolean | undefined]> = []
     const onMailFrom: ServerHooks['onMailFrom'] = (_f, params) => void seen.push([params.body, params.smtpUtf8])

@@ -265,7 +265,9 @@ describe('adapter', () => {
       return expect.fail('no OptionsError')
     }
     const client = (auth: unknown) => () =>
-      clientConfigOf({ host: 'mx.example', port: 25, smtp: { auth } as Parameters<typeof clientConfigOf>[0]['smtp'] })
+      clientConfigOf({ host: 'mx.example', port: 25, smtp: { auth } } as unknown as Parameters<
+        typeof clientConfigOf
+      >[0])
     it.each([
       ['a password no mechanism allowed can use', { username: 'bob', password: secret, mechanisms: ['XOAUTH2'] }],
       ['a token with a mechanism that needs a password', { username: 'bob', token: secret, mechanisms: ['PLAIN'] }],
@@ -282,7 +284,7 @@ describe('adapter', () => {
       ['the key given where tls goes', { tls: `-----BEGIN PRIVATE KEY-----\n${secret}` }],
       ['a misspelled key of an SNI name', { tls: { ...files, sni: { 'a.example': { cert: 'c', kye: secret } } } }],
     ])('server with %s', (_, options) => {
-      const message = problemsOf(() => serverConfigOf(options as Parameters<typeof serverConfigOf>[0]))
+      const message = problemsOf(() => serverConfigOf(options as unknown as Parameters<typeof serverConfigOf>[0]))
       expect(message).not.toContain(secret)
     })
   })

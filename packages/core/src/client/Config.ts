@@ -110,6 +110,13 @@ const fields = {
   chunking: t.boolean,
   /** Allow BODY=BINARYMIME (RFC 3030 3) when the server offers it. */
   binaryMime: t.boolean,
+  /**
+   * Relay DSN requests as RFC 3461 5.2.2 asks of an MTA: to a server that does not offer DSN, send the message
+   * without ENVID, RET, NOTIFY and ORCPT, and mark its result `dsnOmitted` (the relay then issues the "relayed"
+   * and "failed" DSNs itself). Off (default): such a message is refused as `Unsupported`, as a submission client
+   * whose user asked for DSN should.
+   */
+  relayDsn: t.boolean,
   /** Longest reply line in octets; a longer one is a protocol error (RFC 5321 4.5.3.1.5 sets 512). */
   maxReplyLine: t.number,
   /** Most lines in one reply. */
@@ -148,6 +155,7 @@ const defaults = {
   pipelining: true,
   chunking: true,
   binaryMime: true,
+  relayDsn: false,
   maxReplyLine: 2048,
   maxReplyLines: 200,
 }

@@ -92,6 +92,11 @@ export interface MessageResult {
   readonly reply: Reply | undefined
   readonly error: ClientError | undefined
   readonly recipients: ReadonlyArray<RecipientOutcome>
+  /**
+   * The message asked for DSN, the server does not offer it, and `relayDsn` sent it without ENVID, RET, NOTIFY
+   * and ORCPT: RFC 3461 5.2.2 (b)-(d) leave the "relayed" and "failed" DSNs to the caller. Absent otherwise.
+   */
+  readonly dsnOmitted?: true
 }
 
 /** What to do or know after one step, in order. */

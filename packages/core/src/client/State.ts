@@ -22,8 +22,10 @@ export interface Tx {
   readonly bdat: boolean
   /** BODY=BINARYMIME: chunks go octet for octet; otherwise text is sent with CRLF line ends (RFC 3030 2, 3). */
   readonly binary: boolean
-  /** Octets above 127 may be sent: the body was declared 8-bit or the server takes 8BITMIME (RFC 6152 3). */
+  /** Octets above 127 may be sent: the body was declared BODY=8BITMIME or BINARYMIME (RFC 6152 3, RFC 3030 3). */
   readonly eightBit: boolean
+  /** DSN parameters were asked for and left out, the server lacking DSN (`relayDsn`, RFC 3461 5.2.2). */
+  readonly dsnOmitted: boolean
   readonly mail: Reply | undefined
   /** Replies to RCPT, in order. */
   readonly rcpts: ReadonlyArray<Reply>

@@ -78,5 +78,6 @@ export const emitResults = (out: { push(o: ClientOutput): void }, tx: Tx, ending
   for (const r of recipients) out.push(recipientResult(tx.id, r))
   const mailFailed = tx.mail !== undefined && !isPositive(tx.mail)
   const reply = mailFailed ? tx.mail : ending._tag === 'Failed' ? ending.reply : lmtp ? undefined : ending.replies[0]
-  out.push(messageResult({ id: tx.id, status: overall(recipients), reply, error: ending.error, recipients }))
+  const result = { id: tx.id, status: overall(recipients), reply, error: ending.error, recipients }
+  out.push(messageResult(tx.dsnOmitted ? { ...result, dsnOmitted: true } : result))
 }

@@ -107,6 +107,47 @@ describe('client transaction', () => {
         'MAIL FROM:<>\r\nRCPT TO:<a@b.example> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;a+2B1@b.example\r\nDATA\r\n',
       )
     })
+    describe('relayDsn (RFC 3461 5.2.2)', () => {
+      const to = [
+        {
+          address: 'a@b.example',
+          params: { notify: ['SUCCESS'] as const, orcpt: { addrType: 'rfc822', address: 'a@b.example' } },
+        },
+        'c@d.example',
+      ]
+      const dsnEnvelope = env({ to, params: { ret: 'HDRS', envid: 'q1', size: 10 } })
+      const run = (extensions: string[]) => {
+        const h = greet(manual({ helo, relayDsn: true }), ['PIPELINING', 'SIZE', ...extensions])
+        h.read()
+        h.input(ClientInput.submitted(dsnEnvelope, 'm1'))
+        const sent = h.read()
+        h.feed('250 Ok\r\n250 Ok\r\n250 Ok\r\n354 Go\r\n')
+        h.input(ClientInput.bodyEnd)
+        h.feed('250 Ok\r\n')
+        return { sent, result: h.of('MessageResult')[0] }
+      }
+      it('to a server without DSN: no ENVID, RET, NOTIFY or ORCPT go, the rest do, and the result says so', () => {
+        const { sent, result } = run([])
+        expect(sent).toBe(
+          'MAIL FROM:<bob@example.org> SIZE=10\r\nRCPT TO:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n',
+        )
+        expect(result).toMatchObject({ status: 'accepted', dsnOmitted: true })
+      })
+      it('to a server with DSN: every parameter goes, and nothing was omitted', () => {
+        const { sent, result } = run(['DSN'])
+        expect(sent).toBe(
+          'MAIL FROM:<bob@example.org> SIZE=10 RET=HDRS ENVID=q1\r\n' +
+            'RCPT TO:<a@b.example> NOTIFY=SUCCESS ORCPT=rfc822;a@b.example\r\nRCPT TO:<c@d.example>\r\nDATA\r\n',
+        )
+        expect(result).toMatchObject({ status: 'accepted' })
+        expect(result).not.toHaveProperty('dsnOmitted')
+      })
+      it('off (the default), the same message to a server without DSN is refused before anything is written', () => {
+        const { sent, result } = envelopeLine(['PIPELINING'], dsnEnvelope)
+        expect(sent).toBe('')
+        expect(result).toMatchObject({ status: 'permanent', error: { _tag: 'Unsupported', extension: 'DSN' } })
+      })
+    })
     it('writes UTF-8 addresses as UTF-8 octets', () => {
       const h = greet(manual({ helo }), ['SMTPUTF8', 'PIPELINING'])
       h.read()

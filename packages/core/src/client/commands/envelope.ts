@@ -107,6 +107,19 @@ const mailParamsFor = (
 
 const hasDsn = (r: ClientRecipient): boolean => r.params?.notify !== undefined || r.params?.orcpt !== undefined
 
+/** A recipient without its DSN parameters (NOTIFY, ORCPT). */
+const withoutDsn = (r: ClientRecipient): ClientRecipient => {
+  if (!hasDsn(r)) return r
+  const { notify: _notify, orcpt: _orcpt, ...params } = r.params ?? {}
+  return { ...r, params }
+}
+
+/** MAIL parameters without the DSN ones (RET, ENVID). */
+const withoutDsnParams = (p: ClientMailParams): ClientMailParams => {
+  const { ret: _ret, envid: _envid, ...rest } = p
+  return rest
+}
+
 /**
  * Check a submitted envelope against the grammar and the server's capabilities and build its commands.
  * Nothing is written for an envelope that fails.
@@ -118,7 +131,14 @@ export const prepareTx = (
 ): E.Either<TransactionError, Tx> => {
   if (e.to.length === 0) return invalid('at least one recipient is needed (RFC 5321 3.3)')
   const caps = s.capabilities ?? noCapabilities
-  const recipients = e.to.map((to) => (typeof to === 'string' ? { address: to } : to))
+  const given = e.to.map((to) => (typeof to === 'string' ? { address: to } : to))
+  // RFC 3461 5.2.2 (a): a relay sends no DSN parameter to a server without DSN
+  const dsnOmitted =
+    s.config.relayDsn &&
+    !caps.dsn &&
+    (e.params?.ret !== undefined || e.params?.envid !== undefined || given.some(hasDsn))
+  const recipients = dsnOmitted ? given.map(withoutDsn) : given
+  const mailParams = dsnOmitted ? withoutDsnParams(e.params ?? {}) : (e.params ?? {})
   const rcpts: Array<{ line: string; utf8: boolean }> = []
   for (const r of recipients) {
     const line = rcptLine(r)
@@ -126,7 +146,7 @@ export const prepareTx = (
     rcpts.push(line.right)
   }
   const utf8 = senderUtf8(e.from) || rcpts.some((r) => r.utf8)
-  const params = mailParamsFor(s, caps, e.params ?? {}, utf8, recipients.some(hasDsn))
+  const params = mailParamsFor(s, caps, mailParams, utf8, recipients.some(hasDsn))
   if (E.isLeft(params)) return params
   const mail = mailLine(e.from, params.right)
   if (E.isLeft(mail)) return mail
@@ -143,6 +163,7 @@ export const prepareTx = (
     // RFC 6152 3: octets above 127 only in a body declared BODY=8BITMIME (or BINARYMIME); offering 8BITMIME is
     // not enough, nor is SMTPUTF8, which goes with BODY=8BITMIME for 8-bit content (RFC 6531 3.4)
     eightBit: body === '8BITMIME' || body === 'BINARYMIME',
+    dsnOmitted,
     mail: undefined,
     rcpts: [],
   })
