@@ -154,6 +154,34 @@ export interface ConfigError {
 
 const configError = (errors: ReadonlyArray<string>): ConfigError => ({ _tag: 'ConfigError', errors })
 
+/**
+ * Does an option of this name hold a secret (a password, a token, a private key) whose value no error may show?
+ * Errors end up in logs and terminals, so the test is wide: any name with one of these words in it.
+ */
+export const isSecretName = (name: string): boolean => /pass|pw|token|secret|key|pfx|cred|phrase/i.test(name)
+
+/** Options that are, or hold, secrets: a value of another shape given in their place is not shown either. */
+export const holdsSecrets = (name: string): boolean => isSecretName(name) || name === 'auth' || name === 'tls'
+
+/**
+ * io-ts decoding errors as `PathReporter` words them, one line each, with the value hidden where it is, or sits
+ * inside, a secret option (`Invalid value "(hidden)" supplied to : .../password: string`).
+ */
+export const reportErrors = (errors: t.Errors): ReadonlyArray<string> =>
+  PathReporter.report(E.left(errors.map((e) => (isSecretValue(e) ? { ...e, value: '(hidden)' } : e))))
+
+/** Is the refused value a secret: under a secret's name, or what was given for `auth` or `tls` in place of an object? */
+const isSecretValue = (e: t.ValidationError): boolean => {
+  // the option names on the path; io-ts adds the branches of intersections and unions as numbers
+  const names = e.context.map((c) => c.key).filter((k) => k !== '' && !/^\d+$/.test(k))
+  const last = names.at(-1)
+  const plainObject = typeof e.value === 'object' && e.value !== null && !Array.isArray(e.value)
+  return names.some(isSecretName) || (last !== undefined && holdsSecrets(last) && !plainObject)
+}
+
+/** A `ConfigError` for what io-ts refused, secrets hidden. */
+export const decodingError = (errors: t.Errors): ConfigError => configError(reportErrors(errors))
+
 // A hostname goes into every reply's first line: no spaces or controls (RFC 5321 4.1.2 Domain).
 const hostnamePattern =
   /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[^\]\s]+\])$/
@@ -201,7 +229,7 @@ export const enhancedCodesOn = (c: ServerConfig): boolean => c.enhancedStatusCod
 export const serverConfig = (options: unknown): E.Either<ConfigError, ServerConfig> =>
   pipe(
     ServerOptions.decode(options ?? {}),
-    E.mapLeft((errors) => configError(PathReporter.report(E.left(errors)))),
+    E.mapLeft(decodingError),
     E.map((o) => {
       const base = defaultServerConfig(o.hostname)
       // RFC 2033 4.1: an LMTP server does not call itself ESMTP, nor send its clients to SMTP alone.
@@ -211,11 +239,6 @@ export const serverConfig = (options: unknown): E.Either<ConfigError, ServerConf
         : { greeting: `${base.hostname} ESMTP` }
       return { ...base, ...protocol, ...o } as ServerConfig
     }),
-    E.flatMap((c) =>
-      pipe(
-        ServerConfig.decode(c),
-        E.mapLeft((errors) => configError(PathReporter.report(E.left(errors)))),
-      ),
-    ),
+    E.flatMap((c) => pipe(ServerConfig.decode(c), E.mapLeft(decodingError))),
     E.flatMap(checkRules),
   )

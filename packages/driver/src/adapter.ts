@@ -17,7 +17,7 @@ import type { ServerHooks } from './hooks.js'
 import type { ClientSessionOptions } from './ClientDriver.js'
 import { type Logger, loggedHooks, transcriptTo } from './logging.js'
 import { type ServerSession, startServerSession } from './ServerDriver.js'
-import { OptionsError, ruleProblems, shown, typeProblems, unknownKeys } from './options.js'
+import { OptionsError, kindOf, ruleProblems, shown, typeProblems, unknownKeys } from './options.js'
 import { transcribed } from './transcript.js'
 import type { Runtime, Transport } from './Transport.js'
 
@@ -265,9 +265,7 @@ const wholeProblem = (options: object, name: string, min: number, max = Number.M
 /** `tls.key` and `tls.cert` must both be PEM, as text or octets. */
 const tlsProblems = (tls: unknown): string[] => {
   if (tls === undefined) return []
-  if (typeof tls !== 'object' || tls === null)
-    // a string here may be the private key itself, passed one level too high: not shown
-    return [`tls: expected { key, cert }, given ${typeof tls === 'string' ? 'a string (hidden)' : shown(tls)}`]
+  if (typeof tls !== 'object' || tls === null) return [`tls: expected { key, cert }, given ${shown(tls, 'tls')}`]
   const pem = (v: unknown): boolean => typeof v === 'string' || v instanceof Uint8Array
   return (['key', 'cert'] as const).flatMap((k) => {
     const v = (tls as Record<string, unknown>)[k]
@@ -288,7 +286,7 @@ const functionProblem = (options: object, name: string, path = ''): string[] => 
   const value: unknown = (options as Record<string, unknown>)[name]
   return value === undefined || typeof value === 'function'
     ? []
-    : [`${path}${name}: expected a function, given ${shown(value)}`]
+    : [`${path}${name}: expected a function, given ${kindOf(value)}`]
 }
 
 /** Each hook must be a function: one that is not would answer every client 451, or crash at the first error. */

@@ -2,6 +2,7 @@
 // what was expected and what was given. Unknown keys are problems too (io-ts `exact` only strips
 // them, so a misspelled limit would silently fall back to its default).
 import type * as t from 'io-ts'
+import { holdsSecrets, isSecretName } from '@smtpure/core'
 
 /** Options that do not fit; `problems` has one line per problem, `message` starts with `invalid <what> options:`. */
 export class OptionsError extends Error {
@@ -47,21 +48,18 @@ const propsOf = (codec: Codec): Readonly<Record<string, Codec>> | undefined => {
   }
 }
 
-/**
- * Does an option of this name hold a secret (a password, a token, a private key) whose value no problem line
- * may show? Problem lines end up in logs and terminals, so the test is wide: any name with one of these words.
- */
-export const isSecretName = (name: string): boolean => /pass|token|secret|key|pfx|cred/i.test(name)
-
 const HIDDEN = '(hidden)'
 
 /**
  * A value as it appears in a problem line: JSON, cut short. The value of an option named by `name` is hidden when
- * that is a secret's name, and so is every secret inside an object shown (`{"username":"a","password":"(hidden)"}`).
+ * that is a secret's name (core `isSecretName`), or an option that holds secrets (`auth`, `tls`) given as anything
+ * but an object (`"bob:pw"`), and so is every secret inside an object shown (`{"username":"a","password":"(hidden)"}`).
  */
 export const shown = (value: unknown, name?: string): string => {
   if (value === undefined) return 'undefined'
   if (name !== undefined && isSecretName(name)) return HIDDEN
+  if (name !== undefined && holdsSecrets(name) && (typeof value !== 'object' || value === null || Array.isArray(value)))
+    return HIDDEN
   if (typeof value === 'function') return 'a function'
   if (typeof value === 'bigint') return `${value}n`
   let text: string
@@ -72,6 +70,18 @@ export const shown = (value: unknown, name?: string): string => {
   }
   return text.length > 60 ? `${text.slice(0, 57)}...` : text
 }
+
+/** What kind of value was given, for options whose value itself would tell nothing (`a string`, `an object`). */
+export const kindOf = (value: unknown): string =>
+  value === null
+    ? 'null'
+    : Array.isArray(value)
+      ? 'an array'
+      : typeof value === 'object'
+        ? 'an object'
+        : typeof value === 'boolean'
+          ? String(value)
+          : `a ${typeof value}`
 
 /** Edit distance, for "did you mean" (option names are short). */
 const distance = (a: string, b: string): number => {
@@ -100,8 +110,8 @@ const meant = (key: string, known: ReadonlyArray<string>): string | undefined =>
     .find((x) => x.d <= Math.max(2, Math.floor(x.k.length / 4)))?.k
 
 /**
- * Keys the codec does not know, at any depth of nested objects, one line each. `hints` adds a reason
- * for keys that exist elsewhere (such as a client's `tls`, set by `security`).
+ * Keys the codec does not know, at any depth of nested objects, one line each, without their values. `hints` adds
+ * a reason for keys that exist elsewhere (such as a client's `tls`, set by `security`).
  */
 export const unknownKeys = (
   codec: Codec,
@@ -122,10 +132,9 @@ export const unknownKeys = (
   return Object.entries(value).flatMap(([k, v]) => {
     const sub = Object.hasOwn(props, k) && !Object.hasOwn(hints, k) ? props[k] : undefined
     if (sub === undefined) {
+      // the value is not shown: an unknown key may be any secret misspelled or misplaced (`pasword`, `users`)
       const likely = meant(k, Object.keys(props))
-      // a misspelled secret (`pasword`) is as secret as the option it meant
-      const given = shown(v, likely !== undefined && isSecretName(likely) ? likely : k)
-      return [`${path}${k}: unknown option, given ${given}${hints[k] ?? (likely ? ` (did you mean ${likely}?)` : '')}`]
+      return [`${path}${k}: unknown option${hints[k] ?? (likely ? ` (did you mean ${likely}?)` : '')}`]
     }
     return unknownKeys(sub, v, `${path}${k}.`)
   })

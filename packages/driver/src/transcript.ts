@@ -174,8 +174,10 @@ export class Transcript {
   }
 
   private command(line: string): void {
-    const words = line.split(' ')
-    const verb = /^BDAT\t/i.test(line) ? 'BDAT' : words[0]!.toUpperCase()
+    // words as a lenient server might read them: a tab, a NUL or a leading space does not keep an AUTH line's
+    // credentials out of the mask
+    const words = line.replace(/^[\x00-\x20]+/, '').split(/[\x00-\x20]+/)
+    const verb = words[0]!.toUpperCase()
     // a session that knows its own AUTH phase decides alone, else the replies tell; an AUTH command
     // (a word, a space) is never SASL data
     const hidden =

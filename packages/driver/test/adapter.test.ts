@@ -52,18 +52,14 @@ describe('adapter', () => {
 
     it('refuses unknown keys at run time, with the nearest known name', () => {
       expect(serverProblems({ maxMesageSize: 10 })).toEqual([
-        'smtp.maxMesageSize: unknown option, given 10 (did you mean maxMessageSize?)',
+        'smtp.maxMesageSize: unknown option (did you mean maxMessageSize?)',
       ])
-      expect(clientProblems({ hello: 'a.example' })).toEqual([
-        'smtp.hello: unknown option, given "a.example" (did you mean helo?)',
-      ])
+      expect(clientProblems({ hello: 'a.example' })).toEqual(['smtp.hello: unknown option (did you mean helo?)'])
       expect(clientProblems({ timeouts: { mial: 5 } })).toEqual([
-        'smtp.timeouts.mial: unknown option, given 5 (did you mean mail?)',
+        'smtp.timeouts.mial: unknown option (did you mean mail?)',
       ])
-      expect(clientProblems({ tls: 'required' })).toEqual([
-        'smtp.tls: unknown option, given "required" (set by `security`)',
-      ])
-      expect(serverProblems({ zzzzzzzz: true })).toEqual(['smtp.zzzzzzzz: unknown option, given true'])
+      expect(clientProblems({ tls: 'required' })).toEqual(['smtp.tls: unknown option (set by `security`)'])
+      expect(serverProblems({ zzzzzzzz: true })).toEqual(['smtp.zzzzzzzz: unknown option'])
     })
 
     it('says what type was expected and what was given, per path', () => {
@@ -142,16 +138,16 @@ describe('adapter', () => {
       expect(server({ maxConnections: 0, hookTimeoutMs: 1000 })).not.toThrow()
     })
     it('refuses hooks and onError that are not functions, which would fail only once a client comes', () => {
-      expect(server({ onError: 'x' })).toThrow(/^onError: expected a function, given "x"$/m)
+      expect(server({ onError: 'x' })).toThrow(/^onError: expected a function, given a string$/m)
       expect(server({ hooks: { onMessage: 5, onRcptTo: 'nope' } })).toThrow(
-        /^hooks.onMessage: expected a function, given 5$/m,
+        /^hooks.onMessage: expected a function, given a number$/m,
       )
       expect(server({ hooks: { onMessage: 5, onRcptTo: 'nope' } })).toThrow(/^hooks.onRcptTo: expected a function/m)
       expect(server({ hooks: 'x' })).toThrow(/^hooks: expected an object of hooks, given "x"$/m)
       expect(
         server({ hooks: { onMessage: async () => undefined, onClose: undefined }, onError: () => {} }),
       ).not.toThrow()
-      expect(client({ onError: 1 })).toThrow(/^onError: expected a function, given 1$/m)
+      expect(client({ onError: 1 })).toThrow(/^onError: expected a function, given a number$/m)
     })
     it('refuses implicitTls without a certificate, rather than listening in clear (RFC 8314 3.3)', () => {
       expect(server({ implicitTls: true })).toThrow(/^implicitTls: needs tls \(a certificate and key\)$/m)
@@ -188,35 +184,30 @@ describe('adapter', () => {
       return []
     }
     it.each([
-      [{ hoks: {} }, 'hoks: unknown option, given {} (did you mean hooks?)'],
-      [{ tsl: files }, 'tsl: unknown option, given {"key":"(hidden)","cert":"cert"} (did you mean tls?)'],
-      [{ hooks: { onMesage: () => 1 } }, 'hooks.onMesage: unknown option, given a function (did you mean onMessage?)'],
-      [{ tls: { ...files, kye: 'x' } }, 'tls.kye: unknown option, given (hidden) (did you mean key?)'],
+      [{ hoks: {} }, 'hoks: unknown option (did you mean hooks?)'],
+      [{ tsl: files }, 'tsl: unknown option (did you mean tls?)'],
+      [{ hooks: { onMesage: () => 1 } }, 'hooks.onMesage: unknown option (did you mean onMessage?)'],
+      [{ tls: { ...files, kye: 'x' } }, 'tls.kye: unknown option (did you mean key?)'],
       [
         { tls: { ...files, sni: { 'a.example': { ...files, crt: 'c' } } } },
-        'tls.sni["a.example"].crt: unknown option, given "c" (did you mean cert?)',
+        'tls.sni["a.example"].crt: unknown option (did you mean cert?)',
       ],
-      [
-        { proxy: { trusted: [] } },
-        'proxy: unknown option, given {"trusted":[]} (only @smtpure/node reads PROXY headers)',
-      ],
+      [{ proxy: { trusted: [] } }, 'proxy: unknown option (only @smtpure/node reads PROXY headers)'],
       [null, '(options): expected an object of options, given null'],
     ])('server %j: %s', (options, line) => {
       expect(problems(server(options))).toEqual([line])
     })
     it('lists every problem at once, the session options with them', () => {
       expect(problems(server({ hoks: {}, maxConnections: -1, smtp: { maxMesageSize: 1 } }))).toEqual([
-        'hoks: unknown option, given {} (did you mean hooks?)',
+        'hoks: unknown option (did you mean hooks?)',
         'maxConnections: expected a whole number from 0 to 9007199254740991, given -1',
-        'smtp.maxMesageSize: unknown option, given 1 (did you mean maxMessageSize?)',
+        'smtp.maxMesageSize: unknown option (did you mean maxMessageSize?)',
       ])
     })
     it('an adapter with options of its own passes their keys, and those are checked inside too', () => {
       const keys = { table: { ...serverOptionKeys, proxy: optionKeys({ trusted: true }) } }
       expect(server({ proxy: { trusted: [] } }, keys)).not.toThrow()
-      expect(problems(server({ proxy: { trusted: [], timeout: 1 } }, keys))).toEqual([
-        'proxy.timeout: unknown option, given 1',
-      ])
+      expect(problems(server({ proxy: { trusted: [], timeout: 1 } }, keys))).toEqual(['proxy.timeout: unknown option'])
     })
     it('every key of SmtpServerOptions is known', () => {
       const all = {
@@ -242,12 +233,9 @@ describe('adapter', () => {
       expect(server(all)).not.toThrow()
     })
     it.each([
-      [{ secruity: 'starttls' }, 'secruity: unknown option, given "starttls" (did you mean security?)'],
-      [{ secure: true }, 'secure: unknown option, given true (TLS from the first byte is security: implicit)'],
-      [
-        { auth: { user: 'a', pass: 'b' } },
-        'auth: unknown option, given {"user":"a","pass":"(hidden)"} (credentials go in smtp.auth)',
-      ],
+      [{ secruity: 'starttls' }, 'secruity: unknown option (did you mean security?)'],
+      [{ secure: true }, 'secure: unknown option (TLS from the first byte is security: implicit)'],
+      [{ auth: { user: 'a', pass: 'b' } }, 'auth: unknown option (credentials go in smtp.auth)'],
     ])('client %j: %s', (options, line) => {
       expect(problems(() => clientConfigOf({ host: 'mx.example', port: 25, ...options }))).toEqual([line])
     })
@@ -274,15 +262,22 @@ describe('adapter', () => {
       ['a misspelled password key', { username: 'bob', pasword: secret }],
       ['a misspelled token key', { username: 'bob', tokn: secret }],
       ['a password that is not a string', { username: 'bob', password: [secret] }],
+      ['a password under a short name', { username: 'bob', pw: secret }],
+      ['the credentials as one string', `bob:${secret}`],
+      ['the credentials as an array', ['bob', secret]],
+      ['a bearer token under a name of its own', { username: 'bob', bearer: secret }],
     ])('client smtp.auth with %s', (_, auth) => {
       const message = problemsOf(client(auth))
       expect(message).not.toContain(secret)
-      expect(message).toContain('(hidden)')
+      expect(message).toMatch(/^smtp\.auth/m) // the problem is still named
     })
     it.each([
       ['a key that is not PEM text or octets', { tls: { key: [secret], cert: 'cert' } }],
       ['the key given where tls goes', { tls: `-----BEGIN PRIVATE KEY-----\n${secret}` }],
       ['a misspelled key of an SNI name', { tls: { ...files, sni: { 'a.example': { cert: 'c', kye: secret } } } }],
+      ['a misspelled passphrase', { tls: { ...files, pasphrase: secret } }],
+      ['a map of users where no option takes one', { smtp: { users: { bob: secret } } }],
+      ['a password where a hook goes', { hooks: { onAuth: secret } }],
     ])('server with %s', (_, options) => {
       const message = problemsOf(() => serverConfigOf(options as unknown as Parameters<typeof serverConfigOf>[0]))
       expect(message).not.toContain(secret)

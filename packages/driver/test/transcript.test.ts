@@ -28,6 +28,16 @@ const greeted: Turn[] = [
 
 describe('Transcript', () => {
   describe('AUTH (RFC 4954 4)', () => {
+    it.each([
+      ['a tab for its spaces', 'AUTH\tPLAIN\tAGFsaWNlAHMzY3JldA=='],
+      ['a leading space', ' AUTH PLAIN AGFsaWNlAHMzY3JldA=='],
+      ['a NUL before it', '\0AUTH PLAIN AGFsaWNlAHMzY3JldA=='],
+      ['two spaces', 'AUTH  PLAIN  AGFsaWNlAHMzY3JldA=='],
+    ])('masks the initial response of an AUTH line with %s, though a server may refuse the line', (_, line) => {
+      const lines = transcript([...greeted, ['C', `${line}\r\n`], ['S', '501 5.5.2 Syntax error\r\n']])
+      expect(lines.join('\n')).not.toContain('AGFsaWNlAHMzY3JldA')
+      expect(lines).toContain('C: AUTH PLAIN ***')
+    })
     it.each<[string, Turn[], string[]]>([
       [
         'the initial response on the AUTH line',

@@ -4,8 +4,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
-import { PathReporter } from 'io-ts/lib/PathReporter.js'
-import { AuthMechanism, type ConfigError } from '../Config.js'
+import { AuthMechanism, type ConfigError, decodingError } from '../Config.js'
 import { parseDomainArg } from '../grammar/index.js'
 import { mechanisms, secretProblem } from '../sasl/index.js'
 
@@ -193,7 +192,7 @@ const checkRules = (c: ClientConfig): E.Either<ConfigError, ClientConfig> => {
 export const clientConfig = (options: unknown): E.Either<ConfigError, ClientConfig> =>
   pipe(
     ClientOptions.decode(options),
-    E.mapLeft((errors) => configError(PathReporter.report(E.left(errors)))),
+    E.mapLeft(decodingError),
     E.map((o): ClientConfig => ({
       ...defaults,
       ...o,
@@ -201,11 +200,6 @@ export const clientConfig = (options: unknown): E.Either<ConfigError, ClientConf
       timeouts: { ...defaultClientTimeouts, ...o.timeouts },
     })),
     // Decoding again catches options given as undefined, which the spread above let through.
-    E.flatMap((c) =>
-      pipe(
-        ClientConfig.decode(c),
-        E.mapLeft((errors) => configError(PathReporter.report(E.left(errors)))),
-      ),
-    ),
+    E.flatMap((c) => pipe(ClientConfig.decode(c), E.mapLeft(decodingError))),
     E.flatMap(checkRules),
   )

@@ -74,6 +74,16 @@ describe('client Config', () => {
     ])('refuses %s, saying where', (_name, options, pattern) => {
       expect(errors(options).join('\n')).toMatch(pattern)
     })
+    it.each([
+      ['a password of the wrong type', { helo: 'c.example', auth: { username: 'u', password: 4711 } }],
+      ['a token of the wrong type', { helo: 'c.example', auth: { username: 'u', token: [4711] } }],
+      ['the credentials as one string', { helo: 'c.example', auth: 'u:4711' }],
+      ['the credentials as an array', { helo: 'c.example', auth: ['u', '4711'] }],
+    ])('never shows the secret of %s', (_name, options) => {
+      const lines = errors(options).join('\n')
+      expect(lines).toMatch(/auth/)
+      expect(lines).not.toContain('4711')
+    })
     it('accepts an address literal as our name (RFC 5321 4.1.1.1)', () => {
       expect(errors({ helo: '[192.0.2.1]' })).toEqual([])
       expect(errors({ helo: '[IPv6:2001:db8::1]' })).toEqual([])
