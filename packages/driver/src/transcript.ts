@@ -89,6 +89,11 @@ class Lines {
   }
 }
 
+// eslint-disable-next-line no-control-regex -- spaces and every control character (a NUL, a tab) part words in a line
+const blanks = /[\x00-\x20]+/
+// eslint-disable-next-line no-control-regex -- the same, at the start of a line
+const leadingBlanks = /^[\x00-\x20]+/
+
 /**
  * Reads both directions of one session and writes a transcript line for each command and reply
  * (see the module comment for what is left out). After LHLO, the end of the data is answered once
@@ -176,7 +181,7 @@ export class Transcript {
   private command(line: string): void {
     // words as a lenient server might read them: a tab, a NUL or a leading space does not keep an AUTH line's
     // credentials out of the mask
-    const words = line.replace(/^[\x00-\x20]+/, '').split(/[\x00-\x20]+/)
+    const words = line.replace(leadingBlanks, '').split(blanks)
     const verb = words[0]!.toUpperCase()
     // a session that knows its own AUTH phase decides alone, else the replies tell; an AUTH command
     // (a word, a space) is never SASL data
