@@ -72,7 +72,11 @@ export type Phase =
       readonly _tag: 'Sasl'
       readonly hello: Hello
       readonly mechanism: AuthMechanism
-      readonly sasl: SaslServerState | { readonly failing: Reply }
+      /**
+       * The exchange, or an XOAUTH2 refusal whose error challenge went out: `failing` follows the client's answer
+       * to it, and the session then closes when `close` (that refusal was the last failure allowed).
+       */
+      readonly sasl: SaslServerState | { readonly failing: Reply; readonly close: boolean }
     }
   /** After the 220 to STARTTLS, until the handshake is done (RFC 3207 4). */
   | { readonly _tag: 'TlsWait' }

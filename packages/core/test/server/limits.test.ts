@@ -34,23 +34,23 @@ describe('failed AUTH (RFC 4954 4)', () => {
     expect(h.questions.filter((q) => q._tag === 'Auth').map((q) => q.session.authFailures)).toEqual([0, 1, 2])
   })
 
-  it('an XOAUTH2 refusal sent after its error challenge counts, waits for authDelay and meets the cap, as any other', () => {
+  it('an XOAUTH2 refusal with an error challenge counts at once, and its challenge waits for authDelay, as any refusal', () => {
     const withChallenge = (q: Question) =>
       q._tag === 'Auth' ? reject(reply(535, '5.7.8', 'Bad token'), '{"status":"401"}') : accept()
     const h = authServer({ authMechanisms: ['XOAUTH2'], maxAuthFailures: 2, authFailureDelayMs: 1500 }, withChallenge)
     const xoauth2 = `AUTH XOAUTH2 ${b64('user=a@b.example\u0001auth=Bearer guess\u0001\u0001')}\r\n`
     const challenge = `334 ${b64('{"status":"401"}')}\r\n`
     h.feed(xoauth2)
-    expect(h.read()).toBe(challenge)
-    h.feed('\r\n') // the client's acknowledgement: the 535 now waits for the timer
-    expect(h.read()).toBe('')
+    expect(h.read()).toBe('') // the challenge says "refused": it is held as the refusal would be
+    expect(h.state.authFailures).toBe(1) // counted now: a client that hangs up on the challenge was still refused
     h.input(timerFired('authDelay'))
+    expect(h.read()).toBe(challenge)
+    h.feed('\r\n') // the client's answer: the 535 follows at once
     expect(h.read()).toBe('535 5.7.8 Bad token\r\n')
-    expect(h.state.authFailures).toBe(1)
     h.feed(xoauth2)
+    h.input(timerFired('authDelay'))
     expect(h.read()).toBe(challenge)
     h.feed('\r\n')
-    h.input(timerFired('authDelay'))
     expect(h.read()).toBe(
       '535 5.7.8 Bad token\r\n421 4.7.0 Too many failed authentication attempts, closing transmission channel\r\n',
     )

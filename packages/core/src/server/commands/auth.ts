@@ -67,10 +67,11 @@ export const onSaslLine = (s: ServerState, p: SaslPhase, out: Out, line: Uint8Ar
   const idle: ServerState = withPhase(s, { _tag: 'Idle', hello: p.hello })
   const text = latin1(line).trim()
   if ('failing' in p.sasl) {
-    // the XOAUTH2 client acknowledged the error challenge; an application's 421 closes (RFC 5321 3.8), and any
-    // other refusal goes as it would have without the challenge: counted, and late
+    // the XOAUTH2 client answered the error challenge, which was the refusal (counted, and sent late): the reply
+    // follows at once; an application's 421 closes (RFC 5321 3.8), and so does the last failure allowed
     if (p.sasl.failing.code === 421) return closeWith(idle, out, p.sasl.failing, 'closed')
-    return refuse(idle, out, p.sasl.failing)
+    say(idle, out, p.sasl.failing)
+    return p.sasl.close ? closeWith(idle, out, Replies.tooManyAuthFailures, 'closed') : idle
   }
   if (text === '*') return bad(idle, out, Replies.authCancelled)
   const response = decodeBase64(text)
@@ -90,32 +91,43 @@ export const answerAuth = (
   }
   const p = s.phase
   if (answer.challenge !== undefined && q.mechanism === 'XOAUTH2' && p._tag === 'Idle') {
-    continuation(out, encode(answer.challenge))
-    return update(s, {
-      phase: { _tag: 'Sasl', hello: p.hello, mechanism: q.mechanism, sasl: { failing: answer.reply } },
-    })
+    // The error challenge tells the client it was refused: it is the refusal, and goes as one would (counted and
+    // late when 5yz), so that a client cannot read it and hang up before the delay or the count.
+    const challenge: Reply = { code: 334, lines: [encodeBase64(encode(answer.challenge))] }
+    const failing = (t: ServerState, close: boolean): ServerState =>
+      withPhase(t, { _tag: 'Sasl', hello: p.hello, mechanism: q.mechanism, sasl: { failing: answer.reply, close } })
+    if (answer.reply.code < 500) {
+      say(s, out, challenge)
+      return failing(s, false)
+    }
+    const { counted, close } = tally(s)
+    return late(failing(counted, close), out, challenge, false)
   }
-  return refuse(s, out, answer.reply)
+  if (answer.reply.code < 500) {
+    say(s, out, answer.reply)
+    return s
+  }
+  const { counted, close } = tally(s)
+  return late(counted, out, answer.reply, close)
 }
 
 /**
- * The application refused the credentials with `r`. A 5yz refusal is a failed attempt (a 4yz one is the server's
- * own trouble): it counts, it is answered after `authFailureDelayMs`, and the `maxAuthFailures`-th ends the
- * session, so passwords cannot be guessed at line speed.
+ * A 5yz refusal is a failed attempt (a 4yz one is the server's own trouble): it counts, it is answered after
+ * `authFailureDelayMs`, and the `maxAuthFailures`-th ends the session, so passwords cannot be guessed at line
+ * speed. `close`: this failure is the last allowed.
  */
-const refuse = (s: ServerState, out: Out, r: Reply): ServerState => {
-  if (r.code < 500) {
-    say(s, out, r)
-    return s
-  }
+const tally = (s: ServerState): { readonly counted: ServerState; readonly close: boolean } => {
   const authFailures = s.authFailures + 1
   const limit = s.config.maxAuthFailures
-  const close = limit > 0 && authFailures >= limit
-  const counted = update(s, { authFailures })
+  return { counted: update(s, { authFailures }), close: limit > 0 && authFailures >= limit }
+}
+
+/** Send the refusal `r` after `authFailureDelayMs` (input waits meanwhile), then close if `close`. */
+const late = (s: ServerState, out: Out, r: Reply, close: boolean): ServerState => {
   if (s.config.authFailureDelayMs > 0) {
     out.push(setTimer('authDelay', s.config.authFailureDelayMs))
-    return update(counted, { delayed: { reply: r, close } })
+    return update(s, { delayed: { reply: r, close } })
   }
-  say(counted, out, r)
-  return close ? closeWith(counted, out, Replies.tooManyAuthFailures, 'closed') : counted
+  say(s, out, r)
+  return close ? closeWith(s, out, Replies.tooManyAuthFailures, 'closed') : s
 }
