@@ -2,7 +2,7 @@
 // per connection, STARTTLS through `socket.upgradeTLS`, a connection limit (421) and a graceful close.
 import type { Socket, SocketHandler, TCPSocketListener, TLSOptions } from 'bun'
 import {
-  type Admission,
+  type Admitted,
   OptionsError,
   type SmtpServer,
   type SmtpServerOptions,
@@ -33,14 +33,11 @@ const tlsOptions = (files: NonNullable<SmtpServerOptions['tls']>): TLSOptions =>
   }
 }
 
-/** A slot held for a connection before its session starts (`SessionPool.hold`). */
-type Held = Extract<Admission, { _tag: 'Admitted' }>
-
 /** An implicit-TLS connection in its handshake: its slot, and how it ends (`admitted`: a session took the slot). */
 interface Handshake {
   readonly over: Promise<void>
   readonly end: (admitted: boolean) => void
-  readonly slot: Held
+  readonly slot: Admitted
 }
 
 /**
@@ -62,7 +59,7 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
   const transports = new Set<BunTransport>()
   const handshaking = new Map<Socket<Slot>, Handshake>()
 
-  const admit = (socket: Socket<Slot>, held?: Held): void => {
+  const admit = (socket: Socket<Slot>, held?: Admitted): void => {
     if (closing) {
       held?.release()
       return socket.terminate()

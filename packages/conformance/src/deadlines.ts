@@ -6,6 +6,7 @@
 // a failed handshake there ends the connection with no SMTP reply in clear.
 import * as assert from 'node:assert/strict'
 import * as net from 'node:net'
+import * as tls from 'node:tls'
 import { type Adapter, type Case, context, serve, sleep, untilConnections, untilNoConnections } from './harness.ts'
 import { RawPeer } from './peer.ts'
 
@@ -194,6 +195,10 @@ export const deadlineCases = (adapter: Adapter): ReadonlyArray<Case> => {
           })
           assert.equal(sent.status, 'accepted')
           await session.quit()
+          // a handshake that fails frees its slot too: every count is back to none
+          held[0]!.write('this is no TLS handshake\r\n')
+          await untilNoConnections(s.server)
+          assert.equal(s.server.connections(), 0, 'a slot was not released')
         } finally {
           for (const p of held) p.vanish()
           await s.server.close(1000)
@@ -252,6 +257,33 @@ export const deadlineCases = (adapter: Adapter): ReadonlyArray<Case> => {
           assert.equal(peer.received, '')
         } finally {
           peer.vanish()
+        }
+      },
+    },
+    {
+      name: 'close(): an implicit-TLS handshake that finishes after close() began gets no session, and close() does not wait for one',
+      run: async () => {
+        const files = tlsFiles()
+        const s = await serve(adapter, { tls: files, implicitTls: true, tlsHandshakeTimeoutMs: 60000 })
+        const raw = await new Promise<net.Socket>((resolve, reject) => {
+          const c = net.connect(s.port, '127.0.0.1', () => resolve(c))
+          c.once('error', reject)
+        })
+        await untilConnections(s.server, 1)
+        const started = Date.now()
+        const closing = s.server.close(8000)
+        // the handshake only now: the connection was accepted before close(), its session would start after it
+        const secure = tls.connect({ socket: raw, ca: files.ca, servername: 'localhost' })
+        let heard = ''
+        secure.on('data', (d: Uint8Array) => (heard += new TextDecoder('latin1').decode(d)))
+        secure.on('error', () => undefined)
+        try {
+          await within(new Promise((resolve) => secure.once('close', resolve)), 4000, 'the connection closed')
+          await within(closing, 4000 - (Date.now() - started), 'close(8000) settled well before its deadline')
+          assert.doesNotMatch(heard, /^220 /, 'a session started during close()')
+          assert.equal(s.stored.length, 0)
+        } finally {
+          secure.destroy()
         }
       },
     },

@@ -191,7 +191,7 @@ export const protocolCases = (adapter: Adapter): ReadonlyArray<Case> => {
           const sending = session.send({ envelope: { from: 'a@example.org', to: ['b@example.org'] }, body: 'x\r\n' })
           await sleep(100)
           const started = Date.now()
-          await session.close()
+          await Promise.race([session.close(), sleep(3000).then(() => assert.fail('close() waited'))])
           const lost = (e: unknown): boolean => e instanceof SmtpClientError && e.error._tag === 'ConnectionLost'
           await assert.rejects(session.ready, lost)
           await assert.rejects(sending, lost)

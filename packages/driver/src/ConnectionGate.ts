@@ -48,8 +48,13 @@ export const addressKey = (address: string): string => {
     .join(':')}::/64`
 }
 
-export type Admission =
-  { readonly _tag: 'Admitted'; readonly release: () => void } | { readonly _tag: 'Refused'; readonly reply: Reply }
+/** A connection let in: `release` its slot once it closed (more calls do nothing). */
+export interface Admitted {
+  readonly _tag: 'Admitted'
+  readonly release: () => void
+}
+
+export type Admission = Admitted | { readonly _tag: 'Refused'; readonly reply: Reply }
 
 /**
  * Counts open connections. `admit` each new one with its remote address; call `release` once it closed.

@@ -12,7 +12,7 @@ import {
   replyBytes,
   serverConfig,
 } from '@smtpure/core'
-import { type Admission, ConnectionGate, defaultConnectionLimits } from './ConnectionGate.js'
+import { type Admission, type Admitted, ConnectionGate, defaultConnectionLimits } from './ConnectionGate.js'
 import type { ServerHooks } from './hooks.js'
 import type { ClientSessionOptions } from './ClientDriver.js'
 import { type Logger, loggedHooks, transcriptTo } from './logging.js'
@@ -473,7 +473,7 @@ export interface SessionPool {
    * Run a session on a new connection, or write 421 and close it when the server is full. A connection that
    * already `hold`s its slot passes that admission, and the session releases it when it ends.
    */
-  readonly admit: (transport: Transport, held?: Extract<Admission, { _tag: 'Admitted' }>) => void
+  readonly admit: (transport: Transport, held?: Admitted) => void
   /**
    * Take a slot for a connection from `address` before its session can start (implicit TLS: from accept, through
    * the handshake). Admitted: the caller passes it to `admit`, or calls its `release` if the connection ends

@@ -15,6 +15,7 @@ export {
 } from './ClientDriver.js'
 export {
   type Admission,
+  type Admitted,
   ConnectionGate,
   type ConnectionLimits,
   defaultConnectionLimits,

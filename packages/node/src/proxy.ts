@@ -65,7 +65,7 @@ export type ProxyOutcome =
 /**
  * Read the PROXY header a trusted source opens with. The socket is left paused, with the bytes that
  * followed the header put back for the SMTP session. `clientAddress` is the header's source, or the real
- * peer for LOCAL and UNKNOWN headers (PROXY protocol 2.1, 2.2). With `required` false (an untrusted
+ * peer for LOCAL and UNKNOWN headers and for UDP and UNIX ones (PROXY protocol 2.1, 2.2; see `relayedEndpoints`). With `required` false (an untrusted
  * source, before an implicit TLS handshake) it only checks: a header is refused, anything else is
  * `Absent` with every byte put back.
  */

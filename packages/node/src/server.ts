@@ -105,22 +105,31 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
     config.hostname,
   )
 
-  // With implicit TLS a connection is admitted as it is accepted, before its handshake (see `admitRaw`).
-  const tlsServer = options.implicitTls === true && context !== undefined && !proxiedTls
+  const implicit = options.implicitTls === true && context !== undefined
+  const tlsServer = implicit && !proxiedTls
+
+  /**
+   * A connection counts toward the caps from the moment it is accepted, with implicit TLS through its handshake
+   * (up to `tlsHandshakeTimeoutMs`), so connections that never finish one cannot pile up uncounted. One past the
+   * caps gets 421 and is closed (RFC 5321 3.8); with implicit TLS the wire belongs to TLS, and its 421 could only
+   * go after a handshake the server would make for nothing, so it is closed at once. True when admitted.
+   */
+  const admit = (raw: net.Socket): boolean => {
+    const admission = gate.admit(raw.remoteAddress ?? '')
+    if (admission._tag === 'Admitted') {
+      raw.once('close', admission.release)
+      return true
+    }
+    if (implicit) raw.destroy()
+    else raw.end(formatReply(admission.reply, false), () => raw.destroy())
+    return false
+  }
+
   const onSocket = (socket: net.Socket): void => {
+    // a handshake that finishes once close() began gets no session: close() no longer waits for new ones
+    if (closing) return void socket.destroy()
     socket.setNoDelay(true)
     socket.on('error', () => undefined) // the session hears of it through the transport
-    if (!tlsServer) {
-      const admission = gate.admit(socket.remoteAddress ?? '')
-      if (admission._tag === 'Refused') {
-        // 421 and close (RFC 5321 3.8): the socket goes once the reply is out, whether or not the client closes;
-        // with implicit TLS behind a PROXY header the wire belongs to TLS, so it just closes
-        if (proxiedTls) socket.destroy()
-        else socket.end(formatReply(admission.reply, false), () => socket.destroy())
-        return
-      }
-      socket.once('close', admission.release)
-    }
     const role = context
       ? { server: true as const, secureContext: context, SNICallback, requestCert: files?.requestCert === true }
       : undefined
@@ -185,17 +194,6 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
     })
   }
 
-  /**
-   * Implicit TLS: a connection counts toward the caps from the moment it is accepted, through its handshake
-   * (up to `tlsHandshakeTimeoutMs`), so connections that never finish one cannot pile up uncounted. One past
-   * the caps is closed at once: its 421 could only go after a handshake, which the server would make for nothing.
-   */
-  const admitRaw = (raw: net.Socket): void => {
-    const admission = gate.admit(raw.remoteAddress ?? '')
-    if (admission._tag === 'Refused') return void raw.destroy()
-    raw.once('close', admission.release)
-  }
-
   const server = tlsServer
     ? // key and cert here are the default for clients that send no SNI (any client that connects by address)
       tls.createServer(
@@ -210,13 +208,15 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
         onSocket,
       )
     : // a client may half-close after QUIT and still be owed its replies
-      net.createServer({ allowHalfOpen: true }, onSocket)
+      net.createServer({ allowHalfOpen: true })
   server.on('error', (e) => options.onError?.(e))
-  // Every connection from its first byte (before a TLS handshake or a PROXY header too), to cut at close's deadline.
+  // Every connection from its first byte (before a TLS handshake or a PROXY header too): counted, and kept to
+  // cut at close's deadline. Without a TLS server it starts here; a TLS server starts it after the handshake.
   server.on('connection', (raw: net.Socket) => {
     sockets.add(raw)
     raw.once('close', () => sockets.delete(raw))
-    if (tlsServer) admitRaw(raw)
+    raw.on('error', () => undefined)
+    if (admit(raw) && !tlsServer) onSocket(raw)
   })
   // A handshake that fails or runs past tlsHandshakeTimeoutMs is a client's trouble: drop the connection
   // (Node reports it here but leaves the socket open).

@@ -3,7 +3,7 @@
 import { Replies } from '../../Reply.js'
 import { type Out, bad, say } from '../effects.js'
 import { startTls } from '../Output.js'
-import { type ServerState, update } from '../State.js'
+import { type ClientAttributes, type ServerState, update } from '../State.js'
 
 export const onStartTls = (s: ServerState, out: Out, arg: string): ServerState => {
   if (s.tls) return bad(s, out, Replies.alreadyTls)
@@ -14,14 +14,21 @@ export const onStartTls = (s: ServerState, out: Out, arg: string): ServerState =
   return update(s, { phase: { _tag: 'TlsWait' }, held: [], heldBytes: 0, partial: undefined, overflow: false })
 }
 
-/** The handshake is done: back to the start, knowing nothing the client said before (RFC 3207 4.2). */
+/**
+ * The handshake is done: back to the start, knowing nothing the client said before (RFC 3207 4.2). The session
+ * is no longer authenticated, by AUTH or by an XCLIENT LOGIN, which a later XCLIENT then does not bring back; the
+ * other XCLIENT attributes describe the client still, as Postfix keeps them.
+ */
 export const onTlsStarted = (s: ServerState): ServerState =>
   update(s, {
     phase: { _tag: 'AwaitHello' },
     tls: true,
     authenticated: undefined,
+    xclient: s.xclient?.login === undefined ? s.xclient : withoutLogin(s.xclient),
     held: [],
     heldBytes: 0,
     partial: undefined,
     overflow: false,
   })
+
+const withoutLogin = ({ login: _login, ...rest }: ClientAttributes): ClientAttributes => rest

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { fc, test } from '@fast-check/vitest'
+import { tlsStarted } from '../../../src/server/index.js'
 import { encode } from '../../../src/wire/bytes.js'
 import { cut } from '../../arb/chunks.js'
 import { Harness, transcript } from '../harness.js'
@@ -82,6 +83,16 @@ describe('server session', () => {
       expect(h.state.authenticated).toBeUndefined()
       h.feed('XCLIENT LOGIN=bob\r\nXCLIENT ADDR=192.0.2.2\r\n')
       expect(h.state.authenticated).toBe('bob') // an earlier command's LOGIN stays, as every attribute does
+    })
+    it('a LOGIN is gone after STARTTLS, and a later XCLIENT does not bring it back (RFC 3207 4.2)', () => {
+      const h = new Harness({ ...small, startTls: true }, undefined, trusted)
+      h.feed('EHLO c.example\r\nXCLIENT LOGIN=bob NAME=c.example\r\nEHLO c.example\r\nSTARTTLS\r\n')
+      expect(h.state.authenticated).toBe('bob')
+      h.input(tlsStarted)
+      expect(h.state.authenticated).toBeUndefined()
+      h.feed('EHLO c.example\r\nXCLIENT ADDR=192.0.2.1\r\n')
+      expect(h.state.authenticated).toBeUndefined()
+      expect(h.state.xclient).toEqual({ name: 'c.example', address: '192.0.2.1' })
     })
     const malformed: ReadonlyArray<readonly [string, string]> = [
       ['no attributes', 'XCLIENT'],
