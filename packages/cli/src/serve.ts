@@ -234,7 +234,7 @@ const usageOf = <T>(make: () => T): T => {
     const message = e instanceof Error ? e.message : String(e)
     // a certificate and key that node:tls cannot use (swapped, not PEM, not a pair)
     if (!message.startsWith('invalid server options'))
-      throw /PEM|key|cert|asn1|ssl|tls/i.test(message)
+      throw /PEM|key|cert|asn1|ssl|tls|DECODER|routines/i.test(message)
         ? new ConfigError(`--tls-cert/--tls-key: ${oneLine(message)}`)
         : e
     const problems = message.split('\n').slice(1)

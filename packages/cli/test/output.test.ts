@@ -196,6 +196,21 @@ describe('errors found before anything runs: one line and the sysexits code (doc
     ])
     expect(swapped.code).toBe(78)
     expect(swapped.stderr.trimEnd().split('\n')).toHaveLength(1)
+    // a key file that is no PEM at all: OpenSSL's decoder says so, in words of its own
+    writeFileSync(`${dir}/garbage.pem`, 'this is not a key\n')
+    const garbage = await runCli([
+      'serve',
+      '--port',
+      '0',
+      '--maildir',
+      maildir(),
+      '--tls-cert',
+      `${dir}/cert.pem`,
+      '--tls-key',
+      `${dir}/garbage.pem`,
+    ])
+    expect(garbage.code).toBe(78)
+    expect(garbage.stderr).toMatch(/^smtpure: --tls-cert\/--tls-key: [^\n]+\n$/)
   })
 
   it('serve with a Maildir root below a regular file: 73 before it listens', async () => {

@@ -42,7 +42,7 @@ export {
   serverOptionKeys,
   sessionPool,
 } from './adapter.js'
-export { OptionsError } from './options.js'
+export { OptionsError, kindOf } from './options.js'
 export {
   type ClientEvent,
   type LogMethod,

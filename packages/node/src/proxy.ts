@@ -14,7 +14,7 @@ import {
   reply,
   scanProxy,
 } from '@smtpure/core'
-import type { Transport } from '@smtpure/driver'
+import { OptionsError, type Transport, kindOf } from '@smtpure/driver'
 
 export interface ProxyOptions {
   /**
@@ -31,9 +31,20 @@ export interface ProxyOptions {
 /** An IPv4-mapped IPv6 address as Node reports it (`::ffff:192.0.2.1`) is checked as the IPv4 address. */
 const plain = (address: string): string => (/^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address) ? address.slice(7) : address)
 
-/** The trusted list as a predicate; throws on an entry that is neither an address nor a CIDR block. */
-export const trustedSources = (entries: ReadonlyArray<string>): ((address: string) => boolean) => {
+/**
+ * The trusted list as a predicate. `path` names the option in errors (`proxy.trusted`, `xclient.trusted`).
+ * @throws OptionsError for a list that is not an array of strings, or an entry that is neither an address nor a
+ * CIDR block.
+ */
+export const trustedSources = (
+  entries: ReadonlyArray<string>,
+  path = 'proxy.trusted',
+): ((address: string) => boolean) => {
   const list = new net.BlockList()
+  if (!Array.isArray(entries) || !entries.every((e) => typeof e === 'string'))
+    throw new OptionsError('server', [
+      `${path}: expected an array of IP addresses or CIDR blocks, given ${kindOf(entries)}`,
+    ])
   for (const entry of entries) {
     const [address, bits, extra] = entry.split('/')
     const family = net.isIP(address ?? '')
@@ -44,7 +55,7 @@ export const trustedSources = (entries: ReadonlyArray<string>): ((address: strin
       extra !== undefined ||
       (prefix !== undefined && !(Number.isInteger(prefix) && prefix >= 0 && prefix <= max))
     )
-      throw new Error(`proxy.trusted: ${JSON.stringify(entry)} is not an IP address or CIDR block`)
+      throw new OptionsError('server', [`${path}: ${JSON.stringify(entry)} is not an IP address or CIDR block`])
     const type = family === 4 ? 'ipv4' : 'ipv6'
     if (prefix === undefined) list.addAddress(address!, type)
     else list.addSubnet(address!, prefix, type)

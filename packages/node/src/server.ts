@@ -92,7 +92,7 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
   // The PROXY header comes before the TLS handshake, so with implicit TLS the server reads it in clear first.
   const proxiedTls = proxy !== undefined && options.implicitTls === true && context !== undefined
   const isTrusted = proxy ? trustedSources(proxy.trusted) : () => false
-  const mayXclient = options.xclient ? trustedSources(options.xclient.trusted) : () => false
+  const mayXclient = options.xclient ? trustedSources(options.xclient.trusted, 'xclient.trusted') : () => false
   let closing = false
   const sessions = new Set<ServerSession>()
   const sockets = new Set<net.Socket>()

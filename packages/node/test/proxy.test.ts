@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { type SmtpServer, createSmtpServer } from '../src/index.js'
 import { makeCerts } from './certs.js'
 import { proxyTlvInfo } from '@smtpure/core'
-import type { SessionInfo } from '@smtpure/driver'
+import { OptionsError, type SessionInfo } from '@smtpure/driver'
 
 const servers: SmtpServer[] = []
 afterEach(async () => {
@@ -215,6 +215,13 @@ describe('createSmtpServer proxy option', () => {
   it('refuses a trusted list entry that is not an address or CIDR block', () => {
     expect(() => createSmtpServer({ proxy: { trusted: ['10.0.0.0/33'] } })).toThrow(/not an IP address or CIDR block/)
     expect(() => createSmtpServer({ proxy: { trusted: ['mx.example'] } })).toThrow(/not an IP address/)
+    // named by the option it is in, an OptionsError like any other bad option, and a lone string is no list
+    const xclient = { trusted: '10.0.0.1' } as unknown as { trusted: string[] }
+    expect(() => createSmtpServer({ xclient })).toThrow(OptionsError)
+    expect(() => createSmtpServer({ xclient })).toThrow(
+      /^xclient\.trusted: expected an array of IP addresses or CIDR blocks, given a string$/m,
+    )
+    expect(() => createSmtpServer({ xclient: { trusted: ['10.0.0.0/33'] } })).toThrow(/^xclient\.trusted: "10/m)
   })
 })
 
