@@ -170,45 +170,27 @@ describe('errors found before anything runs: one line and the sysexits code (doc
     const dir = mkdtempSync(`${(await import('node:os')).tmpdir()}/smtpure-certs-`)
     writeFileSync(`${dir}/cert.pem`, certs.cert)
     writeFileSync(`${dir}/key.pem`, certs.key)
-    const missing = await runCli([
-      'serve',
-      '--port',
-      '0',
-      '--maildir',
-      maildir(),
-      '--tls-cert',
-      `${dir}/none.pem`,
-      '--tls-key',
-      `${dir}/key.pem`,
-    ])
+    const serveWith = (cert: string, key: string) =>
+      runCli([
+        'serve',
+        '--port',
+        '0',
+        '--maildir',
+        maildir(),
+        '--tls-cert',
+        `${dir}/${cert}`,
+        '--tls-key',
+        `${dir}/${key}`,
+      ])
+    const missing = await serveWith('none.pem', 'key.pem')
     expect(missing.code).toBe(66)
     expect(missing.stderr).toMatch(/^smtpure: --tls-cert: cannot read [^\n]+\n$/)
-    const swapped = await runCli([
-      'serve',
-      '--port',
-      '0',
-      '--maildir',
-      maildir(),
-      '--tls-cert',
-      `${dir}/key.pem`,
-      '--tls-key',
-      `${dir}/cert.pem`,
-    ])
+    const swapped = await serveWith('key.pem', 'cert.pem')
     expect(swapped.code).toBe(78)
     expect(swapped.stderr.trimEnd().split('\n')).toHaveLength(1)
     // a key file that is no PEM at all: OpenSSL's decoder says so, in words of its own
     writeFileSync(`${dir}/garbage.pem`, 'this is not a key\n')
-    const garbage = await runCli([
-      'serve',
-      '--port',
-      '0',
-      '--maildir',
-      maildir(),
-      '--tls-cert',
-      `${dir}/cert.pem`,
-      '--tls-key',
-      `${dir}/garbage.pem`,
-    ])
+    const garbage = await serveWith('cert.pem', 'garbage.pem')
     expect(garbage.code).toBe(78)
     expect(garbage.stderr).toMatch(/^smtpure: --tls-cert\/--tls-key: [^\n]+\n$/)
   })
