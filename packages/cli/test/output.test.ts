@@ -11,6 +11,10 @@ const msg = 'Subject: x\r\n\r\nhi\r\n'
 const controls = (s: string): string[] =>
   [...s].filter((c) => (c.charCodeAt(0) < 0x20 && c !== '\n' && c !== '\t') || c.charCodeAt(0) === 0x7f)
 
+/** `smtpure serve` on port 0 with this certificate and key file. */
+const serveWithTls = (cert: string, key: string) =>
+  runCli(['serve', '--port', '0', '--maildir', maildir(), '--tls-cert', cert, '--tls-key', key])
+
 describe('send prints what the server said, but never control characters (a server must not forge the output)', () => {
   it('a bare CR in the final reply cannot overwrite the line that reports it', async () => {
     const port = await fakeServer('220 fake.example\r\n', (line) =>
@@ -170,18 +174,7 @@ describe('errors found before anything runs: one line and the sysexits code (doc
     const dir = mkdtempSync(`${(await import('node:os')).tmpdir()}/smtpure-certs-`)
     writeFileSync(`${dir}/cert.pem`, certs.cert)
     writeFileSync(`${dir}/key.pem`, certs.key)
-    const serveWith = (cert: string, key: string) =>
-      runCli([
-        'serve',
-        '--port',
-        '0',
-        '--maildir',
-        maildir(),
-        '--tls-cert',
-        `${dir}/${cert}`,
-        '--tls-key',
-        `${dir}/${key}`,
-      ])
+    const serveWith = (cert: string, key: string) => serveWithTls(`${dir}/${cert}`, `${dir}/${key}`)
     const missing = await serveWith('none.pem', 'key.pem')
     expect(missing.code).toBe(66)
     expect(missing.stderr).toMatch(/^smtpure: --tls-cert: cannot read [^\n]+\n$/)
@@ -206,17 +199,7 @@ describe('errors found before anything runs: one line and the sysexits code (doc
   })
 
   it('serve with a certificate file that never ends (/dev/zero): one line and 66, not all memory', async () => {
-    const r = await runCli([
-      'serve',
-      '--port',
-      '0',
-      '--maildir',
-      maildir(),
-      '--tls-cert',
-      '/dev/zero',
-      '--tls-key',
-      '/dev/zero',
-    ])
+    const r = await serveWithTls('/dev/zero', '/dev/zero')
     expect(r.code).toBe(66)
     expect(r.stderr).toBe('smtpure: --tls-cert: cannot read /dev/zero: larger than 1048576 octets\n')
   })
