@@ -201,8 +201,10 @@ const withParser = (s: ClientState, parser: ClientState['parser']): ClientState 
 /** One reply, to whatever the phase waits for. */
 const onReply = (s: ClientState, out: Out, r: Reply): ClientState => {
   const p = s.phase
-  // RFC 5321 3.8: a 421 can come at any point and means the server is closing the channel.
-  if (r.code === 421 && p._tag !== 'Greeting' && p._tag !== 'Quitting')
+  // RFC 5321 3.8: a 421 can come at any point and means the server is closing the channel. In LMTP, one after
+  // the end of the data is one recipient's verdict: the replies of the others still follow (RFC 2033 4.2).
+  const lmtpVerdict = p._tag === 'Final' && p.chunks === 0 && s.config.lmtp
+  if (r.code === 421 && p._tag !== 'Greeting' && p._tag !== 'Quitting' && !lmtpVerdict)
     return endSession(s, out, { _tag: 'ServiceClosing', reply: r }, 'close', r)
   switch (p._tag) {
     case 'Greeting':

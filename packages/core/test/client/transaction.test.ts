@@ -389,6 +389,19 @@ describe('client transaction', () => {
       ])
       expect(h.of('Failed')).toMatchObject([{ error: { _tag: 'ServiceClosing' } }])
     })
+    it("in LMTP, a 421 is one recipient's verdict: the replies after it are read, then the session closes (RFC 2033 4.2)", () => {
+      const h = afterDot({ lmtp: true }, ['a@example.com', 'b@example.com', 'c@example.com'])
+      h.feed('250 2.0.0 Delivered\r\n421 4.3.2 Shutting down\r\n250 2.0.0 Delivered too\r\n')
+      expect(resultsOf(h)).toEqual([
+        {
+          status: 'accepted',
+          code: undefined,
+          recipients: ['a@example.com accepted 250', 'b@example.com temporary 421', 'c@example.com accepted 250'],
+        },
+      ])
+      expect(h.of('Failed')).toMatchObject([{ error: { _tag: 'ServiceClosing' } }])
+      expect(h.closed).toBe(true)
+    })
     it('in LMTP, keeps the replies that came and leaves the rest unknown (RFC 2033 4.2)', () => {
       const h = afterDot({ lmtp: true }, ['a@example.com', 'b@example.com'])
       h.feed('250 2.0.0 Delivered\r\n')

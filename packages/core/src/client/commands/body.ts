@@ -93,6 +93,12 @@ export const onFinalReply = (s: ClientState, out: Out, p: FinalPhase, r: Reply):
   if (r.code < 200 || (r.code >= 300 && r.code < 400)) return unexpected(s, out, r, 'to the end of the data')
   const replies = [...p.replies, r]
   if (s.config.lmtp && replies.length < acceptedCount(p.tx)) return update(s, { phase: { ...p, replies } })
+  // LMTP: a recipient's 421 closes the session once every recipient has its verdict (RFC 2033 4.2, RFC 5321 3.8)
+  const closing = replies.find((x) => x.code === 421)
+  if (closing !== undefined) {
+    const error: ClientError = { _tag: 'ServiceClosing', reply: closing }
+    return endSession(s, out, error, 'close', closing, { _tag: 'Replied', replies, error })
+  }
   // RFC 5321 4.1.1.4: with the reply to the end of the data the transaction is over, whatever its code.
   emitResults(out, p.tx, { _tag: 'Replied', replies, error: undefined }, s.config.lmtp)
   // But a refused BDAT leaves the server's state undefined, even the last one: RSET before another transaction
