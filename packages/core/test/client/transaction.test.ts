@@ -142,6 +142,19 @@ describe('client transaction', () => {
         expect(result).toMatchObject({ status: 'accepted' })
         expect(result).not.toHaveProperty('dsnOmitted')
       })
+      it.each([
+        [
+          'a NOTIFY of NEVER with more',
+          env({ to: [{ address: 'a@b.example', params: { notify: ['NEVER', 'SUCCESS'] as unknown as 'NEVER' } }] }),
+        ],
+        ['an ENVID over 100 characters', env({ params: { envid: 'x'.repeat(150) } })],
+      ])('still refuses %s it would leave out, as it would to a server with DSN', (_n, e) => {
+        const h = greet(manual({ helo, relayDsn: true }), ['PIPELINING'])
+        h.read()
+        h.input(ClientInput.submitted(e))
+        expect(h.read()).toBe('')
+        expect(h.of('MessageResult')).toMatchObject([{ status: 'permanent', error: { _tag: 'InvalidEnvelope' } }])
+      })
       it('off (the default), the same message to a server without DSN is refused before anything is written', () => {
         const { sent, result } = envelopeLine(['PIPELINING'], dsnEnvelope)
         expect(sent).toBe('')

@@ -137,6 +137,11 @@ export const prepareTx = (
     s.config.relayDsn &&
     !caps.dsn &&
     (e.params?.ret !== undefined || e.params?.envid !== undefined || given.some(hasDsn))
+  if (dsnOmitted) {
+    // what is left out must still be right: the same envelope to a server with DSN would be refused otherwise
+    const checked = prepareTx({ ...s, capabilities: { ...caps, dsn: true } }, e, id)
+    if (E.isLeft(checked)) return checked
+  }
   const recipients = dsnOmitted ? given.map(withoutDsn) : given
   const mailParams = dsnOmitted ? withoutDsnParams(e.params ?? {}) : (e.params ?? {})
   const rcpts: Array<{ line: string; utf8: boolean }> = []
