@@ -197,7 +197,7 @@ export const describeClientError = (e: ClientError): string => {
     case 'GreetingRefused':
       return `the server refused the connection${said}`
     case 'HelloRefused':
-      return `the server refused our EHLO/HELO${said}`
+      return `the server refused our EHLO/HELO/LHLO${said}`
     case 'TlsRequired':
       return 'the server offers no STARTTLS and TLS is required'
     case 'TlsRefused':
