@@ -1,5 +1,6 @@
 // `smtpure serve`: a small final-destination SMTP (or LMTP) server that delivers every accepted
 // message into MAILDIR/<recipient>/new/ before it says 250 (RFC 5321 6.1).
+import { X509Certificate, createPrivateKey } from 'node:crypto'
 import { resolve } from 'node:path'
 import {
   type Credentials,
@@ -196,6 +197,21 @@ const readInput = (flag: string, path: string): Buffer => {
 }
 
 /**
+ * The certificate and key can serve TLS together: both parse, and the key is the certificate's; else one line
+ * naming the flags (exit 78). Checked before listening on every runtime: Bun and Deno take a key that is no key
+ * and fail only at each client's handshake.
+ */
+const checkTlsPair = (cert: Buffer, key: Buffer): void => {
+  let matches: boolean
+  try {
+    matches = new X509Certificate(cert).checkPrivateKey(createPrivateKey(key))
+  } catch (e) {
+    throw new ConfigError(`--tls-cert/--tls-key: ${oneLine(e instanceof Error ? e.message : String(e))}`)
+  }
+  if (!matches) throw new ConfigError("--tls-cert/--tls-key: the key is not the certificate's")
+}
+
+/**
  * The store's options for `--maildir-steps`: `auto` (or none) leaves both kinds of file step to the store's rule
  * (see `FileSteps`), `pool` keeps both in the thread pool; anything else is a usage error. Either way the store
  * takes no worker thread for messages with many recipients (`MaildirOptions.workerCopies`: its memory, some 10 to
@@ -362,6 +378,7 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
     v['tls-cert'] !== undefined && v['tls-key'] !== undefined
       ? { cert: readInput('--tls-cert', v['tls-cert']), key: readInput('--tls-key', v['tls-key']) }
       : undefined
+  if (tls !== undefined) checkTlsPair(tls.cert, tls.key)
   // checked in the primary of --workers too: one line from the command, not one from each worker
   const store = await prepareMaildir(resolve(v.maildir ?? './mail'), maildirSteps(v['maildir-steps']))
   if (workers !== undefined && isPrimary()) return runWorkers(workers, v.metrics)

@@ -163,6 +163,18 @@ describe.each(runtimeNames)('smtpure on %s', (runtime) => {
     expect(await r.exited).toBe(0)
   })
 
+  it("serve with a key that is no key, or not the certificate's: one line and exit 78 before it listens", async () => {
+    const other = makeCerts()
+    for (const key of [join(certs.dir, 'cert.pem'), join(other.dir, 'key.pem')]) {
+      const dir = mkdtempSync(join(tmpdir(), 'smtpure-mail-'))
+      const tlsArgs = ['--tls-cert', join(certs.dir, 'cert.pem'), '--tls-key', key]
+      const out = await runToEnd(runtime, main, ['serve', '--port', '0', '--maildir', dir, ...tlsArgs])
+      expect(out.code).toBe(78)
+      expect(out.stdout).toBe('')
+      expect(out.stderr).toMatch(/^smtpure: --tls-cert\/--tls-key: [^\n]+\n$/)
+    }
+  })
+
   it('a server that cannot be reached: one line on stderr and exit 75 (EX_TEMPFAIL)', async () => {
     const out = await runToEnd(
       runtime,
