@@ -65,16 +65,8 @@ export type Phase =
       readonly chunked: Chunked
       readonly tooBig: boolean
     }
-  /**
-   * The octets of a BDAT chunk that is refused: read and dropped, then `reply` (none for an LMTP BDAT LAST after
-   * no successful RCPT, RFC 2033 4.3), then on to `after`.
-   */
-  | {
-      readonly _tag: 'BdatDiscard'
-      readonly remaining: number
-      readonly reply: Reply | undefined
-      readonly after: Phase
-    }
+  /** The octets of a BDAT chunk that is refused: read and dropped, then `reply`, then back to `after`. */
+  | { readonly _tag: 'BdatDiscard'; readonly remaining: number; readonly reply: Reply; readonly after: Phase }
   /** A SASL exchange (RFC 4954 4): lines are responses, not commands. */
   | {
       readonly _tag: 'Sasl'

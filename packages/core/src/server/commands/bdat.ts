@@ -77,12 +77,6 @@ export const onBdat = (s: ServerState, out: Out, arg: string): ServerState => {
   if (p._tag !== 'Envelope') return refuseBdat(s, out, arg, Replies.needMail)
   const b = parseBdat(arg)
   if (b === undefined) return refuseBdat(s, out, arg, Replies.badBdat)
-  // RFC 2033 4.3: in LMTP, BDAT LAST answers once per successful RCPT, so after none it answers nothing: its chunk
-  // is read and dropped, and the transaction is over
-  if (s.config.lmtp && b.last && p.tx.recipients.length === 0) {
-    const idle: Phase = { _tag: 'Idle', hello: p.hello }
-    return withPhase(s, b.size === 0 ? idle : { _tag: 'BdatDiscard', remaining: b.size, reply: undefined, after: idle })
-  }
   if (p.chunked?.failed === true) return refuseBdat(s, out, arg, Replies.bdatFailed)
   if (p.tx.recipients.length === 0) return refuseBdat(s, out, arg, noRecipients(s, p))
   if (p.chunked === undefined) out.push(messageStart(p.tx, facts(s)))
@@ -151,6 +145,5 @@ export const feedDiscard = (
 ): readonly [ServerState, number] => {
   const take = Math.min(p.remaining, bytes.length - pos)
   if (take < p.remaining) return [withPhase(s, { ...p, remaining: p.remaining - take }), pos + take]
-  const after = withPhase(s, p.after)
-  return [p.reply === undefined ? after : bad(after, out, p.reply), pos + take]
+  return [bad(withPhase(s, p.after), out, p.reply), pos + take]
 }

@@ -71,21 +71,6 @@ describe('server session', () => {
         expect(h.delivered).toHaveLength(0)
       },
     )
-    it.each([
-      ['alone', 'BDAT 5 LAST\r\nhello'],
-      ['after a chunk refused for want of recipients', 'BDAT 3\r\nhelBDAT 2 LAST\r\nlo'],
-      ['with no chunk', 'BDAT 0 LAST\r\n'],
-    ])('BDAT LAST after no successful RCPT answers nothing and ends the transaction (RFC 2033 4.3): %s', (_n, bdat) => {
-      const h = new Harness({ lmtp: true }, (q) =>
-        q._tag === 'Rcpt' ? reject(reply(550, '5.1.1', 'No such user')) : accept(),
-      )
-      h.feed('LHLO c.example\r\nMAIL FROM:<>\r\nRCPT TO:<a@x.example>\r\n')
-      h.read()
-      h.feed(`${bdat}NOOP\r\nMAIL FROM:<>\r\n`)
-      const first = bdat.startsWith('BDAT 3') ? '503 5.5.1 No valid recipients\r\n' : '' // a chunk without LAST: one reply
-      expect(h.read()).toBe(`${first}250 2.0.0 Ok\r\n250 2.1.0 Ok\r\n`)
-      expect(h.delivered).toHaveLength(0)
-    })
     it('per-recipient decisions must match the recipients in number', () => {
       const h = new Harness({ lmtp: true }, (q) => (q._tag === 'Message' ? undefined : accept()))
       h.feed('LHLO c.example\r\nMAIL FROM:<>\r\nRCPT TO:<a@x.example>\r\nDATA\r\nx\r\n.\r\n')
