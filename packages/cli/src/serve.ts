@@ -202,9 +202,14 @@ const readInput = (flag: string, path: string): Buffer => {
  * and fail only at each client's handshake.
  */
 const checkTlsPair = (cert: Buffer, key: Buffer): void => {
+  const text = key.toString('latin1')
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(text))
+    throw new ConfigError('--tls-key: the key is encrypted, and serve takes no passphrase')
+  // a key file may hold the certificate too (Node and Bun skip it; Deno's createPrivateKey does not)
+  const block = /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/.exec(text)?.[0]
   let matches: boolean
   try {
-    matches = new X509Certificate(cert).checkPrivateKey(createPrivateKey(key))
+    matches = new X509Certificate(cert).checkPrivateKey(createPrivateKey(block ?? key))
   } catch (e) {
     throw new ConfigError(`--tls-cert/--tls-key: ${oneLine(e instanceof Error ? e.message : String(e))}`)
   }

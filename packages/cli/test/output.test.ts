@@ -185,6 +185,17 @@ describe('errors found before anything runs: one line and the sysexits code (doc
     writeFileSync(`${dir}/garbage.pem`, 'this is not a key\n')
     const garbage = await serveWith('cert.pem', 'garbage.pem')
     expect(garbage.code).toBe(78)
+    // an encrypted key: serve takes no passphrase, and says so
+    const { generateKeyPairSync } = await import('node:crypto')
+    const { privateKey } = generateKeyPairSync('ec', {
+      namedCurve: 'P-256',
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'x' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    })
+    writeFileSync(`${dir}/encrypted.pem`, privateKey)
+    const encrypted = await serveWith('cert.pem', 'encrypted.pem')
+    expect(encrypted.code).toBe(78)
+    expect(encrypted.stderr).toBe('smtpure: --tls-key: the key is encrypted, and serve takes no passphrase\n')
     expect(garbage.stderr).toMatch(/^smtpure: --tls-cert\/--tls-key: [^\n]+\n$/)
   })
 

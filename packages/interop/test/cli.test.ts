@@ -9,6 +9,7 @@ import {
   readdirSync,
   readlinkSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -173,6 +174,17 @@ describe.each(runtimeNames)('smtpure on %s', (runtime) => {
       expect(out.stdout).toBe('')
       expect(out.stderr).toMatch(/^smtpure: --tls-cert\/--tls-key: [^\n]+\n$/)
     }
+  })
+
+  it('serve takes a key file that holds the certificate too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smtpure-mail-'))
+    const combined = join(dir, 'combined.pem')
+    writeFileSync(
+      combined,
+      readFileSync(join(certs.dir, 'cert.pem'), 'latin1') + readFileSync(join(certs.dir, 'key.pem'), 'latin1'),
+    )
+    const r = await serve(runtime, ['--maildir', dir, '--tls-cert', combined, '--tls-key', combined])
+    expect(r.port).toBeGreaterThan(0) // it listens (afterEach stops it); before, Deno exited 78
   })
 
   it('a server that cannot be reached: one line on stderr and exit 75 (EX_TEMPFAIL)', async () => {
