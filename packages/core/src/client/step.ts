@@ -10,7 +10,7 @@ import { onXclientReply } from './commands/xclient.js'
 import { onEnvelopeReply, onResetReply, onSubmitted } from './commands/transaction.js'
 import { Out, announceReady, closeNow, endSession, sendQuit, unexpected } from './effects.js'
 import type { ClientInput } from './Input.js'
-import { type ClientOutput, clearTimer, misuse, setTimer } from './Output.js'
+import { type ClientError, type ClientOutput, clearTimer, misuse, setTimer } from './Output.js'
 import { type ReplyFault, readReply } from './replyParser.js'
 import { type ClientState, copyState, update } from './State.js'
 
@@ -63,7 +63,7 @@ export const clientStep = (s: ClientState, input: ClientInput): readonly [Client
       break
     case 'PeerClosed':
       if (s.phase._tag === 'Closed') return [s, []]
-      next = s.phase._tag === 'Quitting' ? closeNow(s, out) : endSession(s, out, { _tag: 'ConnectionLost' }, 'close')
+      next = s.phase._tag === 'Quitting' ? closeNow(s, out) : endSession(s, out, closedBecause(s), 'close')
       break
     case 'QuitRequested':
       if (s.phase._tag === 'Closed' || s.phase._tag === 'Quitting') return [s, []]
@@ -196,6 +196,15 @@ const withParser = (s: ClientState, parser: ClientState['parser']): ClientState 
   const next = copyState(s)
   next.parser = parser
   return next
+}
+
+/**
+ * Why the connection closed under the session: the server said it would, with an LMTP recipient's 421 among the
+ * replies after the data (RFC 2033 4.2, RFC 5321 3.8), or it was lost.
+ */
+const closedBecause = (s: ClientState): ClientError => {
+  const said = s.phase._tag === 'Final' ? s.phase.replies.find((r) => r.code === 421) : undefined
+  return said === undefined ? { _tag: 'ConnectionLost' } : { _tag: 'ServiceClosing', reply: said }
 }
 
 /** One reply, to whatever the phase waits for. */

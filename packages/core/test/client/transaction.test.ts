@@ -415,6 +415,17 @@ describe('client transaction', () => {
       expect(h.of('Failed')).toMatchObject([{ error: { _tag: 'ServiceClosing' } }])
       expect(h.closed).toBe(true)
     })
+    it('in LMTP, a server that closes after a 421 verdict ends the session as the 421 said, the rest unknown', () => {
+      const h = afterDot({ lmtp: true }, ['a@example.com', 'b@example.com', 'c@example.com'])
+      h.feed('250 2.0.0 Delivered\r\n421 4.3.2 Shutting down\r\n')
+      h.input(ClientInput.peerClosed)
+      expect(resultsOf(h)[0]!.recipients).toEqual([
+        'a@example.com accepted 250',
+        'b@example.com temporary 421',
+        'c@example.com unknown -',
+      ])
+      expect(h.of('Failed')).toMatchObject([{ error: { _tag: 'ServiceClosing', reply: { code: 421 } } }])
+    })
     it('in LMTP, keeps the replies that came and leaves the rest unknown (RFC 2033 4.2)', () => {
       const h = afterDot({ lmtp: true }, ['a@example.com', 'b@example.com'])
       h.feed('250 2.0.0 Delivered\r\n')
