@@ -216,16 +216,16 @@ const checkRules = (c: ServerConfig): E.Either<ConfigError, ServerConfig> => {
 }
 
 /**
- * Decode user options into a complete configuration, or say what is wrong with them.
- * @example
- * const config = serverConfig({ hostname: 'mx.example.com', maxRecipients: 50 })
- */
-/**
  * Are enhanced status codes (RFC 2034) on: advertised as ENHANCEDSTATUSCODES and written on replies? With the
  * option, and always in LMTP, which requires them (RFC 2033 5).
  */
 export const enhancedCodesOn = (c: ServerConfig): boolean => c.enhancedStatusCodes || c.lmtp
 
+/**
+ * Decode user options into a complete configuration, or say what is wrong with them.
+ * @example
+ * const config = serverConfig({ hostname: 'mx.example.com', maxRecipients: 50 })
+ */
 export const serverConfig = (options: unknown): E.Either<ConfigError, ServerConfig> =>
   pipe(
     ServerOptions.decode(options ?? {}),
