@@ -160,8 +160,13 @@ const configError = (errors: ReadonlyArray<string>): ConfigError => ({ _tag: 'Co
  */
 export const isSecretName = (name: string): boolean => /pass|pw|token|secret|key|pfx|cred|phrase/i.test(name)
 
-/** Options that are, or hold, secrets: a value of another shape given in their place is not shown either. */
-export const holdsSecrets = (name: string): boolean => isSecretName(name) || name === 'auth' || name === 'tls'
+/**
+ * Is `value`, given for the option `name`, one no error may show: a secret's, or what was given for `auth` or
+ * `tls` (which hold secrets) in place of an object (`"bob:pw"`, a key passed one level too high)?
+ */
+export const isSecretOption = (name: string, value: unknown): boolean =>
+  isSecretName(name) ||
+  ((name === 'auth' || name === 'tls') && (typeof value !== 'object' || value === null || Array.isArray(value)))
 
 /**
  * io-ts decoding errors as `PathReporter` words them, one line each, with the value hidden where it is, or sits
@@ -170,13 +175,12 @@ export const holdsSecrets = (name: string): boolean => isSecretName(name) || nam
 export const reportErrors = (errors: t.Errors): ReadonlyArray<string> =>
   PathReporter.report(E.left(errors.map((e) => (isSecretValue(e) ? { ...e, value: '(hidden)' } : e))))
 
-/** Is the refused value a secret: under a secret's name, or what was given for `auth` or `tls` in place of an object? */
+/** Is the refused value a secret: under a secret's name, or one that `isSecretOption` hides? */
 const isSecretValue = (e: t.ValidationError): boolean => {
   // the option names on the path; io-ts adds the branches of intersections and unions as numbers
   const names = e.context.map((c) => c.key).filter((k) => k !== '' && !/^\d+$/.test(k))
   const last = names.at(-1)
-  const plainObject = typeof e.value === 'object' && e.value !== null && !Array.isArray(e.value)
-  return names.some(isSecretName) || (last !== undefined && holdsSecrets(last) && !plainObject)
+  return names.some(isSecretName) || (last !== undefined && isSecretOption(last, e.value))
 }
 
 /** A `ConfigError` for what io-ts refused, secrets hidden. */

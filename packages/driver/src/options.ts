@@ -2,7 +2,7 @@
 // what was expected and what was given. Unknown keys are problems too (io-ts `exact` only strips
 // them, so a misspelled limit would silently fall back to its default).
 import type * as t from 'io-ts'
-import { holdsSecrets, isSecretName } from '@smtpure/core'
+import { isSecretName, isSecretOption } from '@smtpure/core'
 
 /** Options that do not fit; `problems` has one line per problem, `message` starts with `invalid <what> options:`. */
 export class OptionsError extends Error {
@@ -51,15 +51,12 @@ const propsOf = (codec: Codec): Readonly<Record<string, Codec>> | undefined => {
 const HIDDEN = '(hidden)'
 
 /**
- * A value as it appears in a problem line: JSON, cut short. The value of an option named by `name` is hidden when
- * that is a secret's name (core `isSecretName`), or an option that holds secrets (`auth`, `tls`) given as anything
- * but an object (`"bob:pw"`), and so is every secret inside an object shown (`{"username":"a","password":"(hidden)"}`).
+ * A value as it appears in a problem line: JSON, cut short. The value of the option `name` is hidden when core's
+ * `isSecretOption` says so, and so is every secret inside an object shown (`{"username":"a","password":"(hidden)"}`).
  */
 export const shown = (value: unknown, name?: string): string => {
   if (value === undefined) return 'undefined'
-  if (name !== undefined && isSecretName(name)) return HIDDEN
-  if (name !== undefined && holdsSecrets(name) && (typeof value !== 'object' || value === null || Array.isArray(value)))
-    return HIDDEN
+  if (name !== undefined && isSecretOption(name, value)) return HIDDEN
   if (typeof value === 'function') return 'a function'
   if (typeof value === 'bigint') return `${value}n`
   let text: string
@@ -102,12 +99,13 @@ const distance = (a: string, b: string): number => {
   return row[b.length]!
 }
 
-/** The known name a misspelled `key` most likely meant, if one is close enough. */
-const meant = (key: string, known: ReadonlyArray<string>): string | undefined =>
-  known
+const suggestion = (key: string, known: ReadonlyArray<string>): string => {
+  const best = known
     .map((k) => ({ k, d: distance(key, k) }))
     .sort((x, y) => x.d - y.d)
-    .find((x) => x.d <= Math.max(2, Math.floor(x.k.length / 4)))?.k
+    .find((x) => x.d <= Math.max(2, Math.floor(x.k.length / 4)))
+  return best ? ` (did you mean ${best.k}?)` : ''
+}
 
 /**
  * Keys the codec does not know, at any depth of nested objects, one line each, without their values. `hints` adds
@@ -131,11 +129,8 @@ export const unknownKeys = (
   if (props === undefined) return []
   return Object.entries(value).flatMap(([k, v]) => {
     const sub = Object.hasOwn(props, k) && !Object.hasOwn(hints, k) ? props[k] : undefined
-    if (sub === undefined) {
-      // the value is not shown: an unknown key may be any secret misspelled or misplaced (`pasword`, `users`)
-      const likely = meant(k, Object.keys(props))
-      return [`${path}${k}: unknown option${hints[k] ?? (likely ? ` (did you mean ${likely}?)` : '')}`]
-    }
+    // the value is not shown: an unknown key may be any secret misspelled or misplaced (`pasword`, `users`)
+    if (sub === undefined) return [`${path}${k}: unknown option${hints[k] ?? suggestion(k, Object.keys(props))}`]
     return unknownKeys(sub, v, `${path}${k}.`)
   })
 }
