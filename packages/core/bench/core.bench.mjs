@@ -2,7 +2,8 @@
 // Runs the built package (dist/) under plain node, as users run it.
 //   1. a 50 MB message through the server's `step` in 64 KiB chunks, next to a plain
 //      indexOf('\r\n.\r\n') scan of the same bytes
-//   2. pipelined 1 KB transactions per second through the server's `step`, answered at once
+//   2. pipelined 1 KB transactions per second through the server's `step`, answered at once, and the same
+//      with the greeting, MAIL and RCPT left to the session (`questions: []`, a server without those hooks)
 //   3. the client and server reducers wired to each other (no I/O): 1 KB transactions per second
 //      and one 50 MB body through both, next to the server-only figures
 //   4. heap before and after, with a forced collection
@@ -28,6 +29,9 @@ const gc = globalThis.gc
 
 const config = serverConfig({ maxMessageSize: 0, maxBadCommands: 0, maxMessagesPerSession: 0 })
 if (config._tag === 'Left') throw new Error(config.left.errors.join('\n'))
+// a server with no hook for the greeting, MAIL or RCPT: the session answers them itself (`questions`)
+const unasked = serverConfig({ maxMessageSize: 0, maxBadCommands: 0, maxMessagesPerSession: 0, questions: [] })
+if (unasked._tag === 'Left') throw new Error(unasked.left.errors.join('\n'))
 
 /** A driver in a few lines: feed, answer every question at once, count what came out. */
 const drive = (s0, chunks) => {
@@ -122,13 +126,16 @@ const session = new Uint8Array(tx.length * COUNT + 20)
 session.set(encode('EHLO bench.example\r\n'))
 for (let i = 0; i < COUNT; i++) session.set(tx, 20 + i * tx.length)
 const txChunks = split(session, CHUNK)
-const txSeconds = best(5, () =>
-  time(() => {
-    const [s] = init(config.right)
-    const r = drive(s, txChunks)
-    if (r.messages !== COUNT) throw new Error(`lost messages: ${r.messages}`)
-  }),
-)
+const txTime = (c) =>
+  best(5, () =>
+    time(() => {
+      const [s] = init(c)
+      const r = drive(s, txChunks)
+      if (r.messages !== COUNT) throw new Error(`lost messages: ${r.messages}`)
+    }),
+  )
+const txSeconds = txTime(config.right)
+const txUnaskedSeconds = txTime(unasked.right)
 
 // 3. The client and the server reducers wired to each other: a whole session with no I/O.
 const clientCfg = clientConfig({ helo: 'bench.example' })
@@ -214,6 +221,9 @@ console.log(
 )
 console.log(
   `  pipelined 1 KB transactions: ${(COUNT / txSeconds).toFixed(0)} per second (${((tx.length * COUNT) / MB / txSeconds).toFixed(0)} MB/s of session bytes)`,
+)
+console.log(
+  `  the same, greeting, MAIL and RCPT left to the session (no hooks for them): ${(COUNT / txUnaskedSeconds).toFixed(0)} per second; ratio ${(txSeconds / txUnaskedSeconds).toFixed(2)}`,
 )
 console.log(
   `  client+server loop, 1 KB transactions: ${(LOOP_COUNT / loopSeconds).toFixed(0)} per second; ratio to the server alone ${(txSeconds / COUNT / (loopSeconds / LOOP_COUNT)).toFixed(2)}`,

@@ -9,6 +9,13 @@ import { PathReporter } from 'io-ts/lib/PathReporter.js'
 export const AuthMechanism = t.keyof({ PLAIN: null, LOGIN: null, 'CRAM-MD5': null, XOAUTH2: null })
 export type AuthMechanism = t.TypeOf<typeof AuthMechanism>
 
+/**
+ * The questions an application may leave to the session: the greeting's (HELO, EHLO, LHLO), MAIL's and RCPT's.
+ * The `_tag`s of their `Question`s.
+ */
+export const OptionalQuestion = t.keyof({ Hello: null, Mail: null, Rcpt: null })
+export type OptionalQuestion = t.TypeOf<typeof OptionalQuestion>
+
 /** What to do with a CR or LF that is not part of a CRLF pair (RFC 5321 2.3.8). */
 export const BareLineEndings = t.keyof({ reject: null, keep: null })
 export type BareLineEndings = t.TypeOf<typeof BareLineEndings>
@@ -99,6 +106,13 @@ const fields = {
   limits: t.boolean,
   /** The HELP reply text lines (RFC 5321 4.1.1.8). */
   helpText: t.readonlyArray(t.string),
+  /**
+   * Which of the greeting, MAIL and RCPT the session puts to the application as questions (default all three).
+   * One left out is accepted once the session's own checks pass (syntax, parameters, SIZE, `maxRecipients`,
+   * SMTPUTF8, `requireAuth`), at once: no question, no input held, the standard 250 reply. A driver leaves out
+   * those it has no hook for. AUTH, VRFY, EXPN and the message are always asked.
+   */
+  questions: t.readonlyArray(OptionalQuestion),
 }
 
 /** Decoded, complete configuration. Build it with `serverConfig`. */
@@ -144,6 +158,7 @@ export const defaultServerConfig = (hostname = 'localhost'): ServerConfig => ({
   bareLineEndings: 'reject',
   limits: false,
   helpText: ['See RFC 5321'],
+  questions: ['Hello', 'Mail', 'Rcpt'],
 })
 
 /** A configuration that could not be decoded; `errors` are readable, one per problem. */

@@ -77,29 +77,32 @@ const verdictAnswer = (v: unknown, failure: Reply): Answer => {
 const errorAnswer = (e: unknown, failure: Reply): Answer =>
   e instanceof SmtpError ? reject(e.reply, e.challenge) : reject(failure)
 
-const accepted = accept()
-
 const refused = reject(noAuth)
 
 /**
- * The answer to a question when the application has no hook for it: MAIL, RCPT and the greeting are accepted
- * as the session's own checks left them, and AUTH fails (535: nothing can check the credentials). VRFY, EXPN
- * and the message go the way of a hook's, even without one.
+ * The answer to a question when the application has no hook for it: AUTH fails (535: nothing can check the
+ * credentials). The greeting, MAIL and RCPT without a hook are not asked (`askedBy`); VRFY, EXPN and the message
+ * go the way of a hook's, even without one.
  */
-const unhooked = (q: Question, hooks: ServerHooks): Answer | undefined => {
-  switch (q._tag) {
-    case 'Hello':
-      return hooks.onHello === undefined ? accepted : undefined
-    case 'Auth':
-      return hooks.onAuth === undefined ? refused : undefined
-    case 'Mail':
-      return hooks.onMailFrom === undefined ? accepted : undefined
-    case 'Rcpt':
-      return hooks.onRcptTo === undefined ? accepted : undefined
-    default:
-      return undefined
-  }
+const unhooked = (q: Question, hooks: ServerHooks): Answer | undefined =>
+  q._tag === 'Auth' && hooks.onAuth === undefined ? refused : undefined
+
+/**
+ * `config` with the questions the hooks answer (`ServerConfig.questions`): the greeting, MAIL and RCPT without a
+ * hook are left to the session, which then answers them within the step that read them. Each of the eight
+ * combinations is made once per config: a server passes the same config to every session.
+ */
+const askedBy = (config: ServerConfig, hooks: ServerHooks): ServerConfig => {
+  const which =
+    (hooks.onHello !== undefined ? 1 : 0) |
+    (hooks.onMailFrom !== undefined ? 2 : 0) |
+    (hooks.onRcptTo !== undefined ? 4 : 0)
+  let made = askedConfigs.get(config)
+  if (made === undefined) askedConfigs.set(config, (made = []))
+  return (made[which] ??= { ...config, questions: optional.filter((_, i) => (which & (1 << i)) !== 0) })
 }
+const optional = ['Hello', 'Mail', 'Rcpt'] as const
+const askedConfigs = new WeakMap<ServerConfig, ServerConfig[]>()
 
 /** `onAuth` may return `{ user, reply? }` (see `AuthVerdict`): the verdict is its reply, the user is kept. */
 const authVerdict = (v: unknown): { verdict: unknown; user?: unknown } => {
@@ -230,7 +233,8 @@ const written: Promise<void> = Promise.resolve()
 export const startServerSession = (transport: Transport, options: ServerSessionOptions): ServerSession => {
   let stop: (now?: boolean) => void = () => undefined
   const done = new Promise<void>((resolve) => {
-    const { config, hooks, runtime } = options
+    const { hooks, runtime } = options
+    const config = askedBy(options.config, hooks)
     const id = options.id ?? runtime.randomToken()
     let state: ServerState | undefined
     let closed = false
@@ -485,7 +489,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     }
 
     const ask = (q: Question): void => {
-      // No hook for MAIL, RCPT or the greeting: the session's own answer, with no promise, timer or call to track
+      // No hook for AUTH: the session's own answer, with no promise, timer or call to track
       const own = unhooked(q, hooks)
       if (own !== undefined) {
         answerNow = answered(q.id, own)

@@ -363,7 +363,7 @@ export const serverConfigOf = (
 ): ServerConfig => {
   const own = keyProblems('server', optionKeys(keys.table), options, keys.hints)
   const smtp: unknown = options.smtp ?? {}
-  const problems = [...own, ...serverProblems(options), ...smtpProblems(ServerOptions, smtp)]
+  const problems = [...own, ...serverProblems(options), ...smtpProblems(ServerOptions, smtp, setByHooks)]
   if (problems.length > 0) throw new OptionsError('server', problems)
   const decoded = serverConfig({
     ...(options.tls && !options.implicitTls ? { startTls: true } : {}),
@@ -374,6 +374,9 @@ export const serverConfigOf = (
 }
 
 const setBySecurity = { tls: ' (set by `security`)', implicitTls: ' (set by `security`)' }
+
+// a session asks the greeting, MAIL and RCPT questions of the hooks there are (`startServerSession`)
+const setByHooks = { questions: ' (set by `hooks`)' }
 
 /**
  * The client session's config from the options.

@@ -49,6 +49,27 @@ describe('runServerSession', () => {
     })
   })
 
+  describe('questions without a hook', () => {
+    it('answers a pipelined greeting and envelope in one write when no hook asks about them (RFC 2920 3.2)', async () => {
+      const { transport } = start({})
+      await transport.until(/^220 /)
+      const before = transport.written.length
+      transport.send('EHLO c.example\r\nMAIL FROM:<bob@example.org>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n')
+      await transport.until(/354 /)
+      expect(transport.written.length - before).toBe(1)
+      expect(transport.text()).toMatch(/250 2\.1\.0 Ok\r\n250 2\.1\.5 Ok\r\n354 /)
+    })
+
+    it('asks only the hooks there are, and answers the rest itself', async () => {
+      const seen: string[] = []
+      const { transport } = start({}, { onRcptTo: (to) => void seen.push(to.localPart) })
+      await transport.until(/^220 /)
+      transport.send('EHLO c.example\r\nMAIL FROM:<bob@example.org>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n')
+      await transport.until(/354 /)
+      expect(seen).toEqual(['alice'])
+    })
+  })
+
   describe('trace fields', () => {
     it('each message of a session gets its own Received id (RFC 5321 4.4)', async () => {
       const ids: string[] = []

@@ -59,6 +59,7 @@ describe('adapter', () => {
         'smtp.timeouts.mial: unknown option (did you mean mail?)',
       ])
       expect(clientProblems({ tls: 'required' })).toEqual(['smtp.tls: unknown option (set by `security`)'])
+      expect(serverProblems({ questions: [] })).toEqual(['smtp.questions: unknown option (set by `hooks`)'])
       expect(serverProblems({ zzzzzzzz: true })).toEqual(['smtp.zzzzzzzz: unknown option'])
     })
 

@@ -5,7 +5,9 @@ import { type Reply, Replies, cannedBytes, formatReply } from '../Reply.js'
 import { Outbox } from '../wire/Outbox.js'
 import {
   type AbortReason,
+  type Accept,
   type Question,
+  accept,
   type ServerOutput,
   type SessionFacts,
   ask,
@@ -69,6 +71,9 @@ export const askApp = (
   next.nextId = s.nextId + 1
   return next
 }
+
+/** The answer to a question the application left to the session (`ServerConfig.questions`). */
+export const accepted: Accept = accept()
 
 /** Is a message being streamed to the application in this phase? */
 export const streaming = (p: Phase): boolean =>

@@ -5,7 +5,8 @@ import { encode } from './bytes.js'
 
 export class Outbox<O> {
   private readonly list: O[] = []
-  private pending = ''
+  /** The texts written since the last output, to leave in one Send. */
+  private pieces: string[] = []
 
   /** `known`: bytes already made for some texts (see `cannedBytes`), sent as they are when the text is one of them. */
   constructor(
@@ -15,7 +16,7 @@ export class Outbox<O> {
 
   /** Text to write, joined with the text before it. */
   write(text: string): void {
-    this.pending += text
+    if (text !== '') this.pieces.push(text)
   }
 
   push(o: O): void {
@@ -25,7 +26,7 @@ export class Outbox<O> {
 
   /** Nothing was written or pushed yet. */
   isEmpty(): boolean {
-    return this.list.length === 0 && this.pending === ''
+    return this.list.length === 0 && this.pieces.length === 0
   }
 
   done(): ReadonlyArray<O> {
@@ -33,9 +34,30 @@ export class Outbox<O> {
     return this.list
   }
 
+  /** One text's bytes: made once where known, else encoded now. */
+  private bytesOf(text: string): Uint8Array {
+    return this.known?.get(text) ?? encode(text)
+  }
+
+  // Pieces are joined as bytes, not as text: a canned reply's bytes are copied as they are, and no string made
+  // of pieces is flattened and encoded one character at a time (a pipelined group's replies are mostly canned).
   private flush(): void {
-    if (this.pending === '') return
-    this.list.push(this.send(this.known?.get(this.pending) ?? encode(this.pending)))
-    this.pending = ''
+    const pieces = this.pieces
+    if (pieces.length === 0) return
+    this.pieces = []
+    if (pieces.length === 1) {
+      this.list.push(this.send(this.bytesOf(pieces[0]!)))
+      return
+    }
+    const parts = pieces.map((t) => this.bytesOf(t))
+    let size = 0
+    for (const p of parts) size += p.length
+    const bytes = new Uint8Array(size)
+    let at = 0
+    for (const p of parts) {
+      bytes.set(p, at)
+      at += p.length
+    }
+    this.list.push(this.send(bytes))
   }
 }

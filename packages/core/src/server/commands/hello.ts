@@ -3,7 +3,7 @@
 import { enhancedCodesOn } from '../../Config.js'
 import { parseDomainArg } from '../../grammar/index.js'
 import { type Reply, formatReply, reply } from '../../Reply.js'
-import { type Out, askApp, abortStream, bad } from '../effects.js'
+import { type Out, abortStream, accepted, askApp, bad } from '../effects.js'
 import type { Accept, Reject } from '../Output.js'
 import { xclientAttributes } from './xclient.js'
 import { type Hello, type Phase, type ServerState, withPhase } from '../State.js'
@@ -36,17 +36,14 @@ export const capabilities = (s: ServerState): ReadonlyArray<string> => {
   return caps
 }
 
-/** HELO, EHLO or LHLO: check the argument, then ask the application. */
+/** HELO, EHLO or LHLO: check the argument, then ask the application (unless it left the question to the session). */
 export const onHello = (s: ServerState, out: Out, verb: Hello['verb'], arg: string): ServerState => {
   const domain = parseDomainArg(arg, verb) // the error names the verb the client sent
   // Replies to HELO/EHLO never carry enhanced codes (RFC 2034 3).
   if (domain._tag === 'Left') return bad(s, out, reply(501, undefined, domain.left.text), true)
-  return askApp(s, out, s.phase, (id, session) => ({
-    _tag: 'Hello',
-    id,
-    hello: { verb, domain: domain.right },
-    session,
-  }))
+  const hello = { verb, domain: domain.right }
+  if (!s.config.questions.includes('Hello')) return answerHello(s, out, hello, accepted)
+  return askApp(s, out, s.phase, (id, session) => ({ _tag: 'Hello', id, hello, session }))
 }
 
 /** The application's answer to a greeting. A new greeting ends any transaction (RFC 5321 4.1.4). */

@@ -1,8 +1,9 @@
 // MAIL (RFC 5321 4.1.1.2) and RCPT (4.1.1.3): parse the path and parameters, check the limits the
-// session owns (SIZE, RFC 1870 6; recipients, 4.5.3.1.8; SMTPUTF8, RFC 6531 3.5), then ask.
+// session owns (SIZE, RFC 1870 6; recipients, 4.5.3.1.8; SMTPUTF8, RFC 6531 3.5), then ask (or accept at
+// once, when the application left the question to the session).
 import { type ParamSupport, mailParams, parseMailFrom, parseRcptTo, rcptParams } from '../../grammar/index.js'
 import { Replies, reply } from '../../Reply.js'
-import { type Out, askApp, bad, closeWith, countJunk, say } from '../effects.js'
+import { type Out, accepted, askApp, bad, closeWith, countJunk, say } from '../effects.js'
 import type { Accept, Question, Reject } from '../Output.js'
 import { type Phase, type ServerState, withPhase } from '../State.js'
 
@@ -44,13 +45,14 @@ export const onMail = (s: ServerState, out: Out, arg: string): ServerState => {
   const given = params.right
   const taken = given.auth !== undefined && given.auth !== null && s.authenticated === undefined
   const kept = taken ? { ...given, auth: null } : given
+  if (!s.config.questions.includes('Mail')) return answerMail(s, out, { from, params: kept }, accepted)
   return askApp(s, out, s.phase, (id, session) => ({ _tag: 'Mail', id, from, params: kept, session }))
 }
 
 export const answerMail = (
   s: ServerState,
   out: Out,
-  q: Extract<Question, { _tag: 'Mail' }>,
+  q: Pick<Extract<Question, { _tag: 'Mail' }>, 'from' | 'params'>,
   answer: Accept | Reject,
 ): ServerState => {
   const hello = s.phase._tag === 'Idle' ? s.phase.hello : undefined
@@ -84,6 +86,7 @@ export const onRcpt = (s: ServerState, out: Out, arg: string): ServerState => {
     say(s, out, Replies.tooManyRecipients)
     return countJunk(s, out)
   }
+  if (!s.config.questions.includes('Rcpt')) return answerRcpt(s, out, { to, params: params.right }, accepted)
   return askApp(s, out, p, (id, session) => ({
     _tag: 'Rcpt',
     id,
@@ -97,7 +100,7 @@ export const onRcpt = (s: ServerState, out: Out, arg: string): ServerState => {
 export const answerRcpt = (
   s: ServerState,
   out: Out,
-  q: Extract<Question, { _tag: 'Rcpt' }>,
+  q: Pick<Extract<Question, { _tag: 'Rcpt' }>, 'to' | 'params'>,
   answer: Accept | Reject,
 ): ServerState => {
   const p = s.phase
