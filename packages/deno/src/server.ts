@@ -5,7 +5,7 @@
 // client-only), and a Deno.listenTls connection still in its handshake cannot be closed (Deno finishes the
 // handshake before it closes, so a client that never sends one would keep it open: no handshake deadline).
 import { createSmtpServer as createNodeSmtpServer } from '@smtpure/node'
-import { type SmtpServer, type SmtpServerOptions, serverConfigOf, sessionPool } from '@smtpure/driver'
+import { type SmtpServer, type SmtpServerOptions, reporter, serverConfigOf, sessionPool } from '@smtpure/driver'
 import { DenoTransport } from './DenoTransport.ts'
 import { denoRuntime, unrefTimeout } from './runtime.ts'
 
@@ -38,7 +38,7 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
         pool.admit(transport)
       }
     } catch (e) {
-      if (!(e instanceof Deno.errors.BadResource)) options.onError?.(e)
+      if (!(e instanceof Deno.errors.BadResource)) reporter(options.onError)(e)
     }
   }
 

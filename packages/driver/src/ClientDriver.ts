@@ -16,6 +16,7 @@ import {
   encode,
   splitEnvelope,
 } from '@smtpure/core'
+import { reporter } from './aside.js'
 import { ClientLog, describeClientError } from './clientLogging.js'
 import { type Logger, transcriptTo } from './logging.js'
 import { transcribed } from './transcript.js'
@@ -309,6 +310,7 @@ const chunksOf = (body: MessageBody, max: number): AsyncIterator<Uint8Array> | I
  */
 export const startClientSession = (connection: Transport, options: ClientSessionOptions): ClientSession => {
   const { runtime } = options
+  const onError = reporter(options.onError)
   const log = options.logger === undefined ? undefined : new ClientLog(options.logger, runtime.randomToken())
   const transport =
     log !== undefined && options.transcript === true
@@ -369,7 +371,7 @@ export const startClientSession = (connection: Transport, options: ClientSession
       rejectReady(error)
       for (const m of inflight.values()) m.fail(error)
     }
-    for (const m of inflight.values()) release(m.body, options.onError)
+    for (const m of inflight.values()) release(m.body, onError)
     inflight.clear()
     for (const go of queue.splice(0)) go() // each sees the session closed and rejects
     log?.closed(failure?.error)
@@ -384,7 +386,7 @@ export const startClientSession = (connection: Transport, options: ClientSession
         case 'Send': {
           // the body is pulled only once the previous write was taken (backpressure)
           const taken = transport.write(o.bytes)
-          lastWrite = taken === true ? Promise.resolve() : taken.catch((e) => options.onError?.(e))
+          lastWrite = taken === true ? Promise.resolve() : taken.catch((e) => onError(e))
           break
         }
         case 'StartTls':
@@ -399,7 +401,7 @@ export const startClientSession = (connection: Transport, options: ClientSession
                 dispatch(ClientInput.tlsStarted)
               },
               (e) => {
-                options.onError?.(e)
+                onError(e)
                 failure = new SmtpClientError({
                   _tag: 'ProtocolError',
                   reason: `TLS handshake failed: ${e instanceof Error ? e.message : String(e)}`,
@@ -446,7 +448,7 @@ export const startClientSession = (connection: Transport, options: ClientSession
           const m = o.id === undefined ? undefined : inflight.get(o.id)
           const dataSent = o.id !== undefined && bodyStarted.delete(o.id)
           if (o.id !== undefined) inflight.delete(o.id)
-          if (m !== undefined) release(m.body, options.onError) // read to its end, refused unread, or cut off
+          if (m !== undefined) release(m.body, onError) // read to its end, refused unread, or cut off
           m?.done({ ...o, dataSent })
           break
         }
@@ -454,7 +456,7 @@ export const startClientSession = (connection: Transport, options: ClientSession
           failure = new SmtpClientError(o.error)
           break
         case 'Misuse':
-          options.onError?.(new Error(`smtpure misuse: ${o.message}`))
+          onError(new Error(`smtpure misuse: ${o.message}`))
           break
       }
     }
@@ -481,9 +483,9 @@ export const startClientSession = (connection: Transport, options: ClientSession
           if (pulling === read) pulling = undefined
           // a body that fails after its transaction ended (an upstream destroyed once the refusal was seen)
           // is the application's affair: the session it no longer belongs to goes on
-          if (read.abandoned) return options.onError?.(e)
+          if (read.abandoned) return onError(e)
           // the application's body failed: the message cannot be completed, so the connection goes
-          options.onError?.(e)
+          onError(e)
           c.fail(e)
           inflight.delete(id)
           failure = new SmtpClientError({ _tag: 'ConnectionLost' })
@@ -499,7 +501,7 @@ export const startClientSession = (connection: Transport, options: ClientSession
       dispatch(ClientInput.received(bytes))
     },
     closed: (e) => {
-      if (e !== undefined) options.onError?.(e)
+      if (e !== undefined) onError(e)
       dispatch(ClientInput.peerClosed)
       finish()
     },
@@ -520,7 +522,7 @@ export const startClientSession = (connection: Transport, options: ClientSession
     new Promise<SentMessage>((resolve, reject) => {
       enqueue(() => {
         if (isClosed) {
-          releaseUnsent(message.body, options.onError)
+          releaseUnsent(message.body, onError)
           return reject(failure ?? new SmtpClientError({ _tag: 'ConnectionLost' }))
         }
         const id = `m${++counter}`
@@ -558,7 +560,7 @@ export const startClientSession = (connection: Transport, options: ClientSession
         })
       },
       (e: unknown) => {
-        releaseUnsent(message.body, options.onError) // the session never started: the body goes unread
+        releaseUnsent(message.body, onError) // the session never started: the body goes unread
         throw e
       },
     )

@@ -42,6 +42,7 @@ import {
   waiting,
 } from '@smtpure/core'
 import * as t from 'io-ts'
+import { aside, reporter } from './aside.js'
 import { ChunkStream } from './ChunkStream.js'
 import {
   type CloseReason,
@@ -250,7 +251,7 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
     let lastWrite: Promise<void> = written
     let message:
       { stream: ChunkStream; verdict: Promise<Verdict | ReadonlyArray<Verdict>>; call: CallSignal } | undefined
-    const report = (e: unknown): void => options.onError?.(e)
+    const report = reporter(options.onError)
     let messages = 0
     let upgrading: Uint8Array[] | undefined // decrypted bytes that came during the TLS handshake
     let handshaking = false // from the 220 to STARTTLS until the session hears TLS is up
@@ -319,11 +320,9 @@ export const startServerSession = (transport: Transport, options: ServerSessionO
       // hooks still running will not be heard: the client left, or heard its last reply
       for (const c of [...waitingFor]) stopWaiting(c, 'the session ended')
       transport.close()
-      try {
-        hooks.onClose?.(info(abortedCall('the session ended')), reason)
-      } catch (e) {
-        report(e)
-      }
+      // nothing waits for onClose: an async one that rejects is reported like a throw, not left unhandled
+      if (hooks.onClose !== undefined)
+        aside(() => hooks.onClose!(info(abortedCall('the session ended')), reason), report)
       resolve()
     }
 

@@ -184,6 +184,9 @@ export interface ServerHooks {
    * it again.
    */
   readonly onMessage?: Hook<[message: IncomingMessage, session: SessionInfo], Verdict | ReadonlyArray<Verdict>>
-  /** The session ended; the driver always passes `reason` (optional so that wrappers written before it still fit). */
-  readonly onClose?: (session: SessionInfo, reason?: CloseReason) => void
+  /**
+   * The session ended; the driver always passes `reason` (optional so that wrappers written before it still fit).
+   * Nothing waits for it: what it throws, or the rejection of the promise an async one returns, goes to `onError`.
+   */
+  readonly onClose?: (session: SessionInfo, reason?: CloseReason) => void | Promise<void>
 }

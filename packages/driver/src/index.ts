@@ -43,6 +43,7 @@ export {
   sessionPool,
 } from './adapter.js'
 export { OptionsError, kindOf } from './options.js'
+export { reporter } from './aside.js'
 export {
   type ClientEvent,
   type LogMethod,

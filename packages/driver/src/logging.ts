@@ -269,7 +269,7 @@ export const loggedHooks = (hooks: ServerHooks, logger: Logger): ServerHooks => 
         },
         'connection closed',
       )
-      hooks.onClose?.(s, reason)
+      return hooks.onClose?.(s, reason) // an async hook's promise goes back to the driver, which reports a rejection
     },
   }
 }

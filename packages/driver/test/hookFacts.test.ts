@@ -2,7 +2,7 @@
 // onAuth kept, an AbortSignal per call that aborts when the session stops waiting, and onSecure.
 import { describe, expect, it } from 'vitest'
 import { type ServerOptions, serverConfig } from '@smtpure/core'
-import { type ServerHooks, type SessionInfo, SmtpError, startServerSession } from '../src/index.js'
+import { type ServerHooks, type SessionInfo, SmtpError, loggedHooks, startServerSession } from '../src/index.js'
 import { MemoryTransport, testRuntime } from './MemoryTransport.js'
 
 const start = (options: ServerOptions, hooks: ServerHooks = {}, setup?: (t: MemoryTransport) => void) => {
@@ -397,5 +397,51 @@ describe('onSecure', () => {
     )
     await transport.until(/^220 /)
     expect(calls).toEqual(['secure', 'connect TLSv1.2'])
+  })
+})
+
+describe('hooks nothing waits for', () => {
+  it('an async onClose that rejects is reported to onError, not left unhandled', async () => {
+    const { transport, done, errors } = start({}, { onClose: async () => Promise.reject(new Error('audit log down')) })
+    await transport.until(/^220 /)
+    transport.send('QUIT\r\n')
+    await done
+    await tick()
+    expect(errors.map(String)).toEqual(['Error: audit log down'])
+  })
+
+  it('through loggedHooks too: the wrapper hands the rejection back to the driver', async () => {
+    const logger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined }
+    const hooks = loggedHooks({ onClose: async () => Promise.reject(new Error('audit log down')) }, logger)
+    const { transport, done, errors } = start({}, hooks)
+    await transport.until(/^220 /)
+    transport.send('QUIT\r\n')
+    await done
+    await tick()
+    expect(errors.map(String)).toEqual(['Error: audit log down'])
+  })
+
+  it('an onError that throws or rejects does not break the session that reports to it', async () => {
+    for (const onError of [
+      () => {
+        throw new Error('logger down')
+      },
+      async () => Promise.reject(new Error('logger down')),
+    ]) {
+      const config = serverConfig({ hostname: 'mx.example.com' })
+      if (config._tag === 'Left') throw new Error(config.left.errors.join())
+      const transport = new MemoryTransport()
+      const session = startServerSession(transport, {
+        config: config.right,
+        hooks: { onClose: () => Promise.reject(new Error('audit log down')) },
+        runtime: testRuntime(),
+        onError,
+      })
+      await transport.until(/^220 /)
+      transport.send('NOOP\r\nQUIT\r\n')
+      await session.done
+      await tick()
+      expect(transport.text()).toMatch(/250 2\.0\.0 Ok\r\n221 2\.0\.0 [^\r\n]*\r\n$/)
+    }
   })
 })

@@ -12,6 +12,7 @@ import {
   hooksOf,
   loggedTransport,
   optionKeys,
+  reporter,
   serverConfigOf,
   serverOptionKeys,
   startServerSession,
@@ -74,6 +75,7 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
   const config = serverConfigOf(options, { table: nodeOptionKeys })
   const files = options.tls
   const hooks = hooksOf(options)
+  const onError = reporter(options.onError) // an onError that throws or rejects must not take the server down
   // the CAs that verify client certificates go into every context, the SNI ones too
   const ca = files?.ca === undefined ? {} : { ca: (Array.isArray(files.ca) ? files.ca : [files.ca]).map(pem) }
   const context = files ? tls.createSecureContext({ key: pem(files.key), cert: pem(files.cert), ...ca }) : undefined
@@ -149,7 +151,7 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
             remoteAddress === undefined && !checked
               ? {
                   ...(proxy.maxHeaderBytes !== undefined ? { maxHeaderBytes: proxy.maxHeaderBytes } : {}),
-                  onForged: (why) => options.onError?.(new Error(`PROXY from untrusted ${peer} refused: ${why}`)),
+                  onForged: (why) => onError(new Error(`PROXY from untrusted ${peer} refused: ${why}`)),
                 }
               : undefined,
           )
@@ -161,7 +163,7 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
         ...(mayXclient(transport.remoteAddress) ? { xclient: true } : {}),
         hooks,
         runtime: nodeRuntime,
-        ...(options.onError ? { onError: options.onError } : {}),
+        onError,
         ...(options.hookTimeoutMs !== undefined ? { hookTimeoutMs: options.hookTimeoutMs } : {}),
       })
       sessions.add(session)
@@ -177,7 +179,7 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
     void read.then(async (outcome) => {
       if (outcome._tag === 'Refused' || closing) {
         if (outcome._tag === 'Refused')
-          options.onError?.(new Error(`PROXY from ${trusted ? '' : 'untrusted '}${peer}: ${outcome.reason}`))
+          onError(new Error(`PROXY from ${trusted ? '' : 'untrusted '}${peer}: ${outcome.reason}`))
         socket.destroy() // the specification says to abort, with no reply
         return
       }
@@ -209,7 +211,7 @@ export const createSmtpServer = (options: SmtpServerOptions): SmtpServer => {
       )
     : // a client may half-close after QUIT and still be owed its replies
       net.createServer({ allowHalfOpen: true })
-  server.on('error', (e) => options.onError?.(e))
+  server.on('error', (e) => onError(e))
   // Every connection from its first byte (before a TLS handshake or a PROXY header too): counted, and kept to
   // cut at close's deadline. Without a TLS server it starts here; a TLS server starts it after the handshake.
   server.on('connection', (raw: net.Socket) => {
