@@ -22,35 +22,43 @@ export const reply = (code: number, enhanced: string | undefined, ...lines: Read
 
 const enhancedPattern = /^[245]\.\d{1,3}\.\d{1,3}$/
 
-/** RFC 5321 4.2: three digits, the first 2 to 5. */
-export const isReplyCode = (code: number): boolean => Number.isInteger(code) && code >= 200 && code <= 599
+/** RFC 5321 4.2 (Reply-code = %x32-35 %x30-35 %x30-39): three digits, the first 2 to 5, the second 0 to 5. */
+export const isReplyCode = (code: number): boolean =>
+  Number.isInteger(code) && code >= 200 && code <= 599 && Math.floor(code / 10) % 10 <= 5
 
 /** RFC 3463 2: class.subject.detail, with the class matching the reply code's first digit. */
 export const isEnhancedFor = (code: number, enhanced: string): boolean =>
   enhancedPattern.test(enhanced) && enhanced.charCodeAt(0) - 48 === Math.floor(code / 100)
 
 // Reply text comes partly from applications: CR, LF and other controls would let it forge
-// further replies, so they become spaces (RFC 5321 4.2: text is printable).
+// further replies, so they become spaces (RFC 5321 4.2: text is printable). Text is ASCII
+// (RFC 5321 4.2 textstring); where UTF-8 is not allowed (RFC 6531 3.7.4) each other character becomes "?".
 // eslint-disable-next-line no-control-regex
 const unsafe = /[\x00-\x1f\x7f]/g
-const clean = (text: string): string => text.replace(unsafe, ' ')
+const nonAscii = /\P{ASCII}/gu
+const clean = (text: string, utf8: boolean): string => {
+  const printable = text.replace(unsafe, ' ')
+  return utf8 ? printable : printable.replace(nonAscii, '?')
+}
 
 /**
  * The wire form of a reply: one line per text line, `-` after the code on every line but the
  * last (RFC 5321 4.2.1), the enhanced code on every line when `enhanced` is true (RFC 2034 4).
+ * Text is ASCII unless `utf8`: RFC 6531 3.7.4 allows UTF-8 only in a few replies of SMTPUTF8 sessions.
  */
-export const formatReply = (r: Reply, enhanced: boolean): string => {
+export const formatReply = (r: Reply, enhanced: boolean, utf8 = false): string => {
   const known = cannedText.get(r)
-  return known === undefined ? formatLines(r, enhanced) : known[enhanced ? 1 : 0]
+  return known === undefined ? formatLines(r, enhanced, utf8) : known[enhanced ? 1 : 0]
 }
 
-const formatLines = (r: Reply, enhanced: boolean): string => {
-  const prefix = enhanced && r.enhanced !== undefined ? `${r.enhanced} ` : ''
+const formatLines = (r: Reply, enhanced: boolean, utf8: boolean): string => {
+  const code = enhanced && r.enhanced !== undefined ? r.enhanced : ''
   const lines = r.lines.length === 0 ? [''] : r.lines
   let out = ''
   for (let i = 0; i < lines.length; i++) {
     const sep = i === lines.length - 1 ? ' ' : '-'
-    const text = prefix + clean(lines[i]!)
+    const line = clean(lines[i]!, utf8)
+    const text = code === '' ? line : line === '' ? code : `${code} ${line}`
     out += text === '' ? `${r.code}${sep}\r\n` : `${r.code}${sep}${text}\r\n`
   }
   return out
@@ -138,7 +146,7 @@ export const Replies = {
 
 /** The canned replies' wire text, plain and with enhanced codes, made once: most replies a session sends are these. */
 const cannedText: ReadonlyMap<Reply, readonly [string, string]> = new Map(
-  Object.values(Replies).map((r: Reply) => [r, [formatLines(r, false), formatLines(r, true)]] as const),
+  Object.values(Replies).map((r: Reply) => [r, [formatLines(r, false, false), formatLines(r, true, false)]] as const),
 )
 
 /**

@@ -1,5 +1,5 @@
 // A receiving server: accepts mail for two mailboxes and keeps messages in memory.
-import { mailboxText } from '@smtpure/core'
+import { mailboxText, traceBlock } from '@smtpure/core'
 import { SmtpError } from '@smtpure/driver'
 import { createSmtpServer } from '@smtpure/node'
 
@@ -20,7 +20,7 @@ const server = createSmtpServer({
       inbox.push({
         from: from === null ? '' : mailboxText(from),
         to: message.envelope.recipients.map((r) => mailboxText(r.to)),
-        body: Buffer.concat([Buffer.from(message.received, 'latin1'), ...parts]),
+        body: Buffer.concat([traceBlock([message.received]), ...parts]), // UTF-8: never Latin-1 (RFC 6532 3.2)
       })
       // Resolve only once the message is safe: the client gets its 250 after this.
       return { code: 250, enhanced: '2.0.0', lines: [`Ok: queued as ${inbox.length}`] }

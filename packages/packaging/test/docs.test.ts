@@ -333,6 +333,23 @@ it('builds no address by hand in the docs and examples: mailboxText writes a Mai
   expect(sources.filter((f) => /\$\{[\w.]*localPart\}@\$\{[\w.]*domain\}/.test(read(f)))).toEqual([])
 })
 
+it('writes the Received field as UTF-8 in the docs, the examples and the sources, never one octet per character', () => {
+  const sourcesOf = (sub: string) =>
+    packageDirs.flatMap((p) => {
+      const dir = join(workspaceRoot, 'packages', p, sub)
+      return existsSync(dir)
+        ? readdirSync(dir, { recursive: true, encoding: 'utf8' })
+            .filter((f) => f.endsWith('.ts'))
+            .map((f) => `packages/${p}/${sub}/${f}`)
+        : []
+    })
+  const sources = [...pages, ...sourcesOf('examples'), ...sourcesOf('src')]
+  expect(sources.length).toBeGreaterThan(20)
+  // RFC 6532 3.2: Latin-1 would turn U+4E0D into CR and U+4E0A into LF, a header line the client wrote
+  const oneOctet = /received\b[^\n]*(?:'latin1'|"latin1"|charCodeAt\([^)]*\)\s*&\s*0xff)/i
+  expect(sources.filter((f) => oneOctet.test(read(f)))).toEqual([])
+})
+
 describe('docs/cli.md against the command', () => {
   const cli = read('docs/cli.md')
   const help = (command: string): string =>

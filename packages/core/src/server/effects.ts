@@ -35,8 +35,9 @@ export class Out extends Outbox<ServerOutput> {
  */
 export const usesEnhanced = (s: ServerState): boolean => enhancedCodesOn(s.config)
 
-/** Send a reply in the session's current style. */
-export const say = (s: ServerState, out: Out, r: Reply): void => out.reply(formatReply(r, usesEnhanced(s)))
+/** Send a reply in the session's current style; its text in ASCII unless `utf8` (RFC 6531 3.7.4 allows it). */
+export const say = (s: ServerState, out: Out, r: Reply, utf8 = false): void =>
+  out.reply(formatReply(r, usesEnhanced(s), utf8))
 
 /**
  * What the session knows about itself now (greeting, TLS, authenticated identity): the same facts every

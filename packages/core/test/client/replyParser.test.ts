@@ -113,12 +113,12 @@ describe('replyParser', () => {
     test.prop([stream, fc.array(fc.nat(), { maxLength: 20 })])(
       'any chunking of a reply stream gives the same replies (split invariance)',
       (replies, cuts) => {
-        const bytes = encode(replies.map((r) => formatReply(r, true)).join(''))
+        const bytes = encode(replies.map((r) => formatReply(r, true, true)).join(''))
         expect(readAll(cut(bytes, cuts))).toEqual(readAll([bytes]))
       },
     )
     test.prop([stream])('reads back what formatReply writes, enhanced code included', (replies) => {
-      const bytes = encode(replies.map((r) => formatReply(r, true)).join(''))
+      const bytes = encode(replies.map((r) => formatReply(r, true, true)).join(''))
       expect(readAll([bytes]).replies).toEqual(replies)
     })
     test.prop([fc.uint8Array({ maxLength: 3000 }), fc.array(fc.nat(), { maxLength: 10 })])(

@@ -3,7 +3,7 @@
 // an in-memory DNS table, null MX included) -> final servers. A permanent failure makes the relay send
 // a DSN (core's buildDsn, RFC 3464) to the reverse-path with the null reverse-path; a message whose
 // reverse-path was null is never bounced (RFC 5321 6.1, RFC 3464 2).
-import { type MxAnswer, type Reply, buildDsn, mxRoute } from '@smtpure/core'
+import { type MxAnswer, type Reply, buildDsn, mailboxText, mxRoute, traceBlock } from '@smtpure/core'
 import type { ServerHooks } from '@smtpure/driver'
 import { drawFaults } from '../faults.js'
 import { Random } from '../Random.js'
@@ -85,13 +85,14 @@ class Relay {
     this.server = server
     return server.storeHooks((generation, message, body) => {
       if (generation !== server.generation) return false
-      const withTrace = new Uint8Array(message.received.length + body.length)
-      for (let i = 0; i < message.received.length; i++) withTrace[i] = message.received.charCodeAt(i) & 0xff
-      withTrace.set(body, message.received.length)
+      const trace = traceBlock([message.received]) // UTF-8 (RFC 6532 3.2): one octet per character would forge lines
+      const withTrace = new Uint8Array(trace.length + body.length)
+      withTrace.set(trace)
+      withTrace.set(body, trace.length)
       const from = message.envelope.from
       this.enqueue(
-        from === null ? null : `${from.localPart}@${from.domain}`,
-        message.envelope.recipients.map((r) => `${r.to.localPart}@${r.to.domain}`),
+        from === null ? null : mailboxText(from),
+        message.envelope.recipients.map((r) => mailboxText(r.to)),
         withTrace,
         messageIdOf(body) ?? '?',
       )

@@ -2,7 +2,7 @@
 // session owns (SIZE, RFC 1870 6; recipients, 4.5.3.1.8; SMTPUTF8, RFC 6531 3.5), then ask (or accept at
 // once, when the application left the question to the session).
 import { type ParamSupport, mailParams, parseMailFrom, parseRcptTo, rcptParams } from '../../grammar/index.js'
-import { Replies, reply } from '../../Reply.js'
+import { type Reply, Replies, reply } from '../../Reply.js'
 import { type Out, accepted, askApp, bad, closeWith, countJunk, say } from '../effects.js'
 import type { Accept, Question, Reject } from '../Output.js'
 import { type Phase, type ServerState, withPhase } from '../State.js'
@@ -108,12 +108,15 @@ export const answerRcpt = (
     say(s, out, Replies.badSequence)
     return s
   }
+  // RFC 6531 3.7.4.1: a 251 or 551 may name a UTF-8 mailbox in a transaction whose MAIL had SMTPUTF8
+  const utf8 = (r: Reply): boolean => p.tx.params.smtpUtf8 === true && (r.code === 251 || r.code === 551)
   if (answer._tag === 'Reject') {
-    say(s, out, answer.reply)
+    say(s, out, answer.reply, utf8(answer.reply))
     const phase = { _tag: p._tag, hello: p.hello, tx: p.tx, refused: p.refused + 1, chunked: p.chunked }
     return countJunk(withPhase(s, phase), out)
   }
-  say(s, out, answer.reply ?? Replies.rcptOk)
+  const r = answer.reply ?? Replies.rcptOk
+  say(s, out, r, utf8(r))
   const recipients = [...p.tx.recipients, { to: q.to, params: q.params }]
   const tx = { from: p.tx.from, params: p.tx.params, recipients }
   return withPhase(s, { _tag: p._tag, hello: p.hello, tx, refused: p.refused, chunked: p.chunked })

@@ -325,6 +325,7 @@ describe('server session', () => {
     it.each([
       ['an Accept with a 5yz reply', accept(reply(550, '5.0.0', 'no'))],
       ['a reply code out of range', accept(reply(600, undefined, 'x'))],
+      ['a second digit above 5 (RFC 5321 4.2)', accept(reply(260, '2.0.0', 'x'))],
       ['an enhanced code of the wrong class', accept(reply(250, '5.1.0', 'x'))],
       ['per-recipient decisions outside LMTP', perRecipient([accept()])],
     ])('%s is misuse and the question stays pending', (_name, a) => {
@@ -340,6 +341,34 @@ describe('server session', () => {
       h.feed('MAIL FROM:<a@b.example>\r\n')
       h.answer(accept(reply(250, '2.1.0', 'Ok\r\n250 injected')))
       expect(h.read()).toBe('250 2.1.0 Ok  250 injected\r\n')
+    })
+    it('reply text from the application is ASCII: other characters become "?" (RFC 5321 4.2, RFC 6531 3.7.4)', () => {
+      const h = greeted({}, () => undefined)
+      h.feed('MAIL FROM:<a@b.example>\r\n')
+      h.answer(accept(reply(250, '2.1.0', 'naïve ✓ 😀')))
+      expect(h.read()).toBe('250 2.1.0 na?ve ? ?\r\n')
+    })
+    it('UTF-8 only where RFC 6531 3.7.4 allows it: a 551 in an SMTPUTF8 transaction, a VRFY with SMTPUTF8', () => {
+      const h = greeted({}, (q) =>
+        q._tag === 'Rcpt'
+          ? reject(reply(551, '5.1.6', 'User not local; please try <jö@example.org>'))
+          : q._tag === 'Vrfy'
+            ? respond(reply(250, '2.1.5', 'Jö <jö@example.org>'))
+            : accept(),
+      )
+      const utf8 = (t: string): string => Buffer.from(t, 'utf8').toString('latin1')
+      h.feed('MAIL FROM:<a@b.example> SMTPUTF8\r\nRCPT TO:<x@y.example>\r\nRSET\r\n')
+      expect(h.read()).toContain(utf8('551 5.1.6 User not local; please try <jö@example.org>\r\n'))
+      h.feed('MAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nRSET\r\n')
+      expect(h.read()).toContain('551 5.1.6 User not local; please try <j?@example.org>\r\n')
+      h.feed('VRFY jo SMTPUTF8\r\nVRFY jo\r\n')
+      expect(h.read()).toBe(utf8('250 2.1.5 Jö <jö@example.org>\r\n') + '250 2.1.5 J? <j?@example.org>\r\n')
+    })
+    it('a reply with no text has no space after its enhanced code', () => {
+      const h = greeted({}, () => undefined)
+      h.feed('MAIL FROM:<a@b.example>\r\n')
+      h.answer(accept({ code: 250, lines: [] }))
+      expect(h.read()).toBe('250 2.0.0\r\n')
     })
   })
 })
