@@ -3,6 +3,7 @@
 // marked trusted; success resets the session to the greeting stage and answers 220.
 import * as E from 'fp-ts/lib/Either.js'
 import { asciiUpper } from '../../grammar/chars.js'
+import { isDomainName, parseDomainArg } from '../../grammar/domain.js'
 import { xtextDecode } from '../../grammar/xtext.js'
 import { type Reply, formatReply, reply } from '../../Reply.js'
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6, strictDecimal } from '../../proxy/address.js'
@@ -71,10 +72,20 @@ const setAttribute = (c: Changes, name: AttributeName, v: string): string | unde
       c.proto = u
       return undefined
     }
-    default:
-      // NAME and HELO are at most 255 characters (XCLIENT_README note 1); LOGIN is a SASL name
+    case 'NAME':
+      // a host name (XCLIENT_README), written into the Received field's TCP-info (RFC 5321 4.4): nothing else
+      if (v.length > 255 || !isDomainName(v.replace(/_/g, 'u'), false)) return 'NAME needs a host name'
+      c.name = v
+      return undefined
+    case 'HELO':
+      // what the client's greeting could have said: a domain or an address literal (RFC 5321 4.1.1.1), as EHLO
+      if (v.length > 255 || E.isLeft(parseDomainArg(v))) return 'HELO needs a domain or an address literal'
+      c.helo = v
+      return undefined
+    case 'LOGIN':
+      // a SASL name of at most 255 characters (XCLIENT_README note 1)
       if (v.length === 0 || v.length > 255) return `${name} needs 1 to 255 characters`
-      c[key as 'name'] = v
+      c.login = v
       return undefined
   }
 }

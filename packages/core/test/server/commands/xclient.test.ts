@@ -49,7 +49,7 @@ describe('server session', () => {
     it('reads every address family and port form, [UNAVAILABLE] clears, and attributes persist across commands', () => {
       const h = new Harness(small, undefined, trusted)
       h.feed('XCLIENT addr=IPv6:2001:DB8:0:0:0:0:0:1 Port=4000 PROTO=esmtp\r\n')
-      h.feed('XCLIENT DESTADDR=192.0.2.25 DESTPORT=25 HELO=relay+20x.example LOGIN=alice\r\n')
+      h.feed('XCLIENT DESTADDR=192.0.2.25 DESTPORT=25 HELO=relay.x.example LOGIN=alice\r\n')
       h.feed('EHLO c.example\r\n')
       expect(h.questions.at(-1)!.session).toMatchObject({
         authenticated: 'alice',
@@ -59,7 +59,7 @@ describe('server session', () => {
           proto: 'ESMTP',
           destAddress: '192.0.2.25',
           destPort: 25,
-          helo: 'relay x.example',
+          helo: 'relay.x.example',
           login: 'alice',
         },
       })
@@ -71,7 +71,7 @@ describe('server session', () => {
         proto: 'ESMTP',
         destAddress: '192.0.2.25',
         destPort: 25,
-        helo: 'relay x.example',
+        helo: 'relay.x.example',
       })
     })
     it('an AUTH made before it is not kept: back at the greeting stage the session is authenticated as LOGIN says', () => {
@@ -108,7 +108,18 @@ describe('server session', () => {
       ['a value that is not xtext', 'XCLIENT NAME=a=b'],
       ['a bad hexchar', 'XCLIENT HELO=a+2'],
       ['a NAME over 255 characters', `XCLIENT NAME=${'a'.repeat(256)}`],
+      ['a NAME with words that would read as Received clauses', 'XCLIENT NAME=a)+20by+20fake.host+20(x'],
+      ['a NAME that is an address literal', 'XCLIENT NAME=[192.0.2.1]'],
+      ['a HELO with spaces (RFC 5321 4.4 TCP-info)', 'XCLIENT HELO=x+20by+20evil.example+20with+20ESMTPS'],
+      ['a HELO with controls', 'XCLIENT HELO=a+00b+7Fc+09d'],
+      ['[TEMPUNAVAIL] for HELO, which only NAME takes', 'XCLIENT HELO=[TEMPUNAVAIL]'],
     ]
+    it('takes the names a greeting could give: a domain with an underscore, an address literal', () => {
+      const h = new Harness({ ...small, maxLineLength: 1000 }, undefined, trusted)
+      h.feed('EHLO c.example\r\nXCLIENT NAME=win_box.example HELO=[192.0.2.7]\r\n')
+      expect(h.read()).toMatch(/220 [^\r\n]*\r\n$/)
+      expect(h.state.xclient).toEqual({ name: 'win_box.example', helo: '[192.0.2.7]' })
+    })
     for (const [name, line] of malformed)
       it(`501 5.5.4 for ${name}, and nothing changes`, () => {
         const h = new Harness({ ...small, maxLineLength: 1000 }, undefined, trusted)
