@@ -3,6 +3,9 @@
 // sent, what the server sent) and keeps just enough of SMTP's framing to know what each octet is:
 // - a reply ends at a line whose code is followed by a space (RFC 5321 4.2.1), and replies come in
 //   the order of the commands (RFC 2920 3.2), so each one is matched to its command in a queue;
+// - in LMTP the end of the data (the final "." or BDAT LAST) gets one reply per successful RCPT, and a
+//   BDAT LAST none at all when no RCPT succeeded (RFC 2033 4.2, 4.3). The RCPTs may be pipelined with
+//   it, so its count is set only when its turn in the queue comes, once the replies before it were read;
 // - after DATA the client's octets are message content up to CRLF "." CRLF (RFC 5321 4.1.1.4);
 //   after `BDAT n` the next n octets are a chunk (RFC 3030 2); neither is written, only its size;
 // - from an AUTH command to its final (non-334) reply every client line is SASL data (RFC 4954 4):
@@ -41,6 +44,9 @@ const MAX_LINE = 2048
  */
 const chunkLine = /^BDAT[ \t]+([0-9]{1,40})(?:[ \t]+(LAST))?[ \t]*$/i
 
+/** A BDAT LAST as the server takes it, one space apart (RFC 3030 2): the end of the data, not a refused line. */
+const lastLine = /^BDAT [0-9]{1,40} LAST$/i
+
 /** A mechanism name (RFC 4954 4: 1 to 20 of A-Z, 0-9, '-' and '_'); anything else on an AUTH line is hidden too. */
 const mechanismName = /^[A-Za-z0-9_-]{1,20}$/
 
@@ -53,6 +59,8 @@ interface Pending {
   replies: number
   /** A hidden line that was DATA: if it gets a 354 it was a command, and content follows. */
   readonly data?: boolean
+  /** The end of the data ("." or BDAT LAST), whose count of replies is set when its turn comes (see `turn`). */
+  end?: boolean
 }
 
 /** Cuts a stream into lines, holding at most `MAX_LINE` octets of a partial line. */
@@ -97,8 +105,9 @@ const leadingBlanks = /^[\x00-\x20]+/
 /**
  * Reads both directions of one session and writes a transcript line for each command and reply
  * (see the module comment for what is left out). After LHLO, the end of the data is answered once
- * per accepted recipient (RFC 2033 4.2). Memory is bounded: two partial lines of at most 2048 octets,
- * one entry per command awaiting its reply, and at most 8 KiB sent after DATA before its reply.
+ * per accepted recipient, and a BDAT LAST not at all when there is none (RFC 2033 4.2, 4.3). Memory
+ * is bounded: two partial lines of at most 2048 octets, one entry per command awaiting its reply, and
+ * at most 8 KiB sent after DATA before its reply.
  * @example
  * const t = new Transcript((dir, line) => console.log(`${dir}: ${line}`))
  * t.server(bytesFromServer) // S: 220 mx.example ESMTP
@@ -120,8 +129,11 @@ export class Transcript {
     | undefined
   /** Octets sent after DATA before its reply came (see `MAX_EARLY`), and how many. */
   private early: { readonly chunks: Uint8Array[]; octets: number } | undefined
+  /** The last greeting that succeeded was LHLO (RFC 2033 4.1). */
   private lmtp = false
-  /** Recipients accepted in the transaction whose replies are being read. */
+  /** The server is in a mail transaction, as far as the replies read so far tell: MAIL succeeded, nothing ended it. */
+  private open = false
+  /** Recipients accepted in that transaction. */
   private accepted = 0
 
   /**
@@ -161,6 +173,8 @@ export class Transcript {
     this.continued = false
     this.body = undefined
     this.early = undefined
+    this.open = false // the session starts again from its greeting (RFC 3207 4.2)
+    this.accepted = 0
   }
 
   /** Octets after DATA whose reply has not come: kept, up to `MAX_EARLY`, then taken for content. */
@@ -218,14 +232,12 @@ export class Transcript {
         const last = m?.[2] !== undefined
         // no size one can count on: the server refuses it and reads no chunk, or closes
         if (size === undefined || !Number.isSafeInteger(size)) break
-        if (size === 0) this.endOfContent(last, 0)
-        else this.body = { kind: 'bdat', left: size, octets: 0, last }
+        // a LAST on a line refused for its white space ends nothing: it is answered once, as any refusal
+        const end = last && lastLine.test(line)
+        if (size === 0) this.endOfContent(end, 0)
+        else this.body = { kind: 'bdat', left: size, octets: 0, last: end }
         return
       }
-      case 'LHLO':
-        this.lmtp = true
-        this.sink('C', line)
-        break
       default:
         this.sink('C', line)
     }
@@ -259,7 +271,7 @@ export class Transcript {
         // the octets counted are the content and its end line, "." CRLF (3 octets) written as a line
         this.sink('C', `[${b.octets - 3} octets of message content]`, { octets: b.octets - 3 })
         this.sink('C', '.')
-        this.queue.push({ verb: '.', replies: this.lmtp ? Math.max(1, this.accepted) : 1 })
+        this.queue.push({ verb: '.', replies: 1, end: true })
         return i
       }
     }
@@ -269,7 +281,27 @@ export class Transcript {
   private endOfContent(last: boolean, octets: number): void {
     this.body = undefined
     if (octets > 0) this.sink('C', `[${octets} octets of message content]`, { octets })
-    this.queue.push({ verb: 'BDAT', replies: last && this.lmtp ? Math.max(1, this.accepted) : 1 })
+    this.queue.push({ verb: 'BDAT', replies: 1, end: last })
+  }
+
+  /**
+   * The command the next reply answers, its count of replies set. The end of the data gets one reply in SMTP; in
+   * LMTP one per RCPT that succeeded in its transaction (RFC 2033 4.2, 4.3), counted only now, when every reply
+   * before it was read. A BDAT LAST after none gets no reply at all (4.3) and leaves the queue here; one outside
+   * a transaction (after RSET, or a refused MAIL) is refused like any command, once. Either way the transaction
+   * is over.
+   */
+  private turn(): Pending | undefined {
+    for (let head = this.queue[0]; head !== undefined; head = this.queue[0]) {
+      if (head.end !== true) return head
+      head.end = false
+      if (this.lmtp && this.open) head.replies = head.verb === 'BDAT' ? this.accepted : Math.max(1, this.accepted)
+      this.open = false
+      this.accepted = 0
+      if (head.replies > 0) return head
+      this.queue.shift()
+    }
+    return undefined
   }
 
   private reply(line: string): void {
@@ -277,13 +309,14 @@ export class Transcript {
     // RFC 5321 4.2.1: "ddd-" goes on, "ddd SP" or "ddd" alone is the last line of a reply
     if (!/^[0-9]{3}(?: |$)/.test(line)) return
     const code = Number(line.slice(0, 3))
-    const head = this.queue[0]
+    const head = this.turn()
     if (head === undefined) return // a reply nobody asked for (421 before closing)
     const sasl = head.verb === 'AUTH' || head.verb === REDACTED
     // RFC 4954 4: a 334 answers nothing but AUTH and its SASL lines, and says the exchange goes on
     if (code === 334 && !sasl) return
     if (--head.replies > 0) return
     this.queue.shift()
+    const positive = code >= 200 && code < 300
     if (sasl) {
       this.saslWaiting--
       this.continued = code === 334
@@ -298,10 +331,26 @@ export class Transcript {
         else if (code !== 354 && this.body?.kind === 'data') this.body = undefined
         break
       case 'MAIL':
-        this.accepted = 0
+        // a refused MAIL leaves the transaction as it was, if there was one (a nested MAIL is refused with 503)
+        if (positive) {
+          this.open = true
+          this.accepted = 0
+        }
         break
       case 'RCPT':
-        if (code >= 200 && code < 300) this.accepted++
+        if (positive) this.accepted++
+        break
+      case 'RSET':
+        if (positive) this.open = false
+        break
+      case 'HELO':
+      case 'EHLO':
+      case 'LHLO':
+        // a greeting ends any transaction (RFC 5321 4.1.4), and the one that succeeded says which protocol this is
+        if (positive) {
+          this.open = false
+          this.lmtp = head.verb === 'LHLO'
+        }
         break
     }
   }

@@ -397,11 +397,11 @@ describe('runServerSession', () => {
   })
 
   describe('graceful stop (RFC 5321 3.8)', () => {
-    const open = (options: ServerOptions = {}) => {
+    const open = (options: ServerOptions = {}, hooks: ServerHooks = {}) => {
       const config = serverConfig({ hostname: 'mx.example.com', ...options })
       if (config._tag === 'Left') throw new Error(config.left.errors.join())
       const transport = new MemoryTransport()
-      const session = startServerSession(transport, { config: config.right, hooks: {}, runtime: testRuntime() })
+      const session = startServerSession(transport, { config: config.right, hooks, runtime: testRuntime() })
       return { transport, session }
     }
     it('an idle session gets 421 at once', async () => {
@@ -423,6 +423,30 @@ describe('runServerSession', () => {
       expect(transport.text()).toMatch(
         /250 2\.0\.0 Ok\r\n421 4\.3\.2 Service shutting down, closing transmission channel\r\n$/,
       )
+    })
+    it('a transaction that ends with no reply, an LMTP BDAT LAST after no successful RCPT: 421 at once (RFC 2033 4.3)', async () => {
+      const { transport, session } = open(
+        { lmtp: true },
+        {
+          onRcptTo: () => {
+            throw new SmtpError(550, '5.1.1', 'No such user here')
+          },
+        },
+      )
+      transport.send('LHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\n')
+      await transport.until(/550 5\.1\.1 No such user here\r\n$/)
+      session.stop()
+      expect(transport.closed).toBe(false)
+      transport.send('BDAT 5 LAST\r\nhe')
+      expect(transport.closed).toBe(false)
+      // the client sends nothing more: it owes no command and waits for no reply
+      transport.send('llo')
+      await transport.until(/421 4\.3\.2 [^\r\n]*\r\n$/)
+      await session.done
+      expect(transport.text()).toMatch(
+        /550 5\.1\.1 No such user here\r\n421 4\.3\.2 Service shutting down, closing transmission channel\r\n$/,
+      )
+      expect(transport.closed).toBe(true)
     })
     it('stop(true) does not wait', async () => {
       const { transport, session } = open()

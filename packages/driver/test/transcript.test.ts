@@ -369,6 +369,187 @@ describe('Transcript', () => {
     })
   })
 
+  // A DATA refused with "NOOP" pipelined behind it is a probe: the transcript holds the NOOP until DATA's own
+  // reply comes, so the NOOP's line shows which reply the transcript took for DATA's.
+  describe('LMTP BDAT LAST (RFC 2033 4.3)', () => {
+    const lmtp: Turn[] = [
+      ['S', '220 lmtp.example LMTP\r\n'],
+      ['C', 'LHLO c.example\r\n'],
+      ['S', '250-lmtp.example\r\n250-PIPELINING\r\n250 CHUNKING\r\n'],
+    ]
+    const refused: Turn[] = [
+      ['C', 'MAIL FROM:<a@b.example>\r\nRCPT TO:<gone@d.example>\r\n'],
+      ['S', '250 2.1.0 Ok\r\n550 5.1.1 No such user\r\n'],
+      ['C', 'BDAT 10 LAST\r\nQUIT\r\nab\r\n'],
+    ]
+    const probe: Turn[] = [
+      ['C', 'DATA\r\nNOOP\r\n'],
+      ['S', '503 5.5.1 Need MAIL command\r\n'],
+      ['S', '250 2.0.0 Ok\r\n'],
+    ]
+    const probed = ['C: DATA', 'S: 503 5.5.1 Need MAIL command', 'C: NOOP', 'S: 250 2.0.0 Ok']
+    const silent = ['C: BDAT 10 LAST', 'C: [10 octets of message content]']
+
+    it('after no successful RCPT it gets no reply: DATA after it gets its own, and content is never a command', () => {
+      const lines = transcript([
+        ...lmtp,
+        ...refused,
+        ...probe,
+        ['C', 'MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n'],
+        ['S', '250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 Go on\r\n'],
+        ['C', 'Subject: private\r\nRSET\r\n.\r\n'],
+        ['S', '250 2.0.0 Delivered\r\n'],
+        ['C', 'QUIT\r\n'],
+        ['S', '221 2.0.0 Bye\r\n'],
+      ])
+      expect(lines.slice(5)).toEqual([
+        'C: MAIL FROM:<a@b.example>',
+        'C: RCPT TO:<gone@d.example>',
+        'S: 250 2.1.0 Ok',
+        'S: 550 5.1.1 No such user',
+        ...silent,
+        ...probed,
+        'C: MAIL FROM:<a@b.example>',
+        'C: RCPT TO:<c@d.example>',
+        'C: DATA',
+        'S: 250 2.1.0 Ok',
+        'S: 250 2.1.5 Ok',
+        'S: 354 Go on',
+        'C: [24 octets of message content]',
+        'C: .',
+        'S: 250 2.0.0 Delivered',
+        'C: QUIT',
+        'S: 221 2.0.0 Bye',
+      ])
+    })
+
+    it('after no successful RCPT it gets no reply: the next transaction is read in step, per recipient', () => {
+      const lines = transcript([
+        ...lmtp,
+        ...refused,
+        ['C', 'MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nRCPT TO:<e@d.example>\r\nDATA\r\n'],
+        ['S', '250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n354 Go on\r\n'],
+        ['C', 'hello\r\n.\r\n'],
+        ['S', '250 2.0.0 c delivered\r\n452 4.2.2 e is full\r\n'],
+        ...probe,
+      ])
+      expect(lines.slice(9)).toEqual([
+        ...silent,
+        'C: MAIL FROM:<a@b.example>',
+        'C: RCPT TO:<c@d.example>',
+        'C: RCPT TO:<e@d.example>',
+        'C: DATA',
+        'S: 250 2.1.0 Ok',
+        'S: 250 2.1.5 Ok',
+        'S: 250 2.1.5 Ok',
+        'S: 354 Go on',
+        'C: [7 octets of message content]',
+        'C: .',
+        'S: 250 2.0.0 c delivered',
+        'S: 452 4.2.2 e is full',
+        ...probed,
+      ])
+    })
+
+    // each row: the envelope after MAIL and its replies, then the BDAT and its replies, then what is shown of it
+    it.each<[string, string, string, string, string, string[]]>([
+      [
+        'after successful RCPTs: one reply per recipient',
+        'RCPT TO:<c@d.example>\r\nRCPT TO:<e@d.example>\r\n',
+        '250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n',
+        'BDAT 3 LAST\r\nabc',
+        '250 2.0.0 c delivered\r\n250 2.0.0 e delivered\r\n',
+        ['C: BDAT 3 LAST', 'C: [3 octets of message content]'],
+      ],
+      [
+        'after refused RCPTs only: no reply',
+        'RCPT TO:<gone@d.example>\r\n',
+        '550 5.1.1 No such user\r\n',
+        'BDAT 3 LAST\r\nabc',
+        '',
+        ['C: BDAT 3 LAST', 'C: [3 octets of message content]'],
+      ],
+      [
+        'after a failed chunk: one reply per accepted recipient all the same',
+        'RCPT TO:<c@d.example>\r\nRCPT TO:<e@d.example>\r\n',
+        '250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n',
+        'BDAT 3\r\nabcBDAT 3 LAST\r\ndef',
+        '552 5.3.4 Too big\r\n503 5.5.1 Failed\r\n503 5.5.1 Failed\r\n',
+        ['C: BDAT 3', 'C: [3 octets of message content]', 'C: BDAT 3 LAST', 'C: [3 octets of message content]'],
+      ],
+      [
+        'with two spaces: refused once, as the line does not parse (RFC 3030 2)',
+        'RCPT TO:<c@d.example>\r\nRCPT TO:<e@d.example>\r\n',
+        '250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n',
+        'BDAT 3  LAST\r\nabc',
+        '501 5.5.4 Syntax: BDAT chunk-size [LAST]\r\n',
+        ['C: BDAT 3  LAST', 'C: [3 octets of message content]'],
+      ],
+      [
+        'after RSET, outside a transaction: refused once',
+        'RCPT TO:<gone@d.example>\r\nRSET\r\n',
+        '550 5.1.1 No such user\r\n250 2.0.0 Ok\r\n',
+        'BDAT 3 LAST\r\nabc',
+        '503 5.5.1 Need MAIL command\r\n',
+        ['C: BDAT 3 LAST', 'C: [3 octets of message content]'],
+      ],
+      [
+        'after a refused nested MAIL: the transaction and its recipients stay',
+        'RCPT TO:<c@d.example>\r\nMAIL FROM:<x@y.example>\r\nRCPT TO:<e@d.example>\r\n',
+        '250 2.1.5 Ok\r\n503 5.5.1 Nested MAIL command\r\n250 2.1.5 Ok\r\n',
+        'BDAT 3 LAST\r\nabc',
+        '250 2.0.0 c\r\n250 2.0.0 e\r\n',
+        ['C: BDAT 3 LAST', 'C: [3 octets of message content]'],
+      ],
+    ])('%s, whether pipelined with its envelope or not', (_n, envelope, envelopeReplies, bdat, replies, shown) => {
+      const probeReplies = '503 5.5.1 Bad sequence of commands\r\n250 2.0.0 Ok\r\n'
+      const turns: Turn[][] = [
+        // one write each way: every reply is read after every command was sent, the probe's included
+        [
+          ['C', `MAIL FROM:<a@b.example>\r\n${envelope}${bdat}DATA\r\nNOOP\r\n`],
+          ['S', `250 2.1.0 Ok\r\n${envelopeReplies}${replies}${probeReplies}`],
+        ],
+        // the envelope's replies read before the BDAT is sent
+        [
+          ['C', `MAIL FROM:<a@b.example>\r\n${envelope}`],
+          ['S', `250 2.1.0 Ok\r\n${envelopeReplies}`],
+          ['C', `${bdat}DATA\r\nNOOP\r\n`],
+          ['S', `${replies}${probeReplies}`],
+        ],
+      ]
+      for (const conversation of turns) {
+        const lines = transcript([...lmtp, ...conversation])
+        const c = lines.slice(5).filter((l) => l.startsWith('C: '))
+        expect(c.slice(-shown.length - 2, -1)).toEqual([...shown, 'C: DATA'])
+        expect(lines.slice(-3)).toEqual(['S: 503 5.5.1 Bad sequence of commands', 'C: NOOP', 'S: 250 2.0.0 Ok'])
+      }
+    })
+
+    it('in SMTP a BDAT LAST after refused recipients is answered, once (RFC 3030 2)', () => {
+      const lines = transcript([
+        ...greeted,
+        ['C', 'MAIL FROM:<a@b.example>\r\nRCPT TO:<gone@d.example>\r\nBDAT 3 LAST\r\nabc'],
+        ['S', '250 2.1.0 Ok\r\n550 5.1.1 No such user\r\n554 5.5.1 No valid recipients\r\n'],
+        ...probe,
+      ])
+      expect(lines.slice(-4)).toEqual(probed)
+    })
+
+    it('a LHLO refused by an SMTP server does not make the session LMTP', () => {
+      const lines = transcript([
+        ['S', '220 mx.example ESMTP\r\n'],
+        ['C', 'LHLO c.example\r\n'],
+        ['S', '500 5.5.2 Command unrecognized\r\n'],
+        ['C', 'EHLO c.example\r\n'],
+        ['S', '250 CHUNKING\r\n'],
+        ['C', 'MAIL FROM:<a@b.example>\r\nRCPT TO:<gone@d.example>\r\nBDAT 3 LAST\r\nabc'],
+        ['S', '250 2.1.0 Ok\r\n550 5.1.1 No such user\r\n554 5.5.1 No valid recipients\r\n'],
+        ...probe,
+      ])
+      expect(lines.slice(-4)).toEqual(probed)
+    })
+  })
+
   test.prop([
     fc.array(fc.string({ unit: fc.constantFrom('a', '.', '\n', '\r', ' '), maxLength: 30 }), { maxLength: 20 }),
     fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 20 }),
@@ -573,4 +754,98 @@ describe('Transcript against the server session', () => {
     sasl.forEach((hidden, i) => hidden && expect(written[i]).toBe(REDACTED))
     expect(written.join('\n')).not.toMatch(/AUTH PLAIN [^*]/)
   })
+})
+
+// The real LMTP server session answers what a client pipelines: BDAT chunks (LAST or not) after accepted or
+// refused recipients, chunks that fail (too big), RSET, DATA. The transcript must write every command as it was
+// sent and every message content as its size. A write may end with the probe "DATA", "NOOP": refused, the NOOP
+// is held until the reply the transcript takes for DATA's, so it must come right after DATA's own reply; taken
+// (354), the NOOP is content. A transcript that counts one reply too many or too few for a command before it
+// pairs DATA with another command's reply.
+describe('Transcript against the LMTP server session (RFC 2033 4.2, 4.3)', () => {
+  const options = serverConfig({ lmtp: true, maxMessageSize: 10, maxBadCommands: 0, maxJunkCommands: 0 })
+  if (options._tag === 'Left') throw new Error('bad options')
+  /** An LMTP server session that refuses the recipient `gone` and takes every message, at once. */
+  const server = () => {
+    let [state, outs] = init(options.right, { nonce: 'n' })
+    let sent = ''
+    const take = (): void => {
+      for (const o of outs) {
+        if (o._tag === 'Send') sent += new TextDecoder().decode(o.bytes)
+        if (o._tag === 'Ask') {
+          const q = o.question
+          const gone = q._tag === 'Rcpt' && q.to.localPart === 'gone'
+          ;[state, outs] = step(state, answered(q.id, gone ? reject(reply(550, '5.1.1', 'No such user')) : accept()))
+          take()
+        }
+      }
+    }
+    take() // the greeting
+    return {
+      feed: (text: string) => {
+        ;[state, outs] = step(state, received(new TextEncoder().encode(text)))
+        take()
+      },
+      take: () => [sent, (sent = '')][0]!,
+    }
+  }
+  const inside = 'QUIT\r\nRSET\r\n' // chunk octets that would be commands if they were read as such
+  type Action = string | { readonly bdat: number; readonly last: boolean }
+  const action = fc.oneof(
+    fc.constantFrom<Action>(
+      'MAIL FROM:<a@b.example>',
+      'RCPT TO:<c@d.example>',
+      'RCPT TO:<gone@d.example>',
+      'RSET',
+      'NOOP',
+    ),
+    fc.record({ bdat: fc.nat(inside.length), last: fc.boolean() }),
+  )
+  const write = fc.record({ actions: fc.array(action, { maxLength: 6 }), probe: fc.boolean() })
+  test.prop([fc.array(write, { maxLength: 12 })], { numRuns: 300 })(
+    'every command is written as sent, every content as its size, and each reply goes to its command',
+    (writes) => {
+      const lines: string[] = []
+      const t = new Transcript((dir, line) => lines.push(`${dir}: ${line}`))
+      const real = server()
+      const expected: string[] = []
+      const exchange = (text: string): string => {
+        t.client(new TextEncoder().encode(text))
+        real.feed(text)
+        const replies = real.take()
+        t.server(new TextEncoder().encode(replies))
+        return replies
+      }
+      exchange('LHLO c.example\r\n')
+      expected.push('C: LHLO c.example')
+      for (const { actions, probe } of [...writes, { actions: ['RSET'], probe: true }]) {
+        let text = ''
+        for (const a of actions) {
+          if (typeof a === 'string') {
+            text += `${a}\r\n`
+            expected.push(`C: ${a}`)
+            continue
+          }
+          const line = `BDAT ${a.bdat}${a.last ? ' LAST' : ''}`
+          text += `${line}\r\n${inside.slice(0, a.bdat)}`
+          expected.push(`C: ${line}`)
+          if (a.bdat > 0) expected.push(`C: [${a.bdat} octets of message content]`)
+        }
+        if (!probe) {
+          if (text !== '') exchange(text)
+          continue
+        }
+        const replies = exchange(`${text}DATA\r\nNOOP\r\n`).split('\r\n').slice(0, -1)
+        expected.push('C: DATA')
+        if (replies.at(-1)!.startsWith('354 ')) {
+          exchange('.\r\n')
+          expected.push('C: [6 octets of message content]', 'C: .')
+        } else {
+          expected.push('C: NOOP')
+          expect(lines.slice(-3)).toEqual([`S: ${replies.at(-2)}`, 'C: NOOP', `S: ${replies.at(-1)}`])
+        }
+      }
+      expect(lines.filter((l) => l.startsWith('C: '))).toEqual(expected)
+    },
+  )
 })

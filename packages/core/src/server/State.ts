@@ -65,8 +65,18 @@ export type Phase =
       readonly chunked: Chunked
       readonly tooBig: boolean
     }
-  /** The octets of a BDAT chunk that is refused: read and dropped, then `reply`, then back to `after`. */
-  | { readonly _tag: 'BdatDiscard'; readonly remaining: number; readonly reply: Reply; readonly after: Phase }
+  /**
+   * The octets of a BDAT chunk that is refused: read and dropped, then `reply` `count` times, then on to `after`.
+   * The count is one but for an LMTP BDAT LAST, which is answered once per accepted recipient, so not at all
+   * when there is none (RFC 2033 4.3).
+   */
+  | {
+      readonly _tag: 'BdatDiscard'
+      readonly remaining: number
+      readonly reply: Reply
+      readonly count: number
+      readonly after: Phase
+    }
   /** A SASL exchange (RFC 4954 4): lines are responses, not commands. */
   | {
       readonly _tag: 'Sasl'

@@ -149,7 +149,9 @@ const onReceived = (s0: ServerState, out: Out, bytes: Uint8Array): ServerState =
   const s = clockOf(s0) === 'data' ? withDataWindow(s0, s0.dataWindow + bytes.length) : s0
   if (!waiting(s)) {
     const [next, pos] = consume(s, out, bytes, 0)
-    if (pos === bytes.length) return next
+    // a stop asked for during a transaction: 421 as soon as it is over, without waiting for the client's next
+    // command (a transaction may end in silence: an LMTP BDAT LAST without a recipient, RFC 2033 4.3)
+    if (pos === bytes.length) return stopIfQuiet(next, out)
     const rest = bytes.subarray(pos) // a question came first: the rest waits for its answer
     return withHeld(next, [rest, ...next.held], next.heldBytes + rest.length)
   }

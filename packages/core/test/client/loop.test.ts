@@ -290,6 +290,29 @@ describe('client against the server (pure loop)', () => {
     expect(r.serverOutputs.filter((o) => o._tag === 'StartTls')).toHaveLength(1)
   })
 
+  it('LMTP: after a chunk refused as too big, the pipelined BDAT LAST is answered per recipient and the next message goes through (RFC 2033 4.3)', () => {
+    const to = ['a@example.com', 'b@example.com']
+    const text = (t: string) => Uint8Array.from(t, (c) => c.charCodeAt(0))
+    const r = runLoop({
+      server: { hostname: 'mx.example.com', lmtp: true, maxMessageSize: 100 },
+      client: { helo: 'client.example.org', lmtp: true },
+      messages: [
+        { id: 'big', envelope: { from: 'bob@example.org', to }, body: [text('x'.repeat(200)), text('y\r\n')] },
+        { id: 'small', envelope: { from: 'bob@example.org', to }, body: [text('hi\r\n')] },
+      ],
+      answer: () => accept(),
+    })
+    expect(r.misuse).toEqual([])
+    expect(r.failures).toEqual([])
+    expect(r.ended).toBe(true)
+    expect(r.timeouts).toBe(0)
+    expect(r.results.map((m) => [m.id, m.recipients.map((x) => `${x.status} ${x.reply?.code}`)])).toEqual([
+      ['big', ['permanent 552', 'permanent 552']],
+      ['small', ['accepted 250', 'accepted 250']],
+    ])
+    expect(r.deliveries.map((d) => latin1(d.body))).toEqual(['hi\r\n'])
+  })
+
   it('moves the same bytes whatever the chunking', () => {
     const sc = { ...fc.sample(scenarioArb, { seed: 1, numRuns: 1 })[0]!, seed: 7 }
     const whole = runLoop({ ...toLoop(sc), answer: policy })

@@ -259,6 +259,28 @@ describe('client transaction', () => {
       h.feed('250 Ok\r\n')
       expect(h.read()).toBe('QUIT\r\n')
     })
+    it('in LMTP a BDAT LAST in flight after a refused chunk has one reply per accepted recipient (RFC 2033 4.3)', () => {
+      const to = ['alice@example.com', 'gone@example.com', 'bob@example.com']
+      const h = greet(new ClientHarness({ helo, lmtp: true }, [{ envelope: env({ to }), body: ['aaaa', 'bbbb'] }]), [
+        'PIPELINING',
+        'CHUNKING',
+      ])
+      h.feed('250 Ok\r\n250 Ok\r\n550 No such user\r\n250 Ok\r\n')
+      expect(h.read()).toMatch(/BDAT 4\r\naaaaBDAT 4\r\nbbbbBDAT 2 LAST\r\n\r\n$/)
+      h.feed('552 5.3.4 Too big\r\n')
+      expect(h.read()).toBe('RSET\r\n')
+      // the second chunk's 503, then one per accepted recipient for BDAT LAST: none of them is the RSET's reply
+      h.feed('503 5.5.1 Transaction failed; send RSET\r\n'.repeat(3))
+      expect(h.read()).toBe('')
+      expect(h.of('Failed')).toEqual([])
+      h.feed('250 2.0.0 Ok\r\n')
+      expect(h.read()).toBe('QUIT\r\n')
+      expect(resultsOf(h)[0]!.recipients).toEqual([
+        'alice@example.com permanent 552',
+        'gone@example.com permanent 550',
+        'bob@example.com permanent 552',
+      ])
+    })
     it.each([
       ['SMTP', false, '552 5.3.4 Too big\r\n', ['alice@example.com permanent 552', 'bob@example.com permanent 552']],
       [

@@ -448,5 +448,46 @@ describe('client session', () => {
         'Carol is over quota',
       ])
     })
+    it('with CHUNKING, sends no BDAT at all when no RCPT succeeded: such a BDAT LAST would get no reply (RFC 2033 4.3)', () => {
+      const h = new ClientHarness({ helo, lmtp: true }, [
+        simple(['nobody@example.com', 'gone@example.com']),
+        simple(['alice@example.com']),
+      ])
+      transcript(h, [
+        'S: 220 lmtp.example.com LMTP',
+        `C: LHLO ${helo}`,
+        'S: 250-lmtp.example.com',
+        'S: 250-PIPELINING',
+        'S: 250-ENHANCEDSTATUSCODES',
+        'S: 250 CHUNKING',
+        'C: MAIL FROM:<bob@example.org>',
+        'C: RCPT TO:<nobody@example.com>',
+        'C: RCPT TO:<gone@example.com>',
+        'S: 250 2.1.0 Ok',
+        'S: 550 5.1.1 No such user',
+        'S: 550 5.1.1 No such user',
+        'C: RSET',
+        'S: 250 2.0.0 Ok',
+        'C: MAIL FROM:<bob@example.org>',
+        'C: RCPT TO:<alice@example.com>',
+        'S: 250 2.1.0 Ok',
+        'S: 250 2.1.5 Ok',
+        'C: BDAT 7',
+        'C: hello',
+        'C: BDAT 0 LAST',
+        'S: 250 2.0.0 7 octets received',
+        'S: 250 2.0.0 Delivered to alice',
+        'C: QUIT',
+        'S: 221 2.0.0 Bye',
+      ])
+      expect(resultsOf(h)).toEqual([
+        {
+          status: 'permanent',
+          code: undefined,
+          recipients: ['nobody@example.com permanent 550', 'gone@example.com permanent 550'],
+        },
+        { status: 'accepted', code: undefined, recipients: ['alice@example.com accepted 250'] },
+      ])
+    })
   })
 })

@@ -228,4 +228,32 @@ describe('a graceful stop (RFC 5321 3.8)', () => {
     expect(h.closed).toBe(true)
     expect(h.questions.filter((q) => q._tag === 'Mail')).toHaveLength(1)
   })
+
+  it.each<[string, ServerOptions, string, string]>([
+    [
+      'an LMTP BDAT LAST after no successful RCPT, which has no reply (RFC 2033 4.3)',
+      { lmtp: true },
+      'BDAT 2 LAST\r\nhi',
+      '',
+    ],
+    [
+      'a message refused while it streamed, which asks the application nothing',
+      { maxMessageSize: 1 },
+      'BDAT 2 LAST\r\nhi',
+      '552 5.3.4 Message size exceeds fixed maximum message size\r\n',
+    ],
+    ['a RSET', {}, 'RSET\r\n', '250 2.0.0 Ok\r\n'],
+  ])('a transaction that ends with %s: 421 at once, not at the next command', (_n, options, end, replies) => {
+    const h = new Harness(options, (q) =>
+      q._tag === 'Rcpt' && options.lmtp ? reject(reply(550, '5.1.1', 'No')) : accept(),
+    )
+    const hello = options.lmtp === true ? 'LHLO' : 'EHLO'
+    h.feed(`${hello} c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n`)
+    h.read()
+    h.input(stopRequested)
+    expect(h.closed).toBe(false)
+    h.feed(end)
+    expect(h.read()).toBe(`${replies}421 4.3.2 Service shutting down, closing transmission channel\r\n`)
+    expect(h.closed).toBe(true)
+  })
 })

@@ -71,13 +71,15 @@ export const onBodyEnd = (s: ClientState, out: Out, p: BodyPhase): ClientState =
 
 /**
  * A BDAT chunk's reply. RFC 3030 2: after a failed chunk no more are sent, and the server answers (and drops)
- * every chunk already in flight, BDAT LAST included, before our RSET.
+ * every chunk already in flight, BDAT LAST included, before our RSET. In LMTP a BDAT LAST is answered once per
+ * accepted recipient even then (RFC 2033 4.3).
  */
 export const onChunkReply = (s: ClientState, out: Out, p: BodyPhase | FinalPhase, r: Reply): ClientState => {
   if (p.chunks === 0) return unexpected(s, out, r, 'while sending the body')
   if (!isPositive(r)) {
     if (r.code < 400) return unexpected(s, out, r, 'to BDAT')
-    const inFlight = p.chunks - 1 + (p._tag === 'Final' ? 1 : 0)
+    const last = p._tag !== 'Final' ? 0 : s.config.lmtp ? acceptedCount(p.tx) : 1
+    const inFlight = p.chunks - 1 + last
     return failTx(s, out, p, { _tag: 'Failed', reply: r, status: 'permanent', error: undefined }, inFlight)
   }
   if (p._tag === 'Final') return update(s, { phase: { ...p, chunks: p.chunks - 1 } })

@@ -2,7 +2,8 @@
 // read even when the command is refused, so message data is never taken for commands. A refused BDAT
 // fails its transaction, whatever the refusal (a size too big, a line that does not parse, no
 // recipients yet): its chunk is not part of the message, so no later chunk may complete it. Further
-// chunks are read and refused with 503 until RSET.
+// chunks are read and refused with 503 until RSET. In LMTP a BDAT LAST ends such a transaction, and one
+// without a successful RCPT, with one reply per accepted recipient: none when there is none (RFC 2033 4.3).
 import { Replies, type Reply, reply } from '../../Reply.js'
 import { type Out, bad, closeWith, facts, say } from '../effects.js'
 import { messageAborted, messageStart } from '../Output.js'
@@ -10,6 +11,8 @@ import { type Phase, type ServerState, update, withPhase } from '../State.js'
 import { endOfMessage, noRecipients, streamPieces } from './data.js'
 
 type BdatPhase = Extract<Phase, { _tag: 'Bdat' }>
+type EnvelopePhase = Extract<Phase, { _tag: 'Envelope' }>
+type DiscardPhase = Extract<Phase, { _tag: 'BdatDiscard' }>
 
 /** A chunk size: 1*DIGIT (RFC 3030 2), leading zeros allowed, at most a safe integer. */
 const chunkSize = (digits: string): number | undefined => {
@@ -53,7 +56,24 @@ export const refuseBdat = (s0: ServerState, out: Out, arg: string, r: Reply): Se
     )
   const s = failTransaction(s0, out)
   if (size === undefined || size === 0) return bad(s, out, r) // no chunk follows
-  return withPhase(s, { _tag: 'BdatDiscard', remaining: size, reply: r, after: s.phase })
+  return withPhase(s, { _tag: 'BdatDiscard', remaining: size, reply: r, count: 1, after: s.phase })
+}
+
+/**
+ * An LMTP BDAT LAST that no message can come of: a chunk before it failed, or no RCPT succeeded. It ends the data
+ * all the same, and RFC 2033 4.3 answers a BDAT LAST once per successful RCPT whatever became of the message: each
+ * accepted recipient hears that the transaction failed, and with none there is no reply at all (a 503 there would
+ * be taken for the reply to the client's next command). Its chunk is read and dropped, and the transaction is over.
+ */
+const lastOfNothing = (s: ServerState, out: Out, p: EnvelopePhase, size: number): ServerState => {
+  const discard: DiscardPhase = {
+    _tag: 'BdatDiscard',
+    remaining: size,
+    reply: Replies.bdatFailed,
+    count: p.tx.recipients.length,
+    after: { _tag: 'Idle', hello: p.hello },
+  }
+  return size === 0 ? discarded(s, out, discard) : withPhase(s, discard)
 }
 
 /**
@@ -77,6 +97,8 @@ export const onBdat = (s: ServerState, out: Out, arg: string): ServerState => {
   if (p._tag !== 'Envelope') return refuseBdat(s, out, arg, Replies.needMail)
   const b = parseBdat(arg)
   if (b === undefined) return refuseBdat(s, out, arg, Replies.badBdat)
+  if (b.last && s.config.lmtp && (p.chunked?.failed === true || p.tx.recipients.length === 0))
+    return lastOfNothing(s, out, p, b.size)
   if (p.chunked?.failed === true) return refuseBdat(s, out, arg, Replies.bdatFailed)
   if (p.tx.recipients.length === 0) return refuseBdat(s, out, arg, noRecipients(s, p))
   if (p.chunked === undefined) out.push(messageStart(p.tx, facts(s)))
@@ -138,12 +160,20 @@ const chunkDone = (s: ServerState, out: Out, p: BdatPhase): ServerState => {
 /** Drop the octets of a refused chunk; then send the refusal. */
 export const feedDiscard = (
   s: ServerState,
-  p: Extract<Phase, { _tag: 'BdatDiscard' }>,
+  p: DiscardPhase,
   out: Out,
   bytes: Uint8Array,
   pos: number,
 ): readonly [ServerState, number] => {
   const take = Math.min(p.remaining, bytes.length - pos)
   if (take < p.remaining) return [withPhase(s, { ...p, remaining: p.remaining - take }), pos + take]
-  return [bad(withPhase(s, p.after), out, p.reply), pos + take]
+  return [discarded(s, out, p), pos + take]
+}
+
+/** A refused chunk was read: its replies, if it has any (counted as one error), and on to what comes after. */
+const discarded = (s0: ServerState, out: Out, p: DiscardPhase): ServerState => {
+  const s = withPhase(s0, p.after)
+  if (p.count === 0) return s
+  for (let i = 1; i < p.count; i++) say(s, out, p.reply)
+  return bad(s, out, p.reply)
 }

@@ -36,11 +36,11 @@ describe('server replies belong to their command and protocol', () => {
       h.feed('DATA\r\n')
       expect(h.read()).toBe('503 5.5.1 No valid recipients\r\n')
     })
-    it('BDAT after only refused recipients is 503 too, and its chunk is still read (RFC 2033 4.2, RFC 3030 2)', () => {
+    it('a BDAT chunk (not LAST) after only refused recipients is 503 too, and is still read (RFC 2033 4.3, RFC 3030 2)', () => {
       const h = new Harness({ lmtp: true }, refuseGone)
       h.feed('LHLO c.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<gone@example.com>\r\n')
       h.read()
-      h.feed('BDAT 4 LAST\r\nNOOPNOOP\r\n')
+      h.feed('BDAT 4\r\nNOOPNOOP\r\n')
       expect(h.read()).toBe('503 5.5.1 No valid recipients\r\n250 2.0.0 Ok\r\n')
     })
     it('in SMTP the same DATA and BDAT get 554 (RFC 5321 3.3)', () => {
