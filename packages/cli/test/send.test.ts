@@ -152,7 +152,7 @@ describe('smtpure send', () => {
     // an option the client's checks refuse is told by its flag
     const helo = await runCli(['send', '--from', 'a@b', '--to', 'c@d', '--helo', 'bad helo', '-'], '')
     expect(helo.code).toBe(64)
-    expect(helo.stderr).toMatch(/^smtpure: --helo: "bad helo" is not a domain name/)
+    expect(helo.stderr).toMatch(/^smtpure: --helo: must be a domain name or an address literal, given "bad helo"\n$/)
     expect(helo.stderr.trim().split('\n')).toHaveLength(1)
     // docs/cli.md: AUTH data never appears, not even in a usage error
     for (const args of [

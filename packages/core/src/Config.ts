@@ -207,7 +207,7 @@ const hostnamePattern =
 
 const checkRules = (c: ServerConfig): E.Either<ConfigError, ServerConfig> => {
   const problems: string[] = []
-  if (!hostnamePattern.test(c.hostname)) problems.push(`hostname: ${JSON.stringify(c.hostname)} is not a domain name`)
+  if (!hostnamePattern.test(c.hostname)) problems.push('hostname: must be a domain name or an address literal')
   if (c.binaryMime && !c.chunking) problems.push('binaryMime: BINARYMIME needs chunking (RFC 3030 3)')
   const counts = [
     'maxTextLineLength',

@@ -164,7 +164,7 @@ const configError = (errors: ReadonlyArray<string>): ConfigError => ({ _tag: 'Co
 const checkRules = (c: ClientConfig): E.Either<ConfigError, ClientConfig> => {
   const problems: string[] = []
   const helo = parseDomainArg(c.helo)
-  if (E.isLeft(helo) || helo.right !== c.helo) problems.push(`helo: ${JSON.stringify(c.helo)} is not a domain name`)
+  if (E.isLeft(helo) || helo.right !== c.helo) problems.push('helo: must be a domain name or an address literal')
   if (c.lmtp && !c.ehlo) problems.push('ehlo: LMTP greets with LHLO only (RFC 2033 4.1)')
   if (!c.ehlo && c.tls === 'required' && !c.implicitTls) problems.push('tls: STARTTLS needs EHLO (RFC 3207 4)')
   if (!c.ehlo && c.auth !== undefined) problems.push('auth: AUTH needs EHLO (RFC 4954 3)')
