@@ -90,7 +90,7 @@ export const createServeMetrics = (registry: Registry = register): ServeMetrics 
     onClose: (s: SessionInfo, reason) => {
       open.dec()
       tls.inc({ tls: s.tls ? 'yes' : 'no' })
-      h.onClose?.(s, reason)
+      return h.onClose?.(s, reason) // an async hook's promise goes back to the driver, which reports a rejection
     },
     ...(h.onHello ? { onHello: (hello, s) => timed('hello', () => h.onHello!(hello, s)) } : {}),
     onAuth: (c, s) =>

@@ -52,7 +52,7 @@ export const formatReply = (r: Reply, enhanced: boolean, utf8 = false): string =
 }
 
 const formatLines = (r: Reply, enhanced: boolean, utf8: boolean): string => {
-  const code = enhanced && r.enhanced !== undefined ? r.enhanced : ''
+  const code = enhanced && r.enhanced !== undefined ? clean(r.enhanced, false) : ''
   const lines = r.lines.length === 0 ? [''] : r.lines
   let out = ''
   for (let i = 0; i < lines.length; i++) {

@@ -24,7 +24,9 @@ import {
   formatReply,
   withStatusClass,
   init,
+  isEnhancedFor,
   isPositive,
+  isReplyCode,
   mailboxText,
   peerClosed,
   perRecipient,
@@ -115,9 +117,13 @@ const authVerdict = (v: unknown): { verdict: unknown; user?: unknown } => {
 const refusal = (v: unknown): Reply | undefined =>
   v === undefined || v === null || !ReplyCodec.is(v) || isPositive(v)
     ? undefined
-    : v.code >= 400 && v.code <= 599
+    : sendable(v) && v.code >= 400
       ? v
       : closing
+
+/** A reply the session can send as it is: a reply code (RFC 5321 4.2) and an enhanced code of its class (RFC 3463 2). */
+const sendable = (r: Reply): boolean =>
+  isReplyCode(r.code) && (r.enhanced === undefined || isEnhancedFor(r.code, r.enhanced))
 
 const closing = reply(421, '4.3.0', 'Local error in processing, closing connection')
 

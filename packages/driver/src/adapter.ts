@@ -9,6 +9,7 @@ import {
   type ServerConfig,
   ServerOptions,
   clientConfig,
+  defaultServerConfig,
   replyBytes,
   serverConfig,
 } from '@smtpure/core'
@@ -455,19 +456,20 @@ export const hooksOf = (options: Pick<SmtpServerOptions, 'hooks' | 'logger'>): S
  * startServerSession(logged.transport, { config, hooks, runtime, id: logged.id })
  */
 export const loggedTransport = (
-  options: Pick<SmtpServerOptions, 'logger' | 'transcript'>,
+  options: Pick<SmtpServerOptions, 'logger' | 'transcript' | 'smtp'>,
   transport: Transport,
   runtime: Runtime,
 ): { readonly id: string; readonly transport: Transport } => {
   const id = runtime.randomToken()
   const logger = options.logger
-  return {
-    id,
-    transport:
-      logger !== undefined && options.transcript === true
-        ? transcribed(transport, 'server', transcriptTo(logger, id))
-        : transport,
+  if (logger === undefined || options.transcript !== true) return { id, transport }
+  // which BDAT LAST the server refuses once rather than answer per recipient in LMTP (see `ServerFacts`)
+  const defaults = defaultServerConfig()
+  const facts = {
+    chunking: options.smtp?.chunking ?? defaults.chunking,
+    bareLineEndings: options.smtp?.bareLineEndings ?? defaults.bareLineEndings,
   }
+  return { id, transport: transcribed(transport, 'server', transcriptTo(logger, id), undefined, facts) }
 }
 
 /** The sessions of one server: admission under the cap, and the graceful close. */

@@ -51,6 +51,17 @@ const lastLine = /^BDAT [0-9]{1,40} LAST$/i
 const mechanismName = /^[A-Za-z0-9_-]{1,20}$/
 
 /**
+ * What the transcript needs to know of the server's options to tell which BDAT LAST the server takes as the end of
+ * the data: with `chunking` off every BDAT is refused, and with `bareLineEndings` `reject` so is a line that ends
+ * in a bare LF. Without it, the server's defaults (a client's transcript: its own lines end in CRLF, and it sends
+ * BDAT only where CHUNKING is offered).
+ */
+export interface ServerFacts {
+  readonly chunking: boolean
+  readonly bareLineEndings: 'reject' | 'keep'
+}
+
+/**
  * One command waiting for its reply; `replies` > 1 for LMTP's end of data (one per accepted recipient).
  * `verb` is `AUTH` for an AUTH command and `***` for a hidden line.
  */
@@ -69,8 +80,11 @@ class Lines {
   private length = 0
   private cut = 0
   private cr = false
-  /** Feed `bytes` from `from` up to its first LF; calls `line` if it ends one, returns where to go on. */
-  feed(bytes: Uint8Array, from: number, line: (text: string) => void): number {
+  /**
+   * Feed `bytes` from `from` up to its first LF; calls `line` if it ends one (`crlf`: it ended in CRLF, not a bare
+   * LF), returns where to go on.
+   */
+  feed(bytes: Uint8Array, from: number, line: (text: string, crlf: boolean) => void): number {
     const lf = bytes.indexOf(0x0a, from)
     const end = lf < 0 ? bytes.length : lf
     if (end > from) {
@@ -86,8 +100,9 @@ class Lines {
     const more = this.cut - (this.cut > 0 && this.cr ? 1 : 0)
     // UTF-8 where it is (RFC 6531), octet for octet where it is not
     const text = decodeUtf8(this.part, 0, kept) ?? latin1(this.part, 0, kept)
-    line(more > 0 ? `${text}... (${more} more octets)` : text)
+    const crlf = this.cr
     this.reset()
+    line(more > 0 ? `${text}... (${more} more octets)` : text, crlf)
     return lf + 1
   }
   reset(): void {
@@ -143,6 +158,7 @@ export class Transcript {
   constructor(
     private readonly sink: TranscriptSink,
     private readonly sasl?: () => boolean,
+    private readonly takes: ServerFacts = { chunking: true, bareLineEndings: 'reject' },
   ) {}
 
   /** Octets the client sent. */
@@ -151,7 +167,7 @@ export class Transcript {
     while (i < bytes.length) {
       if (this.early !== undefined) return this.hold(bytes.subarray(i))
       if (this.body !== undefined) i = this.content(bytes, i)
-      else i = this.clientLines.feed(bytes, i, (line) => this.command(line))
+      else i = this.clientLines.feed(bytes, i, (line, crlf) => this.command(line, crlf))
     }
   }
 
@@ -192,7 +208,7 @@ export class Transcript {
     for (const bytes of held) this.client(bytes)
   }
 
-  private command(line: string): void {
+  private command(line: string, crlf: boolean): void {
     // words as a lenient server might read them: a tab, a NUL or a leading space does not keep an AUTH line's
     // credentials out of the mask
     const words = line.replace(leadingBlanks, '').split(blanks)
@@ -232,8 +248,10 @@ export class Transcript {
         const last = m?.[2] !== undefined
         // no size one can count on: the server refuses it and reads no chunk, or closes
         if (size === undefined || !Number.isSafeInteger(size)) break
-        // a LAST on a line refused for its white space ends nothing: it is answered once, as any refusal
-        const end = last && lastLine.test(line)
+        // a LAST the server refuses ends nothing, and is answered once as any refusal: one refused for its white
+        // space, for a bare LF where the server refuses those (RFC 5321 2.3.8), or by a server without CHUNKING
+        const end =
+          last && lastLine.test(line) && this.takes.chunking && (crlf || this.takes.bareLineEndings === 'keep')
         if (size === 0) this.endOfContent(end, 0)
         else this.body = { kind: 'bdat', left: size, octets: 0, last: end }
         return
@@ -360,7 +378,7 @@ export class Transcript {
  * The same transport, writing the transcript of its session to `sink`. `role` says which side this
  * end is: a server reads the client's octets and writes its own replies; a client the other way.
  * Everything but `start`, `write` and `startTls` is the transport's own, read through. `sasl`: see
- * `Transcript`.
+ * `Transcript`; `server`: the server's options it needs (see `ServerFacts`).
  * @example
  * const session = startServerSession(transcribed(transport, 'server', (dir, line) => log(dir, line)), options)
  */
@@ -369,8 +387,9 @@ export const transcribed = (
   role: 'client' | 'server',
   sink: TranscriptSink,
   sasl?: () => boolean,
+  server?: ServerFacts,
 ): Transport => {
-  const transcript = new Transcript(sink, sasl)
+  const transcript = new Transcript(sink, sasl, server)
   const read = (bytes: Uint8Array): void => (role === 'server' ? transcript.client(bytes) : transcript.server(bytes))
   const wrote = (bytes: Uint8Array): void => (role === 'server' ? transcript.server(bytes) : transcript.client(bytes))
   const own: Partial<Transport> = {

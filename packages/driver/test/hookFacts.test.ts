@@ -288,6 +288,19 @@ describe('onSecure', () => {
     expect(reasons).toEqual([{ cause: 'server', reply: '554 5.7.0 Command refused due to lack of security' }])
   })
 
+  it('a refusal the session cannot send (a 560, a fraction, an enhanced code with a line in it) is 421 4.3.0', async () => {
+    for (const verdict of [
+      { code: 560, lines: ['no'] },
+      { code: 450.5, lines: ['half'] },
+      { code: 554, enhanced: '5.7.0 x\r\n250 2.0.0 injected', lines: ['no'] },
+    ]) {
+      const { transport, done } = start({ startTls: true }, { onSecure: () => verdict })
+      transport.send('EHLO c.example\r\nSTARTTLS\r\n')
+      await done
+      expect(transport.text()).toMatch(/220 2\.0\.0 [^\r\n]*\r\n421 4\.3\.0 [^\r\n]*\r\n$/)
+    }
+  })
+
   it('the close tells the last line the server wrote: quit after a 221, else that reply', async () => {
     // replies of one turn leave in one write: the reason is read from its last line, not its first
     const cases = [

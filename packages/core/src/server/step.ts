@@ -345,7 +345,11 @@ const onCommand = (s: ServerState, out: Out, verb: Verb, arg: string): ServerSta
     (s.config.requireTls && !s.tls && !allowedBeforeTls.includes(verb) ? Replies.tlsRequired : undefined) ??
     (accepts(phase, verb) ? undefined : outOfSequence(phase, verb, s.config.lmtp))
   if (refusal !== undefined) return verb === 'BDAT' ? refuseBdat(s, out, arg, refusal) : bad(s, out, refusal)
-  return isJunk(s, verb) ? countJunk(run(s, out, verb, arg), out) : run(s, out, verb, arg)
+  if (!isJunk(s, verb)) return run(s, out, verb, arg)
+  // counted before it runs: the command past the limit gets the 421 alone, whether its answer would have come from
+  // the session at once (NOOP, a greeting no hook asks about) or from a question (a greeting or a VRFY asked)
+  const counted = countJunk(s, out)
+  return counted.phase._tag === 'Closed' ? counted : run(counted, out, verb, arg)
 }
 
 /** Commands that bring no mail; the first greeting is not one of them (see `maxJunkCommands`). */

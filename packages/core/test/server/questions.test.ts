@@ -33,7 +33,8 @@ const command = fc.constantFrom(
 )
 const session = fc.array(command, { maxLength: 30 }).map((c) => encode(c.join('')))
 
-const options = { maxMessageSize: 500, maxRecipients: 2, maxBadCommands: 0, maxJunkCommands: 0 }
+// limits low enough that sessions meet them: the command past them must end the session the same way
+const options = { maxMessageSize: 500, maxRecipients: 2, maxBadCommands: 4, maxJunkCommands: 2 }
 
 const run = (asked: boolean, chunks: ReadonlyArray<Uint8Array>) => {
   const h = new Harness(asked ? options : { ...options, questions: [] }, () => accept())
@@ -74,6 +75,16 @@ describe('questions left to the session', () => {
     expect(s1.pending).toBeUndefined()
     expect(s1.held).toEqual([])
     expect(s1.phase._tag).toBe('Data')
+  })
+
+  it('a greeting past the junk limits ends the session alike, asked or not: the 421 alone, no 250 first', () => {
+    const sent = (questions: ReadonlyArray<'Hello'>) => {
+      const h = new Harness({ maxJunkCommands: 1, maxBadCommands: 1, questions }, () => accept())
+      h.feed('HELO a.example\r\nHELO b.example\r\nHELO c.example\r\n')
+      return h.read()
+    }
+    expect(sent([])).toBe(sent(['Hello']))
+    expect(sent([])).toMatch(/^220 [^\r\n]*\r\n250 localhost\r\n250 localhost\r\n421 4\.7\.0 [^\r\n]*\r\n$/)
   })
 
   it('still asks what it is told to ask', () => {

@@ -5,7 +5,7 @@
 // chunks are read and refused with 503 until RSET. In LMTP a BDAT LAST ends such a transaction, and one
 // without a successful RCPT, with one reply per accepted recipient: none when there is none (RFC 2033 4.3).
 import { Replies, type Reply, reply } from '../../Reply.js'
-import { type Out, bad, closeWith, facts, say } from '../effects.js'
+import { type Out, bad, closeWith, countJunk, facts, say } from '../effects.js'
 import { messageAborted, messageStart } from '../Output.js'
 import { type Phase, type ServerState, update, withPhase } from '../State.js'
 import { endOfMessage, noRecipients, streamPieces } from './data.js'
@@ -173,7 +173,8 @@ export const feedDiscard = (
 /** A refused chunk was read: its replies, if it has any (counted as one error), and on to what comes after. */
 const discarded = (s0: ServerState, out: Out, p: DiscardPhase): ServerState => {
   const s = withPhase(s0, p.after)
-  if (p.count === 0) return s
+  // no reply (an LMTP BDAT LAST after no successful RCPT), yet it brought no mail: counted toward maxJunkCommands
+  if (p.count === 0) return countJunk(s, out)
   for (let i = 1; i < p.count; i++) say(s, out, p.reply)
   return bad(s, out, p.reply)
 }

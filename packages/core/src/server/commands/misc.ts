@@ -41,8 +41,8 @@ export const answerVerify = (s: ServerState, out: Out, q: Question, answer: Answ
   const unknown = q._tag === 'Expn' ? Replies.expnUnknown : Replies.vrfyUnknown
   const r =
     answer._tag === 'PerRecipient' ? unknown : answer._tag === 'Accept' ? (answer.reply ?? unknown) : answer.reply
-  // RFC 6531 3.7.4.2: UTF-8 in the reply only to a VRFY or EXPN that carried SMTPUTF8 itself
-  const utf8 = s.config.smtpUtf8 && (q._tag === 'Vrfy' || q._tag === 'Expn') && /\sSMTPUTF8$/i.test(q.argument)
+  // RFC 6531 3.7.4.2: UTF-8 in the reply only to a VRFY or EXPN that carried SMTPUTF8 itself (SP "SMTPUTF8")
+  const utf8 = s.config.smtpUtf8 && (q._tag === 'Vrfy' || q._tag === 'Expn') && / SMTPUTF8$/i.test(q.argument)
   say(s, out, r, utf8)
   return s
 }

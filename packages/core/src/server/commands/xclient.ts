@@ -79,7 +79,9 @@ const setAttribute = (c: Changes, name: AttributeName, v: string): string | unde
       return undefined
     case 'HELO':
       // what the client's greeting could have said: a domain or an address literal (RFC 5321 4.1.1.1), as EHLO
-      if (v.length > 255 || E.isLeft(parseDomainArg(v))) return 'HELO needs a domain or an address literal'
+      // (parseDomainArg trims spaces around it, as a command line may have them: a value must have none)
+      if (v.length > 255 || !E.exists((d) => d === v)(parseDomainArg(v)))
+        return 'HELO needs a domain or an address literal'
       c.helo = v
       return undefined
     case 'LOGIN':

@@ -97,6 +97,14 @@ describe('server session', () => {
         expect(h.state.badCommands).toBe(first === '' ? 0 : 1)
       },
     )
+    it('the silent BDAT LAST counts as a command that brought no mail: a loop of them meets maxJunkCommands', () => {
+      const h = new Harness({ lmtp: true, maxJunkCommands: 3, maxBadCommands: 3, maxMessagesPerSession: 0 })
+      h.feed('LHLO c.example\r\n')
+      h.read()
+      for (let i = 0; i < 10 && !h.closed; i++) h.feed('MAIL FROM:<>\r\nBDAT 2 LAST\r\nhi')
+      expect(h.closed).toBe(true)
+      expect(h.read()).toMatch(/421 4\.7\.0 [^\r\n]*\r\n$/)
+    })
     it('the silent BDAT LAST holds however its chunk is cut', () => {
       const h = new Harness({ lmtp: true }, (q) => (q._tag === 'Rcpt' ? reject(reply(550, '5.1.1', 'No')) : accept()))
       h.feed('LHLO c.example\r\nMAIL FROM:<>\r\nRCPT TO:<a@x.example>\r\n')

@@ -361,8 +361,8 @@ describe('server session', () => {
       expect(h.read()).toContain(utf8('551 5.1.6 User not local; please try <jö@example.org>\r\n'))
       h.feed('MAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nRSET\r\n')
       expect(h.read()).toContain('551 5.1.6 User not local; please try <j?@example.org>\r\n')
-      h.feed('VRFY jo SMTPUTF8\r\nVRFY jo\r\n')
-      expect(h.read()).toBe(utf8('250 2.1.5 Jö <jö@example.org>\r\n') + '250 2.1.5 J? <j?@example.org>\r\n')
+      h.feed('VRFY jo SMTPUTF8\r\nVRFY jo\r\nVRFY jo\u3000SMTPUTF8\r\n') // RFC 6531 3.7.4.2: SP "SMTPUTF8", no other space
+      expect(h.read()).toBe(utf8('250 2.1.5 Jö <jö@example.org>\r\n') + '250 2.1.5 J? <j?@example.org>\r\n'.repeat(2))
     })
     it('a reply with no text has no space after its enhanced code', () => {
       const h = greeted({}, () => undefined)

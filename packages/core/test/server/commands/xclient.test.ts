@@ -113,6 +113,8 @@ describe('server session', () => {
       ['a HELO with spaces (RFC 5321 4.4 TCP-info)', 'XCLIENT HELO=x+20by+20evil.example+20with+20ESMTPS'],
       ['a HELO with controls', 'XCLIENT HELO=a+00b+7Fc+09d'],
       ['[TEMPUNAVAIL] for HELO, which only NAME takes', 'XCLIENT HELO=[TEMPUNAVAIL]'],
+      ['a HELO with a space before it', 'XCLIENT HELO=+20foo.example'],
+      ['a HELO with spaces after it', 'XCLIENT HELO=foo.example+20+20'],
     ]
     it('takes the names a greeting could give: a domain with an underscore, an address literal', () => {
       const h = new Harness({ ...small, maxLineLength: 1000 }, undefined, trusted)
