@@ -13,8 +13,14 @@ export class Random {
     this.rng = xoroshiro128plus((seed ^ Math.imul(stream + 1, 0x9e3779b1)) | 0)
   }
 
-  /** An integer in [min, max], both included. */
+  /**
+   * An integer in [min, max], both included.
+   * @throws RangeError when a bound is not a safe integer (NaN, a fraction, undefined from a config) or `min > max`:
+   * pure-rand would return NaN for the one and never return for the other.
+   */
   int(min: number, max: number): number {
+    if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || min > max)
+      throw new RangeError(`Random.int needs safe integers with min <= max, given [${String(min)}, ${String(max)}]`)
     return uniformInt(this.rng, min, max)
   }
 
@@ -30,6 +36,7 @@ export class Random {
     return this.float() < p
   }
 
+  /** One of `items`, which must not be empty (a RangeError from `int`). */
   pick<A>(items: ReadonlyArray<A>): A {
     return items[this.int(0, items.length - 1)]!
   }
