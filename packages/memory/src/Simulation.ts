@@ -14,14 +14,16 @@ import {
 } from '@smtpure/core'
 import {
   type IncomingMessage,
+  OptionsError,
   type ServerHooks,
   SmtpError,
   startClientSession,
   startServerSession,
 } from '@smtpure/driver'
-import { type FaultRates, noFaults } from './faults.js'
+import { type FaultRates, faultProblems, noFaults } from './faults.js'
 import { MemoryNetwork } from './MemoryNetwork.js'
 import { Scheduler } from './Scheduler.js'
+import { type SimulationOptions, checkedOptions } from './SimulationOptions.js'
 import { Trace } from './Trace.js'
 
 /** A message a server's store committed. `body` is what the client sent (the Received field is apart). */
@@ -251,15 +253,6 @@ export const readAll = async (chunks: AsyncIterable<Uint8Array>): Promise<Uint8A
 /** Decoded client configurations by HELO name, shared by every run (decoding is not free; configs are immutable). */
 const clientConfigs = new Map<string, ClientConfig>()
 
-/** Options of a simulated world. */
-export interface SimulationOptions {
-  readonly seed: number
-  /** The run's fault rates (default none). */
-  readonly faults?: FaultRates
-  /** Keep every trace event (for replay and diagrams), not only the hash. */
-  readonly keepTrace?: boolean
-}
-
 /** A seeded world: scheduler, network, servers and the run's counters. */
 export class Simulation {
   readonly scheduler: Scheduler
@@ -268,19 +261,38 @@ export class Simulation {
   readonly runtime: ReturnType<Scheduler['runtime']>
   readonly servers = new Map<string, SimServer>()
   readonly summary: Summary = emptySummary()
-  faults: FaultRates
+  readonly options: SimulationOptions
+  private current: FaultRates
   /** Server sessions started and not yet ended, across restarts. */
   sessionsOpen = 0
   /** Server sessions started in all. */
   sessionsStarted = 0
 
-  constructor(readonly options: SimulationOptions) {
+  /** @throws OptionsError when the options do not fit (`checkedOptions`): nothing is made then. */
+  constructor(options: SimulationOptions) {
+    this.options = checkedOptions(options)
     this.scheduler = new Scheduler(options.seed)
     this.trace = new Trace(options.keepTrace ?? false)
     this.network = new MemoryNetwork(this.scheduler, this.trace)
     this.runtime = this.scheduler.runtime()
-    this.faults = options.faults ?? noFaults
-    this.network.links = this.faults.links
+    this.current = options.faults ?? noFaults
+    this.network.links = this.current.links
+  }
+
+  /** The run's fault rates, links included. */
+  get faults(): FaultRates {
+    return this.current
+  }
+
+  /**
+   * Change the fault rates from now on, the network's links too.
+   * @throws OptionsError (`invalid simulation options:`) when they do not fit (`faultProblems`), changing nothing.
+   */
+  set faults(faults: FaultRates) {
+    const problems = faultProblems(faults, 'faults')
+    if (problems.length > 0) throw new OptionsError('simulation', problems)
+    this.current = faults
+    this.network.links = faults.links
   }
 
   get seed(): number {
@@ -298,7 +310,6 @@ export class Simulation {
   /** The fault phase is over: from now on links are calm and hooks do not fail. */
   calm(): void {
     this.faults = noFaults
-    this.network.links = noFaults.links
     this.trace.record({ at: this.scheduler.now, conn: '', from: 'sim', to: 'sim', kind: 'fault', text: 'faults off' })
   }
 

@@ -4,8 +4,18 @@ export { Random } from './Random.js'
 export { Scheduler, EPOCH_MS } from './Scheduler.js'
 export { Trace, type TraceEvent } from './Trace.js'
 export { MemoryTransport, HIGH_WATER, LINGER_MS } from './MemoryTransport.js'
-export { MemoryNetwork, Connection, calmLinks, type LinkFaults, type Accept } from './MemoryNetwork.js'
-export { drawFaults, noFaults, profileNames, type FaultRates, type ProfileName } from './faults.js'
+export { MemoryNetwork, Connection, type Accept } from './MemoryNetwork.js'
+export {
+  FaultRates,
+  LinkFaults,
+  calmLinks,
+  drawFaults,
+  faultProblems,
+  linkProblems,
+  noFaults,
+  profileNames,
+  type ProfileName,
+} from './faults.js'
 export {
   Simulation,
   SimServer,
@@ -13,10 +23,10 @@ export {
   type Attempt,
   type ServerSpec,
   type SimMessage,
-  type SimulationOptions,
   type StoredMessage,
   type Summary,
 } from './Simulation.js'
+export { type SimulationOptions, checkedOptions } from './SimulationOptions.js'
 export { runDirect, FAULT_PHASE_MS, LIVENESS_MS } from './scenarios/direct.js'
 export { runRelay, MAX_QUEUE_MS, RELAY_LIVENESS_MS } from './scenarios/relay.js'
 export { replayLine, MAX_PENDING, type PlantedBug, type RunOptions, type RunReport } from './scenarios/common.js'
