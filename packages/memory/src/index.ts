@@ -16,16 +16,8 @@ export {
   profileNames,
   type ProfileName,
 } from './faults.js'
-export {
-  Simulation,
-  SimServer,
-  readAll,
-  type Attempt,
-  type ServerSpec,
-  type SimMessage,
-  type StoredMessage,
-  type Summary,
-} from './Simulation.js'
+export { Simulation, type Attempt, type SimMessage, type Summary } from './Simulation.js'
+export { SimServer, readAll, type ServerSpec, type StoredMessage } from './SimServer.js'
 export { type SimulationOptions, checkedOptions } from './SimulationOptions.js'
 export { runDirect, FAULT_PHASE_MS, LIVENESS_MS } from './scenarios/direct.js'
 export { runRelay, MAX_QUEUE_MS, RELAY_LIVENESS_MS } from './scenarios/relay.js'

@@ -4,7 +4,8 @@
 import { type ServerHooks } from '@smtpure/driver'
 import { drawFaults } from '../faults.js'
 import { Random } from '../Random.js'
-import { readAll, type SimServer, Simulation } from '../Simulation.js'
+import { readAll, type SimServer } from '../SimServer.js'
+import { Simulation } from '../Simulation.js'
 import {
   type RunOptions,
   type RunReport,

@@ -7,7 +7,8 @@ import { type MxAnswer, type Reply, buildDsn, mxRoute } from '@smtpure/core'
 import type { ServerHooks } from '@smtpure/driver'
 import { drawFaults } from '../faults.js'
 import { Random } from '../Random.js'
-import { type SimServer, Simulation } from '../Simulation.js'
+import type { SimServer } from '../SimServer.js'
+import { Simulation } from '../Simulation.js'
 import {
   type RunOptions,
   type RunReport,
