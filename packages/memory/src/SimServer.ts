@@ -1,8 +1,17 @@
 // A server host of a simulated world: a store that survives a crash (and nothing else that does), a
 // listener on the in-memory network, and one driver session per accepted connection, started with
 // startServerSession exactly as the Node adapter starts it. The default store suffers the run's hook faults.
-import { type Envelope, type ServerConfig, mailboxText, serverConfig } from '@smtpure/core'
-import { type IncomingMessage, type ServerHooks, SmtpError, startServerSession } from '@smtpure/driver'
+import { type Envelope, type ServerConfig, mailboxText } from '@smtpure/core'
+import {
+  type IncomingMessage,
+  OptionsError,
+  type ServerHooks,
+  type SmtpServerSessionOptions,
+  SmtpError,
+  serverConfigOf,
+  startServerSession,
+} from '@smtpure/driver'
+import { shown, unknownKeys } from './optionChecks.js'
 import type { Simulation } from './Simulation.js'
 
 /** A message a server's store committed. `body` is what the client sent (the Received field is apart). */
@@ -19,8 +28,11 @@ export interface StoredMessage {
 /** How to start one server. */
 export interface ServerSpec {
   readonly name: string
-  /** Session options as for `serverConfig` (`hostname` defaults to `name`). */
-  readonly smtp?: object
+  /**
+   * Session options, as `createSmtpServer` takes them (`hostname` defaults to `name`), and checked the same way:
+   * an unknown key or a value out of range throws the driver's `OptionsError`.
+   */
+  readonly smtp?: SmtpServerSessionOptions
   /** Offer STARTTLS. */
   readonly tls?: boolean
   /** The application; by default every message goes to the server's store (with the run's faults). */
@@ -29,19 +41,54 @@ export interface ServerSpec {
   readonly onRestart?: (server: SimServer) => void
 }
 
-/** Decoded server configurations by their options' JSON, shared by every run (configs are immutable). */
-const serverConfigs = new Map<string, ServerConfig>()
-const decodeServerConfig = (options: object): ServerConfig => {
-  const key = JSON.stringify(options)
-  let c = serverConfigs.get(key)
-  if (c === undefined) {
-    const decoded = serverConfig(options)
-    if (decoded._tag === 'Left') throw new Error(`invalid server options:\n${decoded.left.errors.join('\n')}`)
-    c = decoded.right
-    if (serverConfigs.size > 1000) serverConfigs.clear()
-    serverConfigs.set(key, c)
+const specKeys = { name: true, smtp: true, tls: true, hooks: true, onRestart: true } as const satisfies Record<
+  keyof ServerSpec,
+  true
+>
+
+/** What is wrong with a spec beside its `smtp`, one line each. */
+const specProblems = (spec: ServerSpec): string[] => {
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
+    return [`(spec): expected an object with the server's name, given ${shown(spec)}`]
+  const s = spec as unknown as Record<string, unknown>
+  const fn = (k: string): string[] =>
+    s[k] === undefined || typeof s[k] === 'function' ? [] : [`${k}: expected a function, given ${shown(s[k])}`]
+  return [
+    ...unknownKeys(specKeys, spec, ''),
+    ...(typeof s.name === 'string' && s.name !== '' ? [] : [`name: expected a host name, given ${shown(s.name)}`]),
+    ...(s.tls === undefined || typeof s.tls === 'boolean'
+      ? []
+      : [`tls: expected true or false, given ${shown(s.tls)}`]),
+    ...fn('hooks'),
+    ...fn('onRestart'),
+  ]
+}
+
+/** Configs of specs without `smtp`, by name and STARTTLS, shared by every run (configs are immutable). */
+const plainConfigs = new Map<string, ServerConfig>()
+
+/**
+ * A server's session config, checked as `createSmtpServer` checks its options (the driver's `serverConfigOf`), so
+ * a simulated server refuses what a real one refuses, in the same words; `hostname` defaults to the spec's name.
+ * @throws OptionsError (`invalid server options:`, one line per problem, such as
+ * `smtp.maxRecipientz: unknown option (did you mean maxRecipients?)`) when the spec does not fit.
+ */
+export const serverConfigFor = (spec: ServerSpec): ServerConfig => {
+  const problems = specProblems(spec)
+  if (problems.length > 0) throw new OptionsError('server', problems)
+  const key = `${spec.tls === true ? 'starttls' : 'clear'} ${spec.name}`
+  const cached = spec.smtp === undefined ? plainConfigs.get(key) : undefined
+  if (cached !== undefined) return cached
+  const own = { hostname: spec.name, ...(spec.tls === true ? { startTls: true } : {}) }
+  const given: unknown = spec.smtp
+  // options that are not an object are passed as they are, for the driver's line about them
+  const smtp = given === undefined ? own : typeof given === 'object' && given !== null ? { ...own, ...given } : given
+  const config = serverConfigOf({ smtp: smtp as SmtpServerSessionOptions })
+  if (spec.smtp === undefined) {
+    if (plainConfigs.size > 1000) plainConfigs.clear()
+    plainConfigs.set(key, config)
   }
-  return c
+  return config
 }
 
 /** A server host: its store, its sessions, crash and restart. */
@@ -59,7 +106,7 @@ export class SimServer {
     readonly sim: Simulation,
     readonly spec: ServerSpec,
   ) {
-    this.config = decodeServerConfig({ hostname: spec.name, ...(spec.tls ? { startTls: true } : {}), ...spec.smtp })
+    this.config = serverConfigFor(spec)
   }
 
   get name(): string {
@@ -70,7 +117,6 @@ export class SimServer {
     const hooks = this.spec.hooks ? this.spec.hooks(this) : this.storeHooks()
     const runtime = this.sim.runtime
     const generation = this.generation
-    this.up = true
     this.stopListening = this.sim.network.listen(
       this.name,
       (transport) => {
@@ -92,6 +138,7 @@ export class SimServer {
       },
       { tls: this.spec.tls ?? false },
     )
+    this.up = true // once it listens: a name already taken leaves the server down
   }
 
   /** The process dies: connections reset, work in progress is lost, the store keeps what it committed. */

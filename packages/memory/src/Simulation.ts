@@ -111,11 +111,19 @@ export class Simulation {
     return this.options.seed
   }
 
-  /** Add a server and start it listening. */
+  /**
+   * Add a server and start it listening.
+   * @throws Error when this simulation has a server of that name (up or crashed) or something else listens at it,
+   * and OptionsError when the spec does not fit (`serverConfigFor`); the simulation is left as it was.
+   */
   addServer(spec: ServerSpec): SimServer {
+    const name = (spec as { name?: unknown } | undefined)?.name
+    if (typeof name === 'string' && this.servers.has(name))
+      throw new Error(`${name} is already a server of this simulation`)
+    if (typeof name === 'string' && this.network.isListening(name)) throw new Error(`${name} is already listening`)
     const server = new SimServer(this, spec)
-    this.servers.set(spec.name, server)
     server.start()
+    this.servers.set(server.name, server)
     return server
   }
 
