@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import {
+  MAX_SEED,
   type PlantedBug,
   type ProfileName,
   type RunReport,
@@ -18,7 +19,8 @@ import { EX_OK, UsageError, parseFlags, wholeNumber } from './usage.js'
 export const simulateHelp = `Usage: smtpure simulate [--seeds N | --seed S] [options]
 
 Run deterministic simulations of mail flow in memory: real client and server sessions over a seeded
-network with faults, every invariant checked on every seed.
+network with faults, every invariant checked on every seed. A seed is a whole number from 0 to ${MAX_SEED}
+(2^32 - 1, the generator's 32 bits).
 
 Options:
   --seeds N             run N seeds (default 1000), starting at --from
@@ -93,10 +95,13 @@ export const simulate = async (argv: ReadonlyArray<string>): Promise<number> => 
   if (values.seed !== undefined && (values.seeds !== undefined || values.from !== undefined))
     throw new UsageError('--seed replays one seed: give it without --seeds or --from')
   if (values.trace !== undefined && values.seed === undefined) throw new UsageError('--trace needs --seed')
-  const one = values.seed === undefined ? undefined : wholeNumber('seed', values.seed, 0)
-  const from = one ?? wholeNumber('from', values.from, 1)
+  // the generator takes 32 bits of seed: a larger seed would only repeat a smaller one's run
+  const one = values.seed === undefined ? undefined : wholeNumber('seed', values.seed, 0, MAX_SEED)
+  const from = one ?? wholeNumber('from', values.from, 1, MAX_SEED)
   const count = one === undefined ? wholeNumber('seeds', values.seeds, 1000) : 1
   if (count === 0) throw new UsageError('--seeds must be at least 1')
+  if (count - 1 > MAX_SEED - from)
+    throw new UsageError(`--from ${from} --seeds ${count} would go past the last seed, ${MAX_SEED}`)
   const workers = Math.max(
     1,
     Math.min(wholeNumber('workers', values.workers, availableParallelism()), Math.ceil(count / 200)),

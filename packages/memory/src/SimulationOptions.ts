@@ -4,10 +4,11 @@
 import { OptionsError } from '@smtpure/driver'
 import * as t from 'io-ts'
 import { FaultRates, faultProblems } from './faults.js'
-import { problemLines, unknownKeys } from './optionChecks.js'
+import { Seed, problemLines, unknownKeys } from './optionChecks.js'
 
 /** Options of a simulated world. */
 export interface SimulationOptions {
+  /** A whole number from 0 to `MAX_SEED` (2^32 - 1): one seed, one run. */
   readonly seed: number
   /** The run's fault rates (default none). */
   readonly faults?: FaultRates
@@ -15,13 +16,14 @@ export interface SimulationOptions {
   readonly keepTrace?: boolean
 }
 
-const fields = { seed: t.number, faults: FaultRates, keepTrace: t.boolean } satisfies Record<
+const fields = { seed: Seed, faults: FaultRates, keepTrace: t.boolean } satisfies Record<
   keyof SimulationOptions,
   t.Mixed
 >
 
 /**
- * `options`, checked: the seed a number, `keepTrace` true or false, and the fault rates as `faultProblems` says.
+ * `options`, checked: the seed a whole number from 0 to `MAX_SEED`, `keepTrace` true or false, and the fault
+ * rates as `faultProblems` says.
  * @throws OptionsError (`invalid simulation options:`, then one line per problem such as
  * `faults.slowMs: expected at least 1 ms while hookSlow is above 0, given 0`) when they do not fit.
  * @example

@@ -1,6 +1,6 @@
 // @smtpure/memory: an in-memory network with the driver's Transport, virtual time, and seeded,
 // deterministic simulation of mail flow with faults.
-export { Random } from './Random.js'
+export { MAX_SEED, Random } from './Random.js'
 export { Scheduler, EPOCH_MS } from './Scheduler.js'
 export { Trace, type TraceEvent } from './Trace.js'
 export { MemoryTransport, HIGH_WATER, LINGER_MS } from './MemoryTransport.js'

@@ -2,6 +2,7 @@
 // problem lines in the driver's `OptionsError` style: `path: expected ..., given ...`), so a rate or a duration
 // that is not one fails when the world is made, not as a NaN clock or a draw that never returns.
 import * as t from 'io-ts'
+import { MAX_SEED, isSeed } from './Random.js'
 
 /** A codec of the values `test` holds for, named by what it expects (`a probability from 0 to 1`). */
 const numberWhere = (name: string, test: (n: number) => boolean): t.Type<number, number, unknown> =>
@@ -23,6 +24,9 @@ export const Milliseconds = numberWhere(
   `whole milliseconds from 0 to ${MAX_MS}`,
   (n) => Number.isInteger(n) && n >= 0 && n <= MAX_MS,
 )
+
+/** A seed of the generator (`Random`): a whole number from 0 to `MAX_SEED`. */
+export const Seed = numberWhere(`a whole number from 0 to ${MAX_SEED}`, isSeed)
 
 /** A value as a problem line shows it: numbers as written (NaN, not JSON's null), anything else as JSON. */
 export const shown = (value: unknown): string => {

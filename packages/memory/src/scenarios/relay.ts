@@ -12,6 +12,7 @@ import { Simulation } from '../Simulation.js'
 import {
   type RunOptions,
   type RunReport,
+  checkedRun,
   type Submission,
   MAX_PENDING,
   backoff,
@@ -236,12 +237,13 @@ const policy: ServerHooks = {
 }
 
 /**
- * Run one seed of the relay scenario and check every invariant.
+ * Run one seed of the relay scenario and check every invariant. Rejects with `OptionsError` when the options do
+ * not fit (a seed past `MAX_SEED`, an unknown profile).
  * @example
  * const report = await runRelay({ seed: 7, profile: 'faulty' })
  */
 export const runRelay = async (options: RunOptions): Promise<RunReport> => {
-  const { seed, profile } = options
+  const { seed, profile } = checkedRun(options)
   const sim = new Simulation({
     seed,
     faults: drawFaults(new Random(seed, 1), profile),
