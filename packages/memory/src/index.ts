@@ -21,5 +21,12 @@ export { SimServer, readAll, type ServerSpec, type StoredMessage } from './SimSe
 export { type SimulationOptions, checkedOptions } from './SimulationOptions.js'
 export { runDirect, FAULT_PHASE_MS, LIVENESS_MS } from './scenarios/direct.js'
 export { runRelay, MAX_QUEUE_MS, RELAY_LIVENESS_MS } from './scenarios/relay.js'
-export { replayLine, MAX_PENDING, type PlantedBug, type RunOptions, type RunReport } from './scenarios/common.js'
+export {
+  replayLine,
+  bugScenarios,
+  MAX_PENDING,
+  type PlantedBug,
+  type RunOptions,
+  type RunReport,
+} from './scenarios/common.js'
 export { mermaidSequence, svgSequence, type DiagramOptions } from './diagram.js'

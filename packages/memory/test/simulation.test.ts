@@ -99,5 +99,14 @@ describe('simulation', () => {
         'invalid run options:\nprofile: expected one of calm, faulty, brutal, given "nope"',
       )
     })
+
+    it('refuses a planted bug of the other scenario, which would run as no bug at all', async () => {
+      await expect(runDirect({ seed: 1, profile: 'faulty', bug: 'forget-queue' })).rejects.toThrow(
+        'invalid run options:\nbug: forget-queue is planted in the relay scenario, not the direct one',
+      )
+      await expect(runRelay({ seed: 1, profile: 'faulty', bug: 'ack-before-store' })).rejects.toThrow(
+        'invalid run options:\nbug: ack-before-store is planted in the direct scenario, not the relay one',
+      )
+    })
   })
 })

@@ -44,7 +44,7 @@ const ackBeforeStore = (server: SimServer): ServerHooks => ({
  * if (report.violations.length > 0) console.log(report.violations)
  */
 export const runDirect = async (options: RunOptions): Promise<RunReport> => {
-  const { seed, profile } = checkedRun(options)
+  const { seed, profile } = checkedRun(options, 'direct')
   const sim = new Simulation({
     seed,
     faults: drawFaults(new Random(seed, 1), profile),

@@ -243,7 +243,7 @@ const policy: ServerHooks = {
  * const report = await runRelay({ seed: 7, profile: 'faulty' })
  */
 export const runRelay = async (options: RunOptions): Promise<RunReport> => {
-  const { seed, profile } = checkedRun(options)
+  const { seed, profile } = checkedRun(options, 'relay')
   const sim = new Simulation({
     seed,
     faults: drawFaults(new Random(seed, 1), profile),
