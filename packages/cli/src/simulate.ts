@@ -5,20 +5,23 @@ import { writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import {
+  MAX_SEED,
   type PlantedBug,
   type ProfileName,
   type RunReport,
+  bugScenarios,
   mermaidSequence,
   replayLine,
   svgSequence,
 } from '@smtpure/memory'
 import { runSeeds, type SeedsDone } from './simulateWorker.js'
-import { EX_OK, UsageError, parseFlags, wholeNumber } from './usage.js'
+import { CantCreateError, EX_OK, UsageError, parseFlags, wholeNumber } from './usage.js'
 
 export const simulateHelp = `Usage: smtpure simulate [--seeds N | --seed S] [options]
 
 Run deterministic simulations of mail flow in memory: real client and server sessions over a seeded
-network with faults, every invariant checked on every seed.
+network with faults, the invariants of a run checked on every seed. A seed is a whole number from 0 to
+${MAX_SEED} (2^32 - 1, the generator's 32 bits); a replay (--seed) prints the run's trace hash.
 
 Options:
   --seeds N             run N seeds (default 1000), starting at --from
@@ -29,10 +32,16 @@ Options:
   --trace FILE          with --seed: write the conversation as a Mermaid sequence diagram to FILE and
                         as SVG next to it (FILE with .svg)
   --workers N           worker threads (default: the machine's cores; 1 runs in this thread)
-  --bug NAME            plant a bug to watch the invariants catch it: ack-before-store, forget-queue
+  --bug NAME            plant a bug to watch the invariants catch it: ack-before-store (in the direct
+                        scenario's servers) or forget-queue (in the relay scenario's relay)
   -h, --help            show this help
 
-Exit status: 0 every invariant held, 1 some seed broke one (its replay line is printed), 64 bad usage.
+Exit status:
+  0   every invariant held on every seed
+  1   some seed broke one (its replay line is printed)
+  64  bad usage (a flag or its value, a seed past ${MAX_SEED}, a bug the scenario does not have)
+  70  the simulation itself failed (an error in a run or in a worker thread)
+  73  the --trace file cannot be written
 
 Examples:
   smtpure simulate --seeds 10000 --profile brutal
@@ -90,13 +99,21 @@ export const simulate = async (argv: ReadonlyArray<string>): Promise<number> => 
     values.bug === undefined
       ? undefined
       : oneOf<PlantedBug>('bug', values.bug, ['ack-before-store', 'forget-queue'], 'ack-before-store')
+  // a bug planted where the scenario runs no code of it would change nothing, and its clean run prove nothing
+  if (bug !== undefined && bugScenarios[bug] !== scenario)
+    throw new UsageError(
+      `--bug ${bug} is planted in the ${bugScenarios[bug]} scenario: give it with --scenario ${bugScenarios[bug]}`,
+    )
   if (values.seed !== undefined && (values.seeds !== undefined || values.from !== undefined))
     throw new UsageError('--seed replays one seed: give it without --seeds or --from')
   if (values.trace !== undefined && values.seed === undefined) throw new UsageError('--trace needs --seed')
-  const one = values.seed === undefined ? undefined : wholeNumber('seed', values.seed, 0)
-  const from = one ?? wholeNumber('from', values.from, 1)
+  // the generator takes 32 bits of seed: a larger seed would only repeat a smaller one's run
+  const one = values.seed === undefined ? undefined : wholeNumber('seed', values.seed, 0, MAX_SEED)
+  const from = one ?? wholeNumber('from', values.from, 1, MAX_SEED)
   const count = one === undefined ? wholeNumber('seeds', values.seeds, 1000) : 1
   if (count === 0) throw new UsageError('--seeds must be at least 1')
+  if (count - 1 > MAX_SEED - from)
+    throw new UsageError(`--from ${from} --seeds ${count} would go past the last seed, ${MAX_SEED}`)
   const workers = Math.max(
     1,
     Math.min(wholeNumber('workers', values.workers, availableParallelism()), Math.ceil(count / 200)),
@@ -132,11 +149,19 @@ export const simulate = async (argv: ReadonlyArray<string>): Promise<number> => 
   return done.failures.length === 0 ? EX_OK : 1
 }
 
+/** Write the diagrams of `--trace`. @throws CantCreateError (exit 73) when a file cannot be written. */
 const writeTrace = async (file: string, report: RunReport): Promise<void> => {
   const trace = report.trace ?? []
   const svgFile = /\.[a-z]+$/i.test(file) ? file.replace(/\.[a-z]+$/i, '.svg') : `${file}.svg`
-  await writeFile(file, mermaidSequence(trace))
-  await writeFile(svgFile === file ? `${file}.svg` : svgFile, svgSequence(trace))
+  const write = async (path: string, text: string): Promise<void> => {
+    try {
+      await writeFile(path, text)
+    } catch (e) {
+      throw new CantCreateError(`--trace: cannot write ${path}: ${e instanceof Error ? e.message : String(e)}`)
+    }
+  }
+  await write(file, mermaidSequence(trace))
+  await write(svgFile === file ? `${file}.svg` : svgFile, svgSequence(trace))
 }
 
 /** A progress line on standard error: redrawn in place on a terminal, at each tenth otherwise. */

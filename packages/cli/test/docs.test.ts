@@ -61,7 +61,7 @@ describe('docs/protocol-coverage.md', () => {
 describe('docs/cli.md', () => {
   const flagsIn = (text: string): string[] =>
     [...new Set([...text.matchAll(/(?<![\w-])--[a-z][a-z-]+/g)].map((m) => m[0]))].sort()
-  it.each(['serve', 'send'])('documents exactly the flags of `smtpure %s --help`', async (command) => {
+  it.each(['serve', 'send', 'simulate'])('documents exactly the flags of `smtpure %s --help`', async (command) => {
     const help = (await runCli([command, '--help'])).stdout
     const docs = read('docs/cli.md')
     const section = docs.slice(docs.indexOf(`## \`smtpure ${command}\``)).split(/\n## /)[0]!
@@ -76,13 +76,17 @@ describe('docs/cli.md', () => {
     expect(helpFlags.length).toBeGreaterThan(8)
     expect(tableFlags).toEqual(helpFlags.filter((f) => f !== '--help'))
   })
-  it('lists the exit codes `smtpure send --help` lists', async () => {
-    const help = (await runCli(['send', '--help'])).stdout
+  it.each([
+    ['send', ['0', '64', '65', '66', '69', '75', '76', '77']],
+    // simulate: 70 for an error in a run, 73 for a --trace file it cannot write
+    ['simulate', ['0', '1', '64', '70', '73']],
+  ])('lists the exit codes `smtpure %s --help` lists', async (command, codes) => {
+    const help = (await runCli([command, '--help'])).stdout
     const fromHelp = [...help.slice(help.indexOf('Exit status:')).matchAll(/^ {2}(\d+) /gm)].map((m) => m[1])
     const docs = read('docs/cli.md')
-    const section = docs.slice(docs.indexOf('## `smtpure send`')).split(/\n## /)[0]!
+    const section = docs.slice(docs.indexOf(`## \`smtpure ${command}\``)).split(/\n## /)[0]!
     const fromDocs = [...section.matchAll(/^\| (\d+) +\|/gm)].map((m) => m[1])
-    expect(fromHelp).toEqual(['0', '64', '65', '66', '69', '75', '76', '77'])
+    expect(fromHelp).toEqual(codes)
     expect(fromDocs).toEqual(fromHelp)
   })
 })

@@ -66,6 +66,19 @@ describe('smtpure simulate', { timeout: 120_000 }, () => {
     expect(replay.stdout).toContain(`seed ${seed} broke:`)
   })
 
+  it('exits 73 with one line when the --trace file cannot be written', async () => {
+    const file = join(maildir(), 'no-such-dir', 'seed.mmd')
+    const out = await runCli(['simulate', '--seed', '1', '--trace', file])
+    expect(out.code).toBe(73)
+    expect(out.stderr).toMatch(new RegExp(`^smtpure: --trace: cannot write ${file}: ENOENT.*\n$`))
+  })
+
+  it('runs the last seed, 2^32 - 1, and says so in its range', async () => {
+    const out = await runCli(['simulate', '--from', '4294967294', '--seeds', '2', '--workers', '1'])
+    expect(out.code).toBe(0)
+    expect(out.stdout).toMatch(/^scenario direct, profile faulty, seeds 4294967294\.\.4294967295, 1 worker\n/)
+  })
+
   it.each([
     [['--profile', 'wild'], '--profile must be one of calm, faulty, brutal, got "wild"'],
     [['--seeds', 'many'], '--seeds needs a whole number, got "many"'],
@@ -74,6 +87,16 @@ describe('smtpure simulate', { timeout: 120_000 }, () => {
     [['--scenario', 'mesh'], '--scenario must be one of direct, relay'],
     [['--seed', '1', '--seed', '2'], '--seed is given twice; it takes one value'],
     [['--profile', 'calm', '--profile', 'brutal'], '--profile is given twice; it takes one value'],
+    // the generator takes 32 bits of seed: 4294967297 ran exactly as 1
+    [['--seed', '4294967296'], '--seed is at most 4294967295, got 4294967296'],
+    [['--from', '9007199254740991', '--seeds', '2'], '--from is at most 4294967295, got 9007199254740991'],
+    [['--from', '4294967295', '--seeds', '2'], '--from 4294967295 --seeds 2 would go past the last seed, 4294967295'],
+    // a bug planted where the scenario runs none of its code ran clean and exited 0
+    [['--bug', 'forget-queue'], '--bug forget-queue is planted in the relay scenario: give it with --scenario relay'],
+    [
+      ['--scenario', 'relay', '--bug', 'ack-before-store', '--seed', '3'],
+      '--bug ack-before-store is planted in the direct scenario: give it with --scenario direct',
+    ],
   ])('refuses %j in one line with exit 64', async (args, message) => {
     const out = await runCli(['simulate', ...args])
     expect(out.code).toBe(64)

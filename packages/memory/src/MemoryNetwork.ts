@@ -3,40 +3,10 @@
 // merged into reads, and the link faults: resets at any octet, stalls, a peer that stops reading, a
 // failed TLS handshake. Everything it does is recorded in the trace.
 import type { TlsInfo } from '@smtpure/driver'
+import { calmLinks, checkedLinks, type LinkFaults } from './faults.js'
 import { MemoryTransport } from './MemoryTransport.js'
 import type { Scheduler } from './Scheduler.js'
 import type { Trace } from './Trace.js'
-
-/** How links behave. Probabilities are per delivery (a piece arriving) unless said otherwise. */
-export interface LinkFaults {
-  /** Virtual milliseconds a piece takes, drawn uniformly in [min, max]. */
-  readonly latencyMs: readonly [number, number]
-  /** Chance that a delivery carries a random prefix of what is in flight rather than all of it. */
-  readonly split: number
-  /** Reset the connection at a random octet of this delivery. */
-  readonly reset: number
-  /** Hold this direction for `stallMs` (so timeouts fire). */
-  readonly stall: number
-  readonly stallMs: number
-  /** Per connection: the client end stops reading for good. */
-  readonly deaf: number
-  /** Per handshake: the TLS handshake fails. */
-  readonly tlsFailure: number
-  /** Per delivery from a client: the client half-closes (sends FIN) right after it, and writes no more. */
-  readonly halfClose: number
-}
-
-/** A network without faults: 1-5 ms latency, writes arrive whole or merged. */
-export const calmLinks: LinkFaults = {
-  latencyMs: [1, 5],
-  split: 0,
-  reset: 0,
-  stall: 0,
-  stallMs: 0,
-  deaf: 0,
-  tlsFailure: 0,
-  halfClose: 0,
-}
 
 /** What a listener is given per connection. */
 export type Accept = (transport: MemoryTransport) => void
@@ -240,7 +210,7 @@ export class Connection {
 
 /** Hosts by name, listeners, and the connections between them. */
 export class MemoryNetwork {
-  links: LinkFaults = calmLinks
+  private current: LinkFaults = calmLinks
   resets = 0
   /** The most octets one end of a closed connection ever held (inbox plus outbound). */
   maxHeld = 0
@@ -253,6 +223,17 @@ export class MemoryNetwork {
     readonly scheduler: Scheduler,
     readonly trace: Trace,
   ) {}
+
+  /**
+   * How links behave from now on (`calmLinks` at first).
+   * @throws OptionsError when the faults set do not fit (`linkProblems`), changing nothing.
+   */
+  get links(): LinkFaults {
+    return this.current
+  }
+  set links(links: LinkFaults) {
+    this.current = checkedLinks(links)
+  }
 
   get random(): Scheduler['random'] {
     return this.scheduler.random

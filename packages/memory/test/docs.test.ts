@@ -28,16 +28,26 @@ const fenced = (lang: string, after: string): string => {
 }
 
 describe('docs/simulation.md', () => {
-  it('shows the example that this test runs, and the example works', async () => {
+  it('shows the example that this test runs, with where each name comes from, and the example works', async () => {
     const source = readFileSync(new URL('./ownSimulation.ts', import.meta.url), 'utf8')
+    const imports = source.split('\n').filter((l) => l.startsWith('import '))
     const body = source.slice(source.indexOf('// example:start\n') + 17, source.indexOf('  // example:end'))
     const dedented = body.replace(/^ {2}/gm, '')
-    expect(fenced('ts', '## Your own simulation')).toBe(dedented)
+    expect(imports).toHaveLength(3)
+    expect(fenced('ts', '## Your own simulation')).toBe(`${imports.join('\n')}\n\n${dedented}`)
     const r = await ownSimulation()
     expect(r.statuses).toEqual(['accepted', 'accepted', 'permanent'])
     expect(r.stored).toBe(2)
     expect(r.diagram).toMatch(/^sequenceDiagram\n/)
     expect((await ownSimulation()).hash).toBe(r.hash)
+  })
+
+  it('says where determinism is checked (simulate runs each seed once), and the test it names exists', () => {
+    expect(doc).not.toContain('Checked on every seed')
+    expect(doc).toContain('The\nsixth needs two runs of a seed, and is checked by the tests, not by `simulate`')
+    expect(doc).toContain('in `packages/memory/test/simulation.test.ts` ("replays a seed byte for byte")')
+    const tests = readFileSync(new URL('./simulation.test.ts', import.meta.url), 'utf8')
+    expect(tests).toContain("it('replays a seed byte for byte")
   })
 
   it('draws the diagram that seed 177 of the faulty direct scenario gives', async () => {

@@ -3,10 +3,15 @@
 // - a client host name that cannot be an EHLO name rejected `attempt` after it had connected, leaving the
 //   server's session waiting for a greeting nobody read until its deadline;
 // - `summary.sent` left out the attempts that ended without a result, which it says it counts;
-// - an attempt refused by a 554 greeting counted as temporary, which a retrying scenario would try again.
+// - an attempt refused by a 554 greeting counted as temporary, which a retrying scenario would try again;
+// - a server's misspelled session option was ignored, where `createSmtpServer` refuses it;
+// - a second server of one name threw, but had already replaced the first in `sim.servers`.
+import { fc, test } from '@fast-check/vitest'
 import { encode } from '@smtpure/core'
+import { OptionsError } from '@smtpure/driver'
+import { createSmtpServer } from '@smtpure/node'
 import { describe, expect, it } from 'vitest'
-import { Simulation, noFaults } from '../src/index.js'
+import { type ServerSpec, Simulation, noFaults } from '../src/index.js'
 
 const message = (text: string) => ({ from: 'bob@example.org', to: ['alice@example.com'], body: encode(text) })
 
@@ -60,5 +65,79 @@ describe('a simulation of your own', () => {
     expect(s.sent).toBe(2)
     expect(s.accepted + s.rejected + s.temporary + s.unknown).toBe(s.sent)
     expect(statuses).toEqual(['permanent', 'accepted']) // a 554 greeting is a permanent refusal (RFC 5321 4.2.1)
+  })
+
+  describe('servers', () => {
+    /** The message a server refuses `smtp` with, or undefined when it takes them. */
+    const refusal = (make: () => unknown): string | undefined => {
+      try {
+        make()
+        return undefined
+      } catch (e) {
+        expect(e).toBeInstanceOf(OptionsError)
+        return (e as Error).message
+      }
+    }
+    const inMemory = (smtp: object) => () =>
+      new Simulation({ seed: 1 }).addServer({ name: 'mx.example.com', smtp } as ServerSpec)
+    const onNode = (smtp: object) => () => createSmtpServer({ smtp })
+
+    it('refuses a misspelled session option as createSmtpServer does, in the same words', () => {
+      const smtp = { maxRecipientz: 1, hostnme: 'typo' }
+      expect(refusal(inMemory(smtp))).toBe(
+        'invalid server options:\n' +
+          'smtp.maxRecipientz: unknown option (did you mean maxRecipients?)\n' +
+          'smtp.hostnme: unknown option (did you mean hostname?)',
+      )
+      expect(refusal(inMemory(smtp))).toBe(refusal(onNode(smtp)))
+    })
+
+    // option names real and misspelled, with values of every kind: where Node refuses, the simulation refuses alike
+    const names = ['maxRecipients', 'maxRecipientz', 'hostname', 'chunking', 'idleTimeoutMs', 'maxLineLength', 'lmtp']
+    const value = fc.oneof(
+      fc.integer({ min: -5, max: 5000 }),
+      fc.boolean(),
+      fc.string({ maxLength: 8 }),
+      fc.constant(null),
+    )
+    test.prop([fc.dictionary(fc.constantFrom(...names), value, { maxKeys: 3 })])(
+      'takes and refuses the session options a Node server takes and refuses',
+      (smtp) => {
+        expect(refusal(inMemory(smtp))).toBe(refusal(onNode(smtp)))
+      },
+    )
+
+    it('refuses a misspelled key of the server spec itself', () => {
+      const spec = { name: 'mx.example.com', hook: () => ({}) } as unknown as ServerSpec
+      expect(refusal(() => new Simulation({ seed: 1 }).addServer(spec))).toBe(
+        'invalid server options:\nhook: unknown option',
+      )
+    })
+
+    it('refuses a second server of one name, and leaves the first in place and listening', async () => {
+      const sim = new Simulation({ seed: 1, faults: noFaults })
+      const first = sim.addServer({ name: 'mx.example.com' })
+      expect(() => sim.addServer({ name: 'mx.example.com', tls: true })).toThrow(
+        'mx.example.com is already a server of this simulation',
+      )
+      expect(sim.servers.get('mx.example.com')).toBe(first)
+      expect(first.up).toBe(true)
+      const done = sim.attempt('client.example.org', 'mx.example.com', message('Subject: s\r\n\r\nx\r\n'))
+      await sim.run(3_600_000)
+      expect((await done).status).toBe('accepted')
+      expect(first.committed).toHaveLength(1)
+      // crashed, it is still that simulation's server: its restart must find its name free
+      first.crash()
+      expect(() => sim.addServer({ name: 'mx.example.com' })).toThrow('already a server')
+      first.restart()
+      expect(first.up).toBe(true)
+    })
+
+    it('refuses a server at a name something else listens at, changing nothing', () => {
+      const sim = new Simulation({ seed: 1 })
+      sim.network.listen('mx.example.com', () => undefined)
+      expect(() => sim.addServer({ name: 'mx.example.com' })).toThrow('mx.example.com is already listening')
+      expect(sim.servers.size).toBe(0)
+    })
   })
 })

@@ -87,4 +87,26 @@ describe('simulation', () => {
       expect((await runRelay({ seed: found!.seed, profile: 'brutal' })).violations).toEqual([])
     })
   })
+
+  describe('run options', () => {
+    it.each(scenarios)('%s: refuses a seed past 2^32 - 1, and an unknown profile', async (_, run) => {
+      await expect(run({ seed: 2 ** 32 + 1, profile: 'faulty' })).rejects.toThrow(
+        'invalid run options:\nseed: expected a whole number from 0 to 4294967295, given 4294967297',
+      )
+      await expect(run({ seed: -5, profile: 'faulty' })).rejects.toThrow('seed: expected a whole number')
+      // 'nope' ran as faulty
+      await expect(run({ seed: 1, profile: 'nope' as ProfileName })).rejects.toThrow(
+        'invalid run options:\nprofile: expected one of calm, faulty, brutal, given "nope"',
+      )
+    })
+
+    it('refuses a planted bug of the other scenario, which would run as no bug at all', async () => {
+      await expect(runDirect({ seed: 1, profile: 'faulty', bug: 'forget-queue' })).rejects.toThrow(
+        'invalid run options:\nbug: forget-queue is planted in the relay scenario, not the direct one',
+      )
+      await expect(runRelay({ seed: 1, profile: 'faulty', bug: 'ack-before-store' })).rejects.toThrow(
+        'invalid run options:\nbug: ack-before-store is planted in the direct scenario, not the relay one',
+      )
+    })
+  })
 })

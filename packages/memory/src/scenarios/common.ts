@@ -1,7 +1,10 @@
 // What both scenarios share: the report of one run, message bodies made from the seed, and the checks
 // on byte-identical copies and on duplicates.
 import { encode } from '@smtpure/core'
-import type { ProfileName } from '../faults.js'
+import { OptionsError } from '@smtpure/driver'
+import * as t from 'io-ts'
+import { type ProfileName, profileNames } from '../faults.js'
+import { Seed, problemLines, unknownKeys } from '../optionChecks.js'
 import type { Random } from '../Random.js'
 import type { Attempt, SimMessage, Summary } from '../Simulation.js'
 import type { TraceEvent } from '../Trace.js'
@@ -13,13 +16,46 @@ export type PlantedBug =
   /** The relay forgets its queue when it restarts. */
   | 'forget-queue'
 
+/** The scenario each planted bug lives in: its code runs there and nowhere else. */
+export const bugScenarios: Readonly<Record<PlantedBug, 'direct' | 'relay'>> = {
+  'ack-before-store': 'direct',
+  'forget-queue': 'relay',
+}
+
 /** How one seed is run. */
 export interface RunOptions {
+  /** A whole number from 0 to `MAX_SEED` (2^32 - 1). */
   readonly seed: number
   readonly profile: ProfileName
   /** Keep every trace event, for replay and diagrams. */
   readonly keepTrace?: boolean
   readonly bug?: PlantedBug
+}
+
+const runFields = {
+  seed: Seed,
+  profile: t.keyof({ calm: null, faulty: null, brutal: null }, `one of ${profileNames.join(', ')}`),
+  keepTrace: t.boolean,
+  bug: t.keyof({ 'ack-before-store': null, 'forget-queue': null }, 'a planted bug'),
+} satisfies Record<keyof RunOptions, t.Mixed>
+
+/**
+ * `options` of a run of `scenario`, checked: the seed a whole number from 0 to `MAX_SEED`, a profile by its name,
+ * and a planted bug of that scenario (one of the other would run as no bug at all, and prove nothing).
+ * @throws OptionsError (`invalid run options:`, one line per problem) when they do not fit.
+ */
+export const checkedRun = (options: RunOptions, scenario: 'direct' | 'relay'): RunOptions => {
+  const o = options as unknown as Record<string, unknown>
+  const problems = [
+    ...unknownKeys(runFields, options, ''),
+    ...(['seed', 'profile'] as const).flatMap((k) => problemLines(runFields[k], o[k], k)),
+    ...(['keepTrace', 'bug'] as const).flatMap((k) => (o[k] === undefined ? [] : problemLines(runFields[k], o[k], k))),
+  ]
+  const home = runFields.bug.is(o.bug) ? bugScenarios[o.bug] : scenario
+  if (home !== scenario)
+    problems.push(`bug: ${String(o.bug)} is planted in the ${home} scenario, not the ${scenario} one`)
+  if (problems.length > 0) throw new OptionsError('run', problems)
+  return options
 }
 
 /** The outcome of one seed: counts, the trace hash, and every invariant that did not hold. */

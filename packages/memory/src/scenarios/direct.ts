@@ -4,10 +4,12 @@
 import { type ServerHooks } from '@smtpure/driver'
 import { drawFaults } from '../faults.js'
 import { Random } from '../Random.js'
-import { readAll, type SimServer, Simulation } from '../Simulation.js'
+import { readAll, type SimServer } from '../SimServer.js'
+import { Simulation } from '../Simulation.js'
 import {
   type RunOptions,
   type RunReport,
+  checkedRun,
   type Submission,
   MAX_PENDING,
   backoff,
@@ -35,13 +37,14 @@ const ackBeforeStore = (server: SimServer): ServerHooks => ({
 })
 
 /**
- * Run one seed of the direct scenario and check every invariant.
+ * Run one seed of the direct scenario and check every invariant. Rejects with `OptionsError` when the options do
+ * not fit (a seed past `MAX_SEED`, an unknown profile).
  * @example
  * const report = await runDirect({ seed: 7, profile: 'faulty' })
  * if (report.violations.length > 0) console.log(report.violations)
  */
 export const runDirect = async (options: RunOptions): Promise<RunReport> => {
-  const { seed, profile } = options
+  const { seed, profile } = checkedRun(options, 'direct')
   const sim = new Simulation({
     seed,
     faults: drawFaults(new Random(seed, 1), profile),

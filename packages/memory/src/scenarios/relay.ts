@@ -7,10 +7,12 @@ import { type MxAnswer, type Reply, buildDsn, mailboxText, mxRoute, traceBlock }
 import type { ServerHooks } from '@smtpure/driver'
 import { drawFaults } from '../faults.js'
 import { Random } from '../Random.js'
-import { type SimServer, Simulation } from '../Simulation.js'
+import type { SimServer } from '../SimServer.js'
+import { Simulation } from '../Simulation.js'
 import {
   type RunOptions,
   type RunReport,
+  checkedRun,
   type Submission,
   MAX_PENDING,
   backoff,
@@ -236,12 +238,13 @@ const policy: ServerHooks = {
 }
 
 /**
- * Run one seed of the relay scenario and check every invariant.
+ * Run one seed of the relay scenario and check every invariant. Rejects with `OptionsError` when the options do
+ * not fit (a seed past `MAX_SEED`, an unknown profile).
  * @example
  * const report = await runRelay({ seed: 7, profile: 'faulty' })
  */
 export const runRelay = async (options: RunOptions): Promise<RunReport> => {
-  const { seed, profile } = options
+  const { seed, profile } = checkedRun(options, 'relay')
   const sim = new Simulation({
     seed,
     faults: drawFaults(new Random(seed, 1), profile),
