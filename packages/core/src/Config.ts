@@ -107,7 +107,8 @@ const fields = {
   /** The HELP reply text lines (RFC 5321 4.1.1.8). */
   helpText: t.readonlyArray(t.string),
   /**
-   * Which of the greeting, MAIL and RCPT the session puts to the application as questions (default all three).
+   * Which of the greeting, MAIL and RCPT the session puts to the application as questions (default
+   * `["Hello", "Mail", "Rcpt"]`).
    * One left out is accepted once the session's own checks pass (syntax, parameters, SIZE, `maxRecipients`,
    * SMTPUTF8, `requireAuth`), at once: no question, no input held, the standard 250 reply. A driver leaves out
    * those it has no hook for. AUTH, VRFY, EXPN and the message are always asked.

@@ -1,7 +1,7 @@
 // A server host of a simulated world: a store that survives a crash (and nothing else that does), a
 // listener on the in-memory network, and one driver session per accepted connection, started with
 // startServerSession exactly as the Node adapter starts it. The default store suffers the run's hook faults.
-import { type Envelope, type ServerConfig, mailboxText } from '@smtpure/core'
+import { type Envelope, type ServerConfig, concat, mailboxText } from '@smtpure/core'
 import {
   type IncomingMessage,
   OptionsError,
@@ -211,16 +211,6 @@ export class SimServer {
 /** Read a message's chunks into one array. */
 export const readAll = async (chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> => {
   const parts: Uint8Array[] = []
-  let size = 0
-  for await (const c of chunks) {
-    parts.push(c)
-    size += c.length
-  }
-  const out = new Uint8Array(size)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
+  for await (const c of chunks) parts.push(c)
+  return parts.length === 1 ? parts[0]!.slice() : concat(parts)
 }

@@ -1,7 +1,7 @@
 // The output collector both sessions use within one step: text (replies or command lines) is
 // joined into one Send until another output comes, so a pipelined group leaves in one write
 // (RFC 2920 3.1, 3.2).
-import { encode } from './bytes.js'
+import { concat, encode } from './bytes.js'
 
 export class Outbox<O> {
   private readonly list: O[] = []
@@ -45,19 +45,6 @@ export class Outbox<O> {
     const pieces = this.pieces
     if (pieces.length === 0) return
     this.pieces = []
-    if (pieces.length === 1) {
-      this.list.push(this.send(this.bytesOf(pieces[0]!)))
-      return
-    }
-    const parts = pieces.map((t) => this.bytesOf(t))
-    let size = 0
-    for (const p of parts) size += p.length
-    const bytes = new Uint8Array(size)
-    let at = 0
-    for (const p of parts) {
-      bytes.set(p, at)
-      at += p.length
-    }
-    this.list.push(this.send(bytes))
+    this.list.push(this.send(concat(pieces.map((t) => this.bytesOf(t)))))
   }
 }
