@@ -45,6 +45,8 @@ export class Outbox<O> {
     const pieces = this.pieces
     if (pieces.length === 0) return
     this.pieces = []
-    this.list.push(this.send(concat(pieces.map((t) => this.bytesOf(t)))))
+    // with no canned bytes to reuse (a client's commands) the texts are encoded once, together
+    const bytes = this.known === undefined ? encode(pieces.join('')) : concat(pieces.map((t) => this.bytesOf(t)))
+    this.list.push(this.send(bytes))
   }
 }
