@@ -31,7 +31,7 @@ Options:
   --scenario NAME       direct (clients to final servers, default) or relay (through a relay, with DSNs)
   --trace FILE          with --seed: write the conversation as a Mermaid sequence diagram to FILE and
                         as SVG next to it (FILE with .svg)
-  --workers N           worker threads (default: the machine's cores; 1 runs in this thread)
+  --workers N           worker threads, at most one per 200 seeds (default: the machine's cores; 1 runs in this thread)
   --bug NAME            plant a bug to watch the invariants catch it: ack-before-store (in the direct
                         scenario's servers) or forget-queue (in the relay scenario's relay)
   -h, --help            show this help
@@ -114,10 +114,10 @@ export const simulate = async (argv: ReadonlyArray<string>): Promise<number> => 
   if (count === 0) throw new UsageError('--seeds must be at least 1')
   if (count - 1 > MAX_SEED - from)
     throw new UsageError(`--from ${from} --seeds ${count} would go past the last seed, ${MAX_SEED}`)
-  const workers = Math.max(
-    1,
-    Math.min(wholeNumber('workers', values.workers, availableParallelism()), Math.ceil(count / 200)),
-  )
+  const asked = wholeNumber('workers', values.workers, availableParallelism())
+  if (asked === 0) throw new UsageError('--workers must be at least 1')
+  // a thread costs more to start than 200 seeds take to run: fewer seeds than that share one
+  const workers = Math.max(1, Math.min(asked, Math.ceil(count / 200)))
   const job = { scenario, profile, from, count, ...(bug ? { bug } : {}) }
 
   const started = performance.now()

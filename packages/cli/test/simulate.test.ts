@@ -87,6 +87,7 @@ describe('smtpure simulate', { timeout: 120_000 }, () => {
     [['--scenario', 'mesh'], '--scenario must be one of direct, relay'],
     [['--seed', '1', '--seed', '2'], '--seed is given twice; it takes one value'],
     [['--profile', 'calm', '--profile', 'brutal'], '--profile is given twice; it takes one value'],
+    [['--workers', '0', '--seeds', '2'], '--workers must be at least 1'],
     // the generator takes 32 bits of seed: 4294967297 ran exactly as 1
     [['--seed', '4294967296'], '--seed is at most 4294967295, got 4294967296'],
     [['--from', '9007199254740991', '--seeds', '2'], '--from is at most 4294967295, got 9007199254740991'],

@@ -43,8 +43,15 @@ export class Scheduler {
     this.random = new Random(seed)
   }
 
-  /** Run `fire` after `ms` virtual milliseconds (at least 0); returns its cancel function. */
+  /**
+   * Run `fire` after `ms` virtual milliseconds (at least 0: a negative `ms` is 0); returns its cancel function.
+   * `Infinity` never fires.
+   * @throws RangeError for an `ms` that is not a number (NaN would make every later time NaN).
+   */
   at(ms: number, fire: () => void): () => void {
+    if (typeof ms !== 'number' || Number.isNaN(ms))
+      throw new RangeError(`Scheduler: a delay must be a number of virtual milliseconds, given ${String(ms)}`)
+    if (ms === Infinity) return () => undefined
     const e: Event = { at: this.now + Math.max(0, Math.floor(ms)), seq: this.seq++, fire }
     this.push(e)
     this.live++
@@ -55,7 +62,10 @@ export class Scheduler {
     }
   }
 
-  /** A promise that settles after `ms` virtual milliseconds. */
+  /**
+   * A promise that settles after `ms` virtual milliseconds (`Infinity`: never).
+   * @throws RangeError (the promise rejects), as `at`, for an `ms` that is not a number.
+   */
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => void this.at(ms, resolve))
   }
@@ -72,10 +82,13 @@ export class Scheduler {
   }
 
   /**
-   * Run events until `stop()` says so, the queue is empty, or the next event lies past `untilMs`. Promise
-   * jobs are drained before the first event and after every one.
+   * Run events until `stop()` says so, the queue is empty, or the next event lies past `untilMs` (virtual
+   * milliseconds; `Infinity` for no limit). Promise jobs are drained before the first event and after every one.
+   * @throws RangeError (the promise rejects) for an `untilMs` that is not a number: no event would ever lie past it.
    */
   async run(untilMs: number, stop: () => boolean = () => false): Promise<void> {
+    if (typeof untilMs !== 'number' || Number.isNaN(untilMs))
+      throw new RangeError(`Scheduler: run needs a time limit in virtual milliseconds, given ${String(untilMs)}`)
     await drained()
     for (;;) {
       if (stop()) return

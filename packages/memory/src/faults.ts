@@ -26,8 +26,8 @@ export interface LinkFaults {
 }
 
 /** A network without faults: 1-5 ms latency, writes arrive whole or merged. */
-export const calmLinks: LinkFaults = {
-  latencyMs: [1, 5],
+export const calmLinks: LinkFaults = Object.freeze({
+  latencyMs: Object.freeze([1, 5] as const),
   split: 0,
   reset: 0,
   stall: 0,
@@ -35,7 +35,7 @@ export const calmLinks: LinkFaults = {
   deaf: 0,
   tlsFailure: 0,
   halfClose: 0,
-}
+}) // frozen, as is `noFaults`: a test that changed them would change every later seed of its process
 
 const isLatency = (u: unknown): u is readonly [number, number] =>
   Array.isArray(u) && u.length === 2 && Milliseconds.is(u[0]) && Milliseconds.is(u[1]) && u[0] <= u[1]
@@ -109,7 +109,7 @@ export interface FaultRates {
 }
 
 /** No faults at all: what the liveness phase runs with. */
-export const noFaults: FaultRates = {
+export const noFaults: FaultRates = Object.freeze({
   links: calmLinks,
   storeFull: 0,
   hookThrows: 0,
@@ -122,7 +122,7 @@ export const noFaults: FaultRates = {
   refuseSender: 0,
   refuseRecipient: 0,
   deferRecipient: 0,
-}
+})
 
 const faultFields = {
   links: LinkFaults,

@@ -17,6 +17,22 @@ describe('Scheduler', () => {
     expect(s.pending()).toBe(0)
   })
 
+  it('refuses a delay or a time limit that is not a number: NaN would make every later time NaN', async () => {
+    const s = new Scheduler(1)
+    expect(() => s.at(NaN, () => undefined)).toThrow(RangeError)
+    await expect(s.sleep(Number('later'))).rejects.toThrow(RangeError)
+    await expect(s.run(NaN)).rejects.toThrow(RangeError)
+    await expect(s.run(undefined as unknown as number)).rejects.toThrow(RangeError)
+    // a negative delay is now, Infinity is never; the clock stays a number
+    const seen: number[] = []
+    s.at(-5, () => seen.push(s.now))
+    s.at(Infinity, () => seen.push(-1))
+    await s.run(Infinity)
+    expect(seen).toEqual([0])
+    expect(s.now).toBe(0)
+    expect(s.pending()).toBe(0)
+  })
+
   it('lets every promise job of an event run before the next event', async () => {
     const s = new Scheduler(1)
     const seen: string[] = []

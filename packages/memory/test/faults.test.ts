@@ -68,6 +68,13 @@ const notARate = fc.constantFrom(NaN, -0.1, 1.5, Infinity, undefined, '0.5', nul
 const notMs = fc.constantFrom(NaN, -1, 0.5, MAX_MS + 1, Infinity, undefined, '60000')
 
 describe('faults', () => {
+  it('the shared defaults cannot be changed: a test that did would change every later seed of its process', () => {
+    expect(Object.isFrozen(noFaults) && Object.isFrozen(calmLinks) && Object.isFrozen(calmLinks.latencyMs)).toBe(true)
+    expect(() => {
+      ;(calmLinks.latencyMs as unknown as number[])[1] = 500
+    }).toThrow(TypeError)
+  })
+
   describe('rates given by hand', () => {
     it('refuses a slow hook with no slowMs, which drew int(1, 0) and made the clock NaN', () => {
       expect(refused({ ...noFaults, hookSlow: 1 })).toEqual([
