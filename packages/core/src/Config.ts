@@ -231,7 +231,8 @@ const checkRules = (c: ServerConfig): E.Either<ConfigError, ServerConfig> => {
   if (!Number.isSafeInteger(c.maxAuthLineLength) || c.maxAuthLineLength < Math.max(c.maxLineLength, 512))
     problems.push('maxAuthLineLength: must be a whole number >= maxLineLength')
   // RFC 5321 4.5.3.1.8: at least 100 recipients must be buffered.
-  if (c.maxRecipients < 1) problems.push('maxRecipients: must be at least 1')
+  // (one line per option: a negative or fractional count already has its own)
+  if (c.maxRecipients === 0) problems.push('maxRecipients: must be at least 1')
   return problems.length === 0 ? E.right(c) : E.left(configError(problems))
 }
 

@@ -27,6 +27,18 @@ describe('adapter', () => {
       expect(bad).toThrow(/^invalid server options:\n/)
       expect(bad).toThrow(/hostname/)
     })
+    it('says one thing per option: a negative maxRecipients is not a whole number >= 0, and that is all', () => {
+      const lines = (smtp: SmtpServerSessionOptions): string[] => {
+        try {
+          serverConfigOf({ smtp })
+          return []
+        } catch (e) {
+          return (e as Error).message.split('\n').slice(1)
+        }
+      }
+      expect(lines({ maxRecipients: -3 })).toEqual(['smtp.maxRecipients: must be a whole number >= 0, given -3'])
+      expect(lines({ maxRecipients: 0 })).toEqual(['smtp.maxRecipients: must be at least 1, given 0'])
+    })
   })
 
   describe('options problems: one line each with path, expectation and given value', () => {
