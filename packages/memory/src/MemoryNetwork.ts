@@ -208,6 +208,9 @@ export class Connection {
   }
 }
 
+/** The key a host name listens under: DNS names are case-blind (RFC 4343), so `MX.example.com` is `mx.example.com`. */
+const hostKey = (name: string): string => name.toLowerCase()
+
 /** Hosts by name, listeners, and the connections between them. */
 export class MemoryNetwork {
   private current: LinkFaults = calmLinks
@@ -266,7 +269,7 @@ export class MemoryNetwork {
   }
 
   /**
-   * Accept connections to `name`. `tls`: the server end can upgrade (STARTTLS); `implicitTls`: every
+   * Accept connections to `name` (any case: host names are case-blind, RFC 4343). `tls`: the server end can upgrade (STARTTLS); `implicitTls`: every
    * connection is TLS from its first octet; `port` is the one both ends report (default 25, 465 with
    * `implicitTls`). Returns the function that stops listening.
    */
@@ -275,28 +278,29 @@ export class MemoryNetwork {
     accept: Accept,
     options: { tls?: boolean; implicitTls?: boolean; port?: number } = {},
   ): () => void {
-    if (this.listeners.has(name)) throw new Error(`${name} is already listening`)
+    const key = hostKey(name)
+    if (this.listeners.has(key)) throw new Error(`${name} is already listening`)
     const listener = {
       accept,
       tls: options.tls ?? false,
       implicitTls: options.implicitTls ?? false,
       port: options.port ?? (options.implicitTls ? 465 : 25),
     }
-    this.listeners.set(name, listener)
+    this.listeners.set(key, listener)
     return () => {
-      if (this.listeners.get(name) === listener) this.listeners.delete(name)
+      if (this.listeners.get(key) === listener) this.listeners.delete(key)
     }
   }
 
   isListening(name: string): boolean {
-    return this.listeners.has(name)
+    return this.listeners.has(hostKey(name))
   }
 
   /** Connect from host `from` to host `to`, after one latency; refused when nothing listens there then. */
   connect(from: string, to: string): Promise<MemoryTransport> {
     return new Promise((resolve, reject) => {
       this.scheduler.at(this.random.int(this.links.latencyMs[0], this.links.latencyMs[1]), () => {
-        const listener = this.listeners.get(to)
+        const listener = this.listeners.get(hostKey(to))
         const id = `c${++this.connections}`
         if (listener === undefined) {
           this.trace.record({ at: this.scheduler.now, conn: id, from, to, kind: 'refused' })

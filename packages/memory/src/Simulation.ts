@@ -113,14 +113,19 @@ export class Simulation {
 
   /**
    * Add a server and start it listening.
-   * @throws Error when this simulation has a server of that name (up or crashed) or something else listens at it,
-   * and OptionsError when the spec does not fit (`serverConfigFor`); the simulation is left as it was.
+   * @throws OptionsError when the spec does not fit (`serverConfigFor`), or this simulation has a server of that
+   * name in any case (up or crashed: host names are case-blind) or something else listens at it; the simulation is
+   * left as it was.
    */
   addServer(spec: ServerSpec): SimServer {
     const name = (spec as { name?: unknown } | undefined)?.name
-    if (typeof name === 'string' && this.servers.has(name))
-      throw new Error(`${name} is already a server of this simulation`)
-    if (typeof name === 'string' && this.network.isListening(name)) throw new Error(`${name} is already listening`)
+    if (typeof name === 'string') {
+      const taken = [...this.servers.keys()].find((k) => k.toLowerCase() === name.toLowerCase())
+      if (taken !== undefined)
+        throw new OptionsError('server', [`name: ${taken} is already a server of this simulation, given ${name}`])
+      if (this.network.isListening(name))
+        throw new OptionsError('server', [`name: something already listens at ${name}`])
+    }
     const server = new SimServer(this, spec)
     server.start()
     this.servers.set(server.name, server)

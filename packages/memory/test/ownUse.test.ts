@@ -118,11 +118,13 @@ describe('a simulation of your own', () => {
       const sim = new Simulation({ seed: 1, faults: noFaults })
       const first = sim.addServer({ name: 'mx.example.com' })
       expect(() => sim.addServer({ name: 'mx.example.com', tls: true })).toThrow(
-        'mx.example.com is already a server of this simulation',
+        'invalid server options:\nname: mx.example.com is already a server of this simulation, given mx.example.com',
       )
+      // host names are case-blind (RFC 4343): the same server, and the one a client reaches in any case
+      expect(() => sim.addServer({ name: 'MX.Example.com' })).toThrow(OptionsError)
       expect(sim.servers.get('mx.example.com')).toBe(first)
       expect(first.up).toBe(true)
-      const done = sim.attempt('client.example.org', 'mx.example.com', message('Subject: s\r\n\r\nx\r\n'))
+      const done = sim.attempt('client.example.org', 'Mx.Example.COM', message('Subject: s\r\n\r\nx\r\n'))
       await sim.run(3_600_000)
       expect((await done).status).toBe('accepted')
       expect(first.committed).toHaveLength(1)
@@ -136,7 +138,9 @@ describe('a simulation of your own', () => {
     it('refuses a server at a name something else listens at, changing nothing', () => {
       const sim = new Simulation({ seed: 1 })
       sim.network.listen('mx.example.com', () => undefined)
-      expect(() => sim.addServer({ name: 'mx.example.com' })).toThrow('mx.example.com is already listening')
+      expect(() => sim.addServer({ name: 'MX.example.com' })).toThrow(
+        'name: something already listens at MX.example.com',
+      )
       expect(sim.servers.size).toBe(0)
     })
   })
