@@ -464,13 +464,15 @@ export const loggedTransport = (
   const logger = options.logger
   if (logger === undefined || options.transcript !== true) return { id, transport }
   // which BDAT LAST the server refuses once rather than answer per recipient in LMTP (see `ServerFacts`)
-  const defaults = defaultServerConfig()
   const facts = {
-    chunking: options.smtp?.chunking ?? defaults.chunking,
-    bareLineEndings: options.smtp?.bareLineEndings ?? defaults.bareLineEndings,
+    chunking: options.smtp?.chunking ?? serverDefaults.chunking,
+    bareLineEndings: options.smtp?.bareLineEndings ?? serverDefaults.bareLineEndings,
   }
   return { id, transport: transcribed(transport, 'server', transcriptTo(logger, id), undefined, facts) }
 }
+
+/** The session defaults, made once: what an option not given is (`loggedTransport`). */
+const serverDefaults = defaultServerConfig()
 
 /** The sessions of one server: admission under the cap, and the graceful close. */
 export interface SessionPool {

@@ -209,7 +209,7 @@ export class Connection {
 }
 
 /** The key a host name listens under: DNS names are case-blind (RFC 4343), so `MX.example.com` is `mx.example.com`. */
-const hostKey = (name: string): string => name.toLowerCase()
+export const hostKey = (name: string): string => name.toLowerCase()
 
 /** Hosts by name, listeners, and the connections between them. */
 export class MemoryNetwork {

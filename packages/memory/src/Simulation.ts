@@ -5,7 +5,7 @@
 import { type ClientConfig, type DeliveryStatus, type MessageResult, clientConfig } from '@smtpure/core'
 import { OptionsError, startClientSession } from '@smtpure/driver'
 import { type FaultRates, faultProblems, noFaults } from './faults.js'
-import { MemoryNetwork } from './MemoryNetwork.js'
+import { MemoryNetwork, hostKey } from './MemoryNetwork.js'
 import { Scheduler } from './Scheduler.js'
 import { type SimulationOptions, checkedOptions } from './SimulationOptions.js'
 import { type ServerSpec, SimServer } from './SimServer.js'
@@ -120,7 +120,7 @@ export class Simulation {
   addServer(spec: ServerSpec): SimServer {
     const name = (spec as { name?: unknown } | undefined)?.name
     if (typeof name === 'string') {
-      const taken = [...this.servers.keys()].find((k) => k.toLowerCase() === name.toLowerCase())
+      const taken = [...this.servers.keys()].find((k) => hostKey(k) === hostKey(name))
       if (taken !== undefined)
         throw new OptionsError('server', [`name: ${taken} is already a server of this simulation, given ${name}`])
       if (this.network.isListening(name))
