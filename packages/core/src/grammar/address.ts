@@ -6,8 +6,8 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { Either } from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import type { GrammarError } from './GrammarError.js'
-import { asciiLower, asciiUpper, hasNonAscii, isAtext, isControl, isUtf8NonAscii, utf8Octets } from './chars.js'
-import { domainProblem } from './domain.js'
+import { asciiLower, hasNonAscii, isAtext, isControl, isUtf8NonAscii, utf8Octets } from './chars.js'
+import { MAX_DOMAIN_OCTETS, domainProblem } from './domain.js'
 import { parseParams, type EsmtpParam } from './params.js'
 
 /**
@@ -85,8 +85,51 @@ const quotedStringLength = (text: string): number | undefined => {
   return undefined
 }
 
+/**
+ * Where the `@` of a plain ASCII mailbox is, or -1 when the mailbox is anything else. Plain: a `Dot-string`
+ * local part of ASCII atext of at most 64 octets, then a domain name of letter-digit-hyphen labels (RFC 5321
+ * 4.1.2, 4.5.3.1.1-2). Nearly every address is plain, and this one pass takes it without the slices and code
+ * point checks of the general parse; anything else, good or bad, goes the general way and gets its reason.
+ */
+const plainAt = (text: string): number => {
+  const n = text.length
+  let i = 0
+  let atomStart = true
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x40) break
+    if (c === 0x2e) {
+      if (atomStart) return -1
+      atomStart = true
+    } else if (c < 0x80 && isAtext(c)) atomStart = false
+    else return -1
+  }
+  const at = i
+  if (at === n || atomStart || at > MAX_LOCAL_OCTETS || n - at - 1 > MAX_DOMAIN_OCTETS) return -1
+  let labelStart = at + 1
+  for (i = at + 1; i <= n; i++) {
+    const c = i === n ? 0x2e : text.charCodeAt(i)
+    if (c === 0x2e) {
+      const length = i - labelStart
+      if (length === 0 || length > 63 || text.charCodeAt(i - 1) === 0x2d) return -1
+      labelStart = i + 1
+    } else if (c === 0x2d) {
+      if (i === labelStart) return -1
+    } else if (!((c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a))) return -1
+  }
+  return at
+}
+
 /** Split a mailbox into local part and domain, checking both (RFC 5321 4.1.2 `Mailbox`). */
-const parseMailboxText = (text: string): Either<string, Mailbox> => {
+export const parseMailboxText = (text: string): Either<string, Mailbox> => {
+  const plain = plainAt(text)
+  return plain === -1
+    ? mailboxOfAnyForm(text)
+    : E.right({ localPart: text.slice(0, plain), domain: text.slice(plain + 1), utf8: false })
+}
+
+/** `parseMailboxText` without the plain ASCII shortcut: every form, with the reason a bad one is bad. Exported for tests. */
+export const mailboxOfAnyForm = (text: string): Either<string, Mailbox> => {
   let localEnd: number
   if (text.startsWith('"')) {
     const length = quotedStringLength(text)
@@ -131,7 +174,7 @@ const parsePathInner = (inner: string, role: Role): Either<string, ReversePath> 
   // RFC 5321 4.1.2: "<>" is a Reverse-path only; a Forward-path always names a mailbox.
   if (inner === '') return role === 'sender' ? E.right(null) : E.left('Null path not allowed in RCPT TO')
   // RFC 5321 4.1.1.3: RCPT TO:<Postmaster> needs no domain, and the name is case-insensitive.
-  if (role === 'recipient' && asciiLower(inner) === 'postmaster') {
+  if (role === 'recipient' && inner.length === 10 && asciiLower(inner) === 'postmaster') {
     return E.right({ localPart: inner, domain: '', utf8: false })
   }
   if (!inner.startsWith('@')) return parseMailboxText(inner)
@@ -180,7 +223,8 @@ const parsePathAndParams = (
   const path = parsePathInner(text.slice(start + 1, found.end), role)
   if (E.isLeft(path)) return E.left(pathError(role, path.left))
   // RFC 5321 4.5.3.1.3: the whole path, brackets and source route included, is at most 256 octets.
-  if (utf8Octets(text.slice(start, found.end + 1)) > MAX_PATH_OCTETS) {
+  // (a UTF-16 unit is at most 3 octets of UTF-8: a short path needs no count)
+  if ((found.end + 1 - start) * 3 > MAX_PATH_OCTETS && utf8Octets(text.slice(start, found.end + 1)) > MAX_PATH_OCTETS) {
     return E.left(pathError(role, 'Path too long (max 256 octets)'))
   }
   const rest = text.slice(found.end + 1)
@@ -193,6 +237,16 @@ const parsePathAndParams = (
   return E.right({ path: path.right, params: params.right })
 }
 
+/** Does `text` start with `word` (upper-case ASCII), in any case (RFC 5321 2.4)? */
+const startsWithWord = (text: string, word: string): boolean => {
+  if (text.length < word.length) return false
+  for (let i = 0; i < word.length; i++) {
+    const c = text.charCodeAt(i)
+    if ((c >= 0x61 && c <= 0x7a ? c - 0x20 : c) !== word.charCodeAt(i)) return false
+  }
+  return true
+}
+
 /** Shared by MAIL and RCPT: the case-insensitive `FROM:`/`TO:`, optional spaces, then the path. */
 const parseCommandArg = (
   arg: string,
@@ -200,7 +254,7 @@ const parseCommandArg = (
 ): Either<GrammarError, { path: ReversePath; params: ReadonlyArray<EsmtpParam> }> => {
   const prefix = role === 'sender' ? ' FROM:' : ' TO:'
   // RFC 5321 4.1.1.2-3: "FROM:" and "TO:" follow the verb after one space, in any case (RFC 5321 2.4).
-  if (asciiUpper(arg.slice(0, prefix.length)) !== prefix) {
+  if (!startsWithWord(arg, prefix)) {
     return E.left({ code: 501, enhanced: '5.5.2', text: syntaxHint(role) })
   }
   let start = prefix.length

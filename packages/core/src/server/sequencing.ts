@@ -23,14 +23,63 @@ export const verbs = [
 ] as const
 export type Verb = (typeof verbs)[number]
 
-const verbByName: ReadonlyMap<string, Verb> = new Map(verbs.map((v) => [v, v]))
+/**
+ * `c` with its 0x20 bit set: an ASCII letter in lower case. Only the two cases of a letter become that lower-case
+ * letter, so comparing folded octets with a letter is case-blind in ASCII only (RFC 5321 2.4): `QUıT` is not QUIT.
+ */
+const lower = (c: number): number => c | 0x20
 
 /**
- * The verb `word` names (upper case), or undefined. The verb comes back as the one string of this table, not as
- * the word cut from the line: every later comparison and table lookup by it (`accepts`, `switch`) then matches
- * by identity instead of comparing characters or hashing a new string.
+ * The verb that `buf[start..end)`, a command line without its line ending, begins with: its first word (up to the
+ * first space or the end) in any ASCII case, or undefined. Read from the octets, so that no word is cut, upper-cased
+ * and hashed for every line; the verb comes back as the one string of `verbs`, so every later comparison and table
+ * lookup by it (`accepts`, `switch`) matches by identity.
  */
-export const verbNamed = (word: string): Verb | undefined => verbByName.get(word)
+export const verbAt = (buf: Uint8Array, start: number, end: number): Verb | undefined => {
+  let n = 0
+  while (start + n < end && buf[start + n] !== 0x20) if (++n > 8) return undefined
+  const b = (i: number): number => lower(buf[start + i]!)
+  if (n === 4) {
+    const w = ((b(0) << 24) | (b(1) << 16) | (b(2) << 8) | b(3)) >>> 0
+    return verbByWord.get(w)
+  }
+  if (n === 8)
+    return b(0) === 0x73 &&
+      b(1) === 0x74 &&
+      b(2) === 0x61 &&
+      b(3) === 0x72 &&
+      b(4) === 0x74 &&
+      b(5) === 0x74 &&
+      b(6) === 0x6c &&
+      b(7) === 0x73
+      ? 'STARTTLS'
+      : undefined
+  if (n === 7)
+    return b(0) === 0x78 &&
+      b(1) === 0x63 &&
+      b(2) === 0x6c &&
+      b(3) === 0x69 &&
+      b(4) === 0x65 &&
+      b(5) === 0x6e &&
+      b(6) === 0x74
+      ? 'XCLIENT'
+      : undefined
+  return undefined
+}
+
+/** The four-letter verbs by their lower-case octets read as one big-endian number. */
+const verbByWord: ReadonlyMap<number, Verb> = new Map(
+  verbs
+    .filter((v) => v.length === 4)
+    .map((v) => [
+      ((lower(v.charCodeAt(0)) << 24) |
+        (lower(v.charCodeAt(1)) << 16) |
+        (lower(v.charCodeAt(2)) << 8) |
+        lower(v.charCodeAt(3))) >>>
+        0,
+      v,
+    ]),
+)
 
 /** The phases in which a line is a command. */
 export type CommandPhase = 'Refused' | 'AwaitHello' | 'Idle' | 'Envelope'

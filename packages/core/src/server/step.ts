@@ -5,7 +5,6 @@ import { absurd } from 'fp-ts/lib/function.js'
 import type { ServerConfig } from '../Config.js'
 import { type Reply, Replies, formatReply, isEnhancedFor, isReplyCode, withStatusClass } from '../Reply.js'
 import { type ParamSupport, everyParam } from '../grammar/params.js'
-import { asciiUpper } from '../grammar/chars.js'
 import { concat, decodeUtf8, latin1 } from '../wire/bytes.js'
 import { answerAuth, onAuth, onSaslLine } from './commands/auth.js'
 import { feedBdat, feedDiscard, onBdat, refuseBdat } from './commands/bdat.js'
@@ -28,7 +27,7 @@ import {
   resumeReading,
   setTimer,
 } from './Output.js'
-import { type CommandPhase, type Verb, accepts, outOfSequence, verbNamed } from './sequencing.js'
+import { type CommandPhase, type Verb, accepts, outOfSequence, verbAt } from './sequencing.js'
 import { type Phase, type ServerState, copyState, quiet, waiting, update, withPhase } from './State.js'
 
 const LF = 10
@@ -249,24 +248,22 @@ const onLine = (s: ServerState, out: Out, buf: Uint8Array, start: number, end: n
   // UTF-8 only as SMTPUTF8 allows (RFC 6531 3.3)
   const text = ascii ? latin1(buf, start, bodyEnd) : decodeUtf8(buf.subarray(start, bodyEnd))
   if (text === undefined) return refuse(Replies.badUtf8)
-  const space = text.indexOf(' ')
   // verbs are case-blind in ASCII only (RFC 5321 2.4): `QUıT` must not become QUIT
-  const word = asciiUpper(space === -1 ? text : text.slice(0, space))
-  const arg = space === -1 ? '' : text.slice(space)
-  if (word !== 'AUTH' && end - start > s.config.maxLineLength && end - start > lineLimit(s, word))
+  const verb = verbAt(buf, start, bodyEnd)
+  if (verb !== 'AUTH' && end - start > s.config.maxLineLength && end - start > lineLimit(s, verb))
     return refuse(Replies.lineTooLong)
-  const verb = verbNamed(word)
   if (verb === undefined) return bad(s, out, Replies.unrecognized)
-  return onCommand(s, out, verb, arg)
+  // the verb is ASCII, so its characters are its octets: the argument is the rest, from the space
+  return onCommand(s, out, verb, text.slice(verb.length))
 }
 
 /**
  * The longest line this command may have: `maxLineLength`, plus what each extension on offer adds to MAIL or
  * RCPT for its parameters (RFC 5321 4.5.3.1.4; RFC 3461 5 asks for room for any combination of them).
  */
-const lineLimit = (s: ServerState, word: string): number =>
-  word === 'MAIL' || word === 'RCPT'
-    ? s.config.maxLineLength + paramRoom(paramSupport(s), word)
+const lineLimit = (s: ServerState, verb: Verb | undefined): number =>
+  verb === 'MAIL' || verb === 'RCPT'
+    ? s.config.maxLineLength + paramRoom(paramSupport(s), verb)
     : s.config.maxLineLength
 
 /** Octets the parameters of the extensions in `p` may add to a MAIL or RCPT line. */

@@ -4,7 +4,15 @@
 import { describe, expect, it } from 'vitest'
 import { fc, test } from '@fast-check/vitest'
 import * as E from 'fp-ts/lib/Either.js'
-import { formatPath, mailboxText, parseMailFrom, parseRcptTo, type ReversePath } from '../../src/grammar/address.js'
+import {
+  formatPath,
+  mailboxOfAnyForm,
+  mailboxText,
+  parseMailFrom,
+  parseMailboxText,
+  parseRcptTo,
+  type ReversePath,
+} from '../../src/grammar/address.js'
 
 import { box, hasNonAscii, mailbox, octets } from '../arb/mailbox.js'
 const hasControl = (s: string): boolean =>
@@ -327,5 +335,68 @@ describe('address', () => {
       const result = parseRcptTo(` TO:${formatPath(m)}`)
       expect(E.isRight(result) && result.right.path.utf8).toBe(hasNonAscii(mailboxText(m)))
     })
+  })
+
+  describe('the plain ASCII shortcut', () => {
+    // A mailbox made of the characters and lengths where the shortcut has to decide: atext and its neighbours,
+    // dots and hyphens at label ends, local parts near 64 octets, labels near 63 and domains near 255.
+    const piece = fc.oneof(
+      fc.constantFrom(
+        'a',
+        'Z',
+        '0',
+        '-',
+        '.',
+        '@',
+        '_',
+        '!',
+        '~',
+        '"',
+        '\\',
+        '[',
+        ']',
+        ' ',
+        ',',
+        '\u00e9',
+        '\u4e0d',
+        '\t',
+      ),
+      fc.integer({ min: 60, max: 66 }).map((n) => 'x'.repeat(n)),
+    )
+    const tricky = fc.array(piece, { maxLength: 12 }).map((p) => p.join(''))
+    const labels = fc
+      .array(
+        fc.tuple(
+          fc.oneof(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 61, max: 64 })),
+          fc.constantFrom('', 'head', 'tail', 'inner'),
+        ),
+        {
+          minLength: 1,
+          maxLength: 6,
+        },
+      )
+      .map((ls) =>
+        ls
+          .map(([n, h]) => {
+            const d = 'd'.repeat(n)
+            return h === 'head' ? `-${d}` : h === 'tail' ? `${d}-` : h === 'inner' ? `${d}-${d}` : d
+          })
+          .join('.'),
+      )
+    const structured = fc
+      .tuple(fc.integer({ min: 0, max: 66 }), fc.constantFrom('', '.', '..'), labels, fc.integer({ min: 0, max: 3 }))
+      .map(
+        ([n, dots, domain, copies]) =>
+          `${'l'.repeat(n)}${dots}@${Array(copies + 1)
+            .fill(domain)
+            .join('.')}`,
+      )
+
+    test.prop([fc.oneof(tricky, structured, mailbox.map(mailboxText))], { numRuns: 3000 })(
+      'gives what the general parse gives, for every text',
+      (text) => {
+        expect(parseMailboxText(text)).toEqual(mailboxOfAnyForm(text))
+      },
+    )
   })
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { fc, test } from '@fast-check/vitest'
-import { decodeUtf8, encode, encodeUtf8, isAscii, latin1 } from '../../src/wire/bytes.js'
+import { concat, decodeUtf8, encode, encodeUtf8, isAscii, latin1 } from '../../src/wire/bytes.js'
 
 const utf8 = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'))
 
@@ -46,5 +46,26 @@ describe('bytes', () => {
       expect(isAscii(encode('plain'))).toBe(true)
       expect(isAscii(encode('plaín'))).toBe(false)
     })
+  })
+
+  describe('results cut from the shared slab', () => {
+    // Short results share an ArrayBuffer: each must still be bytes of its own, whatever is made after it or
+    // written into another, across slab boundaries (8 KiB) and the size where a result gets its own array.
+    const text = fc.oneof(
+      fc.string({ unit: 'binary-ascii', maxLength: 80 }),
+      fc.integer({ min: 1000, max: 1100 }).map((n) => 'y'.repeat(n)),
+    )
+    test.prop([fc.array(fc.tuple(text, fc.boolean()), { minLength: 1, maxLength: 300 })])(
+      'never overlap and keep their bytes',
+      (made) => {
+        const results = made.map(([t, joined]) => {
+          const b = joined ? concat([encode(t), encode('.')]) : encode(t)
+          return { b, want: joined ? `${t}.` : t }
+        })
+        for (const r of results) r.b.fill(0x2a) // scribble over every result: no other may change
+        for (const r of results) r.b.set(Uint8Array.from(r.want, (c) => c.charCodeAt(0)))
+        for (const r of results) expect(latin1(r.b)).toBe(r.want)
+      },
+    )
   })
 })
