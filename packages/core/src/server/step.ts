@@ -230,32 +230,45 @@ const leaveSasl = (s: ServerState): ServerState =>
 const onLine = (s: ServerState, out: Out, buf: Uint8Array, start: number, end: number): ServerState => {
   const crlf = end - start >= 2 && buf[end - 2] === CR
   const bodyEnd = end - (crlf ? 2 : 1)
-  // A refused line that is a BDAT still has its chunk read, so chunk bytes never run as commands, and its
-  // refusal fails the transaction (RFC 3030 2); other refused lines just count as errors.
-  const refuse = (r: Reply): ServerState =>
-    namesBdat(buf, start, bodyEnd) && s.phase._tag !== 'Sasl'
-      ? refuseBdat(s, out, latin1(buf, start + 4, bodyEnd), r)
-      : bad(leaveSasl(s), out, r)
   // RFC 5321 2.3.8: lines end in CRLF; a bare LF is refused unless the policy keeps it.
-  if (!crlf && s.config.bareLineEndings === 'reject') return refuse(Replies.bareLf)
+  if (!crlf && s.config.bareLineEndings === 'reject') return refuseLine(s, out, buf, start, bodyEnd, Replies.bareLf)
   if (s.phase._tag === 'Sasl') return onSaslLine(s, s.phase, out, buf.subarray(start, bodyEnd))
   let ascii = true
   for (let i = start; i < bodyEnd; i++) {
     const b = buf[i]!
-    if (b < 0x20 || b === 0x7f) return refuse(Replies.controlChars)
+    if (b < 0x20 || b === 0x7f) return refuseLine(s, out, buf, start, bodyEnd, Replies.controlChars)
     if (b > 0x7f) ascii = false
   }
-  // UTF-8 only as SMTPUTF8 allows (RFC 6531 3.3)
-  const text = ascii ? latin1(buf, start, bodyEnd) : decodeUtf8(buf.subarray(start, bodyEnd))
-  if (text === undefined) return refuse(Replies.badUtf8)
   // verbs are case-blind in ASCII only (RFC 5321 2.4): `QUıT` must not become QUIT
   const verb = verbAt(buf, start, bodyEnd)
+  // The argument is what follows the verb, from its space; a verb is ASCII, so it is whole UTF-8 whenever the line
+  // is. Without a verb the whole line is decoded: bad UTF-8 is refused as such before the verb is unknown.
+  const from = verb === undefined ? start : start + verb.length
+  // UTF-8 only as SMTPUTF8 allows (RFC 6531 3.3)
+  const arg = ascii ? latin1(buf, from, bodyEnd) : decodeUtf8(buf, from, bodyEnd)
+  if (arg === undefined) return refuseLine(s, out, buf, start, bodyEnd, Replies.badUtf8)
   if (verb !== 'AUTH' && end - start > s.config.maxLineLength && end - start > lineLimit(s, verb))
-    return refuse(Replies.lineTooLong)
+    return refuseLine(s, out, buf, start, bodyEnd, Replies.lineTooLong)
   if (verb === undefined) return bad(s, out, Replies.unrecognized)
-  // the verb is ASCII, so its characters are its octets: the argument is the rest, from the space
-  return onCommand(s, out, verb, text.slice(verb.length))
+  return onCommand(s, out, verb, arg)
 }
+
+/**
+ * Refuse the command line `buf[start..bodyEnd)` with `r`. A refused line that is a BDAT still has its chunk read,
+ * so chunk bytes never run as commands, and its refusal fails the transaction (RFC 3030 2); other refused lines
+ * just count as errors.
+ */
+const refuseLine = (
+  s: ServerState,
+  out: Out,
+  buf: Uint8Array,
+  start: number,
+  bodyEnd: number,
+  r: Reply,
+): ServerState =>
+  namesBdat(buf, start, bodyEnd) && s.phase._tag !== 'Sasl'
+    ? refuseBdat(s, out, latin1(buf, start + 4, bodyEnd), r)
+    : bad(leaveSasl(s), out, r)
 
 /**
  * The longest line this command may have: `maxLineLength`, plus what each extension on offer adds to MAIL or

@@ -152,6 +152,14 @@ describe('server session', () => {
       h.feed('NOOP a\u0000b\r\nNOOP a\rb\r\n')
       expect(h.read()).toBe('501 5.5.2 Control characters are not allowed in commands\r\n'.repeat(2))
     })
+    it('501 for a command that is not UTF-8 (RFC 6531 3.3), whether its verb is known or not', () => {
+      const h = greeted()
+      const line = (text: string) => Uint8Array.from([...Buffer.from(text, 'latin1'), 0xc3, 0x28, 13, 10])
+      h.feed(line('NOOP ')).feed(line('FROB ')).feed(line(''))
+      expect(h.read()).toBe('501 5.5.2 Command is not valid UTF-8\r\n'.repeat(3))
+      h.feed(Uint8Array.from([...Buffer.from('NOOP \u00e9', 'utf8'), 13, 10]))
+      expect(h.read()).toBe('250 2.0.0 Ok\r\n')
+    })
     it('421 and close after too many bad commands', () => {
       const h = greeted({ maxBadCommands: 3 })
       h.feed('GET / HTTP/1.1\r\nHost: x\r\nAccept: */*\r\nNOOP\r\n')
