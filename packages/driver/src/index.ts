@@ -42,7 +42,7 @@ export {
   serverOptionKeys,
   sessionPool,
 } from './adapter.js'
-export { OptionsError, kindOf } from './options.js'
+export { OptionsError, kindOf, shown, typeProblems, unknownKeys } from './options.js'
 export { reporter } from './aside.js'
 export {
   type ClientEvent,

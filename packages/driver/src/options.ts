@@ -50,8 +50,12 @@ const propsOf = (codec: Codec): Readonly<Record<string, Codec>> | undefined => {
 
 const HIDDEN = '(hidden)'
 
+/** Marks a value JSON cannot write (NaN, Infinity, undefined) inside a shown value, to be written as it is. */
+const AS_IS = '\u{10fffe}as is:'
+const NOT_JSON = /"\u{10fffe}as is:(NaN|-?Infinity|undefined)"/gu
+
 /**
- * A value as it appears in a problem line: JSON, cut short. The value of the option `name` is hidden when core's
+ * A value as it appears in a problem line: JSON, cut short, with numbers and undefined as they are (`[NaN,undefined]`, not JSON's `[null,null]`). The value of the option `name` is hidden when core's
  * `isSecretOption` says so, and so is every secret inside an object shown (`{"username":"a","password":"(hidden)"}`).
  */
 export const shown = (value: unknown, name?: string): string => {
@@ -59,9 +63,17 @@ export const shown = (value: unknown, name?: string): string => {
   if (name !== undefined && isSecretOption(name, value)) return HIDDEN
   if (typeof value === 'function') return 'a function'
   if (typeof value === 'bigint') return `${value}n`
+  if (typeof value === 'number') return String(value) // NaN and Infinity as they are: JSON would say null
   let text: string
   try {
-    text = JSON.stringify(value, (k, v: unknown) => (k !== '' && isSecretName(k) ? HIDDEN : v)) ?? String(value)
+    text =
+      JSON.stringify(value, (k, v: unknown) =>
+        k !== '' && isSecretName(k)
+          ? HIDDEN
+          : v === undefined || (typeof v === 'number' && !Number.isFinite(v))
+            ? `${AS_IS}${v}`
+            : v,
+      )?.replace(NOT_JSON, '$1') ?? String(value)
   } catch {
     text = Object.prototype.toString.call(value)
   }

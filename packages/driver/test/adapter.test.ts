@@ -207,6 +207,13 @@ describe('adapter', () => {
       ],
       [{ proxy: { trusted: [] } }, 'proxy: unknown option (only @smtpure/node reads PROXY headers)'],
       [null, '(options): expected an object of options, given null'],
+      // numbers as they are: JSON would write NaN and Infinity as null, a value no one gave
+      [{ maxConnections: NaN }, 'maxConnections: expected a whole number from 0 to 9007199254740991, given NaN'],
+      [
+        { maxConnections: Infinity },
+        'maxConnections: expected a whole number from 0 to 9007199254740991, given Infinity',
+      ],
+      [{ smtp: { hostname: [NaN, undefined] } }, 'smtp.hostname: expected string, given [NaN,undefined]'],
     ])('server %j: %s', (options, line) => {
       expect(problems(server(options))).toEqual([line])
     })

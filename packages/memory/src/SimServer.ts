@@ -11,6 +11,7 @@ import {
   serverConfigOf,
   startServerSession,
 } from '@smtpure/driver'
+import * as t from 'io-ts'
 import { shown, unknownKeys } from './optionChecks.js'
 import type { Simulation } from './Simulation.js'
 
@@ -41,10 +42,14 @@ export interface ServerSpec {
   readonly onRestart?: (server: SimServer) => void
 }
 
-const specKeys = { name: true, smtp: true, tls: true, hooks: true, onRestart: true } as const satisfies Record<
-  keyof ServerSpec,
-  true
->
+/** The keys a spec may have (each checked on its own below; `smtp` by the driver). */
+const specKeys = {
+  name: t.unknown,
+  smtp: t.unknown,
+  tls: t.unknown,
+  hooks: t.unknown,
+  onRestart: t.unknown,
+} as const satisfies Record<keyof ServerSpec, t.Mixed>
 
 /** What is wrong with a spec beside its `smtp`, one line each. */
 const specProblems = (spec: ServerSpec): string[] => {

@@ -86,10 +86,10 @@ describe('faults', () => {
       const latency = (latencyMs: unknown) =>
         refused({ ...noFaults, links: { ...calmLinks, latencyMs: latencyMs as [number, number] } })
       const line = 'faults.links.latencyMs: expected [min, max] in whole milliseconds, min <= max, given'
-      expect(latency([undefined, undefined])).toEqual([`${line} [undefined, undefined]`])
-      expect(latency([NaN, NaN])).toEqual([`${line} [NaN, NaN]`])
-      expect(latency([50, 1])).toEqual([`${line} [50, 1]`])
-      expect(latency([-10, -1])).toEqual([`${line} [-10, -1]`])
+      expect(latency([undefined, undefined])).toEqual([`${line} [undefined,undefined]`])
+      expect(latency([NaN, NaN])).toEqual([`${line} [NaN,NaN]`])
+      expect(latency([50, 1])).toEqual([`${line} [50,1]`])
+      expect(latency([-10, -1])).toEqual([`${line} [-10,-1]`])
       expect(latency([0, 0])).toEqual([])
     })
 
@@ -103,7 +103,7 @@ describe('faults', () => {
       const faults = { ...noFaults, hookslow: 0.5, links: { ...calmLinks, rest: 0.1 } } as unknown as FaultRates
       expect(refused(faults)).toEqual([
         'faults.hookslow: unknown option (did you mean hookSlow?)',
-        'faults.links.rest: unknown option',
+        'faults.links.rest: unknown option (did you mean reset?)',
       ])
     })
 

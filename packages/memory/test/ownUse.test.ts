@@ -110,7 +110,7 @@ describe('a simulation of your own', () => {
     it('refuses a misspelled key of the server spec itself', () => {
       const spec = { name: 'mx.example.com', hook: () => ({}) } as unknown as ServerSpec
       expect(refusal(() => new Simulation({ seed: 1 }).addServer(spec))).toBe(
-        'invalid server options:\nhook: unknown option',
+        'invalid server options:\nhook: unknown option (did you mean hooks?)',
       )
     })
 
