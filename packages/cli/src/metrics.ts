@@ -4,6 +4,7 @@ import * as http from 'node:http'
 import type { Reply } from '@smtpure/core'
 import { type ServerHooks, type SessionInfo, SmtpError, type Verdict, authReplyOf } from '@smtpure/driver'
 import { AggregatorRegistry, Counter, Gauge, Histogram, type Registry, register } from 'prom-client'
+import { UnavailableError } from './usage.js'
 
 /** The metrics of one process, in `registry` (prom-client's default one unless given). */
 export interface ServeMetrics {
@@ -179,7 +180,10 @@ export const serveMetrics = async (
     }
   })
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
+    // one line naming the flag, exit 69, as for the SMTP port
+    server.once('error', (e) =>
+      reject(new UnavailableError(`--metrics: cannot listen on ${at.host}:${at.port}: ${e.message}`)),
+    )
     server.listen(at.port, at.host, () => resolve())
   })
   const a = server.address() as { address: string; port: number }

@@ -18,6 +18,7 @@ import {
   EX_UNAVAILABLE,
   InputError,
   UsageError,
+  hostPort,
   oneLine,
   parseFlags,
   readSmallFile,
@@ -90,7 +91,9 @@ const options = {
 
 const parseServer = (text: string): { host: string; port: number } => {
   const m = /^(\[[^\]]+\]|[^:]+):([0-9]{1,5})$/.exec(text)
-  if (m === null || Number(m[2]) > 65535) throw new UsageError(`--server needs HOST:PORT, got ${JSON.stringify(text)}`)
+  if (m === null) throw new UsageError(`--server needs HOST:PORT, got ${JSON.stringify(text)}`)
+  if (Number(m[2]) < 1 || Number(m[2]) > 65535)
+    throw new UsageError(`--server: the port must be a whole number from 1 to 65535, given ${m[2]}`)
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) }
 }
 
@@ -121,7 +124,10 @@ const certificateProblem = (text: string): boolean => /certificate|CERT_|self[- 
 
 const tlsText = (server: string, reason: string): string =>
   `TLS with the server at ${server} failed: ${oneLine(reason)}${
-    certificateProblem(reason) ? ' (--ca adds a trusted CA; --tls-insecure skips the check)' : ''
+    certificateProblem(reason)
+      ? // Deno has no way to skip the check, and the command refuses --tls-insecure there (docs/deno.md)
+        ` (--ca adds a trusted CA${'Deno' in globalThis ? '' : '; --tls-insecure skips the check'})`
+      : ''
   }`
 
 /**
@@ -200,15 +206,19 @@ const connectWords: Readonly<Record<string, string>> = {
   ETIMEDOUT: 'timed out',
 }
 
+/** A TLS library's words for a failed handshake: OpenSSL's (Node, Bun), rustls's (Deno: a plain server's reply is a "corrupt message"). */
+const tlsLibraryWords =
+  /SSL routines|received corrupt message|peer is incompatible|peer sent no certificates|AlertReceived/
+
 /** Why a connection could not be made, as one line and an exit code (a TLS failure is 69, the rest 75). */
 export const connectFailure = (e: unknown, at: Context, implicitTls: boolean): { text: string; code: number } => {
   const message = oneLine(e instanceof Error ? e.message : String(e))
   const code = typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : ''
   // with implicit TLS a handshake failure is the connection's: Node names it ERR_SSL_..., Bun EPROTO with the TLS
-  // library's words
+  // library's words, Deno gives rustls's words and no code
   if (
     implicitTls &&
-    (certificateProblem(`${code} ${message}`) || /SSL|TLS|^EPROTO$/.test(code) || /SSL routines/.test(message))
+    (certificateProblem(`${code} ${message}`) || /SSL|TLS|^EPROTO$/.test(code) || tlsLibraryWords.test(message))
   )
     return { text: tlsText(at.server, message), code: EX_UNAVAILABLE }
   const words = connectWords[code]
@@ -308,6 +318,8 @@ export const send = async (argv: ReadonlyArray<string>, loadClient: () => Promis
     if (v['auth-mech'] !== undefined) auth.mechanisms = authMechanisms(v['auth-mech'])
   } else if (v['auth-mech'] !== undefined) throw new UsageError('--auth-mech needs --user')
   let ca: Buffer | undefined
+  // a CA checks a certificate only a TLS connection has: without TLS it would be ignored, and the mail go in clear
+  if (v.ca !== undefined && !v.starttls && !v.tls) throw new UsageError('--ca needs --starttls or --tls')
   if (v.ca !== undefined) {
     try {
       ca = readSmallFile(v.ca)
@@ -322,7 +334,7 @@ export const send = async (argv: ReadonlyArray<string>, loadClient: () => Promis
 
   const connectSmtp = await loadClient()
   const at: Context = {
-    server: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
+    server: hostPort(host, port),
     user: auth?.username,
     lmtp: v.lmtp === true,
   }

@@ -27,6 +27,7 @@ import {
   InputError,
   UnavailableError,
   UsageError,
+  hostPort,
   oneLine,
   parseFlags,
   readSmallFile,
@@ -119,9 +120,12 @@ const parseUsers = (users: ReadonlyArray<string>): Map<string, string> => {
   const map = new Map<string, string>()
   for (const u of users) {
     const colon = u.indexOf(':')
-    if (colon < 1)
+    if (colon < 1 || colon === u.length - 1)
       throw new UsageError('--user needs NAME:PASSWORD (what was given is not shown: it may hold a password)')
-    map.set(u.slice(0, colon), u.slice(colon + 1))
+    const name = u.slice(0, colon)
+    // a second password for one name would silently win over the first
+    if (map.has(name)) throw new UsageError(`--user ${JSON.stringify(name)} is given twice`)
+    map.set(name, u.slice(colon + 1))
   }
   return map
 }
@@ -376,9 +380,18 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
   const workers = v.workers === undefined ? undefined : workerCount(v.workers)
   const port = wholeNumber('port', v.port, 2525, 65535)
   const host = v.host ?? '127.0.0.1'
+  // an empty address means every interface to Node and nothing to Bun and Deno: neither is what was asked
+  if (host.trim() === '')
+    throw new UsageError(`--host: expected an address or a host name, given ${JSON.stringify(host)}`)
+  if (v.maildir?.trim() === '') throw new UsageError('--maildir: expected a directory, given ""')
   const hostname = v.hostname ?? 'localhost'
   const policy = new RecipientPolicy(v.mailbox, hostname)
   const users = parseUsers(v.user ?? [])
+  // settings under which no message could ever be taken: STARTTLS is offered only with a certificate, AUTH only with users
+  if (v['require-tls'] === true && v['tls-cert'] === undefined)
+    throw new UsageError('--require-tls needs --tls-cert and --tls-key: without them no client could start TLS')
+  if (v['require-auth'] === true && users.size === 0)
+    throw new UsageError('--require-auth needs --user: without one no client could authenticate')
   const tls =
     v['tls-cert'] !== undefined && v['tls-key'] !== undefined
       ? { cert: readInput('--tls-cert', v['tls-cert']), key: readInput('--tls-key', v['tls-key']) }
@@ -436,7 +449,7 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
   const sweep = (): void => void store.sweep().catch(() => undefined)
   sweep()
   setInterval(sweep, 60 * 60 * 1000).unref()
-  process.stdout.write(`listening on ${address.address}:${address.port}\n`)
+  process.stdout.write(`listening on ${hostPort(address.address, address.port)}\n`)
   await new Promise<void>((resolveStop) => {
     const stop = () => resolveStop()
     process.once('SIGTERM', stop)

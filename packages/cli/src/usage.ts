@@ -130,6 +130,10 @@ export const readSmallFile = (path: string, maxOctets = MAX_PEM_OCTETS): Buffer 
   }
 }
 
+/** `HOST:PORT`, an IPv6 host in brackets (`[::1]:2525`): the form `parseHostPort` and `send --server` read. */
+export const hostPort = (host: string, port: number): string =>
+  host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
+
 /** `HOST:PORT` (an IPv6 host in brackets) as a listen address, or a usage error. */
 export const parseHostPort = (flag: string, text: string): { host: string; port: number } => {
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text)

@@ -5,7 +5,7 @@
 // every worker stop accepting and finish its transactions (each within its own close deadline).
 import cluster, { type Worker } from 'node:cluster'
 import { availableParallelism } from 'node:os'
-import { EX_OK, EX_SOFTWARE, UsageError, parseHostPort } from './usage.js'
+import { EX_OK, EX_SOFTWARE, UsageError, hostPort, parseHostPort } from './usage.js'
 
 /** `--workers N` (a whole number >= 1) or `auto` (one per core). */
 export const workerCount = (text: string): number => {
@@ -104,7 +104,7 @@ export const runWorkers = async (count: number, metrics: string | undefined): Pr
   const endpoint = metricsAt
     ? await (await import('./metrics.js')).serveClusterMetrics(metricsAt, () => !stopping && current.size > 0)
     : undefined
-  process.stdout.write(`listening on ${address!.address}:${address!.port}\n`)
+  process.stdout.write(`listening on ${hostPort(address!.address, address!.port)}\n`)
 
   // SIGHUP: start a new worker, and once it listens let an old one finish and go, one after another.
   let rolling = Promise.resolve()

@@ -282,6 +282,7 @@ describe('a connection that fails its implicit TLS handshake is a TLS failure (6
     ['Node', error('ERR_SSL_WRONG_VERSION_NUMBER', 'SSL routines:ssl3_get_record:wrong version number')],
     ['Bun', error('EPROTO', 'error:100000f7:SSL routines:OPENSSL_internal:WRONG_VERSION_NUMBER')],
     ['a certificate', error('DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate')],
+    ['Deno, a server that does not speak TLS', new Error('received corrupt message of type InvalidContentType')],
   ])('%s', (_runtime, e) => {
     expect(connectFailure(e, at, true).code).toBe(69)
     expect(connectFailure(e, at, true).text).toMatch(/^TLS with the server at 192\.0\.2\.1:465 failed: /)

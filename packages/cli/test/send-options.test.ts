@@ -50,6 +50,27 @@ describe('smtpure send --ca', () => {
       `smtpure: --ca: ${join(certs.dir, 'key.pem')} holds no PEM certificate (-----BEGIN CERTIFICATE-----)\n`,
     )
   })
+
+  it('is a usage error (64) without --starttls or --tls: the mail would go in clear, the CA unused', async () => {
+    const certs = makeCerts()
+    const clear = await runCli(
+      ['send', '--server', '127.0.0.1:1', ...envelope, '--ca', join(certs.dir, 'ca.pem'), '-'],
+      message,
+    )
+    expect([clear.code, clear.stderr]).toEqual([64, 'smtpure: --ca needs --starttls or --tls\n'])
+  })
+})
+
+describe('smtpure send --server', () => {
+  it('names a port out of range as such, 0 and 70000 alike (64)', async () => {
+    for (const port of ['0', '70000']) {
+      const r = await runCli(['send', '--server', `127.0.0.1:${port}`, ...envelope, '-'], message)
+      expect([r.code, r.stderr]).toEqual([
+        64,
+        `smtpure: --server: the port must be a whole number from 1 to 65535, given ${port}\n`,
+      ])
+    }
+  })
 })
 
 describe('smtpure send --auth-mech and the AUTH fallback (RFC 4954 4)', () => {

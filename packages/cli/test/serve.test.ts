@@ -16,6 +16,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { classicMessage } from '../../core/examples/classic.js'
 import { maildirSteps } from '../src/serve.js'
+import { hostPort, parseHostPort } from '../src/usage.js'
 import { maildir, python as runPython, runCli, serveEachTest } from './cli.js'
 
 const serve = serveEachTest()
@@ -305,6 +306,54 @@ s.quit()`)
     expect(user.code).toBe(64)
     expect(user.stderr).toMatch(/^smtpure: --user needs NAME:PASSWORD/)
     expect(user.stderr).not.toContain('S3CRETPW')
+  })
+
+  it('refuses, as usage (64), settings under which it could take no mail or would listen where not asked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smtpure-usage-'))
+    const serve = (...args: string[]) =>
+      runCli(['serve', '--port', '0', ...(args.includes('--maildir') ? [] : ['--maildir', dir]), ...args])
+    const cases: Array<[string[], string]> = [
+      // Node would take an empty address as every interface, Bun and Deno as an error
+      [['--host', ''], 'smtpure: --host: expected an address or a host name, given ""\n'],
+      [['--maildir', ''], 'smtpure: --maildir: expected a directory, given ""\n'],
+      // STARTTLS is offered only with a certificate, AUTH only with users: every MAIL would get 530
+      [
+        ['--require-tls'],
+        'smtpure: --require-tls needs --tls-cert and --tls-key: without them no client could start TLS\n',
+      ],
+      [['--require-auth'], 'smtpure: --require-auth needs --user: without one no client could authenticate\n'],
+      [['--user', 'bob:a', '--user', 'bob:b'], 'smtpure: --user "bob" is given twice\n'],
+      [
+        ['--hostname', `${'a'.repeat(64)}.example`],
+        expect.stringMatching(/^smtpure: --hostname: must be a domain name/),
+      ],
+    ]
+    for (const [args, stderr] of cases) {
+      const r = await serve(...args)
+      expect([args, r.code, r.stderr]).toEqual([args, 64, stderr])
+    }
+    const empty = await serve('--user', 'bob:')
+    expect([empty.code, empty.stderr]).toEqual([64, expect.stringMatching(/^smtpure: --user needs NAME:PASSWORD/)])
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('writes the address it listens on as HOST:PORT, an IPv6 one in brackets, the form --server and --metrics read', () => {
+    expect(hostPort('127.0.0.1', 2525)).toBe('127.0.0.1:2525')
+    expect(hostPort('::1', 2525)).toBe('[::1]:2525')
+    for (const host of ['127.0.0.1', '::1', '2001:db8::25'])
+      expect(parseHostPort('metrics', hostPort(host, 25))).toEqual({ host, port: 25 })
+  })
+
+  it('a --metrics port it cannot listen on is one line naming --metrics and exit 69', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smtpure-metrics-'))
+    const taken = net.createServer()
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r))
+    const port = (taken.address() as net.AddressInfo).port
+    const r = await runCli(['serve', '--port', '0', '--maildir', dir, '--metrics', `127.0.0.1:${port}`])
+    taken.close()
+    rmSync(dir, { recursive: true, force: true })
+    expect(r.code).toBe(69)
+    expect(r.stderr).toMatch(new RegExp(`^smtpure: --metrics: cannot listen on 127\\.0\\.0\\.1:${port}: .+\n$`))
   })
 
   it('an address it cannot listen on is one line and exit 69', async () => {

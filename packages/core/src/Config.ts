@@ -4,6 +4,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { PathReporter } from 'io-ts/lib/PathReporter.js'
+import { domainProblem } from './grammar/domain.js'
 
 /** The SASL mechanisms the server can run (RFC 4954, RFC 4616, RFC 2195, XOAUTH2). */
 export const AuthMechanism = t.keyof({ PLAIN: null, LOGIN: null, 'CRAM-MD5': null, XOAUTH2: null })
@@ -202,13 +203,12 @@ const isSecretValue = (e: t.ValidationError): boolean => {
 /** A `ConfigError` for what io-ts refused, secrets hidden. */
 export const decodingError = (errors: t.Errors): ConfigError => configError(reportErrors(errors))
 
-// A hostname goes into every reply's first line: no spaces or controls (RFC 5321 4.1.2 Domain).
-const hostnamePattern =
-  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[^\]\s]+\])$/
-
 const checkRules = (c: ServerConfig): E.Either<ConfigError, ServerConfig> => {
   const problems: string[] = []
-  if (!hostnamePattern.test(c.hostname)) problems.push('hostname: must be a domain name or an address literal')
+  // A hostname goes into every reply's first line and every Received field: an ASCII domain name of labels of at
+  // most 63 octets and at most 255 octets in all, or an address literal (RFC 5321 4.1.2, 4.1.3, 4.5.3.1.2)
+  if (domainProblem(c.hostname, false) !== undefined)
+    problems.push('hostname: must be a domain name or an address literal')
   if (c.binaryMime && !c.chunking) problems.push('binaryMime: BINARYMIME needs chunking (RFC 3030 3)')
   const counts = [
     'maxTextLineLength',

@@ -9,6 +9,7 @@ import {
   serverConfigOf,
   serverOptionKeys,
   sessionPool,
+  shown,
 } from '../src/index.js'
 import { MemoryTransport, testRuntime } from './MemoryTransport.js'
 
@@ -93,6 +94,30 @@ describe('adapter', () => {
       expect(clientProblems({ timeouts: { mail: -1 } })).toEqual([
         'smtp.timeouts.mail: must be a whole number > 0, given -1',
       ])
+    })
+
+    it('takes as hostname a domain name within RFC 1035 and RFC 5321 lengths, or an address literal', () => {
+      const label = (n: number): string => 'a'.repeat(n)
+      const refused = (hostname: string) => [
+        `smtp.hostname: must be a domain name or an address literal, given ${shown(hostname)}`,
+      ]
+      for (const ok of [
+        `${label(63)}.example`,
+        [label(63), label(63), label(63), label(63)].join('.'),
+        'localhost',
+        '[192.0.2.1]',
+        '[IPv6:2001:db8::1]',
+      ])
+        expect(serverProblems({ hostname: ok })).toEqual([])
+      // a label of 64 octets (RFC 1035 2.3.4), a name of 256 (RFC 5321 4.5.3.1.2), a literal that is no address (4.1.3)
+      for (const bad of [
+        `${label(64)}.example`,
+        [label(63), label(63), label(63), label(62), label(1)].join('.'),
+        '[bogus]',
+        'a_b.example',
+        'mx.example.com.',
+      ])
+        expect(serverProblems({ hostname: bad })).toEqual(refused(bad))
     })
 
     it('shows in docs/node.md what it reports', () => {
