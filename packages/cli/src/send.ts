@@ -189,7 +189,10 @@ export const failure = (e: ClientError, at: Context): { readonly text: string; r
         text:
           e.extension === 'SIZE'
             ? `${server} takes no message this large: ${e.reason}`
-            : `${server} lacks ${e.extension}, which this message needs: ${e.reason}`,
+            : // the core's plainest reason says only what the first words say already
+              `${server} lacks ${e.extension}, which this message needs${
+                e.reason === `the server does not offer ${e.extension}` ? '' : `: ${e.reason}`
+              }`,
         code: EX_UNAVAILABLE,
       }
   }

@@ -266,6 +266,12 @@ describe('failure: every error of a client session, in words', () => {
       69,
     ],
     [
+      // the core's reason would only repeat the line's first words
+      { _tag: 'Unsupported', extension: 'SMTPUTF8', reason: 'the server does not offer SMTPUTF8' },
+      'the server at 192.0.2.1:25 lacks SMTPUTF8, which this message needs',
+      69,
+    ],
+    [
       { _tag: 'Unsupported', extension: 'SIZE', reason: "the message (302 octets) is over the server's limit of 100" },
       "the server at 192.0.2.1:25 takes no message this large: the message (302 octets) is over the server's limit of 100",
       69,
