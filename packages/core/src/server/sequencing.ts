@@ -43,28 +43,15 @@ export const verbAt = (buf: Uint8Array, start: number, end: number): Verb | unde
     const w = ((b(0) << 24) | (b(1) << 16) | (b(2) << 8) | b(3)) >>> 0
     return verbByWord.get(w)
   }
-  if (n === 8)
-    return b(0) === 0x73 &&
-      b(1) === 0x74 &&
-      b(2) === 0x61 &&
-      b(3) === 0x72 &&
-      b(4) === 0x74 &&
-      b(5) === 0x74 &&
-      b(6) === 0x6c &&
-      b(7) === 0x73
-      ? 'STARTTLS'
-      : undefined
-  if (n === 7)
-    return b(0) === 0x78 &&
-      b(1) === 0x63 &&
-      b(2) === 0x6c &&
-      b(3) === 0x69 &&
-      b(4) === 0x65 &&
-      b(5) === 0x6e &&
-      b(6) === 0x74
-      ? 'XCLIENT'
-      : undefined
+  if (n === 8) return spells(buf, start, 'starttls') ? 'STARTTLS' : undefined
+  if (n === 7) return spells(buf, start, 'xclient') ? 'XCLIENT' : undefined
   return undefined
+}
+
+/** Do the octets at `start` spell `word` (lower-case letters) in any ASCII case? */
+const spells = (buf: Uint8Array, start: number, word: string): boolean => {
+  for (let i = 0; i < word.length; i++) if (lower(buf[start + i]!) !== word.charCodeAt(i)) return false
+  return true
 }
 
 /** The four-letter verbs by their lower-case octets read as one big-endian number. */
