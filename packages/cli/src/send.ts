@@ -323,6 +323,8 @@ export const send = async (argv: ReadonlyArray<string>, loadClient: () => Promis
   let ca: Buffer | undefined
   // a CA checks a certificate only a TLS connection has: without TLS it would be ignored, and the mail go in clear
   if (v.ca !== undefined && !v.starttls && !v.tls) throw new UsageError('--ca needs --starttls or --tls')
+  if (v['tls-insecure'] === true && !v.starttls && !v.tls)
+    throw new UsageError('--tls-insecure needs --starttls or --tls')
   if (v.ca !== undefined) {
     try {
       ca = readSmallFile(v.ca)

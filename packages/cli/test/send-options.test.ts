@@ -51,13 +51,15 @@ describe('smtpure send --ca', () => {
     )
   })
 
-  it('is a usage error (64) without --starttls or --tls: the mail would go in clear, the CA unused', async () => {
+  it('is a usage error (64) without --starttls or --tls, as --tls-insecure is: the mail would go in clear, the flag unused', async () => {
     const certs = makeCerts()
     const clear = await runCli(
       ['send', '--server', '127.0.0.1:1', ...envelope, '--ca', join(certs.dir, 'ca.pem'), '-'],
       message,
     )
     expect([clear.code, clear.stderr]).toEqual([64, 'smtpure: --ca needs --starttls or --tls\n'])
+    const insecure = await runCli(['send', '--server', '127.0.0.1:1', ...envelope, '--tls-insecure', '-'], message)
+    expect([insecure.code, insecure.stderr]).toEqual([64, 'smtpure: --tls-insecure needs --starttls or --tls\n'])
   })
 })
 
