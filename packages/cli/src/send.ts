@@ -209,7 +209,10 @@ const connectWords: Readonly<Record<string, string>> = {
   ETIMEDOUT: 'timed out',
 }
 
-/** A TLS library's words for a failed handshake: OpenSSL's (Node, Bun), rustls's (Deno: a plain server's reply is a "corrupt message"). */
+/**
+ * A TLS library's words for a failed handshake: OpenSSL's (Node, Bun), rustls's (Deno, where a plain server's reply
+ * is a "corrupt message").
+ */
 const tlsLibraryWords =
   /SSL routines|received corrupt message|peer is incompatible|peer sent no certificates|AlertReceived/
 

@@ -387,7 +387,8 @@ export const serve = async (argv: ReadonlyArray<string>): Promise<number> => {
   const hostname = v.hostname ?? 'localhost'
   const policy = new RecipientPolicy(v.mailbox, hostname)
   const users = parseUsers(v.user ?? [])
-  // settings under which no message could ever be taken: STARTTLS is offered only with a certificate, AUTH only with users
+  // settings under which no message could ever be taken: STARTTLS is offered only with a certificate, AUTH only
+  // with users
   if (v['require-tls'] === true && v['tls-cert'] === undefined)
     throw new UsageError('--require-tls needs --tls-cert and --tls-key: without them no client could start TLS')
   if (v['require-auth'] === true && users.size === 0)

@@ -13,6 +13,7 @@ import {
   clientInit,
   clientStep,
   concat,
+  decodeUtf8,
   encode,
   splitEnvelope,
 } from '@smtpure/core'
@@ -162,18 +163,25 @@ const textFacts = (b: Uint8Array): { readonly eightBit: boolean; readonly size: 
 }
 
 /**
- * Octets above 127 in the header section, which ends at the first empty line (RFC 5322 2.1): UTF-8 header
- * fields (RFC 6532). A bare LF or bare CR ends a line, as it does when the body is sent (CRLF on the wire).
+ * UTF-8 in the header section, which ends at the first empty line (RFC 5322 2.1): octets above 127 there that
+ * decode as UTF-8 (RFC 6532 3.2). A bare LF or bare CR ends a line, as it does when the body is sent (CRLF on the
+ * wire). Other 8-bit octets there (Latin-1, say) are no UTF-8: SMTPUTF8 would not make them lawful, so they are not
+ * a reason to ask for it, nor to refuse the message to a server that does not offer it.
  */
-const eightBitHeader = (bytes: Uint8Array): boolean => {
+const utf8Header = (bytes: Uint8Array): boolean => {
   let lineStart = true
+  let high = false
+  let end = bytes.length
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i]!
-    if (c > 0x7f) return true
-    if (lineStart && (c === 0x0a || c === 0x0d)) return false // an empty line: the body follows
+    if (c > 0x7f) high = true
+    if (lineStart && (c === 0x0a || c === 0x0d)) {
+      end = i // an empty line: the body follows
+      break
+    }
     lineStart = c === 0x0a || (c === 0x0d && bytes[i + 1] !== 0x0a)
   }
-  return false
+  return high && decodeUtf8(bytes, 0, end) !== undefined
 }
 
 /**
@@ -200,14 +208,14 @@ const withBodyFacts = (m: OutgoingMessage, eightBitMime: boolean): ClientEnvelop
   // BINARYMIME goes octet for octet (RFC 3030 3)
   const size = params?.size ?? (params?.body === 'BINARYMIME' ? whole.length : facts.size)
   if (!facts.eightBit) return { ...m.envelope, params: { ...params, size } }
-  const utf8Header = params?.smtpUtf8 === undefined && eightBitHeader(whole)
+  const asksUtf8 = params?.smtpUtf8 === undefined && utf8Header(whole)
   return {
     ...m.envelope,
     params: {
       ...params,
       size,
       ...(params?.body === undefined ? { body: '8BITMIME' as const } : {}),
-      ...(utf8Header ? { smtpUtf8: true } : {}),
+      ...(asksUtf8 ? { smtpUtf8: true } : {}),
     },
   }
 }

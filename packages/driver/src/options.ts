@@ -55,7 +55,8 @@ const AS_IS = '\u{10fffe}as is:'
 const NOT_JSON = /"\u{10fffe}as is:(NaN|-?Infinity|undefined)"/gu
 
 /**
- * A value as it appears in a problem line: JSON, cut short, with numbers and undefined as they are (`[NaN,undefined]`, not JSON's `[null,null]`). The value of the option `name` is hidden when core's
+ * A value as it appears in a problem line: JSON, cut short, with numbers and undefined as they are
+ * (`[NaN,undefined]`, not JSON's `[null,null]`). The value of the option `name` is hidden when core's
  * `isSecretOption` says so, and so is every secret inside an object shown (`{"username":"a","password":"(hidden)"}`).
  */
 export const shown = (value: unknown, name?: string): string => {

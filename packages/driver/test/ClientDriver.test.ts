@@ -166,6 +166,7 @@ describe('startClientSession', () => {
   })
 
   it('a whole body with UTF-8 in its header fields asks for SMTPUTF8, and is not sent to a server without it (RFC 6531 3.2)', async () => {
+    const latin1Header = Uint8Array.from([...Buffer.from('Subject: caf', 'latin1'), 0xe9, 13, 10, 13, 10, 98, 13, 10])
     const seen: Array<[string | undefined, boolean | undefined]> = []
     const onMailFrom: ServerHooks['onMailFrom'] = (_f, params) => void seen.push([params.body, params.smtpUtf8])
     const envelope = { from: 'a@b.example', to: ['c@d.example'] }
@@ -175,6 +176,8 @@ describe('startClientSession', () => {
     await session.send({ envelope, body: 'Subject: cafe\r\rcaf\u00e9 after an empty line of a bare CR\r\n' })
     await session.send({ envelope, body: 'Subject: cafe\r\nFrom: j\u00f6@d.example\r\n' }) // no body: all header
     await session.send({ envelope: { ...envelope, params: { smtpUtf8: false } }, body: 'Subject: caf\u00e9\r\n\r\n' })
+    // a Latin-1 octet is no UTF-8: SMTPUTF8 would not make it lawful (RFC 6532 3.2), so it is not asked for
+    await session.send({ envelope, body: latin1Header })
     await session.quit()
     expect(seen).toEqual([
       ['8BITMIME', true],
@@ -182,12 +185,15 @@ describe('startClientSession', () => {
       ['8BITMIME', undefined],
       ['8BITMIME', true],
       ['8BITMIME', undefined],
+      ['8BITMIME', undefined],
     ])
     const plain = connect({}, { smtpUtf8: false }, { onMailFrom })
     const refused = await plain.session.send({ envelope, body: 'Subject: caf\u00e9\r\n\r\n' })
+    const latin1 = await plain.session.send({ envelope, body: latin1Header })
     await plain.session.quit()
     expect(refused).toMatchObject({ status: 'permanent', error: { _tag: 'Unsupported' } })
-    expect(seen).toHaveLength(5) // no MAIL reached that server
+    expect(latin1.status).toBe('accepted')
+    expect(seen).toHaveLength(7) // the refused one's MAIL never reached that server
   })
 
   it('a whole body goes with its size as sent, bare LF and CR counted as CRLF (RFC 1870 5), and one over the limit is not sent', async () => {
