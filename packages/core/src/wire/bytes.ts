@@ -4,9 +4,9 @@
 /**
  * Small arrays are cut from a shared slab. On V8 (Node 20) a typed array of more than 64 octets made on its own
  * costs about 400 ns, its backing store allocated and registered apart, where a view of an existing buffer costs
- * under 100 ns; a pipelined group's replies or a client's commands are made at every step. Like Node's Buffer
- * pool, a slab is only ever handed out forward, never reused: a view stays valid, and keeps its slab (8 KiB)
- * alive, for as long as anyone holds it. So the views share an ArrayBuffer: read a result through its own
+ * under 100 ns; a pipelined group's replies or a client's commands are made at every step. As with the pools
+ * runtimes keep for their own byte arrays, a slab is only ever handed out forward, never reused: a view stays
+ * valid, and keeps its slab (8 KiB) alive, for as long as anyone holds it. So the views share an ArrayBuffer: read a result through its own
  * offset and length, and never transfer or detach its `buffer`.
  */
 const SLAB_OCTETS = 8192
