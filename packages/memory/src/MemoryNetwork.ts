@@ -269,9 +269,9 @@ export class MemoryNetwork {
   }
 
   /**
-   * Accept connections to `name` (any case: host names are case-blind, RFC 4343). `tls`: the server end can upgrade (STARTTLS); `implicitTls`: every
-   * connection is TLS from its first octet; `port` is the one both ends report (default 25, 465 with
-   * `implicitTls`). Returns the function that stops listening.
+   * Accept connections to `name` (any case: host names are case-blind, RFC 4343). `tls`: the server end can
+   * upgrade (STARTTLS); `implicitTls`: every connection is TLS from its first octet; `port` is the one both ends
+   * report (default 25, 465 with `implicitTls`). Returns the function that stops listening.
    */
   listen(
     name: string,

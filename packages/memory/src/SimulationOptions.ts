@@ -4,7 +4,7 @@
 import { OptionsError } from '@smtpure/driver'
 import * as t from 'io-ts'
 import { FaultRates, faultProblems } from './faults.js'
-import { Seed, problemLines, unknownKeys } from './optionChecks.js'
+import { Seed, problemLines, shown, unknownKeys } from './optionChecks.js'
 
 /** Options of a simulated world. */
 export interface SimulationOptions {
@@ -31,7 +31,7 @@ const fields = { seed: Seed, faults: FaultRates, keepTrace: t.boolean } satisfie
  */
 export const checkedOptions = (options: SimulationOptions): SimulationOptions => {
   if (typeof options !== 'object' || options === null || Array.isArray(options))
-    throw new OptionsError('simulation', [`(options): expected an object of options, given ${String(options)}`])
+    throw new OptionsError('simulation', [`(options): expected an object of options, given ${shown(options)}`])
   const { seed, faults, keepTrace } = options as { seed?: unknown; faults?: unknown; keepTrace?: unknown }
   const problems = [
     ...unknownKeys(fields, options, ''),

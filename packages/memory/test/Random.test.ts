@@ -79,5 +79,15 @@ describe('Random', () => {
         `invalid simulation options:\nseed: expected a whole number from 0 to 4294967295, given ${s}`,
       )
     })
+
+    it.each([
+      [null, 'null'],
+      ['seed 1', '"seed 1"'],
+      [[1], '[1]'],
+    ])('refuses options that are no object (%j), in the words createSmtpServer uses', (options, given) => {
+      expect(() => new Simulation(options as never)).toThrow(
+        `invalid simulation options:\n(options): expected an object of options, given ${given}`,
+      )
+    })
   })
 })
